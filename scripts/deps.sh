@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install every build and test dependency of rtslib-c with apt-get (Debian 12 or later).
+# Idempotent and quiet when everything is already there. Needs root (or sudo) only when
+# something is missing.
+#
+#   scripts/deps.sh           build + unit/fuzz tests + benches + VM tier
+#   scripts/deps.sh --build   only what building and the unit tests need
+set -euo pipefail
+
+BUILD_PKGS=(
+	cmake gcc clang make pkg-config git
+	libcmocka-dev liburing-dev libnl-3-dev libnl-genl-3-dev libkmod-dev
+	libglib2.0-dev libjson-c-dev libclang-rt-dev
+)
+TEST_PKGS=(
+	fio sg3-utils qemu-utils valgrind python3 xxd
+)
+# Real-kernel tier (scripts/vm): qemu boots Debian's kernel with our binaries; peers to compare.
+VM_PKGS=(
+	qemu-system-x86 busybox-static cpio kmod iproute2
+	targetcli-fb python3-rtslib-fb tcmu-runner dbus
+)
+
+want=("${BUILD_PKGS[@]}")
+if [ "${1:-}" != "--build" ]; then
+	want+=("${TEST_PKGS[@]}" "${VM_PKGS[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "deps.sh: need root to install: ${missing[*]}" >&2; exit 1; }
+	SUDO=sudo
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

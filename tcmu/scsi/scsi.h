@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * SCSI block-device emulation (SPC-4 / SBC-3): CDB decoding, sense builders and the
+ * commands the runner answers itself (INQUIRY, VPD, READ CAPACITY, MODE SENSE/SELECT, ...).
+ *
+ * Pure functions: no I/O, no allocation, no globals. Data-in is written into the command's
+ * iovecs honouring the allocation length; data-out (MODE SELECT, UNMAP parameter lists) is
+ * read from them. Used by the device dispatcher (tcmu/dispatch.c) and fuzzed directly.
+ */
+#ifndef RTS_TCMU_SCSI_H
+#define RTS_TCMU_SCSI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+/* Fixed-format sense data is 18 bytes; the TCMU sense buffer holds 96. */
+#define SCSI_SENSE_LEN 18
+
+/* Operation codes the emulation knows. */
+enum scsi_opcode {
+	SCSI_TEST_UNIT_READY = 0x00,
+	SCSI_REQUEST_SENSE = 0x03,
+	SCSI_FORMAT_UNIT = 0x04,
+	SCSI_READ_6 = 0x08,
+	SCSI_WRITE_6 = 0x0a,
+	SCSI_INQUIRY = 0x12,
+	SCSI_MODE_SELECT_6 = 0x15,
+	SCSI_MODE_SENSE_6 = 0x1a,
+	SCSI_START_STOP_UNIT = 0x1b,
+	SCSI_SEND_DIAGNOSTIC = 0x1d,
+	SCSI_PREVENT_ALLOW_MEDIUM_REMOVAL = 0x1e,
+	SCSI_READ_CAPACITY_10 = 0x25,
+	SCSI_READ_10 = 0x28,
+	SCSI_WRITE_10 = 0x2a,
+	SCSI_WRITE_VERIFY_10 = 0x2e,
+	SCSI_VERIFY_10 = 0x2f,
+	SCSI_SYNCHRONIZE_CACHE_10 = 0x35,
+	SCSI_WRITE_SAME_10 = 0x41,
+	SCSI_UNMAP = 0x42,
+	SCSI_MODE_SELECT_10 = 0x55,
+	SCSI_MODE_SENSE_10 = 0x5a,
+	SCSI_COMPARE_AND_WRITE = 0x89,
+	SCSI_READ_16 = 0x88,
+	SCSI_WRITE_16 = 0x8a,
+	SCSI_WRITE_VERIFY_16 = 0x8e,
+	SCSI_VERIFY_16 = 0x8f,
+	SCSI_SYNCHRONIZE_CACHE_16 = 0x91,
+	SCSI_WRITE_SAME_16 = 0x93,
+	SCSI_SERVICE_ACTION_IN_16 = 0x9e,
+	SCSI_REPORT_LUNS = 0xa0,
+	SCSI_MAINTENANCE_IN = 0xa3,
+	SCSI_READ_12 = 0xa8,
+	SCSI_WRITE_12 = 0xaa,
+};
+#define SCSI_SAI_READ_CAPACITY_16 0x10
+
+/* Additional sense code / qualifier pairs, as (asc << 8 | ascq). */
+enum scsi_asc {
+	SCSI_ASC_NO_ADDITIONAL_SENSE = 0x0000,
+	SCSI_ASC_LU_NOT_READY_MANUAL_INTERVENTION = 0x0403,
+	SCSI_ASC_WRITE_ERROR = 0x0c00,
+	SCSI_ASC_UNRECOVERED_READ_ERROR = 0x1100,
+	SCSI_ASC_MISCOMPARE_DURING_VERIFY = 0x1d00,
+	SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR = 0x1a00,
+	SCSI_ASC_INVALID_COMMAND_OPERATION_CODE = 0x2000,
+	SCSI_ASC_LBA_OUT_OF_RANGE = 0x2100,
+	SCSI_ASC_INVALID_FIELD_IN_CDB = 0x2400,
+	SCSI_ASC_INVALID_FIELD_IN_PARAMETER_LIST = 0x2600,
+	SCSI_ASC_WRITE_PROTECTED = 0x2700,
+	SCSI_ASC_SPACE_ALLOCATION_FAILED_WRITE_PROTECT = 0x2707,
+	SCSI_ASC_POWER_ON_RESET = 0x2900,
+	SCSI_ASC_MODE_PARAMETERS_CHANGED = 0x2a01,
+	SCSI_ASC_CAPACITY_DATA_HAS_CHANGED = 0x2a09,
+	SCSI_ASC_SAVING_PARAMETERS_NOT_SUPPORTED = 0x3900,
+	SCSI_ASC_INTERNAL_TARGET_FAILURE = 0x4400,
+	SCSI_ASC_LU_COMMUNICATION_FAILURE = 0x0800,
+};
+
+/* What the emulation needs to know about the device (filled by the dispatcher). */
+struct scsi_dev_info {
+	uint32_t block_size;         /* bytes per logical block (512, 4096, ...) */
+	uint64_t num_lbas;           /* capacity in blocks */
+	uint32_t max_xfer_blocks;    /* VPD B0h MAXIMUM TRANSFER LENGTH */
+	uint32_t opt_xfer_blocks;    /* VPD B0h OPTIMAL TRANSFER LENGTH (0: not reported) */
+	uint32_t max_unmap_blocks;   /* VPD B0h MAXIMUM UNMAP LBA COUNT */
+	uint32_t max_unmap_descs;    /* VPD B0h MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+	uint32_t opt_unmap_gran;     /* VPD B0h OPTIMAL UNMAP GRANULARITY (blocks) */
+	uint32_t max_write_same_blocks; /* VPD B0h MAXIMUM WRITE SAME LENGTH */
+	uint8_t max_caw_blocks;      /* VPD B0h MAXIMUM COMPARE AND WRITE LENGTH */
+	bool write_cache;            /* caching page WCE */
+	bool read_only;              /* WP bit in mode parameter header; writes -> DATA PROTECT */
+	bool thin;                   /* LBPME in READ CAPACITY 16; VPD B2h LBPU/LBPWS/LBPWS10 */
+	bool solid_state;            /* VPD B1h MEDIUM ROTATION RATE = 1 */
+	char vendor[9];              /* INQUIRY T10 VENDOR IDENTIFICATION, NUL-terminated */
+	char product[17];            /* INQUIRY PRODUCT IDENTIFICATION */
+	char revision[5];            /* INQUIRY PRODUCT REVISION LEVEL */
+	char serial[64];             /* VPD 80h unit serial; also the source of the NAA id */
+};
+
+/* Result of an emulated command. */
+struct scsi_result {
+	uint8_t status;                 /* RTS_SAM_* */
+	uint8_t sense[SCSI_SENSE_LEN];  /* valid when status == CHECK CONDITION */
+	uint32_t data_len;              /* bytes of data-in actually written (READ_LEN) */
+};
+
+/* How the dispatcher must handle a command (see scsi_decode). */
+enum scsi_cmd_kind {
+	SCSI_KIND_EMULATE,     /* answer with scsi_emulate() */
+	SCSI_KIND_READ,        /* READ 6/10/12/16 */
+	SCSI_KIND_WRITE,       /* WRITE 6/10/12/16 */
+	SCSI_KIND_WRITE_VERIFY, /* WRITE AND VERIFY 10/16 (write, then compare if BYTCHK) */
+	SCSI_KIND_VERIFY,      /* VERIFY 10/16 */
+	SCSI_KIND_SYNC,        /* SYNCHRONIZE CACHE 10/16 */
+	SCSI_KIND_UNMAP,       /* UNMAP (parameter list via scsi_unmap_parse) */
+	SCSI_KIND_WRITE_SAME,  /* WRITE SAME 10/16 */
+	SCSI_KIND_CAW,         /* COMPARE AND WRITE */
+};
+
+/* A decoded CDB. */
+struct scsi_cmd_info {
+	enum scsi_cmd_kind kind;
+	uint64_t lba;          /* first block (I/O kinds) */
+	uint32_t nr_blocks;    /* number of blocks; WRITE SAME 0 means "to the end" handled by caller */
+	uint32_t xfer_len;     /* expected data-out/in length in bytes, if the CDB defines it */
+	bool fua;              /* FUA bit */
+	bool unmap;            /* WRITE SAME UNMAP bit */
+	bool ndob;             /* WRITE SAME 16 NDOB bit (no data-out buffer, pattern is zero) */
+	uint8_t bytchk;        /* VERIFY / WRITE AND VERIFY BYTCHK field */
+	bool immed;            /* SYNCHRONIZE CACHE IMMED */
+};
+
+/*
+ * Decode @cdb. Returns 0 and fills @info for commands the emulation or the dispatcher
+ * handles; on an invalid or unknown CDB returns -EINVAL and fills @res with CHECK
+ * CONDITION + the right sense (INVALID COMMAND OPERATION CODE, INVALID FIELD IN CDB,
+ * LBA OUT OF RANGE for I/O past the end, DATA PROTECT for writes to a read-only device).
+ * I/O kinds are range-checked against @di->num_lbas and @di->max_xfer_blocks.
+ */
+int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_len,
+		struct scsi_cmd_info *info, struct scsi_result *res);
+
+/*
+ * Mutable emulation state of one device (MODE SELECT changes, pending sense for REQUEST
+ * SENSE). Initialise with scsi_state_init().
+ */
+struct scsi_state {
+	bool write_cache;    /* current WCE (MODE SELECT can change it) */
+	bool wce_changed;    /* set when MODE SELECT changed WCE; the dispatcher clears it */
+};
+void scsi_state_init(struct scsi_state *st, const struct scsi_dev_info *di);
+
+/*
+ * Execute an SCSI_KIND_EMULATE command: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard
+ * and VPD 00h 80h 83h B0h B1h B2h), READ CAPACITY 10/16, MODE SENSE 6/10 (caching 08h,
+ * control 0Ah, all pages 3Fh; current/changeable/default/saved page control), MODE SELECT
+ * 6/10 (caching page WCE), START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, REPORT LUNS is
+ * never sent by LIO. Data-in goes into @iov (at most the allocation length and the buffer
+ * size); data-out is read from @iov. Always fills @res.
+ */
+void scsi_emulate(const struct scsi_dev_info *di, struct scsi_state *st, const uint8_t *cdb,
+		  size_t cdb_len, const struct iovec *iov, size_t iovcnt, struct scsi_result *res);
+
+/* One UNMAP block descriptor. */
+struct scsi_unmap_desc {
+	uint64_t lba;
+	uint32_t nr_blocks;
+};
+
+/*
+ * Parse and validate an UNMAP parameter list of @len bytes in @iov: header lengths,
+ * descriptor count against @max_descs (and di->max_unmap_descs), every range inside the
+ * device and against di->max_unmap_blocks. Fills up to @max_descs descriptors.
+ * Returns the number of descriptors (0 is valid: nothing to do), or -EINVAL with @res set.
+ */
+int scsi_unmap_parse(const struct scsi_dev_info *di, const struct iovec *iov, size_t iovcnt,
+		     uint32_t len, struct scsi_unmap_desc *descs, size_t max_descs,
+		     struct scsi_result *res);
+
+/* Sense builders: fill @res with CHECK CONDITION and fixed-format sense. */
+void scsi_set_sense(struct scsi_result *res, uint8_t key, uint16_t asc_ascq);
+/* Same, with the INFORMATION field set (VALID bit), e.g. MISCOMPARE offset. */
+void scsi_set_sense_info(struct scsi_result *res, uint8_t key, uint16_t asc_ascq, uint64_t info);
+/* Same, with SKSV sense-key-specific field pointer (byte @field, bit @bit, in CDB or param list). */
+void scsi_set_sense_field(struct scsi_result *res, uint8_t key, uint16_t asc_ascq, bool in_cdb,
+			  uint16_t field, int bit);
+void scsi_set_good(struct scsi_result *res, uint32_t data_len);
+
+/* iovec helpers: copy at most @len bytes to/from the iovecs starting at byte @off. */
+size_t scsi_iov_copy_to(const struct iovec *iov, size_t iovcnt, size_t off, const void *src,
+			size_t len);
+size_t scsi_iov_copy_from(const struct iovec *iov, size_t iovcnt, size_t off, void *dst,
+			  size_t len);
+size_t scsi_iov_length(const struct iovec *iov, size_t iovcnt);
+
+/* Big-endian field helpers. */
+static inline uint16_t scsi_get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t scsi_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t scsi_get_be64(const uint8_t *p)
+{
+	return (uint64_t)scsi_get_be32(p) << 32 | scsi_get_be32(p + 4);
+}
+static inline void scsi_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+static inline void scsi_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+static inline void scsi_put_be64(uint8_t *p, uint64_t v)
+{
+	scsi_put_be32(p, (uint32_t)(v >> 32));
+	scsi_put_be32(p + 4, (uint32_t)v);
+}
+
+#endif
