@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * scsi_emulate dispatch and the small emulated commands (tcmu/scsi/emulate.c): TEST UNIT
+ * READY, REQUEST SENSE, READ CAPACITY 10/16, START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL,
+ * SEND DIAGNOSTIC.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scsi_priv.h"
+#include "t_scsi.h"
+
+struct fixture {
+	struct scsi_dev_info di;
+	struct scsi_state st;
+	struct scsi_result res;
+	uint8_t buf[64];
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+
+	memset(&f, 0, sizeof(f));
+	t_dev_info(&f.di);
+	scsi_state_init(&f.st, &f.di);
+	*state = &f;
+	return 0;
+}
+
+static void run(struct fixture *f, const uint8_t *cdb, size_t len, size_t buflen)
+{
+	memset(f->buf, 0xcc, sizeof(f->buf));
+	t_emulate(&f->di, &f->st, cdb, len, f->buf, buflen, 3, &f->res);
+}
+
+static void test_state_init(void **state)
+{
+	struct fixture *f = *state;
+	struct scsi_state st;
+
+	memset(&st, 0xff, sizeof(st));
+	f->di.write_cache = false;
+	scsi_state_init(&st, &f->di);
+	assert_false(st.write_cache);
+	assert_false(st.wce_changed);
+	f->di.write_cache = true;
+	scsi_state_init(&st, &f->di);
+	assert_true(st.write_cache);
+}
+
+static void test_tur(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t cdb[6] = { SCSI_TEST_UNIT_READY };
+
+	f->res.status = 0xff;
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 0);
+	assert_int_equal(f->buf[0], 0xcc);
+}
+
+static void test_request_sense(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cdb[6] = { SCSI_REQUEST_SENSE, 0, 0, 0, 252, 0 };
+	const uint8_t fixed[18] = { 0x70, 0, 0, 0, 0, 0, 0, 10 };
+	const uint8_t desc[8] = { 0x72 };
+
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 18);
+	assert_memory_equal(f->buf, fixed, 18);
+	assert_int_equal(f->buf[18], 0xcc);
+
+	cdb[1] = 0x01; /* DESC */
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 8);
+	assert_memory_equal(f->buf, desc, 8);
+
+	cdb[1] = 0;
+	cdb[4] = 3;
+	run(f, cdb, 6, sizeof(f->buf));
+	assert_int_equal(f->res.data_len, 3);
+	assert_int_equal(f->buf[3], 0xcc);
+}
+
+static void test_read_capacity_10(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t cdb[10] = { SCSI_READ_CAPACITY_10 };
+	const struct {
+		uint64_t lbas;
+		uint32_t last;
+	} cases[] = {
+		{ T_NUM_LBAS, T_NUM_LBAS - 1 },
+		{ 0xffffffffULL, 0xfffffffeu },
+		{ 0x100000000ULL, 0xffffffffu }, /* last LBA FFFFFFFFh: use READ CAPACITY 16 */
+		{ 0x100000001ULL, 0xffffffffu },
+		{ UINT64_MAX, 0xffffffffu },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->di.num_lbas = cases[i].lbas;
+		f->di.block_size = 4096;
+		run(f, cdb, 10, sizeof(f->buf));
+		t_assert_good(&f->res);
+		assert_int_equal(f->res.data_len, 8);
+		assert_int_equal(scsi_get_be32(&f->buf[0]), cases[i].last);
+		assert_int_equal(scsi_get_be32(&f->buf[4]), 4096);
+		assert_int_equal(f->buf[8], 0xcc);
+	}
+	/* Short buffer. */
+	run(f, cdb, 10, 6);
+	assert_int_equal(f->res.data_len, 6);
+	assert_int_equal(f->buf[6], 0xcc);
+}
+
+static void test_read_capacity_16(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cdb[16] = { SCSI_SERVICE_ACTION_IN_16, 0x10, [13] = 32 };
+
+	f->di.num_lbas = 0x123456789ULL;
+	run(f, cdb, 16, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 32);
+	assert_true(scsi_get_be64(&f->buf[0]) == 0x123456788ULL);
+	assert_int_equal(scsi_get_be32(&f->buf[8]), 512);
+	assert_int_equal(f->buf[12], 0);
+	assert_int_equal(f->buf[13], 0);
+	assert_int_equal(f->buf[14], 0xc0); /* LBPME | LBPRZ */
+	assert_int_equal(f->buf[15], 0);
+	assert_int_equal(f->buf[32], 0xcc);
+
+	f->di.thin = false;
+	run(f, cdb, 16, sizeof(f->buf));
+	assert_int_equal(f->buf[14], 0);
+
+	/* Allocation length is bytes 10..13. */
+	scsi_put_be32(&cdb[10], 12);
+	run(f, cdb, 16, sizeof(f->buf));
+	assert_int_equal(f->res.data_len, 12);
+	assert_int_equal(f->buf[12], 0xcc);
+	scsi_put_be32(&cdb[10], 0x10000);
+	run(f, cdb, 16, 20);
+	assert_int_equal(f->res.data_len, 20);
+	scsi_put_be32(&cdb[10], 0);
+	run(f, cdb, 16, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 0);
+
+	/* Other SERVICE ACTION IN(16) actions. */
+	cdb[1] = 0x12; /* GET LBA STATUS */
+	run(f, cdb, 16, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 1, 4);
+}
+
+static void test_start_stop(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t byte4[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x10, 0x30, 0xa0 };
+
+	for (size_t i = 0; i < sizeof(byte4); i++) {
+		const uint8_t cdb[6] = { SCSI_START_STOP_UNIT, 0x01, 0, 0, byte4[i], 0 };
+
+		run(f, cdb, 6, sizeof(f->buf));
+		t_assert_good(&f->res);
+		assert_int_equal(f->res.data_len, 0);
+	}
+}
+
+static void test_prevent_allow(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cdb[6] = { SCSI_PREVENT_ALLOW_MEDIUM_REMOVAL };
+
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_good(&f->res);
+	for (uint8_t p = 1; p <= 3; p++) {
+		cdb[4] = p;
+		run(f, cdb, 6, sizeof(f->buf));
+		t_assert_invalid_cdb(&f->res, 4, 1);
+	}
+}
+
+static void test_send_diagnostic(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cdb[6] = { SCSI_SEND_DIAGNOSTIC, 0x04 };
+
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_good(&f->res);
+	cdb[1] = 0x04 | 0x20; /* SELFTEST with a self-test code */
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 1, 7);
+	cdb[1] = 0x04;
+	cdb[4] = 4; /* parameter list */
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 3, -1);
+}
+
+static void test_not_emulated(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t ops[] = { SCSI_READ_10, SCSI_WRITE_16, SCSI_UNMAP, SCSI_FORMAT_UNIT,
+				SCSI_REPORT_LUNS, 0xff };
+
+	for (size_t i = 0; i < sizeof(ops); i++) {
+		const uint8_t cdb[16] = { ops[i] };
+
+		run(f, cdb, scsi_cdb_group_len(ops[i]) ? scsi_cdb_group_len(ops[i]) : 16,
+		    sizeof(f->buf));
+		t_assert_sense_nosks(&f->res, RTS_SENSE_ILLEGAL_REQUEST,
+				     SCSI_ASC_INVALID_COMMAND_OPERATION_CODE);
+	}
+	run(f, NULL, 0, sizeof(f->buf));
+	t_assert_sense(&f->res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_COMMAND_OPERATION_CODE);
+}
+
+static void test_bad_cdb_length_and_naca(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cdb[16] = { SCSI_INQUIRY, 0, 0, 0, 36, 0 };
+
+	run(f, cdb, 10, sizeof(f->buf));
+	t_assert_sense_nosks(&f->res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+	assert_int_equal(f->buf[0], 0xcc);
+	run(f, cdb, 5, sizeof(f->buf));
+	t_assert_sense_nosks(&f->res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+	cdb[5] = 0x04;
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 5, 2);
+	/* Link bit and vendor bits of CONTROL are ignored. */
+	cdb[5] = 0xc0;
+	run(f, cdb, 6, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 36);
+}
+
+static void test_group_len(void **state)
+{
+	(void)state;
+	assert_int_equal(scsi_cdb_group_len(0x00), 6);
+	assert_int_equal(scsi_cdb_group_len(0x1f), 6);
+	assert_int_equal(scsi_cdb_group_len(0x28), 10);
+	assert_int_equal(scsi_cdb_group_len(0x5a), 10);
+	assert_int_equal(scsi_cdb_group_len(0x7f), 0);
+	assert_int_equal(scsi_cdb_group_len(0x88), 16);
+	assert_int_equal(scsi_cdb_group_len(0xa8), 12);
+	assert_int_equal(scsi_cdb_group_len(0xc0), 0);
+	assert_int_equal(scsi_cdb_group_len(0xff), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_state_init, setup),
+		cmocka_unit_test_setup(test_tur, setup),
+		cmocka_unit_test_setup(test_request_sense, setup),
+		cmocka_unit_test_setup(test_read_capacity_10, setup),
+		cmocka_unit_test_setup(test_read_capacity_16, setup),
+		cmocka_unit_test_setup(test_start_stop, setup),
+		cmocka_unit_test_setup(test_prevent_allow, setup),
+		cmocka_unit_test_setup(test_send_diagnostic, setup),
+		cmocka_unit_test_setup(test_not_emulated, setup),
+		cmocka_unit_test_setup(test_bad_cdb_length_and_naca, setup),
+		cmocka_unit_test(test_group_len),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
