@@ -174,7 +174,8 @@ struct io_uring *rts_dev_get_uring(struct rts_dev *dev);
 /**
  * @brief Get an SQE on the device's ring for I/O on behalf of @p cmd.
  *
- * Never returns NULL: when the submission queue is full it is submitted first. The SQE
+ * When the submission queue is full it is submitted first, so this returns NULL only when
+ * the io_uring is unusable (the handler then fails the operation with -EBUSY). The SQE
  * is tagged so that its CQE is delivered to the handler's io_done(dev, cmd, tag, res).
  * The core submits once per batch; handlers never call io_uring_submit().
  *

@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Command dispatch: unit attentions, the handler's raw CDB hook, SCSI emulation, and block
+ * commands turned into handler operations. Multi-step commands (FUA emulation, VERIFY,
+ * WRITE AND VERIFY, COMPARE AND WRITE, UNMAP lists, emulated WRITE SAME) chain through
+ * cmd->step, which rts_cmd_complete() runs when the handler finishes an operation.
+ *
+ * COMPARE AND WRITE is atomic against other writes: it waits for in-flight overlapping
+ * writes, and writes arriving while it is queued or running wait for it (range locks held
+ * in the command slots; only scanned when a COMPARE AND WRITE exists, so plain I/O pays
+ * one counter check).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dev.h"
+#include "macro.h"
+
+#define CHUNK_BYTES (1u << 20) /* emulated WRITE SAME / VERIFY work in chunks of this */
+
+void errno_to_sense(int err, bool write, uint8_t *status, uint8_t *key, uint16_t *asc)
+{
+	*status = RTS_SAM_CHECK_CONDITION;
+	switch (-err) {
+	case EIO:
+	case EBADMSG:
+	case ENODATA:
+		*key = RTS_SENSE_MEDIUM_ERROR;
+		*asc = write ? SCSI_ASC_WRITE_ERROR : SCSI_ASC_UNRECOVERED_READ_ERROR;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		*key = RTS_SENSE_DATA_PROTECT;
+		*asc = SCSI_ASC_SPACE_ALLOCATION_FAILED_WRITE_PROTECT;
+		break;
+	case EROFS:
+	case EPERM:
+	case EACCES:
+		*key = RTS_SENSE_DATA_PROTECT;
+		*asc = SCSI_ASC_WRITE_PROTECTED;
+		break;
+	case EINVAL:
+	case ERANGE:
+		*key = RTS_SENSE_ILLEGAL_REQUEST;
+		*asc = SCSI_ASC_INVALID_FIELD_IN_CDB;
+		break;
+	case ENOTSUP:
+		*key = RTS_SENSE_ILLEGAL_REQUEST;
+		*asc = SCSI_ASC_INVALID_COMMAND_OPERATION_CODE;
+		break;
+	case ENOTCONN:
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ESHUTDOWN:
+		*key = RTS_SENSE_NOT_READY;
+		*asc = SCSI_ASC_LU_COMMUNICATION_FAILURE;
+		break;
+	case ENOMEM:
+	case EAGAIN:
+		*status = RTS_SAM_TASK_SET_FULL;
+		*key = 0;
+		*asc = 0;
+		break;
+	case EBUSY:
+	case ETIMEDOUT:
+		*status = RTS_SAM_BUSY;
+		*key = 0;
+		*asc = 0;
+		break;
+	case ECANCELED:
+		*status = RTS_SAM_TASK_ABORTED;
+		*key = 0;
+		*asc = 0;
+		break;
+	default:
+		*key = RTS_SENSE_HARDWARE_ERROR;
+		*asc = SCSI_ASC_INTERNAL_TARGET_FAILURE;
+	}
+}
+
+static void finish_res(struct rts_cmd *cmd, const struct scsi_result *res, int64_t data_in)
+{
+	dev_cmd_finish(cmd, res->status, res->sense, sizeof(res->sense), data_in);
+}
+
+/* End a command now: 0 = GOOD, else the errno's sense. */
+static void finish_err(struct rts_cmd *cmd, int err)
+{
+	cmd->step = NULL;
+	rts_cmd_complete(cmd, err);
+}
+
+static void finish_sense(struct rts_cmd *cmd, uint8_t key, uint16_t asc)
+{
+	struct scsi_result res;
+
+	scsi_set_sense(&res, key, asc);
+	finish_res(cmd, &res, -1);
+}
+
+static void count_op(struct rts_dev *dev)
+{
+	atomic_fetch_add_explicit(&dev->stats.handler_ops, 1, memory_order_relaxed);
+}
+
+/*
+ * Start a handler operation whose result goes to @stepfn. The step is set before the call
+ * because a handler may complete synchronously from inside it; a negative return means the
+ * operation never started and ends the command.
+ */
+#define OP(cmd, stepfn, call)                     \
+	do {                                      \
+		int op_r_;                        \
+		(cmd)->step = (stepfn);           \
+		count_op((cmd)->dev);             \
+		op_r_ = (call);                   \
+		if (op_r_ < 0)                    \
+			finish_err((cmd), op_r_); \
+	} while (0)
+
+/* Cut the command's iovec copy down to exactly @len bytes. */
+static void trim_iov(struct rts_cmd *cmd, uint64_t len)
+{
+	uint64_t acc = 0;
+
+	for (unsigned int i = 0; i < cmd->iovcnt; i++) {
+		if (acc + cmd->iov[i].iov_len >= len) {
+			cmd->iov[i].iov_len = (size_t)(len - acc);
+			cmd->iovcnt = i + 1;
+			cmd->data_len = len;
+			return;
+		}
+		acc += cmd->iov[i].iov_len;
+	}
+}
+
+static uint64_t byte_off(const struct rts_cmd *cmd)
+{
+	return cmd->info.lba * cmd->dev->di.block_size;
+}
+
+static uint64_t byte_len(const struct rts_cmd *cmd)
+{
+	return (uint64_t)cmd->info.nr_blocks * cmd->dev->di.block_size;
+}
+
+/* ------------------------------------------------------------ range locks */
+
+static bool overlaps(const struct rts_cmd *a, const struct rts_cmd *b)
+{
+	return a->info.lba < b->info.lba + b->info.nr_blocks &&
+	       b->info.lba < a->info.lba + a->info.nr_blocks;
+}
+
+/* True when @cmd must wait: writes wait for CAWs (queued or active); CAWs wait for writes
+ * and for active CAWs. */
+static bool range_conflict(const struct rts_cmd *cmd)
+{
+	const struct rts_dev *dev = cmd->dev;
+	bool is_caw = cmd->lock == RLOCK_CAW;
+
+	if (!is_caw && !dev->ncaw)
+		return false;
+	for (uint32_t i = 0; i < dev->ncmds; i++) {
+		const struct rts_cmd *o = &dev->cmds[i];
+
+		if (o == cmd || !o->in_use || o->lock == RLOCK_NONE || !overlaps(cmd, o))
+			continue;
+		if (!is_caw && o->lock == RLOCK_CAW)
+			return true;
+		if (is_caw && (o->lock == RLOCK_WRITE || o->lock_active))
+			return true;
+	}
+	return false;
+}
+
+static void defer(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+
+	cmd->wait_next = NULL;
+	if (dev->wait_tail)
+		dev->wait_tail->wait_next = cmd;
+	else
+		dev->wait_head = cmd;
+	dev->wait_tail = cmd;
+}
+
+void dispatch_release(struct rts_cmd *cmd)
+{
+	if (cmd->lock == RLOCK_CAW)
+		cmd->dev->ncaw--;
+	cmd->lock = RLOCK_NONE;
+	cmd->lock_active = false;
+}
+
+static void dispatch_io(struct rts_cmd *cmd);
+
+void dispatch_retry_waiters(struct rts_dev *dev)
+{
+	struct rts_cmd *list = dev->wait_head;
+
+	dev->wait_head = dev->wait_tail = NULL;
+	while (list) {
+		struct rts_cmd *next = list->wait_next;
+		dispatch_io(list);
+		list = next;
+	}
+}
+
+/* --------------------------------------------------------------- read/write */
+
+static void step_done(struct rts_cmd *cmd, int err)
+{
+	finish_err(cmd, err);
+}
+
+static void verify_start(struct rts_cmd *cmd, uint8_t bytchk, uint64_t data_off);
+
+static void step_write_done(struct rts_cmd *cmd, int err)
+{
+	struct rts_dev *dev = cmd->dev;
+
+	if (err) {
+		finish_err(cmd, err);
+		return;
+	}
+	if (cmd->flush_after) {
+		cmd->flush_after = false;
+		OP(cmd, step_write_done, dev->h->flush(dev, cmd));
+		return;
+	}
+	if (cmd->info.kind == SCSI_KIND_WRITE_VERIFY && cmd->info.bytchk) {
+		/* The lock stays held until the read-back compare is done. */
+		verify_start(cmd, 1, 0);
+		return;
+	}
+	finish_err(cmd, 0);
+}
+
+static unsigned int write_flags(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	bool fua = cmd->info.fua || !dev->st.write_cache;
+
+	if (!fua)
+		return 0;
+	if (!(dev->h->flags & RTS_HANDLER_F_FUA) && dev->h->flush) {
+		cmd->flush_after = true;
+		return 0;
+	}
+	return RTS_IO_FUA;
+}
+
+static void do_read(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint64_t len = byte_len(cmd);
+
+	if (cmd->data_len < len) {
+		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+		return;
+	}
+	trim_iov(cmd, len);
+	if (!len) {
+		finish_err(cmd, 0);
+		return;
+	}
+	OP(cmd, step_done, dev->h->read(dev, cmd, cmd->iov, cmd->iovcnt, byte_off(cmd), len));
+}
+
+static void do_write(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint64_t len = byte_len(cmd);
+
+	trim_iov(cmd, len);
+	if (!len) {
+		finish_err(cmd, 0);
+		return;
+	}
+	OP(cmd, step_write_done,
+	   dev->h->write(dev, cmd, cmd->iov, cmd->iovcnt, byte_off(cmd), len, write_flags(cmd)));
+}
+
+/* ------------------------------------------------------------------ verify */
+
+/*
+ * Chunked read-and-compare over [lba, lba+nr_blocks): bytchk 0 only reads (medium check),
+ * 1 compares with the Data-Out buffer starting at byte @data_off, 3 compares every block
+ * with the first Data-Out block. Reports MISCOMPARE with the offset of the first differing
+ * byte. cmd->pos counts bytes done; cmd->count holds bytchk; the bounce buffer holds the
+ * chunk being read.
+ */
+static void step_verify(struct rts_cmd *cmd, int err);
+
+static void verify_next(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint64_t total = byte_len(cmd);
+	uint64_t chunk = MIN(total - cmd->pos, (uint64_t)CHUNK_BYTES);
+	struct iovec *v;
+
+	if (cmd->pos >= total) {
+		finish_err(cmd, 0);
+		return;
+	}
+	v = (struct iovec *)(void *)(cmd->bounce + CHUNK_BYTES);
+	v->iov_base = cmd->bounce;
+	v->iov_len = (size_t)chunk;
+	OP(cmd, step_verify, dev->h->read(dev, cmd, v, 1, byte_off(cmd) + cmd->pos, chunk));
+}
+
+static void step_verify(struct rts_cmd *cmd, int err)
+{
+	uint32_t bs = cmd->dev->di.block_size;
+	uint64_t total = byte_len(cmd);
+	uint64_t chunk = MIN(total - cmd->pos, (uint64_t)CHUNK_BYTES);
+	uint8_t bytchk = (uint8_t)(cmd->count & 0xff);
+	uint64_t data_off = cmd->count >> 8;
+	uint8_t expect[512];
+
+	if (err) {
+		finish_err(cmd, err);
+		return;
+	}
+	if (bytchk) {
+		for (uint64_t done = 0; done < chunk;) {
+			size_t n = (size_t)MIN(chunk - done, (uint64_t)sizeof(expect));
+			uint64_t src = bytchk == 3 ? (cmd->pos + done) % bs : cmd->pos + done;
+
+			/* bytchk 3: n never crosses a block boundary because bs % 512 == 0 */
+			if (scsi_iov_copy_from(cmd->iov, cmd->iovcnt, (size_t)(data_off + src), expect,
+					       n) != n) {
+				finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST,
+					     SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR);
+				return;
+			}
+			if (memcmp(expect, cmd->bounce + done, n) != 0) {
+				size_t k = 0;
+				struct scsi_result res;
+
+				while (expect[k] == cmd->bounce[done + k])
+					k++;
+				scsi_set_sense_info(&res, RTS_SENSE_MISCOMPARE,
+						    SCSI_ASC_MISCOMPARE_DURING_VERIFY,
+						    cmd->pos + done + k);
+				finish_res(cmd, &res, -1);
+				return;
+			}
+			done += n;
+		}
+	}
+	cmd->pos += chunk;
+	verify_next(cmd);
+}
+
+static void verify_start(struct rts_cmd *cmd, uint8_t bytchk, uint64_t data_off)
+{
+	uint64_t need = bytchk == 1 ? byte_len(cmd) : (bytchk == 3 ? cmd->dev->di.block_size : 0);
+	int r;
+
+	if (bytchk != 0 && bytchk != 1 && bytchk != 3) {
+		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+		return;
+	}
+	if (cmd->data_len < data_off + need) {
+		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR);
+		return;
+	}
+	r = dev_bounce(cmd, CHUNK_BYTES + sizeof(struct iovec));
+	if (r < 0) {
+		finish_err(cmd, r);
+		return;
+	}
+	cmd->pos = 0;
+	cmd->count = (uint32_t)(data_off << 8 | bytchk);
+	verify_next(cmd);
+}
+
+/* --------------------------------------------------------- compare and write */
+
+static void step_caw_read(struct rts_cmd *cmd, int err)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint64_t half = byte_len(cmd);
+	uint8_t *cur = cmd->bounce, *want = cmd->bounce + half, *next = cmd->bounce + 2 * half;
+	struct iovec *v = (struct iovec *)(void *)(cmd->bounce + 3 * half);
+
+	if (err) {
+		finish_err(cmd, err);
+		return;
+	}
+	scsi_iov_copy_from(cmd->iov, cmd->iovcnt, 0, want, (size_t)half);
+	if (memcmp(cur, want, (size_t)half) != 0) {
+		struct scsi_result res;
+		uint64_t k = 0;
+
+		while (cur[k] == want[k])
+			k++;
+		scsi_set_sense_info(&res, RTS_SENSE_MISCOMPARE, SCSI_ASC_MISCOMPARE_DURING_VERIFY,
+				    k);
+		finish_res(cmd, &res, -1);
+		return;
+	}
+	scsi_iov_copy_from(cmd->iov, cmd->iovcnt, (size_t)half, next, (size_t)half);
+	v->iov_base = next;
+	v->iov_len = (size_t)half;
+	OP(cmd, step_write_done,
+	   dev->h->write(dev, cmd, v, 1, byte_off(cmd), half, write_flags(cmd)));
+}
+
+static void do_caw(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint64_t half = byte_len(cmd);
+	struct iovec *v;
+	int r;
+
+	if (cmd->data_len < 2 * half) {
+		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR);
+		return;
+	}
+	r = dev_bounce(cmd, 3 * half + sizeof(struct iovec));
+	if (r < 0) {
+		finish_err(cmd, r);
+		return;
+	}
+	cmd->lock_active = true;
+	v = (struct iovec *)(void *)(cmd->bounce + 3 * half);
+	v->iov_base = cmd->bounce;
+	v->iov_len = (size_t)half;
+	OP(cmd, step_caw_read, dev->h->read(dev, cmd, v, 1, byte_off(cmd), half));
+}
+
+/* ----------------------------------------------------------------- unmap */
+
+static void step_unmap(struct rts_cmd *cmd, int err)
+{
+	struct rts_dev *dev = cmd->dev;
+	const struct scsi_unmap_desc *d = (const struct scsi_unmap_desc *)(void *)cmd->bounce;
+	uint32_t bs = dev->di.block_size;
+
+	if (err) {
+		finish_err(cmd, err);
+		return;
+	}
+	while (cmd->pos < cmd->count && d[cmd->pos].nr_blocks == 0)
+		cmd->pos++;
+	if (cmd->pos >= cmd->count) {
+		finish_err(cmd, 0);
+		return;
+	}
+	d += cmd->pos++;
+	OP(cmd, step_unmap,
+	   dev->h->unmap(dev, cmd, d->lba * bs, (uint64_t)d->nr_blocks * bs));
+}
+
+static void do_unmap(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	struct scsi_result res;
+	uint32_t max = dev->di.max_unmap_descs ? dev->di.max_unmap_descs : 1;
+	uint32_t len = (uint32_t)MIN((uint64_t)cmd->info.xfer_len, cmd->data_len);
+	int n, r;
+
+	r = dev_bounce(cmd, max * sizeof(struct scsi_unmap_desc));
+	if (r < 0) {
+		finish_err(cmd, r);
+		return;
+	}
+	n = scsi_unmap_parse(&dev->di, cmd->iov, cmd->iovcnt, len,
+			     (struct scsi_unmap_desc *)(void *)cmd->bounce, max, &res);
+	if (n < 0) {
+		finish_res(cmd, &res, -1);
+		return;
+	}
+	cmd->count = (uint32_t)n;
+	cmd->pos = 0;
+	step_unmap(cmd, 0);
+}
+
+/* ------------------------------------------------------------- write same */
+
+static void step_write_same(struct rts_cmd *cmd, int err)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint64_t total = byte_len(cmd);
+	uint64_t chunk = MIN(total - cmd->pos, (uint64_t)CHUNK_BYTES);
+	struct iovec *v = (struct iovec *)(void *)(cmd->bounce + CHUNK_BYTES);
+
+	if (err) {
+		finish_err(cmd, err);
+		return;
+	}
+	if (cmd->pos >= total) {
+		if (cmd->flush_after) {
+			cmd->flush_after = false;
+			OP(cmd, step_done, dev->h->flush(dev, cmd));
+			return;
+		}
+		finish_err(cmd, 0);
+		return;
+	}
+	v->iov_base = cmd->bounce;
+	v->iov_len = (size_t)chunk;
+	uint64_t off = byte_off(cmd) + cmd->pos;
+	cmd->pos += chunk;
+	OP(cmd, step_write_same,
+	   dev->h->write(dev, cmd, v, 1, off, chunk,
+			 cmd->flush_after ? 0 : (uint32_t)(cmd->count & RTS_IO_FUA)));
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void do_write_same(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint32_t bs = dev->di.block_size;
+	uint64_t total = byte_len(cmd);
+	struct iovec *v;
+	unsigned int flags;
+	int r;
+
+	r = dev_bounce(cmd, CHUNK_BYTES + sizeof(struct iovec));
+	if (r < 0) {
+		finish_err(cmd, r);
+		return;
+	}
+	if (cmd->info.ndob) {
+		memset(cmd->bounce, 0, bs);
+	} else if (scsi_iov_copy_from(cmd->iov, cmd->iovcnt, 0, cmd->bounce, bs) != bs) {
+		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR);
+		return;
+	}
+	v = (struct iovec *)(void *)(cmd->bounce + CHUNK_BYTES);
+	v->iov_base = cmd->bounce;
+	v->iov_len = bs;
+	if (cmd->info.unmap && dev->di.thin && all_zero(cmd->bounce, bs)) {
+		if (dev->h->write_same && (dev->h->flags & RTS_HANDLER_F_WRITE_SAME_UNMAP))
+			OP(cmd, step_done,
+			   dev->h->write_same(dev, cmd, v, 1, byte_off(cmd), total, RTS_IO_UNMAP));
+		else
+			OP(cmd, step_done, dev->h->unmap(dev, cmd, byte_off(cmd), total));
+		return;
+	}
+	flags = write_flags(cmd);
+	if (dev->h->write_same) {
+		OP(cmd, step_write_done,
+		   dev->h->write_same(dev, cmd, v, 1, byte_off(cmd), total, flags));
+		return;
+	}
+	/* Emulate: replicate the block across the chunk, write chunk by chunk. */
+	for (size_t o = bs; o < CHUNK_BYTES; o += bs)
+		memcpy(cmd->bounce + o, cmd->bounce, bs);
+	cmd->pos = 0;
+	cmd->count = flags;
+	step_write_same(cmd, 0);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+/* Commands that take range locks come back here when a lock they waited on is released. */
+static void dispatch_io(struct rts_cmd *cmd)
+{
+	if (range_conflict(cmd)) {
+		defer(cmd);
+		return;
+	}
+	switch (cmd->info.kind) {
+	case SCSI_KIND_WRITE:
+	case SCSI_KIND_WRITE_VERIFY:
+		do_write(cmd);
+		break;
+	case SCSI_KIND_WRITE_SAME:
+		do_write_same(cmd);
+		break;
+	case SCSI_KIND_CAW:
+		do_caw(cmd);
+		break;
+	default:
+		finish_sense(cmd, RTS_SENSE_HARDWARE_ERROR, SCSI_ASC_INTERNAL_TARGET_FAILURE);
+	}
+}
+
+static void emulate(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	struct scsi_result res;
+	uint8_t op = cmd->cdb[0];
+	bool data_in = op != SCSI_MODE_SELECT_6 && op != SCSI_MODE_SELECT_10;
+
+	scsi_emulate(&dev->di, &dev->st, cmd->cdb, cmd->cdb_len, cmd->iov, cmd->iovcnt, &res);
+	if (dev->st.wce_changed) {
+		dev->st.wce_changed = false;
+		dev->di.write_cache = dev->st.write_cache;
+		if (dev->h->reconfig) {
+			struct rts_reconfig rc = {
+				.struct_size = sizeof(rc),
+				.what = RTS_RECONFIG_WRITE_CACHE,
+				.write_cache = dev->st.write_cache,
+			};
+			int r = dev->h->reconfig(dev, &rc);
+			if (r < 0 && r != -EOPNOTSUPP)
+				rts_dev_warn(dev, "handler refused write cache change: %s",
+					     strerror(-r));
+		}
+	}
+	finish_res(cmd, &res, data_in ? (int64_t)res.data_len : -1);
+}
+
+void dispatch_cmd(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	struct scsi_result res;
+	uint8_t op = cmd->cdb[0];
+	int r;
+
+	if (dev->ua_capacity_changed && op != SCSI_INQUIRY && op != SCSI_REQUEST_SENSE &&
+	    op != SCSI_REPORT_LUNS) {
+		dev->ua_capacity_changed = false;
+		finish_sense(cmd, RTS_SENSE_UNIT_ATTENTION, SCSI_ASC_CAPACITY_DATA_HAS_CHANGED);
+		return;
+	}
+	if (dev->h->handle_cmd) {
+		r = dev->h->handle_cmd(dev, cmd);
+		if (r != RTS_CMD_NOT_HANDLED) {
+			if (r < 0)
+				finish_err(cmd, r);
+			return;
+		}
+	}
+	if (scsi_decode(&dev->di, cmd->cdb, cmd->cdb_len, &cmd->info, &res) < 0) {
+		finish_res(cmd, &res, -1);
+		return;
+	}
+	switch (cmd->info.kind) {
+	case SCSI_KIND_EMULATE:
+		atomic_fetch_add_explicit(&dev->stats.emulated, 1, memory_order_relaxed);
+		emulate(cmd);
+		break;
+	case SCSI_KIND_READ:
+		do_read(cmd);
+		break;
+	case SCSI_KIND_VERIFY:
+		verify_start(cmd, cmd->info.bytchk, 0);
+		break;
+	case SCSI_KIND_SYNC:
+		if (dev->h->flush)
+			OP(cmd, step_done, dev->h->flush(dev, cmd));
+		else
+			finish_err(cmd, 0);
+		break;
+	case SCSI_KIND_UNMAP:
+		do_unmap(cmd);
+		break;
+	case SCSI_KIND_CAW:
+		cmd->lock = RLOCK_CAW;
+		dev->ncaw++;
+		dispatch_io(cmd);
+		break;
+	case SCSI_KIND_WRITE:
+	case SCSI_KIND_WRITE_VERIFY:
+	case SCSI_KIND_WRITE_SAME:
+		cmd->lock = RLOCK_WRITE;
+		dispatch_io(cmd);
+		break;
+	}
+}

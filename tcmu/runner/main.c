@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * rts-runner: serve TCMU devices from handler plugins.
+ *
+ * Control plane: one GMainLoop thread (signals, device lifecycle; netlink and D-Bus for the
+ * real kernel come with the kernel-attach work). Data plane: one I/O thread per device,
+ * each owning one io_uring (librts-tcmu).
+ *
+ * Today it serves simulated devices (--simulate <cfgstring>): the in-process ring
+ * simulator plays the kernel, so the whole data path runs on machines without LIO.
+ */
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+#include "size.h"
+
+#ifndef RTS_HANDLER_DIR_DEFAULT
+#define RTS_HANDLER_DIR_DEFAULT "/usr/local/lib/rts/handlers"
+#endif
+#ifndef RTS_VERSION
+#define RTS_VERSION "0"
+#endif
+
+static const char *prio_name(int prio)
+{
+	switch (prio) {
+	case RTS_LOG_ERR:
+		return "error";
+	case RTS_LOG_WARNING:
+		return "warning";
+	case RTS_LOG_NOTICE:
+		return "notice";
+	case RTS_LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+void runner_log_sink(void *userdata, int prio, const char *dev, const char *msg)
+{
+	const struct runner *r = userdata;
+
+	if (prio > r->log_priority)
+		return;
+	if (dev)
+		fprintf(stderr, "rts-runner: %s: %s: %s\n", prio_name(prio), dev, msg);
+	else
+		fprintf(stderr, "rts-runner: %s: %s\n", prio_name(prio), msg);
+}
+
+void runner_log(const struct runner *r, int prio, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	runner_log_sink((void *)r, prio, NULL, msg);
+}
+
+static int add_sim_device(struct runner *r, const char *cfgstring, uint64_t size,
+			  uint32_t block_size, uint32_t queue_depth)
+{
+	const struct rts_handler *h = runner_find_handler(r, cfgstring);
+	struct runner_dev *rd;
+	char name[32], *why = NULL;
+	int ret;
+
+	if (!h) {
+		runner_log(r, RTS_LOG_ERR, "no handler for cfgstring '%s' (loaded: %u handler(s))",
+			   cfgstring, r->nhandlers);
+		return -ENOENT;
+	}
+	if (r->ndevs >= RUNNER_MAX_DEVICES)
+		return -ENOSPC;
+	rd = &r->devs[r->ndevs];
+	snprintf(name, sizeof(name), "sim%u", r->ndevs);
+	struct rts_dev_config cfg = {
+		.name = name,
+		.cfgstring = cfgstring,
+		.size = size,
+		.block_size = block_size,
+		.queue_depth = queue_depth,
+		.write_cache = true,
+		.log_fn = runner_log_sink,
+		.log_userdata = r,
+		.log_priority = r->log_priority,
+	};
+	struct rts_sim_params sp = { .cmdr_size = 1024 * 1024, .data_size = 64ull << 20 };
+
+	ret = rts_sim_new(&sp, &rd->sim);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "simulator: %s", strerror(-ret));
+		return ret;
+	}
+	ret = rts_dev_new_sim(&cfg, h, rd->sim, &rd->dev);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "%s: cannot create device: %s", name, strerror(-ret));
+		rd->sim = rts_sim_free(rd->sim);
+		return ret;
+	}
+	ret = rts_dev_open(rd->dev, false, &why);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "%s: %s", name, why ? why : strerror(-ret));
+		free(why);
+		rd->dev = rts_dev_free(rd->dev);
+		rd->sim = rts_sim_free(rd->sim);
+		return ret;
+	}
+	ret = rts_dev_start(rd->dev);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "%s: cannot start I/O thread: %s", name, strerror(-ret));
+		rts_dev_close(rd->dev);
+		rd->dev = rts_dev_free(rd->dev);
+		rd->sim = rts_sim_free(rd->sim);
+		return ret;
+	}
+	rd->name = g_strdup(name);
+	r->ndevs++;
+	runner_log(r, RTS_LOG_NOTICE, "%s: serving simulated TCMU device '%s' with handler '%s'",
+		   name, cfgstring, h->subtype);
+	return 0;
+}
+
+static void stop_devices(struct runner *r)
+{
+	for (unsigned int i = 0; i < r->ndevs; i++) {
+		struct runner_dev *rd = &r->devs[i];
+		struct rts_dev_stats st;
+
+		rts_dev_stop(rd->dev, 5000);
+		rts_dev_get_stats(rd->dev, &st);
+		runner_log(r, RTS_LOG_INFO,
+			   "%s: stopped: %llu commands, %llu completions, %llu kicks, %llu errors",
+			   rd->name, (unsigned long long)st.cmds, (unsigned long long)st.completions,
+			   (unsigned long long)st.kicks, (unsigned long long)st.errors);
+		rts_dev_close(rd->dev);
+		rd->dev = rts_dev_free(rd->dev);
+		rd->sim = rts_sim_free(rd->sim);
+		g_free(rd->name);
+	}
+	r->ndevs = 0;
+}
+
+struct demo_job {
+	struct runner *r;
+	GMainLoop *loop;
+	int result;
+};
+
+static gboolean quit_loop(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
+static gpointer demo_thread(gpointer data)
+{
+	struct demo_job *job = data;
+
+	job->result = 0;
+	for (unsigned int i = 0; i < job->r->ndevs; i++)
+		if (runner_demo(job->r, &job->r->devs[i]) != 0)
+			job->result = 1;
+	g_idle_add(quit_loop, job->loop);
+	return NULL;
+}
+
+static gboolean on_signal(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+	struct runner r = { .log_priority = RTS_LOG_NOTICE };
+	gchar **simulate = NULL, *handler_dir = NULL, *size_str = NULL;
+	gboolean demo = FALSE, debug = FALSE, verbose = FALSE, version = FALSE;
+	gint block_size = 512, queue_depth = 128;
+	GError *err = NULL;
+	GOptionEntry entries[] = {
+		{ "handler-dir", 'H', 0, G_OPTION_ARG_FILENAME, &handler_dir,
+		  "Load handler_<subtype>.so plugins from DIR (default: $RTS_HANDLER_DIR or " RTS_HANDLER_DIR_DEFAULT ")",
+		  "DIR" },
+		{ "simulate", 's', 0, G_OPTION_ARG_STRING_ARRAY, &simulate,
+		  "Serve a simulated TCMU device with this cfgstring (repeatable), e.g. ram/64M",
+		  "CFGSTRING" },
+		{ "size", 0, 0, G_OPTION_ARG_STRING, &size_str,
+		  "dev_size of simulated devices when the cfgstring has none (e.g. 1G)", "SIZE" },
+		{ "block-size", 0, 0, G_OPTION_ARG_INT, &block_size, "Logical block size (512)", "N" },
+		{ "queue-depth", 0, 0, G_OPTION_ARG_INT, &queue_depth,
+		  "Command slots per device (128)", "N" },
+		{ "demo", 0, 0, G_OPTION_ARG_NONE, &demo,
+		  "Drive a short SCSI workload through each simulated device, report, and exit", NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log info messages", NULL },
+		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &debug, "Log debug messages", NULL },
+		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	GOptionContext *octx = g_option_context_new("- serve TCMU devices from handler plugins");
+	uint64_t size = 0;
+	int ret = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	g_option_context_add_main_entries(octx, entries, NULL);
+	if (!g_option_context_parse(octx, &argc, &argv, &err)) {
+		fprintf(stderr, "rts-runner: %s (see --help)\n", err->message);
+		g_error_free(err);
+		g_option_context_free(octx);
+		return 2;
+	}
+	g_option_context_free(octx);
+	if (version) {
+		printf("rts-runner %s (handler ABI %u)\n", RTS_VERSION, RTS_HANDLER_ABI_VERSION);
+		return 0;
+	}
+	if (verbose)
+		r.log_priority = RTS_LOG_INFO;
+	if (debug)
+		r.log_priority = RTS_LOG_DEBUG;
+	if (size_str && rts_parse_size(size_str, &size) < 0) {
+		fprintf(stderr, "rts-runner: invalid --size '%s'\n", size_str);
+		return 2;
+	}
+	if (!simulate || !simulate[0]) {
+		fprintf(stderr,
+			"rts-runner: no devices to serve. Attaching to the kernel's TCMU devices "
+			"(netlink + UIO) is not available in this build yet; use --simulate CFGSTRING.\n");
+		return 2;
+	}
+	if (!handler_dir) {
+		const char *env = getenv("RTS_HANDLER_DIR");
+		handler_dir = g_strdup(env && *env ? env : RTS_HANDLER_DIR_DEFAULT);
+	}
+	if (runner_load_handlers(&r, handler_dir) <= 0) {
+		fprintf(stderr, "rts-runner: no usable handler in '%s'\n", handler_dir);
+		ret = 1;
+		goto out;
+	}
+	for (gchar **s = simulate; *s; s++) {
+		if (add_sim_device(&r, *s, size, (uint32_t)block_size, (uint32_t)queue_depth) < 0) {
+			ret = 1;
+			goto out;
+		}
+	}
+
+	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+	struct demo_job job = { .r = &r, .loop = loop };
+	GThread *th = NULL;
+
+	g_unix_signal_add(SIGINT, on_signal, loop);
+	g_unix_signal_add(SIGTERM, on_signal, loop);
+	if (demo)
+		th = g_thread_new("rts-demo", demo_thread, &job);
+	else
+		runner_log(&r, RTS_LOG_NOTICE, "running; Ctrl-C stops");
+	g_main_loop_run(loop);
+	if (th) {
+		g_thread_join(th);
+		ret = job.result;
+	}
+	g_main_loop_unref(loop);
+out:
+	stop_devices(&r);
+	runner_unload_handlers(&r);
+	g_strfreev(simulate);
+	g_free(handler_dir);
+	g_free(size_str);
+	return ret;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* rts-runner internals: the runner state owned by the control (GMainLoop) thread. */
+#ifndef RTS_RUNNER_H
+#define RTS_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rts/device.h>
+
+#define RUNNER_MAX_HANDLERS 64
+#define RUNNER_MAX_DEVICES 256
+
+struct runner_dev {
+	struct rts_dev *dev;
+	struct rts_sim *sim; /* simulated devices only */
+	char *name;
+};
+
+struct runner {
+	int log_priority;
+	bool log_color;
+	struct rts_loaded_handler *handlers[RUNNER_MAX_HANDLERS];
+	unsigned int nhandlers;
+	struct runner_dev devs[RUNNER_MAX_DEVICES];
+	unsigned int ndevs;
+};
+
+void runner_log(const struct runner *r, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void runner_log_sink(void *userdata, int prio, const char *dev, const char *msg);
+
+int runner_load_handlers(struct runner *r, const char *dir);
+const struct rts_handler *runner_find_handler(const struct runner *r, const char *subtype);
+void runner_unload_handlers(struct runner *r);
+
+/* demo.c: drive a SCSI workload through a simulated device; 0 if every check passed. */
+int runner_demo(struct runner *r, struct runner_dev *rd);
+
+#endif
