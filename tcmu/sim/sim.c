@@ -119,7 +119,7 @@ RTS_EXPORT int rts_sim_new(const struct rts_sim_params *params, struct rts_sim *
 	if (!p.mailbox_flags)
 		p.mailbox_flags = TCMU_MAILBOX_FLAG_CAP_OOOC | TCMU_MAILBOX_FLAG_CAP_READ_LEN |
 				  TCMU_MAILBOX_FLAG_CAP_TMR | TCMU_MAILBOX_FLAG_CAP_KEEP_BUF;
-	if (p.cmdr_size % 8 || p.cmdr_size < 1024 || p.data_blk_size % 512 ||
+	if (p.cmdr_size % 8 || p.cmdr_size < 512 || p.data_blk_size % 512 ||
 	    p.data_size % p.data_blk_size || p.data_size / p.data_blk_size > (1u << 24) ||
 	    p.data_size == 0)
 		return -EINVAL;

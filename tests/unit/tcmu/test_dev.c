@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tcmu/dev.c + tcmu/dispatch.c end to end: a device served by its I/O thread, the ring
+ * simulator playing the kernel, and handlers defined here (memory-backed, failing with a
+ * chosen errno, or "gated": operations complete only when the test releases them, from
+ * another thread, through rts_cmd_complete_async).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rts/device.h>
+
+#define BS 512u
+#define NBLK 8192u /* 4 MiB */
+#define TMO 5000
+
+/* ------------------------------------------------------------ test handlers */
+
+static uint8_t g_mem[NBLK * BS];
+static int g_fail_err;        /* errno the "err" handler fails reads/writes with */
+static unsigned int g_flushes;
+static unsigned int g_writes_fua;
+
+static void mem_copy(const struct iovec *iov, unsigned int cnt, uint64_t off, uint64_t len,
+		     bool to_mem)
+{
+	for (unsigned int i = 0; i < cnt && len; i++) {
+		size_t n = iov[i].iov_len < len ? iov[i].iov_len : (size_t)len;
+		if (to_mem)
+			memcpy(g_mem + off, iov[i].iov_base, n);
+		else
+			memcpy(iov[i].iov_base, g_mem + off, n);
+		off += n;
+		len -= n;
+	}
+}
+
+static int mem_open(struct rts_dev *dev, bool reopen)
+{
+	(void)reopen;
+	rts_dev_set_num_lbas(dev, NBLK);
+	rts_dev_set_thin_provisioning(dev, true, 8);
+	return 0;
+}
+
+static int mem_read(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		    unsigned int cnt, uint64_t off, uint64_t len)
+{
+	(void)dev;
+	if (g_fail_err)
+		return -g_fail_err;
+	mem_copy(iov, cnt, off, len, false);
+	rts_cmd_complete(cmd, 0);
+	return 0;
+}
+
+static int mem_write(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		     unsigned int cnt, uint64_t off, uint64_t len, unsigned int flags)
+{
+	(void)dev;
+	if (g_fail_err) {
+		/* asynchronous failure path: complete with the error */
+		rts_cmd_complete(cmd, -g_fail_err);
+		return 0;
+	}
+	if (flags & RTS_IO_FUA)
+		g_writes_fua++;
+	mem_copy(iov, cnt, off, len, true);
+	rts_cmd_complete(cmd, 0);
+	return 0;
+}
+
+static int mem_flush(struct rts_dev *dev, struct rts_cmd *cmd)
+{
+	(void)dev;
+	g_flushes++;
+	rts_cmd_complete(cmd, 0);
+	return 0;
+}
+
+static int mem_unmap(struct rts_dev *dev, struct rts_cmd *cmd, uint64_t off, uint64_t len)
+{
+	(void)dev;
+	memset(g_mem + off, 0, len);
+	rts_cmd_complete(cmd, 0);
+	return 0;
+}
+
+static const struct rts_handler mem_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test memory",
+	.subtype = "mem",
+	.open = mem_open,
+	.read = mem_read,
+	.write = mem_write,
+	.flush = mem_flush,
+	.unmap = mem_unmap,
+};
+
+/* Gated: every operation waits in a queue until the test releases it. */
+struct gate_op {
+	struct rts_cmd *cmd;
+	bool write;
+	const struct iovec *iov;
+	unsigned int cnt;
+	uint64_t off, len;
+};
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gate_op g_ops[64];
+static unsigned int g_nops;
+
+static int gate_queue(struct rts_cmd *cmd, bool write, const struct iovec *iov, unsigned int cnt,
+		      uint64_t off, uint64_t len)
+{
+	pthread_mutex_lock(&g_lock);
+	g_ops[g_nops++] = (struct gate_op){ cmd, write, iov, cnt, off, len };
+	pthread_mutex_unlock(&g_lock);
+	return 0;
+}
+
+static int gate_read(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		     unsigned int cnt, uint64_t off, uint64_t len)
+{
+	(void)dev;
+	return gate_queue(cmd, false, iov, cnt, off, len);
+}
+
+static int gate_write(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		      unsigned int cnt, uint64_t off, uint64_t len, unsigned int flags)
+{
+	(void)dev;
+	(void)flags;
+	return gate_queue(cmd, true, iov, cnt, off, len);
+}
+
+static const struct rts_handler gate_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test gate",
+	.subtype = "gate",
+	.flags = RTS_HANDLER_F_FUA,
+	.open = mem_open,
+	.read = gate_read,
+	.write = gate_write,
+};
+
+static unsigned int gate_count(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&g_lock);
+	n = g_nops;
+	pthread_mutex_unlock(&g_lock);
+	return n;
+}
+
+/* Wait until @n operations are queued (the I/O thread runs concurrently). */
+static void gate_wait(unsigned int n)
+{
+	for (int i = 0; i < 5000 && gate_count() < n; i++)
+		usleep(1000);
+	assert_int_equal(gate_count(), n);
+}
+
+/* Perform and complete the oldest queued operation from this (foreign) thread. */
+static struct gate_op gate_release(void)
+{
+	struct gate_op op;
+
+	pthread_mutex_lock(&g_lock);
+	assert_true(g_nops > 0);
+	op = g_ops[0];
+	memmove(g_ops, g_ops + 1, --g_nops * sizeof(g_ops[0]));
+	pthread_mutex_unlock(&g_lock);
+	mem_copy(op.iov, op.cnt, op.off, op.len, op.write);
+	rts_cmd_complete_async(op.cmd, 0);
+	return op;
+}
+
+/* ------------------------------------------------------------------ fixture */
+
+struct fx {
+	struct rts_sim *sim;
+	struct rts_dev *dev;
+};
+
+static struct fx *fx_start(const struct rts_handler *h, uint32_t cmdr_size, uint32_t max_iov_blocks)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct rts_sim_params sp = { .cmdr_size = cmdr_size, .data_size = 8 << 20,
+				     .max_iov_blocks = max_iov_blocks };
+	struct rts_dev_config cfg = { .name = "t0", .cfgstring = h->subtype, .block_size = BS,
+				      .queue_depth = 32, .write_cache = true };
+
+	assert_non_null(f);
+	memset(g_mem, 0, sizeof(g_mem));
+	g_fail_err = 0;
+	g_flushes = 0;
+	g_writes_fua = 0;
+	g_nops = 0;
+	assert_int_equal(rts_sim_new(&sp, &f->sim), 0);
+	assert_int_equal(rts_dev_new_sim(&cfg, h, f->sim, &f->dev), 0);
+	assert_int_equal(rts_dev_open(f->dev, false, NULL), 0);
+	assert_int_equal(rts_dev_start(f->dev), 0);
+	return f;
+}
+
+static void fx_stop(struct fx *f)
+{
+	assert_int_equal(rts_dev_stop(f->dev, TMO), 0);
+	assert_null(rts_dev_get_failure(f->dev));
+	assert_null(rts_sim_broken_reason(f->sim));
+	rts_dev_close(f->dev);
+	rts_dev_free(f->dev);
+	rts_sim_free(f->sim);
+	free(f);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void cdb16(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
+{
+	memset(c, 0, 16);
+	c[0] = op;
+	put_be32(c + 2, (uint32_t)(lba >> 32));
+	put_be32(c + 6, (uint32_t)lba);
+	put_be32(c + 10, n);
+}
+
+static struct rts_sim_completion exec(struct fx *f, const uint8_t *cdb, size_t len,
+				      enum rts_sim_dir dir, void *buf, size_t n)
+{
+	struct rts_sim_completion c;
+
+	assert_int_equal(rts_sim_exec(f->sim, cdb, len, dir, buf, n, TMO, &c), 0);
+	return c;
+}
+
+static void expect_sense(const struct rts_sim_completion *c, uint8_t key, uint8_t asc, uint8_t ascq)
+{
+	assert_int_equal(c->status, 2);
+	assert_int_equal(c->sense[0] & 0x7f, 0x70);
+	assert_int_equal(c->sense[2] & 0xf, key);
+	assert_int_equal(c->sense[12], asc);
+	assert_int_equal(c->sense[13], ascq);
+}
+
+/* -------------------------------------------------------------------- tests */
+
+struct io_slot {
+	uint8_t buf[16 * BS];
+	uint64_t lba;
+	uint32_t n;
+	bool write;
+};
+
+static void io_done_cb(void *ud, const struct rts_sim_completion *c)
+{
+	unsigned int *bad = ud;
+
+	if (c->status != 0)
+		(*bad)++;
+}
+
+/* Random reads and writes at queue depth 16 through a small ring (entries wrap and PAD
+ * often) with every 4 KiB data block in its own iovec; then everything read back. */
+static void test_integrity_qd_wrap(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 4000, 1);
+	static uint8_t model[NBLK * BS];
+	static struct io_slot slots[16];
+	uint64_t x = 12345;
+	unsigned int bad = 0;
+
+	(void)state;
+	memset(model, 0, sizeof(model));
+	for (int round = 0; round < 150; round++) {
+		for (int i = 0; i < 16; i++) {
+			struct io_slot *s = &slots[i];
+			uint8_t cdb[16];
+
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			s->n = 1 + (uint32_t)(x >> 33) % 16;
+			s->lba = (uint64_t)i * (NBLK / 16) + (x >> 40) % (NBLK / 16 - 16);
+			s->write = round % 2 == 0;
+			if (s->write)
+				for (uint32_t k = 0; k < s->n * BS; k++)
+					s->buf[k] = (uint8_t)(x >> (k % 7) ^ k ^ (unsigned int)round);
+			cdb16(cdb, s->write ? 0x8a : 0x88, s->lba, s->n);
+			assert_int_equal(rts_sim_submit(f->sim, cdb, 16,
+							s->write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
+							s->buf, s->n * BS, s, NULL),
+					 0);
+			if (s->write)
+				memcpy(model + s->lba * BS, s->buf, s->n * BS);
+		}
+		assert_int_equal(rts_sim_kick(f->sim), 0);
+		while (rts_sim_outstanding(f->sim)) {
+			assert_true(rts_sim_wait(f->sim, TMO) >= 0);
+			assert_true(rts_sim_reap(f->sim, io_done_cb, &bad) >= 0);
+		}
+		for (int i = 0; i < 16 && !slots[i].write; i++)
+			assert_memory_equal(slots[i].buf, model + slots[i].lba * BS, slots[i].n * BS);
+	}
+	assert_int_equal(bad, 0);
+	assert_memory_equal(g_mem, model, sizeof(model));
+	struct rts_dev_stats st;
+	rts_dev_get_stats(f->dev, &st);
+	assert_int_equal(st.cmds, 150 * 16);
+	assert_int_equal(st.completions, 150 * 16);
+	assert_true(st.kicks < st.completions); /* batched */
+	fx_stop(f);
+}
+
+static void test_emulated_and_range_errors(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	uint8_t cdb[16], buf[4096];
+	struct rts_sim_completion c;
+
+	(void)state;
+	memset(cdb, 0, 6); /* TEST UNIT READY */
+	c = exec(f, cdb, 6, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0);
+	cdb[0] = 0x12; /* INQUIRY, allocation length 5 of a 96-byte buffer */
+	cdb[4] = 5;
+	memset(buf, 0xee, sizeof(buf));
+	c = exec(f, cdb, 6, RTS_SIM_FROM_DEV, buf, 96);
+	assert_int_equal(c.status, 0);
+	assert_true(c.uflags & 0x2); /* TCMU_UFLAG_READ_LEN */
+	assert_int_equal(c.read_len, 5);
+	assert_int_equal(buf[5], 0xee);
+	memset(cdb, 0, 16); /* READ CAPACITY(10) */
+	cdb[0] = 0x25;
+	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, buf, 8);
+	assert_int_equal(get_be32(buf), NBLK - 1);
+	assert_int_equal(get_be32(buf + 4), BS);
+	cdb16(cdb, 0x88, NBLK - 1, 2); /* crosses the end */
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 2 * BS);
+	expect_sense(&c, 5, 0x21, 0);
+	cdb16(cdb, 0x88, NBLK - 1, 1); /* last block is fine */
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
+	assert_int_equal(c.status, 0);
+	memset(cdb, 0, 16);
+	cdb[0] = 0xd0; /* vendor specific: unknown */
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	expect_sense(&c, 5, 0x20, 0);
+	fx_stop(f);
+}
+
+static void expect_errno_sense(int err, bool write, uint8_t status, uint8_t key, uint8_t asc,
+			       uint8_t ascq)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	uint8_t cdb[16], buf[BS];
+	struct rts_sim_completion c;
+
+	g_fail_err = err;
+	cdb16(cdb, write ? 0x8a : 0x88, 7, 1);
+	c = exec(f, cdb, 16, write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV, buf, BS);
+	assert_int_equal(c.status, status);
+	if (status == 2)
+		expect_sense(&c, key, asc, ascq);
+	g_fail_err = 0;
+	fx_stop(f);
+}
+
+static void test_errno_to_sense(void **state)
+{
+	(void)state;
+	expect_errno_sense(EIO, false, 2, 0x3, 0x11, 0x00);   /* UNRECOVERED READ ERROR */
+	expect_errno_sense(EIO, true, 2, 0x3, 0x0c, 0x00);    /* WRITE ERROR */
+	expect_errno_sense(ENOSPC, true, 2, 0x7, 0x27, 0x07); /* SPACE ALLOCATION FAILED */
+	expect_errno_sense(EROFS, true, 2, 0x7, 0x27, 0x00);  /* WRITE PROTECTED */
+	expect_errno_sense(ENOMEM, false, 0x28, 0, 0, 0);      /* TASK SET FULL */
+	expect_errno_sense(EBUSY, false, 0x08, 0, 0, 0);       /* BUSY */
+	expect_errno_sense(ENOTCONN, false, 2, 0x2, 0x08, 0x00);
+	expect_errno_sense(EOVERFLOW, false, 2, 0x4, 0x44, 0x00); /* INTERNAL TARGET FAILURE */
+}
+
+static void test_fua_sync_write_same_unmap_verify(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	static uint8_t buf[3000 * BS];
+	uint8_t cdb[16], blk[BS];
+	struct rts_sim_completion c;
+
+	(void)state;
+	/* WRITE(16) with FUA: the handler lacks RTS_HANDLER_F_FUA, so the core flushes after. */
+	memset(blk, 0x42, BS);
+	cdb16(cdb, 0x8a, 3, 1);
+	cdb[1] = 0x08;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_flushes, 1);
+	assert_int_equal(g_writes_fua, 0);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x35; /* SYNCHRONIZE CACHE(10) */
+	c = exec(f, cdb, 10, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_flushes, 2);
+
+	/* WRITE SAME(16) of one 0x5a block over 3000 blocks (more than one 1 MiB chunk). */
+	memset(blk, 0x5a, BS);
+	cdb16(cdb, 0x93, 100, 3000);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
+	assert_int_equal(c.status, 0);
+	for (size_t i = 0; i < 3000 * BS; i++)
+		if (g_mem[100 * BS + i] != 0x5a)
+			fail_msg("byte %zu not written by WRITE SAME", i);
+	assert_int_equal(g_mem[99 * BS + BS - 1], 0);
+	assert_int_equal(g_mem[3100 * BS], 0);
+	/* VERIFY(16) BYTCHK=01b: matching, then one byte off → MISCOMPARE at that offset */
+	memset(buf, 0x5a, 8 * BS);
+	cdb16(cdb, 0x8f, 100, 8);
+	cdb[1] = 0x02;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 8 * BS);
+	assert_int_equal(c.status, 0);
+	buf[5 * BS + 3] ^= 1;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 8 * BS);
+	expect_sense(&c, 0xe, 0x1d, 0);
+	assert_true(c.sense[0] & 0x80);
+	assert_int_equal(get_be32(c.sense + 3), 5 * BS + 3);
+	/* WRITE SAME(16) with UNMAP and a zero block: deallocated, reads zeros. */
+	memset(blk, 0, BS);
+	cdb16(cdb, 0x93, 100, 1000);
+	cdb[1] = 0x08;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_mem[100 * BS], 0);
+	assert_int_equal(g_mem[1100 * BS], 0x5a);
+	/* UNMAP two ranges. */
+	uint8_t pl[8 + 32] = { 0, 38, 0, 32 };
+	put_be32(pl + 8 + 4, 1100);
+	put_be32(pl + 8 + 8, 100);
+	put_be32(pl + 24 + 4, 3000);
+	put_be32(pl + 24 + 8, 100);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x42;
+	cdb[8] = sizeof(pl);
+	c = exec(f, cdb, 10, RTS_SIM_TO_DEV, pl, sizeof(pl));
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_mem[1100 * BS], 0);
+	assert_int_equal(g_mem[1199 * BS + BS - 1], 0);
+	assert_int_equal(g_mem[1200 * BS], 0x5a);
+	assert_int_equal(g_mem[3099 * BS], 0);
+	/* UNMAP descriptor past the end */
+	put_be32(pl + 24 + 4, NBLK - 10);
+	c = exec(f, cdb, 10, RTS_SIM_TO_DEV, pl, sizeof(pl));
+	expect_sense(&c, 5, 0x21, 0);
+	fx_stop(f);
+}
+
+static void test_caw_miscompare_offset(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	uint8_t cdb[16], buf[2 * BS];
+	struct rts_sim_completion c;
+
+	(void)state;
+	memset(g_mem + 9 * BS, 0x11, BS);
+	memset(buf, 0x11, BS);
+	memset(buf + BS, 0x22, BS);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x89;
+	put_be32(cdb + 6, 9);
+	cdb[13] = 1;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_mem[9 * BS + 100], 0x22);
+	/* the medium now holds 0x22: compare data 0x11 differs at byte 0; make it differ at 77 */
+	memset(buf, 0x22, BS);
+	buf[77] = 0;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
+	expect_sense(&c, 0xe, 0x1d, 0);
+	assert_int_equal(get_be32(c.sense + 3), 77);
+	assert_int_equal(g_mem[9 * BS + 77], 0x22); /* nothing written */
+	fx_stop(f);
+}
+
+/* COMPARE AND WRITE is atomic against writes to the same range, not against others. */
+static void test_caw_atomic_against_writes(void **state)
+{
+	struct fx *f = fx_start(&gate_handler, 0, 0);
+	uint8_t cdb[16], caw[2 * BS], w1[BS], w2[BS];
+	struct gate_op op;
+	unsigned int bad = 0;
+
+	(void)state;
+	memset(caw, 0, BS); /* compare: zeros (the medium is zero) */
+	memset(caw + BS, 0xcc, BS);
+	memset(w1, 0xaa, BS);
+	memset(w2, 0xbb, BS);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x89;
+	put_be32(cdb + 6, 20);
+	cdb[13] = 1;
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, caw, sizeof(caw), NULL, NULL), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	gate_wait(1); /* CAW's read is in flight */
+	cdb16(cdb, 0x8a, 20, 1); /* overlapping write: must wait */
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w1, BS, NULL, NULL), 0);
+	cdb16(cdb, 0x8a, 500, 1); /* unrelated write: goes straight through */
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w2, BS, NULL, NULL), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	gate_wait(2);
+	assert_int_equal(g_ops[1].off, 500 * BS);
+	op = gate_release(); /* CAW read */
+	assert_false(op.write);
+	gate_wait(2); /* CAW's write queued; the overlapping write still held back */
+	assert_int_equal(g_ops[1].off, 20 * BS);
+	assert_true(g_ops[1].write);
+	gate_release(); /* unrelated write */
+	op = gate_release(); /* CAW write */
+	assert_int_equal(op.off, 20 * BS);
+	gate_wait(1); /* now the overlapping write */
+	op = gate_release();
+	assert_int_equal(op.off, 20 * BS);
+	while (rts_sim_outstanding(f->sim)) {
+		assert_true(rts_sim_wait(f->sim, TMO) > 0);
+		assert_true(rts_sim_reap(f->sim, io_done_cb, &bad) >= 0);
+	}
+	assert_int_equal(bad, 0);
+	assert_int_equal(g_mem[20 * BS], 0xaa); /* the write landed after the CAW */
+	fx_stop(f);
+}
+
+static void test_tmr_abort_and_stop_waits(void **state)
+{
+	struct fx *f = fx_start(&gate_handler, 0, 0);
+	uint8_t cdb[16], buf[BS];
+	uint16_t id;
+	unsigned int bad = 0;
+
+	(void)state;
+	cdb16(cdb, 0x88, 1, 1);
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, buf, BS, NULL, &id), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	gate_wait(1);
+	assert_int_equal(rts_sim_queue_tmr(f->sim, 1, &id, 1), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	struct rts_dev_stats st = { 0 };
+	for (int i = 0; i < 5000 && !st.aborts; i++) {
+		usleep(1000);
+		rts_dev_get_stats(f->dev, &st);
+	}
+	assert_int_equal(st.aborts, 1);
+	assert_int_equal(st.inflight, 1);
+	/* The aborted command still completes (its status is ignored by the kernel). */
+	gate_release();
+	assert_true(rts_sim_wait(f->sim, TMO) > 0);
+	assert_int_equal(rts_sim_reap(f->sim, io_done_cb, &bad), 1);
+	fx_stop(f);
+}
+
+static void test_config_errors(void **state)
+{
+	struct rts_sim *sim;
+	struct rts_dev *dev = NULL;
+	struct rts_dev_config cfg = { .name = "x", .cfgstring = "other/thing" };
+
+	(void)state;
+	assert_int_equal(rts_sim_new(NULL, &sim), 0);
+	/* cfgstring subtype must match the handler */
+	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, sim, &dev), -EINVAL);
+	cfg.cfgstring = "mem/";
+	cfg.block_size = 1000;
+	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, sim, &dev), -EINVAL);
+	cfg.block_size = 4096;
+	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, sim, &dev), 0);
+	assert_string_equal(rts_dev_get_cfgstring(dev), "");
+	assert_int_equal(rts_dev_start(dev), -EINVAL); /* not opened */
+	rts_dev_free(dev);
+	rts_sim_free(sim);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_integrity_qd_wrap),
+		cmocka_unit_test(test_emulated_and_range_errors),
+		cmocka_unit_test(test_errno_to_sense),
+		cmocka_unit_test(test_fua_sync_write_same_unmap_verify),
+		cmocka_unit_test(test_caw_miscompare_offset),
+		cmocka_unit_test(test_caw_atomic_against_writes),
+		cmocka_unit_test(test_tmr_abort_and_stop_waits),
+		cmocka_unit_test(test_config_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
