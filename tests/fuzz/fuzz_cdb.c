@@ -156,8 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scsi_emulate(&di, &st, cdb, cdb_len, iov, niov, &res);
 	check_result(&res, total);
 	scsi_iov_copy_from(iov, niov, 0, flat_after, total);
-	check(memcmp(flat_before + res.data_len, flat_after + res.data_len,
-		     total - res.data_len) == 0);
+	check(memcmp(flat_before + res.data_len, flat_after + res.data_len, total - res.data_len) ==
+	      0);
 	if (st.wce_changed)
 		check(st.write_cache != di.write_cache);
 

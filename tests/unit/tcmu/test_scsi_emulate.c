@@ -98,11 +98,9 @@ static void test_read_capacity_10(void **state)
 		uint64_t lbas;
 		uint32_t last;
 	} cases[] = {
-		{ T_NUM_LBAS, T_NUM_LBAS - 1 },
-		{ 0xffffffffULL, 0xfffffffeu },
+		{ T_NUM_LBAS, T_NUM_LBAS - 1 },	 { 0xffffffffULL, 0xfffffffeu },
 		{ 0x100000000ULL, 0xffffffffu }, /* last LBA FFFFFFFFh: use READ CAPACITY 16 */
-		{ 0x100000001ULL, 0xffffffffu },
-		{ UINT64_MAX, 0xffffffffu },
+		{ 0x100000001ULL, 0xffffffffu }, { UINT64_MAX, 0xffffffffu },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -208,8 +206,8 @@ static void test_send_diagnostic(void **state)
 static void test_not_emulated(void **state)
 {
 	struct fixture *f = *state;
-	const uint8_t ops[] = { SCSI_READ_10, SCSI_WRITE_16, SCSI_UNMAP, SCSI_FORMAT_UNIT,
-				SCSI_REPORT_LUNS, 0xff };
+	const uint8_t ops[] = { SCSI_READ_10,	  SCSI_WRITE_16,    SCSI_UNMAP,
+				SCSI_FORMAT_UNIT, SCSI_REPORT_LUNS, 0xff };
 
 	for (size_t i = 0; i < sizeof(ops); i++) {
 		const uint8_t cdb[16] = { ops[i] };
