@@ -497,8 +497,10 @@ static void test_unknown_opcodes(void **state)
 	struct scsi_cmd_info info;
 	struct scsi_result res;
 	/* ... plus WRITE BUFFER (3Bh) and EXTENDED COPY (83h), not emulated. */
+	/* clang-format off */
 	const uint8_t ops[] = { SCSI_FORMAT_UNIT, SCSI_REPORT_LUNS, SCSI_MAINTENANCE_IN, 0x01, 0x7f,
 				0x60, 0xc0, 0xff, 0x3b, 0x83 };
+	/* clang-format on */
 	uint8_t cdb[16] = { 0 };
 
 	(void)state;
