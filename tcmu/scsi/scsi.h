@@ -85,7 +85,7 @@ struct scsi_dev_info {
 	uint32_t max_xfer_blocks;    /* VPD B0h MAXIMUM TRANSFER LENGTH (0: no limit) */
 	uint32_t opt_xfer_blocks;    /* VPD B0h OPTIMAL TRANSFER LENGTH (0: not reported) */
 	uint32_t max_unmap_blocks;   /* VPD B0h MAXIMUM UNMAP LBA COUNT (0: no limit) */
-	uint32_t max_unmap_descs;    /* VPD B0h MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (0: none) */
+	uint32_t max_unmap_descs;    /* VPD B0h MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (0: no max) */
 	uint32_t opt_unmap_gran;     /* VPD B0h OPTIMAL UNMAP GRANULARITY (blocks) */
 	uint32_t max_write_same_blocks; /* VPD B0h MAXIMUM WRITE SAME LENGTH (0: no limit) */
 	uint8_t max_caw_blocks;      /* VPD B0h MAXIMUM COMPARE AND WRITE LENGTH (0: no CAW) */
