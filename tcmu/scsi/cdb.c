@@ -93,8 +93,7 @@ static const struct io_layout layout_10 = { 2, 4, 7, 2 };
 static const struct io_layout layout_12 = { 2, 4, 6, 4 };
 static const struct io_layout layout_16 = { 2, 8, 10, 4 };
 
-static void get_lba_len(const uint8_t *cdb, const struct io_layout *l, uint64_t *lba,
-			uint32_t *len)
+static void get_lba_len(const uint8_t *cdb, const struct io_layout *l, uint64_t *lba, uint32_t *len)
 {
 	*lba = l->lba_size == 8 ? scsi_get_be64(&cdb[l->lba_off]) : scsi_get_be32(&cdb[l->lba_off]);
 	switch (l->len_size) {
@@ -179,8 +178,8 @@ static const struct io_layout *layout_for(uint8_t op)
 }
 
 /* READ, WRITE, VERIFY and WRITE AND VERIFY 10/12/16. */
-static int decode_rw(const struct scsi_dev_info *di, const uint8_t *cdb,
-		     struct scsi_cmd_info *info, struct scsi_result *res)
+static int decode_rw(const struct scsi_dev_info *di, const uint8_t *cdb, struct scsi_cmd_info *info,
+		     struct scsi_result *res)
 {
 	const struct io_layout *l = layout_for(cdb[0]);
 	bool write = false;

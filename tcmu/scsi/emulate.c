@@ -10,13 +10,13 @@
 
 #include "scsi_priv.h"
 
-#define RS_DESC		 0x01
-#define SD_SELFTEST	 0x04
-#define RC16_LBPME	 0x80
-#define RC16_LBPRZ	 0x40
-#define RC16_LEN	 32
-#define FIXED_SENSE_LEN	 18
-#define DESC_SENSE_LEN	 8
+#define RS_DESC		0x01
+#define SD_SELFTEST	0x04
+#define RC16_LBPME	0x80
+#define RC16_LBPRZ	0x40
+#define RC16_LEN	32
+#define FIXED_SENSE_LEN 18
+#define DESC_SENSE_LEN	8
 
 void scsi_state_init(struct scsi_state *st, const struct scsi_dev_info *di)
 {
@@ -48,8 +48,8 @@ static void request_sense(const uint8_t *cdb, const struct iovec *iov, size_t io
 	scsi_data_in(iov, iovcnt, buf, len, cdb[4], res);
 }
 
-static void read_capacity_10(const struct scsi_dev_info *di, const struct iovec *iov,
-			     size_t iovcnt, struct scsi_result *res)
+static void read_capacity_10(const struct scsi_dev_info *di, const struct iovec *iov, size_t iovcnt,
+			     struct scsi_result *res)
 {
 	uint8_t buf[8];
 	uint64_t last = last_lba(di);

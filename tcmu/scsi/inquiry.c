@@ -54,7 +54,7 @@ static size_t inquiry_std(const struct scsi_dev_info *di, uint8_t *buf)
 
 static size_t vpd_supported(uint8_t *buf)
 {
-	static const uint8_t pages[] = { VPD_SUPPORTED,	   VPD_UNIT_SERIAL,	VPD_DEVICE_ID,
+	static const uint8_t pages[] = { VPD_SUPPORTED,	   VPD_UNIT_SERIAL,    VPD_DEVICE_ID,
 					 VPD_BLOCK_LIMITS, VPD_BLOCK_DEV_CHAR, VPD_LB_PROVISION };
 
 	memcpy(&buf[4], pages, sizeof(pages));

@@ -61,8 +61,7 @@ size_t scsi_iov_copy_to(const struct iovec *iov, size_t iovcnt, size_t off, cons
 	return iov_copy(iov, iovcnt, off, (void *)(uintptr_t)src, len, true);
 }
 
-size_t scsi_iov_copy_from(const struct iovec *iov, size_t iovcnt, size_t off, void *dst,
-			  size_t len)
+size_t scsi_iov_copy_from(const struct iovec *iov, size_t iovcnt, size_t off, void *dst, size_t len)
 {
 	if (!iov || !dst || !len)
 		return 0;

@@ -10,27 +10,27 @@
 
 #include "scsi_priv.h"
 
-#define MS_DBD		  0x08
-#define MS_LLBAA	  0x10
-#define MSEL_PF		  0x10
-#define MSEL_SP		  0x01
-#define PC_CURRENT	  0
-#define PC_CHANGEABLE	  1
-#define PC_DEFAULT	  2
-#define PC_SAVED	  3
-#define PAGE_CACHING	  0x08
-#define PAGE_CONTROL	  0x0a
-#define PAGE_ALL	  0x3f
-#define SUBPAGE_ALL	  0xff
-#define CACHING_LEN	  20
-#define CONTROL_LEN	  12
-#define CACHING_WCE	  0x04
-#define DSP_WP		  0x80
-#define DSP_DPOFUA	  0x10
-#define PAGE_PS		  0x80
-#define PAGE_SPF	  0x40
-#define BLOCK_DESC_SHORT  8
-#define BLOCK_DESC_LONG	  16
+#define MS_DBD		 0x08
+#define MS_LLBAA	 0x10
+#define MSEL_PF		 0x10
+#define MSEL_SP		 0x01
+#define PC_CURRENT	 0
+#define PC_CHANGEABLE	 1
+#define PC_DEFAULT	 2
+#define PC_SAVED	 3
+#define PAGE_CACHING	 0x08
+#define PAGE_CONTROL	 0x0a
+#define PAGE_ALL	 0x3f
+#define SUBPAGE_ALL	 0xff
+#define CACHING_LEN	 20
+#define CONTROL_LEN	 12
+#define CACHING_WCE	 0x04
+#define DSP_WP		 0x80
+#define DSP_DPOFUA	 0x10
+#define PAGE_PS		 0x80
+#define PAGE_SPF	 0x40
+#define BLOCK_DESC_SHORT 8
+#define BLOCK_DESC_LONG	 16
 
 static size_t caching_page(bool wce, int pc, uint8_t *p)
 {

@@ -82,13 +82,13 @@ enum scsi_asc {
 struct scsi_dev_info {
 	uint32_t block_size;         /* bytes per logical block (512, 4096, ...) */
 	uint64_t num_lbas;           /* capacity in blocks */
-	uint32_t max_xfer_blocks;    /* VPD B0h MAXIMUM TRANSFER LENGTH */
+	uint32_t max_xfer_blocks;    /* VPD B0h MAXIMUM TRANSFER LENGTH (0: no limit) */
 	uint32_t opt_xfer_blocks;    /* VPD B0h OPTIMAL TRANSFER LENGTH (0: not reported) */
-	uint32_t max_unmap_blocks;   /* VPD B0h MAXIMUM UNMAP LBA COUNT */
-	uint32_t max_unmap_descs;    /* VPD B0h MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+	uint32_t max_unmap_blocks;   /* VPD B0h MAXIMUM UNMAP LBA COUNT (0: no limit) */
+	uint32_t max_unmap_descs;    /* VPD B0h MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (0: no max) */
 	uint32_t opt_unmap_gran;     /* VPD B0h OPTIMAL UNMAP GRANULARITY (blocks) */
-	uint32_t max_write_same_blocks; /* VPD B0h MAXIMUM WRITE SAME LENGTH */
-	uint8_t max_caw_blocks;      /* VPD B0h MAXIMUM COMPARE AND WRITE LENGTH */
+	uint32_t max_write_same_blocks; /* VPD B0h MAXIMUM WRITE SAME LENGTH (0: no limit) */
+	uint8_t max_caw_blocks;      /* VPD B0h MAXIMUM COMPARE AND WRITE LENGTH (0: no CAW) */
 	bool write_cache;            /* caching page WCE */
 	bool read_only;              /* WP bit in mode parameter header; writes -> DATA PROTECT */
 	bool thin;                   /* LBPME in READ CAPACITY 16; VPD B2h LBPU/LBPWS/LBPWS10 */
@@ -123,7 +123,8 @@ enum scsi_cmd_kind {
 struct scsi_cmd_info {
 	enum scsi_cmd_kind kind;
 	uint64_t lba;          /* first block (I/O kinds) */
-	uint32_t nr_blocks;    /* number of blocks; WRITE SAME 0 means "to the end" handled by caller */
+	uint32_t nr_blocks;    /* number of blocks; WRITE SAME 0 is rejected (Block Limits WSNZ=1);
+				 * SYNCHRONIZE CACHE 0 means "to the end" (caller) */
 	uint32_t xfer_len;     /* expected data-out/in length in bytes, if the CDB defines it */
 	bool fua;              /* FUA bit */
 	bool unmap;            /* WRITE SAME UNMAP bit */

@@ -81,47 +81,47 @@ static inline void t_emulate(const struct scsi_dev_info *di, struct scsi_state *
 #define t_assert_good(res) assert_int_equal((res)->status, RTS_SAM_GOOD)
 
 /* CHECK CONDITION with fixed-format sense @key / @asc_ascq. */
-#define t_assert_sense(res, key, asc_ascq)                                       \
-	do {                                                                     \
-		assert_int_equal((res)->status, RTS_SAM_CHECK_CONDITION);        \
-		assert_int_equal((res)->sense[0] & 0x7f, 0x70);                  \
-		assert_int_equal((res)->sense[2], (key));                        \
-		assert_int_equal((res)->sense[7], 10);                           \
-		assert_int_equal((res)->sense[12], ((asc_ascq) >> 8) & 0xff);    \
-		assert_int_equal((res)->sense[13], (asc_ascq) & 0xff);           \
-		assert_int_equal((res)->data_len, 0);                            \
+#define t_assert_sense(res, key, asc_ascq)                                    \
+	do {                                                                  \
+		assert_int_equal((res)->status, RTS_SAM_CHECK_CONDITION);     \
+		assert_int_equal((res)->sense[0] & 0x7f, 0x70);               \
+		assert_int_equal((res)->sense[2], (key));                     \
+		assert_int_equal((res)->sense[7], 10);                        \
+		assert_int_equal((res)->sense[12], ((asc_ascq) >> 8) & 0xff); \
+		assert_int_equal((res)->sense[13], (asc_ascq)&0xff);          \
+		assert_int_equal((res)->data_len, 0);                         \
 	} while (0)
 
 /* ... and no sense-key-specific data. */
-#define t_assert_sense_nosks(res, key, asc_ascq)               \
-	do {                                                   \
-		t_assert_sense(res, key, asc_ascq);            \
-		assert_int_equal((res)->sense[15], 0);         \
-		assert_int_equal((res)->sense[16], 0);         \
-		assert_int_equal((res)->sense[17], 0);         \
+#define t_assert_sense_nosks(res, key, asc_ascq)       \
+	do {                                           \
+		t_assert_sense(res, key, asc_ascq);    \
+		assert_int_equal((res)->sense[15], 0); \
+		assert_int_equal((res)->sense[16], 0); \
+		assert_int_equal((res)->sense[17], 0); \
 	} while (0)
 
 /* SKSV field pointer: @cd (in CDB), byte @field, bit @bit (-1: BPV clear). */
-#define t_assert_sks(res, cd, field, bit)                                                   \
-	do {                                                                                \
-		assert_int_equal((res)->sense[15], 0x80 | ((cd) ? 0x40 : 0) |               \
-							   ((bit) >= 0 ? 0x08 | (bit) : 0)); \
-		assert_int_equal(((res)->sense[16] << 8) | (res)->sense[17], (field));      \
+#define t_assert_sks(res, cd, field, bit)                                                     \
+	do {                                                                                  \
+		assert_int_equal((res)->sense[15],                                            \
+				 0x80 | ((cd) ? 0x40 : 0) | ((bit) >= 0 ? 0x08 | (bit) : 0)); \
+		assert_int_equal(((res)->sense[16] << 8) | (res)->sense[17], (field));        \
 	} while (0)
 
 /* ILLEGAL REQUEST / INVALID FIELD IN CDB at byte @field bit @bit. */
-#define t_assert_invalid_cdb(res, field, bit)                                             \
-	do {                                                                              \
+#define t_assert_invalid_cdb(res, field, bit)                                                  \
+	do {                                                                                   \
 		t_assert_sense(res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB); \
-		t_assert_sks(res, 1, field, bit);                                         \
+		t_assert_sks(res, 1, field, bit);                                              \
 	} while (0)
 
 /* ILLEGAL REQUEST / INVALID FIELD IN PARAMETER LIST at byte @field bit @bit. */
-#define t_assert_invalid_param(res, field, bit)                                   \
-	do {                                                                      \
-		t_assert_sense(res, RTS_SENSE_ILLEGAL_REQUEST,                    \
-			       SCSI_ASC_INVALID_FIELD_IN_PARAMETER_LIST);         \
-		t_assert_sks(res, 0, field, bit);                                 \
+#define t_assert_invalid_param(res, field, bit)                           \
+	do {                                                              \
+		t_assert_sense(res, RTS_SENSE_ILLEGAL_REQUEST,            \
+			       SCSI_ASC_INVALID_FIELD_IN_PARAMETER_LIST); \
+		t_assert_sks(res, 0, field, bit);                         \
 	} while (0)
 
 #endif

@@ -116,9 +116,11 @@ static void test_io_basic(void **state)
 		/* Wrong CDB length for the opcode group. */
 		make_cdb(cdb, o, 0, 1);
 		assert_int_equal(decode(&di, cdb, o->len - 1, &info, &res), -EINVAL);
-		t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+		t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST,
+				     SCSI_ASC_INVALID_FIELD_IN_CDB);
 		assert_int_equal(decode(&di, cdb, 16 + 1, &info, &res), -EINVAL);
-		t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+		t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST,
+				     SCSI_ASC_INVALID_FIELD_IN_CDB);
 	}
 }
 
@@ -267,7 +269,7 @@ static void test_verify_bytchk(void **state)
 	(void)state;
 	t_dev_info(&di);
 	make_cdb(cdb, &io_ops[6], 10, 4); /* VERIFY 10 */
-	cdb[1] = 0x02;			  /* BYTCHK 01b */
+	cdb[1] = 0x02; /* BYTCHK 01b */
 	assert_int_equal(decode(&di, cdb, 10, &info, &res), 0);
 	assert_int_equal(info.bytchk, 1);
 	assert_int_equal(info.xfer_len, 4 * 512);
@@ -479,7 +481,8 @@ static void test_emulated_kinds(void **state)
 		assert_int_equal(info.xfer_len, cases[i].xfer);
 		/* Same opcode with a wrong CDB length. */
 		assert_int_equal(decode(&di, cases[i].cdb, cases[i].len + 2, &info, &res), -EINVAL);
-		t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+		t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST,
+				     SCSI_ASC_INVALID_FIELD_IN_CDB);
 	}
 	/* SERVICE ACTION IN(16) other than READ CAPACITY(16). */
 	const uint8_t sai[16] = { SCSI_SERVICE_ACTION_IN_16, 0x12 };
@@ -493,8 +496,11 @@ static void test_unknown_opcodes(void **state)
 	struct scsi_dev_info di;
 	struct scsi_cmd_info info;
 	struct scsi_result res;
+	/* ... plus WRITE BUFFER (3Bh) and EXTENDED COPY (83h), not emulated. */
+	/* clang-format off */
 	const uint8_t ops[] = { SCSI_FORMAT_UNIT, SCSI_REPORT_LUNS, SCSI_MAINTENANCE_IN, 0x01, 0x7f,
-				0x60, 0xc0, 0xff, 0x3b /* WRITE BUFFER */, 0x83 /* XCOPY */ };
+				0x60, 0xc0, 0xff, 0x3b, 0x83 };
+	/* clang-format on */
 	uint8_t cdb[16] = { 0 };
 
 	(void)state;

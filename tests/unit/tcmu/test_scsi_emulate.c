@@ -98,11 +98,9 @@ static void test_read_capacity_10(void **state)
 		uint64_t lbas;
 		uint32_t last;
 	} cases[] = {
-		{ T_NUM_LBAS, T_NUM_LBAS - 1 },
-		{ 0xffffffffULL, 0xfffffffeu },
+		{ T_NUM_LBAS, T_NUM_LBAS - 1 },	 { 0xffffffffULL, 0xfffffffeu },
 		{ 0x100000000ULL, 0xffffffffu }, /* last LBA FFFFFFFFh: use READ CAPACITY 16 */
-		{ 0x100000001ULL, 0xffffffffu },
-		{ UINT64_MAX, 0xffffffffu },
+		{ 0x100000001ULL, 0xffffffffu }, { UINT64_MAX, 0xffffffffu },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -208,8 +206,8 @@ static void test_send_diagnostic(void **state)
 static void test_not_emulated(void **state)
 {
 	struct fixture *f = *state;
-	const uint8_t ops[] = { SCSI_READ_10, SCSI_WRITE_16, SCSI_UNMAP, SCSI_FORMAT_UNIT,
-				SCSI_REPORT_LUNS, 0xff };
+	const uint8_t ops[] = { SCSI_READ_10,	  SCSI_WRITE_16,    SCSI_UNMAP,
+				SCSI_FORMAT_UNIT, SCSI_REPORT_LUNS, 0xff };
 
 	for (size_t i = 0; i < sizeof(ops); i++) {
 		const uint8_t cdb[16] = { ops[i] };
@@ -257,6 +255,83 @@ static void test_group_len(void **state)
 	assert_int_equal(scsi_cdb_group_len(0xff), 0);
 }
 
+/* Patch the allocation length into @cdb, wherever this opcode keeps it. */
+static void set_alloc(uint8_t *cdb, uint32_t alloc)
+{
+	switch (cdb[0]) {
+	case SCSI_INQUIRY:
+		scsi_put_be16(&cdb[3], (uint16_t)alloc);
+		break;
+	case SCSI_MODE_SENSE_10:
+		scsi_put_be16(&cdb[7], (uint16_t)alloc);
+		break;
+	case SCSI_SERVICE_ACTION_IN_16:
+		scsi_put_be32(&cdb[10], alloc);
+		break;
+	default: /* REQUEST SENSE, MODE SENSE 6 */
+		cdb[4] = (uint8_t)alloc;
+		break;
+	}
+}
+
+/*
+ * Every data-in command at every allocation length and buffer size, scattered over 1..6
+ * iovecs: exactly min(full, alloc, buffer) bytes go out, equal to the prefix of the full
+ * answer, and nothing past them is touched.
+ */
+static void test_alloc_len_sweep(void **state)
+{
+	struct fixture *f = *state;
+	/* clang-format off */
+	static const uint8_t cdbs[][16] = {
+		{ SCSI_INQUIRY },
+		{ SCSI_INQUIRY, 1, 0x00 }, { SCSI_INQUIRY, 1, 0x80 }, { SCSI_INQUIRY, 1, 0x83 },
+		{ SCSI_INQUIRY, 1, 0xb0 }, { SCSI_INQUIRY, 1, 0xb1 }, { SCSI_INQUIRY, 1, 0xb2 },
+		{ SCSI_REQUEST_SENSE }, { SCSI_REQUEST_SENSE, 1 },
+		{ SCSI_MODE_SENSE_6, 0, 0x3f }, { SCSI_MODE_SENSE_6, 0x08, 0x08 },
+		{ SCSI_MODE_SENSE_6, 0, 0x4a },
+		{ SCSI_MODE_SENSE_10, 0x10, 0x3f, 0xff }, { SCSI_MODE_SENSE_10, 0, 0x88 },
+		{ SCSI_SERVICE_ACTION_IN_16, 0x10 },
+	};
+	/* clang-format on */
+	uint8_t full[256], out[256];
+
+	for (size_t c = 0; c < sizeof(cdbs) / sizeof(cdbs[0]); c++) {
+		uint8_t cdb[16];
+		size_t len = scsi_cdb_group_len(cdbs[c][0]);
+		uint32_t full_len;
+
+		memcpy(cdb, cdbs[c], sizeof(cdb));
+		set_alloc(cdb, 255);
+		t_emulate(&f->di, &f->st, cdb, len, full, sizeof(full), 1, &f->res);
+		t_assert_good(&f->res);
+		full_len = f->res.data_len;
+		assert_true(full_len > 0 && full_len < 255);
+
+		for (uint32_t alloc = 0; alloc <= full_len + 3; alloc++) {
+			for (size_t buflen = 0; buflen <= full_len + 2; buflen += 7) {
+				for (size_t chunks = 1; chunks <= 6; chunks++) {
+					size_t want = alloc;
+
+					if (want > full_len)
+						want = full_len;
+					if (want > buflen)
+						want = buflen;
+					set_alloc(cdb, alloc);
+					memset(out, 0xcc, sizeof(out));
+					t_emulate(&f->di, &f->st, cdb, len, out, buflen, chunks,
+						  &f->res);
+					t_assert_good(&f->res);
+					assert_int_equal(f->res.data_len, want);
+					assert_memory_equal(out, full, want);
+					for (size_t i = want; i < sizeof(out); i++)
+						assert_int_equal(out[i], 0xcc);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup(test_send_diagnostic, setup),
 		cmocka_unit_test_setup(test_not_emulated, setup),
 		cmocka_unit_test_setup(test_bad_cdb_length_and_naca, setup),
+		cmocka_unit_test_setup(test_alloc_len_sweep, setup),
 		cmocka_unit_test(test_group_len),
 	};
 

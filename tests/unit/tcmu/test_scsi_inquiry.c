@@ -31,13 +31,13 @@ static void test_standard(void **state)
 	inquiry(&di, false, 0, sizeof(buf), buf, sizeof(buf), 5, &res);
 	t_assert_good(&res);
 	assert_int_equal(res.data_len, 74);
-	assert_int_equal(buf[0], 0x00);		 /* disk */
-	assert_int_equal(buf[1], 0x00);		 /* not removable */
-	assert_int_equal(buf[2], 0x06);		 /* SPC-4 */
-	assert_int_equal(buf[3], 0x12);		 /* HISUP, format 2 */
-	assert_int_equal(buf[4], 74 - 5);	 /* additional length */
-	assert_int_equal(buf[5], 0x00);		 /* no TPGS, no 3PC, no PROTECT */
-	assert_int_equal(buf[7], 0x02);		 /* CMDQUE */
+	assert_int_equal(buf[0], 0x00); /* disk */
+	assert_int_equal(buf[1], 0x00); /* not removable */
+	assert_int_equal(buf[2], 0x06); /* SPC-4 */
+	assert_int_equal(buf[3], 0x12); /* HISUP, format 2 */
+	assert_int_equal(buf[4], 74 - 5); /* additional length */
+	assert_int_equal(buf[5], 0x00); /* no TPGS, no 3PC, no PROTECT */
+	assert_int_equal(buf[7], 0x02); /* CMDQUE */
 	assert_memory_equal(&buf[8], "RTSLIB  ", 8);
 	assert_memory_equal(&buf[16], "TCMU device     ", 16);
 	assert_memory_equal(&buf[32], "0001", 4);
@@ -218,7 +218,7 @@ static void test_vpd_block_limits(void **state)
 	assert_int_equal(res.data_len, 64);
 	assert_int_equal(scsi_get_be16(&buf[2]), 0x3c);
 	assert_int_equal(buf[4], 0x01); /* WSNZ */
-	assert_int_equal(buf[5], 1);	/* MAXIMUM COMPARE AND WRITE LENGTH */
+	assert_int_equal(buf[5], 1); /* MAXIMUM COMPARE AND WRITE LENGTH */
 	assert_int_equal(scsi_get_be32(&buf[8]), 128);
 	assert_int_equal(scsi_get_be32(&buf[12]), 64);
 	assert_int_equal(scsi_get_be32(&buf[20]), 1024);

@@ -45,7 +45,8 @@ static void test_copy_roundtrip(void **state)
 	for (size_t n = 1; n <= T_MAX_IOV; n++) {
 		for (size_t off = 0; off <= sizeof(buf); off += 5) {
 			size_t cnt = t_iov_split(buf, sizeof(buf), n, iov);
-			size_t want = sizeof(buf) - off < sizeof(src) ? sizeof(buf) - off : sizeof(src);
+			size_t want = sizeof(buf) - off < sizeof(src) ? sizeof(buf) - off :
+									sizeof(src);
 
 			memset(buf, 0xee, sizeof(buf));
 			assert_int_equal(scsi_iov_copy_to(iov, cnt, off, src, sizeof(src)), want);
@@ -56,7 +57,8 @@ static void test_copy_roundtrip(void **state)
 				assert_int_equal(buf[i], 0xee);
 
 			memset(back, 0, sizeof(back));
-			assert_int_equal(scsi_iov_copy_from(iov, cnt, off, back, sizeof(back)), want);
+			assert_int_equal(scsi_iov_copy_from(iov, cnt, off, back, sizeof(back)),
+					 want);
 			assert_memory_equal(back, src, want);
 		}
 	}
@@ -83,7 +85,8 @@ static void test_zero_length_iovecs(void **state)
 	uint8_t a[3], b[5];
 	uint8_t src[8] = { 10, 11, 12, 13, 14, 15, 16, 17 }, dst[8] = { 0 };
 	struct iovec iov[] = {
-		{ NULL, 0 }, { a, sizeof(a) }, { NULL, 0 }, { NULL, 0 }, { b, sizeof(b) }, { NULL, 0 },
+		{ NULL, 0 }, { a, sizeof(a) }, { NULL, 0 },
+		{ NULL, 0 }, { b, sizeof(b) }, { NULL, 0 },
 	};
 
 	(void)state;
@@ -121,10 +124,8 @@ static void test_partial_length(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_length),
-		cmocka_unit_test(test_copy_roundtrip),
-		cmocka_unit_test(test_offset_past_end),
-		cmocka_unit_test(test_zero_length_iovecs),
+		cmocka_unit_test(test_length),		cmocka_unit_test(test_copy_roundtrip),
+		cmocka_unit_test(test_offset_past_end), cmocka_unit_test(test_zero_length_iovecs),
 		cmocka_unit_test(test_partial_length),
 	};
 

@@ -35,8 +35,7 @@ static void sense6(struct fixture *f, uint8_t byte1, uint8_t pcpage, uint8_t sub
 	t_emulate(&f->di, &f->st, cdb, sizeof(cdb), f->buf, sizeof(f->buf), 3, &f->res);
 }
 
-static void sense10(struct fixture *f, uint8_t byte1, uint8_t pcpage, uint8_t sub,
-		    uint16_t alloc)
+static void sense10(struct fixture *f, uint8_t byte1, uint8_t pcpage, uint8_t sub, uint16_t alloc)
 {
 	uint8_t cdb[10] = { SCSI_MODE_SENSE_10, byte1, pcpage, sub };
 
@@ -75,7 +74,7 @@ static void test_sense6_caching(void **state)
 	t_assert_good(&f->res);
 	assert_int_equal(f->res.data_len, 4 + 8 + 20);
 	assert_int_equal(f->buf[0], 4 + 8 + 20 - 1);
-	assert_int_equal(f->buf[1], 0);	   /* medium type */
+	assert_int_equal(f->buf[1], 0); /* medium type */
 	assert_int_equal(f->buf[2], 0x10); /* DPOFUA, not WP */
 	assert_int_equal(f->buf[3], 8);
 	/* Block descriptor: 2048 blocks of 512 bytes. */
@@ -181,10 +180,12 @@ static void test_sense_page_control(void **state)
 	assert_memory_equal(&f->buf[24], control_chg, 12);
 	/* Saved: not supported. */
 	sense6(f, 0, 0xc0 | 0x08, 0, 255);
-	t_assert_sense(&f->res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
+	t_assert_sense(&f->res, RTS_SENSE_ILLEGAL_REQUEST,
+		       SCSI_ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
 	t_assert_sks(&f->res, 1, 2, 7);
 	sense10(f, 0, 0xc0 | 0x3f, 0, 255);
-	t_assert_sense(&f->res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
+	t_assert_sense(&f->res, RTS_SENSE_ILLEGAL_REQUEST,
+		       SCSI_ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
 }
 
 static void test_sense_invalid(void **state)
@@ -233,9 +234,9 @@ static void test_select_roundtrip_wce(void **state)
 
 	memcpy(pl10, f->buf, n);
 	pl10[0] = pl10[1] = 0; /* mode data length is reserved in MODE SELECT */
-	pl10[3] = 0;	       /* device-specific parameter */
-	pl10[16 + 2] |= 0x04;  /* WCE */
-	pl10[16] |= 0x80;      /* PS */
+	pl10[3] = 0; /* device-specific parameter */
+	pl10[16 + 2] |= 0x04; /* WCE */
+	pl10[16] |= 0x80; /* PS */
 	select_n(f, true, 0x10, pl10, n);
 	t_assert_good(&f->res);
 	assert_true(f->st.write_cache);

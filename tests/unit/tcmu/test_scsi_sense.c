@@ -11,7 +11,9 @@
 static void test_set_sense(void **state)
 {
 	struct scsi_result res;
-	const uint8_t want[SCSI_SENSE_LEN] = { 0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x24, 0x00 };
+	const uint8_t want[SCSI_SENSE_LEN] = {
+		0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x24, 0x00
+	};
 
 	(void)state;
 	memset(&res, 0xaa, sizeof(res));
@@ -24,8 +26,8 @@ static void test_set_sense(void **state)
 static void test_set_sense_info(void **state)
 {
 	struct scsi_result res;
-	const uint8_t want[SCSI_SENSE_LEN] = { 0xf0, 0,	   0x0e, 0x12, 0x34, 0x56, 0x78, 10, 0,
-					       0,    0,	   0,	 0x1d, 0x00, 0,	   0,	 0,  0 };
+	const uint8_t want[SCSI_SENSE_LEN] = { 0xf0, 0, 0x0e, 0x12, 0x34, 0x56, 0x78, 10, 0,
+					       0,    0, 0,    0x1d, 0x00, 0,	0,    0,  0 };
 
 	(void)state;
 	scsi_set_sense_info(&res, RTS_SENSE_MISCOMPARE, SCSI_ASC_MISCOMPARE_DURING_VERIFY,
@@ -93,10 +95,8 @@ static void test_sense_key_masked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_sense),
-		cmocka_unit_test(test_set_sense_info),
-		cmocka_unit_test(test_set_sense_field),
-		cmocka_unit_test(test_set_good),
+		cmocka_unit_test(test_set_sense),	 cmocka_unit_test(test_set_sense_info),
+		cmocka_unit_test(test_set_sense_field),	 cmocka_unit_test(test_set_good),
 		cmocka_unit_test(test_sense_key_masked),
 	};
 

@@ -225,12 +225,9 @@ static void test_max_unmap_blocks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_length_errors),
-		cmocka_unit_test(test_header_fields),
-		cmocka_unit_test(test_descriptor_counts),
-		cmocka_unit_test(test_ranges),
-		cmocka_unit_test(test_max_unmap_blocks),
+		cmocka_unit_test(test_valid),	      cmocka_unit_test(test_length_errors),
+		cmocka_unit_test(test_header_fields), cmocka_unit_test(test_descriptor_counts),
+		cmocka_unit_test(test_ranges),	      cmocka_unit_test(test_max_unmap_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
