@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <rts/uio.h>
 
 #include "dev.h"
 #include "macro.h"
@@ -452,6 +455,10 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 		if (dev->tp.irq_fd >= 0 && dev->tp.irq_fd != dev->tp.kick_fd)
 			close(dev->tp.irq_fd);
 	}
+	if (dev->tp.owns_map && dev->tp.map)
+		munmap(dev->tp.map, dev->tp.map_size);
+	pthread_mutex_destroy(&dev->ctl_lock);
+	pthread_cond_destroy(&dev->ctl_cond);
 	if (dev->cmds)
 		for (uint32_t i = 0; i < dev->ncmds; i++) {
 			free(dev->cmds[i].heap_iov);
@@ -468,7 +475,7 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 }
 DEFINE_CLEANUP_FUNC(struct rts_dev *, rts_dev_free)
 
-static int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h,
+int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h,
 		   const struct dev_transport *tp, struct rts_dev **ret)
 {
 	_cleanup_(rts_dev_freep) struct rts_dev *dev = NULL;
@@ -479,7 +486,10 @@ static int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h
 	if (!dev)
 		return -ENOMEM;
 	dev->wake_fd = -1;
+	pthread_mutex_init(&dev->ctl_lock, NULL);
+	pthread_cond_init(&dev->ctl_cond, NULL);
 	dev->tp = *tp;
+	dev->tp.owns_map = false; /* the caller unmaps on failure; owned once we succeed */
 	dev->h = h;
 	r = parse_config(dev, cfg, h);
 	if (r < 0)
@@ -496,6 +506,7 @@ static int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h
 	dev->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (dev->wake_fd < 0)
 		return -errno;
+	dev->tp.owns_map = tp->owns_map;
 	*ret = TAKE_PTR(dev);
 	return 0;
 }
@@ -564,6 +575,64 @@ RTS_EXPORT void rts_dev_close(struct rts_dev *dev)
 	if (dev->h->close)
 		dev->h->close(dev);
 	dev->opened = false;
+}
+
+/* ---------------------------------------------------------------- reconfig */
+
+static int apply_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
+{
+	int r;
+
+	if (dev->h->reconfig)
+		r = dev->h->reconfig(dev, rc);
+	else
+		r = rc->what & ~(uint32_t)RTS_RECONFIG_WRITE_CACHE ? -EOPNOTSUPP : 0;
+	if (r == 0 && (rc->what & RTS_RECONFIG_WRITE_CACHE))
+		rts_dev_set_write_cache(dev, rc->write_cache);
+	if (r == 0)
+		dev->size = dev->di.num_lbas * dev->di.block_size;
+	rts_dev_info(dev, "reconfig (0x%x): %s", rc->what, r ? strerror(-r) : "applied");
+	return r;
+}
+
+static void run_ctl_request(struct rts_dev *dev)
+{
+	if (!atomic_exchange(&dev->ctl_pending, false))
+		return;
+	pthread_mutex_lock(&dev->ctl_lock);
+	const struct rts_reconfig *rc = dev->ctl_req;
+	pthread_mutex_unlock(&dev->ctl_lock);
+	int r = apply_reconfig(dev, rc);
+	pthread_mutex_lock(&dev->ctl_lock);
+	dev->ctl_result = r;
+	dev->ctl_done = true;
+	pthread_cond_signal(&dev->ctl_cond);
+	pthread_mutex_unlock(&dev->ctl_lock);
+}
+
+RTS_EXPORT int rts_dev_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
+{
+	uint64_t one = 1;
+	int r;
+
+	assert_return(dev && rc && dev->opened, -EINVAL);
+	assert_return(rc->struct_size >= rts_offsetofend(struct rts_reconfig, write_cache), -EINVAL);
+	if (!dev->running)
+		return apply_reconfig(dev, rc);
+	pthread_mutex_lock(&dev->ctl_lock);
+	dev->ctl_req = rc;
+	dev->ctl_done = false;
+	pthread_mutex_unlock(&dev->ctl_lock);
+	atomic_store(&dev->ctl_pending, true);
+	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	pthread_mutex_lock(&dev->ctl_lock);
+	while (!dev->ctl_done)
+		pthread_cond_wait(&dev->ctl_cond, &dev->ctl_lock);
+	r = dev->ctl_result;
+	dev->ctl_req = NULL;
+	pthread_mutex_unlock(&dev->ctl_lock);
+	return r;
 }
 
 /* ------------------------------------------------------------------ I/O loop */
@@ -734,6 +803,7 @@ static void handle_cqe(struct rts_dev *dev, const struct io_uring_cqe *cqe)
 		else
 			dev->stopping = true;
 		run_async_completions(dev);
+		run_ctl_request(dev);
 		break;
 	case UD_IRQ:
 		if (cqe->res < 0)

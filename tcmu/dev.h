@@ -89,6 +89,7 @@ struct dev_transport {
 	int irq_fd;           /* written to report completions */
 	unsigned int irq_len;
 	bool owns_fds;
+	bool owns_map;
 };
 
 struct dev_stats_atomic {
@@ -135,12 +136,23 @@ struct rts_dev {
 	uint64_t wake_buf;
 	uint64_t irq_val;
 
+	/* A control-thread request run on the I/O thread (rts_dev_reconfig). ctl_lock protects
+	 * ctl_req, ctl_result and ctl_done; ctl_pending tells the loop to look. */
+	pthread_mutex_t ctl_lock;
+	pthread_cond_t ctl_cond;
+	const struct rts_reconfig *ctl_req;
+	int ctl_result;
+	bool ctl_done;
+	atomic_bool ctl_pending;
+
 	pthread_t thread;
 	const char *failure;
 	struct dev_stats_atomic stats;
 };
 
 /* dev.c */
+int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h,
+	    const struct dev_transport *tp, struct rts_dev **ret);
 void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		    size_t sense_len, int64_t data_in_len);
 void dev_fail(struct rts_dev *dev, const char *why);

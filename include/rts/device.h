@@ -115,6 +115,18 @@ void rts_dev_close(struct rts_dev *dev);
 /** @brief Free a stopped, closed device (NULL-tolerant); returns NULL. */
 struct rts_dev *rts_dev_free(struct rts_dev *dev);
 
+/**
+ * @brief Apply a reconfiguration on the device's I/O thread and wait for the result.
+ *
+ * Size changes call the handler's reconfig (which resizes and calls rts_dev_set_num_lbas(),
+ * raising CAPACITY DATA HAS CHANGED); a write cache change is applied by the core after
+ * the handler accepts it (or has no reconfig); other changes need the handler's reconfig.
+ * Control thread.
+ *
+ * @return 0, -EOPNOTSUPP when the handler cannot apply it, or the handler's -errno
+ */
+int rts_dev_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc);
+
 /** @brief Snapshot the device counters. */
 void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret);
 /** @brief The handler serving the device. */

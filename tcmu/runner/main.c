@@ -6,8 +6,9 @@
  * real kernel come with the kernel-attach work). Data plane: one I/O thread per device,
  * each owning one io_uring (librts-tcmu).
  *
- * Today it serves simulated devices (--simulate <cfgstring>): the in-process ring
- * simulator plays the kernel, so the whole data path runs on machines without LIO.
+ * Without --simulate it serves the kernel's TCMU devices (TCM-USER netlink + UIO) like
+ * tcmu-runner; with --simulate <cfgstring> the in-process ring simulator plays the kernel,
+ * so the whole data path runs on machines without LIO.
  */
 #include <errno.h>
 #include <glib-unix.h>
@@ -148,6 +149,7 @@ static void stop_devices(struct runner *r)
 		rd->dev = rts_dev_free(rd->dev);
 		rd->sim = rts_sim_free(rd->sim);
 		g_free(rd->name);
+		rd->name = NULL;
 	}
 	r->ndevs = 0;
 }
@@ -184,9 +186,10 @@ static gboolean on_signal(gpointer data)
 
 int main(int argc, char **argv)
 {
-	struct runner r = { .log_priority = RTS_LOG_NOTICE };
+	struct runner *rp = g_new0(struct runner, 1);
 	gchar **simulate = NULL, *handler_dir = NULL, *size_str = NULL;
-	gboolean demo = FALSE, debug = FALSE, verbose = FALSE, version = FALSE;
+	gchar *sysfs = NULL, *configfs = NULL, *devdir = NULL;
+	gboolean demo = FALSE, debug = FALSE, verbose = FALSE, version = FALSE, no_modprobe = FALSE;
 	gint block_size = 512, queue_depth = 128;
 	GError *err = NULL;
 	GOptionEntry entries[] = {
@@ -201,6 +204,12 @@ int main(int argc, char **argv)
 		{ "block-size", 0, 0, G_OPTION_ARG_INT, &block_size, "Logical block size (512)", "N" },
 		{ "queue-depth", 0, 0, G_OPTION_ARG_INT, &queue_depth,
 		  "Command slots per device (128)", "N" },
+		{ "no-modprobe", 0, 0, G_OPTION_ARG_NONE, &no_modprobe,
+		  "Do not load target_core_user (kernel mode)", NULL },
+		{ "sysfs", 0, 0, G_OPTION_ARG_FILENAME, &sysfs, "sysfs mount (/sys)", "DIR" },
+		{ "configfs", 0, 0, G_OPTION_ARG_FILENAME, &configfs,
+		  "configfs mount (/sys/kernel/config)", "DIR" },
+		{ "dev-dir", 0, 0, G_OPTION_ARG_FILENAME, &devdir, "device nodes (/dev)", "DIR" },
 		{ "demo", 0, 0, G_OPTION_ARG_NONE, &demo,
 		  "Drive a short SCSI workload through each simulated device, report, and exit", NULL },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log info messages", NULL },
@@ -211,6 +220,7 @@ int main(int argc, char **argv)
 	GOptionContext *octx = g_option_context_new("- serve TCMU devices from handler plugins");
 	uint64_t size = 0;
 	int ret = 0;
+	rp->log_priority = RTS_LOG_NOTICE;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	g_option_context_add_main_entries(octx, entries, NULL);
@@ -226,37 +236,44 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (verbose)
-		r.log_priority = RTS_LOG_INFO;
+		rp->log_priority = RTS_LOG_INFO;
 	if (debug)
-		r.log_priority = RTS_LOG_DEBUG;
+		rp->log_priority = RTS_LOG_DEBUG;
 	if (size_str && rts_parse_size(size_str, &size) < 0) {
 		fprintf(stderr, "rts-runner: invalid --size '%s'\n", size_str);
 		return 2;
 	}
-	if (!simulate || !simulate[0]) {
-		fprintf(stderr,
-			"rts-runner: no devices to serve. Attaching to the kernel's TCMU devices "
-			"(netlink + UIO) is not available in this build yet; use --simulate CFGSTRING.\n");
+	bool kernel_mode = !simulate || !simulate[0];
+	if (demo && kernel_mode) {
+		fprintf(stderr, "rts-runner: --demo needs --simulate CFGSTRING\n");
 		return 2;
 	}
+	rp->sysfs = sysfs ? sysfs : "/sys";
+	rp->configfs = configfs ? configfs : "/sys/kernel/config";
+	rp->devdir = devdir ? devdir : "/dev";
+	rp->load_modules = !no_modprobe;
 	if (!handler_dir) {
 		const char *env = getenv("RTS_HANDLER_DIR");
 		handler_dir = g_strdup(env && *env ? env : RTS_HANDLER_DIR_DEFAULT);
 	}
-	if (runner_load_handlers(&r, handler_dir) <= 0) {
+	if (runner_load_handlers(rp, handler_dir) <= 0) {
 		fprintf(stderr, "rts-runner: no usable handler in '%s'\n", handler_dir);
 		ret = 1;
 		goto out;
 	}
-	for (gchar **s = simulate; *s; s++) {
-		if (add_sim_device(&r, *s, size, (uint32_t)block_size, (uint32_t)queue_depth) < 0) {
+	for (gchar **s = simulate; s && *s; s++) {
+		if (add_sim_device(rp, *s, size, (uint32_t)block_size, (uint32_t)queue_depth) < 0) {
 			ret = 1;
 			goto out;
 		}
 	}
+	if (kernel_mode && runner_kernel_start(rp) < 0) {
+		ret = 1;
+		goto out;
+	}
 
 	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
-	struct demo_job job = { .r = &r, .loop = loop };
+	struct demo_job job = { .r = rp, .loop = loop };
 	GThread *th = NULL;
 
 	g_unix_signal_add(SIGINT, on_signal, loop);
@@ -264,7 +281,7 @@ int main(int argc, char **argv)
 	if (demo)
 		th = g_thread_new("rts-demo", demo_thread, &job);
 	else
-		runner_log(&r, RTS_LOG_NOTICE, "running; Ctrl-C stops");
+		runner_log(rp, RTS_LOG_NOTICE, "running; SIGINT/SIGTERM stop");
 	g_main_loop_run(loop);
 	if (th) {
 		g_thread_join(th);
@@ -272,10 +289,16 @@ int main(int argc, char **argv)
 	}
 	g_main_loop_unref(loop);
 out:
-	stop_devices(&r);
-	runner_unload_handlers(&r);
+	if (kernel_mode)
+		runner_kernel_stop(rp);
+	stop_devices(rp);
+	runner_unload_handlers(rp);
 	g_strfreev(simulate);
 	g_free(handler_dir);
 	g_free(size_str);
+	g_free(sysfs);
+	g_free(configfs);
+	g_free(devdir);
+	g_free(rp);
 	return ret;
 }

@@ -7,15 +7,19 @@
 #include <stdint.h>
 
 #include <rts/device.h>
+#include <rts/uio.h>
 
 #define RUNNER_MAX_HANDLERS 64
 #define RUNNER_MAX_DEVICES 256
 
 struct runner_dev {
 	struct rts_dev *dev;
-	struct rts_sim *sim; /* simulated devices only */
+	struct rts_sim *sim;         /* simulated devices only */
+	struct rts_tcmu_info info;   /* kernel devices only */
 	char *name;
 };
+
+struct rts_nl;
 
 struct runner {
 	int log_priority;
@@ -24,6 +28,13 @@ struct runner {
 	unsigned int nhandlers;
 	struct runner_dev devs[RUNNER_MAX_DEVICES];
 	unsigned int ndevs;
+	/* kernel mode */
+	const char *sysfs;     /* "/sys" */
+	const char *configfs;  /* "/sys/kernel/config" */
+	const char *devdir;    /* "/dev" */
+	bool load_modules;
+	struct rts_nl *nl;
+	unsigned int nl_watch;
 };
 
 void runner_log(const struct runner *r, int prio, const char *fmt, ...)
@@ -33,6 +44,12 @@ void runner_log_sink(void *userdata, int prio, const char *dev, const char *msg)
 int runner_load_handlers(struct runner *r, const char *dir);
 const struct rts_handler *runner_find_handler(const struct runner *r, const char *subtype);
 void runner_unload_handlers(struct runner *r);
+
+/* kernel.c: serve the kernel's TCMU devices (netlink + UIO). */
+int runner_load_module(struct runner *r, const char *name);
+int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reopen);
+int runner_kernel_start(struct runner *r);
+void runner_kernel_stop(struct runner *r);
 
 /* demo.c: drive a SCSI workload through a simulated device; 0 if every check passed. */
 int runner_demo(struct runner *r, struct runner_dev *rd);

@@ -96,10 +96,23 @@ static int mem_unmap(struct rts_dev *dev, struct rts_cmd *cmd, uint64_t off, uin
 	return 0;
 }
 
+static int mem_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
+{
+	if (rc->what & ~(uint32_t)(RTS_RECONFIG_SIZE | RTS_RECONFIG_WRITE_CACHE))
+		return -EOPNOTSUPP;
+	if (rc->what & RTS_RECONFIG_SIZE) {
+		if (rc->size > sizeof(g_mem))
+			return -ENOSPC;
+		rts_dev_set_num_lbas(dev, rc->size / BS);
+	}
+	return 0;
+}
+
 static const struct rts_handler mem_handler = {
 	RTS_HANDLER_INIT,
 	.name = "test memory",
 	.subtype = "mem",
+	.reconfig = mem_reconfig,
 	.open = mem_open,
 	.read = mem_read,
 	.write = mem_write,
@@ -573,6 +586,44 @@ static void test_tmr_abort_and_stop_waits(void **state)
 	fx_stop(f);
 }
 
+/* A resize while running raises CAPACITY DATA HAS CHANGED once; WCE follows reconfig. */
+static void test_reconfig(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	uint8_t cdb[16], buf[64];
+	struct rts_sim_completion c;
+	struct rts_reconfig rc = { .struct_size = sizeof(rc), .what = RTS_RECONFIG_SIZE,
+				   .size = NBLK / 2 * BS };
+
+	(void)state;
+	assert_int_equal(rts_dev_reconfig(f->dev, &rc), 0);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x25;
+	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, buf, 8);
+	expect_sense(&c, 6, 0x2a, 0x09);
+	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, buf, 8);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(get_be32(buf), NBLK / 2 - 1);
+	rc.size = 2 * sizeof(g_mem);
+	assert_int_equal(rts_dev_reconfig(f->dev, &rc), -ENOSPC);
+	rc.what = RTS_RECONFIG_CFGSTRING;
+	rc.cfgstring = "other";
+	assert_int_equal(rts_dev_reconfig(f->dev, &rc), -EOPNOTSUPP);
+	rc.what = RTS_RECONFIG_WRITE_CACHE;
+	rc.write_cache = false;
+	assert_int_equal(rts_dev_reconfig(f->dev, &rc), 0);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x1a; /* MODE SENSE(6), caching page, DBD */
+	cdb[1] = 0x08;
+	cdb[2] = 0x08;
+	cdb[4] = 64;
+	c = exec(f, cdb, 6, RTS_SIM_FROM_DEV, buf, 64);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(buf[4] & 0x3f, 0x08);
+	assert_int_equal(buf[4 + 2] & 0x04, 0); /* WCE now off */
+	fx_stop(f);
+}
+
 static void test_config_errors(void **state)
 {
 	struct rts_sim *sim;
@@ -604,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_caw_miscompare_offset),
 		cmocka_unit_test(test_caw_atomic_against_writes),
 		cmocka_unit_test(test_tmr_abort_and_stop_waits),
+		cmocka_unit_test(test_reconfig),
 		cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

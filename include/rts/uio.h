@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file uio.h
+ * @brief Finding and opening the kernel's TCMU devices (UIO + configfs).
+ *
+ * Each enabled user backstore appears as /dev/uio<minor> whose sysfs name is
+ * "tcm-user/<hba>/<device>/<cfgstring>"; its one map (map0) holds mailbox, command ring and
+ * data area. Its settings live in configfs under target/core/user_<hba>/<device>/.
+ * All paths are rooted at caller-given directories so tests can use fake trees.
+ */
+#ifndef RTS_UIO_H
+#define RTS_UIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rts/device.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A TCMU device as UIO describes it. */
+struct rts_tcmu_info {
+	unsigned int minor;     /**< /dev/uio<minor> */
+	char uio_name[400];     /**< "tcm-user/<hba>/<device>[/<cfgstring>]" */
+	unsigned int hba;       /**< N of configfs core/user_N */
+	char dev_name[128];     /**< configfs device directory name */
+	char cfgstring[257];    /**< dev_config: "<subtype>/<handler config>" (may be empty) */
+	uint64_t map_size;      /**< bytes of map0 (mmap must use exactly this) */
+};
+
+/** Settings of a TCMU device read from configfs (zero when a file is missing). */
+struct rts_tcmu_attrs {
+	uint32_t block_size;    /**< attrib/hw_block_size */
+	uint32_t max_sectors;   /**< attrib/hw_max_sectors */
+	uint64_t size;          /**< attrib/dev_size */
+	bool write_cache;       /**< attrib/emulate_write_cache */
+	char serial[64];        /**< wwn/vpd_unit_serial */
+};
+
+/**
+ * @brief Parse a UIO name "tcm-user/<hba>/<device>[/<cfgstring>]".
+ * @return 0, or -EINVAL when it is not a TCMU name (other UIO drivers) or malformed
+ */
+int rts_tcmu_parse_uio_name(const char *name, struct rts_tcmu_info *ret);
+
+/**
+ * @brief Describe /dev/uio<minor> from sysfs (name and map0 size).
+ * @param sysfs the sysfs mount ("/sys")
+ * @param minor UIO minor number
+ * @param ret filled on success
+ * @return 0, -ENOENT, -EINVAL (not a TCMU device)
+ */
+int rts_tcmu_info_from_sysfs(const char *sysfs, unsigned int minor, struct rts_tcmu_info *ret);
+
+/**
+ * @brief List every TCMU device present (sysfs class/uio).
+ * @param sysfs the sysfs mount
+ * @param ret malloc'd array (free() it), NULL when none
+ * @param ret_count number of entries
+ * @return 0 or -errno
+ */
+int rts_tcmu_scan(const char *sysfs, struct rts_tcmu_info **ret, size_t *ret_count);
+
+/**
+ * @brief Read a device's settings from configfs.
+ * @param configfs the configfs mount ("/sys/kernel/config")
+ * @param info the device
+ * @param ret filled on success
+ * @return 0, -ENOENT when the device directory does not exist
+ */
+int rts_tcmu_read_attrs(const char *configfs, const struct rts_tcmu_info *info,
+			struct rts_tcmu_attrs *ret);
+
+/**
+ * @brief Write a device action (action/block_dev, action/reset_ring, action/free_kept_buf).
+ * @return 0, -ENOENT when the kernel lacks the action, or the write's -errno
+ */
+int rts_tcmu_action(const char *configfs, const struct rts_tcmu_info *info, const char *action,
+		    const char *value);
+
+/**
+ * @brief Create a device on a real UIO node: open it (O_NONBLOCK), map exactly
+ *        @p map_size bytes and check the mailbox.
+ * @param cfg device configuration (name, cfgstring, geometry from rts_tcmu_read_attrs())
+ * @param handler handler descriptor
+ * @param devnode e.g. "/dev/uio0"
+ * @param map_size map0 size from sysfs
+ * @param ret the device
+ * @return 0, -EBUSY (another process has it open), -EPROTO/-ENOTSUP (mailbox), -errno
+ */
+int rts_dev_new_uio(const struct rts_dev_config *cfg, const struct rts_handler *handler,
+		    const char *devnode, uint64_t map_size, struct rts_dev **ret);
+
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

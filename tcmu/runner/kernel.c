@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Serving the kernel's TCMU devices: load target_core_user through libkmod, follow
+ * TCM-USER netlink events, adopt devices that exist when we start (block, reset ring,
+ * reopen, unblock), and answer the kernel with a status for every event it waits on.
+ */
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <libkmod.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rts/uio.h>
+
+#include "netlink.h"
+#include "runner.h"
+#include "uapi.h"
+
+static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
+		     const char *format, va_list args)
+{
+	struct runner *r = data;
+	char msg[512];
+
+	(void)file;
+	(void)line;
+	(void)fn;
+	(void)priority;
+	vsnprintf(msg, sizeof(msg), format, args);
+	msg[strcspn(msg, "\n")] = '\0';
+	runner_log(r, RTS_LOG_DEBUG, "libkmod: %s", msg);
+}
+
+int runner_load_module(struct runner *r, const char *name)
+{
+	struct kmod_ctx *ctx;
+	struct kmod_module *mod = NULL;
+	char path[256];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/module/%s", r->sysfs, name);
+	if (access(path, F_OK) == 0)
+		return 0; /* loaded or built in */
+	ctx = kmod_new(NULL, NULL);
+	if (!ctx)
+		return -ENOMEM;
+	kmod_set_log_fn(ctx, kmod_log, r); /* one message of ours instead of libkmod's */
+	ret = kmod_module_new_from_name(ctx, name, &mod);
+	if (ret == 0)
+		ret = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
+						      NULL, NULL);
+	if (ret < 0)
+		runner_log(r, RTS_LOG_ERR, "cannot load kernel module '%s': %s", name,
+			   ret == -ENOENT ? "not found in /lib/modules for this kernel" : strerror(-ret));
+	else
+		runner_log(r, RTS_LOG_INFO, "loaded kernel module '%s'", name);
+	kmod_module_unref(mod);
+	kmod_unref(ctx);
+	return ret < 0 ? ret : 0;
+}
+
+static struct runner_dev *find_dev(struct runner *r, unsigned int minor)
+{
+	for (unsigned int i = 0; i < r->ndevs; i++)
+		if (!r->devs[i].sim && r->devs[i].info.minor == minor)
+			return &r->devs[i];
+	return NULL;
+}
+
+static void drop_dev(struct runner *r, struct runner_dev *rd)
+{
+	unsigned int i = (unsigned int)(rd - r->devs);
+
+	rts_dev_stop(rd->dev, 5000);
+	rts_dev_close(rd->dev);
+	rts_dev_free(rd->dev);
+	g_free(rd->name);
+	r->devs[i] = r->devs[--r->ndevs];
+	memset(&r->devs[r->ndevs], 0, sizeof(r->devs[0]));
+}
+
+/* Serve one kernel device. On reopen the ring is reset first so no command is lost or
+ * completed twice: in-flight commands of the previous daemon fail with BUSY and are
+ * retried by the initiator. */
+int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reopen)
+{
+	const struct rts_handler *h = runner_find_handler(r, info->cfgstring);
+	struct rts_tcmu_attrs attrs;
+	struct runner_dev *rd;
+	char devnode[64], *why = NULL;
+	int ret;
+
+	if (!h) {
+		runner_log(r, RTS_LOG_ERR, "%s: no handler for cfgstring '%s'", info->dev_name,
+			   info->cfgstring);
+		return -ENOENT;
+	}
+	if (find_dev(r, info->minor))
+		return -EEXIST;
+	if (r->ndevs >= RUNNER_MAX_DEVICES)
+		return -ENOSPC;
+	ret = rts_tcmu_read_attrs(r->configfs, info, &attrs);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "%s: cannot read its configfs settings: %s",
+			   info->dev_name, strerror(-ret));
+		return ret;
+	}
+	if (reopen) {
+		ret = rts_tcmu_action(r->configfs, info, "block_dev", "1");
+		if (ret == 0)
+			ret = rts_tcmu_action(r->configfs, info, "reset_ring", "1");
+		if (ret < 0 && ret != -ENOENT)
+			runner_log(r, RTS_LOG_WARNING, "%s: cannot block/reset before adopting: %s",
+				   info->dev_name, strerror(-ret));
+	}
+	rd = &r->devs[r->ndevs];
+	struct rts_dev_config cfg = {
+		.name = info->dev_name,
+		.cfgstring = info->cfgstring,
+		.size = attrs.size,
+		.block_size = attrs.block_size,
+		.max_xfer_blocks = attrs.max_sectors,
+		.queue_depth = 128,
+		.write_cache = attrs.write_cache,
+		.serial = attrs.serial,
+		.log_fn = runner_log_sink,
+		.log_userdata = r,
+		.log_priority = r->log_priority,
+	};
+	snprintf(devnode, sizeof(devnode), "%s/uio%u", r->devdir, info->minor);
+	ret = rts_dev_new_uio(&cfg, h, devnode, info->map_size, &rd->dev);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "%s: cannot open %s: %s", info->dev_name, devnode,
+			   strerror(-ret));
+		goto unblock;
+	}
+	ret = rts_dev_open(rd->dev, reopen, &why);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "%s: %s", info->dev_name, why ? why : strerror(-ret));
+		free(why);
+		rd->dev = rts_dev_free(rd->dev);
+		goto unblock;
+	}
+	ret = rts_dev_start(rd->dev);
+	if (ret < 0) {
+		rts_dev_close(rd->dev);
+		rd->dev = rts_dev_free(rd->dev);
+		goto unblock;
+	}
+	rd->info = *info;
+	rd->name = g_strdup(info->dev_name);
+	r->ndevs++;
+	runner_log(r, RTS_LOG_NOTICE, "%s: %s /dev/uio%u '%s' with handler '%s'", info->dev_name,
+		   reopen ? "adopted" : "serving", info->minor, info->cfgstring, h->subtype);
+unblock:
+	if (reopen)
+		rts_tcmu_action(r->configfs, info, "block_dev", "0");
+	return ret;
+}
+
+static void on_event(void *userdata, const struct rts_nl_event *ev)
+{
+	struct runner *r = userdata;
+	struct rts_tcmu_info info;
+	struct runner_dev *rd;
+	int status = 0;
+
+	switch (ev->cmd) {
+	case TCMU_CMD_ADDED_DEVICE:
+		status = rts_tcmu_info_from_sysfs(r->sysfs, ev->minor, &info);
+		if (status < 0)
+			runner_log(r, RTS_LOG_ERR, "added device uio%u ('%s'): cannot read sysfs: %s",
+				   ev->minor, ev->uio_name, strerror(-status));
+		else
+			status = runner_attach(r, &info, false);
+		break;
+	case TCMU_CMD_REMOVED_DEVICE:
+		rd = find_dev(r, ev->minor);
+		if (rd) {
+			runner_log(r, RTS_LOG_NOTICE, "%s: removed by the kernel", rd->name);
+			drop_dev(r, rd);
+		}
+		break;
+	case TCMU_CMD_RECONFIG_DEVICE:
+		rd = find_dev(r, ev->minor);
+		if (!rd) {
+			status = -ENODEV;
+			break;
+		}
+		struct rts_reconfig rc = ev->reconfig;
+		if (rc.what & RTS_RECONFIG_CFGSTRING) {
+			/* the kernel sends the full dev_config: the handler gets its own part */
+			const char *slash = strchr(rc.cfgstring, '/');
+			rc.cfgstring = slash ? slash + 1 : "";
+		}
+		status = rts_dev_reconfig(rd->dev, &rc);
+		break;
+	}
+	if (ev->wants_reply) {
+		int r2 = rts_nl_reply(r->nl, ev->cmd, ev->dev_id, status);
+		if (r2 < 0)
+			runner_log(r, RTS_LOG_ERR, "cannot reply to the kernel for uio%u: %s",
+				   ev->minor, strerror(-r2));
+	}
+}
+
+static gboolean on_nl_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct runner *r = data;
+	int ret;
+
+	(void)fd;
+	(void)cond;
+	ret = rts_nl_dispatch(r->nl);
+	if (ret < 0 && ret != -EAGAIN)
+		runner_log(r, RTS_LOG_WARNING, "netlink receive: %s", strerror(-ret));
+	return G_SOURCE_CONTINUE;
+}
+
+int runner_kernel_start(struct runner *r)
+{
+	struct rts_tcmu_info *list = NULL;
+	const char *why = "";
+	size_t n = 0;
+	int ret;
+
+	if (r->load_modules) {
+		ret = runner_load_module(r, "target_core_user");
+		if (ret < 0)
+			return ret;
+	}
+	ret = rts_nl_open(on_event, r, &r->nl, &why);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "netlink: %s (%s)", why, strerror(-ret));
+		return ret;
+	}
+	ret = rts_nl_set_features(r->nl);
+	if (ret == -EOPNOTSUPP)
+		runner_log(r, RTS_LOG_NOTICE, "kernel does not wait for netlink replies (old TCMU)");
+	else if (ret < 0)
+		runner_log(r, RTS_LOG_WARNING, "SET_FEATURES failed: %s", strerror(-ret));
+	rts_nl_set_nonblocking(r->nl);
+	r->nl_watch = g_unix_fd_add(rts_nl_get_fd(r->nl), G_IO_IN, on_nl_readable, r);
+
+	/* Devices that exist already got no ADDED event: adopt them. */
+	ret = rts_tcmu_scan(r->sysfs, &list, &n);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "cannot scan %s/class/uio: %s", r->sysfs, strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < n; i++)
+		runner_attach(r, &list[i], true);
+	free(list);
+	runner_log(r, RTS_LOG_NOTICE, "ready: %u TCMU device(s), %u handler(s)", r->ndevs,
+		   r->nhandlers);
+	return 0;
+}
+
+void runner_kernel_stop(struct runner *r)
+{
+	if (r->nl_watch)
+		g_source_remove(r->nl_watch);
+	r->nl_watch = 0;
+	rts_nl_close(r->nl);
+	r->nl = NULL;
+}
