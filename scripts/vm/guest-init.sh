@@ -7,6 +7,7 @@
 # PID 1 must never exit, so everything ends in the poweroff below.
 job=$1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8
+export RTS_VM_GUEST=1 # scenario scripts re-exec themselves through run.sh when this is unset
 out=/dev/ttyS1
 stty -F "$out" raw -echo 2>/dev/null
 exec </dev/null >"$out" 2>&1

@@ -16,6 +16,7 @@
 #   --share DIR      also share DIR read-write at the same path (repeatable; default: the build
 #                    dir, $RTS_VM_SHARE or <repo>/build)
 #   --cwd DIR        working directory in the guest (default: the repo dir)
+#   --env K=V        export K=V to the command (repeatable; the host environment is not passed)
 #   --console FILE   keep the full kernel console log in FILE
 #   --modules "M..." modules to load before the command (default: the LIO set below)
 #   --mem SIZE       guest RAM (default 2G; keep <= 2G on shared CI machines)
@@ -36,6 +37,7 @@ usage() { sed -n '/^#   scripts/,/^# Env/p' "$0" | sed 's/^# \{0,1\}//' >&2; exi
 timeout=${RTS_VM_TIMEOUT:-600}
 shares=()
 cwd=$repo
+envs=()
 console=""
 modules="configfs target_core_mod target_core_user target_core_file target_core_iblock \
 target_core_pscsi tcm_loop iscsi_target_mod uio sd_mod loop"
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--share) shares+=("$(cd "$2" && pwd -P)"); shift 2 ;;
 	--cwd) cwd=$2; shift 2 ;;
+	--env) envs+=("$2"); shift 2 ;;
 	--console) console=$2; shift 2 ;;
 	--modules) modules=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
@@ -82,6 +85,7 @@ trap 'exit 130' INT TERM
 {
 	printf 'RTS_VM_CWD=%q\n' "$cwd"
 	printf 'RTS_VM_MODULES=%q\n' "$modules"
+	for kv in "${envs[@]}"; do printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"; done
 } > "$job/env"
 if [ $# -eq 1 ]; then
 	printf '%s\n' "$1" > "$job/cmd"
