@@ -1,0 +1,211 @@
+# Helpers for real-kernel scenarios (tests/vm/*.sh). Source it first thing:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   vm_scenario <name> [--timeout S] "$@"   # on the host: re-exec this script in a fresh guest
+#                                          # in the guest: set up $OUT and the check counters
+#
+# A scenario prints what it checks (`ok ...` / `FAIL ...`), notes every skip with its reason
+# (`SKIP ...`) and ends with `vm_finish`, which exits 1 if any check failed. `die` stops at once
+# (for setup steps that make the rest meaningless).
+# $OUT (RTS_VM_OUT/<name>, default <repo>/build/vm-out/<name>) is shared read-write with the
+# host: logs and captured files go there.
+set -uo pipefail
+
+VM_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+VM_REPO=$(cd "$VM_TESTS/../.." && pwd -P)
+CF=/sys/kernel/config/target
+vm_failed=0
+vm_checked=0
+vm_skipped=()
+
+vm_scenario() {
+	local name=$1 timeout=600
+	shift
+	if [ "${1:-}" = --timeout ]; then
+		timeout=$2
+		shift 2
+	fi
+	local out=${RTS_VM_OUT:-$VM_REPO/build/vm-out}/$name
+	if [ -z "${RTS_VM_GUEST:-}" ]; then
+		mkdir -p "$out"
+		local envs=(--env "OUT=$out")
+		local v
+		for v in $(compgen -e | grep -E '^(RTS_|RUNNER)' || true); do
+			case $v in RTS_VM_CACHE|RTS_VM_OUT|RTS_VM_SHARE) continue ;; esac
+			envs+=(--env "$v=${!v}")
+		done
+		local self
+		self=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
+		exec "$VM_REPO/scripts/vm/run.sh" --timeout "$timeout" --share "$out" "${envs[@]}" \
+			--console "$out/console.log" -- "$self" "$@"
+	fi
+	OUT=${OUT:-/tmp/vm-out/$name}
+	mkdir -p "$OUT"
+	echo "== scenario $name on $(uname -r), output in $OUT"
+}
+
+step() { printf '\n-- %s\n' "$*"; }
+die() {
+	echo "FAIL (fatal) $*"
+	exit 1
+}
+ok() {
+	vm_checked=$((vm_checked + 1))
+	echo "ok   $*"
+}
+bad() {
+	vm_checked=$((vm_checked + 1))
+	vm_failed=$((vm_failed + 1))
+	echo "FAIL $*"
+}
+skip() {
+	vm_skipped+=("$*")
+	echo "SKIP $*"
+}
+
+# check <description> <command...>: run the command (output shown only on failure)
+check() {
+	local desc=$1 outp rc
+	shift
+	outp=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		ok "$desc"
+	else
+		bad "$desc (rc=$rc: $*)"
+		[ -n "$outp" ] && printf '%s\n' "$outp" | sed 's/^/     | /'
+	fi
+	return $rc
+}
+
+# expect <description> <actual> <expected>
+expect() {
+	if [ "$2" = "$3" ]; then
+		ok "$1 = '$3'"
+	else
+		bad "$1: got '$2', expected '$3'"
+		return 1
+	fi
+}
+
+# expect_match <description> <actual> <extended regex>
+expect_match() {
+	if [[ $2 =~ $3 ]]; then
+		ok "$1 ~ /$3/"
+	else
+		bad "$1: '$2' does not match /$3/"
+		return 1
+	fi
+}
+
+# cfs_set <configfs path> <value>: write an attribute (no trailing newline) or die, saying which
+cfs_set() {
+	local err
+	if ! err=$( (printf '%s' "$2" > "$1") 2>&1); then
+		die "write '$2' > ${1#"$CF"/}: ${err##*: }"
+	fi
+}
+
+# cfs_get <configfs path>: the attribute's content without the trailing newline
+cfs_get() { cat "$1"; }
+
+# readback <configfs path> <expected>: check an attribute reads back as expected
+readback() { expect "${1#"$CF"/}" "$(cfs_get "$1" 2>&1)" "$2"; }
+
+# wait_for <seconds> <command...>: poll (0.1 s) until the command succeeds
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# timed <var> <command...>: run the command, store its wall time (seconds, 2 decimals) in <var>
+timed() {
+	local __v=$1 t0 t1 rc
+	shift
+	t0=$(date +%s.%N)
+	"$@"
+	rc=$?
+	t1=$(date +%s.%N)
+	printf -v "$__v" '%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+	return $rc
+}
+
+# capture <fixture name> [subtree...]: dump (part of) the live tree to $OUT/configfs/<name>.txt
+capture() {
+	local name=$1
+	shift
+	mkdir -p "$OUT/configfs/$(dirname "$name")"
+	python3 "$VM_TESTS/capture-configfs.py" --title "$name" "$@" > "$OUT/configfs/$name.txt" ||
+		die "capture $name failed"
+	echo "     captured configfs/$name.txt ($(grep -vc '^#' "$OUT/configfs/$name.txt") entries)"
+}
+
+vm_finish() {
+	echo
+	local s
+	for s in "${vm_skipped[@]}"; do echo "skipped: $s"; done
+	if [ "$vm_failed" -ne 0 ]; then
+		echo "== RESULT: $vm_failed of $vm_checked checks FAILED"
+		exit 1
+	fi
+	[ "$vm_checked" -gt 0 ] || die "no checks ran"
+	echo "== RESULT: all $vm_checked checks passed (${#vm_skipped[@]} skipped)"
+	exit 0
+}
+
+# cfs_try <configfs path> <value>: write, return the write's status (error text on stderr)
+cfs_try() { (printf '%s' "$2" > "$1"); }
+
+# start_dbus: a system bus (targetcli lists user: backstore handlers over D-Bus)
+start_dbus() {
+	mkdir -p /run/dbus
+	dbus-daemon --system --fork --nopidfile || die "dbus-daemon --system failed"
+}
+
+# start_runner [args...]: start $RUNNER (default tcmu-runner) in the background, log in
+# $OUT/runner.log, wait until it is on the bus (or 10 s); sets RUNNER_PID.
+RUNNER=${RUNNER:-tcmu-runner}
+start_runner() {
+	command -v "$RUNNER" >/dev/null || die "runner '$RUNNER' not found"
+	mkdir -p /etc/tcmu
+	"$RUNNER" "$@" > "$OUT/runner.log" 2>&1 &
+	RUNNER_PID=$!
+	if ! wait_for 10 sh -c 'dbus-send --system --print-reply --dest=org.freedesktop.DBus / \
+		org.freedesktop.DBus.ListNames | grep -q org.kernel.TCMUService1'; then
+		kill -0 "$RUNNER_PID" 2>/dev/null || { cat "$OUT/runner.log"; die "$RUNNER exited at start"; }
+		echo "     $RUNNER not on D-Bus after 10 s (continuing: the data path needs only netlink + uio)"
+	fi
+	echo "     $RUNNER running (pid $RUNNER_PID)"
+}
+
+stop_runner() {
+	[ -n "${RUNNER_PID:-}" ] || return 0
+	kill "$RUNNER_PID" 2>/dev/null
+	wait "$RUNNER_PID" 2>/dev/null
+	RUNNER_PID=""
+}
+
+# saveconfig_equal <a.json> <b.json>: same configuration (object lists compared unordered)
+saveconfig_equal() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+def canon(x):
+    if isinstance(x, dict):
+        return {k: canon(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return sorted((canon(v) for v in x), key=lambda v: json.dumps(v, sort_keys=True))
+    return x
+a, b = (canon(json.load(open(p))) for p in sys.argv[1:3])
+if a != b:
+    import difflib
+    sa = json.dumps(a, indent=1, sort_keys=True).splitlines()
+    sb = json.dumps(b, indent=1, sort_keys=True).splitlines()
+    print("\n".join(difflib.unified_diff(sa, sb, sys.argv[1], sys.argv[2], lineterm="", n=2)))
+    sys.exit(1)
+PY
+}
