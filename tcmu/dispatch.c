@@ -274,6 +274,11 @@ static void do_write(struct rts_cmd *cmd)
 	struct rts_dev *dev = cmd->dev;
 	uint64_t len = byte_len(cmd);
 
+	if (cmd->data_len < len) {
+		/* The kernel sizes the buffer from the CDB; a shorter one is a broken command. */
+		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+		return;
+	}
 	trim_iov(cmd, len);
 	if (!len) {
 		finish_err(cmd, 0);

@@ -374,6 +374,12 @@ static void test_emulated_and_range_errors(void **state)
 	cdb16(cdb, 0x88, NBLK - 1, 1); /* last block is fine */
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
 	assert_int_equal(c.status, 0);
+	cdb16(cdb, 0x8a, 0, 8); /* WRITE of 8 blocks with a 1-block buffer: refused, not overread */
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, BS);
+	expect_sense(&c, 5, 0x24, 0);
+	cdb16(cdb, 0x88, 0, 8);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
+	expect_sense(&c, 5, 0x24, 0);
 	memset(cdb, 0, 16);
 	cdb[0] = 0xd0; /* vendor specific: unknown */
 	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
