@@ -2,9 +2,9 @@
 # Install dependencies, build, and run every test tier rtslib-c has.
 #
 #   scripts/test.sh            deps + -Werror build + unit/fuzz-replay tests + ASan/UBSan unit
-#                              tests + the real-kernel VM tier (when qemu can run here)
+#                              tests + TSan threaded tests + the real-kernel VM tier
 #   RTS_TEST_SKIP_VM=1         leave the VM tier out (it says so in the summary)
-#   RTS_TEST_SKIP_ASAN=1       leave the sanitizer build out
+#   RTS_TEST_SKIP_ASAN=1       leave the sanitizer builds out
 #   BUILD_DIR=...              build directory (default: build/ci)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,16 @@ if [ "${RTS_TEST_SKIP_ASAN:-0}" != 1 ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir "$asan" -L 'unit|fuzz' --output-on-failure -j"$jobs"
+fi
+
+if [ "${RTS_TEST_SKIP_ASAN:-0}" != 1 ]; then
+	step "threaded tests under ThreadSanitizer"
+	tsan=${BUILD_DIR:-$src/build/ci}-tsan
+	cmake -S "$src" -B "$tsan" -DCMAKE_BUILD_TYPE=Debug -DRTS_WERROR=ON -DRTS_TSAN=ON \
+		-DRTS_BUILD_BENCH=OFF >/dev/null
+	cmake --build "$tsan" -j"$jobs"
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		ctest --test-dir "$tsan" -L threads --output-on-failure -j"$jobs"
 fi
 
 if [ "${RTS_TEST_SKIP_VM:-0}" != 1 ] && ctest --test-dir "$build" -N -L vm 2>/dev/null | grep -q 'Total Tests: [1-9]'; then
