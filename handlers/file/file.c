@@ -353,6 +353,10 @@ static int file_open(struct rts_dev *dev, bool reopen)
 	struct file_cfg c;
 	struct file_dev *fd = NULL;
 	struct stat st;
+	/* The kernel's dev_size. rts_dev_get_size() reads 0 until open() returns (core
+	 * issue); the preset block count carries it meanwhile. */
+	uint64_t ksize = rts_dev_get_size(dev) ? rts_dev_get_size(dev) :
+						  rts_dev_get_num_lbas(dev) * bs;
 	uint64_t size = 0, gran = 1;
 	bool thin = false, solid = true;
 	char *why = NULL;
@@ -414,8 +418,8 @@ static int file_open(struct rts_dev *dev, bool reopen)
 		}
 		if (c.has_size)
 			size = c.size;
-		else if (rts_dev_get_size(dev) && rts_dev_get_size(dev) < size)
-			size = rts_dev_get_size(dev);
+		else if (ksize && ksize < size)
+			size = ksize;
 		/* PUNCH_HOLE on a block device is WRITE ZEROES with unmap, never a fallback. */
 		thin = !c.ro && blk_queue_attr(st.st_rdev, "write_zeroes_max_bytes", &v) == 0 && v;
 		if (blk_queue_attr(st.st_rdev, "rotational", &v) == 0)
@@ -425,8 +429,8 @@ static int file_open(struct rts_dev *dev, bool reopen)
 	} else if (S_ISREG(st.st_mode)) {
 		if (c.has_size)
 			size = c.size;
-		else if (rts_dev_get_size(dev))
-			size = rts_dev_get_size(dev); /* reads past EOF are zeros */
+		else if (ksize)
+			size = ksize; /* reads past EOF are zeros, writes extend the file */
 		else
 			size = (uint64_t)st.st_size;
 		if (c.has_size && (uint64_t)st.st_size < size && ftruncate(fd->fd, (off_t)size) < 0) {
