@@ -579,7 +579,14 @@ static int submit(struct rts_dev *dev, struct file_dev *fd, struct rts_cmd *cmd)
 		n = remainder_iov(fc, &iov);
 		if (fd->fd_buf >= 0 && !dio_ok(fd, iov, n, fc->off + fc->done))
 			target = fd->fixed ? 1 : fd->fd_buf;
-		if (fc->op == FOP_READ)
+		/* One iovec (the common 4 KiB case): READ/WRITE skip the iovec import. */
+		if (n == 1 && fc->op == FOP_READ)
+			io_uring_prep_read(sqe, target, iov->iov_base, (unsigned int)iov->iov_len,
+					   fc->off + fc->done);
+		else if (n == 1)
+			io_uring_prep_write(sqe, target, iov->iov_base, (unsigned int)iov->iov_len,
+					    fc->off + fc->done);
+		else if (fc->op == FOP_READ)
 			io_uring_prep_readv(sqe, target, iov, n, fc->off + fc->done);
 		else
 			io_uring_prep_writev(sqe, target, iov, n, fc->off + fc->done);
