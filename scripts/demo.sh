@@ -3,7 +3,9 @@
 # TCMU device (the in-process ring simulator plays the kernel, so no LIO is needed), drive a
 # short real SCSI workload through it, print what happened, stop cleanly.
 #
-#   scripts/demo.sh                 ram-backed 64 MiB device
+#   scripts/demo.sh                 64 MiB device backed by the file $build/demo.img
+#                                   (created sparse on first use, handler 'file')
+#   scripts/demo.sh ram/64M         memory-backed device
 #   scripts/demo.sh null/1G ...     any cfgstrings the built handlers accept
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,8 @@ if [ ! -x "$build/tcmu/runner/rts-runner" ] || [ -n "$(find tcmu handlers includ
 	cmake --build "$build" -j"$(nproc)" >/dev/null
 fi
 
-[ $# -gt 0 ] || set -- ram/64M
+case $build in /*) img=$build/demo.img ;; *) img=$PWD/$build/demo.img ;; esac
+[ $# -gt 0 ] || set -- "file/$img;size=64M"
 args=()
 for cfg in "$@"; do args+=(--simulate "$cfg"); done
 exec "$build/tcmu/runner/rts-runner" --handler-dir "$build/handlers" "${args[@]}" --demo

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench_file: the file handler through the ring simulator against fio --ioengine=io_uring on
+ * the same file with the same parameters (4 KiB randread/randwrite at QD 1/32/128, 128 KiB
+ * seqread at QD 32; page cache and O_DIRECT). Prints workload | ours IOPS | fio IOPS |
+ * ours/fio, plus ours with the simulator's data copies switched off (no_copy: what the
+ * runner and handler cost without the copy the kernel would do in/out of the data area).
+ *
+ *   bench_file [--file PATH] [--size 512M] [--runtime 1.5] [--handler-dir DIR]
+ *              [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps 3]
+ *
+ * The file is created (and filled with data, so reads really read) when missing or short.
+ * It must be on a file system that supports O_DIRECT (not tmpfs): the default is /var/tmp.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rts/device.h>
+
+#include "macro.h"
+#include "size.h"
+
+#define TIMEOUT_MS 10000
+#define BS	   512u
+
+struct workload {
+	const char *name;
+	const char *fio_rw; /* randread, randwrite, read */
+	bool write;
+	bool random;
+	uint32_t bs;
+	uint32_t qd;
+};
+
+static const struct workload workloads[] = {
+	{ "4k randread QD1", "randread", false, true, 4096, 1 },
+	{ "4k randread QD32", "randread", false, true, 4096, 32 },
+	{ "4k randread QD128", "randread", false, true, 4096, 128 },
+	{ "4k randwrite QD1", "randwrite", true, true, 4096, 1 },
+	{ "4k randwrite QD32", "randwrite", true, true, 4096, 32 },
+	{ "4k randwrite QD128", "randwrite", true, true, 4096, 128 },
+	{ "128k seqread QD32", "read", false, false, 128 << 10, 32 },
+};
+
+static const struct rts_handler *handler;
+static unsigned int errors;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void rw16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t blocks)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	put_be32(cdb + 2, (uint32_t)(lba >> 32));
+	put_be32(cdb + 6, (uint32_t)lba);
+	put_be32(cdb + 10, blocks);
+}
+
+static void count_cb(void *userdata, const struct rts_sim_completion *c)
+{
+	(void)userdata;
+	if (c->status)
+		errors++;
+}
+
+/* Our side: IOPS of @w through the simulator and the file handler for @secs seconds. */
+static double run_ours(const char *path, uint64_t size, bool direct, bool no_copy,
+		       const struct workload *w, double secs)
+{
+	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20,
+				     .no_copy = no_copy };
+	char cfg[600], *why = NULL;
+	struct rts_dev_config dc = {
+		.name = "bench",
+		.cfgstring = cfg,
+		.block_size = BS,
+		.queue_depth = 256,
+		.write_cache = true,
+	};
+	struct rts_sim *sim = NULL;
+	struct rts_dev *dev = NULL;
+	uint8_t *bufs = NULL;
+	uint64_t nblk = size / w->bs, x = 88172645463325252ull, seq = 0, done = 0;
+	uint32_t inflight = 0;
+	double t0 = 0, t = 0;
+	int r;
+
+	snprintf(cfg, sizeof(cfg), "file/%s%s", path, direct ? ";o_direct" : "");
+	bufs = aligned_alloc(4096, (size_t)w->qd * w->bs);
+	if (!bufs || rts_sim_new(&sp, &sim) < 0 || rts_dev_new_sim(&dc, handler, sim, &dev) < 0)
+		goto fail;
+	memset(bufs, 0x5a, (size_t)w->qd * w->bs);
+	r = rts_dev_open(dev, false, &why);
+	if (r < 0) {
+		fprintf(stderr, "bench_file: open '%s': %s\n", cfg, why ? why : strerror(-r));
+		free(why);
+		goto fail;
+	}
+	/*
+	 * Steady state: touch the data area once, as a device that has been serving for a while
+	 * has it populated. Otherwise the simulator's next-fit block allocator walks 64 MiB of
+	 * not-yet-faulted memfd pages and O_DIRECT pays a page fault (and an io-wq punt) per I/O.
+	 */
+	{
+		size_t msize, doff = ((size_t)128 + sp.cmdr_size + 4095) / 4096 * 4096;
+		uint8_t *map = rts_sim_get_map(sim, &msize);
+
+		memset(map + doff, 0, msize - doff);
+	}
+	if (rts_dev_start(dev) < 0)
+		goto fail_close;
+	t0 = now_s();
+	do {
+		while (inflight < w->qd) {
+			uint8_t cdb[16];
+			uint64_t blk;
+
+			if (w->random) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				blk = x % nblk;
+			} else {
+				blk = seq++ % nblk;
+			}
+			rw16(cdb, w->write ? 0x8a : 0x88, blk * (w->bs / BS), w->bs / BS);
+			r = rts_sim_submit(sim, cdb, 16, w->write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
+					   bufs + (size_t)(done + inflight) % w->qd * w->bs, w->bs,
+					   NULL, NULL);
+			if (r < 0)
+				break;
+			inflight++;
+		}
+		rts_sim_kick(sim);
+		if (rts_sim_wait(sim, TIMEOUT_MS) <= 0)
+			break;
+		r = rts_sim_reap(sim, count_cb, NULL);
+		if (r < 0)
+			break;
+		inflight -= (uint32_t)r;
+		done += (uint64_t)r;
+		t = now_s();
+	} while (t - t0 < secs);
+	while (inflight > 0 && rts_sim_wait(sim, TIMEOUT_MS) > 0) {
+		r = rts_sim_reap(sim, count_cb, NULL);
+		if (r < 0)
+			break;
+		inflight -= (uint32_t)r;
+	}
+	rts_dev_stop(dev, TIMEOUT_MS);
+fail_close:
+	rts_dev_close(dev);
+	rts_dev_free(dev);
+	rts_sim_free(sim);
+	free(bufs);
+	return t > t0 ? (double)done / (t - t0) : 0;
+fail:
+	rts_dev_free(dev);
+	rts_sim_free(sim);
+	free(bufs);
+	return 0;
+}
+
+/* fio's side: same file, same pattern, io_uring engine; IOPS from its JSON output. */
+static double run_fio(const char *path, uint64_t size, bool direct, const struct workload *w,
+		      double secs)
+{
+	char cmd[1024], *out = NULL, *p;
+	size_t len = 0, cap = 0;
+	double iops = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "fio --name=bench --filename='%s' --size=%" PRIu64 " --ioengine=io_uring "
+		 "--rw=%s --bs=%u --iodepth=%u --direct=%d --time_based --runtime=%.0f "
+		 "--randrepeat=0 --norandommap --invalidate=0 --output-format=json 2>/dev/null",
+		 path, size, w->fio_rw, w->bs, w->qd, direct ? 1 : 0, secs < 1 ? 1 : secs);
+	f = popen(cmd, "r");
+	if (!f)
+		return 0;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *n = realloc(out, cap = cap ? 2 * cap : 65536);
+			if (!n)
+				break;
+			out = n;
+		}
+		size_t got = fread(out + len, 1, cap - len - 1, f);
+		if (!got)
+			break;
+		len += got;
+	}
+	pclose(f);
+	if (!out)
+		return 0;
+	out[len] = '\0';
+	p = strstr(out, w->write ? "\"write\" : {" : "\"read\" : {");
+	if (p)
+		p = strstr(p, "\"iops\" : ");
+	if (p)
+		iops = strtod(p + 9, NULL);
+	free(out);
+	return iops;
+}
+
+/* Make sure @path holds @size bytes of real data (not holes). */
+static int prepare(const char *path, uint64_t size)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd;
+
+	if (stat(path, &st) == 0 && (uint64_t)st.st_size >= size &&
+	    (uint64_t)st.st_blocks * 512 >= size)
+		return 0;
+	fprintf(stderr, "bench_file: writing %" PRIu64 " MiB of data to %s ...\n", size >> 20,
+		path);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	buf = malloc(1 << 20);
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	for (size_t i = 0; i < (1 << 20); i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (uint64_t off = 0; off < size; off += 1 << 20)
+		if (pwrite(fd, buf, 1 << 20, (off_t)off) != 1 << 20) {
+			free(buf);
+			close(fd);
+			return -EIO;
+		}
+	fsync(fd);
+	close(fd);
+	free(buf);
+	return 0;
+}
+
+/* Pull the file into the page cache so both sides start warm. */
+static void warm(const char *path)
+{
+	static uint8_t buf[1 << 20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = "/var/tmp/rts-bench-file.img", *hdir = NULL, *only = NULL, *sel = NULL;
+	bool skip_fio = false;
+	uint64_t size = 512ull << 20;
+	double secs = 1.5;
+	int reps = 3;
+	struct rts_loaded_handler *lh = NULL;
+	char so[512], *why = NULL;
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "size", required_argument, NULL, 's' },
+		{ "runtime", required_argument, NULL, 't' },
+		{ "handler-dir", required_argument, NULL, 'd' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "no-fio", no_argument, NULL, 'n' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:s:t:d:o:w:nr:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			path = optarg;
+			break;
+		case 's':
+			if (rts_parse_size(optarg, &size) < 0 || size < (1 << 20)) {
+				fprintf(stderr, "bench_file: bad --size\n");
+				return 2;
+			}
+			size &= ~((uint64_t)(1 << 20) - 1);
+			break;
+		case 't':
+			secs = atof(optarg);
+			break;
+		case 'd':
+			hdir = optarg;
+			break;
+		case 'o':
+			only = optarg;
+			break;
+		case 'w':
+			sel = optarg;
+			break;
+		case 'n':
+			skip_fio = true;
+			break;
+		case 'r':
+			reps = atoi(optarg) > 0 ? atoi(optarg) : 1;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [--file PATH] [--size 512M] [--runtime 1.5] "
+					"[--handler-dir DIR] [--only direct|cache] [--workload SUBSTRING] [--no-fio]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (!hdir)
+		hdir = RTS_BENCH_HANDLER_DIR;
+	snprintf(so, sizeof(so), "%s/handler_file.so", hdir);
+	if (rts_handler_load(so, &lh, &why) < 0) {
+		fprintf(stderr, "bench_file: %s: %s\n", so, why ? why : "cannot load");
+		free(why);
+		return 1;
+	}
+	handler = rts_loaded_handler_get(lh);
+	if (prepare(path, size) < 0) {
+		fprintf(stderr, "bench_file: cannot create %s\n", path);
+		return 1;
+	}
+	printf("file %s, %" PRIu64 " MiB, best of %d runs of %.1f s; ours = rts-runner core + file "
+	       "handler through the ring simulator (it copies data in/out like the kernel); "
+	       "no_copy = the same without those copies (one run)\n\n", path, size >> 20, reps, secs);
+	printf("%-8s %-20s %12s %12s %12s %9s\n", "mode", "workload", "ours IOPS", "no_copy IOPS",
+	       "fio IOPS", "ours/fio");
+	for (int direct = 0; direct < 2; direct++) {
+		if (only && strcmp(only, direct ? "direct" : "cache"))
+			continue;
+		if (!direct)
+			warm(path);
+		for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
+			const struct workload *w = &workloads[i];
+
+			if (sel && !strstr(w->name, sel))
+				continue;
+			double ours = 0, nc = 0, fio = 0;
+
+			/* Best of @reps alternating runs: the host is shared, noise only slows. */
+			for (int k = 0; k < reps; k++) {
+				ours = MAX(ours, run_ours(path, size, direct, false, w, secs));
+				if (!skip_fio)
+					fio = MAX(fio, run_fio(path, size, direct, w, secs));
+			}
+			nc = run_ours(path, size, direct, true, w, secs);
+
+			printf("%-8s %-20s %12.0f %12.0f %12.0f %9.2f\n", direct ? "O_DIRECT" : "cache",
+			       w->name, ours, nc, fio, fio > 0 ? ours / fio : 0);
+			fflush(stdout);
+		}
+	}
+	if (errors)
+		printf("\n%u command(s) completed with an error\n", errors);
+	rts_handler_unload(lh);
+	return errors ? 1 : 0;
+}
