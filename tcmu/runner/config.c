@@ -122,6 +122,20 @@ static int fail(char **reterr, int err, const char *fmt, ...)
 	return err;
 }
 
+/* The unescaped value, or NULL on an invalid escape (GLib then still returns a string). */
+static gchar *get_string(GKeyFile *kf, const char *group, const char *key)
+{
+	GError *err = NULL;
+	gchar *v = g_key_file_get_string(kf, group, key, &err);
+
+	if (err) {
+		g_error_free(err);
+		g_free(v);
+		return NULL;
+	}
+	return v;
+}
+
 /* Read [runner]: validate every key, warn about unknown ones. */
 static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFile *kf,
 			      const char *text, char **reterr)
@@ -131,7 +145,7 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 
 	for (gchar **k = keys; k && *k && ret == 0; k++) {
 		unsigned int line = locate(text, "runner", *k);
-		gchar *v = g_key_file_get_string(kf, "runner", *k, NULL);
+		gchar *v = get_string(kf, "runner", *k);
 
 		if (!g_strv_contains(runner_keys, *k)) {
 			runner_log(r, RTS_LOG_WARNING, "%s:%u: unknown key '%s' in [runner]; ignored",
@@ -182,7 +196,7 @@ static int parse_handler_group(struct runner_config *c, GKeyFile *kf, const char
 	int ret = 0;
 
 	for (gchar **k = keys; k && *k; k++) {
-		gchar *v = g_key_file_get_string(kf, group, *k, NULL);
+		gchar *v = get_string(kf, group, *k);
 		if (!v) {
 			ret = fail(reterr, -EINVAL, "%s:%u: [%s] %s: invalid escape sequence", c->path,
 				   locate(text, group, *k), group, *k);

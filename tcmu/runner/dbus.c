@@ -238,20 +238,24 @@ static GVariant *list_devices(const struct runner *r)
 		const struct rts_handler *h;
 		const char *failure;
 		struct rts_dev_stats st;
+		char *cfg;
 
 		if (!rd->dev)
 			continue;
 		h = rts_dev_get_handler(rd->dev);
 		failure = rts_dev_get_failure(rd->dev);
 		rts_dev_get_stats(rd->dev, &st);
+		/* the full "<subtype>/<config>", as configfs and targetcli show it */
+		cfg = g_strdup_printf("%s/%s", h ? h->subtype : "", rts_dev_get_cfgstring(rd->dev));
 		g_variant_builder_add(&b, DEVICE_TUPLE,
-				      rd->name ? rd->name : rts_dev_get_name(rd->dev),
-				      rts_dev_get_cfgstring(rd->dev), h ? h->subtype : "",
+				      rd->name ? rd->name : rts_dev_get_name(rd->dev), cfg,
+				      h ? h->subtype : "",
 				      failure ? "failed" : "running", failure ? failure : "",
 				      (guint64)rts_dev_get_size(rd->dev),
 				      (guint32)rts_dev_get_block_size(rd->dev), (guint32)st.inflight,
 				      (guint64)st.cmds, (guint64)st.completions, (guint64)st.errors,
 				      (guint64)st.aborts);
+		g_free(cfg);
 	}
 	return g_variant_builder_end(&b);
 }
