@@ -98,10 +98,18 @@ static void stop_daemon(void)
 		g_spawn_close_pid(t.daemon);
 	}
 	if (t.tmpdir) {
-		char *conf = g_build_filename(t.tmpdir, "bus.conf", NULL);
-		unlink(conf);
-		g_free(conf);
-		rmdir(t.tmpdir); /* the daemon removes its socket on exit */
+		/* bus.conf and the daemon's socket (dbus-daemon leaves it behind on SIGTERM) */
+		GDir *dir = g_dir_open(t.tmpdir, 0, NULL);
+		const char *name;
+
+		while (dir && (name = g_dir_read_name(dir))) {
+			char *p = g_build_filename(t.tmpdir, name, NULL);
+			unlink(p);
+			g_free(p);
+		}
+		if (dir)
+			g_dir_close(dir);
+		rmdir(t.tmpdir);
 	}
 	g_free(t.tmpdir);
 	g_free(t.address);
@@ -337,7 +345,9 @@ static void test_list_devices_empty(void **state)
 	assert_int_equal(t.r.ndevs, 0);
 	v = call("/org/rtslib/Runner1", "org.rtslib.Runner1", "ListDevices", NULL,
 		 "(a(ssssstuutttt))");
-	assert_int_equal(g_variant_n_children(g_variant_get_child_value(v, 0)), 0);
+	GVariant *list = g_variant_get_child_value(v, 0);
+	assert_int_equal(g_variant_n_children(list), 0);
+	g_variant_unref(list);
 	g_variant_unref(v);
 }
 
