@@ -16,13 +16,14 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "notify.h"
 
 struct runner_config {
 	char *path;
 	bool must_exist;
-	char *handler_dir;    /* NULL: not set */
-	int log_level;        /* RTS_LOG_*, 0: not set */
-	int log_target;       /* enum runner_log_target, -1: not set */
+	char *handler_dir; /* NULL: not set */
+	int log_level; /* RTS_LOG_*, 0: not set */
+	int log_target; /* enum runner_log_target, -1: not set */
 	GHashTable *handlers; /* subtype -> GHashTable (key -> value) */
 };
 
@@ -58,7 +59,8 @@ static unsigned int locate(const char *text, const char *group, const char *key)
 		if (*l == '[') {
 			const char *end = strchr(l, ']');
 			n = strlen(group);
-			in_group = end && (size_t)(end - l - 1) == n && strncmp(l + 1, group, n) == 0;
+			in_group = end && (size_t)(end - l - 1) == n &&
+				   strncmp(l + 1, group, n) == 0;
 			if (in_group && !key)
 				found = i + 1;
 			continue;
@@ -84,12 +86,13 @@ int runner_parse_log_level(const char *s)
 		const char *name;
 		int prio;
 	} names[] = {
-		{ "error", RTS_LOG_ERR },   { "warning", RTS_LOG_WARNING }, { "notice", RTS_LOG_NOTICE },
-		{ "info", RTS_LOG_INFO },   { "debug", RTS_LOG_DEBUG },
+		{ "error", RTS_LOG_ERR },     { "warning", RTS_LOG_WARNING },
+		{ "notice", RTS_LOG_NOTICE }, { "info", RTS_LOG_INFO },
+		{ "debug", RTS_LOG_DEBUG },
 	};
 	/* tcmu.conf's log_level: 0 CRIT, 1 ERROR, 2 WARNING, 3 INFO, 4 DEBUG, 5 DEBUG SCSI CMD.
 	 * We have no CRIT level: 0 logs errors, like 1. */
-	static const int tcmu_levels[] = { RTS_LOG_ERR,  RTS_LOG_ERR,   RTS_LOG_WARNING,
+	static const int tcmu_levels[] = { RTS_LOG_ERR,	 RTS_LOG_ERR,	RTS_LOG_WARNING,
 					   RTS_LOG_INFO, RTS_LOG_DEBUG, RTS_LOG_DEBUG };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
@@ -148,35 +151,39 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 		gchar *v = get_string(kf, "runner", *k);
 
 		if (!g_strv_contains(runner_keys, *k)) {
-			runner_log(r, RTS_LOG_WARNING, "%s:%u: unknown key '%s' in [runner]; ignored",
-				   c->path, line, *k);
+			runner_log(r, RTS_LOG_WARNING,
+				   "%s:%u: unknown key '%s' in [runner]; ignored", c->path, line,
+				   *k);
 		} else if (!v) {
 			ret = fail(reterr, -EINVAL, "%s:%u: [runner] %s: invalid escape sequence",
 				   c->path, line, *k);
 		} else if (strcmp(*k, "handler_dir") == 0) {
 			g_strstrip(v);
 			if (v[0] != '/')
-				ret = fail(reterr, -EINVAL,
-					   "%s:%u: [runner] handler_dir: expected an absolute path, got '%s'",
-					   c->path, line, v);
+				ret = fail(
+					reterr, -EINVAL,
+					"%s:%u: [runner] handler_dir: expected an absolute path, got '%s'",
+					c->path, line, v);
 			else
 				c->handler_dir = g_strdup(v);
 		} else if (strcmp(*k, "log_level") == 0) {
 			int p = runner_parse_log_level(g_strstrip(v));
 			if (p < 0)
-				ret = fail(reterr, -EINVAL,
-					   "%s:%u: [runner] log_level: invalid value '%s' (expected error, "
-					   "warning, notice, info, debug, or tcmu-runner's 0..5)",
-					   c->path, line, v);
+				ret = fail(
+					reterr, -EINVAL,
+					"%s:%u: [runner] log_level: invalid value '%s' (expected error, "
+					"warning, notice, info, debug, or tcmu-runner's 0..5)",
+					c->path, line, v);
 			else
 				c->log_level = p;
 		} else {
 			int t = parse_log_target(g_strstrip(v));
 			if (t < 0)
-				ret = fail(reterr, -EINVAL,
-					   "%s:%u: [runner] log_target: invalid value '%s' (expected stderr "
-					   "or syslog)",
-					   c->path, line, v);
+				ret = fail(
+					reterr, -EINVAL,
+					"%s:%u: [runner] log_target: invalid value '%s' (expected stderr "
+					"or syslog)",
+					c->path, line, v);
 			else
 				c->log_target = t;
 		}
@@ -198,8 +205,8 @@ static int parse_handler_group(struct runner_config *c, GKeyFile *kf, const char
 	for (gchar **k = keys; k && *k; k++) {
 		gchar *v = get_string(kf, group, *k);
 		if (!v) {
-			ret = fail(reterr, -EINVAL, "%s:%u: [%s] %s: invalid escape sequence", c->path,
-				   locate(text, group, *k), group, *k);
+			ret = fail(reterr, -EINVAL, "%s:%u: [%s] %s: invalid escape sequence",
+				   c->path, locate(text, group, *k), group, *k);
 			break;
 		}
 		g_hash_table_replace(opts, g_strdup(*k), g_strdup(g_strstrip(v)));
@@ -232,9 +239,10 @@ int runner_config_load(struct runner *r, const char *path, bool must_exist,
 
 		if (missing && !must_exist)
 			goto done; /* no file: defaults */
-		res = fail(reterr, missing ? -ENOENT
-				   : g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_ACCES) ? -EACCES
-											    : -EIO,
+		res = fail(reterr,
+			   missing						  ? -ENOENT :
+			   g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_ACCES) ? -EACCES :
+										    -EIO,
 			   "cannot read config file: %s", err->message);
 		goto done;
 	}
@@ -379,10 +387,11 @@ int runner_config_reload(struct runner *r, char **reterr)
 	if (ret < 0)
 		return ret;
 	if (old && g_strcmp0(old->handler_dir, c->handler_dir) != 0) {
-		runner_log(r, RTS_LOG_NOTICE,
-			   "%s: handler_dir changed from '%s' to '%s'; takes effect after a restart",
-			   path, old->handler_dir ? old->handler_dir : "(default)",
-			   c->handler_dir ? c->handler_dir : "(default)");
+		runner_log(
+			r, RTS_LOG_NOTICE,
+			"%s: handler_dir changed from '%s' to '%s'; takes effect after a restart",
+			path, old->handler_dir ? old->handler_dir : "(default)",
+			c->handler_dir ? c->handler_dir : "(default)");
 		res |= RUNNER_RELOAD_NEEDS_RESTART;
 	}
 	if (old) {
@@ -404,6 +413,21 @@ int runner_config_reload(struct runner *r, char **reterr)
 	runner_log(r, RTS_LOG_INFO, "%s: reloaded (log level %d, target %s)", path, r->log_priority,
 		   r->log_target == RUNNER_LOG_SYSLOG ? "syslog" : "stderr");
 	return res;
+}
+
+gboolean runner_on_sighup(gpointer data)
+{
+	struct runner *r = data;
+	char *err = NULL;
+
+	runner_notify_reloading();
+	if (runner_config_reload(r, &err) < 0) {
+		runner_log(r, RTS_LOG_ERR, "reload failed, keeping the running configuration: %s",
+			   err ? err : "unknown error");
+		g_free(err);
+	}
+	runner_notify("READY=1");
+	return G_SOURCE_CONTINUE;
 }
 
 static const char *prio_name(int prio)

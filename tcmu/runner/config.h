@@ -16,6 +16,7 @@
 #ifndef RTS_RUNNER_CONFIG_H
 #define RTS_RUNNER_CONFIG_H
 
+#include <glib.h>
 #include <stdbool.h>
 
 #include "runner.h"
@@ -29,15 +30,15 @@ enum runner_log_target {
 
 /* Bits returned by runner_config_reload(). */
 enum runner_reload_result {
-	RUNNER_RELOAD_APPLIED = 1u << 0,        /* log level and/or target changed */
-	RUNNER_RELOAD_NEEDS_RESTART = 1u << 1,  /* handler_dir or handler options changed */
+	RUNNER_RELOAD_APPLIED = 1u << 0, /* log level and/or target changed */
+	RUNNER_RELOAD_NEEDS_RESTART = 1u << 1, /* handler_dir or handler options changed */
 };
 
 /*
  * Parse @p path. @p must_exist false: a missing file gives an empty config (defaults),
  * which is what the default path wants; --config PATH passes true.
  * Warnings (unknown groups and keys, with path:line) are logged through runner_log(r).
- * Returns 0, or -errno with a malloc'd message naming the file and key in *reterr.
+ * Returns 0, or -errno with a message naming the file and key in *reterr (g_free it).
  */
 int runner_config_load(struct runner *r, const char *path, bool must_exist,
 		       struct runner_config **ret, char **reterr);
@@ -71,6 +72,12 @@ void runner_config_apply(struct runner *r, struct runner_config *c);
  * logged as needing a restart. Returns RUNNER_RELOAD_* bits (0: nothing changed).
  */
 int runner_config_reload(struct runner *r, char **reterr);
+
+/*
+ * GSourceFunc for g_unix_signal_add(SIGHUP, runner_on_sighup, r): sd_notify RELOADING=1,
+ * runner_config_reload() (an error is logged and the running config stays), READY=1.
+ */
+gboolean runner_on_sighup(gpointer r);
 
 /* error|warning|notice|info|debug (any case) or tcmu.conf's 0..5 (0 CRIT and 1 ERROR both
  * map to error; 5 "debug SCSI CMD" to debug). Returns RTS_LOG_* or -EINVAL. */

@@ -31,7 +31,7 @@
 
 #define TCMU_PATH     "/org/kernel/TCMUService1"
 #define TCMU_IFACE    "org.kernel.TCMUService1"
-#define HM_PATH       TCMU_PATH "/HandlerManager1"
+#define HM_PATH	      TCMU_PATH "/HandlerManager1"
 #define HM_IFACE      TCMU_IFACE ".HandlerManager1"
 #define RUNNER_PATH   "/org/rtslib/Runner1"
 #define RUNNER_IFACE  "org.rtslib.Runner1"
@@ -70,15 +70,15 @@ static const char introspection_xml[] =
 	"</node>";
 
 struct runner_dbus {
-	struct runner *r;        /* NULL once orphaned by runner_dbus_stop() */
+	struct runner *r; /* NULL once orphaned by runner_dbus_stop() */
 	GDBusNodeInfo *node;
 	GDBusConnection *conn;
-	bool private_conn;       /* ours to close (address mode) */
-	GCancellable *cancel;    /* pending system bus connection */
-	bool pending;            /* g_bus_get() not finished: the callback frees an orphan */
+	bool private_conn; /* ours to close (address mode) */
+	GCancellable *cancel; /* pending system bus connection */
+	bool pending; /* g_bus_get() not finished: the callback frees an orphan */
 	bool settled;
 	bool owns_name;
-	bool warned;             /* "continuing without D-Bus" logged once */
+	bool warned; /* "continuing without D-Bus" logged once */
 	GDBusObjectManagerServer *manager;
 	guint hm_id, runner_id, own_id;
 	gulong closed_id;
@@ -92,7 +92,7 @@ G_DECLARE_FINAL_TYPE(RunnerHandlerIface, runner_handler_iface, RUNNER, HANDLER_I
 
 struct _RunnerHandlerIface {
 	GDBusInterfaceSkeleton parent_instance;
-	GDBusInterfaceInfo *info;    /* owned by runner_dbus.node */
+	GDBusInterfaceInfo *info; /* owned by runner_dbus.node */
 	const struct rts_handler *h; /* runner-owned; valid until runner_unload_handlers() */
 };
 
@@ -118,7 +118,8 @@ static GVariant *check_config(const struct rts_handler *h, const char *cfgstring
 	if (ret == 0)
 		v = g_variant_new("(bs)", TRUE, "success");
 	else
-		v = g_variant_new("(bs)", FALSE, reason ? reason : g_strerror(ret < 0 ? -ret : EINVAL));
+		v = g_variant_new("(bs)", FALSE,
+				  reason ? reason : g_strerror(ret < 0 ? -ret : EINVAL));
 	free(reason);
 	return v;
 }
@@ -132,8 +133,8 @@ static void handler_method_call(GDBusConnection *conn, const char *sender, const
 
 	(void)conn, (void)sender, (void)path, (void)iface;
 	if (strcmp(method, "CheckConfig") != 0) {
-		g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
-						      "no method %s", method);
+		g_dbus_method_invocation_return_error(
+			inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s", method);
 		return;
 	}
 	g_variant_get(params, "(&s)", &cfgstring);
@@ -249,11 +250,11 @@ static GVariant *list_devices(const struct runner *r)
 		cfg = g_strdup_printf("%s/%s", h ? h->subtype : "", rts_dev_get_cfgstring(rd->dev));
 		g_variant_builder_add(&b, DEVICE_TUPLE,
 				      rd->name ? rd->name : rts_dev_get_name(rd->dev), cfg,
-				      h ? h->subtype : "",
-				      failure ? "failed" : "running", failure ? failure : "",
-				      (guint64)rts_dev_get_size(rd->dev),
-				      (guint32)rts_dev_get_block_size(rd->dev), (guint32)st.inflight,
-				      (guint64)st.cmds, (guint64)st.completions, (guint64)st.errors,
+				      h ? h->subtype : "", failure ? "failed" : "running",
+				      failure ? failure : "", (guint64)rts_dev_get_size(rd->dev),
+				      (guint32)rts_dev_get_block_size(rd->dev),
+				      (guint32)st.inflight, (guint64)st.cmds,
+				      (guint64)st.completions, (guint64)st.errors,
 				      (guint64)st.aborts);
 		g_free(cfg);
 	}
@@ -394,12 +395,13 @@ static int export_all(struct runner_dbus *d, char **reterr)
 	export_handlers(d);
 	g_dbus_object_manager_server_set_connection(d->manager, d->conn);
 	d->hm_id = g_dbus_connection_register_object(
-		d->conn, HM_PATH, g_dbus_node_info_lookup_interface(d->node, HM_IFACE), &hm_vtable, d,
-		NULL, &err);
+		d->conn, HM_PATH, g_dbus_node_info_lookup_interface(d->node, HM_IFACE), &hm_vtable,
+		d, NULL, &err);
 	if (d->hm_id)
 		d->runner_id = g_dbus_connection_register_object(
-			d->conn, RUNNER_PATH, g_dbus_node_info_lookup_interface(d->node, RUNNER_IFACE),
-			&runner_vtable, d, NULL, &err);
+			d->conn, RUNNER_PATH,
+			g_dbus_node_info_lookup_interface(d->node, RUNNER_IFACE), &runner_vtable, d,
+			NULL, &err);
 	if (!d->runner_id) {
 		if (reterr)
 			*reterr = g_strdup_printf("cannot export D-Bus objects: %s", err->message);

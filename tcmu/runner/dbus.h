@@ -31,7 +31,7 @@
  * is taken, e.g. by tcmu-runner) that is logged once and the runner goes on without D-Bus;
  * returns 0. The connection does not exit the process when the bus goes away.
  * @p address non-NULL (tests, `--dbus-address`): connect to that bus at once; returns
- * -ECONNREFUSED with a malloc'd *reterr if that fails.
+ * -ECONNREFUSED with *reterr set (g_free it) if that fails.
  */
 int runner_dbus_start(struct runner *r, const char *address, char **reterr);
 /* Release the name and unexport everything (NULL-tolerant, idempotent). */

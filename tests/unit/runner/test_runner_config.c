@@ -169,12 +169,14 @@ static void test_errors(void **state)
 {
 	(void)state;
 	expect_error("[runner]\n\nhandler_dir = relative/dir\n",
-		     ":3: [runner] handler_dir: expected an absolute path, got 'relative/dir'", NULL);
+		     ":3: [runner] handler_dir: expected an absolute path, got 'relative/dir'",
+		     NULL);
 	expect_error("[runner]\nhandler_dir =\n", ":2: [runner] handler_dir", "got ''");
 	expect_error("[runner]\nlog_target = stderr\nlog_level = loud\n",
 		     ":3: [runner] log_level: invalid value 'loud'",
 		     "error, warning, notice, info, debug, or tcmu-runner's 0..5");
-	expect_error("[runner]\nlog_level = 9\n", ":2: [runner] log_level: invalid value '9'", NULL);
+	expect_error("[runner]\nlog_level = 9\n", ":2: [runner] log_level: invalid value '9'",
+		     NULL);
 	expect_error("[runner]\nlog_target = journal\n",
 		     ":2: [runner] log_target: invalid value 'journal' (expected stderr or syslog)",
 		     NULL);
@@ -239,7 +241,8 @@ static void test_reload(void **state)
 	struct runner r = { 0 };
 	struct runner_config *c = NULL, *before;
 	char *err = NULL;
-	char *p = write_conf("[runner]\nlog_level = info\nhandler_dir = /a\n[handler.ram]\nk = 1\n");
+	char *p =
+		write_conf("[runner]\nlog_level = info\nhandler_dir = /a\n[handler.ram]\nk = 1\n");
 
 	(void)state;
 	/* reload without a loaded config reads the default path: not ours, so load first. */
@@ -256,11 +259,13 @@ static void test_reload(void **state)
 	g_free(write_conf("[runner]\nlog_level = 4\nlog_target = syslog\nhandler_dir = /b\n"
 			  "[handler.ram]\nk = 2\n[handler.null]\nz = 0\n"));
 	t_log_clear();
-	assert_int_equal(runner_config_reload(&r, &err), RUNNER_RELOAD_APPLIED | RUNNER_RELOAD_NEEDS_RESTART);
+	assert_int_equal(runner_config_reload(&r, &err),
+			 RUNNER_RELOAD_APPLIED | RUNNER_RELOAD_NEEDS_RESTART);
 	assert_int_equal(r.log_priority, RTS_LOG_DEBUG);
 	assert_int_equal(r.log_target, RUNNER_LOG_SYSLOG);
-	assert_true(t_log_has(RTS_LOG_NOTICE,
-			      "handler_dir changed from '/a' to '/b'; takes effect after a restart"));
+	assert_true(
+		t_log_has(RTS_LOG_NOTICE,
+			  "handler_dir changed from '/a' to '/b'; takes effect after a restart"));
 	assert_true(t_log_has(RTS_LOG_NOTICE, "options of handler 'ram' changed"));
 	assert_true(t_log_has(RTS_LOG_NOTICE, "options of handler 'null' changed"));
 	assert_string_equal(runner_config_handler_option(r.config, "ram", "k"), "2");
@@ -282,9 +287,16 @@ static void test_reload(void **state)
 	assert_int_equal(r.log_priority, RTS_LOG_WARNING);
 	assert_int_equal(r.log_target, RUNNER_LOG_SYSLOG);
 
+	/* the SIGHUP entry point: same reload, errors logged, never fatal */
+	t_log_clear();
+	runner_on_sighup(&r);
+	assert_true(t_log_has(RTS_LOG_ERR, "reload failed, keeping the running configuration"));
+	assert_int_equal(r.log_priority, RTS_LOG_WARNING);
+
 	/* file removed (default-path semantics): back to defaults */
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(runner_config_reload(&r, &err), RUNNER_RELOAD_APPLIED | RUNNER_RELOAD_NEEDS_RESTART);
+	assert_int_equal(runner_config_reload(&r, &err),
+			 RUNNER_RELOAD_APPLIED | RUNNER_RELOAD_NEEDS_RESTART);
 	assert_int_equal(r.log_priority, RTS_LOG_NOTICE);
 	assert_int_equal(r.log_target, RUNNER_LOG_STDERR);
 	assert_true(t_log_has(RTS_LOG_NOTICE, "from '/b' to '(default)'"));
@@ -329,10 +341,52 @@ static void test_log_emit_stderr(void **state)
 	close(saved);
 	fclose(f);
 	assert_true(g_file_get_contents(p, &text, NULL, NULL));
-	assert_string_equal(text, "rts-runner: error: sim0: broken\nrts-runner: warning: careful\n");
+	assert_string_equal(text,
+			    "rts-runner: error: sim0: broken\nrts-runner: warning: careful\n");
 	g_free(text);
 	unlink(p);
 	g_free(p);
+}
+
+/* docs/runner.conf.example parses as shipped and with every setting uncommented. */
+static void test_shipped_example(void **state)
+{
+	const char *srcdir = getenv("RTS_TEST_SRCDIR");
+	struct runner r = { 0 };
+	struct runner_config *c = NULL;
+	char *ex, *text = NULL, *err = NULL, *p, **lines;
+	GString *on = g_string_new(NULL);
+
+	(void)state;
+	assert_non_null(srcdir);
+	ex = g_build_filename(srcdir, "docs", "runner.conf.example", NULL);
+	t_log_clear();
+	assert_int_equal(runner_config_load(&r, ex, true, &c, &err), 0);
+	assert_int_equal(t_log_count(), 0);
+	assert_null(runner_config_get_handler_dir(c));
+	runner_config_free(c);
+
+	/* "#key = value" and "#[group]" lines become settings */
+	assert_true(g_file_get_contents(ex, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		bool setting = (*l)[0] == '#' && ((*l)[1] == '[' || g_ascii_isalpha((*l)[1]));
+		g_string_append_printf(on, "%s\n", setting ? *l + 1 : *l);
+	}
+	p = write_conf(on->str);
+	assert_int_equal(runner_config_load(&r, p, true, &c, &err), 0);
+	assert_int_equal(t_log_count(), 0);
+	assert_string_equal(runner_config_get_handler_dir(c), "/usr/local/lib/rts/handlers");
+	assert_int_equal(runner_config_get_log_level(c), RTS_LOG_NOTICE);
+	assert_int_equal(runner_config_get_log_target(c), RUNNER_LOG_STDERR);
+	assert_string_equal(runner_config_handler_option(c, "file", "example_key"),
+			    "example value");
+	runner_config_free(c);
+	g_strfreev(lines);
+	g_string_free(on, TRUE);
+	g_free(text);
+	g_free(p);
+	g_free(ex);
 }
 
 static int setup(void **state)
@@ -367,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_reload_explicit_file_vanished),
 		cmocka_unit_test(test_log_emit_stderr),
+		cmocka_unit_test(test_shipped_example),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

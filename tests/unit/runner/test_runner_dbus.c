@@ -50,13 +50,14 @@ static int start_daemon(void)
 	}
 	t.tmpdir = g_dir_make_tmp("rts-dbus-XXXXXX", NULL);
 	conf = g_build_filename(t.tmpdir, "bus.conf", NULL);
-	xml = g_strdup_printf("<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
-			      " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-			      "<busconfig><type>session</type><listen>unix:dir=%s</listen>"
-			      "<auth>EXTERNAL</auth><policy context=\"default\">"
-			      "<allow send_destination=\"*\" eavesdrop=\"true\"/>"
-			      "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n",
-			      t.tmpdir);
+	xml = g_strdup_printf(
+		"<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
+		" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+		"<busconfig><type>session</type><listen>unix:dir=%s</listen>"
+		"<auth>EXTERNAL</auth><policy context=\"default\">"
+		"<allow send_destination=\"*\" eavesdrop=\"true\"/>"
+		"<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n",
+		t.tmpdir);
 	if (!g_file_set_contents(conf, xml, -1, NULL))
 		return 1;
 	argv[0] = exe;
@@ -155,8 +156,8 @@ static GVariant *call_full(const char *dest, const char *path, const char *iface
 	struct reply rp = { 0 };
 
 	g_dbus_connection_call(t.client, dest, path, iface, method, params,
-			       reply_type ? G_VARIANT_TYPE(reply_type) : NULL, G_DBUS_CALL_FLAGS_NONE,
-			       5000, NULL, on_reply, &rp);
+			       reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
+			       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, on_reply, &rp);
 	iterate_until(&rp.done);
 	if (err)
 		*err = rp.err;
@@ -222,7 +223,9 @@ static void test_object_manager(void **state)
 		assert_true(g_variant_lookup(ifaces, "org.kernel.TCMUService1", "@a{sv}", &props));
 		assert_true(g_variant_lookup(props, "ConfigDesc", "&s", &desc));
 		if (strcmp(path, "/org/kernel/TCMUService1/ram") == 0)
-			assert_string_equal(desc, "ram/<size>, e.g. ram/64M (contents are lost when the device closes)");
+			assert_string_equal(
+				desc,
+				"ram/<size>, e.g. ram/64M (contents are lost when the device closes)");
 		else if (strcmp(path, "/org/kernel/TCMUService1/null") == 0)
 			assert_string_equal(desc, "null/[size], e.g. null/1G");
 		else
@@ -418,7 +421,8 @@ static void test_list_devices_one(void **state)
 
 static bool lost_name(const struct runner *r)
 {
-	return r->dbus && !runner_dbus_owns_name(r) && t_log_has(RTS_LOG_WARNING, "owned by another process");
+	return r->dbus && !runner_dbus_owns_name(r) &&
+	       t_log_has(RTS_LOG_WARNING, "owned by another process");
 }
 
 static void test_second_instance_queues(void **state)
@@ -541,7 +545,8 @@ static void test_targetcli_client(void **state)
 	/* valid: CheckConfig passed, targetcli went on to create the storage object */
 	assert_non_null(strstr(p.out, "create 64M: UserBackedStorageObject creation failed.\n"));
 	/* invalid: targetcli's own error text with our reason */
-	assert_non_null(strstr(p.out, "create abc: cfgstring invalid: ram: expected a size such as '64M'\n"));
+	assert_non_null(strstr(
+		p.out, "create abc: cfgstring invalid: ram: expected a size such as '64M'\n"));
 	assert_non_null(strstr(p.out, "stub saw ram/64M\n"));
 	g_free(p.out);
 	g_object_unref(sp);
