@@ -66,7 +66,7 @@ int runner_load_module(struct runner *r, const char *name)
 static struct runner_dev *find_dev(struct runner *r, unsigned int minor)
 {
 	for (unsigned int i = 0; i < r->ndevs; i++)
-		if (!r->devs[i].sim && r->devs[i].info.minor == minor)
+		if (r->devs[i].info && r->devs[i].info->minor == minor)
 			return &r->devs[i];
 	return NULL;
 }
@@ -79,6 +79,7 @@ static void drop_dev(struct runner *r, struct runner_dev *rd)
 	rts_dev_close(rd->dev);
 	rts_dev_free(rd->dev);
 	g_free(rd->name);
+	g_free(rd->info);
 	r->devs[i] = r->devs[--r->ndevs];
 	memset(&r->devs[r->ndevs], 0, sizeof(r->devs[0]));
 }
@@ -129,7 +130,7 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 		.serial = attrs.serial,
 		.log_fn = runner_log_sink,
 		.log_userdata = r,
-		.log_priority = r->log_priority,
+		.log_priority = RTS_LOG_DEBUG, /* runner_log_emit filters; SIGHUP may change it */
 	};
 	snprintf(devnode, sizeof(devnode), "%s/uio%u", r->devdir, info->minor);
 	ret = rts_dev_new_uio(&cfg, h, devnode, info->map_size, &rd->dev);
@@ -151,7 +152,7 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 		rd->dev = rts_dev_free(rd->dev);
 		goto unblock;
 	}
-	rd->info = *info;
+	rd->info = g_memdup2(info, sizeof(*info));
 	rd->name = g_strdup(info->dev_name);
 	r->ndevs++;
 	runner_log(r, RTS_LOG_NOTICE, "%s: %s /dev/uio%u '%s' with handler '%s'", info->dev_name,

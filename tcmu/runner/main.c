@@ -20,6 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "dbus.h"
+#include "notify.h"
 #include "runner.h"
 #include "size.h"
 
@@ -30,32 +33,9 @@
 #define RTS_VERSION "0"
 #endif
 
-static const char *prio_name(int prio)
-{
-	switch (prio) {
-	case RTS_LOG_ERR:
-		return "error";
-	case RTS_LOG_WARNING:
-		return "warning";
-	case RTS_LOG_NOTICE:
-		return "notice";
-	case RTS_LOG_INFO:
-		return "info";
-	default:
-		return "debug";
-	}
-}
-
 void runner_log_sink(void *userdata, int prio, const char *dev, const char *msg)
 {
-	const struct runner *r = userdata;
-
-	if (prio > r->log_priority)
-		return;
-	if (dev)
-		fprintf(stderr, "rts-runner: %s: %s: %s\n", prio_name(prio), dev, msg);
-	else
-		fprintf(stderr, "rts-runner: %s: %s\n", prio_name(prio), msg);
+	runner_log_emit(userdata, prio, dev, msg);
 }
 
 void runner_log(const struct runner *r, int prio, const char *fmt, ...)
@@ -95,7 +75,7 @@ static int add_sim_device(struct runner *r, const char *cfgstring, uint64_t size
 		.write_cache = true,
 		.log_fn = runner_log_sink,
 		.log_userdata = r,
-		.log_priority = r->log_priority,
+		.log_priority = RTS_LOG_DEBUG, /* runner_log_emit filters; SIGHUP may change it */
 	};
 	struct rts_sim_params sp = { .cmdr_size = 1024 * 1024, .data_size = 64ull << 20 };
 
@@ -150,6 +130,8 @@ static void stop_devices(struct runner *r)
 		rd->sim = rts_sim_free(rd->sim);
 		g_free(rd->name);
 		rd->name = NULL;
+		g_free(rd->info);
+		rd->info = NULL;
 	}
 	r->ndevs = 0;
 }
@@ -188,7 +170,9 @@ int main(int argc, char **argv)
 {
 	struct runner *rp = g_new0(struct runner, 1);
 	gchar **simulate = NULL, *handler_dir = NULL, *size_str = NULL;
-	gchar *sysfs = NULL, *configfs = NULL, *devdir = NULL;
+	gchar *sysfs = NULL, *configfs = NULL, *devdir = NULL, *config_path = NULL;
+	gchar *dbus_address = NULL;
+	gboolean no_dbus = FALSE;
 	gboolean demo = FALSE, debug = FALSE, verbose = FALSE, version = FALSE, no_modprobe = FALSE;
 	gint block_size = 512, queue_depth = 128;
 	GError *err = NULL;
@@ -204,6 +188,12 @@ int main(int argc, char **argv)
 		{ "block-size", 0, 0, G_OPTION_ARG_INT, &block_size, "Logical block size (512)", "N" },
 		{ "queue-depth", 0, 0, G_OPTION_ARG_INT, &queue_depth,
 		  "Command slots per device (128)", "N" },
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+		  "Configuration file (default " RUNNER_CONFIG_PATH_DEFAULT ", optional)", "FILE" },
+		{ "no-dbus", 0, 0, G_OPTION_ARG_NONE, &no_dbus,
+		  "Do not export org.kernel.TCMUService1 on the system bus", NULL },
+		{ "dbus-address", 0, 0, G_OPTION_ARG_STRING, &dbus_address,
+		  "Export the D-Bus service on this bus address instead of the system bus", "ADDR" },
 		{ "no-modprobe", 0, 0, G_OPTION_ARG_NONE, &no_modprobe,
 		  "Do not load target_core_user (kernel mode)", NULL },
 		{ "sysfs", 0, 0, G_OPTION_ARG_FILENAME, &sysfs, "sysfs mount (/sys)", "DIR" },
@@ -239,6 +229,19 @@ int main(int argc, char **argv)
 		rp->log_priority = RTS_LOG_INFO;
 	if (debug)
 		rp->log_priority = RTS_LOG_DEBUG;
+	rp->log_level_pinned = verbose || debug;
+	{
+		struct runner_config *cfg = NULL;
+		char *cerr = NULL;
+
+		if (runner_config_load(rp, config_path ? config_path : RUNNER_CONFIG_PATH_DEFAULT,
+				       config_path != NULL, &cfg, &cerr) < 0) {
+			fprintf(stderr, "rts-runner: %s\n", cerr ? cerr : "cannot load the configuration");
+			g_free(cerr);
+			return 2;
+		}
+		runner_config_apply(rp, cfg);
+	}
 	if (size_str && rts_parse_size(size_str, &size) < 0) {
 		fprintf(stderr, "rts-runner: invalid --size '%s'\n", size_str);
 		return 2;
@@ -254,7 +257,8 @@ int main(int argc, char **argv)
 	rp->load_modules = !no_modprobe;
 	if (!handler_dir) {
 		const char *env = getenv("RTS_HANDLER_DIR");
-		handler_dir = g_strdup(env && *env ? env : RTS_HANDLER_DIR_DEFAULT);
+		const char *conf = runner_config_get_handler_dir(rp->config);
+		handler_dir = g_strdup(env && *env ? env : conf ? conf : RTS_HANDLER_DIR_DEFAULT);
 	}
 	if (runner_load_handlers(rp, handler_dir) <= 0) {
 		fprintf(stderr, "rts-runner: no usable handler in '%s'\n", handler_dir);
@@ -278,6 +282,19 @@ int main(int argc, char **argv)
 
 	g_unix_signal_add(SIGINT, on_signal, loop);
 	g_unix_signal_add(SIGTERM, on_signal, loop);
+	g_unix_signal_add(SIGHUP, runner_on_sighup, rp);
+	if (!no_dbus && !demo) {
+		char *derr = NULL;
+		if (runner_dbus_start(rp, dbus_address, &derr) < 0) {
+			fprintf(stderr, "rts-runner: D-Bus: %s\n", derr ? derr : "cannot start");
+			g_free(derr);
+			ret = 1;
+			g_main_loop_unref(loop);
+			goto out;
+		}
+	}
+	runner_notify("READY=1");
+	runner_notifyf("STATUS=serving %u device(s)", rp->ndevs);
 	if (demo)
 		th = g_thread_new("rts-demo", demo_thread, &job);
 	else
@@ -288,7 +305,10 @@ int main(int argc, char **argv)
 		ret = job.result;
 	}
 	g_main_loop_unref(loop);
+	runner_notify("STOPPING=1");
 out:
+	/* The exported D-Bus objects point at handler descriptors: stop it first. */
+	runner_dbus_stop(rp);
 	if (kernel_mode)
 		runner_kernel_stop(rp);
 	stop_devices(rp);
@@ -299,6 +319,9 @@ out:
 	g_free(sysfs);
 	g_free(configfs);
 	g_free(devdir);
+	g_free(config_path);
+	g_free(dbus_address);
+	rp->config = runner_config_free(rp->config);
 	g_free(rp);
 	return ret;
 }

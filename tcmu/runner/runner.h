@@ -15,7 +15,7 @@
 struct runner_dev {
 	struct rts_dev *dev;
 	struct rts_sim *sim;         /* simulated devices only */
-	struct rts_tcmu_info info;   /* kernel devices only */
+	struct rts_tcmu_info *info;  /* kernel devices only (owned) */
 	char *name;
 };
 
@@ -35,7 +35,16 @@ struct runner {
 	bool load_modules;
 	struct rts_nl *nl;
 	unsigned int nl_watch;
+
+	/* Appended for config.c, dbus.c (control thread only unless noted). */
+	struct runner_config *config; /* config file in effect (config.c), NULL: none */
+	int log_target;               /* enum runner_log_target; read by the log sink (atomic) */
+	bool log_level_pinned;        /* -v/-d given: the config file's log_level is ignored */
+	struct runner_dbus *dbus;     /* dbus.c state, NULL when not started */
 };
+
+struct runner_config;
+struct runner_dbus;
 
 void runner_log(const struct runner *r, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
