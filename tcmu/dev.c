@@ -8,6 +8,7 @@
  * whole batch. No locks, no allocation per command, no thread per command.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,32 @@ RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stat
 
 /* --------------------------------------------------------------- completion */
 
+void dev_refresh_serial(struct rts_dev *dev)
+{
+	char buf[160];
+	const char *s;
+	ssize_t n;
+	int fd;
+
+	if (!dev->serial_file)
+		return;
+	fd = open(dev->serial_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	s = strrchr(buf, ':');
+	s = s ? s + 1 : buf;
+	while (*s == ' ')
+		s++;
+	if (*s) /* LIO leaves it empty until someone sets one: keep ours then */
+		snprintf(dev->di.serial, sizeof(dev->di.serial), "%.*s", (int)sizeof(dev->di.serial) - 1, s);
+}
+
 int dev_bounce(struct rts_cmd *cmd, size_t len)
 {
 	if (cmd->bounce_cap >= len)
@@ -369,6 +396,13 @@ static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 			return -ENOMEM;
 		dev->cfg.serial = dev->serial;
 	}
+	dev->cfg.serial_file = NULL;
+	if (cfg->serial_file && *cfg->serial_file) {
+		dev->serial_file = strdup(cfg->serial_file);
+		if (!dev->serial_file)
+			return -ENOMEM;
+		dev->cfg.serial_file = dev->serial_file;
+	}
 	dev->cfg.cfgstring = dev->cfgstring;
 	dev->handler_cfg = dev->cfgstring + sublen + (slash ? 1 : 0);
 	if (!dev->cfg.block_size)
@@ -470,6 +504,7 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 	free(dev->name);
 	free(dev->cfgstring);
 	free(dev->serial);
+	free(dev->serial_file);
 	free(dev);
 	return NULL;
 }

@@ -101,6 +101,7 @@ struct rts_dev {
 	char *name;
 	char *cfgstring;         /* full "<subtype>/<cfg>" */
 	char *serial;            /* copy of cfg.serial */
+	char *serial_file;       /* copy of cfg.serial_file */
 	const char *handler_cfg; /* points into cfgstring, after the first '/' */
 	const struct rts_handler *h;
 	void *priv;
@@ -157,6 +158,7 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		    size_t sense_len, int64_t data_in_len);
 void dev_fail(struct rts_dev *dev, const char *why);
 int dev_bounce(struct rts_cmd *cmd, size_t len);
+void dev_refresh_serial(struct rts_dev *dev);
 
 /* dispatch.c */
 void dispatch_cmd(struct rts_cmd *cmd);

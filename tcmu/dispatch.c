@@ -601,6 +601,8 @@ static void emulate(struct rts_cmd *cmd)
 	uint8_t op = cmd->cdb[0];
 	bool data_in = op != SCSI_MODE_SELECT_6 && op != SCSI_MODE_SELECT_10;
 
+	if (op == SCSI_INQUIRY)
+		dev_refresh_serial(dev); /* rare command: the serial may be set after enable */
 	scsi_emulate(&dev->di, &dev->st, cmd->cdb, cmd->cdb_len, cmd->iov, cmd->iovcnt, &res);
 	if (dev->st.wce_changed) {
 		dev->st.wce_changed = false;

@@ -40,6 +40,9 @@ struct rts_dev_config {
 	uint32_t queue_depth;      /**< command slots served concurrently (128, max 4096) */
 	bool write_cache;          /**< initial WCE */
 	const char *serial;        /**< unit serial (wwn/vpd_unit_serial); NULL: derived from name */
+	/** file re-read on every INQUIRY for the serial ("T10 VPD Unit Serial Number: X"), e.g.
+	 *  configfs wwn/vpd_unit_serial, which targetcli writes after enabling the device */
+	const char *serial_file;
 	rts_log_fn log_fn;         /**< log sink (NULL: silent) */
 	void *log_userdata;        /**< passed to log_fn */
 	int log_priority;          /**< drop messages above this RTS_LOG_* (RTS_LOG_INFO) */

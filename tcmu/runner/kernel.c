@@ -133,6 +133,10 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 		.log_priority = RTS_LOG_DEBUG, /* runner_log_emit filters; SIGHUP may change it */
 	};
 	snprintf(devnode, sizeof(devnode), "%s/uio%u", r->devdir, info->minor);
+	char serial_file[700];
+	snprintf(serial_file, sizeof(serial_file), "%s/target/core/user_%u/%s/wwn/vpd_unit_serial",
+		 r->configfs, info->hba, info->dev_name);
+	cfg.serial_file = serial_file;
 	ret = rts_dev_new_uio(&cfg, h, devnode, info->map_size, &rd->dev);
 	if (ret < 0) {
 		runner_log(r, RTS_LOG_ERR, "%s: cannot open %s: %s", info->dev_name, devnode,

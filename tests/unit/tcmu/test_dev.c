@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -630,6 +631,44 @@ static void test_reconfig(void **state)
 	fx_stop(f);
 }
 
+/* targetcli writes wwn/vpd_unit_serial after enabling: INQUIRY re-reads it. */
+static void test_serial_file(void **state)
+{
+	char path[] = "/tmp/rts-test-serial-XXXXXX";
+	int fd = mkstemp(path);
+	struct rts_sim *sim;
+	struct rts_dev *dev;
+	struct rts_dev_config cfg = { .name = "s0", .cfgstring = "mem", .serial_file = path };
+	uint8_t cdb[6] = { 0x12, 1, 0x80, 0, 255, 0 }, buf[255];
+	struct rts_sim_completion c;
+	const char *first = "T10 VPD Unit Serial Number: \n";
+	const char *second = "T10 VPD Unit Serial Number: 3f2c5f7e-1d2a\n";
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, first, strlen(first)), (ssize_t)strlen(first));
+	close(fd);
+	assert_int_equal(rts_sim_new(NULL, &sim), 0);
+	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, sim, &dev), 0);
+	assert_int_equal(rts_dev_open(dev, false, NULL), 0);
+	assert_int_equal(rts_dev_start(dev), 0);
+	assert_int_equal(rts_sim_exec(sim, cdb, 6, RTS_SIM_FROM_DEV, buf, sizeof(buf), TMO, &c), 0);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(buf[3], 32); /* empty in configfs: our generated 32-hex-digit serial */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(second, f);
+	fclose(f);
+	assert_int_equal(rts_sim_exec(sim, cdb, 6, RTS_SIM_FROM_DEV, buf, sizeof(buf), TMO, &c), 0);
+	assert_int_equal(buf[3], strlen("3f2c5f7e-1d2a"));
+	assert_memory_equal(buf + 4, "3f2c5f7e-1d2a", buf[3]);
+	rts_dev_stop(dev, TMO);
+	rts_dev_close(dev);
+	rts_dev_free(dev);
+	rts_sim_free(sim);
+	unlink(path);
+}
+
 static void test_config_errors(void **state)
 {
 	struct rts_sim *sim;
@@ -662,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_caw_atomic_against_writes),
 		cmocka_unit_test(test_tmr_abort_and_stop_waits),
 		cmocka_unit_test(test_reconfig),
+		cmocka_unit_test(test_serial_file),
 		cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
