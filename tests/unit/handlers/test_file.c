@@ -697,6 +697,19 @@ static bool mount_tmpfs(const char *dir, unsigned int kib)
 	return true;
 }
 
+/*
+ * Unmount what mount_tmpfs() or a bind mount put there. The device's io_uring releases its
+ * registered file asynchronously after the ring is closed, so EBUSY is retried for a while
+ * before detaching lazily.
+ */
+static void unmount_dir(const char *dir)
+{
+	for (int i = 0; i < 200 && umount(dir) < 0 && errno == EBUSY; i++)
+		usleep(10000);
+	umount2(dir, MNT_DETACH); /* EINVAL when already unmounted */
+	rmdir(dir);
+}
+
 static void test_error_enospc(void **state)
 {
 	enum { LEN = 256 << 10 };
@@ -728,8 +741,7 @@ static void test_error_enospc(void **state)
 	assert_true(seen);
 	tdev_close(&t);
 	unlink(p);
-	umount(dir);
-	rmdir(dir);
+	unmount_dir(dir);
 	free(buf);
 }
 
@@ -764,8 +776,7 @@ static void test_error_erofs(void **state)
 	    mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
 		print_message("read-only bind mount not possible (%s): needs root\n",
 			      strerror(errno));
-		umount(dir);
-		rmdir(dir);
+		unmount_dir(dir);
 		unlink(p);
 		skip();
 	}
@@ -776,9 +787,66 @@ static void test_error_erofs(void **state)
 	free(why);
 	snprintf(cfg, sizeof(cfg), "%s/ro.img;ro", dir);
 	assert_int_equal(check(cfg, &why), 0);
-	umount(dir);
-	rmdir(dir);
+	unmount_dir(dir);
 	unlink(p);
+}
+
+/* A loop device over a file in tmpdir: the block device path (size, sysfs, PUNCH_HOLE). */
+static void test_block_device(void **state)
+{
+	enum { SZ = 16 << 20 };
+	static uint8_t buf[64 * BS], back[64 * BS];
+	uint8_t vpd[64], cdb[6] = { 0x12, 1, 0xb2, 0, 64 };
+	char img[256], dev[64] = "", cmd[400], cfg[300];
+	struct rts_sim_completion c;
+	struct tdev t;
+	FILE *f;
+
+	(void)state;
+	path_in_tmp(img, sizeof(img), "loop.img");
+	make_file(img, SZ, 0x11);
+	snprintf(cmd, sizeof(cmd), "losetup -f --show '%s' 2>/dev/null", img);
+	f = popen(cmd, "r");
+	if (f) {
+		if (!fgets(dev, sizeof(dev), f))
+			dev[0] = '\0';
+		pclose(f);
+	}
+	dev[strcspn(dev, "\n")] = '\0';
+	if (strncmp(dev, "/dev/loop", 9) != 0) {
+		print_message("no loop device (losetup needs root): block device path skipped\n");
+		unlink(img);
+		skip();
+	}
+	snprintf(cfg, sizeof(cfg), "%s;size=32M", dev);
+	expect_check_fails(cfg, -EINVAL, "larger than block device");
+	for (int direct = 0; direct < 2; direct++) {
+		snprintf(cfg, sizeof(cfg), "%s%s", dev, direct ? ";o_direct" : "");
+		tdev_open(&t, cfg, NULL);
+		assert_int_equal(capacity_blocks(&t), SZ / BS);
+		read_ok(&t, 0, 1, back);
+		assert_int_equal(back[0], 0x11);
+		fill(buf, sizeof(buf), 21u + (unsigned int)direct);
+		write_ok(&t, 1000, 64, buf);
+		read_ok(&t, 1000, 64, back);
+		assert_memory_equal(buf, back, sizeof(buf));
+		exec(&t, cdb, 6, RTS_SIM_FROM_DEV, vpd, sizeof(vpd), &c);
+		if (c.status == 0 && (vpd[5] & 0x80)) {
+			/* Thin (loop passes WRITE ZEROES to the backing file): UNMAP reads zeros. */
+			unmap_one(&t, 1000, 64, &c);
+			assert_good(&c);
+			read_ok(&t, 1000, 64, back);
+			assert_true(all_zero(back, sizeof(back)));
+		} else {
+			print_message("%s: no WRITE ZEROES, thin provisioning off\n", dev);
+		}
+		exec(&t, (uint8_t[10]){ 0x35 }, 10, RTS_SIM_NONE, NULL, 0, &c);
+		assert_good(&c);
+		tdev_close(&t);
+	}
+	snprintf(cmd, sizeof(cmd), "losetup -d '%s'", dev);
+	assert_int_equal(system(cmd), 0);
+	unlink(img);
 }
 
 static int setup(void **state)
@@ -825,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_resize),
 		cmocka_unit_test(test_error_enospc),
 		cmocka_unit_test(test_error_erofs),
+		cmocka_unit_test(test_block_device),
 	};
 
 	return cmocka_run_group_tests_name("handler_file", tests, setup, teardown);
