@@ -183,6 +183,56 @@ fail:
 	return 0;
 }
 
+/*
+ * WRITE SAME of 64 MiB at a time (the core's emulation: the block replicated over 1 MiB,
+ * written chunk after chunk through the handler's write()), in MB/s.
+ */
+static double run_write_same(const char *path, uint64_t size, bool direct, double secs)
+{
+	const uint32_t blocks = (64u << 20) / BS;
+	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20 };
+	char cfg[600];
+	struct rts_dev_config dc = {
+		.name = "bench",
+		.cfgstring = cfg,
+		.block_size = BS,
+		.write_cache = true,
+	};
+	struct rts_sim_completion c;
+	struct rts_sim *sim = NULL;
+	struct rts_dev *dev = NULL;
+	uint8_t blk[BS], cdb[16];
+	uint64_t done = 0, lba = 0;
+	double t0, t;
+
+	snprintf(cfg, sizeof(cfg), "file/%s%s", path, direct ? ";o_direct" : "");
+	memset(blk, 0xa5, sizeof(blk));
+	if (rts_sim_new(&sp, &sim) < 0 || rts_dev_new_sim(&dc, handler, sim, &dev) < 0 ||
+	    rts_dev_open(dev, false, NULL) < 0) {
+		rts_dev_free(dev);
+		rts_sim_free(sim);
+		return 0;
+	}
+	rts_dev_start(dev);
+	t0 = t = now_s();
+	while (t - t0 < secs) {
+		rw16(cdb, 0x93, lba, blocks);
+		if (rts_sim_exec(sim, cdb, 16, RTS_SIM_TO_DEV, blk, BS, TIMEOUT_MS, &c) < 0 ||
+		    c.status) {
+			errors++;
+			break;
+		}
+		done += (uint64_t)blocks * BS;
+		lba = (lba + blocks) % (size / BS - blocks + 1);
+		t = now_s();
+	}
+	rts_dev_stop(dev, TIMEOUT_MS);
+	rts_dev_close(dev);
+	rts_dev_free(dev);
+	rts_sim_free(sim);
+	return t > t0 ? (double)done / (t - t0) / 1e6 : 0;
+}
+
 /* fio's side: same file, same pattern, io_uring engine; IOPS from its JSON output. */
 static double run_fio(const char *path, uint64_t size, bool direct, const struct workload *w,
 		      double secs)
@@ -371,6 +421,27 @@ int main(int argc, char **argv)
 			printf("%-8s %-20s %12.0f %12.0f %12.0f %9.2f\n", direct ? "O_DIRECT" : "cache",
 			       w->name, ours, nc, fio, fio > 0 ? ours / fio : 0);
 			fflush(stdout);
+		}
+	}
+	if (!sel || strstr("writesame", sel)) {
+		static const struct workload seqw = { "1M seqwrite QD1", "write", true, false,
+						      1 << 20, 1 };
+
+		printf("\nWRITE SAME (core emulation, 1 MiB chunks in sequence) vs fio 1 MiB "
+		       "sequential writes at QD1:\n");
+		for (int direct = 0; direct < 2; direct++) {
+			if (only && strcmp(only, direct ? "direct" : "cache"))
+				continue;
+			double ws = 0, fio = 0;
+
+			for (int k = 0; k < reps; k++) {
+				ws = MAX(ws, run_write_same(path, size, direct, secs));
+				if (!skip_fio)
+					fio = MAX(fio, run_fio(path, size, direct, &seqw, secs) *
+							       (1 << 20) / 1e6);
+			}
+			printf("%-8s WRITE SAME %8.0f MB/s   fio %8.0f MB/s   ratio %.2f\n",
+			       direct ? "O_DIRECT" : "cache", ws, fio, fio > 0 ? ws / fio : 0);
 		}
 	}
 	if (errors)
