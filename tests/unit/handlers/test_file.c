@@ -15,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <linux/fs.h>
 
 #include <rts/device.h>
 
@@ -704,7 +707,7 @@ static bool mount_tmpfs(const char *dir, unsigned int kib)
  */
 static void unmount_dir(const char *dir)
 {
-	for (int i = 0; i < 200 && umount(dir) < 0 && errno == EBUSY; i++)
+	for (int i = 0; i < 500 && umount(dir) < 0 && errno == EBUSY; i++)
 		usleep(10000);
 	umount2(dir, MNT_DETACH); /* EINVAL when already unmounted */
 	rmdir(dir);
@@ -842,6 +845,23 @@ static void test_block_device(void **state)
 		}
 		exec(&t, (uint8_t[10]){ 0x35 }, 10, RTS_SIM_NONE, NULL, 0, &c);
 		assert_good(&c);
+		if (!direct) {
+			/*
+			 * The device turned read-only under the open fd (BLKROSET): writes fail
+			 * in the CQE with EPERM, which the core maps to DATA PROTECT, WRITE
+			 * PROTECTED; reads still work.
+			 */
+			int ro = 1, bfd = open(dev, O_RDONLY | O_CLOEXEC);
+
+			assert_true(bfd >= 0);
+			assert_int_equal(ioctl(bfd, BLKROSET, &ro), 0);
+			do_rw(&t, 0x8a, 1000, 64, buf, &c);
+			ro = 0;
+			assert_int_equal(ioctl(bfd, BLKROSET, &ro), 0);
+			close(bfd);
+			assert_sense(&c, 0x7, 0x27, 0x00);
+			read_ok(&t, 1000, 64, back);
+		}
 		tdev_close(&t);
 	}
 	snprintf(cmd, sizeof(cmd), "losetup -d '%s'", dev);
@@ -871,9 +891,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
+	char cmd[128], dir[128];
 
 	(void)state;
+	/* A failed test may have left its mounts behind. */
+	path_in_tmp(dir, sizeof(dir), "robind");
+	umount2(dir, MNT_DETACH);
+	path_in_tmp(dir, sizeof(dir), "full");
+	umount2(dir, MNT_DETACH);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		return -1;
