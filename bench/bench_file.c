@@ -7,7 +7,7 @@
  * runner and handler cost without the copy the kernel would do in/out of the data area).
  *
  *   bench_file [--file PATH] [--size 512M] [--runtime 1.5] [--handler-dir DIR]
- *              [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps 3]
+ *              [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps 3] [--verbose]
  *
  * The file is created (and filled with data, so reads really read) when missing or short.
  * It must be on a file system that supports O_DIRECT (not tmpfs): the default is /var/tmp.
@@ -52,6 +52,7 @@ static const struct workload workloads[] = {
 
 static const struct rts_handler *handler;
 static unsigned int errors;
+static bool verbose;
 
 static double now_s(void)
 {
@@ -168,6 +169,15 @@ static double run_ours(const char *path, uint64_t size, bool direct, bool no_cop
 		if (r < 0)
 			break;
 		inflight -= (uint32_t)r;
+	}
+	if (verbose) {
+		struct rts_dev_stats st;
+
+		rts_dev_get_stats(dev, &st);
+		fprintf(stderr, "  [%s%s %s: %" PRIu64 " cmds, %.1f cmds/kick, %.1f cmds/wakeup]\n",
+			direct ? "O_DIRECT" : "cache", no_copy ? " no_copy" : "", w->name, st.cmds,
+			st.kicks ? (double)st.cmds / (double)st.kicks : 0,
+			st.wakeups ? (double)st.cmds / (double)st.wakeups : 0);
 	}
 	rts_dev_stop(dev, TIMEOUT_MS);
 fail_close:
@@ -340,11 +350,12 @@ int main(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "no-fio", no_argument, NULL, 'n' },
 		{ "reps", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "f:s:t:d:o:w:nr:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:s:t:d:o:w:nr:v", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			path = optarg;
@@ -371,12 +382,15 @@ int main(int argc, char **argv)
 		case 'n':
 			skip_fio = true;
 			break;
+		case 'v':
+			verbose = true;
+			break;
 		case 'r':
 			reps = atoi(optarg) > 0 ? atoi(optarg) : 1;
 			break;
 		default:
 			fprintf(stderr, "usage: %s [--file PATH] [--size 512M] [--runtime 1.5] "
-					"[--handler-dir DIR] [--only direct|cache] [--workload SUBSTRING] [--no-fio]\n", argv[0]);
+					"[--handler-dir DIR] [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps N] [--verbose]\n", argv[0]);
 			return 2;
 		}
 	}
