@@ -90,7 +90,8 @@ static void count_cb(void *userdata, const struct rts_sim_completion *c)
 static double run_ours(const char *path, uint64_t size, bool direct, bool no_copy,
 		       const struct workload *w, double secs)
 {
-	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20,
+	struct rts_sim_params sp = { .cmdr_size = 1 << 20,
+				     .data_size = 64 << 20,
 				     .no_copy = no_copy };
 	char cfg[600], *why = NULL;
 	struct rts_dev_config dc = {
@@ -147,7 +148,8 @@ static double run_ours(const char *path, uint64_t size, bool direct, bool no_cop
 				blk = seq++ % nblk;
 			}
 			rw16(cdb, w->write ? 0x8a : 0x88, blk * (w->bs / BS), w->bs / BS);
-			r = rts_sim_submit(sim, cdb, 16, w->write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
+			r = rts_sim_submit(sim, cdb, 16,
+					   w->write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
 					   bufs + (size_t)(done + inflight) % w->qd * w->bs, w->bs,
 					   NULL, NULL);
 			if (r < 0)
@@ -389,8 +391,10 @@ int main(int argc, char **argv)
 			reps = atoi(optarg) > 0 ? atoi(optarg) : 1;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [--file PATH] [--size 512M] [--runtime 1.5] "
-					"[--handler-dir DIR] [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps N] [--verbose]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [--file PATH] [--size 512M] [--runtime 1.5] "
+				"[--handler-dir DIR] [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps N] [--verbose]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -409,7 +413,8 @@ int main(int argc, char **argv)
 	}
 	printf("file %s, %" PRIu64 " MiB, best of %d runs of %.1f s; ours = rts-runner core + file "
 	       "handler through the ring simulator (it copies data in/out like the kernel); "
-	       "no_copy = the same without those copies (one run)\n\n", path, size >> 20, reps, secs);
+	       "no_copy = the same without those copies (one run)\n\n",
+	       path, size >> 20, reps, secs);
 	printf("%-8s %-20s %12s %12s %12s %9s\n", "mode", "workload", "ours IOPS", "no_copy IOPS",
 	       "fio IOPS", "ours/fio");
 	for (int direct = 0; direct < 2; direct++) {
@@ -432,14 +437,15 @@ int main(int argc, char **argv)
 			}
 			nc = run_ours(path, size, direct, true, w, secs);
 
-			printf("%-8s %-20s %12.0f %12.0f %12.0f %9.2f\n", direct ? "O_DIRECT" : "cache",
-			       w->name, ours, nc, fio, fio > 0 ? ours / fio : 0);
+			printf("%-8s %-20s %12.0f %12.0f %12.0f %9.2f\n",
+			       direct ? "O_DIRECT" : "cache", w->name, ours, nc, fio,
+			       fio > 0 ? ours / fio : 0);
 			fflush(stdout);
 		}
 	}
 	if (!sel || strstr("writesame", sel)) {
 		static const struct workload seqw = { "1M seqwrite QD1", "write", true, false,
-						      1 << 20, 1 };
+						      1 << 20,		 1 };
 
 		printf("\nWRITE SAME (core emulation, 1 MiB chunks in sequence) vs fio 1 MiB "
 		       "sequential writes at QD1:\n");

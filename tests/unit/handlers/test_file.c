@@ -163,8 +163,7 @@ static void assert_good(const struct rts_sim_completion *c)
 			 c->sense[2] & 0xf, c->sense[12], c->sense[13]);
 }
 
-static void assert_sense(const struct rts_sim_completion *c, uint8_t key, uint8_t asc,
-			 uint8_t ascq)
+static void assert_sense(const struct rts_sim_completion *c, uint8_t key, uint8_t asc, uint8_t ascq)
 {
 	assert_int_equal(c->status, 2);
 	assert_int_equal(c->sense[2] & 0xf, key);
@@ -186,8 +185,8 @@ static void do_rw(struct tdev *t, uint8_t op, uint64_t lba, uint32_t blocks, uin
 	uint8_t cdb[16];
 
 	rw16(cdb, op, lba, blocks);
-	exec(t, cdb, 16, op == 0x88 ? RTS_SIM_FROM_DEV : RTS_SIM_TO_DEV, buf,
-	     (size_t)blocks * BS, c);
+	exec(t, cdb, 16, op == 0x88 ? RTS_SIM_FROM_DEV : RTS_SIM_TO_DEV, buf, (size_t)blocks * BS,
+	     c);
 }
 
 static void write_ok(struct tdev *t, uint64_t lba, uint32_t blocks, uint8_t *buf)
@@ -407,7 +406,8 @@ static void integrity_run(const char *opts)
 			offs[n] = off;
 			lens[n] = len;
 			rw16(cdb, 0x88, off / BS, (uint32_t)(len / BS));
-			submit_retry(&t, cdb, RTS_SIM_FROM_DEV, bufs + (size_t)n * MAXLEN, len, &bad);
+			submit_retry(&t, cdb, RTS_SIM_FROM_DEV, bufs + (size_t)n * MAXLEN, len,
+				     &bad);
 			off += len;
 		}
 		pump(&t, &bad);
@@ -481,8 +481,8 @@ static void unmap_one(struct tdev *t, uint64_t lba, uint32_t blocks, struct rts_
 	exec(t, cdb, 10, RTS_SIM_TO_DEV, pl, sizeof(pl), c);
 }
 
-static void write_same16(struct tdev *t, uint64_t lba, uint32_t blocks, bool unmap,
-			 uint8_t *block, struct rts_sim_completion *c)
+static void write_same16(struct tdev *t, uint64_t lba, uint32_t blocks, bool unmap, uint8_t *block,
+			 struct rts_sim_completion *c)
 {
 	uint8_t cdb[16];
 
@@ -495,8 +495,7 @@ static void write_same16(struct tdev *t, uint64_t lba, uint32_t blocks, bool unm
 static void test_unmap_write_same(void **state)
 {
 	enum { N = 2048 }; /* 1 MiB */
-	uint8_t *buf = malloc((size_t)N * BS), blk[BS], cdb[6] = { 0x12, 1, 0xb2, 0, 64 },
-		vpd[64];
+	uint8_t *buf = malloc((size_t)N * BS), blk[BS], cdb[6] = { 0x12, 1, 0xb2, 0, 64 }, vpd[64];
 	struct rts_sim_completion c;
 	char p[256], cfg[512];
 	uint64_t before;
@@ -516,7 +515,8 @@ static void test_unmap_write_same(void **state)
 	fill(buf, (size_t)N * BS, 1);
 	write_ok(&t, 0, N, buf);
 	assert_int_equal(rts_sim_exec(t.sim, (uint8_t[10]){ 0x35 }, 10, RTS_SIM_NONE, NULL, 0,
-				      TIMEOUT_MS, &c), 0);
+				      TIMEOUT_MS, &c),
+			 0);
 	before = allocated_bytes(p);
 	assert_true(before >= (uint64_t)N * BS);
 
