@@ -7,7 +7,7 @@
  * runner and handler cost without the copy the kernel would do in/out of the data area).
  *
  *   bench_file [--file PATH] [--size 512M] [--runtime 1.5] [--handler-dir DIR]
- *              [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps 3]
+ *              [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps 3] [--verbose]
  *
  * The file is created (and filled with data, so reads really read) when missing or short.
  * It must be on a file system that supports O_DIRECT (not tmpfs): the default is /var/tmp.
@@ -52,6 +52,7 @@ static const struct workload workloads[] = {
 
 static const struct rts_handler *handler;
 static unsigned int errors;
+static bool verbose;
 
 static double now_s(void)
 {
@@ -89,7 +90,8 @@ static void count_cb(void *userdata, const struct rts_sim_completion *c)
 static double run_ours(const char *path, uint64_t size, bool direct, bool no_copy,
 		       const struct workload *w, double secs)
 {
-	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20,
+	struct rts_sim_params sp = { .cmdr_size = 1 << 20,
+				     .data_size = 64 << 20,
 				     .no_copy = no_copy };
 	char cfg[600], *why = NULL;
 	struct rts_dev_config dc = {
@@ -146,7 +148,8 @@ static double run_ours(const char *path, uint64_t size, bool direct, bool no_cop
 				blk = seq++ % nblk;
 			}
 			rw16(cdb, w->write ? 0x8a : 0x88, blk * (w->bs / BS), w->bs / BS);
-			r = rts_sim_submit(sim, cdb, 16, w->write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
+			r = rts_sim_submit(sim, cdb, 16,
+					   w->write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
 					   bufs + (size_t)(done + inflight) % w->qd * w->bs, w->bs,
 					   NULL, NULL);
 			if (r < 0)
@@ -169,6 +172,15 @@ static double run_ours(const char *path, uint64_t size, bool direct, bool no_cop
 			break;
 		inflight -= (uint32_t)r;
 	}
+	if (verbose) {
+		struct rts_dev_stats st;
+
+		rts_dev_get_stats(dev, &st);
+		fprintf(stderr, "  [%s%s %s: %" PRIu64 " cmds, %.1f cmds/kick, %.1f cmds/wakeup]\n",
+			direct ? "O_DIRECT" : "cache", no_copy ? " no_copy" : "", w->name, st.cmds,
+			st.kicks ? (double)st.cmds / (double)st.kicks : 0,
+			st.wakeups ? (double)st.cmds / (double)st.wakeups : 0);
+	}
 	rts_dev_stop(dev, TIMEOUT_MS);
 fail_close:
 	rts_dev_close(dev);
@@ -181,6 +193,56 @@ fail:
 	rts_sim_free(sim);
 	free(bufs);
 	return 0;
+}
+
+/*
+ * WRITE SAME of 64 MiB at a time (the core's emulation: the block replicated over 1 MiB,
+ * written chunk after chunk through the handler's write()), in MB/s.
+ */
+static double run_write_same(const char *path, uint64_t size, bool direct, double secs)
+{
+	const uint32_t blocks = (64u << 20) / BS;
+	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20 };
+	char cfg[600];
+	struct rts_dev_config dc = {
+		.name = "bench",
+		.cfgstring = cfg,
+		.block_size = BS,
+		.write_cache = true,
+	};
+	struct rts_sim_completion c;
+	struct rts_sim *sim = NULL;
+	struct rts_dev *dev = NULL;
+	uint8_t blk[BS], cdb[16];
+	uint64_t done = 0, lba = 0;
+	double t0, t;
+
+	snprintf(cfg, sizeof(cfg), "file/%s%s", path, direct ? ";o_direct" : "");
+	memset(blk, 0xa5, sizeof(blk));
+	if (rts_sim_new(&sp, &sim) < 0 || rts_dev_new_sim(&dc, handler, sim, &dev) < 0 ||
+	    rts_dev_open(dev, false, NULL) < 0) {
+		rts_dev_free(dev);
+		rts_sim_free(sim);
+		return 0;
+	}
+	rts_dev_start(dev);
+	t0 = t = now_s();
+	while (t - t0 < secs) {
+		rw16(cdb, 0x93, lba, blocks);
+		if (rts_sim_exec(sim, cdb, 16, RTS_SIM_TO_DEV, blk, BS, TIMEOUT_MS, &c) < 0 ||
+		    c.status) {
+			errors++;
+			break;
+		}
+		done += (uint64_t)blocks * BS;
+		lba = (lba + blocks) % (size / BS - blocks + 1);
+		t = now_s();
+	}
+	rts_dev_stop(dev, TIMEOUT_MS);
+	rts_dev_close(dev);
+	rts_dev_free(dev);
+	rts_sim_free(sim);
+	return t > t0 ? (double)done / (t - t0) / 1e6 : 0;
 }
 
 /* fio's side: same file, same pattern, io_uring engine; IOPS from its JSON output. */
@@ -290,11 +352,12 @@ int main(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "no-fio", no_argument, NULL, 'n' },
 		{ "reps", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "f:s:t:d:o:w:nr:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:s:t:d:o:w:nr:v", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			path = optarg;
@@ -321,12 +384,17 @@ int main(int argc, char **argv)
 		case 'n':
 			skip_fio = true;
 			break;
+		case 'v':
+			verbose = true;
+			break;
 		case 'r':
 			reps = atoi(optarg) > 0 ? atoi(optarg) : 1;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [--file PATH] [--size 512M] [--runtime 1.5] "
-					"[--handler-dir DIR] [--only direct|cache] [--workload SUBSTRING] [--no-fio]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [--file PATH] [--size 512M] [--runtime 1.5] "
+				"[--handler-dir DIR] [--only direct|cache] [--workload SUBSTRING] [--no-fio] [--reps N] [--verbose]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -345,7 +413,8 @@ int main(int argc, char **argv)
 	}
 	printf("file %s, %" PRIu64 " MiB, best of %d runs of %.1f s; ours = rts-runner core + file "
 	       "handler through the ring simulator (it copies data in/out like the kernel); "
-	       "no_copy = the same without those copies (one run)\n\n", path, size >> 20, reps, secs);
+	       "no_copy = the same without those copies (one run)\n\n",
+	       path, size >> 20, reps, secs);
 	printf("%-8s %-20s %12s %12s %12s %9s\n", "mode", "workload", "ours IOPS", "no_copy IOPS",
 	       "fio IOPS", "ours/fio");
 	for (int direct = 0; direct < 2; direct++) {
@@ -368,9 +437,31 @@ int main(int argc, char **argv)
 			}
 			nc = run_ours(path, size, direct, true, w, secs);
 
-			printf("%-8s %-20s %12.0f %12.0f %12.0f %9.2f\n", direct ? "O_DIRECT" : "cache",
-			       w->name, ours, nc, fio, fio > 0 ? ours / fio : 0);
+			printf("%-8s %-20s %12.0f %12.0f %12.0f %9.2f\n",
+			       direct ? "O_DIRECT" : "cache", w->name, ours, nc, fio,
+			       fio > 0 ? ours / fio : 0);
 			fflush(stdout);
+		}
+	}
+	if (!sel || strstr("writesame", sel)) {
+		static const struct workload seqw = { "1M seqwrite QD1", "write", true, false,
+						      1 << 20,		 1 };
+
+		printf("\nWRITE SAME (core emulation, 1 MiB chunks in sequence) vs fio 1 MiB "
+		       "sequential writes at QD1:\n");
+		for (int direct = 0; direct < 2; direct++) {
+			if (only && strcmp(only, direct ? "direct" : "cache"))
+				continue;
+			double ws = 0, fio = 0;
+
+			for (int k = 0; k < reps; k++) {
+				ws = MAX(ws, run_write_same(path, size, direct, secs));
+				if (!skip_fio)
+					fio = MAX(fio, run_fio(path, size, direct, &seqw, secs) *
+							       (1 << 20) / 1e6);
+			}
+			printf("%-8s WRITE SAME %8.0f MB/s   fio %8.0f MB/s   ratio %.2f\n",
+			       direct ? "O_DIRECT" : "cache", ws, fio, fio > 0 ? ws / fio : 0);
 		}
 	}
 	if (errors)

@@ -51,10 +51,10 @@
 #include "macro.h"
 #include "size.h"
 
-#define FILE_SUB_IOV  16   /* iovecs rebuilt for the remainder of a short transfer */
-#define FILE_MAX_IOV  1024 /* UIO_MAXIOV: larger iovec lists go in several transfers */
-#define FILE_RETRIES  8    /* -EAGAIN/-EINTR resubmissions before giving up */
-#define FILE_PUNCH    (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
+#define FILE_SUB_IOV 16 /* iovecs rebuilt for the remainder of a short transfer */
+#define FILE_MAX_IOV 1024 /* UIO_MAXIOV: larger iovec lists go in several transfers */
+#define FILE_RETRIES 8 /* -EAGAIN/-EINTR resubmissions before giving up */
+#define FILE_PUNCH   (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
 
 struct file_cfg {
 	char *path;
@@ -81,8 +81,8 @@ struct file_cmd {
 	uint8_t op;
 	uint8_t retries;
 	int rw_flags;
-	uint64_t off;  /* device byte offset of the operation */
-	uint64_t len;  /* bytes of the operation */
+	uint64_t off; /* device byte offset of the operation */
+	uint64_t len; /* bytes of the operation */
 	uint64_t done; /* bytes transferred so far */
 	struct iovec sub[FILE_SUB_IOV];
 };
@@ -114,7 +114,8 @@ static void cfg_clear(struct file_cfg *c)
 	c->path = NULL;
 }
 
-static int set_reason(char **reason, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int set_reason(char **reason, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int set_reason(char **reason, int err, const char *fmt, ...)
 {
@@ -149,7 +150,8 @@ static int cfg_parse(const char *cfgstring, struct file_cfg *c, char **reason)
 
 	*c = (struct file_cfg){ .writeback = -1 };
 	if (!*cfgstring || semi == cfgstring)
-		return set_reason(reason, -EINVAL, "file: no path given (expected file/<path>[;options])");
+		return set_reason(reason, -EINVAL,
+				  "file: no path given (expected file/<path>[;options])");
 	c->path = strndup(cfgstring, semi ? (size_t)(semi - cfgstring) : strlen(cfgstring));
 	opts = semi ? strdup(semi + 1) : NULL;
 	if (!c->path || (semi && !opts)) {
@@ -157,7 +159,8 @@ static int cfg_parse(const char *cfgstring, struct file_cfg *c, char **reason)
 		cfg_clear(c);
 		return -ENOMEM;
 	}
-	for (tok = opts ? strtok_r(opts, ";", &save) : NULL; tok; tok = strtok_r(NULL, ";", &save)) {
+	for (tok = opts ? strtok_r(opts, ";", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ";", &save)) {
 		char *val = strchr(tok, '=');
 		bool b;
 
@@ -169,16 +172,19 @@ static int cfg_parse(const char *cfgstring, struct file_cfg *c, char **reason)
 			c->ro = true;
 		} else if (!strcmp(tok, "size") && val) {
 			if (rts_parse_size(val, &c->size) < 0 || !c->size || c->size % 512) {
-				r = set_reason(reason, -EINVAL,
-					       "file: bad size '%s' (a non-zero multiple of 512 bytes, "
-					       "such as 64M)", val);
+				r = set_reason(
+					reason, -EINVAL,
+					"file: bad size '%s' (a non-zero multiple of 512 bytes, "
+					"such as 64M)",
+					val);
 				break;
 			}
 			c->has_size = true;
 		} else if (!strcmp(tok, "writeback") && val) {
 			if (parse_bool(val, &b) < 0) {
 				r = set_reason(reason, -EINVAL,
-					       "file: writeback must be 'on' or 'off', not '%s'", val);
+					       "file: writeback must be 'on' or 'off', not '%s'",
+					       val);
 				break;
 			}
 			c->writeback = b;
@@ -194,7 +200,8 @@ static int cfg_parse(const char *cfgstring, struct file_cfg *c, char **reason)
 		} else {
 			r = set_reason(reason, -EINVAL,
 				       "file: unknown option '%s%s%s' (known: o_direct, ro, size=, "
-				       "writeback=, queue_depth=)", tok, val ? "=" : "", val ? val : "");
+				       "writeback=, queue_depth=)",
+				       tok, val ? "=" : "", val ? val : "");
 			break;
 		}
 	}
@@ -227,9 +234,10 @@ static int cfg_check(const struct file_cfg *c, char **reason)
 			return set_reason(reason, -err, "file: cannot access '%s': %s", c->path,
 					  strerror(err));
 		if (!c->has_size)
-			return set_reason(reason, -ENOENT,
-					  "file: '%s' does not exist (add ';size=<n>' to create it)",
-					  c->path);
+			return set_reason(
+				reason, -ENOENT,
+				"file: '%s' does not exist (add ';size=<n>' to create it)",
+				c->path);
 		if (c->ro)
 			return set_reason(reason, -ENOENT,
 					  "file: '%s' does not exist and 'ro' forbids creating it",
@@ -248,8 +256,8 @@ static int cfg_check(const struct file_cfg *c, char **reason)
 			strcpy(dir, ".");
 		if (access(dir, W_OK | X_OK) < 0) {
 			err = errno;
-			set_reason(reason, -err, "file: cannot create '%s' in '%s': %s", c->path, dir,
-				   strerror(err));
+			set_reason(reason, -err, "file: cannot create '%s' in '%s': %s", c->path,
+				   dir, strerror(err));
 			free(dir);
 			return -err;
 		}
@@ -260,7 +268,8 @@ static int cfg_check(const struct file_cfg *c, char **reason)
 		return set_reason(reason, -EISDIR, "file: '%s' is a directory", c->path);
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return set_reason(reason, -EINVAL,
-				  "file: '%s' is neither a regular file nor a block device", c->path);
+				  "file: '%s' is neither a regular file nor a block device",
+				  c->path);
 	if (access(c->path, c->ro ? R_OK : R_OK | W_OK) < 0) {
 		int err = errno;
 
@@ -285,7 +294,8 @@ static int cfg_check(const struct file_cfg *c, char **reason)
 		if (c->size > bsz)
 			return set_reason(reason, -EINVAL,
 					  "file: size=%" PRIu64 " is larger than block device '%s' "
-					  "(%" PRIu64 " bytes)", c->size, c->path, bsz);
+					  "(%" PRIu64 " bytes)",
+					  c->size, c->path, bsz);
 	}
 	return 0;
 }
@@ -356,7 +366,7 @@ static int file_open(struct rts_dev *dev, bool reopen)
 	/* The kernel's dev_size. rts_dev_get_size() reads 0 until open() returns (core
 	 * issue); the preset block count carries it meanwhile. */
 	uint64_t ksize = rts_dev_get_size(dev) ? rts_dev_get_size(dev) :
-						  rts_dev_get_num_lbas(dev) * bs;
+						 rts_dev_get_num_lbas(dev) * bs;
 	uint64_t size = 0, gran = 1;
 	bool thin = false, solid = true;
 	char *why = NULL;
@@ -402,7 +412,8 @@ static int file_open(struct rts_dev *dev, bool reopen)
 			r = -errno;
 			goto err;
 		}
-		if (blk_queue_attr(fd->is_blk ? st.st_rdev : st.st_dev, "logical_block_size", &v) < 0)
+		if (blk_queue_attr(fd->is_blk ? st.st_rdev : st.st_dev, "logical_block_size", &v) <
+		    0)
 			v = 512;
 		fd->dio_align = (uint32_t)MAX(v, (uint64_t)512);
 	}
@@ -433,14 +444,16 @@ static int file_open(struct rts_dev *dev, bool reopen)
 			size = ksize; /* reads past EOF are zeros, writes extend the file */
 		else
 			size = (uint64_t)st.st_size;
-		if (c.has_size && (uint64_t)st.st_size < size && ftruncate(fd->fd, (off_t)size) < 0) {
+		if (c.has_size && (uint64_t)st.st_size < size &&
+		    ftruncate(fd->fd, (off_t)size) < 0) {
 			r = -errno;
-			rts_dev_err(dev, "file: cannot extend '%s' to %" PRIu64 " bytes: %s", c.path,
-				    size, strerror(errno));
+			rts_dev_err(dev, "file: cannot extend '%s' to %" PRIu64 " bytes: %s",
+				    c.path, size, strerror(errno));
 			goto err;
 		}
-		thin = !c.ro && file_can_punch(fd->fd, size > (uint64_t)st.st_size ?
-								size : (uint64_t)st.st_size);
+		thin = !c.ro &&
+		       file_can_punch(fd->fd,
+				      size > (uint64_t)st.st_size ? size : (uint64_t)st.st_size);
 		if (st.st_blksize >= (blksize_t)bs)
 			gran = (uint64_t)st.st_blksize / bs;
 	} else {
@@ -547,8 +560,7 @@ static unsigned int remainder_iov(struct file_cmd *fc, const struct iovec **ret)
 }
 
 /* O_DIRECT needs buffers, lengths and offsets aligned to the logical block size. */
-static bool dio_ok(const struct file_dev *fd, const struct iovec *iov, unsigned int n,
-		   uint64_t off)
+static bool dio_ok(const struct file_dev *fd, const struct iovec *iov, unsigned int n, uint64_t off)
 {
 	uint64_t m = off;
 
@@ -608,9 +620,8 @@ static int submit(struct rts_dev *dev, struct file_dev *fd, struct rts_cmd *cmd)
 static void finish(struct rts_dev *dev, struct file_dev *fd, struct rts_cmd *cmd, int err);
 
 /* Start @cmd now, or queue it behind queue_depth. Returns 0 (it completes later) or -errno. */
-static int start(struct rts_dev *dev, struct rts_cmd *cmd, enum file_op op,
-		 const struct iovec *iov, unsigned int iovcnt, uint64_t off, uint64_t len,
-		 int rw_flags)
+static int start(struct rts_dev *dev, struct rts_cmd *cmd, enum file_op op, const struct iovec *iov,
+		 unsigned int iovcnt, uint64_t off, uint64_t len, int rw_flags)
 {
 	struct file_dev *fd = rts_dev_get_private(dev);
 	struct file_cmd *fc = rts_cmd_get_private(cmd);

@@ -15,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <linux/fs.h>
 
 #include <rts/device.h>
 
@@ -160,8 +163,7 @@ static void assert_good(const struct rts_sim_completion *c)
 			 c->sense[2] & 0xf, c->sense[12], c->sense[13]);
 }
 
-static void assert_sense(const struct rts_sim_completion *c, uint8_t key, uint8_t asc,
-			 uint8_t ascq)
+static void assert_sense(const struct rts_sim_completion *c, uint8_t key, uint8_t asc, uint8_t ascq)
 {
 	assert_int_equal(c->status, 2);
 	assert_int_equal(c->sense[2] & 0xf, key);
@@ -183,8 +185,8 @@ static void do_rw(struct tdev *t, uint8_t op, uint64_t lba, uint32_t blocks, uin
 	uint8_t cdb[16];
 
 	rw16(cdb, op, lba, blocks);
-	exec(t, cdb, 16, op == 0x88 ? RTS_SIM_FROM_DEV : RTS_SIM_TO_DEV, buf,
-	     (size_t)blocks * BS, c);
+	exec(t, cdb, 16, op == 0x88 ? RTS_SIM_FROM_DEV : RTS_SIM_TO_DEV, buf, (size_t)blocks * BS,
+	     c);
 }
 
 static void write_ok(struct tdev *t, uint64_t lba, uint32_t blocks, uint8_t *buf)
@@ -404,7 +406,8 @@ static void integrity_run(const char *opts)
 			offs[n] = off;
 			lens[n] = len;
 			rw16(cdb, 0x88, off / BS, (uint32_t)(len / BS));
-			submit_retry(&t, cdb, RTS_SIM_FROM_DEV, bufs + (size_t)n * MAXLEN, len, &bad);
+			submit_retry(&t, cdb, RTS_SIM_FROM_DEV, bufs + (size_t)n * MAXLEN, len,
+				     &bad);
 			off += len;
 		}
 		pump(&t, &bad);
@@ -478,8 +481,8 @@ static void unmap_one(struct tdev *t, uint64_t lba, uint32_t blocks, struct rts_
 	exec(t, cdb, 10, RTS_SIM_TO_DEV, pl, sizeof(pl), c);
 }
 
-static void write_same16(struct tdev *t, uint64_t lba, uint32_t blocks, bool unmap,
-			 uint8_t *block, struct rts_sim_completion *c)
+static void write_same16(struct tdev *t, uint64_t lba, uint32_t blocks, bool unmap, uint8_t *block,
+			 struct rts_sim_completion *c)
 {
 	uint8_t cdb[16];
 
@@ -492,8 +495,7 @@ static void write_same16(struct tdev *t, uint64_t lba, uint32_t blocks, bool unm
 static void test_unmap_write_same(void **state)
 {
 	enum { N = 2048 }; /* 1 MiB */
-	uint8_t *buf = malloc((size_t)N * BS), blk[BS], cdb[6] = { 0x12, 1, 0xb2, 0, 64 },
-		vpd[64];
+	uint8_t *buf = malloc((size_t)N * BS), blk[BS], cdb[6] = { 0x12, 1, 0xb2, 0, 64 }, vpd[64];
 	struct rts_sim_completion c;
 	char p[256], cfg[512];
 	uint64_t before;
@@ -513,7 +515,8 @@ static void test_unmap_write_same(void **state)
 	fill(buf, (size_t)N * BS, 1);
 	write_ok(&t, 0, N, buf);
 	assert_int_equal(rts_sim_exec(t.sim, (uint8_t[10]){ 0x35 }, 10, RTS_SIM_NONE, NULL, 0,
-				      TIMEOUT_MS, &c), 0);
+				      TIMEOUT_MS, &c),
+			 0);
 	before = allocated_bytes(p);
 	assert_true(before >= (uint64_t)N * BS);
 
@@ -697,6 +700,19 @@ static bool mount_tmpfs(const char *dir, unsigned int kib)
 	return true;
 }
 
+/*
+ * Unmount what mount_tmpfs() or a bind mount put there. The device's io_uring releases its
+ * registered file asynchronously after the ring is closed, so EBUSY is retried for a while
+ * before detaching lazily.
+ */
+static void unmount_dir(const char *dir)
+{
+	for (int i = 0; i < 500 && umount(dir) < 0 && errno == EBUSY; i++)
+		usleep(10000);
+	umount2(dir, MNT_DETACH); /* EINVAL when already unmounted */
+	rmdir(dir);
+}
+
 static void test_error_enospc(void **state)
 {
 	enum { LEN = 256 << 10 };
@@ -728,8 +744,7 @@ static void test_error_enospc(void **state)
 	assert_true(seen);
 	tdev_close(&t);
 	unlink(p);
-	umount(dir);
-	rmdir(dir);
+	unmount_dir(dir);
 	free(buf);
 }
 
@@ -764,8 +779,7 @@ static void test_error_erofs(void **state)
 	    mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
 		print_message("read-only bind mount not possible (%s): needs root\n",
 			      strerror(errno));
-		umount(dir);
-		rmdir(dir);
+		unmount_dir(dir);
 		unlink(p);
 		skip();
 	}
@@ -776,9 +790,83 @@ static void test_error_erofs(void **state)
 	free(why);
 	snprintf(cfg, sizeof(cfg), "%s/ro.img;ro", dir);
 	assert_int_equal(check(cfg, &why), 0);
-	umount(dir);
-	rmdir(dir);
+	unmount_dir(dir);
 	unlink(p);
+}
+
+/* A loop device over a file in tmpdir: the block device path (size, sysfs, PUNCH_HOLE). */
+static void test_block_device(void **state)
+{
+	enum { SZ = 16 << 20 };
+	static uint8_t buf[64 * BS], back[64 * BS];
+	uint8_t vpd[64], cdb[6] = { 0x12, 1, 0xb2, 0, 64 };
+	char img[256], dev[64] = "", cmd[400], cfg[300];
+	struct rts_sim_completion c;
+	struct tdev t;
+	FILE *f;
+
+	(void)state;
+	path_in_tmp(img, sizeof(img), "loop.img");
+	make_file(img, SZ, 0x11);
+	snprintf(cmd, sizeof(cmd), "losetup -f --show '%s' 2>/dev/null", img);
+	f = popen(cmd, "r");
+	if (f) {
+		if (!fgets(dev, sizeof(dev), f))
+			dev[0] = '\0';
+		pclose(f);
+	}
+	dev[strcspn(dev, "\n")] = '\0';
+	if (strncmp(dev, "/dev/loop", 9) != 0) {
+		print_message("no loop device (losetup needs root): block device path skipped\n");
+		unlink(img);
+		skip();
+	}
+	snprintf(cfg, sizeof(cfg), "%s;size=32M", dev);
+	expect_check_fails(cfg, -EINVAL, "larger than block device");
+	for (int direct = 0; direct < 2; direct++) {
+		snprintf(cfg, sizeof(cfg), "%s%s", dev, direct ? ";o_direct" : "");
+		tdev_open(&t, cfg, NULL);
+		assert_int_equal(capacity_blocks(&t), SZ / BS);
+		read_ok(&t, 0, 1, back);
+		assert_int_equal(back[0], 0x11);
+		fill(buf, sizeof(buf), 21u + (unsigned int)direct);
+		write_ok(&t, 1000, 64, buf);
+		read_ok(&t, 1000, 64, back);
+		assert_memory_equal(buf, back, sizeof(buf));
+		exec(&t, cdb, 6, RTS_SIM_FROM_DEV, vpd, sizeof(vpd), &c);
+		if (c.status == 0 && (vpd[5] & 0x80)) {
+			/* Thin (loop passes WRITE ZEROES to the backing file): UNMAP reads zeros. */
+			unmap_one(&t, 1000, 64, &c);
+			assert_good(&c);
+			read_ok(&t, 1000, 64, back);
+			assert_true(all_zero(back, sizeof(back)));
+		} else {
+			print_message("%s: no WRITE ZEROES, thin provisioning off\n", dev);
+		}
+		exec(&t, (uint8_t[10]){ 0x35 }, 10, RTS_SIM_NONE, NULL, 0, &c);
+		assert_good(&c);
+		if (!direct) {
+			/*
+			 * The device turned read-only under the open fd (BLKROSET): writes fail
+			 * in the CQE with EPERM, which the core maps to DATA PROTECT, WRITE
+			 * PROTECTED; reads still work.
+			 */
+			int ro = 1, bfd = open(dev, O_RDONLY | O_CLOEXEC);
+
+			assert_true(bfd >= 0);
+			assert_int_equal(ioctl(bfd, BLKROSET, &ro), 0);
+			do_rw(&t, 0x8a, 1000, 64, buf, &c);
+			ro = 0;
+			assert_int_equal(ioctl(bfd, BLKROSET, &ro), 0);
+			close(bfd);
+			assert_sense(&c, 0x7, 0x27, 0x00);
+			read_ok(&t, 1000, 64, back);
+		}
+		tdev_close(&t);
+	}
+	snprintf(cmd, sizeof(cmd), "losetup -d '%s'", dev);
+	assert_int_equal(system(cmd), 0);
+	unlink(img);
 }
 
 static int setup(void **state)
@@ -803,9 +891,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
+	char cmd[128], dir[128];
 
 	(void)state;
+	/* A failed test may have left its mounts behind. */
+	path_in_tmp(dir, sizeof(dir), "robind");
+	umount2(dir, MNT_DETACH);
+	path_in_tmp(dir, sizeof(dir), "full");
+	umount2(dir, MNT_DETACH);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		return -1;
@@ -825,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_resize),
 		cmocka_unit_test(test_error_enospc),
 		cmocka_unit_test(test_error_erofs),
+		cmocka_unit_test(test_block_device),
 	};
 
 	return cmocka_run_group_tests_name("handler_file", tests, setup, teardown);
