@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -434,6 +435,9 @@ static void init_dev_info(struct rts_dev *dev)
 		.max_caw_blocks = 1,
 		.write_cache = dev->cfg.write_cache,
 	};
+	/* Handlers read these in open(): valid before it runs. */
+	dev->size = dev->cfg.size;
+	dev->st.write_cache = dev->cfg.write_cache;
 	snprintf(di->vendor, sizeof(di->vendor), "%s", "LIO-ORG");
 	snprintf(di->product, sizeof(di->product), "%s", "TCMU device");
 	snprintf(di->revision, sizeof(di->revision), "%s", "0002");
@@ -864,6 +868,15 @@ static void *io_thread(void *arg)
 	struct rts_dev *dev = arg;
 	struct io_uring_cqe *cqe;
 
+	if (dev->uring_enable) {
+		/* liburing 2.3 declares io_uring_enable_rings() but does not export it */
+		long r = syscall(__NR_io_uring_register, dev->uring.ring_fd,
+				 IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+		if (r < 0) {
+			dev_fail(dev, "cannot enable the io_uring");
+			return NULL;
+		}
+	}
 	arm_read(dev, dev->tp.kick_fd, &dev->kick_buf, dev->tp.kick_len, UD_KICK);
 	arm_read(dev, dev->wake_fd, &dev->wake_buf, sizeof(dev->wake_buf), UD_WAKE);
 	/* Commands may already be queued (restart, or submitted before we started). */
@@ -910,8 +923,20 @@ RTS_EXPORT int rts_dev_start(struct rts_dev *dev)
 	assert_return(dev && dev->opened && !dev->running, -EINVAL);
 	while (entries < 2 * dev->ncmds + 8)
 		entries *= 2;
-	p.flags = IORING_SETUP_CLAMP;
+	/*
+	 * The I/O thread is the ring's only submitter: with SINGLE_ISSUER + DEFER_TASKRUN the
+	 * kernel runs completion work only when that thread waits for events, instead of
+	 * interrupting it. The ring starts disabled so the I/O thread, not this one, becomes its
+	 * submitter when it enables it. Kernels before 6.1 refuse the flags: plain ring then.
+	 */
+	p.flags = IORING_SETUP_CLAMP | IORING_SETUP_R_DISABLED | IORING_SETUP_SINGLE_ISSUER |
+		  IORING_SETUP_DEFER_TASKRUN;
 	r = io_uring_queue_init_params(entries, &dev->uring, &p);
+	dev->uring_enable = r == 0;
+	if (r == -EINVAL) {
+		p = (struct io_uring_params){ .flags = IORING_SETUP_CLAMP };
+		r = io_uring_queue_init_params(entries, &dev->uring, &p);
+	}
 	if (r < 0) {
 		rts_dev_err(dev, "io_uring_queue_init: %s", strerror(-r));
 		return r;
@@ -923,6 +948,8 @@ RTS_EXPORT int rts_dev_start(struct rts_dev *dev)
 	r = -pthread_create(&dev->thread, NULL, io_thread, dev);
 	if (r < 0) {
 		dev->running = false;
+		io_uring_queue_exit(&dev->uring);
+		dev->uring_ready = false;
 		return r;
 	}
 	return 0;
@@ -954,5 +981,8 @@ RTS_EXPORT int rts_dev_stop(struct rts_dev *dev, int timeout_ms)
 		r = pthread_join(dev->thread, NULL);
 	}
 	dev->running = false;
+	/* A later rts_dev_start() builds a fresh ring (handlers register their files again). */
+	io_uring_queue_exit(&dev->uring);
+	dev->uring_ready = false;
 	return -r;
 }

@@ -118,6 +118,7 @@ struct rts_dev {
 	struct tcmu_ring ring;
 	struct io_uring uring;
 	bool uring_ready;
+	bool uring_enable; /* created disabled: the I/O thread enables it (SINGLE_ISSUER) */
 
 	struct rts_cmd *cmds;
 	uint32_t ncmds;
