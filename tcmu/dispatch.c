@@ -252,38 +252,45 @@ static unsigned int write_flags(struct rts_cmd *cmd)
 	return RTS_IO_FUA;
 }
 
-static void do_read(struct rts_cmd *cmd)
+/*
+ * Fit the command's iovecs to exactly the bytes its CDB transfers. False when the command
+ * already ended: a buffer shorter than the CDB says (the kernel sizes it from the CDB, so it
+ * is a broken command) or a zero-length transfer (nothing to do).
+ */
+static bool rw_prepare(struct rts_cmd *cmd, uint64_t *ret_len)
 {
-	struct rts_dev *dev = cmd->dev;
 	uint64_t len = byte_len(cmd);
 
 	if (cmd->data_len < len) {
 		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
-		return;
+		return false;
 	}
 	trim_iov(cmd, len);
 	if (!len) {
 		finish_err(cmd, 0);
-		return;
+		return false;
 	}
-	OP(cmd, step_done, dev->h->read(dev, cmd, cmd->iov, cmd->iovcnt, byte_off(cmd), len));
+	*ret_len = len;
+	return true;
+}
+
+static void do_read(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint64_t len;
+
+	if (rw_prepare(cmd, &len))
+		OP(cmd, step_done,
+		   dev->h->read(dev, cmd, cmd->iov, cmd->iovcnt, byte_off(cmd), len));
 }
 
 static void do_write(struct rts_cmd *cmd)
 {
 	struct rts_dev *dev = cmd->dev;
-	uint64_t len = byte_len(cmd);
+	uint64_t len;
 
-	if (cmd->data_len < len) {
-		/* The kernel sizes the buffer from the CDB; a shorter one is a broken command. */
-		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+	if (!rw_prepare(cmd, &len))
 		return;
-	}
-	trim_iov(cmd, len);
-	if (!len) {
-		finish_err(cmd, 0);
-		return;
-	}
 	OP(cmd, step_write_done,
 	   dev->h->write(dev, cmd, cmd->iov, cmd->iovcnt, byte_off(cmd), len, write_flags(cmd)));
 }

@@ -60,7 +60,7 @@ int scsi_cdb_check(const uint8_t *cdb, size_t cdb_len, struct scsi_result *res)
 	return 0;
 }
 
-static bool op_is_emulated(uint8_t op)
+bool scsi_op_is_emulated(uint8_t op)
 {
 	switch (op) {
 	case SCSI_TEST_UNIT_READY:
@@ -382,7 +382,7 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 	}
 
 	uint8_t op = cdb[0];
-	bool known = op_is_emulated(op);
+	bool known = scsi_op_is_emulated(op);
 
 	switch (op) {
 	case SCSI_READ_6:

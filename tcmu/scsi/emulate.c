@@ -99,21 +99,7 @@ void scsi_emulate(const struct scsi_dev_info *di, struct scsi_state *st, const u
 			       SCSI_ASC_INVALID_COMMAND_OPERATION_CODE);
 		return;
 	}
-	switch (cdb[0]) {
-	case SCSI_TEST_UNIT_READY:
-	case SCSI_REQUEST_SENSE:
-	case SCSI_INQUIRY:
-	case SCSI_MODE_SELECT_6:
-	case SCSI_MODE_SENSE_6:
-	case SCSI_START_STOP_UNIT:
-	case SCSI_SEND_DIAGNOSTIC:
-	case SCSI_PREVENT_ALLOW_MEDIUM_REMOVAL:
-	case SCSI_READ_CAPACITY_10:
-	case SCSI_MODE_SELECT_10:
-	case SCSI_MODE_SENSE_10:
-	case SCSI_SERVICE_ACTION_IN_16:
-		break;
-	default:
+	if (!scsi_op_is_emulated(cdb[0])) {
 		scsi_set_sense(res, RTS_SENSE_ILLEGAL_REQUEST,
 			       SCSI_ASC_INVALID_COMMAND_OPERATION_CODE);
 		return;

@@ -60,4 +60,7 @@ static inline void scsi_put_be24(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)v;
 }
 
+/* Opcodes scsi_emulate() answers (the one list decode and emulate share). */
+bool scsi_op_is_emulated(uint8_t op);
+
 #endif
