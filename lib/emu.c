@@ -1043,6 +1043,8 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 
 		if (strlen(value) > (auth ? RTS_CHAP_MAX : 511U))
 			return -EINVAL;
+		if (auth && loc.kind != K_DISC_AUTH && !strcmp(value, "NULL"))
+			strcpy(out, "\n"); /* iSCSI auth: "NULL" clears */
 		break;
 	}
 	case C_CONTROL:

@@ -245,7 +245,7 @@ static const struct emu_group lun_groups[] = {
 };
 
 static const struct emu_attr acl_attrs[] = {
-	{ "info", M_RO, C_NONE, "", 0, FK_SESSIONS },
+	{ "info", M_RO, C_NONE, "No active iSCSI Session for Initiator Endpoint: ", 0, FK_SESSIONS },
 	{ "cmdsn_depth", M_RW, C_CMDSN, "64", 0, FK_ISCSI_ATTRS },
 	{ "tag", M_RW, C_STR, "", 0, 0 },
 	{ 0 },

@@ -247,7 +247,8 @@ __attribute__((noinline)) static int write_chap(struct rts_ctx *ctx, const char 
 
 		if (strnlen(v, RTS_CHAP_MAX + 1) > RTS_CHAP_MAX || strpbrk(v, "\n"))
 			return rts_error(ctx, -EINVAL, dir, "invalid CHAP %s", chap_files[i]);
-		r = obj_set_attr(ctx, dir, RTS_GROUP_NONE, chap_files[i], v);
+		/* the kernel clears a credential on "NULL"; an empty write is a no-op */
+		r = obj_set_attr(ctx, dir, RTS_GROUP_NONE, chap_files[i], *v ? v : "NULL");
 		if (r < 0)
 			return r;
 	}

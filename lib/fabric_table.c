@@ -78,6 +78,7 @@ static int parse_list(char *v, unsigned int *mask, bool wwn, enum rts_wwn_type *
 	bool have_first = false;
 
 	*mask = 0;
+	v = trim(v);
 	for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *t = trim(tok);
 		size_t n = strlen(t);

@@ -645,7 +645,7 @@ RTS_EXPORT int rts_so_get_size(struct rts_so *so, uint64_t *ret)
 		r = obj_get_attr(so->ctx, so->path, RTS_GROUP_NONE, "info", &v);
 		if (r < 0)
 			return r;
-		if (find_number(v, "Size:", &n) == 0)
+		if (find_number(v, "  Size:", &n) == 0)
 			*ret = n;
 		return 0;
 	case RTS_PLUGIN_RAMDISK: {

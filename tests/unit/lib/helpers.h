@@ -30,11 +30,15 @@ static inline void rm_rf(const char *dir)
 	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Temp dirs go to tmpfs when there is one: the emulated tree is thousands of small files. */
 static inline char *make_tmpdir(void)
 {
-	char tmpl[] = "/tmp/librts-test-XXXXXX";
-	char *d = mkdtemp(tmpl);
+	char tmpl[] = "/dev/shm/librts-test-XXXXXX";
+	char tmpl2[] = "/tmp/librts-test-XXXXXX";
+	char *d = access("/dev/shm", W_OK) == 0 ? mkdtemp(tmpl) : NULL;
 
+	if (!d)
+		d = mkdtemp(tmpl2);
 	assert_non_null(d);
 	return strdup(d);
 }
