@@ -108,6 +108,7 @@ struct rts_so {
 	uint32_t hba_index;
 	char *name;
 	char *path;
+	char *key; /* "@<plugin>/<name>": lookup by name without a scan */
 	struct list_node alua; /* struct rts_alua_tpg */
 	unsigned int lun_count;
 };

@@ -67,12 +67,11 @@ RTS_EXPORT struct rts_so *rts_so_next(struct rts_so *so)
 
 static struct rts_so *so_find(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name)
 {
-	struct rts_so *so;
+	char key[RTS_NAME_MAX + 16];
 
-	list_for_each(&ctx->sos, so, node)
-		if (so->plugin == plugin && !strcmp(so->name, name))
-			return so;
-	return NULL;
+	if (path_fmt(key, sizeof(key), "@%s/%s", plugin_names[plugin], name) < 0)
+		return NULL;
+	return index_get(&ctx->index, key);
 }
 
 RTS_EXPORT int rts_so_lookup(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name,

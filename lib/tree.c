@@ -31,10 +31,20 @@ struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba,
 	so->hba_index = hba;
 	so->name = strdup(name);
 	so->path = path_dup("target/core/%s_%u/%s", rts_plugin_name(plugin), hba, name);
+	so->key = path_dup("@%s/%s", rts_plugin_name(plugin), name);
 	list_init(&so->alua);
-	if (!so->name || !so->path || reg(ctx, so->path, so) < 0) {
+	if (!so->name || !so->path || !so->key || reg(ctx, so->path, so) < 0) {
 		free(so->name);
 		free(so->path);
+		free(so->key);
+		free(so);
+		return NULL;
+	}
+	if (reg(ctx, so->key, so) < 0) {
+		index_del(&ctx->index, so->path);
+		free(so->name);
+		free(so->path);
+		free(so->key);
 		free(so);
 		return NULL;
 	}
@@ -345,9 +355,11 @@ void so_free(struct rts_so *so)
 	list_for_each_safe(&so->alua, gp, tmp, node)
 		alua_free(gp);
 	index_del(&so->ctx->index, so->path);
+	index_del(&so->ctx->index, so->key);
 	list_del(&so->node);
 	free(so->name);
 	free(so->path);
+	free(so->key);
 	free(so);
 }
 
