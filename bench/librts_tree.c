@@ -61,7 +61,8 @@ static int build(struct rts_ctx *ctx, int n)
 	char name[64];
 	int r;
 
-	if ((r = rts_fabric_lookup(ctx, "iscsi", &fab)) < 0 || (r = rts_fabric_load(fab, false)) < 0 ||
+	if ((r = rts_fabric_lookup(ctx, "iscsi", &fab)) < 0 ||
+	    (r = rts_fabric_load(fab, false)) < 0 ||
 	    (r = rts_target_create(fab, "iqn.2003-01.org.example:bench", &t)) < 0 ||
 	    (r = rts_tpg_create(t, 1, &tpg)) < 0)
 		die(ctx, "setup", r);
@@ -146,8 +147,9 @@ static void run(const char *label, const char *base, int n)
 	if (walked != objs)
 		fprintf(stderr, "librts_tree: walk found %d objects, built %d\n", walked, objs);
 	printf("| %-16s | %5d | %7d | %9.1f | %9.2f | %9.2f | %8.1f | %9.2f | %9.2f |\n", label, n,
-	       objs, (t1.wall - t0.wall) / 1e3, (t1.wall - t0.wall) / objs, (t1.cpu - t0.cpu) / objs,
-	       (t2.wall - t1.wall) / 1e3, (t2.wall - t1.wall) / objs, (t2.cpu - t1.cpu) / objs);
+	       objs, (t1.wall - t0.wall) / 1e3, (t1.wall - t0.wall) / objs,
+	       (t1.cpu - t0.cpu) / objs, (t2.wall - t1.wall) / 1e3, (t2.wall - t1.wall) / objs,
+	       (t2.cpu - t1.cpu) / objs);
 	fflush(stdout);
 	rts_ctx_unref(ctx);
 	if (base)

@@ -219,7 +219,8 @@ static char *chap_field(struct rts_chap *chap, int i)
 	}
 }
 
-__attribute__((noinline)) static int read_chap(struct rts_ctx *ctx, const char *dir, struct rts_chap *chap)
+__attribute__((noinline)) static int read_chap(struct rts_ctx *ctx, const char *dir,
+					       struct rts_chap *chap)
 {
 	*chap = (struct rts_chap){ 0 };
 	for (int i = 0; i < 4; i++) {
@@ -235,7 +236,8 @@ __attribute__((noinline)) static int read_chap(struct rts_ctx *ctx, const char *
 	return 0;
 }
 
-__attribute__((noinline)) static int write_chap(struct rts_ctx *ctx, const char *dir, const struct rts_chap *chap)
+__attribute__((noinline)) static int write_chap(struct rts_ctx *ctx, const char *dir,
+						const struct rts_chap *chap)
 {
 	struct rts_chap empty = { 0 };
 
@@ -324,8 +326,9 @@ static int normalize_for(struct rts_fabric *f, const char *what, const char *wwn
 
 		for (int i = 0; i < RTS_WWN_TYPE_MAX; i++)
 			if (f->spec.wwn_types & RTS_WWN_MASK(i))
-				snprintf(types + strlen(types), sizeof(types) - strlen(types), "%s%s",
-					 types[0] ? ", " : "", rts_wwn_type_name((enum rts_wwn_type)i));
+				snprintf(types + strlen(types), sizeof(types) - strlen(types),
+					 "%s%s", types[0] ? ", " : "",
+					 rts_wwn_type_name((enum rts_wwn_type)i));
 		return rts_error(f->ctx, r == -ENAMETOOLONG ? r : -EINVAL, wwn,
 				 "invalid %s WWN for fabric %s (expected %s)", what, f->spec.name,
 				 types);
@@ -537,7 +540,8 @@ RTS_EXPORT int rts_tpg_delete(struct rts_tpg *tpg)
 	    cfs_exists(ctx, tpg->path, RTS_FT_DIR)) {
 		char p[RTS_PATH_MAX];
 
-		if (path_fmt(p, sizeof(p), "%s/enable", tpg->path) == 0 && cfs_exists(ctx, p, RTS_FT_FILE))
+		if (path_fmt(p, sizeof(p), "%s/enable", tpg->path) == 0 &&
+		    cfs_exists(ctx, p, RTS_FT_FILE))
 			cfs_write(ctx, p, "0");
 	}
 	list_for_each_safe(&tpg->acls, acl, ta, node) {
@@ -771,7 +775,8 @@ RTS_EXPORT int rts_lun_create(struct rts_tpg *tpg, uint64_t index, struct rts_so
 	assert_return(tpg, -EINVAL);
 	ctx = GCTX(tpg);
 	if (!so || so->ctx != ctx)
-		return rts_error(ctx, -EINVAL, tpg->path, "LUN needs a storage object of this context");
+		return rts_error(ctx, -EINVAL, tpg->path,
+				 "LUN needs a storage object of this context");
 	if (alias) {
 		r = check_name(ctx, "LUN alias", alias);
 		if (r < 0)
@@ -942,8 +947,9 @@ RTS_EXPORT struct rts_portal *rts_portal_next(struct rts_portal *np)
 }
 
 /* Canonical portal directory name for ip/port; fills ip without brackets. */
-__attribute__((noinline)) static int portal_name(struct rts_ctx *ctx, const char *ip, uint16_t port, char *name,
-		       size_t size, char *bare, size_t bsize, bool *v6)
+__attribute__((noinline)) static int portal_name(struct rts_ctx *ctx, const char *ip, uint16_t port,
+						 char *name, size_t size, char *bare, size_t bsize,
+						 bool *v6)
 {
 	char tmp[RTS_NAME_MAX + 1];
 	size_t n;
@@ -1105,8 +1111,8 @@ RTS_EXPORT struct rts_acl *rts_acl_next(struct rts_acl *acl)
 	return list_next(&acl->tpg->acls, acl, node);
 }
 
-__attribute__((noinline)) static int acl_path(struct rts_tpg *tpg, const char *wwn, char *norm, size_t nsize, char *p,
-		    size_t psize)
+__attribute__((noinline)) static int acl_path(struct rts_tpg *tpg, const char *wwn, char *norm,
+					      size_t nsize, char *p, size_t psize)
 {
 	struct rts_fabric *f = tpg->target->fabric;
 	char cfs[RTS_WWN_MAX + 16];
@@ -1415,7 +1421,8 @@ RTS_EXPORT struct rts_mapped_lun *rts_mapped_lun_next(struct rts_mapped_lun *m)
 	return list_next(&m->acl->mapped, m, node);
 }
 
-__attribute__((noinline)) static struct rts_mapped_lun *mlun_find(struct rts_acl *acl, uint64_t index)
+__attribute__((noinline)) static struct rts_mapped_lun *mlun_find(struct rts_acl *acl,
+								  uint64_t index)
 {
 	char p[RTS_PATH_MAX];
 
@@ -1432,7 +1439,8 @@ RTS_EXPORT int rts_mapped_lun_lookup(struct rts_acl *acl, uint64_t index,
 	assert_return(acl && ret, -EINVAL);
 	m = mlun_find(acl, index);
 	if (!m)
-		return rts_error(GCTX(acl->tpg), -ENOENT, acl->path, "no mapped LUN %" PRIu64, index);
+		return rts_error(GCTX(acl->tpg), -ENOENT, acl->path, "no mapped LUN %" PRIu64,
+				 index);
 	*ret = m;
 	return 0;
 }

@@ -19,8 +19,7 @@ static int reg(struct rts_ctx *ctx, const char *path, void *obj)
 
 /* ------------------------------------------------------------ constructors */
 
-struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba,
-		      const char *name)
+struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba, const char *name)
 {
 	struct rts_so *so = calloc(1, sizeof(*so));
 
@@ -146,8 +145,7 @@ static struct rts_ctx *tpg_ctx(const struct rts_tpg *tpg)
 	return tpg->target->fabric->ctx;
 }
 
-struct rts_lun *lun_add(struct rts_tpg *tpg, uint64_t index, struct rts_so *so,
-			const char *alias)
+struct rts_lun *lun_add(struct rts_tpg *tpg, uint64_t index, struct rts_so *so, const char *alias)
 {
 	struct rts_lun *lun = calloc(1, sizeof(*lun));
 	struct list_node *at = &tpg->luns;
@@ -462,7 +460,8 @@ static bool is_lun_path_of(const struct rts_tpg *tpg, const char *p)
 {
 	size_t n = strlen(tpg->path);
 
-	return !strncmp(p, tpg->path, n) && !strncmp(p + n, "/lun/lun_", 9) && !strchr(p + n + 5, '/');
+	return !strncmp(p, tpg->path, n) && !strncmp(p + n, "/lun/lun_", 9) &&
+	       !strchr(p + n + 5, '/');
 }
 
 /* The storage object a LUN directory links to. */
@@ -643,7 +642,8 @@ static int load_spec_files(struct rts_ctx *ctx)
 			free(names[i]);
 			continue;
 		}
-		snprintf(name, sizeof(name), "%.*s", (int)(dot - names[i]->d_name), names[i]->d_name);
+		snprintf(name, sizeof(name), "%.*s", (int)(dot - names[i]->d_name),
+			 names[i]->d_name);
 		free(names[i]);
 		fp = fopen(path, "re");
 		if (!fp)

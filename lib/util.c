@@ -42,7 +42,8 @@ void strip_trailing(char *s)
 {
 	size_t n = strlen(s);
 
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+	while (n > 0 &&
+	       (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
 		s[--n] = '\0';
 }
 
@@ -177,8 +178,8 @@ bool cfs_exists(struct rts_ctx *ctx, const char *path, enum rts_ftype type)
 }
 
 static const char *const group_dirs[RTS_GROUP_MAX] = {
-	[RTS_GROUP_NONE] = NULL,    [RTS_GROUP_ATTRIB] = "attrib", [RTS_GROUP_PARAM] = "param",
-	[RTS_GROUP_AUTH] = "auth",  [RTS_GROUP_WWN] = "wwn",       [RTS_GROUP_PR] = "pr",
+	[RTS_GROUP_NONE] = NULL,   [RTS_GROUP_ATTRIB] = "attrib", [RTS_GROUP_PARAM] = "param",
+	[RTS_GROUP_AUTH] = "auth", [RTS_GROUP_WWN] = "wwn",	  [RTS_GROUP_PR] = "pr",
 };
 
 static int attr_path(struct rts_ctx *ctx, char *buf, const char *objpath, enum rts_group group,
@@ -200,8 +201,8 @@ static int attr_path(struct rts_ctx *ctx, char *buf, const char *objpath, enum r
 	return 0;
 }
 
-int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
-		 const char *name, char **ret)
+int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,
+		 char **ret)
 {
 	char path[RTS_PATH_MAX];
 	int r = attr_path(ctx, path, objpath, group, name);
@@ -211,8 +212,8 @@ int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
 	return cfs_read(ctx, path, ret);
 }
 
-int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
-		 const char *name, const char *value)
+int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,
+		 const char *value)
 {
 	char path[RTS_PATH_MAX];
 	struct rts_txn txn _cleanup_txn_ = { 0 };

@@ -33,9 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const attrs[] = {
-		"target/core/user_0/d/control",    "target/core/fileio_0/d/control",
-		"target/core/user_0/d/enable",     "target/core/fileio_0/d/wwn/vpd_unit_serial",
-		"target/core/user_0/d/alua_lu_gp", "target/loopback/naa.5001405000000001/tpgt_1/nexus",
+		"target/core/user_0/d/control",
+		"target/core/fileio_0/d/control",
+		"target/core/user_0/d/enable",
+		"target/core/fileio_0/d/wwn/vpd_unit_serial",
+		"target/core/user_0/d/alua_lu_gp",
+		"target/loopback/naa.5001405000000001/tpgt_1/nexus",
 		"target/dbroot",
 	};
 	char *s, buf[RTS_WWN_MAX + 1], ip[64];

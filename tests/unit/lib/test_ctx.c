@@ -50,8 +50,8 @@ struct logbuf {
 	char last[256];
 };
 
-static void log_cb(void *ud, int prio, const char *file, int line, const char *fn,
-		   const char *fmt, va_list ap)
+static void log_cb(void *ud, int prio, const char *file, int line, const char *fn, const char *fmt,
+		   va_list ap)
 {
 	struct logbuf *b = ud;
 
@@ -183,8 +183,12 @@ static void test_real_root_readonly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_flags), BOTH(test_root_attrs), BOTH(test_logging),
-		BOTH(test_lock),                  BOTH(test_modules),    BOTH(test_clear_and_refresh),
+		cmocka_unit_test(test_new_flags),
+		BOTH(test_root_attrs),
+		BOTH(test_logging),
+		BOTH(test_lock),
+		BOTH(test_modules),
+		BOTH(test_clear_and_refresh),
 		cmocka_unit_test(test_real_root_readonly),
 	};
 

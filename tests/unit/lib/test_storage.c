@@ -112,7 +112,8 @@ static void test_fileio_errors(void **state)
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_NONE, "control", "fd_dev_size=zz"), -EINVAL);
 	assert_int_equal(rts_so_set_wwn(so, ""), -EINVAL);
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_NONE, "info", "x"), -EACCES);
-	assert_int_equal(rts_so_get_attr(so, RTS_GROUP_NONE, "control", &(char *){ NULL }), -EACCES);
+	assert_int_equal(rts_so_get_attr(so, RTS_GROUP_NONE, "control", &(char *){ NULL }),
+			 -EACCES);
 }
 
 static void test_block(void **state)
@@ -127,7 +128,8 @@ static void test_block(void **state)
 	v = attr(so, RTS_GROUP_NONE, "info");
 	assert_non_null(strstr(v, "readonly: 1"));
 	free(v);
-	assert_int_equal(rts_block_create(f->ctx, "b1", "/dev/sdz", RTS_BLOCK_EXCLUSIVE, &so), -EBUSY);
+	assert_int_equal(rts_block_create(f->ctx, "b1", "/dev/sdz", RTS_BLOCK_EXCLUSIVE, &so),
+			 -EBUSY);
 	assert_error(f->ctx, -EBUSY, "/dev/sdz");
 	assert_int_equal(rts_block_create(f->ctx, "b1", "/dev/sdz", 0, &so), 0);
 	assert_int_equal(rts_block_create(f->ctx, "b2", "dev/sdz", 0, &so), -EINVAL);
@@ -279,8 +281,7 @@ static void test_alua(void **state)
 	assert_int_equal(rts_alua_tpg_set_attr(gp, "alua_access_state", "2"), 0);
 	assert_int_equal(rts_alua_tpg_set_attr(gp, "alua_access_state", "7"), -EINVAL);
 	assert_int_equal(rts_alua_tpg_set_attr(gp, "preferred", "1"), 0);
-	rts_for_each_alua_tpg(so, gp)
-		n++;
+	rts_for_each_alua_tpg(so, gp) n++;
 	assert_int_equal(n, 2);
 	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
 	assert_int_equal(rts_so_lookup(f->ctx, RTS_PLUGIN_RAMDISK, "ra", &so), 0);
@@ -297,9 +298,14 @@ static void test_alua(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_fileio), BOTH(test_fileio_errors), BOTH(test_block),
-		BOTH(test_pscsi),  BOTH(test_ramdisk),       BOTH(test_user),
-		cmocka_unit_test(test_plugin_names),         BOTH(test_iteration_many),
+		BOTH(test_fileio),
+		BOTH(test_fileio_errors),
+		BOTH(test_block),
+		BOTH(test_pscsi),
+		BOTH(test_ramdisk),
+		BOTH(test_user),
+		cmocka_unit_test(test_plugin_names),
+		BOTH(test_iteration_many),
 		BOTH(test_alua),
 	};
 
