@@ -609,6 +609,15 @@ RTS_EXPORT int rts_tpg_set_attr(struct rts_tpg *tpg, enum rts_group group, const
 	return obj_set_attr(GCTX(tpg), tpg->path, group, name, value);
 }
 
+RTS_EXPORT int rts_tpg_foreach_attr(struct rts_tpg *tpg, enum rts_group group, rts_attr_fn fn,
+				    void *userdata)
+{
+	assert_return(tpg, -EINVAL);
+	if (check_group(GCTX(tpg), tpg->path, group) < 0)
+		return -EINVAL;
+	return obj_foreach_attr(GCTX(tpg), tpg->path, group, fn, userdata);
+}
+
 RTS_EXPORT int rts_tpg_get_enable(struct rts_tpg *tpg, bool *ret)
 {
 	_cleanup_free_ char *v = NULL;
@@ -1235,6 +1244,15 @@ RTS_EXPORT int rts_acl_set_attr(struct rts_acl *acl, enum rts_group group, const
 	if (check_group(GCTX(acl->tpg), acl->path, group) < 0)
 		return -EINVAL;
 	return obj_set_attr(GCTX(acl->tpg), acl->path, group, name, value);
+}
+
+RTS_EXPORT int rts_acl_foreach_attr(struct rts_acl *acl, enum rts_group group, rts_attr_fn fn,
+				    void *userdata)
+{
+	assert_return(acl, -EINVAL);
+	if (check_group(GCTX(acl->tpg), acl->path, group) < 0)
+		return -EINVAL;
+	return obj_foreach_attr(GCTX(acl->tpg), acl->path, group, fn, userdata);
 }
 
 RTS_EXPORT int rts_acl_set_chap(struct rts_acl *acl, const struct rts_chap *chap)

@@ -226,6 +226,8 @@ bool cfs_exists(struct rts_ctx *ctx, const char *path, enum rts_ftype type);
 /* Object attribute helpers shared by storage objects, TPGs, ACLs. */
 int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,
 		 char **ret);
+int obj_foreach_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, rts_attr_fn fn,
+		     void *userdata);
 int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,
 		 const char *value);
 

@@ -592,6 +592,13 @@ RTS_EXPORT int rts_so_set_attr(struct rts_so *so, enum rts_group group, const ch
 	return obj_set_attr(so->ctx, so->path, group, name, value);
 }
 
+RTS_EXPORT int rts_so_foreach_attr(struct rts_so *so, enum rts_group group, rts_attr_fn fn,
+				   void *userdata)
+{
+	assert_return(so, -EINVAL);
+	return obj_foreach_attr(so->ctx, so->path, group, fn, userdata);
+}
+
 RTS_EXPORT bool rts_so_is_enabled(struct rts_so *so)
 {
 	_cleanup_free_ char *v = NULL;
@@ -794,6 +801,12 @@ RTS_EXPORT int rts_alua_tpg_get_attr(struct rts_alua_tpg *gp, const char *name, 
 {
 	assert_return(gp && ret, -EINVAL);
 	return obj_get_attr(gp->so->ctx, gp->path, RTS_GROUP_NONE, name, ret);
+}
+
+RTS_EXPORT int rts_alua_tpg_foreach_attr(struct rts_alua_tpg *gp, rts_attr_fn fn, void *userdata)
+{
+	assert_return(gp, -EINVAL);
+	return obj_foreach_attr(gp->so->ctx, gp->path, RTS_GROUP_NONE, fn, userdata);
 }
 
 RTS_EXPORT int rts_alua_tpg_set_attr(struct rts_alua_tpg *gp, const char *name, const char *value)

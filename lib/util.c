@@ -229,6 +229,47 @@ int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
 	return cfs_write(ctx, path, value);
 }
 
+int obj_foreach_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, rts_attr_fn fn,
+		     void *userdata)
+{
+	char dir[RTS_PATH_MAX], p[RTS_PATH_MAX];
+	struct rts_names l;
+	int r;
+
+	if ((unsigned int)group >= RTS_GROUP_MAX)
+		return rts_error(ctx, -EINVAL, objpath, "invalid attribute group %d", group);
+	if (!fn)
+		return rts_error(ctx, -EINVAL, objpath, "missing callback");
+	if (group_dirs[group])
+		r = path_fmt(dir, sizeof(dir), "%s/%s", objpath, group_dirs[group]);
+	else
+		r = path_fmt(dir, sizeof(dir), "%s", objpath);
+	if (r < 0)
+		return rts_error(ctx, r, objpath, "path too long");
+	r = names_list(ctx, dir, &l);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l.n && r == 0; i++) {
+		_cleanup_free_ char *v = NULL;
+
+		if (l.t[i] != RTS_FT_FILE)
+			continue;
+		r = path_fmt(p, sizeof(p), "%s/%s", dir, l.v[i]);
+		if (r < 0) {
+			r = rts_error(ctx, r, dir, "path too long");
+			break;
+		}
+		r = cfs_read(ctx, p, &v);
+		if (r == -EACCES) /* write-only (control, pr/res_aptpl_metadata...) */
+			r = 0;
+		else if (r < 0)
+			break;
+		r = fn(userdata, l.v[i], v);
+	}
+	names_free(&l);
+	return r;
+}
+
 int check_name(struct rts_ctx *ctx, const char *what, const char *name)
 {
 	const char *reason = NULL;

@@ -215,6 +215,12 @@ int rts_tpg_get_attr(struct rts_tpg *tpg, enum rts_group group, const char *name
 int rts_tpg_set_attr(struct rts_tpg *tpg, enum rts_group group, const char *name,
 		     const char *value);
 /**
+ * @brief Call @p fn for every TPG attribute, parameter or auth setting of a group.
+ * @param tpg TPG @param group group @param fn callback @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_tpg_foreach_attr(struct rts_tpg *tpg, enum rts_group group, rts_attr_fn fn, void *userdata);
+/**
  * @brief Whether the TPG is enabled (true for fabrics without an enable attribute).
  * @param tpg TPG @param ret receives the state
  * @return 0 or negative errno
@@ -367,6 +373,12 @@ int rts_acl_get_attr(struct rts_acl *acl, enum rts_group group, const char *name
  */
 int rts_acl_set_attr(struct rts_acl *acl, enum rts_group group, const char *name,
 		     const char *value);
+/**
+ * @brief Call @p fn for every ACL attribute of a group.
+ * @param acl ACL @param group group @param fn callback @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_acl_foreach_attr(struct rts_acl *acl, enum rts_group group, rts_attr_fn fn, void *userdata);
 /** @brief Set ACL CHAP. @param acl ACL @param chap creds or NULL to clear @return 0/-errno */
 int rts_acl_set_chap(struct rts_acl *acl, const struct rts_chap *chap);
 /** @brief Read ACL CHAP. @param acl ACL @param chap receives creds @return 0/-errno */

@@ -40,6 +40,15 @@ enum rts_group {
 	RTS_GROUP_MAX,
 };
 
+/**
+ * @brief Callback of the *_foreach_attr functions.
+ * @param userdata caller value
+ * @param name attribute name
+ * @param value current value without trailing newline, NULL for write-only attributes
+ * @return 0 to continue, non-zero to stop (returned by the foreach function)
+ */
+typedef int (*rts_attr_fn)(void *userdata, const char *name, const char *value);
+
 /** Flags for rts_fileio_create(). */
 enum rts_fileio_flags {
 	RTS_FILEIO_WRITE_BACK = 1u << 0, /**< buffered I/O, emulate_write_cache=1 */
@@ -204,6 +213,16 @@ int rts_so_get_attr(struct rts_so *so, enum rts_group group, const char *name, c
  */
 int rts_so_set_attr(struct rts_so *so, enum rts_group group, const char *name, const char *value);
 
+/**
+ * @brief Call @p fn for every attribute of a group (saveconfig dumps use this).
+ * @param so object
+ * @param group group (NONE lists the files of the object directory)
+ * @param fn callback
+ * @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_so_foreach_attr(struct rts_so *so, enum rts_group group, rts_attr_fn fn, void *userdata);
+
 /** @brief Whether the device is enabled (configured). @param so object @return bool */
 bool rts_so_is_enabled(struct rts_so *so);
 /**
@@ -282,6 +301,12 @@ struct rts_so *rts_alua_tpg_get_so(const struct rts_alua_tpg *gp);
  * @return 0 or negative errno
  */
 int rts_alua_tpg_get_attr(struct rts_alua_tpg *gp, const char *name, char **ret);
+/**
+ * @brief Call @p fn for every attribute of the group.
+ * @param gp group @param fn callback @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_alua_tpg_foreach_attr(struct rts_alua_tpg *gp, rts_attr_fn fn, void *userdata);
 /**
  * @brief Write an attribute of the group.
  * @param gp group @param name attribute @param value value

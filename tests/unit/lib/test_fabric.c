@@ -57,8 +57,17 @@ static void test_fabric_table(void **state)
 				      &(enum rts_ftype){ 0 }) == 0);
 }
 
+static int count_cb(void *ud, const char *name, const char *value)
+{
+	(void)name;
+	assert_non_null(value);
+	(*(int *)ud)++;
+	return 0;
+}
+
 static void test_iscsi_target_tpg(void **state)
 {
+	int n = 0;
 	struct fixture *f = *state;
 	struct rts_fabric *fab;
 	struct rts_target *t, *t2;
@@ -114,6 +123,9 @@ static void test_iscsi_target_tpg(void **state)
 	assert_string_equal(v, "4");
 	free(v);
 	assert_int_equal(rts_tpg_get_attr(tpg, RTS_GROUP_WWN, "x", &v), -EINVAL);
+	assert_int_equal(rts_tpg_foreach_attr(tpg, RTS_GROUP_PARAM, count_cb, &n), 0);
+	assert_int_equal(n, 21); /* every iSCSI login key of the 6.1 param group */
+	assert_int_equal(rts_tpg_foreach_attr(tpg, RTS_GROUP_PR, count_cb, &n), -EINVAL);
 	assert_int_equal(rts_tpg_set_nexus(tpg, "naa.5001405abcdef123"), -EOPNOTSUPP);
 }
 
@@ -148,6 +160,12 @@ static void test_chap_and_discovery(void **state)
 	assert_int_equal(rts_acl_set_chap(acl, &chap), 0);
 	assert_int_equal(rts_acl_get_chap(acl, &out), 0);
 	assert_string_equal(out.mutual_password, "tsecret12345");
+	{
+		int n = 0;
+
+		assert_int_equal(rts_acl_foreach_attr(acl, RTS_GROUP_AUTH, count_cb, &n), 0);
+		assert_int_equal(n, 5);
+	}
 
 	assert_int_equal(rts_fabric_get_discovery_auth(fab, &enforce, &out), 0);
 	assert_false(enforce);

@@ -12,6 +12,57 @@ static char *attr(struct rts_so *so, enum rts_group g, const char *name)
 	return v;
 }
 
+struct attr_count {
+	int n, null_values;
+	bool saw_block_size;
+};
+
+static int count_attr(void *ud, const char *name, const char *value)
+{
+	struct attr_count *c = ud;
+
+	c->n++;
+	c->null_values += !value;
+	if (!strcmp(name, "block_size") && value && !strcmp(value, "512"))
+		c->saw_block_size = true;
+	return 0;
+}
+
+static int stop_attr(void *ud, const char *name, const char *value)
+{
+	(void)ud;
+	(void)name;
+	(void)value;
+	return 42;
+}
+
+static void test_foreach_attr(void **state)
+{
+	struct fixture *f = *state;
+	struct attr_count c = { 0 };
+	struct rts_alua_tpg *gp;
+	struct rts_so *so;
+
+	assert_int_equal(rts_ramdisk_create(f->ctx, "fa", 4096, 0, &so), 0);
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_ATTRIB, count_attr, &c), 0);
+	assert_true(c.n > 30);
+	assert_int_equal(c.null_values, 0);
+	assert_true(c.saw_block_size);
+	c = (struct attr_count){ 0 };
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_NONE, count_attr, &c), 0);
+	assert_int_equal(c.null_values, 1); /* control is write-only */
+	c = (struct attr_count){ 0 };
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_WWN, count_attr, &c), 0);
+	assert_true(c.n >= 5);
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_PR, stop_attr, NULL), 42);
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_ATTRIB, NULL, NULL), -EINVAL);
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_MAX, count_attr, &c), -EINVAL);
+	assert_int_equal(rts_alua_tpg_lookup(so, "default_tg_pt_gp", &gp), 0);
+	c = (struct attr_count){ 0 };
+	assert_int_equal(rts_alua_tpg_foreach_attr(gp, count_attr, &c), 0);
+	assert_true(c.n > 10);
+}
+
 static void test_fileio(void **state)
 {
 	struct fixture *f = *state;
@@ -295,6 +346,84 @@ static void test_alua(void **state)
 	assert_null(rts_so_first(f->ctx));
 }
 
+/* Changes made behind the library's back surface as kernel errors with the path. */
+static void test_busy_behind_our_back(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_backend *be = rts_ctx_get_backend(f->ctx);
+	struct rts_so *so;
+
+	assert_int_equal(rts_ramdisk_create(f->ctx, "shared", 4096, 0, &so), 0);
+	/* another tool exports it through a loopback LUN this context never walked */
+	assert_int_equal(rts_backend_mkdir(be, "target/loopback"), 0);
+	assert_int_equal(rts_backend_mkdir(be, "target/loopback/naa.5001405000000001"), 0);
+	assert_int_equal(rts_backend_mkdir(be, "target/loopback/naa.5001405000000001/tpgt_1"), 0);
+	assert_int_equal(
+		rts_backend_mkdir(be, "target/loopback/naa.5001405000000001/tpgt_1/lun/lun_0"), 0);
+	assert_int_equal(
+		rts_backend_symlink(be, rts_so_get_path(so),
+				    "target/loopback/naa.5001405000000001/tpgt_1/lun/lun_0/x"),
+		0);
+	assert_int_equal(rts_so_delete(so), -EBUSY);
+	assert_error(f->ctx, -EBUSY, "target/core/rd_mcp_0/shared");
+	/* after a walk the library knows the LUN and removes it first */
+	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
+	assert_int_equal(rts_so_lookup(f->ctx, RTS_PLUGIN_RAMDISK, "shared", &so), 0);
+	assert_int_equal(rts_so_get_lun_count(so), 1);
+	assert_int_equal(rts_so_delete(so), 0);
+	/* and an object removed by someone else gives ENOENT with its path */
+	assert_int_equal(rts_ramdisk_create(f->ctx, "gone", 4096, 0, &so), 0);
+	assert_int_equal(rts_backend_rmdir(be, "target/core/rd_mcp_1/gone"), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "emulate_tpu", "1"), -ENOENT);
+	assert_error(f->ctx, -ENOENT, "target/core/rd_mcp_1/gone/attrib/emulate_tpu");
+	assert_int_equal(rts_so_delete(so), -ENOENT);
+}
+
+/* The walk keeps going over trees it does not fully understand. */
+static void test_walk_odd_trees(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_backend *raw = rts_backend_get_raw(rts_ctx_get_backend(f->ctx));
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_lun *lun;
+	struct rts_so *so;
+	int n = 0;
+
+	/* planted on the raw backend: things the kernel would not create */
+	assert_int_equal(rts_backend_mkdir(raw, "target/core/weird"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/core/fileio_x"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/core/rd_mcp_7"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/core/rd_mcp_7/r"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_x"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3/lun"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3/lun/lun_5"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3/lun/lun_6"), 0);
+	assert_int_equal(rts_backend_symlink(raw, "target/core/rd_mcp_7/r",
+					     "target/myfab/Some-WWN/tpgt_3/lun/lun_5/l"),
+			 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3/lun/junk"), 0);
+	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
+	rts_for_each_storage_object(f->ctx, so)
+		n++;
+	assert_int_equal(n, 1);
+	assert_int_equal(rts_fabric_lookup(f->ctx, "myfab", &fab), 0);
+	assert_true(rts_fabric_is_loaded(fab));
+	assert_int_equal(rts_fabric_get_wwn_types(fab), RTS_WWN_MASK(RTS_WWN_FREE));
+	assert_int_equal(rts_target_lookup(fab, "Some-WWN", &t), 0);
+	assert_int_equal(rts_tpg_lookup(t, 3, &tpg), 0);
+	assert_null(rts_tpg_next(tpg));
+	assert_int_equal(rts_lun_lookup(tpg, 5, &lun), 0);
+	assert_non_null(rts_lun_get_so(lun));
+	assert_int_equal(rts_lun_lookup(tpg, 6, &lun), 0);
+	assert_null(rts_lun_get_so(lun)); /* a LUN without a link */
+	assert_null(rts_lun_get_alias(lun));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +436,9 @@ int main(void)
 		cmocka_unit_test(test_plugin_names),
 		BOTH(test_iteration_many),
 		BOTH(test_alua),
+		BOTH(test_busy_behind_our_back),
+		BOTH(test_walk_odd_trees),
+		BOTH(test_foreach_attr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
