@@ -33,6 +33,7 @@ struct rts_backend {
 struct rts_index_slot {
 	const char *key;
 	void *value;
+	uint64_t hash;
 };
 
 /* Open-addressing map from a string key (owned by the value) to a pointer. */

@@ -293,6 +293,10 @@ static uint64_t hash_str(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 1099511628211ULL;
 	}
+	/* FNV only carries bits upwards: mix so the low (bucket) bits see every byte */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -305,7 +309,7 @@ static int index_grow(struct rts_index *ix)
 
 	n.size = ix->size ? ix->size * 2 : 64;
 	if (ix->count * 4 < ix->size)
-		n.size = ix->size; /* mostly tombstones: rehash in place size */
+		n.size = ix->size; /* mostly tombstones: rehash at the same size */
 	n.slots = calloc(n.size, sizeof(*n.slots));
 	if (!n.slots)
 		return -ENOMEM;
@@ -313,7 +317,7 @@ static int index_grow(struct rts_index *ix)
 		const char *k = ix->slots[i].key;
 
 		if (k && k != TOMBSTONE) {
-			size_t j = hash_str(k) & (n.size - 1);
+			size_t j = ix->slots[i].hash & (n.size - 1);
 
 			while (n.slots[j].key)
 				j = (j + 1) & (n.size - 1);
@@ -327,53 +331,54 @@ static int index_grow(struct rts_index *ix)
 	return 0;
 }
 
-int index_put(struct rts_index *ix, const char *key, void *value)
+static struct rts_index_slot *index_find_h(const struct rts_index *ix, const char *key, uint64_t h)
 {
 	size_t i;
 
+	if (!ix->size)
+		return NULL;
+	i = h & (ix->size - 1);
+	for (;;) {
+		struct rts_index_slot *s = &ix->slots[i];
+
+		if (!s->key)
+			return NULL;
+		if (s->key != TOMBSTONE && s->hash == h && strcmp(s->key, key) == 0)
+			return s;
+		i = (i + 1) & (ix->size - 1);
+	}
+}
+
+int index_put(struct rts_index *ix, const char *key, void *value)
+{
+	uint64_t h = hash_str(key);
+	struct rts_index_slot *s = index_find_h(ix, key, h);
+	size_t i;
+
+	if (s) { /* replace: the new owner's key string */
+		s->key = key;
+		s->value = value;
+		return 0;
+	}
 	if ((ix->used + 1) * 4 >= ix->size * 3) {
 		int r = index_grow(ix);
 
 		if (r < 0)
 			return r;
 	}
-	i = hash_str(key) & (ix->size - 1);
-	for (;;) {
-		const char *k = ix->slots[i].key;
-
-		if (!k || k == TOMBSTONE) {
-			if (!k)
-				ix->used++;
-			ix->slots[i].key = key;
-			ix->slots[i].value = value;
-			ix->count++;
-			return 0;
-		}
-		if (strcmp(k, key) == 0) {
-			ix->slots[i].key = key;
-			ix->slots[i].value = value;
-			return 0;
-		}
+	i = h & (ix->size - 1);
+	while (ix->slots[i].key && ix->slots[i].key != TOMBSTONE)
 		i = (i + 1) & (ix->size - 1);
-	}
+	if (!ix->slots[i].key)
+		ix->used++;
+	ix->slots[i] = (struct rts_index_slot){ key, value, h };
+	ix->count++;
+	return 0;
 }
 
 static struct rts_index_slot *index_find(const struct rts_index *ix, const char *key)
 {
-	size_t i;
-
-	if (!ix->size)
-		return NULL;
-	i = hash_str(key) & (ix->size - 1);
-	for (;;) {
-		const char *k = ix->slots[i].key;
-
-		if (!k)
-			return NULL;
-		if (k != TOMBSTONE && strcmp(k, key) == 0)
-			return &ix->slots[i];
-		i = (i + 1) & (ix->size - 1);
-	}
+	return index_find_h(ix, key, hash_str(key));
 }
 
 void *index_get(const struct rts_index *ix, const char *key)
