@@ -1064,6 +1064,8 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 			return -EINVAL;
 		if (auth && loc.kind != K_DISC_AUTH && !strcmp(value, "NULL"))
 			strcpy(out, "\n"); /* iSCSI auth: "NULL" clears */
+		if (loc.kind == K_ACL && !strcmp(a->name, "tag") && !strcmp(value, "NULL"))
+			strcpy(out, "\n"); /* core_tpg_set_initiator_node_tag() */
 		break;
 	}
 	case C_CONTROL:

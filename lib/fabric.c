@@ -586,7 +586,8 @@ RTS_EXPORT const char *rts_tpg_get_path(const struct rts_tpg *tpg)
 
 static int check_group(struct rts_ctx *ctx, const char *path, enum rts_group g)
 {
-	if (g == RTS_GROUP_WWN || g == RTS_GROUP_PR || (unsigned int)g >= RTS_GROUP_MAX)
+	if (g == RTS_GROUP_WWN || g == RTS_GROUP_PR || g == RTS_GROUP_ACTION ||
+	    (unsigned int)g >= RTS_GROUP_MAX)
 		return rts_error(ctx, -EINVAL, path, "no such attribute group");
 	return 0;
 }
@@ -1422,6 +1423,175 @@ RTS_EXPORT int rts_acl_get_session(struct rts_acl *acl, struct rts_session *ret)
 	r = rts_session_parse(v, ret);
 	if (r < 0)
 		return rts_error(GCTX(acl->tpg), r, p, "cannot parse session information");
+	return 0;
+}
+
+/* ------------------------------------------------------------ ACL groups */
+
+static struct rts_mapped_lun *mlun_find(struct rts_acl *acl, uint64_t index);
+
+/*
+ * rtslib's NodeACLGroup: the node ACLs of a TPG that share a tag. Tags are read from
+ * configfs when asked (they are rarely used), never cached.
+ */
+static bool acl_in_group(struct rts_acl *acl, const char *group)
+{
+	_cleanup_free_ char *tag = NULL;
+
+	return rts_acl_get_tag(acl, &tag) == 0 && !strcmp(tag, group);
+}
+
+RTS_EXPORT int rts_tpg_foreach_acl_group(struct rts_tpg *tpg,
+					 int (*fn)(void *userdata, const char *group),
+					 void *userdata)
+{
+	struct rts_acl *acl, *prev;
+	int r = 0;
+
+	assert_return(tpg && fn, -EINVAL);
+	list_for_each(&tpg->acls, acl, node) {
+		_cleanup_free_ char *tag = NULL;
+		bool seen = false;
+
+		r = rts_acl_get_tag(acl, &tag);
+		if (r == -ENOENT)
+			continue; /* fabric without tags */
+		if (r < 0)
+			return r;
+		if (!tag[0])
+			continue;
+		/* report each tag once: skip tags an earlier ACL carries */
+		list_for_each(&tpg->acls, prev, node) {
+			if (prev == acl)
+				break;
+			if (acl_in_group(prev, tag)) {
+				seen = true;
+				break;
+			}
+		}
+		if (seen)
+			continue;
+		r = fn(userdata, tag);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+RTS_EXPORT int rts_acl_group_add_acl(struct rts_tpg *tpg, const char *group, const char *wwn,
+				     struct rts_acl **ret)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	struct rts_acl *acl;
+	int r;
+
+	assert_return(tpg, -EINVAL);
+	r = check_name(GCTX(tpg), "ACL group", group);
+	if (r < 0)
+		return r;
+	r = txn_begin(GCTX(tpg), &txn);
+	if (r < 0)
+		return r;
+	r = rts_acl_create(tpg, wwn, &acl);
+	if (r < 0)
+		return r;
+	r = rts_acl_set_tag(acl, group);
+	if (r < 0) {
+		struct rts_error saved = GCTX(tpg)->err;
+
+		rts_acl_delete(acl);
+		GCTX(tpg)->err = saved;
+		return r;
+	}
+	if (ret)
+		*ret = acl;
+	return 0;
+}
+
+RTS_EXPORT int rts_acl_group_map_lun(struct rts_tpg *tpg, const char *group, uint64_t index,
+				     struct rts_lun *lun, bool write_protect)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	struct rts_acl *acl;
+	int r, n = 0;
+
+	assert_return(tpg, -EINVAL);
+	r = check_name(GCTX(tpg), "ACL group", group);
+	if (r < 0)
+		return r;
+	if (index == RTS_AUTO)
+		return rts_error(GCTX(tpg), -EINVAL, group,
+				 "group mappings need an explicit index");
+	r = txn_begin(GCTX(tpg), &txn);
+	if (r < 0)
+		return r;
+	list_for_each(&tpg->acls, acl, node) {
+		if (!acl_in_group(acl, group))
+			continue;
+		n++;
+		if (mlun_find(acl, index))
+			continue; /* already mapped for this member */
+		r = rts_mapped_lun_create(acl, index, lun, write_protect, NULL);
+		if (r < 0)
+			return r;
+	}
+	if (!n)
+		return rts_error(GCTX(tpg), -ENOENT, group, "no ACL in group '%s'", group);
+	return 0;
+}
+
+RTS_EXPORT int rts_acl_group_unmap_lun(struct rts_tpg *tpg, const char *group, uint64_t index)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	struct rts_acl *acl;
+	int r, n = 0;
+
+	assert_return(tpg, -EINVAL);
+	r = check_name(GCTX(tpg), "ACL group", group);
+	if (r < 0)
+		return r;
+	r = txn_begin(GCTX(tpg), &txn);
+	if (r < 0)
+		return r;
+	list_for_each(&tpg->acls, acl, node) {
+		struct rts_mapped_lun *m;
+
+		if (!acl_in_group(acl, group) || !(m = mlun_find(acl, index)))
+			continue;
+		r = rts_mapped_lun_delete(m);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (!n)
+		return rts_error(GCTX(tpg), -ENOENT, group,
+				 "no mapped LUN %" PRIu64 " in group '%s'", index, group);
+	return 0;
+}
+
+RTS_EXPORT int rts_acl_group_delete(struct rts_tpg *tpg, const char *group)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	struct rts_acl *acl, *tmp;
+	int r, n = 0;
+
+	assert_return(tpg, -EINVAL);
+	r = check_name(GCTX(tpg), "ACL group", group);
+	if (r < 0)
+		return r;
+	r = txn_begin(GCTX(tpg), &txn);
+	if (r < 0)
+		return r;
+	list_for_each_safe(&tpg->acls, acl, tmp, node) {
+		if (!acl_in_group(acl, group))
+			continue;
+		r = rts_acl_delete(acl);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (!n)
+		return rts_error(GCTX(tpg), -ENOENT, group, "no ACL group '%s'", group);
 	return 0;
 }
 

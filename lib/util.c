@@ -178,8 +178,9 @@ bool cfs_exists(struct rts_ctx *ctx, const char *path, enum rts_ftype type)
 }
 
 static const char *const group_dirs[RTS_GROUP_MAX] = {
-	[RTS_GROUP_NONE] = NULL,   [RTS_GROUP_ATTRIB] = "attrib", [RTS_GROUP_PARAM] = "param",
-	[RTS_GROUP_AUTH] = "auth", [RTS_GROUP_WWN] = "wwn",	  [RTS_GROUP_PR] = "pr",
+	[RTS_GROUP_NONE] = NULL,       [RTS_GROUP_ATTRIB] = "attrib", [RTS_GROUP_PARAM] = "param",
+	[RTS_GROUP_AUTH] = "auth",     [RTS_GROUP_WWN] = "wwn",	      [RTS_GROUP_PR] = "pr",
+	[RTS_GROUP_ACTION] = "action",
 };
 
 static int attr_path(struct rts_ctx *ctx, char *buf, const char *objpath, enum rts_group group,

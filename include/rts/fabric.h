@@ -404,6 +404,51 @@ int rts_acl_get_session(struct rts_acl *acl, struct rts_session *ret);
  */
 int rts_session_parse(const char *text, struct rts_session *ret);
 
+/* ---------------------------------------------------------------- ACL groups */
+
+/*
+ * ACL groups (rtslib NodeACLGroup): the node ACLs of a TPG sharing a tag. A group exists
+ * while one of its ACLs carries the tag; mappings made through the group are made for
+ * every member.
+ */
+
+/**
+ * @brief Call @p fn once for every ACL group (distinct non-empty tag) of @p tpg.
+ * @param tpg TPG @param fn callback @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_tpg_foreach_acl_group(struct rts_tpg *tpg, int (*fn)(void *userdata, const char *group),
+			      void *userdata);
+/**
+ * @brief Create a node ACL tagged with @p group.
+ * @param tpg TPG @param group group name @param wwn initiator WWN
+ * @param ret receives the ACL (may be NULL)
+ * @return 0 or negative errno (as rts_acl_create(), rts_acl_set_tag())
+ */
+int rts_acl_group_add_acl(struct rts_tpg *tpg, const char *group, const char *wwn,
+			  struct rts_acl **ret);
+/**
+ * @brief Map @p lun as @p index for every ACL of @p group (members already mapping
+ *        @p index are left alone).
+ * @param tpg TPG @param group group @param index mapped LUN id (not RTS_AUTO)
+ * @param lun LUN of @p tpg @param write_protect map read-only
+ * @return 0, -ENOENT (empty group), negative errno
+ */
+int rts_acl_group_map_lun(struct rts_tpg *tpg, const char *group, uint64_t index,
+			  struct rts_lun *lun, bool write_protect);
+/**
+ * @brief Remove mapped LUN @p index from every ACL of @p group.
+ * @param tpg TPG @param group group @param index mapped LUN id
+ * @return 0, -ENOENT (nothing mapped), negative errno
+ */
+int rts_acl_group_unmap_lun(struct rts_tpg *tpg, const char *group, uint64_t index);
+/**
+ * @brief Delete every ACL of @p group.
+ * @param tpg TPG @param group group
+ * @return 0, -ENOENT (no such group), negative errno
+ */
+int rts_acl_group_delete(struct rts_tpg *tpg, const char *group);
+
 /* ---------------------------------------------------------------- mapped LUNs */
 
 /** @brief First mapped LUN. @param acl ACL @return mapped LUN or NULL */

@@ -37,6 +37,7 @@ enum rts_group {
 	RTS_GROUP_AUTH, /**< auth/ */
 	RTS_GROUP_WWN, /**< wwn/ (storage objects) */
 	RTS_GROUP_PR, /**< pr/ (storage objects, read-only) */
+	RTS_GROUP_ACTION, /**< action/ (user backstores: block_dev, reset_ring; write-only) */
 	RTS_GROUP_MAX,
 };
 

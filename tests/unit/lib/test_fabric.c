@@ -560,6 +560,65 @@ static void test_spec_files(void **state)
 	assert_int_equal(fabric_spec_parse("a/b", "", &spec), -EINVAL);
 }
 
+static int collect_group(void *ud, const char *group)
+{
+	char *buf = ud;
+
+	strcat(buf, group);
+	strcat(buf, ";");
+	return 0;
+}
+
+static void test_acl_groups(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_fabric *fab = loaded(f, "iscsi");
+	struct rts_so *so = ramdisk(f, "g");
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_lun *lun;
+	struct rts_acl *a, *b, *c;
+	struct rts_mapped_lun *m;
+	char groups[256] = "", *v;
+
+	assert_int_equal(rts_target_create(fab, "iqn.2003-01.org.x:groups", &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, &lun), 0);
+	assert_int_equal(rts_acl_group_add_acl(tpg, "web", "iqn.2003-01.org.x:w1", &a), 0);
+	assert_int_equal(rts_acl_group_add_acl(tpg, "web", "iqn.2003-01.org.x:w2", &b), 0);
+	assert_int_equal(rts_acl_group_add_acl(tpg, "db", "iqn.2003-01.org.x:d1", &c), 0);
+	assert_int_equal(rts_acl_create(tpg, "iqn.2003-01.org.x:loner", NULL), 0);
+	assert_int_equal(rts_acl_group_add_acl(tpg, "bad/group", "iqn.2003-01.org.x:z", NULL),
+			 -EINVAL);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.2003-01.org.x:z", &a), -ENOENT);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.2003-01.org.x:w1", &a), 0);
+	assert_int_equal(rts_tpg_foreach_acl_group(tpg, collect_group, groups), 0);
+	assert_string_equal(groups, "web;db;");
+	assert_int_equal(rts_acl_group_map_lun(tpg, "web", 5, lun, true), 0);
+	assert_int_equal(rts_mapped_lun_lookup(a, 5, &m), 0);
+	assert_int_equal(rts_mapped_lun_lookup(b, 5, &m), 0);
+	assert_int_equal(rts_mapped_lun_lookup(c, 5, &m), -ENOENT);
+	assert_int_equal(rts_acl_group_map_lun(tpg, "web", 5, lun, true), 0); /* idempotent */
+	assert_int_equal(rts_acl_group_map_lun(tpg, "nobody", 5, lun, true), -ENOENT);
+	assert_error(f->ctx, -ENOENT, "nobody");
+	assert_int_equal(rts_acl_group_map_lun(tpg, "web", RTS_AUTO, lun, true), -EINVAL);
+	assert_int_equal(rts_acl_group_unmap_lun(tpg, "web", 5), 0);
+	assert_int_equal(rts_mapped_lun_lookup(a, 5, &m), -ENOENT);
+	assert_int_equal(rts_acl_group_unmap_lun(tpg, "web", 5), -ENOENT);
+	/* clearing a tag leaves the group */
+	assert_int_equal(rts_acl_set_tag(c, NULL), 0);
+	assert_int_equal(rts_acl_get_tag(c, &v), 0);
+	assert_string_equal(v, "");
+	free(v);
+	groups[0] = '\0';
+	assert_int_equal(rts_tpg_foreach_acl_group(tpg, collect_group, groups), 0);
+	assert_string_equal(groups, "web;");
+	assert_int_equal(rts_acl_group_delete(tpg, "web"), 0);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.2003-01.org.x:w2", &b), -ENOENT);
+	assert_int_equal(rts_acl_group_delete(tpg, "web"), -ENOENT);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.2003-01.org.x:loner", &b), 0);
+}
+
 /* A tree built through the API equals the tree a fresh walk finds. */
 static void test_walk_roundtrip(void **state)
 {
@@ -629,6 +688,7 @@ int main(void)
 		BOTH(test_wwn_spellings),
 		BOTH(test_spec_files),
 		BOTH(test_walk_roundtrip),
+		BOTH(test_acl_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

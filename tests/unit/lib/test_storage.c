@@ -256,6 +256,9 @@ static void test_user(void **state)
 	/* after enable the kernel refuses ring geometry changes */
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "max_data_area_mb", "16"), -EINVAL);
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "cmd_time_out", "60"), 0);
+	/* user actions are write-only */
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ACTION, "reset_ring", "1"), 0);
+	assert_int_equal(rts_so_get_attr(so, RTS_GROUP_ACTION, "reset_ring", &v), -EACCES);
 	cfg.cfgstring = "noslash";
 	assert_int_equal(rts_user_create(f->ctx, "u1", &cfg, &so), -EINVAL);
 	assert_error(f->ctx, -EINVAL, "noslash");
