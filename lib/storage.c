@@ -210,7 +210,7 @@ undo_hba:
 
 /* Create or extend the backing file of a fileio object. */
 static int prepare_backing_file(struct rts_ctx *ctx, const char *path, uint64_t *size,
-				unsigned int flags)
+				unsigned int flags, bool *created)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
@@ -238,6 +238,8 @@ static int prepare_backing_file(struct rts_ctx *ctx, const char *path, uint64_t 
 			return rts_error(ctx, -EINVAL, path,
 					 "file does not exist and no size given");
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			*created = true;
 	}
 	if (fd < 0)
 		return rts_error(ctx, -errno, path, "cannot open backing file: %m");
@@ -260,6 +262,7 @@ RTS_EXPORT int rts_fileio_create(struct rts_ctx *ctx, const char *name, const ch
 {
 	char ctl[1024];
 	const char *controls[3] = { ctl, NULL, NULL };
+	bool created = false;
 	struct rts_so *so;
 	int r;
 
@@ -279,9 +282,12 @@ RTS_EXPORT int rts_fileio_create(struct rts_ctx *ctx, const char *name, const ch
 		return r;
 	if (so_find(ctx, RTS_PLUGIN_FILEIO, name))
 		return rts_error(ctx, -EEXIST, name, "fileio storage object '%s' exists", name);
-	r = prepare_backing_file(ctx, path, &size, flags);
-	if (r < 0)
+	r = prepare_backing_file(ctx, path, &size, flags, &created);
+	if (r < 0) {
+		if (created)
+			unlink(path);
 		return r;
+	}
 	if (size)
 		snprintf(ctl, sizeof(ctl), "fd_dev_name=%s,fd_dev_size=%" PRIu64, path, size);
 	else
@@ -289,8 +295,11 @@ RTS_EXPORT int rts_fileio_create(struct rts_ctx *ctx, const char *name, const ch
 	if (flags & RTS_FILEIO_WRITE_BACK)
 		controls[1] = "fd_buffered_io=1";
 	r = so_create(ctx, RTS_PLUGIN_FILEIO, name, controls, path, &so);
-	if (r < 0)
+	if (r < 0) {
+		if (created) /* do not leave a file we made behind */
+			unlink(path);
 		return r;
+	}
 	r = obj_set_attr(ctx, so->path, RTS_GROUP_ATTRIB, "emulate_write_cache",
 			 (flags & RTS_FILEIO_WRITE_BACK) ? "1" : "0");
 	if (r < 0)

@@ -149,7 +149,22 @@ static void test_fileio_errors(void **state)
 	assert_error(f->ctx, -EINVAL, path);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", f->files, 4096, 0, &so), -EINVAL);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0x80, &so), -EINVAL);
+	/* a failing kernel side does not leave a new backing file behind */
+	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_0"), 0);
+	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_0/y"),
+			 0);
+	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
+	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1"), 0);
+	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1/x"),
+			 0);
+	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0, &so), -EEXIST);
+	assert_error(f->ctx, -EEXIST, "target/core/fileio_1/x");
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(rts_backend_rmdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1/x"),
+			 0);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0, &so), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(rts_so_get_hba_index(so), 1);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0, &so), -EEXIST);
 	assert_error(f->ctx, -EEXIST, "x");
 	/* rejected values come back with the attribute path */
