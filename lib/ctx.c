@@ -251,14 +251,13 @@ RTS_EXPORT int rts_ctx_load_module(struct rts_ctx *ctx, const char *module)
 {
 	struct kmod_ctx *kctx;
 	struct kmod_list *list = NULL, *it;
-	const char *null_cfg = NULL;
 	int r;
 
 	assert_return(ctx, -EINVAL);
 	r = check_name(ctx, "module", module);
 	if (r < 0)
 		return r;
-	kctx = kmod_new(NULL, &null_cfg);
+	kctx = kmod_new(NULL, NULL); /* default module dir and modprobe.d (blacklists, options) */
 	if (!kctx)
 		return rts_error(ctx, -ENOMEM, module, "kmod_new failed");
 	r = kmod_module_new_from_lookup(kctx, module, &list);

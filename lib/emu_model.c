@@ -336,6 +336,7 @@ static const struct emu_attr acl_attrib_attrs[] = {
 	{ "random_datain_pdu_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
 	{ "random_datain_seq_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
 	{ "random_r2t_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "authentication", M_RW, C_NONE, "-1", 0, FK_ISCSI_ATTRS }, /* -1: inherit from TPG */
 	{ 0 },
 };
 
