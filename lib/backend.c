@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Filesystem backends: the generic wrapper, the real one (openat-relative syscalls under a
+ * root directory fd) and the in-memory one (plain filesystem semantics). LIO configfs
+ * semantics are added by the emulated backend in emu.c.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "private.h"
+
+/* Relative, non-empty, no "." / ".." / empty components. */
+static bool path_ok(const char *p)
+{
+	const char *c = p;
+
+	if (!p || !*p || *p == '/')
+		return false;
+	while (*c) {
+		const char *e = strchrnul(c, '/');
+		size_t n = (size_t)(e - c);
+
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c = *e ? e + 1 : e;
+		if (*e && !*c)
+			return false; /* trailing slash */
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ generic */
+
+RTS_EXPORT int rts_backend_new(const struct rts_backend_ops *ops, void *data,
+			       struct rts_backend **ret)
+{
+	struct rts_backend *be;
+
+	assert_return(ops && ret, -EINVAL);
+	assert_return(ops->struct_size >= sizeof(struct rts_backend_ops), -EINVAL);
+	assert_return(ops->mkdir && ops->rmdir && ops->symlink && ops->unlink && ops->readlink &&
+			      ops->read && ops->write && ops->stat && ops->readdir,
+		      -EINVAL);
+	be = calloc(1, sizeof(*be));
+	if (!be)
+		return -ENOMEM;
+	be->ops = ops;
+	be->data = data;
+	*ret = be;
+	return 0;
+}
+
+RTS_EXPORT struct rts_backend *rts_backend_free(struct rts_backend *be)
+{
+	if (!be)
+		return NULL;
+	if (be->ops->destroy)
+		be->ops->destroy(be->data);
+	free(be);
+	return NULL;
+}
+
+RTS_EXPORT struct rts_backend *rts_backend_get_raw(struct rts_backend *be)
+{
+	assert_return(be, NULL);
+	return be->raw;
+}
+
+RTS_EXPORT int rts_backend_mkdir(struct rts_backend *be, const char *path)
+{
+	assert_return(be && path, -EINVAL);
+	return be->ops->mkdir(be->data, path);
+}
+
+RTS_EXPORT int rts_backend_rmdir(struct rts_backend *be, const char *path)
+{
+	assert_return(be && path, -EINVAL);
+	return be->ops->rmdir(be->data, path);
+}
+
+RTS_EXPORT int rts_backend_symlink(struct rts_backend *be, const char *target, const char *path)
+{
+	assert_return(be && target && path, -EINVAL);
+	return be->ops->symlink(be->data, target, path);
+}
+
+RTS_EXPORT int rts_backend_unlink(struct rts_backend *be, const char *path)
+{
+	assert_return(be && path, -EINVAL);
+	return be->ops->unlink(be->data, path);
+}
+
+RTS_EXPORT int rts_backend_readlink(struct rts_backend *be, const char *path, char *buf,
+				    size_t size)
+{
+	assert_return(be && path && buf && size, -EINVAL);
+	return be->ops->readlink(be->data, path, buf, size);
+}
+
+RTS_EXPORT ssize_t rts_backend_read(struct rts_backend *be, const char *path, char *buf,
+				    size_t size)
+{
+	assert_return(be && path && buf, -EINVAL);
+	return be->ops->read(be->data, path, buf, size);
+}
+
+RTS_EXPORT int rts_backend_write(struct rts_backend *be, const char *path, const char *value)
+{
+	assert_return(be && path && value, -EINVAL);
+	return be->ops->write(be->data, path, value, strlen(value));
+}
+
+RTS_EXPORT int rts_backend_stat(struct rts_backend *be, const char *path, enum rts_ftype *type)
+{
+	assert_return(be && path && type, -EINVAL);
+	return be->ops->stat(be->data, path, type);
+}
+
+RTS_EXPORT int rts_backend_readdir(struct rts_backend *be, const char *path, rts_dirent_fn fn,
+				   void *userdata)
+{
+	assert_return(be && path && fn, -EINVAL);
+	return be->ops->readdir(be->data, path, fn, userdata);
+}
+
+/* ------------------------------------------------------------ real */
+
+struct real_be {
+	int rootfd;
+	char *root; /* canonical absolute path */
+	unsigned int flags;
+};
+
+static int real_mkdir(void *d, const char *p)
+{
+	struct real_be *rb = d;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	return RET_NERRNO(mkdirat(rb->rootfd, p, 0755));
+}
+
+static int real_rmdir(void *d, const char *p)
+{
+	struct real_be *rb = d;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	return RET_NERRNO(unlinkat(rb->rootfd, p, AT_REMOVEDIR));
+}
+
+static int real_symlink(void *d, const char *target, const char *p)
+{
+	struct real_be *rb = d;
+	char abs[RTS_PATH_MAX];
+	int r;
+
+	if (!path_ok(p) || !path_ok(target))
+		return -EINVAL;
+	/* configfs resolves the target from the caller's cwd: always link absolutely */
+	r = path_fmt(abs, sizeof(abs), "%s/%s", rb->root, target);
+	if (r < 0)
+		return r;
+	return RET_NERRNO(symlinkat(abs, rb->rootfd, p));
+}
+
+static int real_unlink(void *d, const char *p)
+{
+	struct real_be *rb = d;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	return RET_NERRNO(unlinkat(rb->rootfd, p, 0));
+}
+
+/* Resolve "a/b/../c" lexically into buf. */
+static int lexical_resolve(const char *dir, const char *rel, char *buf, size_t size)
+{
+	char tmp[RTS_PATH_MAX];
+	size_t n = 0;
+	const char *c;
+	int r = path_fmt(tmp, sizeof(tmp), "%s/%s", dir, rel);
+
+	if (r < 0)
+		return r;
+	c = tmp;
+	while (*c) {
+		const char *e = strchrnul(c, '/');
+		size_t len = (size_t)(e - c);
+
+		if (len == 0 || (len == 1 && c[0] == '.')) {
+			/* skip */
+		} else if (len == 2 && c[0] == '.' && c[1] == '.') {
+			if (n == 0)
+				return -EXDEV; /* escapes the root */
+			while (n > 0 && buf[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+		} else {
+			if (n + len + 2 > size)
+				return -ENAMETOOLONG;
+			if (n > 0)
+				buf[n++] = '/';
+			memcpy(buf + n, c, len);
+			n += len;
+		}
+		c = *e ? e + 1 : e;
+	}
+	if (n == 0)
+		return -EXDEV;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static int real_readlink(void *d, const char *p, char *buf, size_t size)
+{
+	struct real_be *rb = d;
+	char t[RTS_PATH_MAX], dir[RTS_PATH_MAX];
+	size_t rl = strlen(rb->root);
+	ssize_t n;
+	char *slash;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	n = readlinkat(rb->rootfd, p, t, sizeof(t) - 1);
+	if (n < 0)
+		return -errno;
+	t[n] = '\0';
+	if (t[0] == '/') {
+		if (strncmp(t, rb->root, rl) != 0 || (t[rl] != '/' && rl > 1))
+			return -EXDEV;
+		if ((size_t)(n - (ssize_t)rl) > size)
+			return -ENAMETOOLONG;
+		return lexical_resolve(".", t + rl + (rl > 1), buf, size);
+	}
+	snprintf(dir, sizeof(dir), "%s", p);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	return lexical_resolve(dir, t, buf, size);
+}
+
+static ssize_t real_read(void *d, const char *p, char *buf, size_t size)
+{
+	struct real_be *rb = d;
+	_cleanup_close_ int fd = -EBADF;
+	size_t got = 0;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	fd = openat(rb->rootfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int real_write(void *d, const char *p, const char *buf, size_t len)
+{
+	struct real_be *rb = d;
+	_cleanup_close_ int fd = -EBADF;
+	int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+	ssize_t n;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	if (rb->flags & RTS_BACKEND_REAL_CREATE)
+		flags |= O_CREAT | O_TRUNC;
+	fd = openat(rb->rootfd, p, flags, 0644);
+	if (fd < 0)
+		return -errno;
+	do {
+		n = write(fd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+static int real_stat(void *d, const char *p, enum rts_ftype *type)
+{
+	struct real_be *rb = d;
+	struct stat st;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	if (fstatat(rb->rootfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	*type = S_ISDIR(st.st_mode) ? RTS_FT_DIR : S_ISLNK(st.st_mode) ? RTS_FT_LINK : RTS_FT_FILE;
+	return 0;
+}
+
+static int real_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
+{
+	struct real_be *rb = d;
+	struct dirent *de;
+	DIR *dir;
+	int fd, r = 0;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	fd = openat(rb->rootfd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(dir))) {
+		enum rts_ftype t;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		switch (de->d_type) {
+		case DT_DIR:
+			t = RTS_FT_DIR;
+			break;
+		case DT_LNK:
+			t = RTS_FT_LINK;
+			break;
+		case DT_REG:
+			t = RTS_FT_FILE;
+			break;
+		default: {
+			struct stat st;
+
+			if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			t = S_ISDIR(st.st_mode) ? RTS_FT_DIR :
+			    S_ISLNK(st.st_mode) ? RTS_FT_LINK :
+						  RTS_FT_FILE;
+		}
+		}
+		r = fn(ud, de->d_name, t);
+		if (r)
+			break;
+	}
+	if (!r && errno)
+		r = -errno;
+	closedir(dir);
+	return r;
+}
+
+static void real_destroy(void *d)
+{
+	struct real_be *rb = d;
+
+	if (rb->rootfd >= 0)
+		close(rb->rootfd);
+	free(rb->root);
+	free(rb);
+}
+
+static const struct rts_backend_ops real_ops = {
+	.struct_size = sizeof(struct rts_backend_ops),
+	.mkdir = real_mkdir,
+	.rmdir = real_rmdir,
+	.symlink = real_symlink,
+	.unlink = real_unlink,
+	.readlink = real_readlink,
+	.read = real_read,
+	.write = real_write,
+	.stat = real_stat,
+	.readdir = real_readdir,
+	.destroy = real_destroy,
+};
+
+RTS_EXPORT int rts_backend_new_real(const char *root, unsigned int flags, struct rts_backend **ret)
+{
+	struct real_be *rb;
+	int r;
+
+	assert_return(ret, -EINVAL);
+	assert_return(!(flags & ~RTS_BACKEND_REAL_CREATE), -EINVAL);
+	rb = calloc(1, sizeof(*rb));
+	if (!rb)
+		return -ENOMEM;
+	rb->flags = flags;
+	rb->root = realpath(root ? root : RTS_DEFAULT_ROOT, NULL);
+	if (!rb->root) {
+		r = -errno;
+		free(rb);
+		return r;
+	}
+	rb->rootfd = open(rb->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rb->rootfd < 0) {
+		r = -errno;
+		real_destroy(rb);
+		return r;
+	}
+	r = rts_backend_new(&real_ops, rb, ret);
+	if (r < 0) {
+		real_destroy(rb);
+		return r;
+	}
+	(*ret)->is_real_configfs = !(flags & RTS_BACKEND_REAL_CREATE) &&
+				   strcmp(rb->root, RTS_DEFAULT_ROOT) == 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------ memory */
+
+struct mem_node {
+	enum rts_ftype type;
+	char *path; /* full path, key of the index */
+	const char *name; /* last component, inside path */
+	struct mem_node *parent;
+	struct list_node sibling;
+	struct list_node children;
+	char *data; /* file content or link target */
+	size_t len;
+};
+
+struct mem_be {
+	struct mem_node root;
+	struct rts_index index;
+};
+
+static struct mem_node *mem_lookup(struct mem_be *mb, const char *p)
+{
+	return index_get(&mb->index, p);
+}
+
+static int mem_parent(struct mem_be *mb, const char *p, struct mem_node **ret)
+{
+	const char *slash = strrchr(p, '/');
+	char dir[RTS_PATH_MAX];
+	struct mem_node *n;
+
+	if (!slash) {
+		*ret = &mb->root;
+		return 0;
+	}
+	if ((size_t)(slash - p) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, p, (size_t)(slash - p));
+	dir[slash - p] = '\0';
+	n = mem_lookup(mb, dir);
+	if (!n)
+		return -ENOENT;
+	if (n->type != RTS_FT_DIR)
+		return -ENOTDIR;
+	*ret = n;
+	return 0;
+}
+
+static int mem_create(struct mem_be *mb, const char *p, enum rts_ftype type, struct mem_node **ret)
+{
+	struct mem_node *parent, *n;
+	int r;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	if (strlen(p) >= RTS_PATH_MAX)
+		return -ENAMETOOLONG;
+	r = mem_parent(mb, p, &parent);
+	if (r < 0)
+		return r;
+	if (mem_lookup(mb, p))
+		return -EEXIST;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->path = strdup(p);
+	if (!n->path) {
+		free(n);
+		return -ENOMEM;
+	}
+	r = index_put(&mb->index, n->path, n);
+	if (r < 0) {
+		free(n->path);
+		free(n);
+		return r;
+	}
+	n->name = strrchr(n->path, '/') ? strrchr(n->path, '/') + 1 : n->path;
+	n->type = type;
+	n->parent = parent;
+	list_init(&n->children);
+	list_add_tail(&parent->children, &n->sibling);
+	*ret = n;
+	return 0;
+}
+
+static void mem_free_node(struct mem_be *mb, struct mem_node *n)
+{
+	index_del(&mb->index, n->path);
+	list_del(&n->sibling);
+	free(n->data);
+	free(n->path);
+	free(n);
+}
+
+static int mem_mkdir(void *d, const char *p)
+{
+	struct mem_node *n;
+
+	return mem_create(d, p, RTS_FT_DIR, &n);
+}
+
+static int mem_rmdir(void *d, const char *p)
+{
+	struct mem_be *mb = d;
+	struct mem_node *n;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	n = mem_lookup(mb, p);
+	if (!n)
+		return -ENOENT;
+	if (n->type != RTS_FT_DIR)
+		return -ENOTDIR;
+	if (!list_empty(&n->children))
+		return -ENOTEMPTY;
+	mem_free_node(mb, n);
+	return 0;
+}
+
+static int mem_symlink(void *d, const char *target, const char *p)
+{
+	struct mem_node *n;
+	int r;
+
+	if (!path_ok(target))
+		return -EINVAL;
+	r = mem_create(d, p, RTS_FT_LINK, &n);
+	if (r < 0)
+		return r;
+	n->data = strdup(target);
+	if (!n->data) {
+		mem_free_node(d, n);
+		return -ENOMEM;
+	}
+	n->len = strlen(target);
+	return 0;
+}
+
+static int mem_unlink(void *d, const char *p)
+{
+	struct mem_be *mb = d;
+	struct mem_node *n;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	n = mem_lookup(mb, p);
+	if (!n)
+		return -ENOENT;
+	if (n->type == RTS_FT_DIR)
+		return -EISDIR;
+	mem_free_node(mb, n);
+	return 0;
+}
+
+static int mem_readlink(void *d, const char *p, char *buf, size_t size)
+{
+	struct mem_node *n;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	n = mem_lookup(d, p);
+	if (!n)
+		return -ENOENT;
+	if (n->type != RTS_FT_LINK)
+		return -EINVAL;
+	if (n->len + 1 > size)
+		return -ENAMETOOLONG;
+	memcpy(buf, n->data, n->len + 1);
+	return (int)n->len;
+}
+
+static ssize_t mem_read(void *d, const char *p, char *buf, size_t size)
+{
+	struct mem_node *n;
+	size_t len;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	n = mem_lookup(d, p);
+	if (!n)
+		return -ENOENT;
+	if (n->type == RTS_FT_DIR)
+		return -EISDIR;
+	if (n->type == RTS_FT_LINK)
+		return -ELOOP; /* O_NOFOLLOW semantics */
+	len = MIN(size, n->len);
+	if (len)
+		memcpy(buf, n->data, len);
+	return (ssize_t)len;
+}
+
+static int mem_write(void *d, const char *p, const char *buf, size_t len)
+{
+	struct mem_node *n;
+	char *data;
+	int r;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	n = mem_lookup(d, p);
+	if (!n) {
+		r = mem_create(d, p, RTS_FT_FILE, &n);
+		if (r < 0)
+			return r;
+	}
+	if (n->type == RTS_FT_DIR)
+		return -EISDIR;
+	if (n->type == RTS_FT_LINK)
+		return -ELOOP;
+	data = malloc(len + 1);
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, buf, len);
+	data[len] = '\0';
+	free(n->data);
+	n->data = data;
+	n->len = len;
+	return 0;
+}
+
+static int mem_stat(void *d, const char *p, enum rts_ftype *type)
+{
+	struct mem_node *n;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	n = mem_lookup(d, p);
+	if (!n)
+		return -ENOENT;
+	*type = n->type;
+	return 0;
+}
+
+static int mem_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
+{
+	struct mem_node *n, *c;
+
+	if (!path_ok(p))
+		return -EINVAL;
+	n = mem_lookup(d, p);
+	if (!n)
+		return -ENOENT;
+	if (n->type != RTS_FT_DIR)
+		return -ENOTDIR;
+	list_for_each(&n->children, c, sibling) {
+		int r = fn(ud, c->name, c->type);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static void mem_free_tree(struct mem_be *mb, struct mem_node *n)
+{
+	struct mem_node *c, *tmp;
+
+	list_for_each_safe(&n->children, c, tmp, sibling) {
+		mem_free_tree(mb, c);
+		mem_free_node(mb, c);
+	}
+}
+
+static void mem_destroy(void *d)
+{
+	struct mem_be *mb = d;
+
+	mem_free_tree(mb, &mb->root);
+	index_free(&mb->index);
+	free(mb);
+}
+
+static const struct rts_backend_ops mem_ops = {
+	.struct_size = sizeof(struct rts_backend_ops),
+	.mkdir = mem_mkdir,
+	.rmdir = mem_rmdir,
+	.symlink = mem_symlink,
+	.unlink = mem_unlink,
+	.readlink = mem_readlink,
+	.read = mem_read,
+	.write = mem_write,
+	.stat = mem_stat,
+	.readdir = mem_readdir,
+	.destroy = mem_destroy,
+};
+
+RTS_EXPORT int rts_backend_new_memory(struct rts_backend **ret)
+{
+	struct mem_be *mb;
+	int r;
+
+	assert_return(ret, -EINVAL);
+	mb = calloc(1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	mb->root.type = RTS_FT_DIR;
+	list_init(&mb->root.children);
+	r = rts_backend_new(&mem_ops, mb, ret);
+	if (r < 0)
+		mem_destroy(mb);
+	return r;
+}

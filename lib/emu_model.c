@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The table behind the emulated backend: what the 6.1 kernel creates in configfs for every
+ * LIO object, attribute modes, defaults and the checks applied on writes. Reference:
+ * drivers/target/target_core_configfs.c, target_core_fabric_configfs.c,
+ * iscsi/iscsi_target_configfs.c, loopback/tcm_loop.c, target_core_user.c and the listing in
+ * notes/vm.md. Keep it data only; the VM tier diffs it against captured trees.
+ */
+#include "emu.h"
+
+#define P(x)	 (1u << RTS_PLUGIN_##x)
+#define P_STD	 (P(FILEIO) | P(BLOCK) | P(RAMDISK))
+#define P_NOUSER (P_STD | P(PSCSI))
+
+// clang-format off
+static const struct emu_attr root_attrs[] = { { 0 } };
+static const struct emu_group root_groups[] = {
+	{ "target", K_TGT, 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr tgt_attrs[] = {
+	{ "version", M_RO, C_NONE,
+	  "Target Engine Core ConfigFS Infrastructure v5.0 on Linux/x86_64 on rtslib-c emulator", 0, 0 },
+	{ "dbroot", M_RW, C_DBROOT, "/etc/target", 0, 0 },
+	{ 0 },
+};
+static const struct emu_group tgt_groups[] = {
+	{ "core", K_CORE, 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_group core_groups[] = {
+	{ "alua", K_CORE_ALUA, 0, 0 },
+	{ 0 },
+};
+static const struct emu_group core_alua_groups[] = {
+	{ "lu_gps", K_LU_GPS, 0, 0 },
+	{ 0 },
+};
+static const struct emu_group lu_gps_groups[] = {
+	{ "default_lu_gp", K_LU_GP, 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr lu_gp_attrs[] = {
+	{ "lu_gp_id", M_RW, C_UINT, "0", 0, 0 },
+	{ "members", M_RO, C_NONE, "", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr hba_attrs[] = {
+	{ "hba_info", M_RO, C_NONE, "HBA Index: 0 plugin: emulated version: v5.0", 0, 0 },
+	{ "hba_mode", M_RW, C_UINT, "0", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr dev_attrs[] = {
+	{ "info", M_RO, C_NONE, "Status: DEACTIVATED", 0, 0 },
+	{ "control", M_WO, C_CONTROL, NULL, 0, 0 },
+	{ "alias", M_RW, C_STR, "", 0, 0 },
+	{ "udev_path", M_RW, C_STR, "", 0, 0 },
+	{ "enable", M_RW, C_DEV_ENABLE, "0", 0, 0 },
+	{ "alua_lu_gp", M_RW, C_LU_GP, "LU Group Alias: default_lu_gp\nLU Group ID: 0\n", 0, 0 },
+	{ "lba_map", M_RW, C_STR, "", 0, 0 },
+	{ 0 },
+};
+static const struct emu_group dev_groups[] = {
+	{ "attrib", K_DEV_ATTRIB, 0, 0 },
+	{ "pr", K_DEV_PR, 0, 0 },
+	{ "wwn", K_DEV_WWN, 0, 0 },
+	{ "alua", K_DEV_ALUA, 0, 0 },
+	{ "statistics", K_STATS, 0, 0 },
+	{ "action", K_DEV_ACTION, P(USER), 0 },
+	{ 0 },
+};
+
+static const struct emu_attr dev_attrib_attrs[] = {
+	/* passthrough set: every plugin */
+	{ "hw_block_size", M_RO, C_NONE, "512", 0, 0 },
+	{ "hw_max_sectors", M_RO, C_NONE, "128", P_NOUSER, 0 },
+	{ "hw_max_sectors", M_RW, C_DEV_CONFIGURED_RO, "128", P(USER), 0 },
+	{ "hw_queue_depth", M_RO, C_NONE, "128", 0, 0 },
+	{ "hw_pi_prot_type", M_RO, C_NONE, "0", 0, 0 },
+	{ "alua_support", M_RO, C_NONE, "1", 0, 0 },
+	{ "pgr_support", M_RO, C_NONE, "1", 0, 0 },
+	{ "emulate_pr", M_RW, C_BOOL, "1", P(USER) | P_STD, 0 },
+	{ "emulate_write_cache", M_RW, C_BOOL, "0", P(USER) | P_STD, 0 },
+	{ "enforce_pr_isids", M_RW, C_BOOL, "1", P(USER) | P_STD, 0 },
+	{ "force_pr_aptpl", M_RW, C_BOOL, "0", P(USER) | P_STD, 0 },
+	/* full set of the kernel backends */
+	{ "block_size", M_RW, C_BLOCK_SIZE, "512", P_STD, 0 },
+	{ "emulate_model_alias", M_RW, C_BOOL, "1", P_STD, 0 },
+	{ "emulate_dpo", M_RW, C_BOOL, "1", P_STD, 0 },
+	{ "emulate_fua_write", M_RW, C_BOOL, "1", P_STD, 0 },
+	{ "emulate_fua_read", M_RW, C_BOOL, "1", P_STD, 0 },
+	{ "emulate_ua_intlck_ctrl", M_RW, C_UINT, "0", P_STD, 0 },
+	{ "emulate_tas", M_RW, C_BOOL, "1", P_STD, 0 },
+	{ "emulate_tpu", M_RW, C_BOOL, "0", P_STD, 0 },
+	{ "emulate_tpws", M_RW, C_BOOL, "0", P_STD, 0 },
+	{ "emulate_caw", M_RW, C_BOOL, "1", P_STD, 0 },
+	{ "emulate_3pc", M_RW, C_BOOL, "1", P_STD, 0 },
+	{ "emulate_rest_reord", M_RW, C_BOOL, "0", P_STD, 0 },
+	{ "pi_prot_type", M_RW, C_UINT, "0", P_STD, 0 },
+	{ "pi_prot_format", M_RW, C_UINT, "0", P_STD, 0 },
+	{ "pi_prot_verify", M_RW, C_BOOL, "0", P_STD, 0 },
+	{ "is_nonrot", M_RW, C_BOOL, "0", P_STD, 0 },
+	{ "optimal_sectors", M_RW, C_UINT, "128", P_STD, 0 },
+	{ "queue_depth", M_RW, C_UINT, "128", P_STD, 0 },
+	{ "max_unmap_lba_count", M_RW, C_UINT, "0", P_STD, 0 },
+	{ "max_unmap_block_desc_count", M_RW, C_UINT, "0", P_STD, 0 },
+	{ "unmap_granularity", M_RW, C_UINT, "0", P_STD, 0 },
+	{ "unmap_granularity_alignment", M_RW, C_UINT, "0", P_STD, 0 },
+	{ "unmap_zeroes_data", M_RW, C_BOOL, "0", P_STD, 0 },
+	{ "max_write_same_len", M_RW, C_UINT, "0", P_STD, 0 },
+	/* target_core_user */
+	{ "cmd_time_out", M_RW, C_UINT, "30", P(USER), 0 },
+	{ "qfull_time_out", M_RW, C_UINT, "-1", P(USER), 0 },
+	{ "max_data_area_mb", M_RW, C_DEV_CONFIGURED_RO, "1024", P(USER), 0 },
+	{ "data_pages_per_blk", M_RW, C_DEV_CONFIGURED_RO, "512", P(USER), 0 },
+	{ "cmd_ring_size_mb", M_RW, C_DEV_CONFIGURED_RO, "8", P(USER), 0 },
+	{ "dev_config", M_RW, C_STR, "", P(USER), 0 },
+	{ "dev_size", M_RW, C_UINT, "0", P(USER), 0 },
+	{ "nl_reply_supported", M_RW, C_UINT, "0", P(USER), 0 },
+	{ "tmr_notification", M_RW, C_BOOL, "0", P(USER), 0 },
+	{ 0 },
+};
+
+static const struct emu_attr dev_pr_attrs[] = {
+	{ "res_aptpl_active", M_RO, C_NONE, "APTPL Bit Status: Disabled", 0, 0 },
+	{ "res_aptpl_metadata", M_WO, C_STR, NULL, 0, 0 },
+	{ "res_holder", M_RO, C_NONE, "No SPC-3 Reservation holder", 0, 0 },
+	{ "res_pr_all_tgt_pts", M_RO, C_NONE, "No SPC-3 Reservation holder", 0, 0 },
+	{ "res_pr_generation", M_RO, C_NONE, "0x00000000", 0, 0 },
+	{ "res_pr_holder_tg_port", M_RO, C_NONE, "No SPC-3 Reservation holder", 0, 0 },
+	{ "res_pr_registered_i_pts", M_RO, C_NONE, "None", 0, 0 },
+	{ "res_pr_type", M_RO, C_NONE, "No SPC-3 Reservation holder", 0, 0 },
+	{ "res_type", M_RO, C_NONE, "SPC3_PERSISTENT_RESERVATIONS", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr dev_wwn_attrs[] = {
+	{ "vpd_unit_serial", M_RW, C_SERIAL, "T10 VPD Unit Serial Number: ", 0, 0 },
+	{ "vpd_protocol_identifier", M_RO, C_NONE, "", 0, 0 },
+	{ "vpd_assoc_logical_unit", M_RO, C_NONE, "", 0, 0 },
+	{ "vpd_assoc_target_port", M_RO, C_NONE, "", 0, 0 },
+	{ "vpd_assoc_scsi_target_device", M_RO, C_NONE, "", 0, 0 },
+	{ "vendor_id", M_RW, C_VENDOR, "LIO-ORG", 0, 0 },
+	{ "product_id", M_RW, C_PRODUCT, "", 0, 0 },
+	{ "revision", M_RW, C_REVISION, "4.0", 0, 0 },
+	{ "company_id", M_RW, C_UINT, "0x001405", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_group dev_alua_groups[] = {
+	{ "default_tg_pt_gp", K_TG_PT_GP, 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr tg_pt_gp_attrs[] = {
+	{ "alua_access_state", M_RW, C_ALUA_STATE, "0", 0, 0 },
+	{ "alua_access_status", M_RW, C_STR, "None", 0, 0 },
+	{ "alua_access_type", M_RW, C_STR, "Implicit and Explicit", 0, 0 },
+	{ "alua_support_active_nonoptimized", M_RW, C_BOOL, "1", 0, 0 },
+	{ "alua_support_active_optimized", M_RW, C_BOOL, "1", 0, 0 },
+	{ "alua_support_lba_dependent", M_RO, C_NONE, "0", 0, 0 },
+	{ "alua_support_offline", M_RW, C_BOOL, "1", 0, 0 },
+	{ "alua_support_standby", M_RW, C_BOOL, "1", 0, 0 },
+	{ "alua_support_transitioning", M_RW, C_BOOL, "1", 0, 0 },
+	{ "alua_support_unavailable", M_RW, C_BOOL, "1", 0, 0 },
+	{ "alua_write_metadata", M_RW, C_BOOL, "0", 0, 0 },
+	{ "implicit_trans_secs", M_RW, C_UINT, "0", 0, 0 },
+	{ "nonop_delay_msecs", M_RW, C_UINT, "100", 0, 0 },
+	{ "trans_delay_msecs", M_RW, C_UINT, "0", 0, 0 },
+	{ "preferred", M_RW, C_BOOL, "0", 0, 0 },
+	{ "tg_pt_gp_id", M_RW, C_UINT, "0", 0, 0 },
+	{ "members", M_RO, C_NONE, "", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr dev_action_attrs[] = {
+	{ "block_dev", M_WO, C_BOOL, NULL, 0, 0 },
+	{ "reset_ring", M_WO, C_BOOL, NULL, 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_group stats_groups[] = {
+	{ "scsi_dev", K_STATS_LEAF, 0, 0 },
+	{ "scsi_tgt_dev", K_STATS_LEAF, 0, 0 },
+	{ "scsi_lu", K_STATS_LEAF, 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr stats_leaf_attrs[] = {
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr fabric_attrs[] = {
+	{ "lio_version", M_RO, C_NONE, "Datera Inc. iSCSI Target v4.1.0", 0, FK_DISC_AUTH },
+	{ 0 },
+};
+static const struct emu_group fabric_groups[] = {
+	{ "discovery_auth", K_DISC_AUTH, 0, FK_DISC_AUTH },
+	{ 0 },
+};
+static const struct emu_attr disc_auth_attrs[] = {
+	{ "enforce_discovery_auth", M_RW, C_BOOL, "0", 0, 0 },
+	{ "userid", M_RW, C_STR, "NULL", 0, 0 },
+	{ "password", M_RW, C_STR, "NULL", 0, 0 },
+	{ "userid_mutual", M_RW, C_STR, "NULL", 0, 0 },
+	{ "password_mutual", M_RW, C_STR, "NULL", 0, 0 },
+	{ "authenticate_target", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_group wwn_groups[] = {
+	{ "fabric_statistics", K_EMPTY, 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr tpg_attrs[] = {
+	{ "enable", M_RW, C_TPG_ENABLE, "0", 0, FK_TPG_ENABLE },
+	{ "nexus", M_RW, C_NEXUS, "", 0, FK_NEXUS },
+	{ "dynamic_sessions", M_RO, C_NONE, "", 0, FK_ISCSI_ATTRS },
+	{ 0 },
+};
+static const struct emu_group tpg_groups[] = {
+	{ "lun", K_LUNS, 0, 0 },
+	{ "acls", K_ACLS, 0, 0 },
+	{ "np", K_NPS, 0, 0 },
+	{ "attrib", K_TPG_ATTRIB, 0, 0 },
+	{ "param", K_TPG_PARAM, 0, 0 },
+	{ "auth", K_TPG_AUTH, 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr lun_attrs[] = {
+	{ "alua_tg_pt_gp", M_RW, C_TG_PT_GP, "", 0, 0 },
+	{ "alua_tg_pt_offline", M_RW, C_BOOL, "0", 0, 0 },
+	{ "alua_tg_pt_status", M_RW, C_UINT, "0", 0, 0 },
+	{ "alua_tg_pt_write_md", M_RW, C_BOOL, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_group lun_groups[] = {
+	{ "statistics", K_EMPTY, 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr acl_attrs[] = {
+	{ "info", M_RO, C_NONE, "No active iSCSI Session for Initiator Endpoint: ", 0, FK_SESSIONS },
+	{ "cmdsn_depth", M_RW, C_CMDSN, "64", 0, FK_ISCSI_ATTRS },
+	{ "tag", M_RW, C_STR, "", 0, 0 },
+	{ 0 },
+};
+static const struct emu_group acl_groups[] = {
+	{ "attrib", K_ACL_ATTRIB, 0, 0 },
+	{ "auth", K_ACL_AUTH, 0, 0 },
+	{ "param", K_ACL_PARAM, 0, 0 },
+	{ "fabric_statistics", K_EMPTY, 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr mlun_attrs[] = {
+	{ "write_protect", M_RW, C_BOOL, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_group mlun_groups[] = {
+	{ "statistics", K_EMPTY, 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr np_attrs[] = {
+	{ "sctp", M_RW, C_BOOL, "0", 0, 0 },
+	{ "iser", M_RW, C_BOOL, "0", 0, 0 },
+	{ "cxgbit", M_RW, C_BOOL, "0", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr tpg_attrib_attrs[] = {
+	{ "authentication", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "cache_dynamic_acls", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "default_cmdsn_depth", M_RW, C_CMDSN, "64", 0, FK_ISCSI_ATTRS },
+	{ "default_erl", M_RW, C_UINT, "0", 0, FK_ISCSI_ATTRS },
+	{ "demo_mode_discovery", M_RW, C_BOOL, "1", 0, FK_ISCSI_ATTRS },
+	{ "demo_mode_write_protect", M_RW, C_BOOL, "1", 0, FK_ISCSI_ATTRS },
+	{ "generate_node_acls", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "login_timeout", M_RW, C_UINT, "15", 0, FK_ISCSI_ATTRS },
+	{ "netif_timeout", M_RW, C_UINT, "2", 0, FK_ISCSI_ATTRS },
+	{ "prod_mode_write_protect", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "t10_pi", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "tpg_enabled_sendtargets", M_RW, C_BOOL, "1", 0, FK_ISCSI_ATTRS },
+	{ "login_keys_workaround", M_RW, C_BOOL, "1", 0, FK_ISCSI_ATTRS },
+	{ "fabric_prot_type", M_RW, C_UINT, "0", 0, 0 },
+	{ 0 },
+};
+
+static const struct emu_attr tpg_param_attrs[] = {
+	{ "AuthMethod", M_RW, C_STR, "CHAP,None", 0, FK_ISCSI_ATTRS },
+	{ "DataDigest", M_RW, C_STR, "CRC32C,None", 0, FK_ISCSI_ATTRS },
+	{ "DataPDUInOrder", M_RW, C_STR, "Yes", 0, FK_ISCSI_ATTRS },
+	{ "DataSequenceInOrder", M_RW, C_STR, "Yes", 0, FK_ISCSI_ATTRS },
+	{ "DefaultTime2Retain", M_RW, C_UINT, "20", 0, FK_ISCSI_ATTRS },
+	{ "DefaultTime2Wait", M_RW, C_UINT, "2", 0, FK_ISCSI_ATTRS },
+	{ "ErrorRecoveryLevel", M_RW, C_UINT, "0", 0, FK_ISCSI_ATTRS },
+	{ "FirstBurstLength", M_RW, C_UINT, "65536", 0, FK_ISCSI_ATTRS },
+	{ "HeaderDigest", M_RW, C_STR, "CRC32C,None", 0, FK_ISCSI_ATTRS },
+	{ "IFMarkInt", M_RW, C_STR, "Reject", 0, FK_ISCSI_ATTRS },
+	{ "IFMarker", M_RW, C_STR, "No", 0, FK_ISCSI_ATTRS },
+	{ "ImmediateData", M_RW, C_STR, "Yes", 0, FK_ISCSI_ATTRS },
+	{ "InitialR2T", M_RW, C_STR, "Yes", 0, FK_ISCSI_ATTRS },
+	{ "MaxBurstLength", M_RW, C_UINT, "262144", 0, FK_ISCSI_ATTRS },
+	{ "MaxConnections", M_RW, C_UINT, "1", 0, FK_ISCSI_ATTRS },
+	{ "MaxOutstandingR2T", M_RW, C_UINT, "1", 0, FK_ISCSI_ATTRS },
+	{ "MaxRecvDataSegmentLength", M_RW, C_UINT, "8192", 0, FK_ISCSI_ATTRS },
+	{ "MaxXmitDataSegmentLength", M_RW, C_UINT, "262144", 0, FK_ISCSI_ATTRS },
+	{ "OFMarkInt", M_RW, C_STR, "Reject", 0, FK_ISCSI_ATTRS },
+	{ "OFMarker", M_RW, C_STR, "No", 0, FK_ISCSI_ATTRS },
+	{ "TargetAlias", M_RW, C_STR, "LIO Target", 0, FK_ISCSI_ATTRS },
+	{ 0 },
+};
+
+static const struct emu_attr auth_attrs[] = {
+	{ "userid", M_RW, C_STR, "", 0, FK_ISCSI_ATTRS },
+	{ "password", M_RW, C_STR, "", 0, FK_ISCSI_ATTRS },
+	{ "userid_mutual", M_RW, C_STR, "", 0, FK_ISCSI_ATTRS },
+	{ "password_mutual", M_RW, C_STR, "", 0, FK_ISCSI_ATTRS },
+	{ "authenticate_target", M_RO, C_NONE, "0", 0, FK_ISCSI_ATTRS },
+	{ 0 },
+};
+
+static const struct emu_attr acl_attrib_attrs[] = {
+	{ "dataout_timeout", M_RW, C_UINT, "3", 0, FK_ISCSI_ATTRS },
+	{ "dataout_timeout_retries", M_RW, C_UINT, "5", 0, FK_ISCSI_ATTRS },
+	{ "default_erl", M_RW, C_UINT, "0", 0, FK_ISCSI_ATTRS },
+	{ "nopin_timeout", M_RW, C_UINT, "15", 0, FK_ISCSI_ATTRS },
+	{ "nopin_response_timeout", M_RW, C_UINT, "30", 0, FK_ISCSI_ATTRS },
+	{ "random_datain_pdu_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "random_datain_seq_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "random_r2t_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "authentication", M_RW, C_NONE, "-1", 0, FK_ISCSI_ATTRS }, /* -1: inherit from TPG */
+	{ 0 },
+};
+
+static const struct emu_attr acl_param_attrs[] = {
+	{ "AuthMethod", M_RO, C_NONE, "CHAP,None", 0, FK_ISCSI_ATTRS },
+	{ "DataDigest", M_RO, C_NONE, "CRC32C,None", 0, FK_ISCSI_ATTRS },
+	{ "HeaderDigest", M_RO, C_NONE, "CRC32C,None", 0, FK_ISCSI_ATTRS },
+	{ "MaxConnections", M_RO, C_NONE, "1", 0, FK_ISCSI_ATTRS },
+	{ "ImmediateData", M_RO, C_NONE, "Yes", 0, FK_ISCSI_ATTRS },
+	{ "InitialR2T", M_RO, C_NONE, "Yes", 0, FK_ISCSI_ATTRS },
+	{ 0 },
+};
+
+static const struct emu_attr none_attrs[] = { { 0 } };
+static const struct emu_group none_groups[] = { { 0 } };
+
+const struct emu_kind_desc emu_kinds[K_MAX] = {
+	[K_NONE]       = { "none", none_attrs, none_groups, K_NONE, false },
+	[K_ROOT]       = { "configfs", root_attrs, root_groups, K_NONE, false },
+	[K_TGT]        = { "target", tgt_attrs, tgt_groups, K_FABRIC, false },
+	[K_CORE]       = { "core", none_attrs, core_groups, K_HBA, false },
+	[K_CORE_ALUA]  = { "core-alua", none_attrs, core_alua_groups, K_NONE, false },
+	[K_LU_GPS]     = { "lu_gps", none_attrs, lu_gps_groups, K_LU_GP, false },
+	[K_LU_GP]      = { "lu_gp", lu_gp_attrs, none_groups, K_NONE, false },
+	[K_HBA]        = { "hba", hba_attrs, none_groups, K_DEV, false },
+	[K_DEV]        = { "device", dev_attrs, dev_groups, K_NONE, false },
+	[K_DEV_ATTRIB] = { "device-attrib", dev_attrib_attrs, none_groups, K_NONE, false },
+	[K_DEV_PR]     = { "device-pr", dev_pr_attrs, none_groups, K_NONE, false },
+	[K_DEV_WWN]    = { "device-wwn", dev_wwn_attrs, none_groups, K_NONE, false },
+	[K_DEV_ALUA]   = { "device-alua", none_attrs, dev_alua_groups, K_TG_PT_GP, false },
+	[K_TG_PT_GP]   = { "tg_pt_gp", tg_pt_gp_attrs, none_groups, K_NONE, false },
+	[K_DEV_ACTION] = { "device-action", dev_action_attrs, none_groups, K_NONE, false },
+	[K_STATS]      = { "statistics", none_attrs, stats_groups, K_NONE, false },
+	[K_STATS_LEAF] = { "statistics-group", stats_leaf_attrs, none_groups, K_NONE, false },
+	[K_FABRIC]     = { "fabric", fabric_attrs, fabric_groups, K_WWN, false },
+	[K_DISC_AUTH]  = { "discovery_auth", disc_auth_attrs, none_groups, K_NONE, false },
+	[K_WWN]        = { "wwn", none_attrs, wwn_groups, K_TPG, false },
+	[K_TPG]        = { "tpg", tpg_attrs, tpg_groups, K_NONE, false },
+	[K_LUNS]       = { "tpg-lun", none_attrs, none_groups, K_LUN, false },
+	[K_LUN]        = { "lun", lun_attrs, lun_groups, K_NONE, true },
+	[K_ACLS]       = { "tpg-acls", none_attrs, none_groups, K_ACL, false },
+	[K_ACL]        = { "acl", acl_attrs, acl_groups, K_MLUN, false },
+	[K_MLUN]       = { "mapped-lun", mlun_attrs, mlun_groups, K_NONE, true },
+	[K_NPS]        = { "tpg-np", none_attrs, none_groups, K_NP, false },
+	[K_NP]         = { "np", np_attrs, none_groups, K_NONE, false },
+	[K_TPG_ATTRIB] = { "tpg-attrib", tpg_attrib_attrs, none_groups, K_NONE, false },
+	[K_TPG_PARAM]  = { "tpg-param", tpg_param_attrs, none_groups, K_NONE, false },
+	[K_TPG_AUTH]   = { "tpg-auth", auth_attrs, none_groups, K_NONE, false },
+	[K_ACL_ATTRIB] = { "acl-attrib", acl_attrib_attrs, none_groups, K_NONE, false },
+	[K_ACL_PARAM]  = { "acl-param", acl_param_attrs, none_groups, K_NONE, false },
+	[K_ACL_AUTH]   = { "acl-auth", auth_attrs, none_groups, K_NONE, false },
+	[K_EMPTY]      = { "empty", none_attrs, none_groups, K_NONE, false },
+};
+// clang-format on
+
+static bool filters_match(unsigned int plugins, unsigned int kflags, const struct emu_loc *loc)
+{
+	if (plugins && (loc->plugin < 0 || !(plugins & (1u << loc->plugin))))
+		return false;
+	if (kflags && (!loc->fabric || !(loc->fabric->kflags & kflags)))
+		return false;
+	return true;
+}
+
+bool emu_attr_applies(const struct emu_attr *a, const struct emu_loc *loc)
+{
+	return filters_match(a->plugins, a->kflags, loc);
+}
+
+bool emu_group_applies(const struct emu_group *g, const struct emu_loc *loc)
+{
+	return filters_match(g->plugins, g->kflags, loc);
+}

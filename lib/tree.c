@@ -1,0 +1,778 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The object tree: constructors and destructors (no filesystem access) and the single walk
+ * of configfs that builds the tree. Every object is also registered by configfs path in
+ * ctx->index, so link resolution and lookups never rescan.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+static int reg(struct rts_ctx *ctx, const char *path, void *obj)
+{
+	return index_put(&ctx->index, path, obj);
+}
+
+/* ------------------------------------------------------------ constructors */
+
+struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba, const char *name)
+{
+	struct rts_so *so = calloc(1, sizeof(*so));
+
+	if (!so)
+		return NULL;
+	so->ctx = ctx;
+	so->plugin = plugin;
+	so->hba_index = hba;
+	so->name = strdup(name);
+	so->path = path_dup("target/core/%s_%u/%s", rts_plugin_name(plugin), hba, name);
+	so->key = path_dup("@%s/%s", rts_plugin_name(plugin), name);
+	list_init(&so->alua);
+	if (!so->name || !so->path || !so->key || reg(ctx, so->path, so) < 0) {
+		free(so->name);
+		free(so->path);
+		free(so->key);
+		free(so);
+		return NULL;
+	}
+	if (reg(ctx, so->key, so) < 0) {
+		index_del(&ctx->index, so->path);
+		free(so->name);
+		free(so->path);
+		free(so->key);
+		free(so);
+		return NULL;
+	}
+	list_add_tail(&ctx->sos, &so->node);
+	if (hba >= ctx->hba_next[plugin])
+		ctx->hba_next[plugin] = hba + 1;
+	return so;
+}
+
+struct rts_alua_tpg *alua_add(struct rts_so *so, const char *name)
+{
+	struct rts_alua_tpg *gp = calloc(1, sizeof(*gp));
+
+	if (!gp)
+		return NULL;
+	gp->so = so;
+	gp->name = strdup(name);
+	gp->path = path_dup("%s/alua/%s", so->path, name);
+	if (!gp->name || !gp->path || reg(so->ctx, gp->path, gp) < 0) {
+		free(gp->name);
+		free(gp->path);
+		free(gp);
+		return NULL;
+	}
+	list_add_tail(&so->alua, &gp->node);
+	return gp;
+}
+
+struct rts_fabric *fabric_add(struct rts_ctx *ctx, const struct rts_fabric_spec *spec, bool owns,
+			      bool from_spec)
+{
+	struct rts_fabric *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->ctx = ctx;
+	f->spec = *spec;
+	f->owns_strings = owns;
+	f->from_spec = from_spec;
+	f->features = spec->features;
+	f->path = path_dup("target/%s", spec->cfs_name);
+	list_init(&f->targets);
+	if (!f->path) {
+		free(f);
+		return NULL;
+	}
+	list_add_tail(&ctx->fabrics, &f->node);
+	return f;
+}
+
+struct rts_target *target_add(struct rts_fabric *f, const char *wwn, const char *cfs_name)
+{
+	struct rts_target *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->fabric = f;
+	t->wwn = strdup(wwn);
+	t->path = path_dup("%s/%s", f->path, cfs_name);
+	list_init(&t->tpgs);
+	if (!t->wwn || !t->path || reg(f->ctx, t->path, t) < 0) {
+		free(t->wwn);
+		free(t->path);
+		free(t);
+		return NULL;
+	}
+	list_add_tail(&f->targets, &t->node);
+	return t;
+}
+
+struct rts_tpg *tpg_add(struct rts_target *t, uint16_t tag)
+{
+	struct rts_tpg *tpg = calloc(1, sizeof(*tpg));
+	struct rts_tpg *pos;
+
+	if (!tpg)
+		return NULL;
+	tpg->target = t;
+	tpg->tag = tag;
+	tpg->path = path_dup("%s/tpgt_%u", t->path, tag);
+	list_init(&tpg->luns);
+	list_init(&tpg->acls);
+	list_init(&tpg->portals);
+	if (!tpg->path || reg(t->fabric->ctx, tpg->path, tpg) < 0) {
+		free(tpg->path);
+		free(tpg);
+		return NULL;
+	}
+	/* keep tags ascending */
+	list_for_each(&t->tpgs, pos, node)
+		if (pos->tag > tag)
+			break;
+	list_add_tail(pos ? &pos->node : &t->tpgs, &tpg->node);
+	return tpg;
+}
+
+static struct rts_ctx *tpg_ctx(const struct rts_tpg *tpg)
+{
+	return tpg->target->fabric->ctx;
+}
+
+struct rts_lun *lun_add(struct rts_tpg *tpg, uint64_t index, struct rts_so *so, const char *alias)
+{
+	struct rts_lun *lun = calloc(1, sizeof(*lun));
+	struct list_node *at = &tpg->luns;
+
+	if (!lun)
+		return NULL;
+	lun->tpg = tpg;
+	lun->index = index;
+	lun->so = so;
+	lun->alias = alias ? strdup(alias) : NULL;
+	lun->path = path_dup("%s/lun/lun_%llu", tpg->path, (unsigned long long)index);
+	if ((alias && !lun->alias) || !lun->path || reg(tpg_ctx(tpg), lun->path, lun) < 0) {
+		free(lun->alias);
+		free(lun->path);
+		free(lun);
+		return NULL;
+	}
+	/* ascending index; search from the tail since ids mostly grow */
+	for (struct list_node *n = tpg->luns.prev; n != &tpg->luns; n = n->prev) {
+		if (list_entry(n, struct rts_lun, node)->index < index) {
+			at = n->next;
+			break;
+		}
+		at = n;
+	}
+	list_add_tail(at, &lun->node);
+	if (so)
+		so->lun_count++;
+	return lun;
+}
+
+struct rts_portal *portal_add(struct rts_tpg *tpg, const char *ip, uint16_t port, bool v6)
+{
+	struct rts_portal *np = calloc(1, sizeof(*np));
+
+	if (!np)
+		return NULL;
+	np->tpg = tpg;
+	np->ip = strdup(ip);
+	np->port = port;
+	np->ipv6 = v6;
+	np->path = v6 ? path_dup("%s/np/[%s]:%u", tpg->path, ip, port) :
+			path_dup("%s/np/%s:%u", tpg->path, ip, port);
+	if (!np->ip || !np->path || reg(tpg_ctx(tpg), np->path, np) < 0) {
+		free(np->ip);
+		free(np->path);
+		free(np);
+		return NULL;
+	}
+	list_add_tail(&tpg->portals, &np->node);
+	return np;
+}
+
+struct rts_acl *acl_add(struct rts_tpg *tpg, const char *wwn, const char *cfs_name)
+{
+	struct rts_acl *acl = calloc(1, sizeof(*acl));
+
+	if (!acl)
+		return NULL;
+	acl->tpg = tpg;
+	acl->wwn = strdup(wwn);
+	acl->path = path_dup("%s/acls/%s", tpg->path, cfs_name);
+	list_init(&acl->mapped);
+	if (!acl->wwn || !acl->path || reg(tpg_ctx(tpg), acl->path, acl) < 0) {
+		free(acl->wwn);
+		free(acl->path);
+		free(acl);
+		return NULL;
+	}
+	list_add_tail(&tpg->acls, &acl->node);
+	return acl;
+}
+
+struct rts_mapped_lun *mlun_add(struct rts_acl *acl, uint64_t index, struct rts_lun *lun)
+{
+	struct rts_mapped_lun *m = calloc(1, sizeof(*m));
+	struct list_node *at = &acl->mapped;
+
+	if (!m)
+		return NULL;
+	m->acl = acl;
+	m->index = index;
+	m->lun = lun;
+	m->path = path_dup("%s/lun_%llu", acl->path, (unsigned long long)index);
+	if (!m->path || reg(tpg_ctx(acl->tpg), m->path, m) < 0) {
+		free(m->path);
+		free(m);
+		return NULL;
+	}
+	for (struct list_node *n = acl->mapped.prev; n != &acl->mapped; n = n->prev) {
+		if (list_entry(n, struct rts_mapped_lun, node)->index < index) {
+			at = n->next;
+			break;
+		}
+		at = n;
+	}
+	list_add_tail(at, &m->node);
+	if (lun)
+		lun->mapped_count++;
+	return m;
+}
+
+struct rts_lu_gp *lu_gp_add(struct rts_ctx *ctx, const char *name)
+{
+	struct rts_lu_gp *gp = calloc(1, sizeof(*gp));
+
+	if (!gp)
+		return NULL;
+	gp->ctx = ctx;
+	gp->name = strdup(name);
+	gp->path = path_dup("target/core/alua/lu_gps/%s", name);
+	if (!gp->name || !gp->path || reg(ctx, gp->path, gp) < 0) {
+		free(gp->name);
+		free(gp->path);
+		free(gp);
+		return NULL;
+	}
+	list_add_tail(&ctx->lu_gps, &gp->node);
+	return gp;
+}
+
+/* ------------------------------------------------------------ destructors */
+
+void lu_gp_free(struct rts_lu_gp *gp)
+{
+	index_del(&gp->ctx->index, gp->path);
+	list_del(&gp->node);
+	free(gp->name);
+	free(gp->path);
+	free(gp);
+}
+
+void mlun_free(struct rts_mapped_lun *m)
+{
+	index_del(&tpg_ctx(m->acl->tpg)->index, m->path);
+	list_del(&m->node);
+	if (m->lun)
+		m->lun->mapped_count--;
+	free(m->path);
+	free(m);
+}
+
+void acl_free(struct rts_acl *acl)
+{
+	struct rts_mapped_lun *m, *tmp;
+
+	list_for_each_safe(&acl->mapped, m, tmp, node)
+		mlun_free(m);
+	index_del(&tpg_ctx(acl->tpg)->index, acl->path);
+	list_del(&acl->node);
+	free(acl->wwn);
+	free(acl->path);
+	free(acl);
+}
+
+void lun_free(struct rts_lun *lun)
+{
+	index_del(&tpg_ctx(lun->tpg)->index, lun->path);
+	list_del(&lun->node);
+	if (lun->so)
+		lun->so->lun_count--;
+	free(lun->alias);
+	free(lun->path);
+	free(lun);
+}
+
+void portal_free(struct rts_portal *np)
+{
+	index_del(&tpg_ctx(np->tpg)->index, np->path);
+	list_del(&np->node);
+	free(np->ip);
+	free(np->path);
+	free(np);
+}
+
+void tpg_free(struct rts_tpg *tpg)
+{
+	struct rts_acl *acl, *ta;
+	struct rts_lun *lun, *tl;
+	struct rts_portal *np, *tn;
+
+	list_for_each_safe(&tpg->acls, acl, ta, node)
+		acl_free(acl);
+	list_for_each_safe(&tpg->luns, lun, tl, node)
+		lun_free(lun);
+	list_for_each_safe(&tpg->portals, np, tn, node)
+		portal_free(np);
+	index_del(&tpg_ctx(tpg)->index, tpg->path);
+	list_del(&tpg->node);
+	free(tpg->path);
+	free(tpg);
+}
+
+void target_free(struct rts_target *t)
+{
+	struct rts_tpg *tpg, *tmp;
+
+	list_for_each_safe(&t->tpgs, tpg, tmp, node)
+		tpg_free(tpg);
+	index_del(&t->fabric->ctx->index, t->path);
+	list_del(&t->node);
+	free(t->wwn);
+	free(t->path);
+	free(t);
+}
+
+void fabric_free(struct rts_fabric *f)
+{
+	struct rts_target *t, *tmp;
+
+	list_for_each_safe(&f->targets, t, tmp, node)
+		target_free(t);
+	list_del(&f->node);
+	if (f->owns_strings)
+		fabric_spec_clear(&f->spec);
+	free(f->path);
+	free(f);
+}
+
+void alua_free(struct rts_alua_tpg *gp)
+{
+	index_del(&gp->so->ctx->index, gp->path);
+	list_del(&gp->node);
+	free(gp->name);
+	free(gp->path);
+	free(gp);
+}
+
+void so_free(struct rts_so *so)
+{
+	struct rts_alua_tpg *gp, *tmp;
+
+	list_for_each_safe(&so->alua, gp, tmp, node)
+		alua_free(gp);
+	index_del(&so->ctx->index, so->path);
+	index_del(&so->ctx->index, so->key);
+	list_del(&so->node);
+	free(so->name);
+	free(so->path);
+	free(so->key);
+	free(so);
+}
+
+void tree_free(struct rts_ctx *ctx)
+{
+	struct rts_fabric *f, *tf;
+	struct rts_so *so, *ts;
+	struct rts_lu_gp *gp, *tg;
+
+	list_for_each_safe(&ctx->fabrics, f, tf, node)
+		fabric_free(f);
+	list_for_each_safe(&ctx->lu_gps, gp, tg, node)
+		lu_gp_free(gp);
+	list_for_each_safe(&ctx->sos, so, ts, node)
+		so_free(so);
+	index_free(&ctx->index);
+	memset(ctx->hba_next, 0, sizeof(ctx->hba_next));
+	ctx->walked = false;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+static int plugin_of_hba(const char *name, enum rts_plugin *plugin, uint32_t *idx)
+{
+	for (int i = 0; i < RTS_PLUGIN_MAX; i++) {
+		const char *pn = rts_plugin_name((enum rts_plugin)i);
+		size_t n = strlen(pn);
+		uint64_t v;
+
+		if (!strncmp(name, pn, n) && name[n] == '_' && parse_u64(name + n + 1, &v) == 0 &&
+		    v <= UINT32_MAX) {
+			*plugin = (enum rts_plugin)i;
+			*idx = (uint32_t)v;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+#define NOMEM(ctx, p) rts_error(ctx, -ENOMEM, p, "out of memory")
+
+static int walk_core(struct rts_ctx *ctx)
+{
+	struct rts_names hbas, devs, gps;
+	char path[RTS_PATH_MAX];
+	int r;
+
+	if (!cfs_exists(ctx, "target/core", RTS_FT_DIR))
+		return 0;
+	if (cfs_exists(ctx, "target/core/alua/lu_gps", RTS_FT_DIR)) {
+		r = names_list(ctx, "target/core/alua/lu_gps", &gps);
+		for (size_t k = 0; r >= 0 && k < gps.n; k++)
+			if (gps.t[k] == RTS_FT_DIR && !lu_gp_add(ctx, gps.v[k]))
+				r = NOMEM(ctx, gps.v[k]);
+		names_free(&gps);
+		if (r < 0)
+			return r;
+	}
+	r = names_list(ctx, "target/core", &hbas);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < hbas.n && r >= 0; i++) {
+		enum rts_plugin plugin;
+		uint32_t idx;
+
+		if (hbas.t[i] != RTS_FT_DIR || plugin_of_hba(hbas.v[i], &plugin, &idx) < 0)
+			continue;
+		if (idx >= ctx->hba_next[plugin])
+			ctx->hba_next[plugin] = idx + 1;
+		r = path_fmt(path, sizeof(path), "target/core/%s", hbas.v[i]);
+		if (r < 0 || (r = names_list(ctx, path, &devs)) < 0)
+			break;
+		for (size_t j = 0; j < devs.n && r >= 0; j++) {
+			struct rts_so *so;
+
+			if (devs.t[j] != RTS_FT_DIR)
+				continue;
+			so = so_add(ctx, plugin, idx, devs.v[j]);
+			if (!so) {
+				r = NOMEM(ctx, devs.v[j]);
+				break;
+			}
+			r = path_fmt(path, sizeof(path), "%s/alua", so->path);
+			if (r < 0 || !cfs_exists(ctx, path, RTS_FT_DIR))
+				continue;
+			r = names_list(ctx, path, &gps);
+			for (size_t k = 0; r >= 0 && k < gps.n; k++)
+				if (gps.t[k] == RTS_FT_DIR && !alua_add(so, gps.v[k]))
+					r = NOMEM(ctx, gps.v[k]);
+			names_free(&gps);
+		}
+		names_free(&devs);
+	}
+	names_free(&hbas);
+	return r;
+}
+
+/* "target/core/<hba>/<dev>" */
+static bool is_so_path(const char *p)
+{
+	int slashes = 0;
+
+	if (strncmp(p, "target/core/", 12))
+		return false;
+	for (; *p; p++)
+		slashes += *p == '/';
+	return slashes == 3;
+}
+
+/* "<tpg>/lun/lun_N" */
+static bool is_lun_path_of(const struct rts_tpg *tpg, const char *p)
+{
+	size_t n = strlen(tpg->path);
+
+	return !strncmp(p, tpg->path, n) && !strncmp(p + n, "/lun/lun_", 9) &&
+	       !strchr(p + n + 5, '/');
+}
+
+/* The storage object a LUN directory links to. */
+static int lun_link(struct rts_ctx *ctx, const char *lundir, char **alias, char *target,
+		    size_t size)
+{
+	struct rts_names l;
+	int r = names_list(ctx, lundir, &l);
+
+	*alias = NULL;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l.n; i++) {
+		char p[RTS_PATH_MAX];
+
+		if (l.t[i] != RTS_FT_LINK || path_fmt(p, sizeof(p), "%s/%s", lundir, l.v[i]) < 0)
+			continue;
+		r = ctx->be->ops->readlink(ctx->be->data, p, target, size);
+		if (r < 0) {
+			r = rts_error(ctx, r, p, "cannot read link: %s", strerror(-r));
+			break;
+		}
+		*alias = strdup(l.v[i]);
+		r = *alias ? 1 : NOMEM(ctx, p);
+		break;
+	}
+	names_free(&l);
+	return r;
+}
+
+static int walk_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg)
+{
+	struct rts_names l, ml;
+	char path[RTS_PATH_MAX], target[RTS_PATH_MAX];
+	int r;
+
+	r = path_fmt(path, sizeof(path), "%s/lun", tpg->path);
+	if (r >= 0 && cfs_exists(ctx, path, RTS_FT_DIR) && (r = names_list(ctx, path, &l)) >= 0) {
+		for (size_t i = 0; i < l.n && r >= 0; i++) {
+			_cleanup_free_ char *alias = NULL;
+			struct rts_so *so = NULL;
+			uint64_t idx;
+
+			if (l.t[i] != RTS_FT_DIR || strncmp(l.v[i], "lun_", 4) ||
+			    parse_u64(l.v[i] + 4, &idx) < 0)
+				continue;
+			r = path_fmt(path, sizeof(path), "%s/lun/%s", tpg->path, l.v[i]);
+			if (r < 0)
+				break;
+			r = lun_link(ctx, path, &alias, target, sizeof(target));
+			if (r < 0)
+				break;
+			if (r > 0 && is_so_path(target))
+				so = index_get(&ctx->index, target);
+			r = lun_add(tpg, idx, so, alias) ? 0 : NOMEM(ctx, path);
+		}
+		names_free(&l);
+	}
+	if (r < 0)
+		return r;
+
+	r = path_fmt(path, sizeof(path), "%s/np", tpg->path);
+	if (r >= 0 && cfs_exists(ctx, path, RTS_FT_DIR) && (r = names_list(ctx, path, &l)) >= 0) {
+		for (size_t i = 0; i < l.n && r >= 0; i++) {
+			char ip[64];
+			uint16_t port;
+			bool v6;
+
+			if (l.t[i] != RTS_FT_DIR ||
+			    portal_parse_name(l.v[i], ip, sizeof(ip), &port, &v6) < 0)
+				continue;
+			r = portal_add(tpg, ip, port, v6) ? 0 : NOMEM(ctx, l.v[i]);
+		}
+		names_free(&l);
+	}
+	if (r < 0)
+		return r;
+
+	r = path_fmt(path, sizeof(path), "%s/acls", tpg->path);
+	if (r < 0 || !cfs_exists(ctx, path, RTS_FT_DIR) || (r = names_list(ctx, path, &l)) < 0)
+		return r;
+	for (size_t i = 0; i < l.n && r >= 0; i++) {
+		char wwn[RTS_WWN_MAX + 8];
+		struct rts_acl *acl;
+
+		if (l.t[i] != RTS_FT_DIR)
+			continue;
+		if (fabric_from_fabric_wwn(tpg->target->fabric, l.v[i], wwn, sizeof(wwn)) < 0)
+			snprintf(wwn, sizeof(wwn), "%s", l.v[i]);
+		acl = acl_add(tpg, wwn, l.v[i]);
+		if (!acl) {
+			r = NOMEM(ctx, l.v[i]);
+			break;
+		}
+		r = names_list(ctx, acl->path, &ml);
+		for (size_t j = 0; j < ml.n && r >= 0; j++) {
+			_cleanup_free_ char *alias = NULL;
+			struct rts_lun *lun = NULL;
+			uint64_t idx;
+
+			if (ml.t[j] != RTS_FT_DIR || strncmp(ml.v[j], "lun_", 4) ||
+			    parse_u64(ml.v[j] + 4, &idx) < 0)
+				continue;
+			r = path_fmt(path, sizeof(path), "%s/%s", acl->path, ml.v[j]);
+			if (r < 0)
+				break;
+			r = lun_link(ctx, path, &alias, target, sizeof(target));
+			if (r < 0)
+				break;
+			if (r > 0 && is_lun_path_of(tpg, target))
+				lun = index_get(&ctx->index, target);
+			r = mlun_add(acl, idx, lun) ? 0 : NOMEM(ctx, path);
+		}
+		names_free(&ml);
+	}
+	names_free(&l);
+	return r;
+}
+
+static int walk_fabric(struct rts_ctx *ctx, struct rts_fabric *f)
+{
+	struct rts_names wl, tl;
+	int r = names_list(ctx, f->path, &wl);
+
+	if (r < 0)
+		return r;
+	f->loaded = true;
+	for (size_t i = 0; i < wl.n && r >= 0; i++) {
+		char wwn[RTS_WWN_MAX + 8];
+		struct rts_target *t;
+
+		if (wl.t[i] != RTS_FT_DIR || !strcmp(wl.v[i], "discovery_auth"))
+			continue;
+		if (fabric_from_fabric_wwn(f, wl.v[i], wwn, sizeof(wwn)) < 0)
+			snprintf(wwn, sizeof(wwn), "%s", wl.v[i]);
+		t = target_add(f, wwn, wl.v[i]);
+		if (!t) {
+			r = NOMEM(ctx, wl.v[i]);
+			break;
+		}
+		r = names_list(ctx, t->path, &tl);
+		for (size_t j = 0; j < tl.n && r >= 0; j++) {
+			struct rts_tpg *tpg;
+			uint64_t tag;
+
+			if (tl.t[j] != RTS_FT_DIR || strncmp(tl.v[j], "tpgt_", 5) ||
+			    parse_u64(tl.v[j] + 5, &tag) < 0 || tag > UINT16_MAX)
+				continue;
+			tpg = tpg_add(t, (uint16_t)tag);
+			r = tpg ? walk_tpg(ctx, tpg) : NOMEM(ctx, tl.v[j]);
+		}
+		names_free(&tl);
+	}
+	names_free(&wl);
+	fabric_probe(f);
+	return r;
+}
+
+static int load_spec_files(struct rts_ctx *ctx)
+{
+	struct dirent **names = NULL;
+	int n;
+
+	if (!ctx->spec_dir)
+		return 0;
+	n = scandir(ctx->spec_dir, &names, NULL, alphasort);
+	if (n < 0)
+		return 0; /* no spec directory: nothing to add */
+	for (int i = 0; i < n; i++) {
+		char path[RTS_PATH_MAX], name[RTS_NAME_MAX + 1], text[RTS_VALUE_MAX + 1];
+		const char *dot = strrchr(names[i]->d_name, '.');
+		struct rts_fabric_spec spec;
+		FILE *fp;
+		size_t len;
+
+		if (!dot || strcmp(dot, ".spec") || names[i]->d_name[0] == '.' ||
+		    path_fmt(path, sizeof(path), "%s/%s", ctx->spec_dir, names[i]->d_name) < 0) {
+			free(names[i]);
+			continue;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(dot - names[i]->d_name),
+			 names[i]->d_name);
+		free(names[i]);
+		fp = fopen(path, "re");
+		if (!fp)
+			continue;
+		len = fread(text, 1, RTS_VALUE_MAX, fp);
+		fclose(fp);
+		text[len] = '\0';
+		if (fabric_spec_parse(name, text, &spec) < 0) {
+			rts_dbg(ctx, "ignoring invalid fabric spec '%s'", path);
+			continue;
+		}
+		if (!fabric_add(ctx, &spec, true, true))
+			fabric_spec_clear(&spec);
+	}
+	free(names);
+	return 0;
+}
+
+static struct rts_fabric *fabric_by_cfs(struct rts_ctx *ctx, const char *cfs)
+{
+	struct rts_fabric *f;
+
+	list_for_each(&ctx->fabrics, f, node)
+		if (!strcmp(f->spec.cfs_name, cfs))
+			return f;
+	return NULL;
+}
+
+int tree_walk(struct rts_ctx *ctx)
+{
+	struct rts_names top;
+	int r;
+
+	r = load_spec_files(ctx);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < rts_fabric_table_len; i++)
+		if (!fabric_by_cfs(ctx, rts_fabric_table[i].cfs_name) &&
+		    !fabric_add(ctx, &rts_fabric_table[i], false, false))
+			return NOMEM(ctx, rts_fabric_table[i].name);
+	if (!cfs_exists(ctx, "target", RTS_FT_DIR))
+		return 0;
+	r = walk_core(ctx);
+	if (r < 0)
+		return r;
+	r = names_list(ctx, "target", &top);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < top.n && r >= 0; i++) {
+		struct rts_fabric *f;
+
+		if (top.t[i] != RTS_FT_DIR || !strcmp(top.v[i], "core"))
+			continue;
+		f = fabric_by_cfs(ctx, top.v[i]);
+		if (!f) {
+			/* a fabric nobody described: keep it, free-form WWNs */
+			struct rts_fabric_spec spec = {
+				.name = strdup(top.v[i]),
+				.cfs_name = strdup(top.v[i]),
+				.module = strdup(top.v[i]),
+				.wwn_types = RTS_WWN_MASK(RTS_WWN_FREE),
+				.native = RTS_WWN_FREE,
+				.max_tpgt = 65535,
+			};
+
+			if (!spec.name || !spec.cfs_name || !spec.module ||
+			    !(f = fabric_add(ctx, &spec, true, false))) {
+				fabric_spec_clear(&spec);
+				r = NOMEM(ctx, top.v[i]);
+				break;
+			}
+		}
+		r = walk_fabric(ctx, f);
+	}
+	names_free(&top);
+	return r;
+}
+
+int ensure_tree(struct rts_ctx *ctx)
+{
+	int r;
+
+	if (ctx->walked)
+		return 0;
+	r = tree_walk(ctx);
+	if (r < 0) {
+		tree_free(ctx);
+		return r;
+	}
+	ctx->walked = true;
+	return 0;
+}
