@@ -27,7 +27,7 @@ LOOPDEV=$(losetup -f --show /tmp/block1.img) || die "losetup"
 qemu-img create -q -f qcow2 -o compat=0.10 /tmp/qcow1.qcow2 16M || die "qemu-img create"
 user_qcow=1
 if ! targetcli ls /backstores 2>&1 | grep -q 'user:qcow'; then
-	skip "user:qcow backstore: targetcli does not list user:qcow (is $RUNNER on D-Bus?)"
+	bad "user:qcow backstore: targetcli does not list user:qcow (is $RUNNER on D-Bus?)"
 	user_qcow=0
 fi
 
