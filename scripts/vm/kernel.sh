@@ -34,14 +34,14 @@ case "$(ldd "$busybox" 2>&1 || true)" in
 esac
 
 # --- 1. kernel package -> $cache/kernel/<pkg>_<ver>
-pick_cached() { ls -d "$cache"/kernel/linux-image-*/ 2>/dev/null | sort -V | tail -1 | sed 's:/$::'; }
+pick_cached() { { ls -d "$cache"/kernel/linux-image-*/ 2>/dev/null || true; } | sort -V | tail -1 | sed 's:/$::'; }
 kpkg=${RTS_VM_KPKG:-}
 if [ -z "$kpkg" ] && command -v apt-cache >/dev/null; then
-	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}' || true)
 fi
 kdir=""
 if [ -n "$kpkg" ]; then
-	kver=$(apt-cache show --no-all-versions "$kpkg" 2>/dev/null | awk '/^Version:/{print $2; exit}')
+	kver=$(apt-cache show --no-all-versions "$kpkg" 2>/dev/null | awk '/^Version:/{print $2; exit}' || true)
 	[ -n "$kver" ] && kdir=$cache/kernel/${kpkg}_$kver
 fi
 if [ -n "$kdir" ] && [ ! -d "$kdir/lib/modules" ]; then

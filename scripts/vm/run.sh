@@ -25,7 +25,8 @@
 # Exit: the command's exit code; 77 = cannot run a guest here (no qemu or no kernel), with the
 # reason on stderr; 124 = timeout; 125 = guest died before reporting (panic, boot failure).
 # Env: RTS_VM_CACHE (kernel/initramfs cache, default <repo>/build/vm-cache), RTS_VM_ACCEL
-#      (qemu -accel, default tcg: KVM is not usable on our CI machines), RTS_VM_SMP (default 2).
+#      (qemu -accel, default tcg: KVM is not usable on our CI machines), RTS_VM_SMP (default 2),
+#      RTS_VM_QEMU (qemu binary, default qemu-system-x86_64 from PATH).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -65,10 +66,11 @@ if [ ${#shares[@]} -eq 0 ]; then
 	shares=("$(cd "$d" && pwd -P)")
 fi
 
-qemu=$(command -v qemu-system-x86_64 || true)
-[ -n "$qemu" ] || skip "qemu-system-x86_64 not installed (scripts/deps.sh installs qemu-system-x86)"
+qemu=$(command -v "${RTS_VM_QEMU:-qemu-system-x86_64}" || true)
+[ -n "$qemu" ] || skip "${RTS_VM_QEMU:-qemu-system-x86_64} not found (scripts/deps.sh installs qemu-system-x86)"
 [ "$(id -u)" -eq 0 ] || skip "needs root (9p passthrough of the host root, modprobe in the guest)"
-eval "$("$here/kernel.sh")" # exits 77 itself when no kernel can be had
+kvars=$("$here/kernel.sh") || exit $? # 77 when no kernel can be had, with the reason
+eval "$kvars"
 
 export RTS_VM_CACHE=${RTS_VM_CACHE:-$repo/build/vm-cache}
 mkdir -p "$RTS_VM_CACHE/jobs"
