@@ -5,7 +5,7 @@
 # it wrote (crc32c + offset headers): no acknowledged write may be lost or corrupted.
 # Backed by the file handler on a file in guest memory (survives the runner's death).
 . "$(dirname "$0")/lib.sh"
-vm_scenario rts-runner-restart --timeout 420 "$@"
+vm_scenario rts-runner-restart --timeout 600 "$@"
 
 BIN=${RTS_TEST_BINDIR:-$VM_REPO/build}
 RUNNER_BIN=$BIN/tcmu/runner/rts-runner

@@ -5,7 +5,7 @@
 # appears, answers sg3_utils, passes fio crc32c verification; a bad cfgstring is refused
 # by targetcli with our handler's reason.
 . "$(dirname "$0")/lib.sh"
-vm_scenario rts-runner-targetcli --timeout 420 "$@"
+vm_scenario rts-runner-targetcli --timeout 600 "$@"
 
 BIN=${RTS_TEST_BINDIR:-$VM_REPO/build}
 RUNNER_BIN=$BIN/tcmu/runner/rts-runner

@@ -5,7 +5,7 @@
 # fails `enable` instead of hanging), reconfig of the write cache, adoption of existing
 # devices after a restart, removal.
 . "$(dirname "$0")/lib.sh"
-vm_scenario rts-runner --timeout 420 "$@"
+vm_scenario rts-runner --timeout 600 "$@"
 
 BIN=${RTS_TEST_BINDIR:-$VM_REPO/build}
 RUNNER_BIN=$BIN/tcmu/runner/rts-runner
