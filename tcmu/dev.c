@@ -253,12 +253,15 @@ void dev_refresh_serial(struct rts_dev *dev)
 
 int dev_bounce(struct rts_cmd *cmd, size_t len)
 {
+	void *b;
+
 	if (cmd->bounce_cap >= len)
 		return 0;
-	/* Rare path (CAW, VERIFY, WRITE SAME, UNMAP): the buffer is kept for the slot. */
-	uint8_t *b = realloc(cmd->bounce, len);
-	if (!b)
+	/* Rare path (CAW, VERIFY, WRITE SAME, UNMAP): kept for the slot, page-aligned so a
+	 * handler can hand it to O_DIRECT I/O. Its content is not kept when it grows. */
+	if (posix_memalign(&b, 4096, len) != 0)
 		return -ENOMEM;
+	free(cmd->bounce);
 	cmd->bounce = b;
 	cmd->bounce_cap = len;
 	return 0;
