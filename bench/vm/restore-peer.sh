@@ -27,7 +27,7 @@ mkdir -p /tmp/bench-fileio
 
 echo "# restore of N-LUN configs, $PLUGIN backstores, kernel $(uname -r), qemu TCG -smp 2 (guest)" | tee -a "$res"
 echo "# tool: '$RESTORE' (clear: '$CLEAR'), $REPEAT runs each, seconds" | tee -a "$res"
-printf '%-6s %-8s %s\n' N median runs | tee -a "$res"
+printf '%-6s %-8s %-8s %s\n' N min median runs | tee -a "$res"
 for n in "${sizes[@]}"; do
 	cfg=$OUT/bench-$PLUGIN-$n.json
 	python3 "$VM_REPO/bench/vm/gen-saveconfig.py" "$n" --plugin "$PLUGIN" > "$cfg" || die "gen-saveconfig $n"
@@ -46,7 +46,8 @@ for n in "${sizes[@]}"; do
 			bad "N=$n run $r: $nl LUNs, $nm mapped LUNs after restore, expected $n"
 	done
 	med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-	printf '%-6s %-8s %s\n' "$n" "$med" "${times[*]}" | tee -a "$res"
+	min=$(printf '%s\n' "${times[@]}" | sort -n | head -1)
+	printf '%-6s %-8s %-8s %s\n' "$n" "$min" "$med" "${times[*]}" | tee -a "$res"
 	timed t $CLEAR > /dev/null 2>&1
 	echo "#   clear of N=$n: ${t}s" | tee -a "$res"
 done
