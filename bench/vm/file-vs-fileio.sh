@@ -8,9 +8,9 @@
 # A third column serves the same size from rts-runner's ram handler (no backing I/O at all):
 # the cost of the TCMU round trip itself, so one can tell the handler's share from the ring's.
 #
-#   bench/vm-file-vs-fileio.sh            (on the host: boots a guest through scripts/vm/run.sh)
-#   RTS_BENCH_REPS=5 RTS_BENCH_RUNTIME=5 bench/vm-file-vs-fileio.sh
-. "$(dirname "$0")/../tests/vm/lib.sh"
+#   bench/vm/file-vs-fileio.sh            (on the host: boots a guest through scripts/vm/run.sh)
+#   RTS_BENCH_REPS=5 RTS_BENCH_RUNTIME=5 bench/vm/file-vs-fileio.sh
+. "$(dirname "$0")/../../tests/vm/lib.sh"
 vm_scenario bench-file-vs-fileio --timeout 1800 "$@"
 
 BIN=${RTS_TEST_BINDIR:-$VM_REPO/build}
