@@ -276,6 +276,31 @@ char *conf_to_string_compact(struct json_object *root)
 
 /* ------------------------------------------------------------------ parser */
 
+/* Non-finite numbers (1e400) have no JSON spelling to write back: refuse them. */
+static bool all_finite(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (!all_finite(json_object_array_get_idx(o, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v)
+		{
+			(void)k;
+			if (!all_finite(v))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
 int conf_parse(const char *buf, size_t len, struct json_object **ret, struct conf_report *rep)
 {
 	struct json_tokener *tok;
@@ -290,6 +315,17 @@ int conf_parse(const char *buf, size_t len, struct json_object **ret, struct con
 	if (memchr(buf, '\0', len)) {
 		conf_report_add(rep, CONF_ERR, "", "NUL byte in JSON text");
 		return -EINVAL;
+	}
+	/* json-c accepts 'single quoted' strings even in strict mode; Python's json does not */
+	for (size_t i = 0, in_str = 0; i < len; i++) {
+		if (in_str && buf[i] == '\\') {
+			i++;
+		} else if (buf[i] == '"') {
+			in_str = !in_str;
+		} else if (!in_str && buf[i] == '\'') {
+			conf_report_add(rep, CONF_ERR, "", "malformed JSON at offset %zu: single-quoted string", i);
+			return -EINVAL;
+		}
 	}
 	tok = json_tokener_new_ex(64);
 	if (!tok)
@@ -327,6 +363,11 @@ int conf_parse(const char *buf, size_t len, struct json_object **ret, struct con
 			json_object_put(o);
 			return -EINVAL;
 		}
+	}
+	if (!all_finite(o)) {
+		conf_report_add(rep, CONF_ERR, "", "number out of range");
+		json_object_put(o);
+		return -EINVAL;
 	}
 	*ret = o;
 	return 0;
