@@ -1081,10 +1081,31 @@ static int acl_set(void *o, enum rts_group g, const char *n, const char *v)
 {
 	return rts_acl_set_attr(o, g, n, v);
 }
+/* The kernel shows alua_access_status/type as text and takes numbers (rtslib maps them). */
 static int alua_get(void *o, enum rts_group g, const char *n, char **r)
 {
+	static const char *const statuses[] = { "None", "Altered by Explicit STPG",
+						"Altered by Implicit ALUA", NULL };
+	static const char *const types[] = { "None", "Implicit", "Explicit", "Implicit and Explicit",
+					     NULL };
+	const char *const *tab = !strcmp(n, "alua_access_status") ? statuses :
+				 !strcmp(n, "alua_access_type")	  ? types :
+									    NULL;
+	int x;
+
 	(void)g;
-	return rts_alua_tpg_get_attr(o, n, r);
+	x = rts_alua_tpg_get_attr(o, n, r);
+	for (size_t i = 0; x == 0 && tab && tab[i]; i++) {
+		if (!strcmp(*r, tab[i])) {
+			free(*r);
+			if (asprintf(r, "%zu", i) < 0) {
+				*r = NULL;
+				return -ENOMEM;
+			}
+			break;
+		}
+	}
+	return x;
 }
 static int alua_set(void *o, enum rts_group g, const char *n, const char *v)
 {
@@ -1505,7 +1526,8 @@ static int run_plan(struct plan *p, size_t *n_actions)
 	bool tty = p->opts->progress;
 	int r = 0;
 
-	qsort(p->v, p->n, sizeof(*p->v), cmp_action);
+	if (p->n)
+		qsort(p->v, p->n, sizeof(*p->v), cmp_action);
 	if (n_actions)
 		*n_actions = p->n;
 	if (p->opts->dry_run) {
