@@ -427,7 +427,7 @@ RTS_EXPORT int rts_backend_new_real(const char *root, unsigned int flags, struct
 
 struct mem_node {
 	enum rts_ftype type;
-	char *path;       /* full path, key of the index */
+	char *path; /* full path, key of the index */
 	const char *name; /* last component, inside path */
 	struct mem_node *parent;
 	struct list_node sibling;
@@ -469,8 +469,7 @@ static int mem_parent(struct mem_be *mb, const char *p, struct mem_node **ret)
 	return 0;
 }
 
-static int mem_create(struct mem_be *mb, const char *p, enum rts_ftype type,
-		      struct mem_node **ret)
+static int mem_create(struct mem_be *mb, const char *p, enum rts_ftype type, struct mem_node **ret)
 {
 	struct mem_node *parent, *n;
 	int r;

@@ -85,8 +85,8 @@ RTS_EXPORT int rts_ctx_new(const char *root, unsigned int flags, struct rts_ctx 
 	if (flags & RTS_CTX_MEMORY)
 		r = rts_backend_new_memory(&be);
 	else
-		r = rts_backend_new_real(root, (flags & RTS_CTX_EMULATE) ? RTS_BACKEND_REAL_CREATE : 0,
-					 &be);
+		r = rts_backend_new_real(
+			root, (flags & RTS_CTX_EMULATE) ? RTS_BACKEND_REAL_CREATE : 0, &be);
 	if (r < 0)
 		return r;
 	if (flags & (RTS_CTX_MEMORY | RTS_CTX_EMULATE)) {
@@ -173,7 +173,8 @@ RTS_EXPORT int rts_ctx_lock(struct rts_ctx *ctx)
 	if (ctx->lock_depth++ > 0 || !ctx->lock_path)
 		return 0;
 	if (ctx->lock_fd < 0) {
-		ctx->lock_fd = open(ctx->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		ctx->lock_fd =
+			open(ctx->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (ctx->lock_fd < 0) {
 			int r = -errno;
 
@@ -250,14 +251,13 @@ RTS_EXPORT int rts_ctx_load_module(struct rts_ctx *ctx, const char *module)
 {
 	struct kmod_ctx *kctx;
 	struct kmod_list *list = NULL, *it;
-	const char *null_cfg = NULL;
 	int r;
 
 	assert_return(ctx, -EINVAL);
 	r = check_name(ctx, "module", module);
 	if (r < 0)
 		return r;
-	kctx = kmod_new(NULL, &null_cfg);
+	kctx = kmod_new(NULL, NULL); /* default module dir and modprobe.d (blacklists, options) */
 	if (!kctx)
 		return rts_error(ctx, -ENOMEM, module, "kmod_new failed");
 	r = kmod_module_new_from_lookup(kctx, module, &list);
@@ -265,11 +265,12 @@ RTS_EXPORT int rts_ctx_load_module(struct rts_ctx *ctx, const char *module)
 		kmod_unref(kctx);
 		return rts_error(ctx, r < 0 ? r : -ENOENT, module, "module not found");
 	}
-	kmod_list_foreach(it, list) {
+	kmod_list_foreach(it, list)
+	{
 		struct kmod_module *mod = kmod_module_get_module(it);
 
-		r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL,
-						    NULL);
+		r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
+						    NULL, NULL);
 		kmod_module_unref(mod);
 		if (r < 0)
 			break;

@@ -24,7 +24,7 @@ struct link_ref {
 	char path[];
 };
 
-#define RAW(e) ((e)->raw->ops)
+#define RAW(e)	((e)->raw->ops)
 #define RAWD(e) ((e)->raw->data)
 
 static bool is_hidden(const char *name)
@@ -54,8 +54,8 @@ static int dir_name(const char *p, char *buf, size_t size)
 
 static int plugin_of_hba(const char *name)
 {
-	static const char *const names[RTS_PLUGIN_MAX] = { "fileio_", "iblock_", "pscsi_", "rd_mcp_",
-							   "user_" };
+	static const char *const names[RTS_PLUGIN_MAX] = { "fileio_", "iblock_", "pscsi_",
+							   "rd_mcp_", "user_" };
 
 	for (int i = 0; i < RTS_PLUGIN_MAX; i++) {
 		size_t n = strlen(names[i]);
@@ -626,8 +626,8 @@ static int emu_readlink(void *d, const char *p, char *buf, size_t size)
 
 /* ------------------------------------------------------------ ops: attributes */
 
-__attribute__((noinline)) static int attr_of(const char *p, struct emu_loc *loc, const struct emu_attr **ret,
-		   char *dir, size_t size)
+__attribute__((noinline)) static int attr_of(const char *p, struct emu_loc *loc,
+					     const struct emu_attr **ret, char *dir, size_t size)
 {
 	int r = dir_name(p, dir, size);
 
@@ -677,8 +677,8 @@ static bool printable(const char *s, size_t max)
 	return true;
 }
 
-__attribute__((noinline)) static int read_sibling(struct emu_be *e, const char *dir, const char *name, char *buf,
-			size_t size)
+__attribute__((noinline)) static int read_sibling(struct emu_be *e, const char *dir,
+						  const char *name, char *buf, size_t size)
 {
 	char p[RTS_PATH_MAX];
 	ssize_t n;
@@ -689,7 +689,8 @@ __attribute__((noinline)) static int read_sibling(struct emu_be *e, const char *
 	return n < 0 ? (int)n : 0;
 }
 
-__attribute__((noinline)) static int write_sibling(struct emu_be *e, const char *dir, const char *name, const char *v)
+__attribute__((noinline)) static int write_sibling(struct emu_be *e, const char *dir,
+						   const char *name, const char *v)
 {
 	char p[RTS_PATH_MAX];
 
@@ -714,27 +715,37 @@ struct ctl_key {
 };
 
 static const struct ctl_key ctl_fileio[] = {
-	{ "fd_dev_name", false, false, false }, { "fd_dev_size", true, false, false },
-	{ "fd_buffered_io", true, false, false }, { "fd_async_io", true, false, false },
+	{ "fd_dev_name", false, false, false },
+	{ "fd_dev_size", true, false, false },
+	{ "fd_buffered_io", true, false, false },
+	{ "fd_async_io", true, false, false },
 	{ 0 },
 };
 static const struct ctl_key ctl_iblock[] = {
-	{ "udev_path", false, false, false }, { "readonly", true, false, false }, { 0 },
+	{ "udev_path", false, false, false },
+	{ "readonly", true, false, false },
+	{ 0 },
 };
 static const struct ctl_key ctl_pscsi[] = {
-	{ "scsi_host_id", true, false, false },  { "scsi_channel_id", true, false, false },
+	{ "scsi_host_id", true, false, false },	  { "scsi_channel_id", true, false, false },
 	{ "scsi_target_id", true, false, false }, { "scsi_lun_id", true, false, false },
-	{ "udev_path", false, false, false },    { 0 },
+	{ "udev_path", false, false, false },	  { 0 },
 };
 static const struct ctl_key ctl_rd[] = {
-	{ "rd_pages", true, false, false }, { "rd_nullio", true, false, false },
-	{ "rd_dummy", true, false, false }, { 0 },
+	{ "rd_pages", true, false, false },
+	{ "rd_nullio", true, false, false },
+	{ "rd_dummy", true, false, false },
+	{ 0 },
 };
 static const struct ctl_key ctl_user[] = {
-	{ "dev_config", false, false, true },     { "dev_size", true, false, true },
-	{ "hw_block_size", true, true, true },    { "hw_max_sectors", true, true, true },
-	{ "nl_reply_supported", false, true, true }, { "max_data_area_mb", true, true, true },
-	{ "data_pages_per_blk", true, true, true }, { "cmd_ring_size_mb", true, true, true },
+	{ "dev_config", false, false, true },
+	{ "dev_size", true, false, true },
+	{ "hw_block_size", true, true, true },
+	{ "hw_max_sectors", true, true, true },
+	{ "nl_reply_supported", false, true, true },
+	{ "max_data_area_mb", true, true, true },
+	{ "data_pages_per_blk", true, true, true },
+	{ "cmd_ring_size_mb", true, true, true },
 	{ 0 },
 };
 static const struct ctl_key *const ctl_keys[RTS_PLUGIN_MAX] = {
@@ -762,7 +773,8 @@ static bool ctl_get(const char *text, const char *key, char *val, size_t size)
 	return false;
 }
 
-__attribute__((noinline)) static int ctl_set(char *text, size_t size, const char *key, const char *val)
+__attribute__((noinline)) static int ctl_set(char *text, size_t size, const char *key,
+					     const char *val)
 {
 	char out[RTS_VALUE_MAX] = "";
 	size_t kl = strlen(key), n = 0;
@@ -787,7 +799,8 @@ __attribute__((noinline)) static int ctl_set(char *text, size_t size, const char
 	return 0;
 }
 
-__attribute__((noinline)) static void update_info(struct emu_be *e, const char *dev, int plugin, const char *ctl)
+__attribute__((noinline)) static void update_info(struct emu_be *e, const char *dev, int plugin,
+						  const char *ctl)
 {
 	char a[512] = "", b[64] = "", c[64] = "", info[RTS_VALUE_MAX];
 	const char *status = dev_enabled(e, dev) ? "ACTIVATED" : "DEACTIVATED";
@@ -812,10 +825,11 @@ __attribute__((noinline)) static void update_info(struct emu_be *e, const char *
 	case RTS_PLUGIN_RAMDISK:
 		ctl_get(ctl, "rd_pages", a, sizeof(a));
 		ctl_get(ctl, "rd_nullio", b, sizeof(b));
-		snprintf(info, sizeof(info),
-			 "Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 1024\n"
-			 "        TCM RamDisk ID: 0  RamDisk Pages: %s  SG_table_count: 1  nullio: %s\n",
-			 status, a[0] ? a : "0", b[0] ? b : "0");
+		snprintf(
+			info, sizeof(info),
+			"Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 1024\n"
+			"        TCM RamDisk ID: 0  RamDisk Pages: %s  SG_table_count: 1  nullio: %s\n",
+			status, a[0] ? a : "0", b[0] ? b : "0");
 		break;
 	case RTS_PLUGIN_USER:
 		ctl_get(ctl, "dev_config", a, sizeof(a));
@@ -833,7 +847,8 @@ __attribute__((noinline)) static void update_info(struct emu_be *e, const char *
 	write_sibling(e, dev, "info", info);
 }
 
-__attribute__((noinline)) static int control_write(struct emu_be *e, const char *dev, int plugin, const char *value)
+__attribute__((noinline)) static int control_write(struct emu_be *e, const char *dev, int plugin,
+						   const char *value)
 {
 	char ctl[RTS_VALUE_MAX] = "", *save = NULL, *tok;
 	_cleanup_free_ char *copy = NULL;
@@ -882,7 +897,8 @@ __attribute__((noinline)) static int control_write(struct emu_be *e, const char 
 	return 0;
 }
 
-__attribute__((noinline)) static int dev_enable(struct emu_be *e, const char *dev, int plugin, const char *value)
+__attribute__((noinline)) static int dev_enable(struct emu_be *e, const char *dev, int plugin,
+						const char *value)
 {
 	char ctl[RTS_VALUE_MAX] = "", v[512];
 	int r;
@@ -923,7 +939,8 @@ __attribute__((noinline)) static int dev_enable(struct emu_be *e, const char *de
 	return 0;
 }
 
-__attribute__((noinline)) static int nexus_write(struct emu_be *e, const char *tpg, const char *value)
+__attribute__((noinline)) static int nexus_write(struct emu_be *e, const char *tpg,
+						 const char *value)
 {
 	char cur[RTS_VALUE_MAX] = "";
 
@@ -942,7 +959,8 @@ __attribute__((noinline)) static int nexus_write(struct emu_be *e, const char *t
 	return write_sibling(e, tpg, "nexus", value);
 }
 
-__attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char *lundir, const char *value)
+__attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char *lundir,
+						    const char *value)
 {
 	char target[RTS_PATH_MAX], gp[RTS_PATH_MAX], id[32], out[RTS_VALUE_MAX];
 	struct name_list l = { 0 };
@@ -970,7 +988,8 @@ __attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char
 	return write_sibling(e, lundir, "alua_tg_pt_gp", out);
 }
 
-__attribute__((noinline)) static int lu_gp_write(struct emu_be *e, const char *dev, const char *value)
+__attribute__((noinline)) static int lu_gp_write(struct emu_be *e, const char *dev,
+						 const char *value)
 {
 	char gp[RTS_PATH_MAX], id[32], out[RTS_VALUE_MAX];
 
@@ -1045,6 +1064,8 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 			return -EINVAL;
 		if (auth && loc.kind != K_DISC_AUTH && !strcmp(value, "NULL"))
 			strcpy(out, "\n"); /* iSCSI auth: "NULL" clears */
+		if (loc.kind == K_ACL && !strcmp(a->name, "tag") && !strcmp(value, "NULL"))
+			strcpy(out, "\n"); /* core_tpg_set_initiator_node_tag() */
 		break;
 	}
 	case C_CONTROL:
@@ -1090,8 +1111,8 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 		break;
 	}
 	case C_BLOCK_SIZE:
-		if (parse_u64(value, &v) < 0 || !(v == 512 || v == 1024 || v == 2048 || v == 4096) ||
-		    dev_exports(e, dir))
+		if (parse_u64(value, &v) < 0 ||
+		    !(v == 512 || v == 1024 || v == 2048 || v == 4096) || dev_exports(e, dir))
 			return -EINVAL;
 		break;
 	case C_DEV_CONFIGURED_RO:

@@ -11,40 +11,40 @@
 
 enum emu_kind {
 	K_NONE = 0,
-	K_ROOT,        /* configfs mount point */
-	K_TGT,         /* target/ */
-	K_CORE,        /* target/core */
-	K_CORE_ALUA,   /* target/core/alua */
-	K_LU_GPS,      /* target/core/alua/lu_gps */
-	K_LU_GP,       /* target/core/alua/lu_gps/<gp> */
-	K_HBA,         /* target/core/<plugin>_<n> */
-	K_DEV,         /* target/core/<hba>/<dev> */
-	K_DEV_ATTRIB,  /* .../attrib */
-	K_DEV_PR,      /* .../pr */
-	K_DEV_WWN,     /* .../wwn */
-	K_DEV_ALUA,    /* .../alua */
-	K_TG_PT_GP,    /* .../alua/<gp> */
-	K_DEV_ACTION,  /* .../action (user) */
-	K_STATS,       /* statistics/ containers */
-	K_STATS_LEAF,  /* statistics/<group> */
-	K_FABRIC,      /* target/<fabric> */
-	K_DISC_AUTH,   /* target/iscsi/discovery_auth */
-	K_WWN,         /* target/<fabric>/<wwn> */
-	K_TPG,         /* .../tpgt_<n> */
-	K_LUNS,        /* .../lun */
-	K_LUN,         /* .../lun/lun_<n> */
-	K_ACLS,        /* .../acls */
-	K_ACL,         /* .../acls/<initiator> */
-	K_MLUN,        /* .../acls/<initiator>/lun_<n> */
-	K_NPS,         /* .../np */
-	K_NP,          /* .../np/<ip>:<port> */
+	K_ROOT, /* configfs mount point */
+	K_TGT, /* target/ */
+	K_CORE, /* target/core */
+	K_CORE_ALUA, /* target/core/alua */
+	K_LU_GPS, /* target/core/alua/lu_gps */
+	K_LU_GP, /* target/core/alua/lu_gps/<gp> */
+	K_HBA, /* target/core/<plugin>_<n> */
+	K_DEV, /* target/core/<hba>/<dev> */
+	K_DEV_ATTRIB, /* .../attrib */
+	K_DEV_PR, /* .../pr */
+	K_DEV_WWN, /* .../wwn */
+	K_DEV_ALUA, /* .../alua */
+	K_TG_PT_GP, /* .../alua/<gp> */
+	K_DEV_ACTION, /* .../action (user) */
+	K_STATS, /* statistics/ containers */
+	K_STATS_LEAF, /* statistics/<group> */
+	K_FABRIC, /* target/<fabric> */
+	K_DISC_AUTH, /* target/iscsi/discovery_auth */
+	K_WWN, /* target/<fabric>/<wwn> */
+	K_TPG, /* .../tpgt_<n> */
+	K_LUNS, /* .../lun */
+	K_LUN, /* .../lun/lun_<n> */
+	K_ACLS, /* .../acls */
+	K_ACL, /* .../acls/<initiator> */
+	K_MLUN, /* .../acls/<initiator>/lun_<n> */
+	K_NPS, /* .../np */
+	K_NP, /* .../np/<ip>:<port> */
 	K_TPG_ATTRIB,
 	K_TPG_PARAM,
 	K_TPG_AUTH,
 	K_ACL_ATTRIB,
 	K_ACL_PARAM,
 	K_ACL_AUTH,
-	K_EMPTY,       /* default group without attributes (fabric_statistics...) */
+	K_EMPTY, /* default group without attributes (fabric_statistics...) */
 	K_MAX,
 };
 
@@ -56,21 +56,21 @@ enum emu_mode {
 
 enum emu_check {
 	C_NONE = 0,
-	C_BOOL,       /* 0 or 1 */
-	C_UINT,       /* unsigned decimal */
-	C_STR,        /* any string up to 255 bytes */
-	C_CONTROL,    /* dev control: key=value list, per plugin */
+	C_BOOL, /* 0 or 1 */
+	C_UINT, /* unsigned decimal */
+	C_STR, /* any string up to 255 bytes */
+	C_CONTROL, /* dev control: key=value list, per plugin */
 	C_DEV_ENABLE, /* "1" once, plugin prerequisites */
 	C_TPG_ENABLE, /* 0/1 */
-	C_NEXUS,      /* loopback-style nexus */
-	C_SERIAL,     /* vpd_unit_serial */
-	C_VENDOR,     /* <= 8 printable */
-	C_PRODUCT,    /* <= 16 printable */
-	C_REVISION,   /* <= 4 printable */
-	C_TG_PT_GP,   /* LUN ALUA membership */
-	C_LU_GP,      /* device LU group membership */
-	C_CMDSN,      /* 1..512 */
-	C_DBROOT,     /* absolute directory */
+	C_NEXUS, /* loopback-style nexus */
+	C_SERIAL, /* vpd_unit_serial */
+	C_VENDOR, /* <= 8 printable */
+	C_PRODUCT, /* <= 16 printable */
+	C_REVISION, /* <= 4 printable */
+	C_TG_PT_GP, /* LUN ALUA membership */
+	C_LU_GP, /* device LU group membership */
+	C_CMDSN, /* 1..512 */
+	C_DBROOT, /* absolute directory */
 	C_ALUA_STATE, /* 0..4, 14, 15 */
 	C_BLOCK_SIZE, /* 512, 1024, 2048, 4096 */
 	C_DEV_CONFIGURED_RO, /* user attrib that cannot change after enable */
@@ -98,7 +98,7 @@ struct emu_kind_desc {
 	const struct emu_attr *attrs;
 	const struct emu_group *groups;
 	enum emu_kind child; /* kind of user mkdir children, K_NONE: mkdir not allowed */
-	bool links;          /* user symlinks allowed in this directory */
+	bool links; /* user symlinks allowed in this directory */
 };
 
 extern const struct emu_kind_desc emu_kinds[K_MAX];
@@ -106,9 +106,9 @@ extern const struct emu_kind_desc emu_kinds[K_MAX];
 /* Where a path sits in the model. */
 struct emu_loc {
 	enum emu_kind kind;
-	int plugin;                          /* -1 outside core/<hba> */
+	int plugin; /* -1 outside core/<hba> */
 	const struct rts_fabric_spec *fabric; /* NULL outside target/<fabric> */
-	bool is_default;                     /* a kernel-created default group */
+	bool is_default; /* a kernel-created default group */
 };
 
 /* Does the attribute / group apply at this location? */

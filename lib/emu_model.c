@@ -8,8 +8,8 @@
  */
 #include "emu.h"
 
-#define P(x)     (1u << RTS_PLUGIN_##x)
-#define P_STD    (P(FILEIO) | P(BLOCK) | P(RAMDISK))
+#define P(x)	 (1u << RTS_PLUGIN_##x)
+#define P_STD	 (P(FILEIO) | P(BLOCK) | P(RAMDISK))
 #define P_NOUSER (P_STD | P(PSCSI))
 
 // clang-format off
@@ -20,7 +20,8 @@ static const struct emu_group root_groups[] = {
 };
 
 static const struct emu_attr tgt_attrs[] = {
-	{ "version", M_RO, C_NONE, "Target Engine Core ConfigFS Infrastructure v5.0 on Linux/x86_64 on rtslib-c emulator", 0, 0 },
+	{ "version", M_RO, C_NONE,
+	  "Target Engine Core ConfigFS Infrastructure v5.0 on Linux/x86_64 on rtslib-c emulator", 0, 0 },
 	{ "dbroot", M_RW, C_DBROOT, "/etc/target", 0, 0 },
 	{ 0 },
 };
@@ -335,6 +336,7 @@ static const struct emu_attr acl_attrib_attrs[] = {
 	{ "random_datain_pdu_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
 	{ "random_datain_seq_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
 	{ "random_r2t_offsets", M_RW, C_BOOL, "0", 0, FK_ISCSI_ATTRS },
+	{ "authentication", M_RW, C_NONE, "-1", 0, FK_ISCSI_ATTRS }, /* -1: inherit from TPG */
 	{ 0 },
 };
 

@@ -219,7 +219,8 @@ static char *chap_field(struct rts_chap *chap, int i)
 	}
 }
 
-__attribute__((noinline)) static int read_chap(struct rts_ctx *ctx, const char *dir, struct rts_chap *chap)
+__attribute__((noinline)) static int read_chap(struct rts_ctx *ctx, const char *dir,
+					       struct rts_chap *chap)
 {
 	*chap = (struct rts_chap){ 0 };
 	for (int i = 0; i < 4; i++) {
@@ -235,7 +236,8 @@ __attribute__((noinline)) static int read_chap(struct rts_ctx *ctx, const char *
 	return 0;
 }
 
-__attribute__((noinline)) static int write_chap(struct rts_ctx *ctx, const char *dir, const struct rts_chap *chap)
+__attribute__((noinline)) static int write_chap(struct rts_ctx *ctx, const char *dir,
+						const struct rts_chap *chap)
 {
 	struct rts_chap empty = { 0 };
 
@@ -324,8 +326,9 @@ static int normalize_for(struct rts_fabric *f, const char *what, const char *wwn
 
 		for (int i = 0; i < RTS_WWN_TYPE_MAX; i++)
 			if (f->spec.wwn_types & RTS_WWN_MASK(i))
-				snprintf(types + strlen(types), sizeof(types) - strlen(types), "%s%s",
-					 types[0] ? ", " : "", rts_wwn_type_name((enum rts_wwn_type)i));
+				snprintf(types + strlen(types), sizeof(types) - strlen(types),
+					 "%s%s", types[0] ? ", " : "",
+					 rts_wwn_type_name((enum rts_wwn_type)i));
 		return rts_error(f->ctx, r == -ENAMETOOLONG ? r : -EINVAL, wwn,
 				 "invalid %s WWN for fabric %s (expected %s)", what, f->spec.name,
 				 types);
@@ -537,7 +540,8 @@ RTS_EXPORT int rts_tpg_delete(struct rts_tpg *tpg)
 	    cfs_exists(ctx, tpg->path, RTS_FT_DIR)) {
 		char p[RTS_PATH_MAX];
 
-		if (path_fmt(p, sizeof(p), "%s/enable", tpg->path) == 0 && cfs_exists(ctx, p, RTS_FT_FILE))
+		if (path_fmt(p, sizeof(p), "%s/enable", tpg->path) == 0 &&
+		    cfs_exists(ctx, p, RTS_FT_FILE))
 			cfs_write(ctx, p, "0");
 	}
 	list_for_each_safe(&tpg->acls, acl, ta, node) {
@@ -582,7 +586,8 @@ RTS_EXPORT const char *rts_tpg_get_path(const struct rts_tpg *tpg)
 
 static int check_group(struct rts_ctx *ctx, const char *path, enum rts_group g)
 {
-	if (g == RTS_GROUP_WWN || g == RTS_GROUP_PR || (unsigned int)g >= RTS_GROUP_MAX)
+	if (g == RTS_GROUP_WWN || g == RTS_GROUP_PR || g == RTS_GROUP_ACTION ||
+	    (unsigned int)g >= RTS_GROUP_MAX)
 		return rts_error(ctx, -EINVAL, path, "no such attribute group");
 	return 0;
 }
@@ -603,6 +608,15 @@ RTS_EXPORT int rts_tpg_set_attr(struct rts_tpg *tpg, enum rts_group group, const
 	if (check_group(GCTX(tpg), tpg->path, group) < 0)
 		return -EINVAL;
 	return obj_set_attr(GCTX(tpg), tpg->path, group, name, value);
+}
+
+RTS_EXPORT int rts_tpg_foreach_attr(struct rts_tpg *tpg, enum rts_group group, rts_attr_fn fn,
+				    void *userdata)
+{
+	assert_return(tpg, -EINVAL);
+	if (check_group(GCTX(tpg), tpg->path, group) < 0)
+		return -EINVAL;
+	return obj_foreach_attr(GCTX(tpg), tpg->path, group, fn, userdata);
 }
 
 RTS_EXPORT int rts_tpg_get_enable(struct rts_tpg *tpg, bool *ret)
@@ -771,7 +785,8 @@ RTS_EXPORT int rts_lun_create(struct rts_tpg *tpg, uint64_t index, struct rts_so
 	assert_return(tpg, -EINVAL);
 	ctx = GCTX(tpg);
 	if (!so || so->ctx != ctx)
-		return rts_error(ctx, -EINVAL, tpg->path, "LUN needs a storage object of this context");
+		return rts_error(ctx, -EINVAL, tpg->path,
+				 "LUN needs a storage object of this context");
 	if (alias) {
 		r = check_name(ctx, "LUN alias", alias);
 		if (r < 0)
@@ -942,8 +957,9 @@ RTS_EXPORT struct rts_portal *rts_portal_next(struct rts_portal *np)
 }
 
 /* Canonical portal directory name for ip/port; fills ip without brackets. */
-__attribute__((noinline)) static int portal_name(struct rts_ctx *ctx, const char *ip, uint16_t port, char *name,
-		       size_t size, char *bare, size_t bsize, bool *v6)
+__attribute__((noinline)) static int portal_name(struct rts_ctx *ctx, const char *ip, uint16_t port,
+						 char *name, size_t size, char *bare, size_t bsize,
+						 bool *v6)
 {
 	char tmp[RTS_NAME_MAX + 1];
 	size_t n;
@@ -1105,8 +1121,8 @@ RTS_EXPORT struct rts_acl *rts_acl_next(struct rts_acl *acl)
 	return list_next(&acl->tpg->acls, acl, node);
 }
 
-__attribute__((noinline)) static int acl_path(struct rts_tpg *tpg, const char *wwn, char *norm, size_t nsize, char *p,
-		    size_t psize)
+__attribute__((noinline)) static int acl_path(struct rts_tpg *tpg, const char *wwn, char *norm,
+					      size_t nsize, char *p, size_t psize)
 {
 	struct rts_fabric *f = tpg->target->fabric;
 	char cfs[RTS_WWN_MAX + 16];
@@ -1229,6 +1245,15 @@ RTS_EXPORT int rts_acl_set_attr(struct rts_acl *acl, enum rts_group group, const
 	if (check_group(GCTX(acl->tpg), acl->path, group) < 0)
 		return -EINVAL;
 	return obj_set_attr(GCTX(acl->tpg), acl->path, group, name, value);
+}
+
+RTS_EXPORT int rts_acl_foreach_attr(struct rts_acl *acl, enum rts_group group, rts_attr_fn fn,
+				    void *userdata)
+{
+	assert_return(acl, -EINVAL);
+	if (check_group(GCTX(acl->tpg), acl->path, group) < 0)
+		return -EINVAL;
+	return obj_foreach_attr(GCTX(acl->tpg), acl->path, group, fn, userdata);
 }
 
 RTS_EXPORT int rts_acl_set_chap(struct rts_acl *acl, const struct rts_chap *chap)
@@ -1401,6 +1426,175 @@ RTS_EXPORT int rts_acl_get_session(struct rts_acl *acl, struct rts_session *ret)
 	return 0;
 }
 
+/* ------------------------------------------------------------ ACL groups */
+
+static struct rts_mapped_lun *mlun_find(struct rts_acl *acl, uint64_t index);
+
+/*
+ * rtslib's NodeACLGroup: the node ACLs of a TPG that share a tag. Tags are read from
+ * configfs when asked (they are rarely used), never cached.
+ */
+static bool acl_in_group(struct rts_acl *acl, const char *group)
+{
+	_cleanup_free_ char *tag = NULL;
+
+	return rts_acl_get_tag(acl, &tag) == 0 && !strcmp(tag, group);
+}
+
+RTS_EXPORT int rts_tpg_foreach_acl_group(struct rts_tpg *tpg,
+					 int (*fn)(void *userdata, const char *group),
+					 void *userdata)
+{
+	struct rts_acl *acl, *prev;
+	int r = 0;
+
+	assert_return(tpg && fn, -EINVAL);
+	list_for_each(&tpg->acls, acl, node) {
+		_cleanup_free_ char *tag = NULL;
+		bool seen = false;
+
+		r = rts_acl_get_tag(acl, &tag);
+		if (r == -ENOENT)
+			continue; /* fabric without tags */
+		if (r < 0)
+			return r;
+		if (!tag[0])
+			continue;
+		/* report each tag once: skip tags an earlier ACL carries */
+		list_for_each(&tpg->acls, prev, node) {
+			if (prev == acl)
+				break;
+			if (acl_in_group(prev, tag)) {
+				seen = true;
+				break;
+			}
+		}
+		if (seen)
+			continue;
+		r = fn(userdata, tag);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+RTS_EXPORT int rts_acl_group_add_acl(struct rts_tpg *tpg, const char *group, const char *wwn,
+				     struct rts_acl **ret)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	struct rts_acl *acl;
+	int r;
+
+	assert_return(tpg, -EINVAL);
+	r = check_name(GCTX(tpg), "ACL group", group);
+	if (r < 0)
+		return r;
+	r = txn_begin(GCTX(tpg), &txn);
+	if (r < 0)
+		return r;
+	r = rts_acl_create(tpg, wwn, &acl);
+	if (r < 0)
+		return r;
+	r = rts_acl_set_tag(acl, group);
+	if (r < 0) {
+		struct rts_error saved = GCTX(tpg)->err;
+
+		rts_acl_delete(acl);
+		GCTX(tpg)->err = saved;
+		return r;
+	}
+	if (ret)
+		*ret = acl;
+	return 0;
+}
+
+RTS_EXPORT int rts_acl_group_map_lun(struct rts_tpg *tpg, const char *group, uint64_t index,
+				     struct rts_lun *lun, bool write_protect)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	struct rts_acl *acl;
+	int r, n = 0;
+
+	assert_return(tpg, -EINVAL);
+	r = check_name(GCTX(tpg), "ACL group", group);
+	if (r < 0)
+		return r;
+	if (index == RTS_AUTO)
+		return rts_error(GCTX(tpg), -EINVAL, group,
+				 "group mappings need an explicit index");
+	r = txn_begin(GCTX(tpg), &txn);
+	if (r < 0)
+		return r;
+	list_for_each(&tpg->acls, acl, node) {
+		if (!acl_in_group(acl, group))
+			continue;
+		n++;
+		if (mlun_find(acl, index))
+			continue; /* already mapped for this member */
+		r = rts_mapped_lun_create(acl, index, lun, write_protect, NULL);
+		if (r < 0)
+			return r;
+	}
+	if (!n)
+		return rts_error(GCTX(tpg), -ENOENT, group, "no ACL in group '%s'", group);
+	return 0;
+}
+
+RTS_EXPORT int rts_acl_group_unmap_lun(struct rts_tpg *tpg, const char *group, uint64_t index)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	struct rts_acl *acl;
+	int r, n = 0;
+
+	assert_return(tpg, -EINVAL);
+	r = check_name(GCTX(tpg), "ACL group", group);
+	if (r < 0)
+		return r;
+	r = txn_begin(GCTX(tpg), &txn);
+	if (r < 0)
+		return r;
+	list_for_each(&tpg->acls, acl, node) {
+		struct rts_mapped_lun *m;
+
+		if (!acl_in_group(acl, group) || !(m = mlun_find(acl, index)))
+			continue;
+		r = rts_mapped_lun_delete(m);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (!n)
+		return rts_error(GCTX(tpg), -ENOENT, group,
+				 "no mapped LUN %" PRIu64 " in group '%s'", index, group);
+	return 0;
+}
+
+RTS_EXPORT int rts_acl_group_delete(struct rts_tpg *tpg, const char *group)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	struct rts_acl *acl, *tmp;
+	int r, n = 0;
+
+	assert_return(tpg, -EINVAL);
+	r = check_name(GCTX(tpg), "ACL group", group);
+	if (r < 0)
+		return r;
+	r = txn_begin(GCTX(tpg), &txn);
+	if (r < 0)
+		return r;
+	list_for_each_safe(&tpg->acls, acl, tmp, node) {
+		if (!acl_in_group(acl, group))
+			continue;
+		r = rts_acl_delete(acl);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (!n)
+		return rts_error(GCTX(tpg), -ENOENT, group, "no ACL group '%s'", group);
+	return 0;
+}
+
 /* ------------------------------------------------------------ mapped LUNs */
 
 RTS_EXPORT struct rts_mapped_lun *rts_mapped_lun_first(struct rts_acl *acl)
@@ -1415,7 +1609,8 @@ RTS_EXPORT struct rts_mapped_lun *rts_mapped_lun_next(struct rts_mapped_lun *m)
 	return list_next(&m->acl->mapped, m, node);
 }
 
-__attribute__((noinline)) static struct rts_mapped_lun *mlun_find(struct rts_acl *acl, uint64_t index)
+__attribute__((noinline)) static struct rts_mapped_lun *mlun_find(struct rts_acl *acl,
+								  uint64_t index)
 {
 	char p[RTS_PATH_MAX];
 
@@ -1432,7 +1627,8 @@ RTS_EXPORT int rts_mapped_lun_lookup(struct rts_acl *acl, uint64_t index,
 	assert_return(acl && ret, -EINVAL);
 	m = mlun_find(acl, index);
 	if (!m)
-		return rts_error(GCTX(acl->tpg), -ENOENT, acl->path, "no mapped LUN %" PRIu64, index);
+		return rts_error(GCTX(acl->tpg), -ENOENT, acl->path, "no mapped LUN %" PRIu64,
+				 index);
 	*ret = m;
 	return 0;
 }

@@ -72,8 +72,8 @@ static char *trim(char *s)
 
 static int parse_list(char *v, unsigned int *mask, bool wwn, enum rts_wwn_type *first)
 {
-	static const char *const feats[] = { "discovery_auth", "acls", "auth", "nps", "tpgts",
-					     "nexus" };
+	static const char *const feats[] = { "discovery_auth", "acls", "auth", "nps",
+					     "tpgts",	       "nexus" };
 	char *save = NULL, *tok;
 	bool have_first = false;
 

@@ -47,16 +47,16 @@ static inline void list_del(struct list_node *n)
 #define list_first(h, type, member) (list_empty(h) ? NULL : list_entry((h)->next, type, member))
 
 /* Entry after pos or NULL at the end of list h. */
-#define list_next(h, pos, member)                                                                 \
-	((pos)->member.next == (h) ? NULL :                                                       \
+#define list_next(h, pos, member)           \
+	((pos)->member.next == (h) ? NULL : \
 				     list_entry((pos)->member.next, __typeof__(*(pos)), member))
 
-#define list_for_each(h, pos, member)                                                             \
+#define list_for_each(h, pos, member) \
 	for (pos = list_first(h, __typeof__(*pos), member); pos; pos = list_next(h, pos, member))
 
-#define list_for_each_safe(h, pos, tmp, member)                                                   \
-	for (pos = list_first(h, __typeof__(*pos), member),                                       \
-	    tmp = pos ? list_next(h, pos, member) : NULL;                                         \
+#define list_for_each_safe(h, pos, tmp, member)             \
+	for (pos = list_first(h, __typeof__(*pos), member), \
+	    tmp = pos ? list_next(h, pos, member) : NULL;   \
 	     pos; pos = tmp, tmp = pos ? list_next(h, pos, member) : NULL)
 
 #endif

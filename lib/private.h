@@ -15,7 +15,7 @@
 #include "list.h"
 #include "macro.h"
 
-#define RTS_PATH_MAX 4096
+#define RTS_PATH_MAX  4096
 /* Largest attribute value read (configfs attributes are at most one page). */
 #define RTS_VALUE_MAX 4096
 
@@ -25,20 +25,23 @@ struct rts_backend {
 	const struct rts_backend_ops *ops;
 	void *data;
 	struct rts_backend *raw; /* emulated backend: the wrapped one */
-	bool is_real_configfs;   /* real backend on the default root */
+	bool is_real_configfs; /* real backend on the default root */
 };
 
 /* ------------------------------------------------------------ hash index */
 
+struct rts_index_slot {
+	const char *key;
+	void *value;
+	uint64_t hash;
+};
+
 /* Open-addressing map from a string key (owned by the value) to a pointer. */
 struct rts_index {
-	struct rts_index_slot {
-		const char *key;
-		void *value;
-	} *slots;
-	size_t size;  /* power of two */
+	struct rts_index_slot *slots;
+	size_t size; /* power of two */
 	size_t count; /* live entries */
-	size_t used;  /* live + tombstones */
+	size_t used; /* live + tombstones */
 };
 
 int index_put(struct rts_index *ix, const char *key, void *value);
@@ -50,26 +53,26 @@ void index_free(struct rts_index *ix);
 
 /* Kernel behaviour flags of a fabric (used by the emulator and the model). */
 enum fabric_kflags {
-	FK_TPG_ENABLE = 1u << 0,   /* tpgt_N/enable exists */
-	FK_NEXUS = 1u << 1,        /* tpgt_N/nexus exists */
-	FK_NP = 1u << 2,           /* np/ accepts mkdir (iSCSI) */
-	FK_DISC_AUTH = 1u << 3,    /* fabric/discovery_auth/ */
-	FK_ISCSI_ATTRS = 1u << 4,  /* iSCSI attrib/param/auth sets */
-	FK_COLON_WWN = 1u << 5,    /* configfs wwn in colon form */
-	FK_HEX0X_WWN = 1u << 6,    /* configfs wwn as 0x<hex> (srpt) */
-	FK_BARE_WWN = 1u << 7,     /* configfs wwn without "eui." (sbp) */
-	FK_SESSIONS = 1u << 8,     /* acl info shows sessions */
+	FK_TPG_ENABLE = 1u << 0, /* tpgt_N/enable exists */
+	FK_NEXUS = 1u << 1, /* tpgt_N/nexus exists */
+	FK_NP = 1u << 2, /* np/ accepts mkdir (iSCSI) */
+	FK_DISC_AUTH = 1u << 3, /* fabric/discovery_auth/ */
+	FK_ISCSI_ATTRS = 1u << 4, /* iSCSI attrib/param/auth sets */
+	FK_COLON_WWN = 1u << 5, /* configfs wwn in colon form */
+	FK_HEX0X_WWN = 1u << 6, /* configfs wwn as 0x<hex> (srpt) */
+	FK_BARE_WWN = 1u << 7, /* configfs wwn without "eui." (sbp) */
+	FK_SESSIONS = 1u << 8, /* acl info shows sessions */
 };
 
 struct rts_fabric_spec {
-	const char *name;          /* rtslib name */
-	const char *cfs_name;      /* configfs directory */
-	const char *module;        /* kernel module */
-	unsigned int wwn_types;    /* mask, first preferred = lowest set in order below */
-	enum rts_wwn_type native;  /* type generated */
-	unsigned int features;     /* enum rts_fabric_feature */
-	unsigned int kflags;       /* enum fabric_kflags */
-	unsigned int max_tpgt;     /* highest tag the kernel accepts */
+	const char *name; /* rtslib name */
+	const char *cfs_name; /* configfs directory */
+	const char *module; /* kernel module */
+	unsigned int wwn_types; /* mask, first preferred = lowest set in order below */
+	enum rts_wwn_type native; /* type generated */
+	unsigned int features; /* enum rts_fabric_feature */
+	unsigned int kflags; /* enum fabric_kflags */
+	unsigned int max_tpgt; /* highest tag the kernel accepts */
 };
 
 extern const struct rts_fabric_spec rts_fabric_table[];
@@ -95,9 +98,9 @@ struct rts_ctx {
 
 	char *spec_dir;
 	bool walked;
-	struct list_node sos;     /* struct rts_so */
+	struct list_node sos; /* struct rts_so */
 	struct list_node fabrics; /* struct rts_fabric */
-	struct rts_index index;   /* every object by configfs path */
+	struct rts_index index; /* every object by configfs path */
 	uint32_t hba_next[RTS_PLUGIN_MAX]; /* next free HBA index per plugin */
 };
 
@@ -108,6 +111,7 @@ struct rts_so {
 	uint32_t hba_index;
 	char *name;
 	char *path;
+	char *key; /* "@<plugin>/<name>": lookup by name without a scan */
 	struct list_node alua; /* struct rts_alua_tpg */
 	unsigned int lun_count;
 };
@@ -134,7 +138,7 @@ struct rts_fabric {
 struct rts_target {
 	struct rts_fabric *fabric;
 	struct list_node node;
-	char *wwn;  /* normalised */
+	char *wwn; /* normalised */
 	char *path;
 	struct list_node tpgs;
 };
@@ -144,7 +148,7 @@ struct rts_tpg {
 	struct list_node node;
 	uint16_t tag;
 	char *path;
-	struct list_node luns;    /* sorted by index */
+	struct list_node luns; /* sorted by index */
 	struct list_node acls;
 	struct list_node portals;
 };
@@ -191,8 +195,7 @@ void rts_log(struct rts_ctx *ctx, int prio, const char *file, int line, const ch
 #define rts_dbg(ctx, ...) rts_log(ctx, LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /* Record an error on ctx and return code (negative errno). */
-int rts_error(struct rts_ctx *ctx, int code, const char *path, const char *fmt, ...)
-	_printf_(4, 5);
+int rts_error(struct rts_ctx *ctx, int code, const char *path, const char *fmt, ...) _printf_(4, 5);
 
 /* Transaction lock around a change; unlocked by the cleanup attribute. */
 struct rts_txn {
@@ -222,10 +225,12 @@ int cfs_unlink(struct rts_ctx *ctx, const char *path);
 bool cfs_exists(struct rts_ctx *ctx, const char *path, enum rts_ftype type);
 
 /* Object attribute helpers shared by storage objects, TPGs, ACLs. */
-int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
-		 const char *name, char **ret);
-int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
-		 const char *name, const char *value);
+int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,
+		 char **ret);
+int obj_foreach_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, rts_attr_fn fn,
+		     void *userdata);
+int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,
+		 const char *value);
 
 /* Name checks that record the error on ctx. */
 int check_name(struct rts_ctx *ctx, const char *what, const char *name);
@@ -245,15 +250,13 @@ void strip_trailing(char *s);
 int random_hex(char *buf, size_t ndigits);
 
 /* Object constructors used by the walk and by create (no filesystem access). */
-struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba,
-		      const char *name);
+struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba, const char *name);
 struct rts_alua_tpg *alua_add(struct rts_so *so, const char *name);
-struct rts_fabric *fabric_add(struct rts_ctx *ctx, const struct rts_fabric_spec *spec,
-			      bool owns, bool from_spec);
+struct rts_fabric *fabric_add(struct rts_ctx *ctx, const struct rts_fabric_spec *spec, bool owns,
+			      bool from_spec);
 struct rts_target *target_add(struct rts_fabric *f, const char *wwn, const char *cfs_name);
 struct rts_tpg *tpg_add(struct rts_target *t, uint16_t tag);
-struct rts_lun *lun_add(struct rts_tpg *tpg, uint64_t index, struct rts_so *so,
-			const char *alias);
+struct rts_lun *lun_add(struct rts_tpg *tpg, uint64_t index, struct rts_so *so, const char *alias);
 struct rts_portal *portal_add(struct rts_tpg *tpg, const char *ip, uint16_t port, bool v6);
 struct rts_acl *acl_add(struct rts_tpg *tpg, const char *wwn, const char *cfs_name);
 struct rts_mapped_lun *mlun_add(struct rts_acl *acl, uint64_t index, struct rts_lun *lun);

@@ -14,8 +14,9 @@
 #include "private.h"
 
 static const char *const plugin_names[RTS_PLUGIN_MAX] = {
-	[RTS_PLUGIN_FILEIO] = "fileio", [RTS_PLUGIN_BLOCK] = "iblock", [RTS_PLUGIN_PSCSI] = "pscsi",
-	[RTS_PLUGIN_RAMDISK] = "rd_mcp", [RTS_PLUGIN_USER] = "user",
+	[RTS_PLUGIN_FILEIO] = "fileio", [RTS_PLUGIN_BLOCK] = "iblock",
+	[RTS_PLUGIN_PSCSI] = "pscsi",	[RTS_PLUGIN_RAMDISK] = "rd_mcp",
+	[RTS_PLUGIN_USER] = "user",
 };
 
 RTS_EXPORT const char *rts_plugin_name(enum rts_plugin plugin)
@@ -30,8 +31,10 @@ RTS_EXPORT int rts_plugin_from_name(const char *name, enum rts_plugin *ret)
 	static const struct {
 		const char *alias;
 		enum rts_plugin plugin;
-	} aliases[] = { { "block", RTS_PLUGIN_BLOCK }, { "ramdisk", RTS_PLUGIN_RAMDISK },
-			{ "rd", RTS_PLUGIN_RAMDISK }, { "file", RTS_PLUGIN_FILEIO } };
+	} aliases[] = { { "block", RTS_PLUGIN_BLOCK },
+			{ "ramdisk", RTS_PLUGIN_RAMDISK },
+			{ "rd", RTS_PLUGIN_RAMDISK },
+			{ "file", RTS_PLUGIN_FILEIO } };
 
 	assert_return(name && ret, -EINVAL);
 	for (int i = 0; i < RTS_PLUGIN_MAX; i++) {
@@ -67,12 +70,11 @@ RTS_EXPORT struct rts_so *rts_so_next(struct rts_so *so)
 
 static struct rts_so *so_find(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name)
 {
-	struct rts_so *so;
+	char key[RTS_NAME_MAX + 16];
 
-	list_for_each(&ctx->sos, so, node)
-		if (so->plugin == plugin && !strcmp(so->name, name))
-			return so;
-	return NULL;
+	if (path_fmt(key, sizeof(key), "@%s/%s", plugin_names[plugin], name) < 0)
+		return NULL;
+	return index_get(&ctx->index, key);
 }
 
 RTS_EXPORT int rts_so_lookup(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name,
@@ -92,8 +94,8 @@ RTS_EXPORT int rts_so_lookup(struct rts_ctx *ctx, enum rts_plugin plugin, const 
 		return r;
 	so = so_find(ctx, plugin, name);
 	if (!so)
-		return rts_error(ctx, -ENOENT, name, "no %s storage object '%s'", plugin_names[plugin],
-				 name);
+		return rts_error(ctx, -ENOENT, name, "no %s storage object '%s'",
+				 plugin_names[plugin], name);
 	*ret = so;
 	return 0;
 }
@@ -187,7 +189,7 @@ static int so_create(struct rts_ctx *ctx, enum rts_plugin plugin, const char *na
 		*ret = so;
 	return 0;
 
-undo_dev: {
+undo_dev : {
 	struct rts_error saved = ctx->err;
 
 	ctx->be->ops->rmdir(ctx->be->data, dev);
@@ -208,7 +210,7 @@ undo_hba:
 
 /* Create or extend the backing file of a fileio object. */
 static int prepare_backing_file(struct rts_ctx *ctx, const char *path, uint64_t *size,
-				unsigned int flags)
+				unsigned int flags, bool *created)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
@@ -221,7 +223,8 @@ static int prepare_backing_file(struct rts_ctx *ctx, const char *path, uint64_t 
 			return rts_error(ctx, -EINVAL, path, "not a regular file or block device");
 		if (*size == 0) {
 			if (st.st_size == 0)
-				return rts_error(ctx, -EINVAL, path, "empty file and no size given");
+				return rts_error(ctx, -EINVAL, path,
+						 "empty file and no size given");
 			*size = (uint64_t)st.st_size;
 			return 0;
 		}
@@ -232,8 +235,11 @@ static int prepare_backing_file(struct rts_ctx *ctx, const char *path, uint64_t 
 		if (errno != ENOENT)
 			return rts_error(ctx, -errno, path, "cannot stat: %m");
 		if (*size == 0)
-			return rts_error(ctx, -EINVAL, path, "file does not exist and no size given");
+			return rts_error(ctx, -EINVAL, path,
+					 "file does not exist and no size given");
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			*created = true;
 	}
 	if (fd < 0)
 		return rts_error(ctx, -errno, path, "cannot open backing file: %m");
@@ -242,8 +248,8 @@ static int prepare_backing_file(struct rts_ctx *ctx, const char *path, uint64_t 
 		if (r == 0)
 			return 0;
 		if (r != EOPNOTSUPP && r != EINVAL)
-			return rts_error(ctx, -r, path, "cannot allocate %" PRIu64 " bytes: %s", *size,
-					 strerror(r));
+			return rts_error(ctx, -r, path, "cannot allocate %" PRIu64 " bytes: %s",
+					 *size, strerror(r));
 		/* filesystem without fallocate: fall back to a sparse file */
 	}
 	if (ftruncate(fd, (off_t)*size) < 0)
@@ -256,6 +262,7 @@ RTS_EXPORT int rts_fileio_create(struct rts_ctx *ctx, const char *name, const ch
 {
 	char ctl[1024];
 	const char *controls[3] = { ctl, NULL, NULL };
+	bool created = false;
 	struct rts_so *so;
 	int r;
 
@@ -275,9 +282,12 @@ RTS_EXPORT int rts_fileio_create(struct rts_ctx *ctx, const char *name, const ch
 		return r;
 	if (so_find(ctx, RTS_PLUGIN_FILEIO, name))
 		return rts_error(ctx, -EEXIST, name, "fileio storage object '%s' exists", name);
-	r = prepare_backing_file(ctx, path, &size, flags);
-	if (r < 0)
+	r = prepare_backing_file(ctx, path, &size, flags, &created);
+	if (r < 0) {
+		if (created)
+			unlink(path);
 		return r;
+	}
 	if (size)
 		snprintf(ctl, sizeof(ctl), "fd_dev_name=%s,fd_dev_size=%" PRIu64, path, size);
 	else
@@ -285,8 +295,11 @@ RTS_EXPORT int rts_fileio_create(struct rts_ctx *ctx, const char *name, const ch
 	if (flags & RTS_FILEIO_WRITE_BACK)
 		controls[1] = "fd_buffered_io=1";
 	r = so_create(ctx, RTS_PLUGIN_FILEIO, name, controls, path, &so);
-	if (r < 0)
+	if (r < 0) {
+		if (created) /* do not leave a file we made behind */
+			unlink(path);
 		return r;
+	}
 	r = obj_set_attr(ctx, so->path, RTS_GROUP_ATTRIB, "emulate_write_cache",
 			 (flags & RTS_FILEIO_WRITE_BACK) ? "1" : "0");
 	if (r < 0)
@@ -333,7 +346,8 @@ RTS_EXPORT int rts_block_create(struct rts_ctx *ctx, const char *name, const cha
 				continue;
 			if (obj_get_attr(ctx, so->path, RTS_GROUP_NONE, "udev_path", &up) == 0 &&
 			    !strcmp(up, dev))
-				return rts_error(ctx, -EBUSY, dev, "device in use by '%s'", so->path);
+				return rts_error(ctx, -EBUSY, dev, "device in use by '%s'",
+						 so->path);
 		}
 	}
 	snprintf(ctl, sizeof(ctl), "udev_path=%s", dev);
@@ -381,8 +395,8 @@ RTS_EXPORT int rts_pscsi_create(struct rts_ctx *ctx, const char *name, const cha
 	}
 	if (sscanf(hctl, "%u:%u:%u:%u%n", &h, &c, &t, &l, &n) != 4 || hctl[n])
 		return rts_error(ctx, -EINVAL, dev, "not a H:C:T:L SCSI address: '%s'", hctl);
-	snprintf(ctl, sizeof(ctl), "scsi_host_id=%u,scsi_channel_id=%u,scsi_target_id=%u,scsi_lun_id=%u",
-		 h, c, t, l);
+	snprintf(ctl, sizeof(ctl),
+		 "scsi_host_id=%u,scsi_channel_id=%u,scsi_target_id=%u,scsi_lun_id=%u", h, c, t, l);
 	return so_create(ctx, RTS_PLUGIN_PSCSI, name, controls, dev[0] == '/' ? dev : NULL, ret);
 }
 
@@ -395,12 +409,14 @@ RTS_EXPORT int rts_ramdisk_create(struct rts_ctx *ctx, const char *name, uint64_
 
 	assert_return(ctx, -EINVAL);
 	if (flags & ~RTS_RAMDISK_NULLIO)
-		return rts_error(ctx, -EINVAL, name ? name : "", "invalid ramdisk flags 0x%x", flags);
+		return rts_error(ctx, -EINVAL, name ? name : "", "invalid ramdisk flags 0x%x",
+				 flags);
 	if (size == 0)
 		return rts_error(ctx, -EINVAL, name ? name : "", "ramdisk size must be > 0");
 	if (page <= 0)
 		page = 4096;
-	snprintf(ctl, sizeof(ctl), "rd_pages=%" PRIu64, (size + (uint64_t)page - 1) / (uint64_t)page);
+	snprintf(ctl, sizeof(ctl), "rd_pages=%" PRIu64,
+		 (size + (uint64_t)page - 1) / (uint64_t)page);
 	if (flags & RTS_RAMDISK_NULLIO)
 		controls[1] = "rd_nullio=1";
 	return so_create(ctx, RTS_PLUGIN_RAMDISK, name, controls, NULL, ret);
@@ -571,7 +587,8 @@ RTS_EXPORT int rts_so_get_attr(struct rts_so *so, enum rts_group group, const ch
 		return r;
 	if (group == RTS_GROUP_WWN && !strcmp(name, "vpd_unit_serial") &&
 	    !strncmp(*ret, SERIAL_PREFIX, strlen(SERIAL_PREFIX)))
-		memmove(*ret, *ret + strlen(SERIAL_PREFIX), strlen(*ret) - strlen(SERIAL_PREFIX) + 1);
+		memmove(*ret, *ret + strlen(SERIAL_PREFIX),
+			strlen(*ret) - strlen(SERIAL_PREFIX) + 1);
 	return 0;
 }
 
@@ -584,12 +601,20 @@ RTS_EXPORT int rts_so_set_attr(struct rts_so *so, enum rts_group group, const ch
 	return obj_set_attr(so->ctx, so->path, group, name, value);
 }
 
+RTS_EXPORT int rts_so_foreach_attr(struct rts_so *so, enum rts_group group, rts_attr_fn fn,
+				   void *userdata)
+{
+	assert_return(so, -EINVAL);
+	return obj_foreach_attr(so->ctx, so->path, group, fn, userdata);
+}
+
 RTS_EXPORT bool rts_so_is_enabled(struct rts_so *so)
 {
 	_cleanup_free_ char *v = NULL;
 
 	assert_return(so, false);
-	return obj_get_attr(so->ctx, so->path, RTS_GROUP_NONE, "enable", &v) == 0 && !strcmp(v, "1");
+	return obj_get_attr(so->ctx, so->path, RTS_GROUP_NONE, "enable", &v) == 0 &&
+	       !strcmp(v, "1");
 }
 
 RTS_EXPORT int rts_so_get_udev_path(struct rts_so *so, char **ret)
@@ -785,6 +810,12 @@ RTS_EXPORT int rts_alua_tpg_get_attr(struct rts_alua_tpg *gp, const char *name, 
 {
 	assert_return(gp && ret, -EINVAL);
 	return obj_get_attr(gp->so->ctx, gp->path, RTS_GROUP_NONE, name, ret);
+}
+
+RTS_EXPORT int rts_alua_tpg_foreach_attr(struct rts_alua_tpg *gp, rts_attr_fn fn, void *userdata)
+{
+	assert_return(gp, -EINVAL);
+	return obj_foreach_attr(gp->so->ctx, gp->path, RTS_GROUP_NONE, fn, userdata);
 }
 
 RTS_EXPORT int rts_alua_tpg_set_attr(struct rts_alua_tpg *gp, const char *name, const char *value)

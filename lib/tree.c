@@ -19,8 +19,7 @@ static int reg(struct rts_ctx *ctx, const char *path, void *obj)
 
 /* ------------------------------------------------------------ constructors */
 
-struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba,
-		      const char *name)
+struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba, const char *name)
 {
 	struct rts_so *so = calloc(1, sizeof(*so));
 
@@ -31,10 +30,20 @@ struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba,
 	so->hba_index = hba;
 	so->name = strdup(name);
 	so->path = path_dup("target/core/%s_%u/%s", rts_plugin_name(plugin), hba, name);
+	so->key = path_dup("@%s/%s", rts_plugin_name(plugin), name);
 	list_init(&so->alua);
-	if (!so->name || !so->path || reg(ctx, so->path, so) < 0) {
+	if (!so->name || !so->path || !so->key || reg(ctx, so->path, so) < 0) {
 		free(so->name);
 		free(so->path);
+		free(so->key);
+		free(so);
+		return NULL;
+	}
+	if (reg(ctx, so->key, so) < 0) {
+		index_del(&ctx->index, so->path);
+		free(so->name);
+		free(so->path);
+		free(so->key);
 		free(so);
 		return NULL;
 	}
@@ -136,8 +145,7 @@ static struct rts_ctx *tpg_ctx(const struct rts_tpg *tpg)
 	return tpg->target->fabric->ctx;
 }
 
-struct rts_lun *lun_add(struct rts_tpg *tpg, uint64_t index, struct rts_so *so,
-			const char *alias)
+struct rts_lun *lun_add(struct rts_tpg *tpg, uint64_t index, struct rts_so *so, const char *alias)
 {
 	struct rts_lun *lun = calloc(1, sizeof(*lun));
 	struct list_node *at = &tpg->luns;
@@ -345,9 +353,11 @@ void so_free(struct rts_so *so)
 	list_for_each_safe(&so->alua, gp, tmp, node)
 		alua_free(gp);
 	index_del(&so->ctx->index, so->path);
+	index_del(&so->ctx->index, so->key);
 	list_del(&so->node);
 	free(so->name);
 	free(so->path);
+	free(so->key);
 	free(so);
 }
 
@@ -450,7 +460,8 @@ static bool is_lun_path_of(const struct rts_tpg *tpg, const char *p)
 {
 	size_t n = strlen(tpg->path);
 
-	return !strncmp(p, tpg->path, n) && !strncmp(p + n, "/lun/lun_", 9) && !strchr(p + n + 5, '/');
+	return !strncmp(p, tpg->path, n) && !strncmp(p + n, "/lun/lun_", 9) &&
+	       !strchr(p + n + 5, '/');
 }
 
 /* The storage object a LUN directory links to. */
@@ -631,7 +642,8 @@ static int load_spec_files(struct rts_ctx *ctx)
 			free(names[i]);
 			continue;
 		}
-		snprintf(name, sizeof(name), "%.*s", (int)(dot - names[i]->d_name), names[i]->d_name);
+		snprintf(name, sizeof(name), "%.*s", (int)(dot - names[i]->d_name),
+			 names[i]->d_name);
 		free(names[i]);
 		fp = fopen(path, "re");
 		if (!fp)

@@ -42,7 +42,8 @@ void strip_trailing(char *s)
 {
 	size_t n = strlen(s);
 
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+	while (n > 0 &&
+	       (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
 		s[--n] = '\0';
 }
 
@@ -177,8 +178,9 @@ bool cfs_exists(struct rts_ctx *ctx, const char *path, enum rts_ftype type)
 }
 
 static const char *const group_dirs[RTS_GROUP_MAX] = {
-	[RTS_GROUP_NONE] = NULL,    [RTS_GROUP_ATTRIB] = "attrib", [RTS_GROUP_PARAM] = "param",
-	[RTS_GROUP_AUTH] = "auth",  [RTS_GROUP_WWN] = "wwn",       [RTS_GROUP_PR] = "pr",
+	[RTS_GROUP_NONE] = NULL,       [RTS_GROUP_ATTRIB] = "attrib", [RTS_GROUP_PARAM] = "param",
+	[RTS_GROUP_AUTH] = "auth",     [RTS_GROUP_WWN] = "wwn",	      [RTS_GROUP_PR] = "pr",
+	[RTS_GROUP_ACTION] = "action",
 };
 
 static int attr_path(struct rts_ctx *ctx, char *buf, const char *objpath, enum rts_group group,
@@ -200,8 +202,8 @@ static int attr_path(struct rts_ctx *ctx, char *buf, const char *objpath, enum r
 	return 0;
 }
 
-int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
-		 const char *name, char **ret)
+int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,
+		 char **ret)
 {
 	char path[RTS_PATH_MAX];
 	int r = attr_path(ctx, path, objpath, group, name);
@@ -211,8 +213,8 @@ int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
 	return cfs_read(ctx, path, ret);
 }
 
-int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
-		 const char *name, const char *value)
+int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,
+		 const char *value)
 {
 	char path[RTS_PATH_MAX];
 	struct rts_txn txn _cleanup_txn_ = { 0 };
@@ -226,6 +228,47 @@ int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
 	if (r < 0)
 		return r;
 	return cfs_write(ctx, path, value);
+}
+
+int obj_foreach_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, rts_attr_fn fn,
+		     void *userdata)
+{
+	char dir[RTS_PATH_MAX], p[RTS_PATH_MAX];
+	struct rts_names l;
+	int r;
+
+	if ((unsigned int)group >= RTS_GROUP_MAX)
+		return rts_error(ctx, -EINVAL, objpath, "invalid attribute group %d", group);
+	if (!fn)
+		return rts_error(ctx, -EINVAL, objpath, "missing callback");
+	if (group_dirs[group])
+		r = path_fmt(dir, sizeof(dir), "%s/%s", objpath, group_dirs[group]);
+	else
+		r = path_fmt(dir, sizeof(dir), "%s", objpath);
+	if (r < 0)
+		return rts_error(ctx, r, objpath, "path too long");
+	r = names_list(ctx, dir, &l);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l.n && r == 0; i++) {
+		_cleanup_free_ char *v = NULL;
+
+		if (l.t[i] != RTS_FT_FILE)
+			continue;
+		r = path_fmt(p, sizeof(p), "%s/%s", dir, l.v[i]);
+		if (r < 0) {
+			r = rts_error(ctx, r, dir, "path too long");
+			break;
+		}
+		r = cfs_read(ctx, p, &v);
+		if (r == -EACCES) /* write-only (control, pr/res_aptpl_metadata...) */
+			r = 0;
+		else if (r < 0)
+			break;
+		r = fn(userdata, l.v[i], v);
+	}
+	names_free(&l);
+	return r;
 }
 
 int check_name(struct rts_ctx *ctx, const char *what, const char *name)
@@ -251,6 +294,10 @@ static uint64_t hash_str(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 1099511628211ULL;
 	}
+	/* FNV only carries bits upwards: mix so the low (bucket) bits see every byte */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -263,7 +310,7 @@ static int index_grow(struct rts_index *ix)
 
 	n.size = ix->size ? ix->size * 2 : 64;
 	if (ix->count * 4 < ix->size)
-		n.size = ix->size; /* mostly tombstones: rehash in place size */
+		n.size = ix->size; /* mostly tombstones: rehash at the same size */
 	n.slots = calloc(n.size, sizeof(*n.slots));
 	if (!n.slots)
 		return -ENOMEM;
@@ -271,7 +318,7 @@ static int index_grow(struct rts_index *ix)
 		const char *k = ix->slots[i].key;
 
 		if (k && k != TOMBSTONE) {
-			size_t j = hash_str(k) & (n.size - 1);
+			size_t j = ix->slots[i].hash & (n.size - 1);
 
 			while (n.slots[j].key)
 				j = (j + 1) & (n.size - 1);
@@ -285,53 +332,54 @@ static int index_grow(struct rts_index *ix)
 	return 0;
 }
 
-int index_put(struct rts_index *ix, const char *key, void *value)
+static struct rts_index_slot *index_find_h(const struct rts_index *ix, const char *key, uint64_t h)
 {
 	size_t i;
 
+	if (!ix->size)
+		return NULL;
+	i = h & (ix->size - 1);
+	for (;;) {
+		struct rts_index_slot *s = &ix->slots[i];
+
+		if (!s->key)
+			return NULL;
+		if (s->key != TOMBSTONE && s->hash == h && strcmp(s->key, key) == 0)
+			return s;
+		i = (i + 1) & (ix->size - 1);
+	}
+}
+
+int index_put(struct rts_index *ix, const char *key, void *value)
+{
+	uint64_t h = hash_str(key);
+	struct rts_index_slot *s = index_find_h(ix, key, h);
+	size_t i;
+
+	if (s) { /* replace: the new owner's key string */
+		s->key = key;
+		s->value = value;
+		return 0;
+	}
 	if ((ix->used + 1) * 4 >= ix->size * 3) {
 		int r = index_grow(ix);
 
 		if (r < 0)
 			return r;
 	}
-	i = hash_str(key) & (ix->size - 1);
-	for (;;) {
-		const char *k = ix->slots[i].key;
-
-		if (!k || k == TOMBSTONE) {
-			if (!k)
-				ix->used++;
-			ix->slots[i].key = key;
-			ix->slots[i].value = value;
-			ix->count++;
-			return 0;
-		}
-		if (strcmp(k, key) == 0) {
-			ix->slots[i].key = key;
-			ix->slots[i].value = value;
-			return 0;
-		}
+	i = h & (ix->size - 1);
+	while (ix->slots[i].key && ix->slots[i].key != TOMBSTONE)
 		i = (i + 1) & (ix->size - 1);
-	}
+	if (!ix->slots[i].key)
+		ix->used++;
+	ix->slots[i] = (struct rts_index_slot){ key, value, h };
+	ix->count++;
+	return 0;
 }
 
 static struct rts_index_slot *index_find(const struct rts_index *ix, const char *key)
 {
-	size_t i;
-
-	if (!ix->size)
-		return NULL;
-	i = hash_str(key) & (ix->size - 1);
-	for (;;) {
-		const char *k = ix->slots[i].key;
-
-		if (!k)
-			return NULL;
-		if (k != TOMBSTONE && strcmp(k, key) == 0)
-			return &ix->slots[i];
-		i = (i + 1) & (ix->size - 1);
-	}
+	return index_find_h(ix, key, hash_str(key));
 }
 
 void *index_get(const struct rts_index *ix, const char *key)

@@ -20,7 +20,7 @@
 
 static const char *const type_names[RTS_WWN_TYPE_MAX] = {
 	[RTS_WWN_FREE] = "free", [RTS_WWN_IQN] = "iqn", [RTS_WWN_NAA] = "naa",
-	[RTS_WWN_EUI] = "eui",   [RTS_WWN_IB] = "ib",   [RTS_WWN_UNIT_SERIAL] = "unit_serial",
+	[RTS_WWN_EUI] = "eui",	 [RTS_WWN_IB] = "ib",	[RTS_WWN_UNIT_SERIAL] = "unit_serial",
 };
 
 RTS_EXPORT const char *rts_wwn_type_name(enum rts_wwn_type type)
@@ -197,8 +197,8 @@ static int cleanse_hex(const char *in, enum rts_wwn_type type, char *out, size_t
 RTS_EXPORT int rts_wwn_normalize(const char *wwn, unsigned int types, char *buf, size_t size,
 				 enum rts_wwn_type *ret_type)
 {
-	static const enum rts_wwn_type order[] = { RTS_WWN_IQN, RTS_WWN_NAA, RTS_WWN_EUI,
-						   RTS_WWN_IB, RTS_WWN_UNIT_SERIAL, RTS_WWN_FREE };
+	static const enum rts_wwn_type order[] = { RTS_WWN_IQN, RTS_WWN_NAA,	     RTS_WWN_EUI,
+						   RTS_WWN_IB,	RTS_WWN_UNIT_SERIAL, RTS_WWN_FREE };
 	char lower[RTS_WWN_MAX + 2], cand[RTS_WWN_MAX + 8];
 	size_t n, start = 0;
 

@@ -27,9 +27,9 @@ struct rts_backend;
 /** Type of a directory entry. */
 enum rts_ftype {
 	RTS_FT_NONE = 0, /**< does not exist */
-	RTS_FT_DIR,      /**< directory (configfs group or item) */
-	RTS_FT_FILE,     /**< attribute */
-	RTS_FT_LINK,     /**< symbolic link */
+	RTS_FT_DIR, /**< directory (configfs group or item) */
+	RTS_FT_FILE, /**< attribute */
+	RTS_FT_LINK, /**< symbolic link */
 };
 
 /**
@@ -166,8 +166,7 @@ int rts_backend_stat(struct rts_backend *be, const char *path, enum rts_ftype *t
  * @param be backend @param path directory @param fn callback @param userdata for fn
  * @return 0, the callback's non-zero value, or -errno
  */
-int rts_backend_readdir(struct rts_backend *be, const char *path, rts_dirent_fn fn,
-			void *userdata);
+int rts_backend_readdir(struct rts_backend *be, const char *path, rts_dirent_fn fn, void *userdata);
 
 #ifdef __cplusplus
 }

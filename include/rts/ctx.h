@@ -19,9 +19,9 @@ struct rts_ctx;
 struct rts_backend;
 
 /** Default configfs mount point used when rts_ctx_new() gets a NULL root. */
-#define RTS_DEFAULT_ROOT "/sys/kernel/config"
+#define RTS_DEFAULT_ROOT	    "/sys/kernel/config"
 /** Default lock file taken per transaction on the real configfs root. */
-#define RTS_DEFAULT_LOCK_PATH "/run/lock/rtslib-c.lock"
+#define RTS_DEFAULT_LOCK_PATH	    "/run/lock/rtslib-c.lock"
 /** Default directory of third-party fabric spec files. */
 #define RTS_DEFAULT_FABRIC_SPEC_DIR "/etc/target/fabric"
 
@@ -36,13 +36,13 @@ enum rts_ctx_flags {
 /** Maximum lengths of the fields of struct rts_error. */
 #define RTS_ERROR_PATH_MAX 512
 /** Maximum length of an error message, NUL included. */
-#define RTS_ERROR_MSG_MAX 256
+#define RTS_ERROR_MSG_MAX  256
 
 /** Description of the last failed call on a context. */
 struct rts_error {
-	int code;                          /**< negative errno returned by the failed call */
-	char path[RTS_ERROR_PATH_MAX];     /**< configfs path (relative to the root) or object name */
-	char message[RTS_ERROR_MSG_MAX];   /**< human readable reason, never ends with a newline */
+	int code; /**< negative errno returned by the failed call */
+	char path[RTS_ERROR_PATH_MAX]; /**< configfs path (relative to the root) or object name */
+	char message[RTS_ERROR_MSG_MAX]; /**< human readable reason, never ends with a newline */
 };
 
 /**
@@ -55,8 +55,8 @@ struct rts_error {
  * @param format printf format
  * @param args format arguments
  */
-typedef void (*rts_log_fn)(void *userdata, int priority, const char *file, int line,
-			   const char *fn, const char *format, va_list args);
+typedef void (*rts_log_fn)(void *userdata, int priority, const char *file, int line, const char *fn,
+			   const char *format, va_list args);
 
 /**
  * @brief Create a context.

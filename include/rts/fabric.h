@@ -30,11 +30,11 @@ struct rts_mapped_lun;
 /** Fabric features (rtslib names), a bit mask. */
 enum rts_fabric_feature {
 	RTS_FEAT_DISCOVERY_AUTH = 1u << 0, /**< fabric-wide discovery CHAP (iSCSI) */
-	RTS_FEAT_ACLS = 1u << 1,           /**< explicit node ACLs */
-	RTS_FEAT_AUTH = 1u << 2,           /**< per-TPG and per-ACL CHAP */
-	RTS_FEAT_NPS = 1u << 3,            /**< IP network portals */
-	RTS_FEAT_TPGTS = 1u << 4,          /**< several TPGs per target */
-	RTS_FEAT_NEXUS = 1u << 5,          /**< TPG nexus attribute (loopback, vhost, xen) */
+	RTS_FEAT_ACLS = 1u << 1, /**< explicit node ACLs */
+	RTS_FEAT_AUTH = 1u << 2, /**< per-TPG and per-ACL CHAP */
+	RTS_FEAT_NPS = 1u << 3, /**< IP network portals */
+	RTS_FEAT_TPGTS = 1u << 4, /**< several TPGs per target */
+	RTS_FEAT_NEXUS = 1u << 5, /**< TPG nexus attribute (loopback, vhost, xen) */
 };
 
 /** Automatic index / tag selection for rts_lun_create(), rts_tpg_create()... */
@@ -45,31 +45,31 @@ enum rts_fabric_feature {
 
 /** CHAP credentials (empty strings mean unset). */
 struct rts_chap {
-	char userid[RTS_CHAP_MAX + 1];          /**< initiator user name */
-	char password[RTS_CHAP_MAX + 1];        /**< initiator secret */
-	char mutual_userid[RTS_CHAP_MAX + 1];   /**< target user name (mutual CHAP) */
+	char userid[RTS_CHAP_MAX + 1]; /**< initiator user name */
+	char password[RTS_CHAP_MAX + 1]; /**< initiator secret */
+	char mutual_userid[RTS_CHAP_MAX + 1]; /**< target user name (mutual CHAP) */
 	char mutual_password[RTS_CHAP_MAX + 1]; /**< target secret (mutual CHAP) */
 };
 
 /** One connection of an iSCSI session. */
 struct rts_connection {
-	uint32_t cid;        /**< connection id */
-	char state[48];      /**< e.g. "TARG_CONN_STATE_LOGGED_IN" */
-	char address[64];    /**< initiator address */
-	char transport[16];  /**< "TCP", "iSER"... */
+	uint32_t cid; /**< connection id */
+	char state[48]; /**< e.g. "TARG_CONN_STATE_LOGGED_IN" */
+	char address[64]; /**< initiator address */
+	char transport[16]; /**< "TCP", "iSER"... */
 };
 
 /** A session parsed from a node ACL's info attribute. */
 struct rts_session {
-	bool active;            /**< false: no session (the other fields are empty) */
+	bool active; /**< false: no session (the other fields are empty) */
 	char initiator[RTS_WWN_MAX + 1]; /**< InitiatorName */
-	char alias[256];        /**< InitiatorAlias */
-	uint32_t sid;           /**< LIO Session ID */
-	char isid[32];          /**< ISID as printed, e.g. "0x400001370001" */
-	uint32_t tsih;          /**< TSIH */
-	char type[16];          /**< "Normal" or "Discovery" */
-	char state[48];         /**< e.g. "TARG_SESS_STATE_LOGGED_IN" */
-	size_t n_connections;   /**< number of entries in connections */
+	char alias[256]; /**< InitiatorAlias */
+	uint32_t sid; /**< LIO Session ID */
+	char isid[32]; /**< ISID as printed, e.g. "0x400001370001" */
+	uint32_t tsih; /**< TSIH */
+	char type[16]; /**< "Normal" or "Discovery" */
+	char state[48]; /**< e.g. "TARG_SESS_STATE_LOGGED_IN" */
+	size_t n_connections; /**< number of entries in connections */
 	struct rts_connection connections[8]; /**< first 8 connections */
 };
 
@@ -124,15 +124,13 @@ int rts_fabric_load(struct rts_fabric *f, bool load_module);
  * @param f fabric @param wwn normalised WWN @param buf output @param size buffer size
  * @return 0, -ENOSPC
  */
-int rts_fabric_to_fabric_wwn(const struct rts_fabric *f, const char *wwn, char *buf,
-			     size_t size);
+int rts_fabric_to_fabric_wwn(const struct rts_fabric *f, const char *wwn, char *buf, size_t size);
 /**
  * @brief Validate and normalise a WWN for this fabric.
  * @param f fabric @param wwn user WWN @param buf output @param size buffer size
  * @return 0, -EINVAL, -ENOSPC
  */
-int rts_fabric_normalize_wwn(const struct rts_fabric *f, const char *wwn, char *buf,
-			     size_t size);
+int rts_fabric_normalize_wwn(const struct rts_fabric *f, const char *wwn, char *buf, size_t size);
 /**
  * @brief Read the discovery CHAP settings (iSCSI).
  * @param f fabric @param enforce receives enforce_discovery_auth @param chap receives creds
@@ -144,8 +142,7 @@ int rts_fabric_get_discovery_auth(struct rts_fabric *f, bool *enforce, struct rt
  * @param f fabric @param enforce enforce_discovery_auth @param chap credentials or NULL
  * @return 0, -EOPNOTSUPP, negative errno
  */
-int rts_fabric_set_discovery_auth(struct rts_fabric *f, bool enforce,
-				  const struct rts_chap *chap);
+int rts_fabric_set_discovery_auth(struct rts_fabric *f, bool enforce, const struct rts_chap *chap);
 
 /* ---------------------------------------------------------------- targets */
 
@@ -217,6 +214,12 @@ int rts_tpg_get_attr(struct rts_tpg *tpg, enum rts_group group, const char *name
  */
 int rts_tpg_set_attr(struct rts_tpg *tpg, enum rts_group group, const char *name,
 		     const char *value);
+/**
+ * @brief Call @p fn for every TPG attribute, parameter or auth setting of a group.
+ * @param tpg TPG @param group group @param fn callback @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_tpg_foreach_attr(struct rts_tpg *tpg, enum rts_group group, rts_attr_fn fn, void *userdata);
 /**
  * @brief Whether the TPG is enabled (true for fabrics without an enable attribute).
  * @param tpg TPG @param ret receives the state
@@ -304,14 +307,12 @@ struct rts_portal *rts_portal_next(struct rts_portal *np);
  * @param ret receives the portal (may be NULL)
  * @return 0, -EEXIST, -EINVAL (address), -EOPNOTSUPP
  */
-int rts_portal_create(struct rts_tpg *tpg, const char *ip, uint16_t port,
-		      struct rts_portal **ret);
+int rts_portal_create(struct rts_tpg *tpg, const char *ip, uint16_t port, struct rts_portal **ret);
 /**
  * @brief Find a portal. @param tpg TPG @param ip address @param port port
  * @param ret receives the portal @return 0, -ENOENT, -EINVAL
  */
-int rts_portal_lookup(struct rts_tpg *tpg, const char *ip, uint16_t port,
-		      struct rts_portal **ret);
+int rts_portal_lookup(struct rts_tpg *tpg, const char *ip, uint16_t port, struct rts_portal **ret);
 /** @brief Delete. @param np portal @return 0 or -errno */
 int rts_portal_delete(struct rts_portal *np);
 /** @brief Address without brackets. @param np portal @return address */
@@ -372,6 +373,12 @@ int rts_acl_get_attr(struct rts_acl *acl, enum rts_group group, const char *name
  */
 int rts_acl_set_attr(struct rts_acl *acl, enum rts_group group, const char *name,
 		     const char *value);
+/**
+ * @brief Call @p fn for every ACL attribute of a group.
+ * @param acl ACL @param group group @param fn callback @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_acl_foreach_attr(struct rts_acl *acl, enum rts_group group, rts_attr_fn fn, void *userdata);
 /** @brief Set ACL CHAP. @param acl ACL @param chap creds or NULL to clear @return 0/-errno */
 int rts_acl_set_chap(struct rts_acl *acl, const struct rts_chap *chap);
 /** @brief Read ACL CHAP. @param acl ACL @param chap receives creds @return 0/-errno */
@@ -397,6 +404,51 @@ int rts_acl_get_session(struct rts_acl *acl, struct rts_session *ret);
  */
 int rts_session_parse(const char *text, struct rts_session *ret);
 
+/* ---------------------------------------------------------------- ACL groups */
+
+/*
+ * ACL groups (rtslib NodeACLGroup): the node ACLs of a TPG sharing a tag. A group exists
+ * while one of its ACLs carries the tag; mappings made through the group are made for
+ * every member.
+ */
+
+/**
+ * @brief Call @p fn once for every ACL group (distinct non-empty tag) of @p tpg.
+ * @param tpg TPG @param fn callback @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_tpg_foreach_acl_group(struct rts_tpg *tpg, int (*fn)(void *userdata, const char *group),
+			      void *userdata);
+/**
+ * @brief Create a node ACL tagged with @p group.
+ * @param tpg TPG @param group group name @param wwn initiator WWN
+ * @param ret receives the ACL (may be NULL)
+ * @return 0 or negative errno (as rts_acl_create(), rts_acl_set_tag())
+ */
+int rts_acl_group_add_acl(struct rts_tpg *tpg, const char *group, const char *wwn,
+			  struct rts_acl **ret);
+/**
+ * @brief Map @p lun as @p index for every ACL of @p group (members already mapping
+ *        @p index are left alone).
+ * @param tpg TPG @param group group @param index mapped LUN id (not RTS_AUTO)
+ * @param lun LUN of @p tpg @param write_protect map read-only
+ * @return 0, -ENOENT (empty group), negative errno
+ */
+int rts_acl_group_map_lun(struct rts_tpg *tpg, const char *group, uint64_t index,
+			  struct rts_lun *lun, bool write_protect);
+/**
+ * @brief Remove mapped LUN @p index from every ACL of @p group.
+ * @param tpg TPG @param group group @param index mapped LUN id
+ * @return 0, -ENOENT (nothing mapped), negative errno
+ */
+int rts_acl_group_unmap_lun(struct rts_tpg *tpg, const char *group, uint64_t index);
+/**
+ * @brief Delete every ACL of @p group.
+ * @param tpg TPG @param group group
+ * @return 0, -ENOENT (no such group), negative errno
+ */
+int rts_acl_group_delete(struct rts_tpg *tpg, const char *group);
+
 /* ---------------------------------------------------------------- mapped LUNs */
 
 /** @brief First mapped LUN. @param acl ACL @return mapped LUN or NULL */
@@ -404,7 +456,8 @@ struct rts_mapped_lun *rts_mapped_lun_first(struct rts_acl *acl);
 /** @brief Next mapped LUN. @param m current @return mapped LUN or NULL */
 struct rts_mapped_lun *rts_mapped_lun_next(struct rts_mapped_lun *m);
 /** Iterate over the mapped LUNs of @p acl. */
-#define rts_for_each_mapped_lun(acl, m) for (m = rts_mapped_lun_first(acl); m; m = rts_mapped_lun_next(m))
+#define rts_for_each_mapped_lun(acl, m) \
+	for (m = rts_mapped_lun_first(acl); m; m = rts_mapped_lun_next(m))
 /**
  * @brief Map TPG LUN @p lun as @p index for the initiator of @p acl.
  * @param acl ACL

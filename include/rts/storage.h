@@ -22,33 +22,43 @@ struct rts_lun;
 /** Backstore plugins. */
 enum rts_plugin {
 	RTS_PLUGIN_FILEIO = 0, /**< core/fileio_N (target_core_file) */
-	RTS_PLUGIN_BLOCK,      /**< core/iblock_N (target_core_iblock) */
-	RTS_PLUGIN_PSCSI,      /**< core/pscsi_N (target_core_pscsi) */
-	RTS_PLUGIN_RAMDISK,    /**< core/rd_mcp_N (target_core_mod) */
-	RTS_PLUGIN_USER,       /**< core/user_N (target_core_user, TCMU) */
+	RTS_PLUGIN_BLOCK, /**< core/iblock_N (target_core_iblock) */
+	RTS_PLUGIN_PSCSI, /**< core/pscsi_N (target_core_pscsi) */
+	RTS_PLUGIN_RAMDISK, /**< core/rd_mcp_N (target_core_mod) */
+	RTS_PLUGIN_USER, /**< core/user_N (target_core_user, TCMU) */
 	RTS_PLUGIN_MAX,
 };
 
 /** Attribute groups addressed by the *_get_attr / *_set_attr functions. */
 enum rts_group {
 	RTS_GROUP_NONE = 0, /**< files in the object directory itself (enable, alias, info...) */
-	RTS_GROUP_ATTRIB,   /**< attrib/ */
-	RTS_GROUP_PARAM,    /**< param/ */
-	RTS_GROUP_AUTH,     /**< auth/ */
-	RTS_GROUP_WWN,      /**< wwn/ (storage objects) */
-	RTS_GROUP_PR,       /**< pr/ (storage objects, read-only) */
+	RTS_GROUP_ATTRIB, /**< attrib/ */
+	RTS_GROUP_PARAM, /**< param/ */
+	RTS_GROUP_AUTH, /**< auth/ */
+	RTS_GROUP_WWN, /**< wwn/ (storage objects) */
+	RTS_GROUP_PR, /**< pr/ (storage objects, read-only) */
+	RTS_GROUP_ACTION, /**< action/ (user backstores: block_dev, reset_ring; write-only) */
 	RTS_GROUP_MAX,
 };
+
+/**
+ * @brief Callback of the *_foreach_attr functions.
+ * @param userdata caller value
+ * @param name attribute name
+ * @param value current value without trailing newline, NULL for write-only attributes
+ * @return 0 to continue, non-zero to stop (returned by the foreach function)
+ */
+typedef int (*rts_attr_fn)(void *userdata, const char *name, const char *value);
 
 /** Flags for rts_fileio_create(). */
 enum rts_fileio_flags {
 	RTS_FILEIO_WRITE_BACK = 1u << 0, /**< buffered I/O, emulate_write_cache=1 */
-	RTS_FILEIO_SPARSE = 1u << 1,     /**< create the backing file sparse (else fallocate) */
+	RTS_FILEIO_SPARSE = 1u << 1, /**< create the backing file sparse (else fallocate) */
 };
 
 /** Flags for rts_block_create(). */
 enum rts_block_flags {
-	RTS_BLOCK_READONLY = 1u << 0,  /**< readonly=1 */
+	RTS_BLOCK_READONLY = 1u << 0, /**< readonly=1 */
 	RTS_BLOCK_EXCLUSIVE = 1u << 1, /**< fail with -EBUSY if another object uses the device */
 };
 
@@ -59,13 +69,13 @@ enum rts_ramdisk_flags {
 
 /** Configuration of a user (TCMU) backstore; zero fields keep kernel defaults. */
 struct rts_user_config {
-	const char *cfgstring;     /**< handler config, "<subtype>/<handler cfg>" (required) */
-	uint64_t size;             /**< dev_size in bytes (required) */
+	const char *cfgstring; /**< handler config, "<subtype>/<handler cfg>" (required) */
+	uint64_t size; /**< dev_size in bytes (required) */
 	uint32_t max_data_area_mb; /**< data area size */
-	uint32_t hw_max_sectors;   /**< largest command in blocks */
-	uint32_t hw_block_size;    /**< logical block size */
-	int nl_reply_supported;    /**< -1 kernel default, 0 or 1 */
-	const char *control;       /**< extra "key=value[,key=value]" control options */
+	uint32_t hw_max_sectors; /**< largest command in blocks */
+	uint32_t hw_block_size; /**< logical block size */
+	int nl_reply_supported; /**< -1 kernel default, 0 or 1 */
+	const char *control; /**< extra "key=value[,key=value]" control options */
 };
 
 /**
@@ -202,8 +212,17 @@ int rts_so_get_attr(struct rts_so *so, enum rts_group group, const char *name, c
  * @param value value
  * @return 0, -ENOENT, -EACCES (read-only), -EINVAL (rejected value)
  */
-int rts_so_set_attr(struct rts_so *so, enum rts_group group, const char *name,
-		    const char *value);
+int rts_so_set_attr(struct rts_so *so, enum rts_group group, const char *name, const char *value);
+
+/**
+ * @brief Call @p fn for every attribute of a group (saveconfig dumps use this).
+ * @param so object
+ * @param group group (NONE lists the files of the object directory)
+ * @param fn callback
+ * @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_so_foreach_attr(struct rts_so *so, enum rts_group group, rts_attr_fn fn, void *userdata);
 
 /** @brief Whether the device is enabled (configured). @param so object @return bool */
 bool rts_so_is_enabled(struct rts_so *so);
@@ -248,7 +267,8 @@ struct rts_alua_tpg *rts_alua_tpg_first(struct rts_so *so);
 /** @brief Next ALUA group. @param gp current @return group or NULL */
 struct rts_alua_tpg *rts_alua_tpg_next(struct rts_alua_tpg *gp);
 /** Iterate over the ALUA target port groups of @p so. */
-#define rts_for_each_alua_tpg(so, gp) for (gp = rts_alua_tpg_first(so); gp; gp = rts_alua_tpg_next(gp))
+#define rts_for_each_alua_tpg(so, gp) \
+	for (gp = rts_alua_tpg_first(so); gp; gp = rts_alua_tpg_next(gp))
 
 /**
  * @brief Create an ALUA target port group.
@@ -282,6 +302,12 @@ struct rts_so *rts_alua_tpg_get_so(const struct rts_alua_tpg *gp);
  * @return 0 or negative errno
  */
 int rts_alua_tpg_get_attr(struct rts_alua_tpg *gp, const char *name, char **ret);
+/**
+ * @brief Call @p fn for every attribute of the group.
+ * @param gp group @param fn callback @param userdata for @p fn
+ * @return 0, the callback's non-zero value, or negative errno
+ */
+int rts_alua_tpg_foreach_attr(struct rts_alua_tpg *gp, rts_attr_fn fn, void *userdata);
 /**
  * @brief Write an attribute of the group.
  * @param gp group @param name attribute @param value value

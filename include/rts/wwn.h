@@ -14,11 +14,11 @@ extern "C" {
 
 /** WWN formats, usable as a bit mask (1u << type) of accepted formats. */
 enum rts_wwn_type {
-	RTS_WWN_FREE = 0,    /**< free form (any valid object name) */
-	RTS_WWN_IQN,         /**< iqn.yyyy-mm.reversed.domain[:id] (RFC 3720/3722) */
-	RTS_WWN_NAA,         /**< naa. + 16 hex (NAA 1,2,3,5,C-F) or 32 hex (NAA 6) (RFC 3980) */
-	RTS_WWN_EUI,         /**< eui. + 16 hex (EUI-64, RFC 3720) */
-	RTS_WWN_IB,          /**< ib. + 32 hex (InfiniBand GID, srpt) */
+	RTS_WWN_FREE = 0, /**< free form (any valid object name) */
+	RTS_WWN_IQN, /**< iqn.yyyy-mm.reversed.domain[:id] (RFC 3720/3722) */
+	RTS_WWN_NAA, /**< naa. + 16 hex (NAA 1,2,3,5,C-F) or 32 hex (NAA 6) (RFC 3980) */
+	RTS_WWN_EUI, /**< eui. + 16 hex (EUI-64, RFC 3720) */
+	RTS_WWN_IB, /**< ib. + 32 hex (InfiniBand GID, srpt) */
 	RTS_WWN_UNIT_SERIAL, /**< 8-4-4-4-12 hex UUID (T10 unit serial) */
 	RTS_WWN_TYPE_MAX,
 };

@@ -109,8 +109,10 @@ static inline void check_error(struct rts_ctx *ctx, int want, const char *path_p
 #define assert_error(ctx, want, path_part) check_error(ctx, want, path_part)
 
 /* Run every test on both backends. */
-#define BOTH(fn)                                                                                  \
-	{ "mem/" #fn, fn, setup_mem, fixture_teardown, NULL },                                    \
-		{ "realfs/" #fn, fn, setup_real, fixture_teardown, NULL }
+#define BOTH(fn)                                                      \
+	{ "mem/" #fn, fn, setup_mem, fixture_teardown, NULL },        \
+	{                                                             \
+		"realfs/" #fn, fn, setup_real, fixture_teardown, NULL \
+	}
 
 #endif

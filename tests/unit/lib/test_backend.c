@@ -227,9 +227,10 @@ static void test_emu_initial_tree(void **state)
 static void test_emu_user_device(void **state)
 {
 	struct bfix *f = *state;
-	static const char *const children[] = { "action", "alias", "alua", "alua_lu_gp", "attrib",
-						"control", "enable", "info", "lba_map", "pr",
-						"statistics", "udev_path", "wwn" };
+	static const char *const children[] = { "action",  "alias",   "alua",	    "alua_lu_gp",
+						"attrib",  "control", "enable",	    "info",
+						"lba_map", "pr",      "statistics", "udev_path",
+						"wwn" };
 	int n = 0;
 
 	assert_int_equal(rts_backend_mkdir(f->be, "target/core/bogus_0"), -EINVAL);
@@ -247,29 +248,37 @@ static void test_emu_user_device(void **state)
 	assert_int_equal(rts_backend_readdir(f->be, "target/core/user_0/test", count_cb, &n), 0);
 	assert_int_equal(n, 13);
 	assert_int_equal(ftype(f->be, "target/core/user_0/test/alua/default_tg_pt_gp"), RTS_FT_DIR);
-	assert_int_equal(ftype(f->be, "target/core/user_0/test/attrib/max_data_area_mb"), RTS_FT_FILE);
+	assert_int_equal(ftype(f->be, "target/core/user_0/test/attrib/max_data_area_mb"),
+			 RTS_FT_FILE);
 	assert_int_equal(ftype(f->be, "target/core/user_0/test/attrib/block_size"), RTS_FT_NONE);
 	/* control is write-only, info read-only */
 	assert_null(rd(f->be, "target/core/user_0/test/control"));
 	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/info", "x"), -EACCES);
 	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/control",
-					   "dev_config=file//tmp/t.img,dev_size=1048576"), 0);
-	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/control", "bogus_key=1"), 0);
-	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/control", "dev_size=abc"),
+					   "dev_config=file//tmp/t.img,dev_size=1048576"),
+			 0);
+	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/control", "bogus_key=1"),
+			 0);
+	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/control",
+					   "dev_size=abc"),
 			 -EINVAL);
 	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/control",
-					   "max_data_area_mb=8"), 0);
+					   "max_data_area_mb=8"),
+			 0);
 	assert_string_equal(rd(f->be, "target/core/user_0/test/attrib/max_data_area_mb"), "8");
-	assert_string_equal(rd(f->be, "target/core/user_0/test/attrib/dev_config"), "file//tmp/t.img");
+	assert_string_equal(rd(f->be, "target/core/user_0/test/attrib/dev_config"),
+			    "file//tmp/t.img");
 	assert_non_null(strstr(rd(f->be, "target/core/user_0/test/info"), "file//tmp/t.img"));
 	/* enable: only "1", only once */
 	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/enable", "0"), -EINVAL);
 	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/enable", "1"), 0);
 	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/enable", "1"), -EEXIST);
 	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/control",
-					   "max_data_area_mb=16"), -EINVAL);
+					   "max_data_area_mb=16"),
+			 -EINVAL);
 	assert_int_equal(rts_backend_write(f->be, "target/core/user_0/test/attrib/max_data_area_mb",
-					   "16"), -EINVAL);
+					   "16"),
+			 -EINVAL);
 	/* HBA with a device is not empty; device dirs are kernel owned */
 	assert_int_equal(rts_backend_rmdir(f->be, "target/core/user_0"), -ENOTEMPTY);
 	assert_int_equal(rts_backend_rmdir(f->be, "target/core/user_0/test/attrib"), -EPERM);
@@ -286,32 +295,38 @@ static void test_emu_enable_prerequisites(void **state)
 	assert_int_equal(rts_backend_mkdir(f->be, "target/core/fileio_0/f"), 0);
 	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/enable", "1"), -EINVAL);
 	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/control",
-					   "fd_dev_name=/tmp/x"), 0);
+					   "fd_dev_name=/tmp/x"),
+			 0);
 	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/enable", "1"), -EINVAL);
-	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/control",
-					   "fd_dev_size=4096"), 0);
+	assert_int_equal(
+		rts_backend_write(f->be, "target/core/fileio_0/f/control", "fd_dev_size=4096"), 0);
 	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/enable", "1"), 0);
 	assert_int_equal(ftype(f->be, "target/core/fileio_0/f/attrib/block_size"), RTS_FT_FILE);
-	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/attrib/block_size", "1000"),
+	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/attrib/block_size",
+					   "1000"),
 			 -EINVAL);
-	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/attrib/block_size", "4096"),
-			 0);
+	assert_int_equal(
+		rts_backend_write(f->be, "target/core/fileio_0/f/attrib/block_size", "4096"), 0);
 	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/attrib/emulate_tpu", "2"),
 			 -EINVAL);
 	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/attrib/hw_block_size",
-					   "512"), -EACCES);
-	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/attrib/nope", "1"), -ENOENT);
+					   "512"),
+			 -EACCES);
+	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/attrib/nope", "1"),
+			 -ENOENT);
 	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/wwn/vendor_id",
-					   "TOOLONGVENDOR"), -EINVAL);
-	assert_int_equal(rts_backend_write(f->be, "target/core/fileio_0/f/wwn/vpd_unit_serial", "abc"),
-			 0);
+					   "TOOLONGVENDOR"),
+			 -EINVAL);
+	assert_int_equal(
+		rts_backend_write(f->be, "target/core/fileio_0/f/wwn/vpd_unit_serial", "abc"), 0);
 	assert_string_equal(rd(f->be, "target/core/fileio_0/f/wwn/vpd_unit_serial"),
 			    "T10 VPD Unit Serial Number: abc");
 
 	assert_int_equal(rts_backend_mkdir(f->be, "target/core/rd_mcp_3"), 0);
 	assert_int_equal(rts_backend_mkdir(f->be, "target/core/rd_mcp_3/r"), 0);
 	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/enable", "1"), -EINVAL);
-	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/control", "rd_pages=16"), 0);
+	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/control", "rd_pages=16"),
+			 0);
 	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/enable", "1"), 0);
 	assert_int_equal(rts_backend_mkdir(f->be, "target/core/iblock_1"), 0);
 	assert_int_equal(rts_backend_mkdir(f->be, "target/core/iblock_1/b"), 0);
@@ -321,19 +336,23 @@ static void test_emu_enable_prerequisites(void **state)
 	assert_int_equal(rts_backend_write(f->be, "target/core/pscsi_0/p/enable", "1"), -EINVAL);
 	/* ALUA groups: implicit state change needs a valid id */
 	assert_int_equal(rts_backend_mkdir(f->be, "target/core/rd_mcp_3/r/alua/gp1"), 0);
-	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua/gp1/alua_access_state",
-					   "1"), -EINVAL);
-	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua/gp1/tg_pt_gp_id", "7"),
-			 0);
-	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua/gp1/alua_access_state",
-					   "1"), 0);
-	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua/gp1/alua_access_state",
-					   "9"), -EINVAL);
+	assert_int_equal(
+		rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua/gp1/alua_access_state", "1"),
+		-EINVAL);
+	assert_int_equal(
+		rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua/gp1/tg_pt_gp_id", "7"), 0);
+	assert_int_equal(
+		rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua/gp1/alua_access_state", "1"),
+		0);
+	assert_int_equal(
+		rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua/gp1/alua_access_state", "9"),
+		-EINVAL);
 	assert_int_equal(rts_backend_rmdir(f->be, "target/core/rd_mcp_3/r/alua/default_tg_pt_gp"),
 			 -EPERM);
-	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua_lu_gp", "nope"), -EINVAL);
-	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua_lu_gp", "default_lu_gp"),
-			 0);
+	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua_lu_gp", "nope"),
+			 -EINVAL);
+	assert_int_equal(
+		rts_backend_write(f->be, "target/core/rd_mcp_3/r/alua_lu_gp", "default_lu_gp"), 0);
 }
 
 static void make_enabled_rd(struct rts_backend *be)
@@ -353,7 +372,8 @@ static void test_emu_fabric_tree(void **state)
 	assert_int_equal(rts_backend_mkdir(f->be, "target/iscsi"), 0);
 	assert_int_equal(ftype(f->be, "target/iscsi/discovery_auth"), RTS_FT_DIR);
 	assert_int_equal(rts_backend_mkdir(f->be, "target/iscsi/iqn.2003-01.org.x:t"), 0);
-	assert_int_equal(rts_backend_mkdir(f->be, "target/iscsi/iqn.2003-01.org.x:t/tpg1"), -EINVAL);
+	assert_int_equal(rts_backend_mkdir(f->be, "target/iscsi/iqn.2003-01.org.x:t/tpg1"),
+			 -EINVAL);
 	assert_int_equal(rts_backend_mkdir(f->be, tpg), 0);
 	snprintf(p, sizeof(p), "%s/enable", tpg);
 	assert_string_equal(rd(f->be, p), "0");
@@ -388,7 +408,8 @@ static void test_emu_fabric_tree(void **state)
 	assert_non_null(strstr(rd(f->be, p), "default_tg_pt_gp"));
 	assert_int_equal(rts_backend_write(f->be, p, "nogroup"), -ENODEV);
 	/* exported: serial and block size are frozen; the device cannot go */
-	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_0/r/wwn/vpd_unit_serial", "x"),
+	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_0/r/wwn/vpd_unit_serial",
+					   "x"),
 			 -EINVAL);
 	assert_int_equal(rts_backend_rmdir(f->be, "target/core/rd_mcp_0/r"), -EBUSY);
 
@@ -457,12 +478,15 @@ static void test_emu_reopen(void **state)
 	assert_int_equal(rts_backend_write(f->be, "target/core/rd_mcp_0/r/enable", "1"), 0);
 	assert_int_equal(rts_backend_mkdir(f->be, "target/loopback"), 0);
 	assert_int_equal(rts_backend_mkdir(f->be, "target/loopback/naa.5001405000000001"), 0);
-	assert_int_equal(rts_backend_mkdir(f->be, "target/loopback/naa.5001405000000001/tpgt_1"), 0);
-	assert_int_equal(
-		rts_backend_mkdir(f->be, "target/loopback/naa.5001405000000001/tpgt_1/lun/lun_0"), 0);
-	assert_int_equal(rts_backend_symlink(f->be, "target/core/rd_mcp_0/r",
-					     "target/loopback/naa.5001405000000001/tpgt_1/lun/lun_0/x"),
+	assert_int_equal(rts_backend_mkdir(f->be, "target/loopback/naa.5001405000000001/tpgt_1"),
 			 0);
+	assert_int_equal(rts_backend_mkdir(f->be,
+					   "target/loopback/naa.5001405000000001/tpgt_1/lun/lun_0"),
+			 0);
+	assert_int_equal(
+		rts_backend_symlink(f->be, "target/core/rd_mcp_0/r",
+				    "target/loopback/naa.5001405000000001/tpgt_1/lun/lun_0/x"),
+		0);
 	assert_int_equal(rts_backend_new_real(f->dir, RTS_BACKEND_REAL_CREATE, &raw), 0);
 	assert_int_equal(rts_backend_new_emulated(raw, &be), 0);
 	assert_int_equal(rts_backend_rmdir(be, "target/core/rd_mcp_0/r"), -EBUSY);
@@ -476,20 +500,25 @@ int main(void)
 		{ "mem/raw_ops", test_raw_ops, setup_raw_mem, teardown, NULL },
 		{ "realfs/raw_ops", test_raw_ops, setup_raw_real, teardown, NULL },
 		{ "mem/path_traversal", test_raw_path_traversal, setup_raw_mem, teardown, NULL },
-		{ "realfs/path_traversal", test_raw_path_traversal, setup_raw_real, teardown, NULL },
+		{ "realfs/path_traversal", test_raw_path_traversal, setup_raw_real, teardown,
+		  NULL },
 		{ "realfs/links", test_real_links, setup_raw_real, teardown, NULL },
 		cmocka_unit_test(test_real_root_errors),
 		cmocka_unit_test(test_custom_backend),
 		{ "mem/emu_initial_tree", test_emu_initial_tree, setup_emu_mem, teardown, NULL },
-		{ "realfs/emu_initial_tree", test_emu_initial_tree, setup_emu_real, teardown, NULL },
+		{ "realfs/emu_initial_tree", test_emu_initial_tree, setup_emu_real, teardown,
+		  NULL },
 		{ "mem/emu_user_device", test_emu_user_device, setup_emu_mem, teardown, NULL },
 		{ "realfs/emu_user_device", test_emu_user_device, setup_emu_real, teardown, NULL },
 		{ "mem/emu_enable", test_emu_enable_prerequisites, setup_emu_mem, teardown, NULL },
-		{ "realfs/emu_enable", test_emu_enable_prerequisites, setup_emu_real, teardown, NULL },
+		{ "realfs/emu_enable", test_emu_enable_prerequisites, setup_emu_real, teardown,
+		  NULL },
 		{ "mem/emu_fabric_tree", test_emu_fabric_tree, setup_emu_mem, teardown, NULL },
 		{ "realfs/emu_fabric_tree", test_emu_fabric_tree, setup_emu_real, teardown, NULL },
-		{ "mem/emu_loopback_nexus", test_emu_loopback_nexus, setup_emu_mem, teardown, NULL },
-		{ "realfs/emu_loopback_nexus", test_emu_loopback_nexus, setup_emu_real, teardown, NULL },
+		{ "mem/emu_loopback_nexus", test_emu_loopback_nexus, setup_emu_mem, teardown,
+		  NULL },
+		{ "realfs/emu_loopback_nexus", test_emu_loopback_nexus, setup_emu_real, teardown,
+		  NULL },
 		{ "realfs/emu_reopen", test_emu_reopen, setup_emu_real, teardown, NULL },
 	};
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Context: creation, error object, logging, transaction lock, root attributes, modules. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <syslog.h>
 
@@ -49,8 +50,8 @@ struct logbuf {
 	char last[256];
 };
 
-static void log_cb(void *ud, int prio, const char *file, int line, const char *fn,
-		   const char *fmt, va_list ap)
+static void log_cb(void *ud, int prio, const char *file, int line, const char *fn, const char *fmt,
+		   va_list ap)
 {
 	struct logbuf *b = ud;
 
@@ -156,11 +157,39 @@ static void test_clear_and_refresh(void **state)
 	assert_null(rts_target_first(fab));
 }
 
+/* The real configfs root, read-only: listing must never mkdir, write or load modules. */
+static void test_real_root_readonly(void **state)
+{
+	struct rts_ctx *ctx = NULL;
+	struct rts_fabric *fab;
+	struct rts_so *so;
+	struct stat st;
+	int n = 0;
+
+	(void)state;
+	if (stat(RTS_DEFAULT_ROOT, &st) < 0 || !S_ISDIR(st.st_mode))
+		skip();
+	assert_int_equal(rts_ctx_new(NULL, 0, &ctx), 0);
+	rts_for_each_storage_object(ctx, so)
+		n++;
+	rts_for_each_fabric(ctx, fab)
+		n++;
+	assert_true(n >= 11);
+	if (!rts_ctx_target_present(ctx))
+		assert_int_not_equal(stat(RTS_DEFAULT_ROOT "/target", &st), 0);
+	rts_ctx_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_flags), BOTH(test_root_attrs), BOTH(test_logging),
-		BOTH(test_lock),                  BOTH(test_modules),    BOTH(test_clear_and_refresh),
+		cmocka_unit_test(test_new_flags),
+		BOTH(test_root_attrs),
+		BOTH(test_logging),
+		BOTH(test_lock),
+		BOTH(test_modules),
+		BOTH(test_clear_and_refresh),
+		cmocka_unit_test(test_real_root_readonly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

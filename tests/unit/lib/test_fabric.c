@@ -26,9 +26,9 @@ static struct rts_so *ramdisk(struct fixture *f, const char *name)
 
 static void test_fabric_table(void **state)
 {
-	static const char *const known[] = { "iscsi", "loopback", "vhost", "xen-pvscsi", "qla2xxx",
-					     "efct", "tcm_fc", "srpt", "sbp", "ibmvscsis",
-					     "usb_gadget" };
+	static const char *const known[] = { "iscsi",	"loopback",  "vhost",	  "xen-pvscsi",
+					     "qla2xxx", "efct",	     "tcm_fc",	  "srpt",
+					     "sbp",	"ibmvscsis", "usb_gadget" };
 	struct fixture *f = *state;
 	struct rts_fabric *fab;
 	int n = 0;
@@ -45,9 +45,9 @@ static void test_fabric_table(void **state)
 	assert_string_equal(rts_fabric_get_configfs_name(fab), "fc");
 	assert_string_equal(rts_fabric_get_kernel_module(fab), "tcm_fc");
 	assert_int_equal(rts_fabric_lookup(f->ctx, "iscsi", &fab), 0);
-	assert_int_equal(rts_fabric_get_wwn_types(fab),
-			 RTS_WWN_MASK(RTS_WWN_IQN) | RTS_WWN_MASK(RTS_WWN_NAA) |
-				 RTS_WWN_MASK(RTS_WWN_EUI));
+	assert_int_equal(rts_fabric_get_wwn_types(fab), RTS_WWN_MASK(RTS_WWN_IQN) |
+								RTS_WWN_MASK(RTS_WWN_NAA) |
+								RTS_WWN_MASK(RTS_WWN_EUI));
 	assert_true(rts_fabric_get_features(fab) & RTS_FEAT_NPS);
 	assert_false(rts_fabric_is_from_spec(fab));
 	assert_int_equal(rts_fabric_lookup(f->ctx, "nosuch", &fab), -ENOENT);
@@ -57,8 +57,17 @@ static void test_fabric_table(void **state)
 				      &(enum rts_ftype){ 0 }) == 0);
 }
 
+static int count_cb(void *ud, const char *name, const char *value)
+{
+	(void)name;
+	assert_non_null(value);
+	(*(int *)ud)++;
+	return 0;
+}
+
 static void test_iscsi_target_tpg(void **state)
 {
+	int n = 0;
 	struct fixture *f = *state;
 	struct rts_fabric *fab;
 	struct rts_target *t, *t2;
@@ -106,13 +115,17 @@ static void test_iscsi_target_tpg(void **state)
 	assert_int_equal(rts_tpg_get_enable(tpg, &en), 0);
 	assert_true(en);
 	assert_int_equal(rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "generate_node_acls", "1"), 0);
-	assert_int_equal(rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "generate_node_acls", "x"), -EINVAL);
+	assert_int_equal(rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "generate_node_acls", "x"),
+			 -EINVAL);
 	assert_error(f->ctx, -EINVAL, "attrib/generate_node_acls");
 	assert_int_equal(rts_tpg_set_attr(tpg, RTS_GROUP_PARAM, "MaxConnections", "4"), 0);
 	assert_int_equal(rts_tpg_get_attr(tpg, RTS_GROUP_PARAM, "MaxConnections", &v), 0);
 	assert_string_equal(v, "4");
 	free(v);
 	assert_int_equal(rts_tpg_get_attr(tpg, RTS_GROUP_WWN, "x", &v), -EINVAL);
+	assert_int_equal(rts_tpg_foreach_attr(tpg, RTS_GROUP_PARAM, count_cb, &n), 0);
+	assert_int_equal(n, 21); /* every iSCSI login key of the 6.1 param group */
+	assert_int_equal(rts_tpg_foreach_attr(tpg, RTS_GROUP_PR, count_cb, &n), -EINVAL);
 	assert_int_equal(rts_tpg_set_nexus(tpg, "naa.5001405abcdef123"), -EOPNOTSUPP);
 }
 
@@ -147,6 +160,12 @@ static void test_chap_and_discovery(void **state)
 	assert_int_equal(rts_acl_set_chap(acl, &chap), 0);
 	assert_int_equal(rts_acl_get_chap(acl, &out), 0);
 	assert_string_equal(out.mutual_password, "tsecret12345");
+	{
+		int n = 0;
+
+		assert_int_equal(rts_acl_foreach_attr(acl, RTS_GROUP_AUTH, count_cb, &n), 0);
+		assert_int_equal(n, 5);
+	}
 
 	assert_int_equal(rts_fabric_get_discovery_auth(fab, &enforce, &out), 0);
 	assert_false(enforce);
@@ -191,7 +210,8 @@ static void test_luns(void **state)
 	assert_string_equal(rts_lun_get_alias(lun), "myalias");
 	assert_ptr_equal(rts_lun_get_so(lun), so);
 	assert_ptr_equal(rts_lun_get_tpg(lun), tpg);
-	assert_string_equal(rts_lun_get_path(lun), "target/iscsi/iqn.2003-01.org.x:luns/tpgt_1/lun/lun_2");
+	assert_string_equal(rts_lun_get_path(lun),
+			    "target/iscsi/iqn.2003-01.org.x:luns/tpgt_1/lun/lun_2");
 	assert_int_equal(rts_lun_create(tpg, 4096, so, NULL, NULL), -EEXIST);
 	assert_error(f->ctx, -EEXIST, "tpgt_1");
 	assert_int_equal(rts_lun_create(tpg, 9, so, "bad/alias", NULL), -EINVAL);
@@ -411,7 +431,8 @@ static void test_session_parse(void **state)
 	assert_string_equal(s.connections[0].transport, "TCP");
 	assert_string_equal(s.connections[1].transport, "iSER");
 	assert_int_equal(rts_session_parse("garbage", &s), -EINVAL);
-	assert_int_equal(rts_session_parse("No active iSCSI Session for Initiator Endpoint: x", &s), 0);
+	assert_int_equal(rts_session_parse("No active iSCSI Session for Initiator Endpoint: x", &s),
+			 0);
 	assert_false(s.active);
 
 	/* a session the kernel reports, planted under the emulator */
@@ -419,7 +440,8 @@ static void test_session_parse(void **state)
 	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
 	assert_int_equal(rts_acl_create(tpg, "iqn.1994-05.com.redhat:client", &acl), 0);
 	snprintf(p, sizeof(p), "%s/info", rts_acl_get_path(acl));
-	assert_int_equal(rts_backend_write(rts_backend_get_raw(rts_ctx_get_backend(f->ctx)), p, info), 0);
+	assert_int_equal(
+		rts_backend_write(rts_backend_get_raw(rts_ctx_get_backend(f->ctx)), p, info), 0);
 	assert_int_equal(rts_acl_get_session(acl, &s), 0);
 	assert_true(s.active);
 	assert_int_equal(s.sid, 3);
@@ -473,8 +495,9 @@ static void test_wwn_spellings(void **state)
 	assert_string_equal(rts_target_get_path(t), "target/qla2xxx/21:00:00:24:ff:31:4c:48");
 	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
 	assert_int_equal(rts_acl_create(tpg, "c0:50:76:09:5a:d0:00:1c", &acl), 0);
-	assert_string_equal(rts_acl_get_path(acl),
-			    "target/qla2xxx/21:00:00:24:ff:31:4c:48/tpgt_1/acls/c0:50:76:09:5a:d0:00:1c");
+	assert_string_equal(
+		rts_acl_get_path(acl),
+		"target/qla2xxx/21:00:00:24:ff:31:4c:48/tpgt_1/acls/c0:50:76:09:5a:d0:00:1c");
 	assert_int_equal(rts_target_create(fab, "iqn.2003-01.org.x:t", NULL), -EINVAL);
 	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
 	assert_int_equal(rts_fabric_lookup(f->ctx, "qla2xxx", &fab), 0);
@@ -485,12 +508,14 @@ static void test_wwn_spellings(void **state)
 	fab = loaded(f, "srpt");
 	assert_int_equal(rts_target_create(fab, "0xfe800000000000000002c90300a1b2c3", &t), 0);
 	assert_string_equal(rts_target_get_wwn(t), "ib.fe800000000000000002c90300a1b2c3");
-	assert_string_equal(rts_target_get_path(t), "target/srpt/0xfe800000000000000002c90300a1b2c3");
+	assert_string_equal(rts_target_get_path(t),
+			    "target/srpt/0xfe800000000000000002c90300a1b2c3");
 	fab = loaded(f, "sbp");
 	assert_int_equal(rts_target_create(fab, "eui.0123456789abcdef", &t), 0);
 	assert_string_equal(rts_target_get_path(t), "target/sbp/0123456789abcdef");
 	assert_int_equal(rts_fabric_to_fabric_wwn(fab, "eui.0123456789abcdef", buf, 4), -ENOSPC);
-	assert_int_equal(rts_fabric_normalize_wwn(fab, "01:23:45:67:89:ab:cd:ef", buf, sizeof(buf)), 0);
+	assert_int_equal(rts_fabric_normalize_wwn(fab, "01:23:45:67:89:ab:cd:ef", buf, sizeof(buf)),
+			 0);
 	assert_string_equal(buf, "eui.0123456789abcdef");
 }
 
@@ -533,6 +558,65 @@ static void test_spec_files(void **state)
 	assert_int_equal(fabric_spec_parse("x", "kernel_module = ../evil", &spec), -EINVAL);
 	assert_int_equal(fabric_spec_parse("x", "wwn_type = martian", &spec), -EINVAL);
 	assert_int_equal(fabric_spec_parse("a/b", "", &spec), -EINVAL);
+}
+
+static int collect_group(void *ud, const char *group)
+{
+	char *buf = ud;
+
+	strcat(buf, group);
+	strcat(buf, ";");
+	return 0;
+}
+
+static void test_acl_groups(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_fabric *fab = loaded(f, "iscsi");
+	struct rts_so *so = ramdisk(f, "g");
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_lun *lun;
+	struct rts_acl *a, *b, *c;
+	struct rts_mapped_lun *m;
+	char groups[256] = "", *v;
+
+	assert_int_equal(rts_target_create(fab, "iqn.2003-01.org.x:groups", &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, &lun), 0);
+	assert_int_equal(rts_acl_group_add_acl(tpg, "web", "iqn.2003-01.org.x:w1", &a), 0);
+	assert_int_equal(rts_acl_group_add_acl(tpg, "web", "iqn.2003-01.org.x:w2", &b), 0);
+	assert_int_equal(rts_acl_group_add_acl(tpg, "db", "iqn.2003-01.org.x:d1", &c), 0);
+	assert_int_equal(rts_acl_create(tpg, "iqn.2003-01.org.x:loner", NULL), 0);
+	assert_int_equal(rts_acl_group_add_acl(tpg, "bad/group", "iqn.2003-01.org.x:z", NULL),
+			 -EINVAL);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.2003-01.org.x:z", &a), -ENOENT);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.2003-01.org.x:w1", &a), 0);
+	assert_int_equal(rts_tpg_foreach_acl_group(tpg, collect_group, groups), 0);
+	assert_string_equal(groups, "web;db;");
+	assert_int_equal(rts_acl_group_map_lun(tpg, "web", 5, lun, true), 0);
+	assert_int_equal(rts_mapped_lun_lookup(a, 5, &m), 0);
+	assert_int_equal(rts_mapped_lun_lookup(b, 5, &m), 0);
+	assert_int_equal(rts_mapped_lun_lookup(c, 5, &m), -ENOENT);
+	assert_int_equal(rts_acl_group_map_lun(tpg, "web", 5, lun, true), 0); /* idempotent */
+	assert_int_equal(rts_acl_group_map_lun(tpg, "nobody", 5, lun, true), -ENOENT);
+	assert_error(f->ctx, -ENOENT, "nobody");
+	assert_int_equal(rts_acl_group_map_lun(tpg, "web", RTS_AUTO, lun, true), -EINVAL);
+	assert_int_equal(rts_acl_group_unmap_lun(tpg, "web", 5), 0);
+	assert_int_equal(rts_mapped_lun_lookup(a, 5, &m), -ENOENT);
+	assert_int_equal(rts_acl_group_unmap_lun(tpg, "web", 5), -ENOENT);
+	/* clearing a tag leaves the group */
+	assert_int_equal(rts_acl_set_tag(c, NULL), 0);
+	assert_int_equal(rts_acl_get_tag(c, &v), 0);
+	assert_string_equal(v, "");
+	free(v);
+	groups[0] = '\0';
+	assert_int_equal(rts_tpg_foreach_acl_group(tpg, collect_group, groups), 0);
+	assert_string_equal(groups, "web;");
+	assert_int_equal(rts_acl_group_delete(tpg, "web"), 0);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.2003-01.org.x:w2", &b), -ENOENT);
+	assert_int_equal(rts_acl_group_delete(tpg, "web"), -ENOENT);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.2003-01.org.x:loner", &b), 0);
 }
 
 /* A tree built through the API equals the tree a fresh walk finds. */
@@ -593,10 +677,18 @@ static void test_walk_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_fabric_table), BOTH(test_iscsi_target_tpg), BOTH(test_chap_and_discovery),
-		BOTH(test_luns),         BOTH(test_portals),          BOTH(test_acls_and_mapped_luns),
-		BOTH(test_session_parse), BOTH(test_loopback),        BOTH(test_wwn_spellings),
-		BOTH(test_spec_files),   BOTH(test_walk_roundtrip),
+		BOTH(test_fabric_table),
+		BOTH(test_iscsi_target_tpg),
+		BOTH(test_chap_and_discovery),
+		BOTH(test_luns),
+		BOTH(test_portals),
+		BOTH(test_acls_and_mapped_luns),
+		BOTH(test_session_parse),
+		BOTH(test_loopback),
+		BOTH(test_wwn_spellings),
+		BOTH(test_spec_files),
+		BOTH(test_walk_roundtrip),
+		BOTH(test_acl_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

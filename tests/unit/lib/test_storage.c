@@ -12,6 +12,57 @@ static char *attr(struct rts_so *so, enum rts_group g, const char *name)
 	return v;
 }
 
+struct attr_count {
+	int n, null_values;
+	bool saw_block_size;
+};
+
+static int count_attr(void *ud, const char *name, const char *value)
+{
+	struct attr_count *c = ud;
+
+	c->n++;
+	c->null_values += !value;
+	if (!strcmp(name, "block_size") && value && !strcmp(value, "512"))
+		c->saw_block_size = true;
+	return 0;
+}
+
+static int stop_attr(void *ud, const char *name, const char *value)
+{
+	(void)ud;
+	(void)name;
+	(void)value;
+	return 42;
+}
+
+static void test_foreach_attr(void **state)
+{
+	struct fixture *f = *state;
+	struct attr_count c = { 0 };
+	struct rts_alua_tpg *gp;
+	struct rts_so *so;
+
+	assert_int_equal(rts_ramdisk_create(f->ctx, "fa", 4096, 0, &so), 0);
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_ATTRIB, count_attr, &c), 0);
+	assert_true(c.n > 30);
+	assert_int_equal(c.null_values, 0);
+	assert_true(c.saw_block_size);
+	c = (struct attr_count){ 0 };
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_NONE, count_attr, &c), 0);
+	assert_int_equal(c.null_values, 1); /* control is write-only */
+	c = (struct attr_count){ 0 };
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_WWN, count_attr, &c), 0);
+	assert_true(c.n >= 5);
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_PR, stop_attr, NULL), 42);
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_ATTRIB, NULL, NULL), -EINVAL);
+	assert_int_equal(rts_so_foreach_attr(so, RTS_GROUP_MAX, count_attr, &c), -EINVAL);
+	assert_int_equal(rts_alua_tpg_lookup(so, "default_tg_pt_gp", &gp), 0);
+	c = (struct attr_count){ 0 };
+	assert_int_equal(rts_alua_tpg_foreach_attr(gp, count_attr, &c), 0);
+	assert_true(c.n > 10);
+}
+
 static void test_fileio(void **state)
 {
 	struct fixture *f = *state;
@@ -98,7 +149,22 @@ static void test_fileio_errors(void **state)
 	assert_error(f->ctx, -EINVAL, path);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", f->files, 4096, 0, &so), -EINVAL);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0x80, &so), -EINVAL);
+	/* a failing kernel side does not leave a new backing file behind */
+	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_0"), 0);
+	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_0/y"),
+			 0);
+	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
+	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1"), 0);
+	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1/x"),
+			 0);
+	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0, &so), -EEXIST);
+	assert_error(f->ctx, -EEXIST, "target/core/fileio_1/x");
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(rts_backend_rmdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1/x"),
+			 0);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0, &so), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(rts_so_get_hba_index(so), 1);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0, &so), -EEXIST);
 	assert_error(f->ctx, -EEXIST, "x");
 	/* rejected values come back with the attribute path */
@@ -112,7 +178,8 @@ static void test_fileio_errors(void **state)
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_NONE, "control", "fd_dev_size=zz"), -EINVAL);
 	assert_int_equal(rts_so_set_wwn(so, ""), -EINVAL);
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_NONE, "info", "x"), -EACCES);
-	assert_int_equal(rts_so_get_attr(so, RTS_GROUP_NONE, "control", &(char *){ NULL }), -EACCES);
+	assert_int_equal(rts_so_get_attr(so, RTS_GROUP_NONE, "control", &(char *){ NULL }),
+			 -EACCES);
 }
 
 static void test_block(void **state)
@@ -127,7 +194,8 @@ static void test_block(void **state)
 	v = attr(so, RTS_GROUP_NONE, "info");
 	assert_non_null(strstr(v, "readonly: 1"));
 	free(v);
-	assert_int_equal(rts_block_create(f->ctx, "b1", "/dev/sdz", RTS_BLOCK_EXCLUSIVE, &so), -EBUSY);
+	assert_int_equal(rts_block_create(f->ctx, "b1", "/dev/sdz", RTS_BLOCK_EXCLUSIVE, &so),
+			 -EBUSY);
 	assert_error(f->ctx, -EBUSY, "/dev/sdz");
 	assert_int_equal(rts_block_create(f->ctx, "b1", "/dev/sdz", 0, &so), 0);
 	assert_int_equal(rts_block_create(f->ctx, "b2", "dev/sdz", 0, &so), -EINVAL);
@@ -203,6 +271,9 @@ static void test_user(void **state)
 	/* after enable the kernel refuses ring geometry changes */
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "max_data_area_mb", "16"), -EINVAL);
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "cmd_time_out", "60"), 0);
+	/* user actions are write-only */
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ACTION, "reset_ring", "1"), 0);
+	assert_int_equal(rts_so_get_attr(so, RTS_GROUP_ACTION, "reset_ring", &v), -EACCES);
 	cfg.cfgstring = "noslash";
 	assert_int_equal(rts_user_create(f->ctx, "u1", &cfg, &so), -EINVAL);
 	assert_error(f->ctx, -EINVAL, "noslash");
@@ -279,8 +350,7 @@ static void test_alua(void **state)
 	assert_int_equal(rts_alua_tpg_set_attr(gp, "alua_access_state", "2"), 0);
 	assert_int_equal(rts_alua_tpg_set_attr(gp, "alua_access_state", "7"), -EINVAL);
 	assert_int_equal(rts_alua_tpg_set_attr(gp, "preferred", "1"), 0);
-	rts_for_each_alua_tpg(so, gp)
-		n++;
+	rts_for_each_alua_tpg(so, gp) n++;
 	assert_int_equal(n, 2);
 	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
 	assert_int_equal(rts_so_lookup(f->ctx, RTS_PLUGIN_RAMDISK, "ra", &so), 0);
@@ -294,13 +364,99 @@ static void test_alua(void **state)
 	assert_null(rts_so_first(f->ctx));
 }
 
+/* Changes made behind the library's back surface as kernel errors with the path. */
+static void test_busy_behind_our_back(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_backend *be = rts_ctx_get_backend(f->ctx);
+	struct rts_so *so;
+
+	assert_int_equal(rts_ramdisk_create(f->ctx, "shared", 4096, 0, &so), 0);
+	/* another tool exports it through a loopback LUN this context never walked */
+	assert_int_equal(rts_backend_mkdir(be, "target/loopback"), 0);
+	assert_int_equal(rts_backend_mkdir(be, "target/loopback/naa.5001405000000001"), 0);
+	assert_int_equal(rts_backend_mkdir(be, "target/loopback/naa.5001405000000001/tpgt_1"), 0);
+	assert_int_equal(
+		rts_backend_mkdir(be, "target/loopback/naa.5001405000000001/tpgt_1/lun/lun_0"), 0);
+	assert_int_equal(
+		rts_backend_symlink(be, rts_so_get_path(so),
+				    "target/loopback/naa.5001405000000001/tpgt_1/lun/lun_0/x"),
+		0);
+	assert_int_equal(rts_so_delete(so), -EBUSY);
+	assert_error(f->ctx, -EBUSY, "target/core/rd_mcp_0/shared");
+	/* after a walk the library knows the LUN and removes it first */
+	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
+	assert_int_equal(rts_so_lookup(f->ctx, RTS_PLUGIN_RAMDISK, "shared", &so), 0);
+	assert_int_equal(rts_so_get_lun_count(so), 1);
+	assert_int_equal(rts_so_delete(so), 0);
+	/* and an object removed by someone else gives ENOENT with its path */
+	assert_int_equal(rts_ramdisk_create(f->ctx, "gone", 4096, 0, &so), 0);
+	assert_int_equal(rts_backend_rmdir(be, "target/core/rd_mcp_1/gone"), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "emulate_tpu", "1"), -ENOENT);
+	assert_error(f->ctx, -ENOENT, "target/core/rd_mcp_1/gone/attrib/emulate_tpu");
+	assert_int_equal(rts_so_delete(so), -ENOENT);
+}
+
+/* The walk keeps going over trees it does not fully understand. */
+static void test_walk_odd_trees(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_backend *raw = rts_backend_get_raw(rts_ctx_get_backend(f->ctx));
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_lun *lun;
+	struct rts_so *so;
+	int n = 0;
+
+	/* planted on the raw backend: things the kernel would not create */
+	assert_int_equal(rts_backend_mkdir(raw, "target/core/weird"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/core/fileio_x"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/core/rd_mcp_7"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/core/rd_mcp_7/r"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_x"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3/lun"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3/lun/lun_5"), 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3/lun/lun_6"), 0);
+	assert_int_equal(rts_backend_symlink(raw, "target/core/rd_mcp_7/r",
+					     "target/myfab/Some-WWN/tpgt_3/lun/lun_5/l"),
+			 0);
+	assert_int_equal(rts_backend_mkdir(raw, "target/myfab/Some-WWN/tpgt_3/lun/junk"), 0);
+	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
+	rts_for_each_storage_object(f->ctx, so)
+		n++;
+	assert_int_equal(n, 1);
+	assert_int_equal(rts_fabric_lookup(f->ctx, "myfab", &fab), 0);
+	assert_true(rts_fabric_is_loaded(fab));
+	assert_int_equal(rts_fabric_get_wwn_types(fab), RTS_WWN_MASK(RTS_WWN_FREE));
+	assert_int_equal(rts_target_lookup(fab, "Some-WWN", &t), 0);
+	assert_int_equal(rts_tpg_lookup(t, 3, &tpg), 0);
+	assert_null(rts_tpg_next(tpg));
+	assert_int_equal(rts_lun_lookup(tpg, 5, &lun), 0);
+	assert_non_null(rts_lun_get_so(lun));
+	assert_int_equal(rts_lun_lookup(tpg, 6, &lun), 0);
+	assert_null(rts_lun_get_so(lun)); /* a LUN without a link */
+	assert_null(rts_lun_get_alias(lun));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_fileio), BOTH(test_fileio_errors), BOTH(test_block),
-		BOTH(test_pscsi),  BOTH(test_ramdisk),       BOTH(test_user),
-		cmocka_unit_test(test_plugin_names),         BOTH(test_iteration_many),
+		BOTH(test_fileio),
+		BOTH(test_fileio_errors),
+		BOTH(test_block),
+		BOTH(test_pscsi),
+		BOTH(test_ramdisk),
+		BOTH(test_user),
+		cmocka_unit_test(test_plugin_names),
+		BOTH(test_iteration_many),
 		BOTH(test_alua),
+		BOTH(test_busy_behind_our_back),
+		BOTH(test_walk_odd_trees),
+		BOTH(test_foreach_attr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

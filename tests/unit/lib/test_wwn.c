@@ -30,11 +30,11 @@ static void test_iqn(void **state)
 	norm_ok("  IQN.1992-01.COM.Example:Storage.Disk1  ", M(IQN),
 		"iqn.1992-01.com.example:storage.disk1", RTS_WWN_IQN);
 	norm_ok("iqn.1994-05.com.redhat", M(IQN), "iqn.1994-05.com.redhat", RTS_WWN_IQN);
-	norm_bad("iqn.2003-13.org.x", M(IQN));   /* month */
+	norm_bad("iqn.2003-13.org.x", M(IQN)); /* month */
 	norm_bad("iqn.2003-00.org.x", M(IQN));
-	norm_bad("iqn.03-01.org.x", M(IQN));     /* year */
-	norm_bad("iqn.2003-01.", M(IQN));        /* no authority */
-	norm_bad("iqn.2003-01.org..x", M(IQN));  /* empty label */
+	norm_bad("iqn.03-01.org.x", M(IQN)); /* year */
+	norm_bad("iqn.2003-01.", M(IQN)); /* no authority */
+	norm_bad("iqn.2003-01.org..x", M(IQN)); /* empty label */
 	norm_bad("iqn.2003-01.org.x:a b", M(IQN));
 	norm_bad("iqn.2003-01.org_x.y", M(IQN)); /* underscore */
 	norm_bad("iqn.2003-01.org.x:", M(IQN));
@@ -57,7 +57,7 @@ static void test_naa(void **state)
 	norm_ok("naa.6001405ca1b2c3d4e5f6a7b8c9d0e1f2", M(NAA),
 		"naa.6001405ca1b2c3d4e5f6a7b8c9d0e1f2", RTS_WWN_NAA);
 	norm_bad("naa.4001405abcdef123", M(NAA)); /* NAA 4 */
-	norm_bad("naa.5001405abcdef12", M(NAA));  /* 15 digits */
+	norm_bad("naa.5001405abcdef12", M(NAA)); /* 15 digits */
 	norm_bad("naa.5001405abcdef12g", M(NAA));
 	norm_bad("naa.5001405abcdef1230000000000000000", M(NAA)); /* 32 digits, not NAA 6 */
 }
@@ -169,9 +169,12 @@ static void test_portal_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_iqn),      cmocka_unit_test(test_naa),
-		cmocka_unit_test(test_eui_ib_serial_free), cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_generate), cmocka_unit_test(test_names),
+		cmocka_unit_test(test_iqn),
+		cmocka_unit_test(test_naa),
+		cmocka_unit_test(test_eui_ib_serial_free),
+		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_portal_names),
 	};
 
