@@ -178,8 +178,49 @@ static int plugin_of(struct json_object *so, enum rts_plugin *pl)
 	return s ? rts_plugin_from_name(s, pl) : -EINVAL;
 }
 
+/*
+ * Lookups by key during planning go through per-array indexes built on first use, so a
+ * plan is O(objects), not O(objects^2). Only valid while planning (arrays do not change);
+ * the planner is single-threaded like the librts context it works on.
+ */
+static struct json_object *plan_cache;
+
+static struct json_object *cached_index(struct json_object *array, const char *what, bool *fresh)
+{
+	char k[64];
+	struct json_object *m;
+
+	*fresh = false;
+	if (!plan_cache || !array)
+		return NULL;
+	pfmt(k, sizeof(k), "%p/%s", (void *)array, what);
+	if (json_object_object_get_ex(plan_cache, k, &m))
+		return m;
+	m = json_object_new_object();
+	json_object_object_add(plan_cache, k, m);
+	*fresh = true;
+	return m;
+}
+
 static struct json_object *find_so(struct json_object *root, enum rts_plugin pl, const char *name)
 {
+	struct json_object *m, *hit;
+	char k[RTS_NAME_MAX + 16];
+	bool fresh;
+
+	if ((m = cached_index(jget(root, "storage_objects"), "so", &fresh))) {
+		for (size_t i = jlen(root, "storage_objects"); fresh && i-- > 0;) {
+			struct json_object *so = jidx(root, "storage_objects", i);
+			enum rts_plugin p2;
+
+			if (jstr(so, "name") && plugin_of(so, &p2) == 0) {
+				pfmt(k, sizeof(k), "%d/%s", (int)p2, jstr(so, "name"));
+				json_object_object_add(m, k, json_object_get(so));
+			}
+		}
+		pfmt(k, sizeof(k), "%d/%s", (int)pl, name);
+		return json_object_object_get_ex(m, k, &hit) ? hit : NULL;
+	}
 	for (size_t i = 0; i < jlen(root, "storage_objects"); i++) {
 		struct json_object *so = jidx(root, "storage_objects", i);
 		enum rts_plugin p2;
@@ -240,6 +281,22 @@ static int64_t tpg_tag(struct json_object *tpg, size_t i)
 static struct json_object *find_by_int(struct json_object *o, const char *arr, const char *key,
 				       int64_t val, size_t *pos)
 {
+	struct json_object *a = jget(o, arr), *m, *hit;
+	char k[32];
+	bool fresh;
+
+	if (!pos && (m = cached_index(a, key, &fresh))) {
+		if (fresh) {
+			for (size_t i = jlen(o, arr); i-- > 0;) { /* first match wins */
+				struct json_object *x = jidx(o, arr, i);
+
+				pfmt(k, sizeof(k), "%" PRId64, strcmp(key, "tag") == 0 ? tpg_tag(x, i) : jint(x, key, -1));
+				json_object_object_add(m, k, json_object_get(x));
+			}
+		}
+		pfmt(k, sizeof(k), "%" PRId64, val);
+		return json_object_object_get_ex(m, k, &hit) ? hit : NULL;
+	}
 	for (size_t i = 0; i < jlen(o, arr); i++) {
 		struct json_object *x = jidx(o, arr, i);
 
@@ -280,7 +337,18 @@ static struct json_object *find_acl(struct rts_ctx *ctx, const char *fabric,
 				    struct json_object *tpg, const char *wwn)
 {
 	char n[RTS_WWN_MAX + 1];
+	struct json_object *m, *hit;
+	bool fresh;
 
+	if ((m = cached_index(jget(tpg, "node_acls"), "node_wwn", &fresh))) {
+		for (size_t i = jlen(tpg, "node_acls"); fresh && i-- > 0;) {
+			struct json_object *a = jidx(tpg, "node_acls", i);
+
+			norm_wwn(ctx, fabric, jstr(a, "node_wwn"), n, sizeof(n));
+			json_object_object_add(m, n, json_object_get(a));
+		}
+		return json_object_object_get_ex(m, wwn, &hit) ? hit : NULL;
+	}
 	for (size_t i = 0; i < jlen(tpg, "node_acls"); i++) {
 		struct json_object *a = jidx(tpg, "node_acls", i);
 
@@ -1611,7 +1679,10 @@ int conf_apply(struct rts_ctx *ctx, struct json_object *root, const struct conf_
 	if (r == 0) {
 		filter_scope(ctx, want, opts);
 		filter_scope(ctx, have, opts);
+		plan_cache = json_object_new_object();
 		r = plan_all(&p, want, have);
+		json_object_put(plan_cache);
+		plan_cache = NULL;
 	}
 	if (r == 0)
 		r = run_plan(&p, n_actions);
@@ -1712,6 +1783,7 @@ int conf_restore(struct rts_ctx *ctx, struct json_object *root, const struct con
 	if (r < 0)
 		goto out;
 	filter_scope(ctx, want, opts);
+	plan_cache = json_object_new_object();
 	/* rtslib refuses to restore over existing objects of the file */
 	for (size_t i = 0; i < jlen(want, "storage_objects"); i++) {
 		struct json_object *w = jidx(want, "storage_objects", i);
@@ -1743,11 +1815,15 @@ int conf_restore(struct rts_ctx *ctx, struct json_object *root, const struct con
 		goto out;
 	}
 	r = plan_all(&p, want, have);
+	json_object_put(plan_cache);
+	plan_cache = NULL;
 	if (r == 0)
 		r = run_plan(&p, NULL);
 	if (r == 0 && cr == 1)
 		r = 1;
 out:
+	json_object_put(plan_cache);
+	plan_cache = NULL;
 	rts_ctx_unlock(ctx);
 	plan_free(&p);
 	json_object_put(have);

@@ -666,6 +666,19 @@ static void check_attr_map(struct vctx *v, struct json_object *o, const char *ke
 	}
 }
 
+/* Duplicate detection in O(1): @p seen maps key -> first array position. */
+static bool seen_before(struct json_object *seen, const char *key, size_t i, size_t *first)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(seen, key, &v)) {
+		*first = (size_t)json_object_get_int64(v);
+		return true;
+	}
+	json_object_object_add(seen, key, json_object_new_int64((int64_t)i));
+	return false;
+}
+
 static const char *const chap_keys[] = { "userid", "password", "mutual_userid",
 					 "mutual_password" };
 
@@ -798,11 +811,12 @@ static const char *const rtslib_plugin_names[RTS_PLUGIN_MAX] = {
 
 static void check_storage_objects(struct vctx *v, struct json_object *root)
 {
-	struct json_object *arr = get(root, "storage_objects", T_ARR);
+	struct json_object *arr = get(root, "storage_objects", T_ARR), *seen;
 	char p[512], q[600];
 
 	if (!arr)
 		return;
+	seen = json_object_new_object();
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *so = json_object_array_get_idx(arr, i), *val;
 		enum rts_plugin plugin = RTS_PLUGIN_MAX;
@@ -854,17 +868,35 @@ static void check_storage_objects(struct vctx *v, struct json_object *root)
 		}
 		check_alua(v, so, p);
 		/* duplicates: same plugin and name */
-		for (size_t j = 0; j < i && plugin != RTS_PLUGIN_MAX; j++) {
-			struct json_object *o = json_object_array_get_idx(arr, j);
-			struct json_object *n1 = get(so, "name", T_STR), *n2 = get(o, "name", T_STR);
-			struct json_object *p2 = get(o, "plugin", T_STR);
-			enum rts_plugin pl2;
+		val = get(so, "name", T_STR);
+		if (val && plugin != RTS_PLUGIN_MAX) {
+			size_t j;
 
-			if (n1 && n2 && p2 && rts_plugin_from_name(json_object_get_string(p2), &pl2) == 0 &&
-			    pl2 == plugin &&
-			    strcmp(json_object_get_string(n1), json_object_get_string(n2)) == 0)
-				verr(v, p, "duplicate storage object %s/%s (also storage_objects[%zu])",
-				     rtslib_plugin_names[plugin], json_object_get_string(n1), j);
+			pfmt(q, sizeof(q), "%s/%s", rtslib_plugin_names[plugin], json_object_get_string(val));
+			if (seen_before(seen, q, i, &j))
+				verr(v, p, "duplicate storage object %s (also storage_objects[%zu])", q, j);
+		}
+	}
+	json_object_put(seen);
+}
+
+/* plugin/name -> storage object, built once per conf_validate() (LUN references). */
+static struct json_object *so_index;
+
+static void build_so_index(struct json_object *root)
+{
+	struct json_object *arr = get(root, "storage_objects", T_ARR);
+	char k[RTS_NAME_MAX + 16];
+
+	so_index = json_object_new_object();
+	for (size_t i = arr ? json_object_array_length(arr) : 0; i-- > 0;) {
+		struct json_object *so = json_object_array_get_idx(arr, i);
+		struct json_object *n = get(so, "name", T_STR), *p = get(so, "plugin", T_STR);
+		enum rts_plugin pl;
+
+		if (n && p && rts_plugin_from_name(json_object_get_string(p), &pl) == 0) {
+			pfmt(k, sizeof(k), "%d/%s", (int)pl, json_object_get_string(n));
+			json_object_object_add(so_index, k, json_object_get(so));
 		}
 	}
 }
@@ -880,6 +912,13 @@ static struct json_object *find_so(struct json_object *root, const char *ref)
 		return NULL;
 	if (rts_plugin_from_name(plugin, &pl) < 0)
 		return NULL;
+	if (so_index) {
+		struct json_object *hit;
+		char k[RTS_NAME_MAX + 16];
+
+		pfmt(k, sizeof(k), "%d/%s", (int)pl, name);
+		return json_object_object_get_ex(so_index, k, &hit) ? hit : NULL;
+	}
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *so = json_object_array_get_idx(arr, i);
 		struct json_object *n = get(so, "name", T_STR), *p = get(so, "plugin", T_STR);
@@ -904,7 +943,7 @@ static bool valid_so_ref(const char *ref)
 }
 
 static void check_luns(struct vctx *v, struct json_object *root, struct json_object *tpg,
-		       const char *path)
+		       const char *path, struct json_object *luns_seen)
 {
 	struct json_object *arr = get(tpg, "luns", T_ARR);
 	char p[512], q[600];
@@ -942,13 +981,13 @@ static void check_luns(struct vctx *v, struct json_object *root, struct json_obj
 				     json_object_get_string(gpn), json_object_get_string(val));
 			}
 		}
-		for (size_t j = 0; j < i; j++) {
-			struct json_object *a = get(lun, "index", T_INT);
-			struct json_object *b = get(json_object_array_get_idx(arr, j), "index", T_INT);
+		val = get(lun, "index", T_INT);
+		if (val) {
+			size_t j;
 
-			if (a && b && json_object_get_int64(a) == json_object_get_int64(b))
-				verr(v, p, "duplicate LUN index %" PRId64 " (also luns[%zu])",
-				     json_object_get_int64(a), j);
+			pfmt(q, sizeof(q), "%" PRId64, json_object_get_int64(val));
+			if (seen_before(luns_seen, q, i, &j))
+				verr(v, p, "duplicate LUN index %s (also luns[%zu])", q, j);
 		}
 	}
 }
@@ -1003,27 +1042,23 @@ static void check_portals(struct vctx *v, struct json_object *tpg, const char *p
 	}
 }
 
-static bool lun_index_exists(struct json_object *tpg, int64_t idx)
+static bool lun_index_exists(struct json_object *luns_seen, int64_t idx)
 {
-	struct json_object *arr = get(tpg, "luns", T_ARR);
+	char k[32];
 
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		struct json_object *x = get(json_object_array_get_idx(arr, i), "index", T_INT);
-
-		if (x && json_object_get_int64(x) == idx)
-			return true;
-	}
-	return false;
+	pfmt(k, sizeof(k), "%" PRId64, idx);
+	return json_object_object_get_ex(luns_seen, k, NULL);
 }
 
 static void check_acls(struct vctx *v, struct json_object *tpg, const char *path,
-		       struct rts_fabric *fab)
+		       struct rts_fabric *fab, struct json_object *luns_seen)
 {
-	struct json_object *arr = get(tpg, "node_acls", T_ARR);
-	char p[512], q[600], norm[RTS_WWN_MAX + 1], norm2[RTS_WWN_MAX + 1];
+	struct json_object *arr = get(tpg, "node_acls", T_ARR), *seen;
+	char p[512], q[600], norm[RTS_WWN_MAX + 1];
 
 	if (!arr)
 		return;
+	seen = json_object_new_object();
 	if (fab && json_object_array_length(arr) && !(rts_fabric_get_features(fab) & RTS_FEAT_ACLS)) {
 		pfmt(q, sizeof(q), "%s.node_acls", path);
 		verr(v, q, "fabric %s has no node ACLs", rts_fabric_get_name(fab));
@@ -1046,12 +1081,10 @@ static void check_acls(struct vctx *v, struct json_object *tpg, const char *path
 			     rts_fabric_get_name(fab));
 		else if (w && !fab && has_ctl_chars(json_object_get_string(w)))
 			verr(v, q, "invalid initiator WWN");
-		for (size_t j = 0; w && fab && j < i; j++) {
-			struct json_object *w2 = get(json_object_array_get_idx(arr, j), "node_wwn", T_STR);
+		if (w && fab && rts_fabric_normalize_wwn(fab, json_object_get_string(w), norm, sizeof(norm)) == 0) {
+			size_t j;
 
-			if (w2 &&
-			    rts_fabric_normalize_wwn(fab, json_object_get_string(w2), norm2, sizeof(norm2)) == 0 &&
-			    strcmp(norm, norm2) == 0)
+			if (seen_before(seen, norm, i, &j))
 				verr(v, p, "duplicate node ACL '%s' (also node_acls[%zu])", norm, j);
 		}
 		ml = get(acl, "mapped_luns", T_ARR);
@@ -1064,7 +1097,7 @@ static void check_acls(struct vctx *v, struct json_object *tpg, const char *path
 			check_int(v, m, "index", q, 0, 65535);
 			check_name(v, m, "alias", q, "mapped LUN alias");
 			tl = get(m, "tpg_lun", T_INT);
-			if (tl && !lun_index_exists(tpg, json_object_get_int64(tl))) {
+			if (tl && !lun_index_exists(luns_seen, json_object_get_int64(tl))) {
 				char r[700];
 
 				pfmt(r, sizeof(r), "%s.tpg_lun", q);
@@ -1080,6 +1113,7 @@ static void check_acls(struct vctx *v, struct json_object *tpg, const char *path
 			}
 		}
 	}
+	json_object_put(seen);
 }
 
 static void check_targets(struct vctx *v, struct json_object *root)
@@ -1166,9 +1200,14 @@ static void check_targets(struct vctx *v, struct json_object *root)
 					verr(v, r, "duplicate TPG tag %" PRId64 " (also tpgs[%zu])",
 					     json_object_get_int64(a), j);
 			}
-			check_luns(v, root, tpg, r);
-			check_portals(v, tpg, r, features);
-			check_acls(v, tpg, r, fab);
+			{
+				struct json_object *luns_seen = json_object_new_object();
+
+				check_luns(v, root, tpg, r, luns_seen);
+				check_portals(v, tpg, r, features);
+				check_acls(v, tpg, r, fab, luns_seen);
+				json_object_put(luns_seen);
+			}
 		}
 	}
 }
@@ -1204,7 +1243,10 @@ size_t conf_validate(struct rts_ctx *ctx, struct json_object *root, struct conf_
 		return v.errs;
 	check_storage_objects(&v, root);
 	check_fabric_modules(&v, root);
+	build_so_index(root);
 	check_targets(&v, root);
+	json_object_put(so_index);
+	so_index = NULL;
 	return v.errs;
 }
 
