@@ -75,8 +75,8 @@ int main(int argc, char **argv)
 	static const int defaults[] = { 10, 100, 1000 };
 	int count = argc > 1 ? argc - 1 : 3;
 
-	printf("%6s %8s %10s %10s %12s %10s %12s %10s\n", "LUNs", "objects", "validate_s", "restore_s",
-	       "us/object", "dump_s", "apply_noop_s", "clear_s");
+	printf("%6s %8s %10s %10s %12s %10s %12s %10s\n", "LUNs", "objects", "validate_s",
+	       "restore_s", "us/object", "dump_s", "apply_noop_s", "clear_s");
 	for (int k = 0; k < count; k++) {
 		int n = argc > 1 ? atoi(argv[k + 1]) : defaults[k];
 		struct json_object *m = model(n), *d = NULL;
@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 		conf_clear(ctx, &o, &rep);
 		tc = now() - t0;
 		if (acts != 0) {
-			fprintf(stderr, "apply of the restored file is not a no-op (%zu actions)\n", acts);
+			fprintf(stderr, "apply of the restored file is not a no-op (%zu actions)\n",
+				acts);
 			return 1;
 		}
 		printf("%6d %8d %10.4f %10.4f %12.1f %10.4f %12.4f %10.4f\n", n, 4 * n, tv, tr,

@@ -6,12 +6,14 @@
 
 #include "rtsctl.h"
 
-
 int cmd_apply(struct cli *c, int argc, char **argv)
 {
 	struct conf_opts o = {
-		.atomic = c->atomic, .dry_run = c->dry_run, .load_modules = c->load_modules,
-		.target = c->target, .storage_object = c->storage_object,
+		.atomic = c->atomic,
+		.dry_run = c->dry_run,
+		.load_modules = c->load_modules,
+		.target = c->target,
+		.storage_object = c->storage_object,
 		.progress = c->progress && !c->json,
 	};
 	struct json_object *root = NULL;
@@ -38,7 +40,8 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		char *save = NULL, *line;
 
 		fclose(o.plan_out);
-		for (line = plan ? strtok_r(plan, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		for (line = plan ? strtok_r(plan, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			struct json_object *a = json_object_new_object();
 			char *sp = strchr(line, ' ');
 

@@ -160,7 +160,8 @@ static int create_so(struct cli *c, struct objref *r, struct kv *kv)
 		char gen[64];
 
 		/* rtslib gives every storage object a unit serial; so do we */
-		if (!wwn && r->plugin != RTS_PLUGIN_PSCSI && rts_wwn_generate(RTS_WWN_UNIT_SERIAL, gen, sizeof(gen)) == 0)
+		if (!wwn && r->plugin != RTS_PLUGIN_PSCSI &&
+		    rts_wwn_generate(RTS_WWN_UNIT_SERIAL, gen, sizeof(gen)) == 0)
 			wwn = gen;
 		if (wwn)
 			x = rts_so_set_wwn(r->so, wwn);
@@ -241,7 +242,8 @@ static int do_create(struct cli *c, struct objref *r, struct kv *kv)
 		s = kv_get(kv, "tpg_lun");
 		if (!s)
 			s = kv_get(kv, "lun");
-		if (need(s, r->path, "tpg_lun") < 0 || kv_bool(kv, "write_protect", &b, r->path) < 0)
+		if (need(s, r->path, "tpg_lun") < 0 ||
+		    kv_bool(kv, "write_protect", &b, r->path) < 0)
 			return -EINVAL;
 		if (parse_size(s, &u) < 0 || rts_lun_lookup(r->tpg, u, &lun) < 0) {
 			errorf("%s: TPG LUN '%s' does not exist", r->path, s);
@@ -291,7 +293,9 @@ int cmd_create(struct cli *c, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	kv = (struct kv){ .argc = argc - 1, .argv = argv + 1, .used = calloc((size_t)argc, sizeof(bool)) };
+	kv = (struct kv){ .argc = argc - 1,
+			  .argv = argv + 1,
+			  .used = calloc((size_t)argc, sizeof(bool)) };
 	if (!kv.used)
 		return EXIT_FAIL;
 	ret = cli_begin(c);

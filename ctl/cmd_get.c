@@ -11,8 +11,8 @@
 
 #include "rtsctl.h"
 
-static const char *const group_names[] = { "property", "attribute", "parameter", "auth",
-					   "wwn", "pr", "discovery_auth", NULL };
+static const char *const group_names[] = { "property", "attribute", "parameter",      "auth",
+					   "wwn",      "pr",	    "discovery_auth", NULL };
 
 bool group_valid(enum obj_kind k, const char *g)
 {
@@ -38,8 +38,10 @@ enum rts_group dir_group(const char *g, const char **dir)
 		const char *name, *dir;
 		enum rts_group g;
 	} m[] = {
-		{ "attribute", "attrib", RTS_GROUP_ATTRIB }, { "parameter", "param", RTS_GROUP_PARAM },
-		{ "auth", "auth", RTS_GROUP_AUTH },	     { "wwn", "wwn", RTS_GROUP_WWN },
+		{ "attribute", "attrib", RTS_GROUP_ATTRIB },
+		{ "parameter", "param", RTS_GROUP_PARAM },
+		{ "auth", "auth", RTS_GROUP_AUTH },
+		{ "wwn", "wwn", RTS_GROUP_WWN },
 		{ "pr", "pr", RTS_GROUP_PR },
 	};
 
@@ -69,8 +71,9 @@ static void putu(struct json_object *o, const char *k, uint64_t v)
 static int file_group(struct cli *c, struct objref *r, enum rts_group g, const char *dir,
 		      struct json_object *out)
 {
-	const char *base = r->so ? rts_so_get_path(r->so) : r->kind == O_TPG ? rts_tpg_get_path(r->tpg) :
-									       rts_acl_get_path(r->aclp);
+	const char *base = r->so	    ? rts_so_get_path(r->so) :
+			   r->kind == O_TPG ? rts_tpg_get_path(r->tpg) :
+					      rts_acl_get_path(r->aclp);
 	char path[1200], **names = NULL;
 	int rr;
 
@@ -80,7 +83,7 @@ static int file_group(struct cli *c, struct objref *r, enum rts_group g, const c
 		return rr == -ENOENT ? 0 : rr;
 	for (size_t i = 0; names[i]; i++) {
 		char *v = NULL;
-		int x = r->kind == O_SO ? rts_so_get_attr(r->so, g, names[i], &v) :
+		int x = r->kind == O_SO	 ? rts_so_get_attr(r->so, g, names[i], &v) :
 			r->kind == O_TPG ? rts_tpg_get_attr(r->tpg, g, names[i], &v) :
 					   rts_acl_get_attr(r->aclp, g, names[i], &v);
 
@@ -168,8 +171,8 @@ static int property_group(struct cli *c, struct objref *r, struct json_object *o
 
 		putu(o, "index", rts_lun_get_index(r->lun));
 		if (so) {
-			pfmt(ref, sizeof(ref), "/backstores/%s/%s", plugin_rtslib_name(rts_so_get_plugin(so)),
-			     rts_so_get_name(so));
+			pfmt(ref, sizeof(ref), "/backstores/%s/%s",
+			     plugin_rtslib_name(rts_so_get_plugin(so)), rts_so_get_name(so));
 			put(o, "storage_object", ref);
 		}
 		put(o, "alias", rts_lun_get_alias(r->lun));
@@ -264,7 +267,8 @@ int cmd_get(struct cli *c, int argc, char **argv)
 		struct json_object *o;
 		int x;
 
-		if (argc > 1 ? strcmp(argv[1], group_names[i]) != 0 : !group_valid(r.kind, group_names[i]))
+		if (argc > 1 ? strcmp(argv[1], group_names[i]) != 0 :
+			       !group_valid(r.kind, group_names[i]))
 			continue;
 		o = json_object_new_object();
 		x = read_group(c, &r, group_names[i], o);
@@ -303,8 +307,8 @@ int cmd_get(struct cli *c, int argc, char **argv)
 		{
 			if (argc <= 1)
 				printf("%s:\n", g);
-			json_object_object_foreach(o, k, v)
-				printf("%s%s=%s\n", argc <= 1 ? "  " : "", k, json_object_get_string(v));
+			json_object_object_foreach(o, k, v) printf(
+				"%s%s=%s\n", argc <= 1 ? "  " : "", k, json_object_get_string(v));
 		}
 	}
 	json_object_put(groups);

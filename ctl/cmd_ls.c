@@ -75,16 +75,18 @@ static void build_so(struct node *plugin, struct rts_so *so)
 	rts_so_get_size(so, &size);
 	human(size, sz, sizeof(sz));
 	n = node_new(plugin, rts_so_get_name(so), "%s%s(%s) %s, %u LUN(s)", dev && *dev ? dev : "",
-		     dev && *dev ? " " : "", sz, rts_so_is_enabled(so) ? "activated" : "deactivated",
-		     rts_so_get_lun_count(so));
+		     dev && *dev ? " " : "", sz,
+		     rts_so_is_enabled(so) ? "activated" : "deactivated", rts_so_get_lun_count(so));
 	free(dev);
 	alua = node_new(n, "alua", NULL);
-	rts_for_each_alua_tpg(so, gp) {
+	rts_for_each_alua_tpg(so, gp)
+	{
 		char *id = NULL, *st = NULL;
 
 		rts_alua_tpg_get_attr(gp, "tg_pt_gp_id", &id);
 		rts_alua_tpg_get_attr(gp, "alua_access_state", &st);
-		node_new(alua, rts_alua_tpg_get_name(gp), "id %s, state %s", id ? id : "?", st ? st : "?");
+		node_new(alua, rts_alua_tpg_get_name(gp), "id %s, state %s", id ? id : "?",
+			 st ? st : "?");
 		free(id);
 		free(st);
 	}
@@ -117,7 +119,8 @@ static void build_tpg(struct node *tn, struct rts_tpg *tpg)
 
 			rts_mapped_lun_get_write_protect(m, &wp);
 			pfmt(name, sizeof(name), "mapped_lun%" PRIu64, rts_mapped_lun_get_index(m));
-			node_new(an, name, "lun%" PRIu64 " %s", l ? rts_lun_get_index(l) : 0, wp ? "ro" : "rw");
+			node_new(an, name, "lun%" PRIu64 " %s", l ? rts_lun_get_index(l) : 0,
+				 wp ? "ro" : "rw");
 		}
 	}
 	luns = node_new(n, "luns", NULL);
@@ -126,8 +129,8 @@ static void build_tpg(struct node *tn, struct rts_tpg *tpg)
 
 		pfmt(name, sizeof(name), "lun%" PRIu64, rts_lun_get_index(lun));
 		if (so)
-			node_new(luns, name, "/backstores/%s/%s", plugin_rtslib_name(rts_so_get_plugin(so)),
-				 rts_so_get_name(so));
+			node_new(luns, name, "/backstores/%s/%s",
+				 plugin_rtslib_name(rts_so_get_plugin(so)), rts_so_get_name(so));
 		else
 			node_new(luns, name, "unlinked");
 	}
@@ -135,8 +138,8 @@ static void build_tpg(struct node *tn, struct rts_tpg *tpg)
 	rts_for_each_portal(tpg, np) {
 		char p[96];
 
-		pfmt(p, sizeof(p), rts_portal_is_ipv6(np) ? "[%s]:%u" : "%s:%u", rts_portal_get_ip(np),
-		     rts_portal_get_port(np));
+		pfmt(p, sizeof(p), rts_portal_is_ipv6(np) ? "[%s]:%u" : "%s:%u",
+		     rts_portal_get_ip(np), rts_portal_get_port(np));
 		node_new(nps, p, NULL);
 	}
 }

@@ -5,14 +5,17 @@
 
 #include "rtsctl.h"
 
-
 int cmd_restore(struct cli *c, int argc, char **argv)
 {
 	const char *file = argc > 0 ? argv[0] : CONF_DEFAULT_FILE;
 	struct conf_opts o = {
-		.clear_existing = c->clear_existing, .atomic = c->atomic, .dry_run = c->dry_run,
-		.load_modules = c->load_modules, .target = c->target,
-		.storage_object = c->storage_object, .progress = c->progress && !c->json,
+		.clear_existing = c->clear_existing,
+		.atomic = c->atomic,
+		.dry_run = c->dry_run,
+		.load_modules = c->load_modules,
+		.target = c->target,
+		.storage_object = c->storage_object,
+		.progress = c->progress && !c->json,
 		.plan_out = c->dry_run && !c->json ? stdout : NULL,
 	};
 	struct json_object *root = NULL;

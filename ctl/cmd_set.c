@@ -42,7 +42,8 @@ static int set_one(struct objref *r, const char *g, const char *k, const char *v
 			if (!strcmp(k, "iser") || !strcmp(k, "offload")) {
 				if (parse_bool(v, &b) < 0)
 					return -EINVAL;
-				return rts_portal_set_transport(r->np, !strcmp(k, "iser") ? "iser" : "cxgbit", b);
+				return rts_portal_set_transport(
+					r->np, !strcmp(k, "iser") ? "iser" : "cxgbit", b);
 			}
 			break;
 		case O_ACL:
@@ -70,9 +71,11 @@ static int set_one(struct objref *r, const char *g, const char *k, const char *v
 		struct rts_chap ch;
 		bool en;
 		int x = rts_fabric_get_discovery_auth(r->fab, &en, &ch);
-		char *dst = !strcmp(k, "userid") ? ch.userid : !strcmp(k, "password") ? ch.password :
-			    !strcmp(k, "mutual_userid") ? ch.mutual_userid :
-			    !strcmp(k, "mutual_password") ? ch.mutual_password : NULL;
+		char *dst = !strcmp(k, "userid")	  ? ch.userid :
+			    !strcmp(k, "password")	  ? ch.password :
+			    !strcmp(k, "mutual_userid")	  ? ch.mutual_userid :
+			    !strcmp(k, "mutual_password") ? ch.mutual_password :
+							    NULL;
 
 		if (x < 0)
 			return x;

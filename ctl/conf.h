@@ -25,20 +25,20 @@
 #include <rts/rts.h>
 
 /** Default saveconfig file (targetcli's). */
-#define CONF_DEFAULT_FILE "/etc/target/saveconfig.json"
+#define CONF_DEFAULT_FILE  "/etc/target/saveconfig.json"
 /** Largest saveconfig file accepted. */
 #define CONF_MAX_FILE_SIZE (64u << 20)
 
 enum conf_level {
-	CONF_OK = 0,   /**< per-object success line (restore/apply report) */
-	CONF_INFO,     /**< plan line / informational */
-	CONF_WARN,     /**< unknown field, skipped non-fatal setting */
-	CONF_ERR,      /**< validation error or failed object */
+	CONF_OK = 0, /**< per-object success line (restore/apply report) */
+	CONF_INFO, /**< plan line / informational */
+	CONF_WARN, /**< unknown field, skipped non-fatal setting */
+	CONF_ERR, /**< validation error or failed object */
 };
 
 struct conf_msg {
 	enum conf_level level;
-	char *path;   /**< JSON path ("targets[0].tpgs[0].luns[1]") or object path ("/iscsi/...") */
+	char *path; /**< JSON path ("targets[0].tpgs[0].luns[1]") or object path ("/iscsi/...") */
 	char *text;
 };
 
@@ -106,14 +106,14 @@ int conf_dump(struct rts_ctx *ctx, struct json_object **ret, struct conf_report 
 /* ------------------------------------------------------------ restore / apply */
 
 struct conf_opts {
-	bool clear_existing;          /**< restore: clear everything selected first */
-	bool atomic;                  /**< undo what was created/changed when anything fails */
-	bool dry_run;                 /**< apply: only print the plan */
-	bool load_modules;            /**< load fabric kernel modules (real configfs only) */
-	const char *target;           /**< only this target WWN */
-	const char *storage_object;   /**< only this storage object name */
-	FILE *plan_out;               /**< apply/dry-run: one line per action (may be NULL) */
-	bool progress;                /**< print progress to stderr */
+	bool clear_existing; /**< restore: clear everything selected first */
+	bool atomic; /**< undo what was created/changed when anything fails */
+	bool dry_run; /**< apply: only print the plan */
+	bool load_modules; /**< load fabric kernel modules (real configfs only) */
+	const char *target; /**< only this target WWN */
+	const char *storage_object; /**< only this storage object name */
+	FILE *plan_out; /**< apply/dry-run: one line per action (may be NULL) */
+	bool progress; /**< print progress to stderr */
 };
 
 /**

@@ -14,8 +14,15 @@
 
 /* Attributes configfs shows read-only on 5.x/6.x kernels (rtslib dumps writable ones only). */
 static const char *const ro_attrs[] = {
-	"hw_block_size", "hw_max_sectors", "hw_queue_depth", "hw_pi_prot_type", "alua_support",
-	"pgr_support", "authenticate_target", "dynamic_sessions", "alua_support_lba_dependent",
+	"hw_block_size",
+	"hw_max_sectors",
+	"hw_queue_depth",
+	"hw_pi_prot_type",
+	"alua_support",
+	"pgr_support",
+	"authenticate_target",
+	"dynamic_sessions",
+	"alua_support_lba_dependent",
 	NULL,
 };
 
@@ -148,7 +155,8 @@ static int dump_group(struct rts_ctx *ctx, struct json_object *d, const char *ke
 			continue;
 		if (get_attr(obj, k, g, names[i], &v) < 0)
 			continue; /* write-only or unreadable: rtslib skips it too */
-		json_object_object_add(m, names[i], as_int ? attr_value(v) : json_object_new_string(v));
+		json_object_object_add(m, names[i],
+				       as_int ? attr_value(v) : json_object_new_string(v));
 		free(v);
 	}
 	conf_strv_free(names);
@@ -160,11 +168,21 @@ static int dump_group(struct rts_ctx *ctx, struct json_object *d, const char *ke
 }
 
 static const char *const alua_rw_params[] = {
-	"alua_access_state", "alua_access_status", "alua_write_metadata", "alua_access_type",
-	"preferred", "nonop_delay_msecs", "trans_delay_msecs", "implicit_trans_secs",
-	"alua_support_offline", "alua_support_standby", "alua_support_transitioning",
-	"alua_support_active_nonoptimized", "alua_support_unavailable",
-	"alua_support_active_optimized", NULL,
+	"alua_access_state",
+	"alua_access_status",
+	"alua_write_metadata",
+	"alua_access_type",
+	"preferred",
+	"nonop_delay_msecs",
+	"trans_delay_msecs",
+	"implicit_trans_secs",
+	"alua_support_offline",
+	"alua_support_standby",
+	"alua_support_transitioning",
+	"alua_support_active_nonoptimized",
+	"alua_support_unavailable",
+	"alua_support_active_optimized",
+	NULL,
 };
 static const char *const alua_statuses[] = { "None", "Altered by Explicit STPG",
 					     "Altered by Implicit ALUA", NULL };
@@ -195,7 +213,8 @@ static struct json_object *dump_alua(struct rts_alua_tpg *gp)
 	for (size_t i = 0; alua_rw_params[i]; i++) {
 		v = NULL;
 		if (rts_alua_tpg_get_attr(gp, alua_rw_params[i], &v) == 0)
-			json_object_object_add(d, alua_rw_params[i], alua_value(alua_rw_params[i], v));
+			json_object_object_add(d, alua_rw_params[i],
+					       alua_value(alua_rw_params[i], v));
 		else
 			json_object_object_add(d, alua_rw_params[i], NULL); /* getattr(..., None) */
 		free(v);
@@ -231,7 +250,7 @@ static void info_field(const char *info, const char *key, char *buf, size_t size
 
 static const char *const rtslib_plugin[RTS_PLUGIN_MAX] = {
 	[RTS_PLUGIN_FILEIO] = "fileio", [RTS_PLUGIN_BLOCK] = "block",
-	[RTS_PLUGIN_PSCSI] = "pscsi",   [RTS_PLUGIN_RAMDISK] = "ramdisk",
+	[RTS_PLUGIN_PSCSI] = "pscsi",	[RTS_PLUGIN_RAMDISK] = "ramdisk",
 	[RTS_PLUGIN_USER] = "user",
 };
 
@@ -269,8 +288,7 @@ static struct json_object *dump_so(struct rts_ctx *ctx, struct rts_so *so)
 	dump_group(ctx, d, "attributes", so, K_SO, rts_so_get_path(so), RTS_GROUP_ATTRIB, true);
 	json_object_object_add(d, "name", json_object_new_string(rts_so_get_name(so)));
 	json_object_object_add(d, "plugin", json_object_new_string(rtslib_plugin[pl]));
-	rts_for_each_alua_tpg(so, gp)
-		json_object_array_add(alua, dump_alua(gp));
+	rts_for_each_alua_tpg(so, gp) json_object_array_add(alua, dump_alua(gp));
 	json_object_object_add(d, "alua_tpgs", alua);
 
 	if (rts_so_get_attr(so, RTS_GROUP_NONE, "info", &info) < 0)
@@ -289,8 +307,9 @@ static struct json_object *dump_so(struct rts_ctx *ctx, struct rts_so *so)
 
 	switch (pl) {
 	case RTS_PLUGIN_FILEIO:
-		json_object_object_add(d, "write_back",
-				       json_object_new_boolean(attr_is(so, "emulate_write_cache", "1")));
+		json_object_object_add(
+			d, "write_back",
+			json_object_new_boolean(attr_is(so, "emulate_write_cache", "1")));
 		json_object_object_add(d, "wwn", json_object_new_string(wwn ? wwn : ""));
 		json_object_object_add(d, "dev", json_object_new_string(udev ? udev : ""));
 		json_object_object_add(d, "size", json_object_new_int64((int64_t)size));
@@ -298,10 +317,12 @@ static struct json_object *dump_so(struct rts_ctx *ctx, struct rts_so *so)
 		json_object_object_add(d, "aio", json_object_new_boolean(strcmp(buf, "1") == 0));
 		break;
 	case RTS_PLUGIN_BLOCK:
-		json_object_object_add(d, "write_back",
-				       json_object_new_boolean(attr_is(so, "emulate_write_cache", "1")));
+		json_object_object_add(
+			d, "write_back",
+			json_object_new_boolean(attr_is(so, "emulate_write_cache", "1")));
 		info_field(info ? info : "", "readonly", buf, sizeof(buf));
-		json_object_object_add(d, "readonly", json_object_new_boolean(strcmp(buf, "1") == 0));
+		json_object_object_add(d, "readonly",
+				       json_object_new_boolean(strcmp(buf, "1") == 0));
 		json_object_object_add(d, "wwn", json_object_new_string(wwn ? wwn : ""));
 		json_object_object_add(d, "dev", json_object_new_string(udev ? udev : ""));
 		break;
@@ -329,7 +350,8 @@ static struct json_object *dump_so(struct rts_ctx *ctx, struct rts_so *so)
 		/* rtslib _get_control_tuples: max_data_area_mb, hw_block_size, data_pages_per_blk */
 		info_field(info ? info : "", "MaxDataAreaMB", x, sizeof(x));
 		if (*x)
-			snprintf(ctl + strlen(ctl), sizeof(ctl) - strlen(ctl), "max_data_area_mb=%s", x);
+			snprintf(ctl + strlen(ctl), sizeof(ctl) - strlen(ctl),
+				 "max_data_area_mb=%s", x);
 		if (rts_so_get_attr(so, RTS_GROUP_ATTRIB, "hw_block_size", &v) == 0)
 			snprintf(ctl + strlen(ctl), sizeof(ctl) - strlen(ctl), "%shw_block_size=%s",
 				 *ctl ? "," : "", v);
@@ -337,8 +359,8 @@ static struct json_object *dump_so(struct rts_ctx *ctx, struct rts_so *so)
 		v = NULL;
 		info_field(info ? info : "", "DataPagesPerBlk", x, sizeof(x));
 		if (*x)
-			snprintf(ctl + strlen(ctl), sizeof(ctl) - strlen(ctl), "%sdata_pages_per_blk=%s",
-				 *ctl ? "," : "", x);
+			snprintf(ctl + strlen(ctl), sizeof(ctl) - strlen(ctl),
+				 "%sdata_pages_per_blk=%s", *ctl ? "," : "", x);
 		json_object_object_add(d, "control", json_object_new_string(ctl));
 		break;
 	}
@@ -371,7 +393,7 @@ static char *mapped_lun_alias(struct rts_ctx *ctx, struct rts_mapped_lun *m)
 	char dir[1024], **names = NULL, *alias = NULL;
 
 	pfmt(dir, sizeof(dir), "%s/lun_%" PRIu64, rts_acl_get_path(rts_mapped_lun_get_acl(m)),
-		 rts_mapped_lun_get_index(m));
+	     rts_mapped_lun_get_index(m));
 	if (conf_list_dir(ctx, dir, RTS_FT_LINK, &names) == 0 && names[0])
 		alias = strdup(names[0]);
 	conf_strv_free(names);
@@ -398,8 +420,9 @@ static struct json_object *dump_acl(struct rts_ctx *ctx, struct rts_acl *acl, un
 		json_object_object_add(o, "index",
 				       json_object_new_int64((int64_t)rts_mapped_lun_get_index(m)));
 		if (lun)
-			json_object_object_add(o, "tpg_lun",
-					       json_object_new_int64((int64_t)rts_lun_get_index(lun)));
+			json_object_object_add(
+				o, "tpg_lun",
+				json_object_new_int64((int64_t)rts_lun_get_index(lun)));
 		json_object_object_add(o, "alias", alias ? json_object_new_string(alias) : NULL);
 		free(alias);
 		json_object_array_add(mls, o);
@@ -439,14 +462,16 @@ static struct json_object *dump_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg, un
 		char *gp = NULL, ref[600];
 
 		if (so) {
-			pfmt(ref, sizeof(ref), "/backstores/%s/%s", rtslib_plugin[rts_so_get_plugin(so)],
-				 rts_so_get_name(so));
+			pfmt(ref, sizeof(ref), "/backstores/%s/%s",
+			     rtslib_plugin[rts_so_get_plugin(so)], rts_so_get_name(so));
 			json_object_object_add(o, "storage_object", json_object_new_string(ref));
 		}
-		json_object_object_add(o, "index", json_object_new_int64((int64_t)rts_lun_get_index(lun)));
-		json_object_object_add(o, "alias", rts_lun_get_alias(lun) ?
-							   json_object_new_string(rts_lun_get_alias(lun)) :
-							   NULL);
+		json_object_object_add(o, "index",
+				       json_object_new_int64((int64_t)rts_lun_get_index(lun)));
+		json_object_object_add(o, "alias",
+				       rts_lun_get_alias(lun) ?
+					       json_object_new_string(rts_lun_get_alias(lun)) :
+					       NULL);
 		if (rts_lun_get_alua_group(lun, &gp) == 0)
 			json_object_object_add(o, "alua_tg_pt_gp_name", json_object_new_string(gp));
 		else
@@ -556,7 +581,9 @@ static struct json_object *arr_of(struct json_object *o, const char *k)
 {
 	struct json_object *v;
 
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_array) ?
+		       v :
+		       NULL;
 }
 
 static void sort_model(struct json_object *root)
@@ -566,7 +593,8 @@ static void sort_model(struct json_object *root)
 	if ((a = arr_of(root, "storage_objects"))) {
 		json_object_array_sort(a, cmp_so);
 		for (size_t i = 0; i < json_object_array_length(a); i++) {
-			struct json_object *g = arr_of(json_object_array_get_idx(a, i), "alua_tpgs");
+			struct json_object *g =
+				arr_of(json_object_array_get_idx(a, i), "alua_tpgs");
 
 			if (g)
 				json_object_array_sort(g, cmp_name);
@@ -594,7 +622,8 @@ static void sort_model(struct json_object *root)
 				continue;
 			json_object_array_sort(x, cmp_acl);
 			for (size_t k = 0; k < json_object_array_length(x); k++) {
-				struct json_object *m = arr_of(json_object_array_get_idx(x, k), "mapped_luns");
+				struct json_object *m =
+					arr_of(json_object_array_get_idx(x, k), "mapped_luns");
 
 				if (m)
 					json_object_array_sort(m, cmp_index);
@@ -620,11 +649,14 @@ int conf_dump(struct rts_ctx *ctx, struct json_object **ret, struct conf_report 
 		if (!rts_fabric_is_loaded(f))
 			continue;
 		rts_for_each_target(f, t) {
-			struct json_object *o = json_object_new_object(), *tpgs = json_object_new_array();
+			struct json_object *o = json_object_new_object(),
+					   *tpgs = json_object_new_array();
 			struct rts_tpg *tpg;
 
-			json_object_object_add(o, "wwn", json_object_new_string(rts_target_get_wwn(t)));
-			json_object_object_add(o, "fabric", json_object_new_string(rts_fabric_get_name(f)));
+			json_object_object_add(o, "wwn",
+					       json_object_new_string(rts_target_get_wwn(t)));
+			json_object_object_add(o, "fabric",
+					       json_object_new_string(rts_fabric_get_name(f)));
 			rts_for_each_tpg(t, tpg)
 				json_object_array_add(tpgs, dump_tpg(ctx, tpg, feats));
 			json_object_object_add(o, "tpgs", tpgs);
@@ -637,7 +669,8 @@ int conf_dump(struct rts_ctx *ctx, struct json_object **ret, struct conf_report 
 			if (rts_fabric_get_discovery_auth(f, &enforce, &c) == 0 && enforce) {
 				struct json_object *o = json_object_new_object();
 
-				json_object_object_add(o, "name", json_object_new_string(rts_fabric_get_name(f)));
+				json_object_object_add(
+					o, "name", json_object_new_string(rts_fabric_get_name(f)));
 				dump_chap(o, &c, "discovery_");
 				json_object_object_add(o, "discovery_enable_auth",
 						       json_object_new_boolean(true));

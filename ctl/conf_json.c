@@ -84,7 +84,9 @@ static uint32_t utf8_next(const unsigned char **s, const unsigned char *end)
 			v = (v << 6) | (p[i] & 0x3f);
 		}
 		if (i > n && v <= 0x10ffff && !(v >= 0xd800 && v <= 0xdfff) &&
-		    v >= (n == 1 ? 0x80u : n == 2 ? 0x800u : 0x10000u)) {
+		    v >= (n == 1 ? 0x80u :
+			  n == 2 ? 0x800u :
+				   0x10000u)) {
 			*s = p + n + 1;
 			return v;
 		}
@@ -132,7 +134,8 @@ static void sb_string(struct sbuf *b, const char *str, size_t len)
 				sb_printf(b, "\\u%04x", c);
 			} else {
 				c -= 0x10000;
-				sb_printf(b, "\\u%04x\\u%04x", 0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
+				sb_printf(b, "\\u%04x\\u%04x", 0xd800 + (c >> 10),
+					  0xdc00 + (c & 0x3ff));
 			}
 		}
 	}
@@ -323,7 +326,8 @@ int conf_parse(const char *buf, size_t len, struct json_object **ret, struct con
 		} else if (buf[i] == '"') {
 			in_str = !in_str;
 		} else if (!in_str && buf[i] == '\'') {
-			conf_report_add(rep, CONF_ERR, "", "malformed JSON at offset %zu: single-quoted string", i);
+			conf_report_add(rep, CONF_ERR, "",
+					"malformed JSON at offset %zu: single-quoted string", i);
 			return -EINVAL;
 		}
 	}
@@ -349,8 +353,8 @@ int conf_parse(const char *buf, size_t len, struct json_object **ret, struct con
 				col++;
 			}
 		}
-		conf_report_add(rep, CONF_ERR, "", "malformed JSON at line %zu column %zu: %s", line,
-				col, json_tokener_error_desc(jerr));
+		conf_report_add(rep, CONF_ERR, "", "malformed JSON at line %zu column %zu: %s",
+				line, col, json_tokener_error_desc(jerr));
 		json_object_put(o);
 		json_tokener_free(tok);
 		return -EINVAL;
@@ -358,8 +362,8 @@ int conf_parse(const char *buf, size_t len, struct json_object **ret, struct con
 	json_tokener_free(tok);
 	for (; off < len; off++) {
 		if (!strchr(" \t\r\n", buf[off])) {
-			conf_report_add(rep, CONF_ERR, "", "trailing data after the JSON value at offset %zu",
-					off);
+			conf_report_add(rep, CONF_ERR, "",
+					"trailing data after the JSON value at offset %zu", off);
 			json_object_put(o);
 			return -EINVAL;
 		}
@@ -638,8 +642,8 @@ static void check_host_path(struct vctx *v, const char *p, const char *s, bool a
 	}
 }
 
-static void check_attr_map(struct vctx *v, struct json_object *o, const char *key,
-			   const char *path, unsigned int types)
+static void check_attr_map(struct vctx *v, struct json_object *o, const char *key, const char *path,
+			   unsigned int types)
 {
 	struct json_object *m = get(o, key, T_OBJ);
 	char p[512], q[640];
@@ -679,8 +683,7 @@ static bool seen_before(struct json_object *seen, const char *key, size_t i, siz
 	return false;
 }
 
-static const char *const chap_keys[] = { "userid", "password", "mutual_userid",
-					 "mutual_password" };
+static const char *const chap_keys[] = { "userid", "password", "mutual_userid", "mutual_password" };
 
 // clang-format off
 static const struct field root_fields[] = {
@@ -793,11 +796,13 @@ static void check_alua(struct vctx *v, struct json_object *so, const char *path)
 			struct json_object *ia = get(gp, "tg_pt_gp_id", T_INT);
 			struct json_object *ib = get(o, "tg_pt_gp_id", T_INT);
 
-			if (a && b && strcmp(json_object_get_string(a), json_object_get_string(b)) == 0)
+			if (a && b &&
+			    strcmp(json_object_get_string(a), json_object_get_string(b)) == 0)
 				verr(v, p, "duplicate ALUA group '%s' (also alua_tpgs[%zu])",
 				     json_object_get_string(a), j);
 			else if (ia && ib && json_object_get_int64(ia) == json_object_get_int64(ib))
-				verr(v, p, "duplicate tg_pt_gp_id %" PRId64 " (also alua_tpgs[%zu])",
+				verr(v, p,
+				     "duplicate tg_pt_gp_id %" PRId64 " (also alua_tpgs[%zu])",
 				     json_object_get_int64(ia), j);
 		}
 	}
@@ -805,7 +810,7 @@ static void check_alua(struct vctx *v, struct json_object *so, const char *path)
 
 static const char *const rtslib_plugin_names[RTS_PLUGIN_MAX] = {
 	[RTS_PLUGIN_FILEIO] = "fileio", [RTS_PLUGIN_BLOCK] = "block",
-	[RTS_PLUGIN_PSCSI] = "pscsi",   [RTS_PLUGIN_RAMDISK] = "ramdisk",
+	[RTS_PLUGIN_PSCSI] = "pscsi",	[RTS_PLUGIN_RAMDISK] = "ramdisk",
 	[RTS_PLUGIN_USER] = "user",
 };
 
@@ -839,7 +844,8 @@ static void check_storage_objects(struct vctx *v, struct json_object *root)
 		pfmt(q, sizeof(q), "%s.dev", p);
 		val = get(so, "dev", T_STR);
 		if (val)
-			check_host_path(v, q, json_object_get_string(val), plugin == RTS_PLUGIN_PSCSI);
+			check_host_path(v, q, json_object_get_string(val),
+					plugin == RTS_PLUGIN_PSCSI);
 		switch (plugin) {
 		case RTS_PLUGIN_FILEIO:
 		case RTS_PLUGIN_BLOCK:
@@ -872,9 +878,12 @@ static void check_storage_objects(struct vctx *v, struct json_object *root)
 		if (val && plugin != RTS_PLUGIN_MAX) {
 			size_t j;
 
-			pfmt(q, sizeof(q), "%s/%s", rtslib_plugin_names[plugin], json_object_get_string(val));
+			pfmt(q, sizeof(q), "%s/%s", rtslib_plugin_names[plugin],
+			     json_object_get_string(val));
 			if (seen_before(seen, q, i, &j))
-				verr(v, p, "duplicate storage object %s (also storage_objects[%zu])", q, j);
+				verr(v, p,
+				     "duplicate storage object %s (also storage_objects[%zu])", q,
+				     j);
 		}
 	}
 	json_object_put(seen);
@@ -923,8 +932,8 @@ static struct json_object *find_so(struct json_object *root, const char *ref)
 		struct json_object *so = json_object_array_get_idx(arr, i);
 		struct json_object *n = get(so, "name", T_STR), *p = get(so, "plugin", T_STR);
 
-		if (n && p && rts_plugin_from_name(json_object_get_string(p), &pl2) == 0 && pl == pl2 &&
-		    strcmp(json_object_get_string(n), name) == 0)
+		if (n && p && rts_plugin_from_name(json_object_get_string(p), &pl2) == 0 &&
+		    pl == pl2 && strcmp(json_object_get_string(n), name) == 0)
 			return so;
 	}
 	return NULL;
@@ -961,19 +970,25 @@ static void check_luns(struct vctx *v, struct json_object *root, struct json_obj
 		val = get(lun, "storage_object", T_STR);
 		pfmt(q, sizeof(q), "%s.storage_object", p);
 		if (val && !valid_so_ref(json_object_get_string(val))) {
-			verr(v, q, "malformed reference '%s' (expected /backstores/<plugin>/<name>)",
+			verr(v, q,
+			     "malformed reference '%s' (expected /backstores/<plugin>/<name>)",
 			     json_object_get_string(val));
 		} else if (val && !(so = find_so(root, json_object_get_string(val)))) {
-			verr(v, q, "refers to missing storage object '%s'", json_object_get_string(val));
+			verr(v, q, "refers to missing storage object '%s'",
+			     json_object_get_string(val));
 		} else if (val) {
 			struct json_object *gpn = get(lun, "alua_tg_pt_gp_name", T_STR);
 			struct json_object *gps = get(so, "alua_tpgs", T_ARR);
-			bool found = !gpn || strcmp(json_object_get_string(gpn), "default_tg_pt_gp") == 0;
+			bool found = !gpn ||
+				     strcmp(json_object_get_string(gpn), "default_tg_pt_gp") == 0;
 
-			for (size_t j = 0; !found && gps && j < json_object_array_length(gps); j++) {
-				struct json_object *n = get(json_object_array_get_idx(gps, j), "name", T_STR);
+			for (size_t j = 0; !found && gps && j < json_object_array_length(gps);
+			     j++) {
+				struct json_object *n =
+					get(json_object_array_get_idx(gps, j), "name", T_STR);
 
-				found = n && strcmp(json_object_get_string(n), json_object_get_string(gpn)) == 0;
+				found = n && strcmp(json_object_get_string(n),
+						    json_object_get_string(gpn)) == 0;
 			}
 			if (!found) {
 				pfmt(q, sizeof(q), "%s.alua_tg_pt_gp_name", p);
@@ -1024,15 +1039,18 @@ static void check_portals(struct vctx *v, struct json_object *tpg, const char *p
 			} else {
 				pfmt(tmp, sizeof(tmp), "%s", s);
 			}
-			if (inet_pton(AF_INET, tmp, addr) != 1 && inet_pton(AF_INET6, tmp, addr) != 1) {
+			if (inet_pton(AF_INET, tmp, addr) != 1 &&
+			    inet_pton(AF_INET6, tmp, addr) != 1) {
 				pfmt(q, sizeof(q), "%s.ip_address", p);
 				verr(v, q, "invalid IP address '%s'", s);
 			}
 		}
 		for (size_t j = 0; j < i; j++) {
 			struct json_object *o = json_object_array_get_idx(arr, j);
-			struct json_object *a = get(np, "ip_address", T_STR), *b = get(o, "ip_address", T_STR);
-			struct json_object *pa = get(np, "port", T_INT), *pb = get(o, "port", T_INT);
+			struct json_object *a = get(np, "ip_address", T_STR),
+					   *b = get(o, "ip_address", T_STR);
+			struct json_object *pa = get(np, "port", T_INT),
+					   *pb = get(o, "port", T_INT);
 
 			if (a && b && pa && pb &&
 			    strcmp(json_object_get_string(a), json_object_get_string(b)) == 0 &&
@@ -1059,7 +1077,8 @@ static void check_acls(struct vctx *v, struct json_object *tpg, const char *path
 	if (!arr)
 		return;
 	seen = json_object_new_object();
-	if (fab && json_object_array_length(arr) && !(rts_fabric_get_features(fab) & RTS_FEAT_ACLS)) {
+	if (fab && json_object_array_length(arr) &&
+	    !(rts_fabric_get_features(fab) & RTS_FEAT_ACLS)) {
 		pfmt(q, sizeof(q), "%s.node_acls", path);
 		verr(v, q, "fabric %s has no node ACLs", rts_fabric_get_name(fab));
 	}
@@ -1076,16 +1095,20 @@ static void check_acls(struct vctx *v, struct json_object *tpg, const char *path
 		w = get(acl, "node_wwn", T_STR);
 		pfmt(q, sizeof(q), "%s.node_wwn", p);
 		if (w && fab &&
-		    rts_fabric_normalize_wwn(fab, json_object_get_string(w), norm, sizeof(norm)) < 0)
-			verr(v, q, "invalid initiator WWN '%s' for fabric %s", json_object_get_string(w),
-			     rts_fabric_get_name(fab));
+		    rts_fabric_normalize_wwn(fab, json_object_get_string(w), norm, sizeof(norm)) <
+			    0)
+			verr(v, q, "invalid initiator WWN '%s' for fabric %s",
+			     json_object_get_string(w), rts_fabric_get_name(fab));
 		else if (w && !fab && has_ctl_chars(json_object_get_string(w)))
 			verr(v, q, "invalid initiator WWN");
-		if (w && fab && rts_fabric_normalize_wwn(fab, json_object_get_string(w), norm, sizeof(norm)) == 0) {
+		if (w && fab &&
+		    rts_fabric_normalize_wwn(fab, json_object_get_string(w), norm, sizeof(norm)) ==
+			    0) {
 			size_t j;
 
 			if (seen_before(seen, norm, i, &j))
-				verr(v, p, "duplicate node ACL '%s' (also node_acls[%zu])", norm, j);
+				verr(v, p, "duplicate node ACL '%s' (also node_acls[%zu])", norm,
+				     j);
 		}
 		ml = get(acl, "mapped_luns", T_ARR);
 		for (size_t k = 0; ml && k < json_object_array_length(ml); k++) {
@@ -1101,14 +1124,18 @@ static void check_acls(struct vctx *v, struct json_object *tpg, const char *path
 				char r[700];
 
 				pfmt(r, sizeof(r), "%s.tpg_lun", q);
-				verr(v, r, "refers to missing TPG LUN %" PRId64, json_object_get_int64(tl));
+				verr(v, r, "refers to missing TPG LUN %" PRId64,
+				     json_object_get_int64(tl));
 			}
 			for (size_t j = 0; j < k; j++) {
 				struct json_object *a = get(m, "index", T_INT);
-				struct json_object *b = get(json_object_array_get_idx(ml, j), "index", T_INT);
+				struct json_object *b =
+					get(json_object_array_get_idx(ml, j), "index", T_INT);
 
 				if (a && b && json_object_get_int64(a) == json_object_get_int64(b))
-					verr(v, q, "duplicate mapped LUN %" PRId64 " (also mapped_luns[%zu])",
+					verr(v, q,
+					     "duplicate mapped LUN %" PRId64
+					     " (also mapped_luns[%zu])",
 					     json_object_get_int64(a), j);
 			}
 		}
@@ -1147,17 +1174,21 @@ static void check_targets(struct vctx *v, struct json_object *root)
 		}
 		pfmt(q, sizeof(q), "%s.wwn", p);
 		if (wwn && fab &&
-		    rts_fabric_normalize_wwn(fab, json_object_get_string(wwn), norm, sizeof(norm)) < 0)
+		    rts_fabric_normalize_wwn(fab, json_object_get_string(wwn), norm, sizeof(norm)) <
+			    0)
 			verr(v, q, "invalid WWN '%s' for fabric %s", json_object_get_string(wwn),
 			     rts_fabric_get_name(fab));
 		else if (wwn && !fab && rts_name_validate(json_object_get_string(wwn), NULL) < 0)
 			verr(v, q, "invalid WWN '%s'", json_object_get_string(wwn));
 		for (size_t j = 0; wwn && fab && j < i; j++) {
 			struct json_object *o = json_object_array_get_idx(arr, j);
-			struct json_object *w2 = get(o, "wwn", T_STR), *f2 = get(o, "fabric", T_STR);
+			struct json_object *w2 = get(o, "wwn", T_STR),
+					   *f2 = get(o, "fabric", T_STR);
 
-			if (w2 && f2 && strcmp(json_object_get_string(f2), json_object_get_string(fabn)) == 0 &&
-			    rts_fabric_normalize_wwn(fab, json_object_get_string(w2), norm2, sizeof(norm2)) == 0 &&
+			if (w2 && f2 &&
+			    strcmp(json_object_get_string(f2), json_object_get_string(fabn)) == 0 &&
+			    rts_fabric_normalize_wwn(fab, json_object_get_string(w2), norm2,
+						     sizeof(norm2)) == 0 &&
 			    strcmp(norm, norm2) == 0)
 				verr(v, p, "duplicate target '%s' (also targets[%zu])", norm, j);
 		}
@@ -1186,15 +1217,17 @@ static void check_targets(struct vctx *v, struct json_object *root)
 				check_fields(v, ext, s, tpg_ext_fields);
 				nx = get(ext, "nexus", T_STR);
 				if (nx && fab && *json_object_get_string(nx) &&
-				    rts_wwn_normalize(json_object_get_string(nx), 0, norm2, sizeof(norm2),
-						      NULL) < 0) {
+				    rts_wwn_normalize(json_object_get_string(nx), 0, norm2,
+						      sizeof(norm2), NULL) < 0) {
 					pfmt(s, sizeof(s), "%s.rtslib_c.nexus", r);
-					verr(v, s, "invalid nexus WWN '%s'", json_object_get_string(nx));
+					verr(v, s, "invalid nexus WWN '%s'",
+					     json_object_get_string(nx));
 				}
 			}
 			for (size_t j = 0; j < k; j++) {
 				struct json_object *a = get(tpg, "tag", T_INT);
-				struct json_object *b = get(json_object_array_get_idx(tpgs, j), "tag", T_INT);
+				struct json_object *b =
+					get(json_object_array_get_idx(tpgs, j), "tag", T_INT);
 
 				if (a && b && json_object_get_int64(a) == json_object_get_int64(b))
 					verr(v, r, "duplicate TPG tag %" PRId64 " (also tpgs[%zu])",

@@ -42,7 +42,8 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 /* FILE.N-1 -> FILE.N ... FILE -> FILE.1 (link, FILE stays in place until the rename). */
-static __attribute__((noinline)) int rotate(const char *file, unsigned int backups, struct conf_report *rep)
+static __attribute__((noinline)) int rotate(const char *file, unsigned int backups,
+					    struct conf_report *rep)
 {
 	char from[PATH_MAX], to[PATH_MAX];
 	struct stat st;
@@ -55,7 +56,8 @@ static __attribute__((noinline)) int rotate(const char *file, unsigned int backu
 		if (rename(from, to) < 0 && errno != ENOENT) {
 			int r = -errno;
 
-			conf_report_add(rep, CONF_ERR, from, "cannot rotate backup: %s", strerror(-r));
+			conf_report_add(rep, CONF_ERR, from, "cannot rotate backup: %s",
+					strerror(-r));
 			return r;
 		}
 	}
@@ -88,7 +90,8 @@ int conf_write_file(const char *file, const char *text, unsigned int backups,
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		conf_report_add(rep, CONF_ERR, file, "cannot create temporary file: %s", strerror(-r));
+		conf_report_add(rep, CONF_ERR, file, "cannot create temporary file: %s",
+				strerror(-r));
 		return r;
 	}
 	if (fchmod(fd, 0600) < 0 || (r = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0) {

@@ -14,16 +14,11 @@ static const struct {
 	int (*fn)(struct cli *c, int argc, char **argv);
 	bool mutates;
 } verbs[] = {
-	{ "ls", cmd_ls, false },
-	{ "get", cmd_get, false },
-	{ "set", cmd_set, true },
-	{ "create", cmd_create, true },
-	{ "delete", cmd_delete, true },
-	{ "save", cmd_save, false },
-	{ "restore", cmd_restore, true },
-	{ "clear", cmd_clear, true },
-	{ "apply", cmd_apply, true },
-	{ "validate", cmd_validate, false },
+	{ "ls", cmd_ls, false },	  { "get", cmd_get, false },
+	{ "set", cmd_set, true },	  { "create", cmd_create, true },
+	{ "delete", cmd_delete, true },	  { "save", cmd_save, false },
+	{ "restore", cmd_restore, true }, { "clear", cmd_clear, true },
+	{ "apply", cmd_apply, true },	  { "validate", cmd_validate, false },
 };
 
 static void usage(FILE *f)
@@ -37,7 +32,8 @@ static void usage(FILE *f)
 	      "                                     property, discovery_auth, alua)\n"
 	      "  create PATH [KEY=VALUE...]         create an object\n"
 	      "  delete PATH                        delete an object and everything below it\n"
-	      "  save [FILE]                        write saveconfig.json (default " CONF_DEFAULT_FILE ")\n"
+	      "  save [FILE]                        write saveconfig.json (default " CONF_DEFAULT_FILE
+	      ")\n"
 	      "  restore [FILE]                     restore a saveconfig.json file\n"
 	      "  clear                              delete every target and storage object\n"
 	      "  apply FILE                         make the live configuration equal to FILE\n"
@@ -68,8 +64,19 @@ static void usage(FILE *f)
 }
 
 enum {
-	OPT_ROOT = 256, OPT_BACKEND, OPT_LOCK, OPT_JSON, OPT_EXIST_OK, OPT_MISSING_OK,
-	OPT_DRY_RUN, OPT_ATOMIC, OPT_CLEAR, OPT_TARGET, OPT_SO, OPT_BACKUP, OPT_DEPTH,
+	OPT_ROOT = 256,
+	OPT_BACKEND,
+	OPT_LOCK,
+	OPT_JSON,
+	OPT_EXIST_OK,
+	OPT_MISSING_OK,
+	OPT_DRY_RUN,
+	OPT_ATOMIC,
+	OPT_CLEAR,
+	OPT_TARGET,
+	OPT_SO,
+	OPT_BACKUP,
+	OPT_DEPTH,
 	OPT_NO_MODULES,
 };
 
@@ -124,8 +131,8 @@ int cli_begin(struct cli *c)
 	}
 	if (r < 0) {
 		errorf("cannot start transaction: %s", rts_ctx_last_error(c->ctx)->message[0] ?
-								rts_ctx_last_error(c->ctx)->message :
-								strerror(-r));
+							       rts_ctx_last_error(c->ctx)->message :
+							       strerror(-r));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -144,9 +151,12 @@ void cli_print_report(struct cli *c, struct conf_report *rep)
 		for (size_t i = 0; i < rep->n; i++) {
 			struct json_object *m = json_object_new_object();
 
-			json_object_object_add(m, "level", json_object_new_string(conf_level_name(rep->v[i].level)));
+			json_object_object_add(
+				m, "level",
+				json_object_new_string(conf_level_name(rep->v[i].level)));
 			json_object_object_add(m, "path", json_object_new_string(rep->v[i].path));
-			json_object_object_add(m, "message", json_object_new_string(rep->v[i].text));
+			json_object_object_add(m, "message",
+					       json_object_new_string(rep->v[i].text));
 			json_object_array_add(arr, m);
 		}
 		json_object_object_add(o, "report", arr);

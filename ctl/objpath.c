@@ -14,7 +14,7 @@
 
 static const char *const rtslib_names[RTS_PLUGIN_MAX] = {
 	[RTS_PLUGIN_FILEIO] = "fileio", [RTS_PLUGIN_BLOCK] = "block",
-	[RTS_PLUGIN_PSCSI] = "pscsi",   [RTS_PLUGIN_RAMDISK] = "ramdisk",
+	[RTS_PLUGIN_PSCSI] = "pscsi",	[RTS_PLUGIN_RAMDISK] = "ramdisk",
 	[RTS_PLUGIN_USER] = "user",
 };
 
@@ -61,16 +61,20 @@ int parse_size(const char *s, uint64_t *ret)
 	switch (*end) {
 	case '\0':
 		break;
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		mul = 1ull << 10;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		mul = 1ull << 20;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		mul = 1ull << 30;
 		break;
-	case 't': case 'T':
+	case 't':
+	case 'T':
 		mul = 1ull << 40;
 		break;
 	default:
@@ -86,7 +90,8 @@ int parse_size(const char *s, uint64_t *ret)
 
 int parse_bool(const char *s, bool *ret)
 {
-	if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
+	if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
+	    !strcasecmp(s, "on"))
 		*ret = true;
 	else if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") ||
 		 !strcasecmp(s, "off"))
@@ -183,7 +188,8 @@ int objref_parse(struct cli *c, const char *path, struct objref *ref)
 		ref->kind = O_LUNS;
 		if (n == 4)
 			return 0;
-		if (n > 5 || strncmp(comp[4], "lun", 3) != 0 || parse_u64(comp[4] + 3, &ref->index) < 0)
+		if (n > 5 || strncmp(comp[4], "lun", 3) != 0 ||
+		    parse_u64(comp[4] + 3, &ref->index) < 0)
 			return bad(path, "expected lun<N>");
 		ref->kind = O_LUN;
 		return 0;

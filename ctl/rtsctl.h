@@ -70,12 +70,12 @@ struct objref {
 	enum obj_kind kind;
 	char path[1024];
 	enum rts_plugin plugin;
-	char name[RTS_NAME_MAX + 1];   /* storage object */
-	char gp[RTS_NAME_MAX + 1];     /* ALUA group */
+	char name[RTS_NAME_MAX + 1]; /* storage object */
+	char gp[RTS_NAME_MAX + 1]; /* ALUA group */
 	char fabric[64];
-	char wwn[RTS_WWN_MAX + 1];     /* target WWN as given */
+	char wwn[RTS_WWN_MAX + 1]; /* target WWN as given */
 	uint16_t tag;
-	uint64_t index;                /* LUN or mapped LUN */
+	uint64_t index; /* LUN or mapped LUN */
 	char ip[64];
 	uint16_t port;
 	char acl[RTS_WWN_MAX + 1];

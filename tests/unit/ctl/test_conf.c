@@ -54,7 +54,8 @@ static char *fixture_path(const char *name)
 	const char *src = getenv("RTS_TEST_SRCDIR");
 	char *p = NULL;
 
-	assert_true(asprintf(&p, "%s/tests/fixtures/saveconfig/%s", src ? src : "../../..", name) > 0);
+	assert_true(asprintf(&p, "%s/tests/fixtures/saveconfig/%s", src ? src : "../../..", name) >
+		    0);
 	return p;
 }
 
@@ -153,7 +154,8 @@ static void test_serialize_edge_cases(void **state)
 		{ "{\"a\": []}", "{\n  \"a\": []\n}\n" },
 		{ "{\"b\": {}, \"a\": null}", "{\n  \"a\": null,\n  \"b\": {}\n}\n" },
 		{ "[\"\\u0001\\t\\\"\\\\/\"]", "[\n  \"\\u0001\\t\\\"\\\\/\"\n]\n" },
-		{ "[\"\\ud83d\\ude00\", \"\\u007f\"]", "[\n  \"\\ud83d\\ude00\",\n  \"\\u007f\"\n]\n" },
+		{ "[\"\\ud83d\\ude00\", \"\\u007f\"]",
+		  "[\n  \"\\ud83d\\ude00\",\n  \"\\u007f\"\n]\n" },
 		{ "[-5, 18446744073709551615, true, 1.5]",
 		  "[\n  -5,\n  18446744073709551615,\n  true,\n  1.5\n]\n" },
 	};
@@ -176,8 +178,8 @@ static void test_serialize_edge_cases(void **state)
 
 static void test_parse_errors(void **state)
 {
-	static const char *const bad[] = { "", "{", "{\"a\": 1,}", "[1] x", "{'a': 1}", "nul",
-					   "{\"a\" 1}", "[1,]" };
+	static const char *const bad[] = { "",	       "{",   "{\"a\": 1,}", "[1] x",
+					   "{'a': 1}", "nul", "{\"a\" 1}",   "[1,]" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -214,7 +216,9 @@ static void test_parse_errors(void **state)
 /* ------------------------------------------------------------------ validation */
 
 #define T(x) "{" TB(x)
-#define TB(x) "\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"iqn.2003-01.org.example:t\", \"tpgs\": [" x "]}]"
+#define TB(x)                                                                                         \
+	"\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"iqn.2003-01.org.example:t\", \"tpgs\": [" x \
+	"]}]"
 #define SO_RD "{\"name\": \"rd\", \"plugin\": \"ramdisk\", \"size\": 4096}"
 
 static void test_validate(void **state)
@@ -228,50 +232,60 @@ static void test_validate(void **state)
 		{ "{}", 0, NULL, NULL },
 		{ "[]", 1, "", "must be an object" },
 		{ "{\"storage_objects\": {}}", 1, "storage_objects", "must be an array" },
-		{ "{\"storage_objects\": [{\"name\": \"../etc\", \"plugin\": \"ramdisk\", \"size\": 1}]}", 1,
-		  "storage_objects[0].name", "invalid storage object name" },
-		{ "{\"storage_objects\": [{\"name\": \"a/b\", \"plugin\": \"ramdisk\", \"size\": 1}]}", 1,
-		  "storage_objects[0].name", NULL },
+		{ "{\"storage_objects\": [{\"name\": \"../etc\", \"plugin\": \"ramdisk\", \"size\": 1}]}",
+		  1, "storage_objects[0].name", "invalid storage object name" },
+		{ "{\"storage_objects\": [{\"name\": \"a/b\", \"plugin\": \"ramdisk\", \"size\": 1}]}",
+		  1, "storage_objects[0].name", NULL },
 		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"fileio\", \"dev\": \"/var/../etc/passwd\", \"size\": 1}]}",
 		  1, "storage_objects[0].dev", "'..'" },
-		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"fileio\", \"dev\": \"rel/path\"}]}", 1,
-		  "storage_objects[0].dev", "absolute" },
+		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"fileio\", \"dev\": \"rel/path\"}]}",
+		  1, "storage_objects[0].dev", "absolute" },
 		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"nosuch\"}]}", 1,
 		  "storage_objects[0].plugin", "unknown plugin" },
-		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"ramdisk\", \"size\": \"1G\"}]}", 2,
-		  "storage_objects[0].size", "must be an integer" },
+		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"ramdisk\", \"size\": \"1G\"}]}",
+		  2, "storage_objects[0].size", "must be an integer" },
 		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"fileio\"}]}", 1,
 		  "storage_objects[0].dev", "required" },
-		{ "{\"storage_objects\": [" SO_RD ", " SO_RD "]}", 1, "storage_objects[1]", "duplicate" },
-		{ "{\"storage_objects\": [{\"name\": \"rd\", \"plugin\": \"ramdisk\", \"size\": 1, \"colour\": 1}]}", 0,
-		  NULL, NULL },
-		{ T("{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/nope\"}]}") "}", 1,
-		  "targets[0].tpgs[0].luns[0].storage_object", "missing storage object" },
-		{ T("{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/../x\"}]}") "}", 1,
-		  "targets[0].tpgs[0].luns[0].storage_object", "malformed" },
-		{ "{\"storage_objects\": [" SO_RD "], " TB("{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\"},"
-		  "{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\"}]}") "}", 1, "luns[1]", "duplicate LUN" },
-		{ "{\"storage_objects\": [" SO_RD "], " TB("{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\","
-		  "\"alua_tg_pt_gp_name\": \"ghost\"}]}") "}", 1, "luns[0].alua_tg_pt_gp_name", "missing ALUA group" },
-		{ T("{\"tag\": 1, \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.x:i\", \"mapped_luns\": [{\"index\": 0, \"tpg_lun\": 3}]}]}") "}", 1,
-		  "targets[0].tpgs[0].node_acls[0].mapped_luns[0].tpg_lun", "missing TPG LUN 3" },
+		{ "{\"storage_objects\": [" SO_RD ", " SO_RD "]}", 1, "storage_objects[1]",
+		  "duplicate" },
+		{ "{\"storage_objects\": [{\"name\": \"rd\", \"plugin\": \"ramdisk\", \"size\": 1, \"colour\": 1}]}",
+		  0, NULL, NULL },
+		{ T("{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/nope\"}]}") "}",
+		  1, "targets[0].tpgs[0].luns[0].storage_object", "missing storage object" },
+		{ T("{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/../x\"}]}") "}",
+		  1, "targets[0].tpgs[0].luns[0].storage_object", "malformed" },
+		{ "{\"storage_objects\": [" SO_RD "], " TB(
+			  "{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\"},"
+			  "{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\"}]}") "}",
+		  1, "luns[1]", "duplicate LUN" },
+		{ "{\"storage_objects\": [" SO_RD "], " TB(
+			  "{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\","
+			  "\"alua_tg_pt_gp_name\": \"ghost\"}]}") "}",
+		  1, "luns[0].alua_tg_pt_gp_name", "missing ALUA group" },
+		{ T("{\"tag\": 1, \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.x:i\", \"mapped_luns\": [{\"index\": 0, \"tpg_lun\": 3}]}]}") "}",
+		  1, "targets[0].tpgs[0].node_acls[0].mapped_luns[0].tpg_lun",
+		  "missing TPG LUN 3" },
 		{ T("{\"tag\": 1, \"node_acls\": [{\"node_wwn\": \"not a wwn\"}]}") "}", 1,
 		  "node_acls[0].node_wwn", "invalid initiator WWN" },
-		{ T("{\"tag\": 1, \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.x:i\"}, {\"node_wwn\": \"IQN.1994-05.com.x:i\"}]}") "}", 1,
-		  "node_acls[1]", "duplicate node ACL" },
-		{ "{\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"naa.zz\"}]}", 1, "targets[0].wwn", "invalid WWN" },
-		{ "{\"targets\": [{\"fabric\": \"nosuchfabric\", \"wwn\": \"x\"}]}", 1, "targets[0].fabric", "unknown fabric" },
+		{ T("{\"tag\": 1, \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.x:i\"}, {\"node_wwn\": \"IQN.1994-05.com.x:i\"}]}") "}",
+		  1, "node_acls[1]", "duplicate node ACL" },
+		{ "{\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"naa.zz\"}]}", 1,
+		  "targets[0].wwn", "invalid WWN" },
+		{ "{\"targets\": [{\"fabric\": \"nosuchfabric\", \"wwn\": \"x\"}]}", 1,
+		  "targets[0].fabric", "unknown fabric" },
 		{ "{\"targets\": [{\"fabric\": \"iscsi\"}]}", 1, "targets[0].wwn", "required" },
 		{ T("{\"tag\": 1}, {\"tag\": 1}") "}", 1, "tpgs[1]", "duplicate TPG tag" },
 		{ T("{\"tag\": 70000}") "}", 1, "tpgs[0].tag", "out of range" },
-		{ T("{\"tag\": 1, \"portals\": [{\"ip_address\": \"300.1.1.1\", \"port\": 3260}]}") "}", 1,
-		  "portals[0].ip_address", "invalid IP" },
-		{ T("{\"tag\": 1, \"portals\": [{\"ip_address\": \"[::]\", \"port\": 3260}, {\"ip_address\": \"[::]\", \"port\": 3260}]}") "}", 1,
-		  "portals[1]", "duplicate portal" },
-		{ T("{\"tag\": 1, \"attributes\": {\"../x\": 1}}") "}", 1, "attributes.../x", "invalid attribute name" },
-		{ T("{\"tag\": 1, \"chap_userid\": \"a\\nb\"}") "}", 1, "chap_userid", "control characters" },
-		{ "{\"fabric_modules\": [{\"name\": \"loopback\", \"discovery_enable_auth\": true}]}", 1,
-		  "fabric_modules[0].name", "no discovery" },
+		{ T("{\"tag\": 1, \"portals\": [{\"ip_address\": \"300.1.1.1\", \"port\": 3260}]}") "}",
+		  1, "portals[0].ip_address", "invalid IP" },
+		{ T("{\"tag\": 1, \"portals\": [{\"ip_address\": \"[::]\", \"port\": 3260}, {\"ip_address\": \"[::]\", \"port\": 3260}]}") "}",
+		  1, "portals[1]", "duplicate portal" },
+		{ T("{\"tag\": 1, \"attributes\": {\"../x\": 1}}") "}", 1, "attributes.../x",
+		  "invalid attribute name" },
+		{ T("{\"tag\": 1, \"chap_userid\": \"a\\nb\"}") "}", 1, "chap_userid",
+		  "control characters" },
+		{ "{\"fabric_modules\": [{\"name\": \"loopback\", \"discovery_enable_auth\": true}]}",
+		  1, "fabric_modules[0].name", "no discovery" },
 		{ "{\"targets\": [{\"fabric\": \"loopback\", \"wwn\": \"naa.5001405abcdef012\", \"tpgs\": [{\"tag\": 1, \"rtslib_c\": {\"nexus\": \"garbage wwn\"}}]}]}",
 		  1, "rtslib_c.nexus", "invalid nexus" },
 	};
@@ -287,7 +301,8 @@ static void test_validate(void **state)
 			fail();
 		}
 		errs = conf_validate(f->ctx, o, &rep);
-		if (errs != cases[i].errors || (cases[i].path && !report_has(&rep, CONF_ERR, cases[i].path, cases[i].text))) {
+		if (errs != cases[i].errors ||
+		    (cases[i].path && !report_has(&rep, CONF_ERR, cases[i].path, cases[i].text))) {
 			print_error("case %zu: %s\n", i, cases[i].json);
 			conf_report_print(&rep, stderr, CONF_INFO);
 			fail();
@@ -358,7 +373,10 @@ static void test_restore_roundtrip(void **state)
 	conf_report_init(&rep);
 	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
 	assert_int_equal(rep.n_err, 0);
-	assert_true(report_has(&rep, CONF_OK, "/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1/mapped_lun5", "create"));
+	assert_true(report_has(
+		&rep, CONF_OK,
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1/mapped_lun5",
+		"create"));
 	s1 = dump_string(f->ctx);
 	/* every field of the file comes back */
 	assert_non_null(strstr(s1, "\"control\": \"max_data_area_mb=64,hw_block_size=4096\""));
@@ -379,7 +397,9 @@ static void test_restore_roundtrip(void **state)
 	assert_int_equal(conf_parse(s1, strlen(s1), &again, &rep), 0);
 	assert_int_equal(conf_clear(f->ctx, &o, &rep), 0);
 	s2 = dump_string(f->ctx);
-	assert_string_equal(s2, "{\n  \"fabric_modules\": [],\n  \"storage_objects\": [],\n  \"targets\": []\n}\n");
+	assert_string_equal(
+		s2,
+		"{\n  \"fabric_modules\": [],\n  \"storage_objects\": [],\n  \"targets\": []\n}\n");
 	free(s2);
 	assert_int_equal(conf_restore(f->ctx, again, &o, &rep), 0);
 	s2 = dump_string(f->ctx);
@@ -425,22 +445,26 @@ static void test_apply_plan(void **state)
 	assert_int_equal(json_object_deep_copy(root, &want, NULL), 0);
 	tpg = path_get(want, (const char *const[]){ "targets", "0", "tpgs", "0", NULL });
 	/* change one attribute, drop the ACL, add a LUN, drop the loopback target */
-	json_object_object_add(path_get(tpg, (const char *const[]){ "attributes", NULL }), "authentication", json_object_new_int(1));
+	json_object_object_add(path_get(tpg, (const char *const[]){ "attributes", NULL }),
+			       "authentication", json_object_new_int(1));
 	acls = path_get(tpg, (const char *const[]){ "node_acls", NULL });
 	json_object_array_del_idx(acls, 0, 1);
 	luns = path_get(tpg, (const char *const[]){ "luns", NULL });
 	lun = json_object_new_object();
 	json_object_object_add(lun, "index", json_object_new_int(9));
-	json_object_object_add(lun, "storage_object", json_object_new_string("/backstores/user/u0"));
+	json_object_object_add(lun, "storage_object",
+			       json_object_new_string("/backstores/user/u0"));
 	json_object_array_add(luns, lun);
 	json_object_array_del_idx(json_object_object_get(want, "targets"), 1, 1);
-	json_object_array_del_idx(path_get(want, (const char *const[]){ "storage_objects", NULL }), 2, 1); /* rd1 */
+	json_object_array_del_idx(path_get(want, (const char *const[]){ "storage_objects", NULL }),
+				  2, 1); /* rd1 */
 
 	o.dry_run = true;
 	o.plan_out = open_memstream(&plan, &len);
 	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
 	fclose(o.plan_out);
-	assert_string_equal(plan,
+	assert_string_equal(
+		plan,
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1 delete\n"
 		"/loopback/naa.5001405abcdef012 delete\n"
 		"/backstores/ramdisk/rd1 delete\n"
@@ -494,15 +518,19 @@ static void test_restore_partial_and_atomic(void **state)
 	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), -ECANCELED);
 	assert_true(report_has(&rep, CONF_ERR, "/backstores/fileio/bad", "create failed"));
 	s = dump_string(f->ctx);
-	assert_string_equal(s, "{\n  \"fabric_modules\": [],\n  \"storage_objects\": [],\n  \"targets\": []\n}\n");
+	assert_string_equal(
+		s,
+		"{\n  \"fabric_modules\": [],\n  \"storage_objects\": [],\n  \"targets\": []\n}\n");
 	free(s);
 	conf_report_free(&rep);
 
 	/* best effort: partial, the LUN of the missing object is reported */
 	o.atomic = false;
 	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 1);
-	assert_true(report_has(&rep, CONF_ERR, "/iscsi/iqn.2003-01.org.example:t/tpg1/luns/lun1", "storage object"));
-	assert_true(report_has(&rep, CONF_OK, "/iscsi/iqn.2003-01.org.example:t/tpg1/luns/lun0", "create"));
+	assert_true(report_has(&rep, CONF_ERR, "/iscsi/iqn.2003-01.org.example:t/tpg1/luns/lun1",
+			       "storage object"));
+	assert_true(report_has(&rep, CONF_OK, "/iscsi/iqn.2003-01.org.example:t/tpg1/luns/lun0",
+			       "create"));
 	s = dump_string(f->ctx);
 	assert_non_null(strstr(s, "/backstores/ramdisk/rd"));
 	free(s);
