@@ -419,15 +419,19 @@ const char *const alua_params[] = {
 	NULL,
 };
 
-/* Fields given to the create call: a difference means delete + create. */
+/*
+ * Fields given to the create call: a difference means delete + create. The unit serial
+ * too: the kernel refuses to change it while LUNs export the object.
+ */
 static bool so_create_params_differ(struct json_object *w, struct json_object *h)
 {
-	static const char *const keys[] = { "dev", "size", "readonly", "nullio", "config", NULL };
+	static const char *const keys[] = { "dev",    "size", "readonly", "nullio",
+					    "config", "wwn",  NULL };
 
 	for (size_t i = 0; keys[i]; i++) {
 		struct json_object *a = jget(w, keys[i]), *b = jget(h, keys[i]);
 
-		if (!a)
+		if (!a || (!strcmp(keys[i], "wwn") && (!jstr(w, "wwn") || !*jstr(w, "wwn"))))
 			continue;
 		if (!same_value(a, b))
 			return true;

@@ -493,6 +493,49 @@ static void test_apply_plan(void **state)
 	conf_report_free(&rep);
 }
 
+/* Changed creation parameters and unit serial: storage objects (and what exports them) are
+ * recreated, the result equals the desired model and a second apply is a no-op. */
+static void test_apply_recreate(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = load_fixture(f->dir), *want = NULL, *sos;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *s, *w;
+	size_t n = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	s = dump_string(f->ctx);
+	assert_int_equal(conf_parse(s, strlen(s), &want, &rep), 0);
+	free(s);
+	sos = json_object_object_get(want, "storage_objects");
+	for (size_t i = 0; i < json_object_array_length(sos); i++) {
+		struct json_object *so = json_object_array_get_idx(sos, i);
+		const char *name = json_object_get_string(json_object_object_get(so, "name"));
+
+		if (!strcmp(name, "rd0"))
+			json_object_object_add(so, "size", json_object_new_int64(16 << 20));
+		if (!strcmp(name, "disk1"))
+			json_object_object_add(
+				so, "wwn",
+				json_object_new_string("11111111-2222-4333-8444-555555555555"));
+	}
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(rep.n_err, 0);
+	assert_true(n > 4);
+	s = dump_string(f->ctx);
+	w = conf_to_string(want);
+	assert_string_equal(s, w);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	free(s);
+	free(w);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
 static const char *broken_cfg =
 	"{\"storage_objects\": ["
 	"{\"name\": \"rd\", \"plugin\": \"ramdisk\", \"size\": 4096},"
@@ -621,6 +664,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fixture_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_recreate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_partial_and_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_selected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_file, setup, teardown),
