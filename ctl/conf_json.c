@@ -279,12 +279,35 @@ char *conf_to_string_compact(struct json_object *root)
 
 /* ------------------------------------------------------------------ parser */
 
-/* Non-finite numbers (1e400) have no JSON spelling to write back: refuse them. */
+static bool valid_utf8(const char *str, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)str, *end = u + len;
+
+	while (u < end) {
+		const unsigned char *at = u;
+
+		if (*u < 0x80) {
+			u++;
+			continue;
+		}
+		if (utf8_next(&u, end) < 0x80 || u == at + 1)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Non-finite numbers (1e400) have no JSON spelling to write back, and strings must be valid
+ * UTF-8 (json-c turns a lone surrogate escape into U+FFFD, which is), so every accepted
+ * file is written back unchanged.
+ */
 static bool all_finite(struct json_object *o)
 {
 	switch (json_object_get_type(o)) {
 	case json_type_double:
 		return isfinite(json_object_get_double(o));
+	case json_type_string:
+		return valid_utf8(json_object_get_string(o), (size_t)json_object_get_string_len(o));
 	case json_type_array:
 		for (size_t i = 0; i < json_object_array_length(o); i++)
 			if (!all_finite(json_object_array_get_idx(o, i)))
@@ -293,8 +316,7 @@ static bool all_finite(struct json_object *o)
 	case json_type_object: {
 		json_object_object_foreach(o, k, v)
 		{
-			(void)k;
-			if (!all_finite(v))
+			if (!valid_utf8(k, strlen(k)) || !all_finite(v))
 				return false;
 		}
 		return true;
@@ -318,6 +340,20 @@ int conf_parse(const char *buf, size_t len, struct json_object **ret, struct con
 	if (memchr(buf, '\0', len)) {
 		conf_report_add(rep, CONF_ERR, "", "NUL byte in JSON text");
 		return -EINVAL;
+	}
+	/* Python reads saveconfig.json as UTF-8 and fails on anything else: so do we */
+	for (const unsigned char *u = (const unsigned char *)buf, *end = u + len; u < end;) {
+		const unsigned char *at = u;
+
+		if (*u < 0x80) {
+			u++;
+			continue;
+		}
+		if (utf8_next(&u, end) < 0x80 || u == at + 1) {
+			conf_report_add(rep, CONF_ERR, "", "invalid UTF-8 at offset %zu",
+					(size_t)(at - (const unsigned char *)buf));
+			return -EINVAL;
+		}
 	}
 	/* json-c accepts 'single quoted' strings even in strict mode; Python's json does not */
 	for (size_t i = 0, in_str = 0; i < len; i++) {
@@ -369,7 +405,7 @@ int conf_parse(const char *buf, size_t len, struct json_object **ret, struct con
 		}
 	}
 	if (!all_finite(o)) {
-		conf_report_add(rep, CONF_ERR, "", "number out of range");
+		conf_report_add(rep, CONF_ERR, "", "number out of range or invalid unicode escape");
 		json_object_put(o);
 		return -EINVAL;
 	}

@@ -178,8 +178,9 @@ static void test_serialize_edge_cases(void **state)
 
 static void test_parse_errors(void **state)
 {
-	static const char *const bad[] = { "",	       "{",   "{\"a\": 1,}", "[1] x",
-					   "{'a': 1}", "nul", "{\"a\" 1}",   "[1,]" };
+	static const char *const bad[] = { "",		 "{",	   "{\"a\": 1,}", "[1] x",
+					   "{'a': 1}",	 "nul",	   "{\"a\" 1}",	  "[1,]",
+					   "[\"\xff\"]", "[1e400]" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
