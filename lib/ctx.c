@@ -60,6 +60,7 @@ RTS_EXPORT int rts_ctx_new_with_backend(struct rts_backend *backend, struct rts_
 	ctx->lock_fd = -1;
 	list_init(&ctx->sos);
 	list_init(&ctx->fabrics);
+	list_init(&ctx->lu_gps);
 	if (backend->is_real_configfs) {
 		ctx->lock_path = strdup(RTS_DEFAULT_LOCK_PATH);
 		ctx->spec_dir = strdup(RTS_DEFAULT_FABRIC_SPEC_DIR);

@@ -100,6 +100,7 @@ struct rts_ctx {
 	bool walked;
 	struct list_node sos; /* struct rts_so */
 	struct list_node fabrics; /* struct rts_fabric */
+	struct list_node lu_gps; /* struct rts_lu_gp */
 	struct rts_index index; /* every object by configfs path */
 	uint32_t hba_next[RTS_PLUGIN_MAX]; /* next free HBA index per plugin */
 };
@@ -118,6 +119,13 @@ struct rts_so {
 
 struct rts_alua_tpg {
 	struct rts_so *so;
+	struct list_node node;
+	char *name;
+	char *path;
+};
+
+struct rts_lu_gp {
+	struct rts_ctx *ctx;
 	struct list_node node;
 	char *name;
 	char *path;
@@ -269,6 +277,8 @@ void acl_free(struct rts_acl *acl);
 void mlun_free(struct rts_mapped_lun *m);
 void portal_free(struct rts_portal *np);
 void alua_free(struct rts_alua_tpg *gp);
+struct rts_lu_gp *lu_gp_add(struct rts_ctx *ctx, const char *name);
+void lu_gp_free(struct rts_lu_gp *gp);
 void fabric_probe(struct rts_fabric *f);
 int fabric_from_fabric_wwn(const struct rts_fabric *f, const char *cfs, char *buf, size_t size);
 int portal_parse_name(const char *name, char *ip, size_t size, uint16_t *port, bool *v6);

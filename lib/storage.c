@@ -823,3 +823,160 @@ RTS_EXPORT int rts_alua_tpg_set_attr(struct rts_alua_tpg *gp, const char *name, 
 	assert_return(gp, -EINVAL);
 	return obj_set_attr(gp->so->ctx, gp->path, RTS_GROUP_NONE, name, value);
 }
+
+/* ------------------------------------------------------------ ALUA LU groups */
+
+RTS_EXPORT struct rts_lu_gp *rts_lu_gp_first(struct rts_ctx *ctx)
+{
+	assert_return(ctx, NULL);
+	if (ensure_tree(ctx) < 0)
+		return NULL;
+	return list_first(&ctx->lu_gps, struct rts_lu_gp, node);
+}
+
+RTS_EXPORT struct rts_lu_gp *rts_lu_gp_next(struct rts_lu_gp *gp)
+{
+	assert_return(gp, NULL);
+	return list_next(&gp->ctx->lu_gps, gp, node);
+}
+
+static struct rts_lu_gp *lu_gp_find(struct rts_ctx *ctx, const char *name)
+{
+	char p[RTS_PATH_MAX];
+
+	if (path_fmt(p, sizeof(p), "target/core/alua/lu_gps/%s", name) < 0)
+		return NULL;
+	return index_get(&ctx->index, p);
+}
+
+RTS_EXPORT int rts_lu_gp_lookup(struct rts_ctx *ctx, const char *name, struct rts_lu_gp **ret)
+{
+	struct rts_lu_gp *gp;
+	int r;
+
+	assert_return(ctx && ret, -EINVAL);
+	r = check_name(ctx, "LU group", name);
+	if (r < 0)
+		return r;
+	r = ensure_tree(ctx);
+	if (r < 0)
+		return r;
+	gp = lu_gp_find(ctx, name);
+	if (!gp)
+		return rts_error(ctx, -ENOENT, name, "no LU group '%s'", name);
+	*ret = gp;
+	return 0;
+}
+
+RTS_EXPORT int rts_lu_gp_create(struct rts_ctx *ctx, const char *name, uint16_t id,
+				struct rts_lu_gp **ret)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	char path[RTS_PATH_MAX], v[16];
+	struct rts_lu_gp *gp;
+	int r;
+
+	assert_return(ctx, -EINVAL);
+	r = check_name(ctx, "LU group", name);
+	if (r < 0)
+		return r;
+	if (id == 0)
+		return rts_error(ctx, -EINVAL, name, "LU group id must be 1..65535");
+	r = ensure_tree(ctx);
+	if (r < 0)
+		return r;
+	if (lu_gp_find(ctx, name))
+		return rts_error(ctx, -EEXIST, name, "LU group '%s' exists", name);
+	r = path_fmt(path, sizeof(path), "target/core/alua/lu_gps/%s", name);
+	if (r < 0)
+		return rts_error(ctx, r, name, "path too long");
+	r = txn_begin(ctx, &txn);
+	if (r < 0)
+		return r;
+	r = cfs_mkdir(ctx, path);
+	if (r < 0)
+		return r;
+	snprintf(v, sizeof(v), "%u", id);
+	r = obj_set_attr(ctx, path, RTS_GROUP_NONE, "lu_gp_id", v);
+	if (r < 0) {
+		struct rts_error saved = ctx->err;
+
+		ctx->be->ops->rmdir(ctx->be->data, path);
+		ctx->err = saved;
+		return r;
+	}
+	gp = lu_gp_add(ctx, name);
+	if (!gp)
+		return rts_error(ctx, -ENOMEM, path, "out of memory");
+	if (ret)
+		*ret = gp;
+	return 0;
+}
+
+RTS_EXPORT int rts_lu_gp_delete(struct rts_lu_gp *gp)
+{
+	struct rts_txn txn _cleanup_txn_ = { 0 };
+	int r;
+
+	assert_return(gp, -EINVAL);
+	if (!strcmp(gp->name, "default_lu_gp"))
+		return rts_error(gp->ctx, -EPERM, gp->path,
+				 "the default LU group cannot be deleted");
+	r = txn_begin(gp->ctx, &txn);
+	if (r < 0)
+		return r;
+	r = cfs_rmdir(gp->ctx, gp->path);
+	if (r < 0)
+		return r;
+	lu_gp_free(gp);
+	return 0;
+}
+
+RTS_EXPORT const char *rts_lu_gp_get_name(const struct rts_lu_gp *gp)
+{
+	assert_return(gp, NULL);
+	return gp->name;
+}
+
+RTS_EXPORT int rts_lu_gp_get_attr(struct rts_lu_gp *gp, const char *name, char **ret)
+{
+	assert_return(gp && ret, -EINVAL);
+	return obj_get_attr(gp->ctx, gp->path, RTS_GROUP_NONE, name, ret);
+}
+
+RTS_EXPORT int rts_lu_gp_set_attr(struct rts_lu_gp *gp, const char *name, const char *value)
+{
+	assert_return(gp, -EINVAL);
+	return obj_set_attr(gp->ctx, gp->path, RTS_GROUP_NONE, name, value);
+}
+
+RTS_EXPORT int rts_so_get_lu_gp(struct rts_so *so, char **ret)
+{
+	_cleanup_free_ char *v = NULL;
+	const char *key = "LU Group Alias: ";
+	char *p, *e;
+	int r;
+
+	assert_return(so && ret, -EINVAL);
+	r = obj_get_attr(so->ctx, so->path, RTS_GROUP_NONE, "alua_lu_gp", &v);
+	if (r < 0)
+		return r;
+	p = strstr(v, key);
+	p = p ? p + strlen(key) : v;
+	e = strchrnul(p, '\n');
+	*ret = strndup(p, (size_t)(e - p));
+	if (!*ret)
+		return rts_error(so->ctx, -ENOMEM, so->path, "out of memory");
+	return 0;
+}
+
+RTS_EXPORT int rts_so_set_lu_gp(struct rts_so *so, const char *name)
+{
+	int r;
+
+	assert_return(so, -EINVAL);
+	r = check_name(so->ctx, "LU group", name);
+	if (r < 0)
+		return r;
+	return obj_set_attr(so->ctx, so->path, RTS_GROUP_NONE, "alua_lu_gp", name);
+}

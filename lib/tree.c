@@ -248,7 +248,35 @@ struct rts_mapped_lun *mlun_add(struct rts_acl *acl, uint64_t index, struct rts_
 	return m;
 }
 
+struct rts_lu_gp *lu_gp_add(struct rts_ctx *ctx, const char *name)
+{
+	struct rts_lu_gp *gp = calloc(1, sizeof(*gp));
+
+	if (!gp)
+		return NULL;
+	gp->ctx = ctx;
+	gp->name = strdup(name);
+	gp->path = path_dup("target/core/alua/lu_gps/%s", name);
+	if (!gp->name || !gp->path || reg(ctx, gp->path, gp) < 0) {
+		free(gp->name);
+		free(gp->path);
+		free(gp);
+		return NULL;
+	}
+	list_add_tail(&ctx->lu_gps, &gp->node);
+	return gp;
+}
+
 /* ------------------------------------------------------------ destructors */
+
+void lu_gp_free(struct rts_lu_gp *gp)
+{
+	index_del(&gp->ctx->index, gp->path);
+	list_del(&gp->node);
+	free(gp->name);
+	free(gp->path);
+	free(gp);
+}
 
 void mlun_free(struct rts_mapped_lun *m)
 {
@@ -365,9 +393,12 @@ void tree_free(struct rts_ctx *ctx)
 {
 	struct rts_fabric *f, *tf;
 	struct rts_so *so, *ts;
+	struct rts_lu_gp *gp, *tg;
 
 	list_for_each_safe(&ctx->fabrics, f, tf, node)
 		fabric_free(f);
+	list_for_each_safe(&ctx->lu_gps, gp, tg, node)
+		lu_gp_free(gp);
 	list_for_each_safe(&ctx->sos, so, ts, node)
 		so_free(so);
 	index_free(&ctx->index);
@@ -404,6 +435,15 @@ static int walk_core(struct rts_ctx *ctx)
 
 	if (!cfs_exists(ctx, "target/core", RTS_FT_DIR))
 		return 0;
+	if (cfs_exists(ctx, "target/core/alua/lu_gps", RTS_FT_DIR)) {
+		r = names_list(ctx, "target/core/alua/lu_gps", &gps);
+		for (size_t k = 0; r >= 0 && k < gps.n; k++)
+			if (gps.t[k] == RTS_FT_DIR && !lu_gp_add(ctx, gps.v[k]))
+				r = NOMEM(ctx, gps.v[k]);
+		names_free(&gps);
+		if (r < 0)
+			return r;
+	}
 	r = names_list(ctx, "target/core", &hbas);
 	if (r < 0)
 		return r;

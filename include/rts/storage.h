@@ -17,6 +17,7 @@ extern "C" {
 struct rts_ctx;
 struct rts_so;
 struct rts_alua_tpg;
+struct rts_lu_gp;
 struct rts_lun;
 
 /** Backstore plugins. */
@@ -314,6 +315,64 @@ int rts_alua_tpg_foreach_attr(struct rts_alua_tpg *gp, rts_attr_fn fn, void *use
  * @return 0 or negative errno
  */
 int rts_alua_tpg_set_attr(struct rts_alua_tpg *gp, const char *name, const char *value);
+
+/* ---------------------------------------------------------------- ALUA LU groups */
+
+/**
+ * @brief First ALUA logical unit group (core/alua/lu_gps; default_lu_gp included).
+ * @param ctx context
+ * @return group or NULL
+ */
+struct rts_lu_gp *rts_lu_gp_first(struct rts_ctx *ctx);
+/** @brief Next LU group. @param gp current @return group or NULL */
+struct rts_lu_gp *rts_lu_gp_next(struct rts_lu_gp *gp);
+/** Iterate over the ALUA LU groups of @p ctx. */
+#define rts_for_each_lu_gp(ctx, gp) for (gp = rts_lu_gp_first(ctx); gp; gp = rts_lu_gp_next(gp))
+/**
+ * @brief Create an ALUA LU group.
+ * @param ctx context @param name group name @param id lu_gp_id (1..65535)
+ * @param ret receives the group (may be NULL)
+ * @return 0, -EEXIST, -EINVAL
+ */
+int rts_lu_gp_create(struct rts_ctx *ctx, const char *name, uint16_t id, struct rts_lu_gp **ret);
+/**
+ * @brief Find an LU group.
+ * @param ctx context @param name group name @param ret receives the group
+ * @return 0, -ENOENT, -EINVAL
+ */
+int rts_lu_gp_lookup(struct rts_ctx *ctx, const char *name, struct rts_lu_gp **ret);
+/**
+ * @brief Delete an LU group (-EPERM for default_lu_gp).
+ * @param gp group; invalid after success
+ * @return 0 or negative errno
+ */
+int rts_lu_gp_delete(struct rts_lu_gp *gp);
+/** @brief Group name. @param gp group @return name */
+const char *rts_lu_gp_get_name(const struct rts_lu_gp *gp);
+/**
+ * @brief Read an attribute (lu_gp_id, members).
+ * @param gp group @param name attribute @param ret receives the value
+ * @return 0 or negative errno
+ */
+int rts_lu_gp_get_attr(struct rts_lu_gp *gp, const char *name, char **ret);
+/**
+ * @brief Write an attribute.
+ * @param gp group @param name attribute @param value value
+ * @return 0 or negative errno
+ */
+int rts_lu_gp_set_attr(struct rts_lu_gp *gp, const char *name, const char *value);
+/**
+ * @brief LU group of a storage object (alua_lu_gp).
+ * @param so object @param ret receives the group name
+ * @return 0 or negative errno
+ */
+int rts_so_get_lu_gp(struct rts_so *so, char **ret);
+/**
+ * @brief Move a storage object into LU group @p name.
+ * @param so object @param name group name
+ * @return 0, -EINVAL (no such group), negative errno
+ */
+int rts_so_set_lu_gp(struct rts_so *so, const char *name);
 
 #ifdef __cplusplus
 }

@@ -442,6 +442,44 @@ static void test_walk_odd_trees(void **state)
 	assert_null(rts_lun_get_alias(lun));
 }
 
+static void test_lu_groups(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_lu_gp *gp, *def;
+	struct rts_so *so;
+	char *v;
+	int n = 0;
+
+	assert_int_equal(rts_lu_gp_lookup(f->ctx, "default_lu_gp", &def), 0);
+	assert_int_equal(rts_lu_gp_delete(def), -EPERM);
+	assert_error(f->ctx, -EPERM, "default_lu_gp");
+	assert_int_equal(rts_lu_gp_create(f->ctx, "fastluns", 3, &gp), 0);
+	assert_string_equal(rts_lu_gp_get_name(gp), "fastluns");
+	assert_int_equal(rts_lu_gp_create(f->ctx, "fastluns", 4, NULL), -EEXIST);
+	assert_int_equal(rts_lu_gp_create(f->ctx, "zero", 0, NULL), -EINVAL);
+	assert_int_equal(rts_lu_gp_create(f->ctx, "../x", 5, NULL), -EINVAL);
+	assert_int_equal(rts_lu_gp_get_attr(gp, "lu_gp_id", &v), 0);
+	assert_string_equal(v, "3");
+	free(v);
+	rts_for_each_lu_gp(f->ctx, gp) n++;
+	assert_int_equal(n, 2);
+	assert_int_equal(rts_ramdisk_create(f->ctx, "lu", 4096, 0, &so), 0);
+	assert_int_equal(rts_so_get_lu_gp(so, &v), 0);
+	assert_string_equal(v, "default_lu_gp");
+	free(v);
+	assert_int_equal(rts_so_set_lu_gp(so, "fastluns"), 0);
+	assert_int_equal(rts_so_get_lu_gp(so, &v), 0);
+	assert_string_equal(v, "fastluns");
+	free(v);
+	assert_int_equal(rts_so_set_lu_gp(so, "nosuch"), -EINVAL);
+	assert_error(f->ctx, -EINVAL, "alua_lu_gp");
+	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
+	assert_int_equal(rts_lu_gp_lookup(f->ctx, "fastluns", &gp), 0);
+	assert_int_equal(rts_lu_gp_set_attr(gp, "lu_gp_id", "9"), 0);
+	assert_int_equal(rts_lu_gp_delete(gp), 0);
+	assert_int_equal(rts_lu_gp_lookup(f->ctx, "fastluns", &gp), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +495,7 @@ int main(void)
 		BOTH(test_busy_behind_our_back),
 		BOTH(test_walk_odd_trees),
 		BOTH(test_foreach_attr),
+		BOTH(test_lu_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
