@@ -57,6 +57,20 @@ with open(sys.argv[2], "w") as f:
     f.write(json.dumps(d, sort_keys=True, indent=2) + "\n")
 EOF
 
+# Our extension fields must be restorable by rtslib: NodeACL.setup() setattr()s tcq_depth
+# (a real property: cmdsn_depth), TPG.setup() setattr()s rtslib_c (plain attribute).
+$PY - <<'EOF' || exit 1
+import inspect
+from rtslib_fb.target import TPG, NodeACL
+assert isinstance(NodeACL.tcq_depth, property) and NodeACL.tcq_depth.fset, "NodeACL.tcq_depth"
+for cls in (TPG, NodeACL):
+    src = inspect.getsource(cls.setup)
+    assert "setattr(" in src and "iteritems" in src, cls
+t = object.__new__(TPG)
+setattr(t, "rtslib_c", {"nexus": "naa.5001405abcdef099"})   # what TPG.setup() does
+print("rtslib restores tcq_depth and ignores rtslib_c")
+EOF
+
 $PY - "$W/ours.json" "$W/theirs.json" <<'EOF'
 import json, sys
 ours, theirs = (json.load(open(p)) for p in sys.argv[1:3])
