@@ -113,3 +113,25 @@ print("rtslib wrote %d distinct field paths; compared every one" % len(fields))
 for d in diffs: print("DIFF", d)
 sys.exit(1 if diffs else 0)
 EOF
+[ $? = 0 ] || exit 1
+
+# Other direction: the file rtslib wrote restores with rtsctl into a fresh tree, and saving
+# that tree gives rtslib's file back (our extension fields aside: rtslib does not have them).
+mkdir -p "$W/root2"
+sed 's/,data_pages_per_blk=None//' "$W/theirs.json" >"$W/theirs-fixed.json"
+"$RTSCTL" -q --backend emulate --root "$W/root2" restore "$W/theirs-fixed.json" || { echo "rtsctl cannot restore rtslib's file"; exit 1; }
+"$RTSCTL" -q --backend emulate --root "$W/root2" save "$W/back.json" || exit 1
+$PY - "$W/back.json" "$W/theirs-fixed.json" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+def strip(x):
+    if isinstance(x, dict):
+        return {k: strip(v) for k, v in x.items() if k not in ("rtslib_c", "tcq_depth")}
+    if isinstance(x, list):
+        return sorted((strip(v) for v in x), key=lambda v: json.dumps(v, sort_keys=True))
+    return x
+if strip(a) != strip(b):
+    print("rtslib file -> rtsctl restore -> rtsctl save differs")
+    sys.exit(1)
+print("rtslib's file restored by rtsctl saves back identical")
+EOF
