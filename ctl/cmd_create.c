@@ -8,6 +8,7 @@
  *   /backstores/user/N    cfgstring=S size=SIZE [max_data_area_mb=N] [hw_block_size=N]
  *                         [hw_max_sectors=N] [nl_reply_supported=B] [control=S] [wwn=SERIAL]
  *   /backstores/P/N/alua/G id=N
+ *   /alua/lu_gps/G id=N
  *   /FABRIC (load), /FABRIC/WWN, .../tpgN, .../luns/lunN storage=/backstores/P/N [alias=A]
  *   .../portals/IP:PORT, .../acls/WWN [tag=T] [cmdsn_depth=N],
  *   .../acls/WWN/mapped_lunN tpg_lun=N [write_protect=B]
@@ -197,6 +198,17 @@ static int do_create(struct cli *c, struct objref *r, struct kv *kv)
 			return -EINVAL;
 		}
 		return rts_alua_tpg_create(r->so, r->gp, (uint16_t)u, NULL);
+	case O_LU_GP:
+		s = kv_get(kv, "id");
+		if (!s)
+			s = kv_get(kv, "lu_gp_id");
+		if (need(s, r->path, "id") < 0)
+			return -EINVAL;
+		if (parse_size(s, &u) < 0 || u < 1 || u > 65535) {
+			errorf("%s: invalid id '%s'", r->path, s);
+			return -EINVAL;
+		}
+		return rts_lu_gp_create(c->ctx, r->gp, (uint16_t)u, NULL);
 	case O_FABRIC:
 		return load_fabric(c, r);
 	case O_TARGET:
@@ -313,7 +325,7 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		}
 		goto out;
 	}
-	if (!parent_exists(&r) || ((r.kind >= O_TPG) && !r.tgt)) {
+	if (!parent_exists(&r) || (r.kind >= O_TPG && r.kind <= O_MLUN && !r.tgt)) {
 		errorf("%s: parent object does not exist", argv[0]);
 		ret = EXIT_FAIL;
 		goto out;

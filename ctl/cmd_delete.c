@@ -25,6 +25,8 @@ int cmd_delete(struct cli *c, int argc, char **argv)
 	case O_PORTALS:
 	case O_ACLS:
 	case O_FABRIC:
+	case O_ALUA_ROOT:
+	case O_LU_GPS:
 		errorf("%s: not a deletable object (use 'clear' for everything)", argv[0]);
 		return EXIT_USAGE;
 	default:
@@ -50,6 +52,9 @@ int cmd_delete(struct cli *c, int argc, char **argv)
 		break;
 	case O_ALUA:
 		x = rts_alua_tpg_delete(r.alua);
+		break;
+	case O_LU_GP:
+		x = rts_lu_gp_delete(r.lugp);
 		break;
 	case O_TARGET:
 		x = rts_target_delete(r.tgt);

@@ -126,6 +126,10 @@ static int property_group(struct cli *c, struct objref *r, struct json_object *o
 		}
 		free(v);
 		put(o, "enabled", rts_so_is_enabled(r->so) ? "1" : "0");
+		if (rts_so_get_lu_gp(r->so, &v) == 0)
+			put(o, "lu_gp", v);
+		free(v);
+		v = NULL;
 		putu(o, "hba_index", rts_so_get_hba_index(r->so));
 		putu(o, "lun_count", rts_so_get_lun_count(r->so));
 		break;
@@ -144,6 +148,16 @@ static int property_group(struct cli *c, struct objref *r, struct json_object *o
 		conf_strv_free(names);
 		break;
 	}
+	case O_LU_GP:
+		put(o, "name", rts_lu_gp_get_name(r->lugp));
+		if (rts_lu_gp_get_attr(r->lugp, "lu_gp_id", &v) == 0)
+			put(o, "lu_gp_id", v);
+		free(v);
+		v = NULL;
+		if (rts_lu_gp_get_attr(r->lugp, "members", &v) == 0)
+			put(o, "members", v);
+		free(v);
+		break;
 	case O_FABRIC:
 		put(o, "name", rts_fabric_get_name(r->fab));
 		put(o, "configfs_name", rts_fabric_get_configfs_name(r->fab));

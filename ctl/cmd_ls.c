@@ -155,6 +155,20 @@ static struct node *build(struct rts_ctx *ctx)
 		pn[p] = node_new(bs, plugin_rtslib_name((enum rts_plugin)p), NULL);
 	rts_for_each_storage_object(ctx, so)
 		build_so(pn[rts_so_get_plugin(so)], so);
+	{
+		struct node *alua = node_new(root, "alua", NULL),
+			    *lus = node_new(alua, "lu_gps", NULL);
+		struct rts_lu_gp *lg;
+
+		rts_for_each_lu_gp(ctx, lg)
+		{
+			char *id = NULL;
+
+			rts_lu_gp_get_attr(lg, "lu_gp_id", &id);
+			node_new(lus, rts_lu_gp_get_name(lg), "id %s", id ? id : "?");
+			free(id);
+		}
+	}
 	rts_for_each_fabric(ctx, f) {
 		struct node *fn;
 		struct rts_target *t;

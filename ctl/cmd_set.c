@@ -22,6 +22,12 @@ static int set_one(struct objref *r, const char *g, const char *k, const char *v
 		case O_SO:
 			if (!strcmp(k, "wwn"))
 				return rts_so_set_wwn(r->so, v);
+			if (!strcmp(k, "lu_gp"))
+				return rts_so_set_lu_gp(r->so, v);
+			break;
+		case O_LU_GP:
+			if (!strcmp(k, "lu_gp_id"))
+				return rts_lu_gp_set_attr(r->lugp, k, v);
 			break;
 		case O_ALUA:
 			return rts_alua_tpg_set_attr(r->alua, k, v);

@@ -166,6 +166,21 @@ int objref_parse(struct cli *c, const char *path, struct objref *ref)
 		ref->kind = O_ALUA;
 		return 0;
 	}
+	if (!strcmp(comp[0], "alua")) {
+		ref->kind = O_ALUA_ROOT;
+		if (n == 1)
+			return 0;
+		if (strcmp(comp[1], "lu_gps") != 0)
+			return bad(path, "expected /alua/lu_gps");
+		ref->kind = O_LU_GPS;
+		if (n == 2)
+			return 0;
+		if (n > 3 || rts_name_validate(comp[2], NULL) < 0)
+			return bad(path, "invalid LU group name");
+		pfmt(ref->gp, sizeof(ref->gp), "%s", comp[2]);
+		ref->kind = O_LU_GP;
+		return 0;
+	}
 	if (rts_fabric_lookup(c->ctx, comp[0], &ref->fab) < 0)
 		return bad(path, "unknown fabric or top-level directory");
 	pfmt(ref->fabric, sizeof(ref->fabric), "%s", rts_fabric_get_name(ref->fab));
@@ -238,7 +253,11 @@ int objref_resolve(struct cli *c, struct objref *r)
 	case O_ROOT:
 	case O_BACKSTORES:
 	case O_PLUGIN:
+	case O_ALUA_ROOT:
+	case O_LU_GPS:
 		return 0;
+	case O_LU_GP:
+		return rts_lu_gp_lookup(c->ctx, r->gp, &r->lugp) < 0 ? -ENOENT : 0;
 	case O_SO:
 	case O_ALUA_DIR:
 	case O_ALUA:

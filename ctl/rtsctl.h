@@ -63,6 +63,9 @@ enum obj_kind {
 	O_ACLS,
 	O_ACL,
 	O_MLUN,
+	O_ALUA_ROOT, /* /alua */
+	O_LU_GPS, /* /alua/lu_gps */
+	O_LU_GP, /* /alua/lu_gps/<name> */
 };
 
 /** A parsed object path; pointers are filled by objref_resolve() as far as objects exist. */
@@ -89,6 +92,7 @@ struct objref {
 	struct rts_portal *np;
 	struct rts_acl *aclp;
 	struct rts_mapped_lun *mlun;
+	struct rts_lu_gp *lugp;
 };
 
 /** Parse @p path; prints the reason on failure. @return 0 or -EINVAL */

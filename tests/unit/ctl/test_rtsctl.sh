@@ -92,6 +92,17 @@ expect 0 r create /backstores/ramdisk/rd0 size=4M nullio=yes
 expect 0 r create /backstores/ramdisk/rd1 size=4M wwn=0a1b2c3d-0000-4000-8000-000000000001
 expect 0 r create /backstores/user/u0 cfgstring=file//tmp/u0 size=1G max_data_area_mb=32
 expect 0 r create /backstores/fileio/disk1/alua/site_b id=7
+expect 0 r create /alua/lu_gps/lug1 id=5
+expect 1 r create /alua/lu_gps/lug2 id=0
+expect 0 r set /backstores/ramdisk/rd0 property lu_gp=lug1
+expect 0 r get /backstores/ramdisk/rd0 property lu_gp
+has out "^lu_gp=lug1"
+expect 0 r ls /alua/lu_gps
+has out "lug1 \[id 5\]"
+expect 0 r set /backstores/ramdisk/rd0 property lu_gp=default_lu_gp
+expect 0 r delete /alua/lu_gps/lug1
+expect 1 r delete /alua/lu_gps/default_lu_gp
+has err "/alua/lu_gps/default_lu_gp: delete failed"
 expect 1 r create /iscsi/$IQN/tpg1
 has err "parent object does not exist"
 expect 0 r create /iscsi/$IQN
