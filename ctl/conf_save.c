@@ -25,6 +25,29 @@ static int fsync_dir(const char *dir)
 	return r;
 }
 
+/* mkdir -p with mode 0700: the file holds CHAP secrets (targetcli creates its dirs too). */
+static int mkdir_parents(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, dir, n + 1);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0700) < 0 && errno != EEXIST)
+				return -errno;
+			*s = c;
+			if (!c)
+				return 0;
+		}
+	}
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -87,6 +110,10 @@ int conf_write_file(const char *file, const char *text, unsigned int backups,
 	snprintf(dirbuf, sizeof(dirbuf), "%s", file);
 	dir = dirname(dirbuf);
 	snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", file);
+	if (access(dir, F_OK) < 0 && errno == ENOENT && (r = mkdir_parents(dir)) < 0) {
+		conf_report_add(rep, CONF_ERR, dir, "cannot create directory: %s", strerror(-r));
+		return r;
+	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;

@@ -648,9 +648,15 @@ static void test_write_file(void **state)
 	/* no temp files left behind */
 	pfmt(b, sizeof(b), "ls %s | grep -c tmp", f->dir);
 	assert_int_not_equal(system(b), 0);
-	/* unwritable directory: error names the file, the old file is untouched */
-	assert_int_equal(conf_write_file("/nonexistent-dir/x.json", "x", 0, &rep), -ENOENT);
-	assert_true(report_has(&rep, CONF_ERR, "/nonexistent-dir/x.json", "temporary"));
+	/* missing directories are created (0700) */
+	pfmt(b, sizeof(b), "%s/etc/target/saveconfig.json", f->dir);
+	assert_int_equal(conf_write_file(b, "x\n", 0, &rep), 0);
+	pfmt(b, sizeof(b), "%s/etc/target", f->dir);
+	assert_int_equal(stat(b, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* unwritable location: the error names the path */
+	assert_true(conf_write_file("/proc/rtsctl-test/x.json", "x", 0, &rep) < 0);
+	assert_true(report_has(&rep, CONF_ERR, "/proc/rtsctl-test", "cannot create directory"));
 	conf_report_free(&rep);
 }
 
