@@ -2,6 +2,7 @@
 /* rtsctl save [FILE|-] [--backup N]: dump the live tree to saveconfig.json, atomically. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rtsctl.h"
 
@@ -28,6 +29,23 @@ int cmd_save(struct cli *c, int argc, char **argv)
 		errorf("cannot read the configuration: %s", strerror(-r));
 		ret = EXIT_FAIL;
 		goto out;
+	}
+	/* keep top-level fields of the old file we do not know (comments, other tools' data) */
+	if (strcmp(file, "-") != 0 && access(file, F_OK) == 0) {
+		struct json_object *old = NULL;
+		struct conf_report quiet;
+
+		conf_report_init(&quiet);
+		if (conf_load_file(file, &old, &quiet) == 0 &&
+		    json_object_is_type(old, json_type_object)) {
+			json_object_object_foreach(old, k, v)
+			{
+				if (!json_object_object_get_ex(root, k, NULL))
+					json_object_object_add(root, k, json_object_get(v));
+			}
+		}
+		json_object_put(old);
+		conf_report_free(&quiet);
 	}
 	text = conf_to_string(root);
 	if (!text) {

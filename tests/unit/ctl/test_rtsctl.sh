@@ -163,7 +163,7 @@ has out "Configuration saved to"
 n=$((n + 1)); [ "$(stat -c %a "$W/s1.json")" = 600 ] || { echo "FAIL: mode of saved file"; fails=$((fails + 1)); }
 expect 0 r save --backup 2 "$W/s1.json"
 n=$((n + 1)); [ -f "$W/s1.json.1" ] || { echo "FAIL: no backup"; fails=$((fails + 1)); }
-expect 0 r save - 
+expect 0 r save -
 cp "$W/out" "$W/s1-stdout.json"
 n=$((n + 1)); cmp -s "$W/s1.json" "$W/s1-stdout.json" || { echo "FAIL: save - differs"; fails=$((fails + 1)); }
 expect 0 r validate "$W/s1.json"
@@ -203,6 +203,8 @@ has err "cannot open"
 printf '{"storage_objects": [], "targets": [], "comment": "x"}' >"$W/unknown.json"
 expect 0 r validate "$W/unknown.json"
 has err "warning: comment: unknown field"
+expect 0 r save "$W/unknown.json"
+expect 0 grep -q '"comment": "x"' "$W/unknown.json"
 
 # ---------------------------------------------------------------- apply / partial / atomic
 python3 - "$W/s1.json" "$W/want.json" <<'EOF'
