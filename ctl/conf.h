@@ -11,6 +11,8 @@
  *                                       TPG.setup() setattr()s unknown keys on the object
  *   targets[].tpgs[].node_acls[].tcq_depth  ACL cmdsn_depth; rtslib's NodeACL.setup() maps it
  *                                       to its tcq_depth property, so targetcli restores it
+ *   rtslib_c.lu_gps (top level)         ALUA LU groups + member storage objects; rtslib's
+ *                                       restore only reads the top-level keys it knows
  * User backstore control options (max_data_area_mb, hw_block_size, data_pages_per_blk) use
  * rtslib's own "control" string; nl_reply_supported rides in "attributes".
  */

@@ -521,6 +521,63 @@ static struct json_object *dump_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg, un
 	return d;
 }
 
+static int cmp_name(const void *a, const void *b);
+
+static int cmp_jstring(const void *a, const void *b)
+{
+	return strcmp(json_object_get_string(*(struct json_object *const *)a),
+		      json_object_get_string(*(struct json_object *const *)b));
+}
+
+/*
+ * ALUA LU groups (rtslib has none): root "rtslib_c": {"lu_gps": [{name, lu_gp_id, members}]},
+ * members are storage object references; only written when a non-default group exists.
+ */
+static void dump_lu_gps(struct rts_ctx *ctx, struct json_object *root)
+{
+	struct json_object *arr = json_object_new_array(), *ext;
+	struct rts_lu_gp *lg;
+
+	rts_for_each_lu_gp(ctx, lg)
+	{
+		struct json_object *o, *members = json_object_new_array();
+		const char *name = rts_lu_gp_get_name(lg);
+		struct rts_so *so;
+		char *id = NULL;
+
+		if (!strcmp(name, "default_lu_gp")) {
+			json_object_put(members);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(name));
+		if (rts_lu_gp_get_attr(lg, "lu_gp_id", &id) == 0)
+			json_object_object_add(o, "lu_gp_id", attr_value(id));
+		free(id);
+		rts_for_each_storage_object(ctx, so) {
+			char *g = NULL, ref[600];
+
+			if (rts_so_get_lu_gp(so, &g) == 0 && !strcmp(g, name)) {
+				pfmt(ref, sizeof(ref), "/backstores/%s/%s",
+				     rtslib_plugin[rts_so_get_plugin(so)], rts_so_get_name(so));
+				json_object_array_add(members, json_object_new_string(ref));
+			}
+			free(g);
+		}
+		json_object_array_sort(members, cmp_jstring);
+		json_object_object_add(o, "members", members);
+		json_object_array_add(arr, o);
+	}
+	if (!json_object_array_length(arr)) {
+		json_object_put(arr);
+		return;
+	}
+	json_object_array_sort(arr, cmp_name);
+	ext = json_object_new_object();
+	json_object_object_add(ext, "lu_gps", arr);
+	json_object_object_add(root, "rtslib_c", ext);
+}
+
 /* Deterministic order (configfs readdir order is creation order): sort every list. */
 static const char *skey(const void *p, const char *k1)
 {
@@ -681,6 +738,7 @@ int conf_dump(struct rts_ctx *ctx, struct json_object **ret, struct conf_report 
 	json_object_object_add(root, "fabric_modules", fms);
 	json_object_object_add(root, "storage_objects", sos);
 	json_object_object_add(root, "targets", tgts);
+	dump_lu_gps(ctx, root);
 	sort_model(root);
 	*ret = root;
 	return 0;

@@ -513,6 +513,24 @@ static int exec_action(struct plan *p, struct action *a)
 		if (r == 0)
 			r = rts_mapped_lun_set_write_protect(m, a->flag);
 		return r < 0 ? fail(p, a, r, a->what) : 0;
+	case A_NEW_LUGP:
+		r = rts_lu_gp_create(p->ctx, a->gp, (uint16_t)a->index, NULL);
+		return r < 0 ? fail(p, a, r, "create") : 0;
+	case A_LUGP_ID:
+	case A_DEL_LUGP: {
+		struct rts_lu_gp *lg;
+
+		r = rts_lu_gp_lookup(p->ctx, a->gp, &lg);
+		if (r == 0)
+			r = a->kind == A_DEL_LUGP ? rts_lu_gp_delete(lg) :
+						    rts_lu_gp_set_attr(lg, "lu_gp_id", a->value);
+		return r < 0 ? fail(p, a, r, a->what) : 0;
+	}
+	case A_SO_LUGP:
+		if ((r = get_so(p, a, &so)) < 0)
+			return r;
+		r = rts_so_set_lu_gp(so, a->value);
+		return r < 0 ? fail(p, a, r, a->what) : 0;
 	case A_TPG_ENABLE: {
 		bool cur = !a->flag;
 
@@ -562,6 +580,9 @@ static void undo_action(struct plan *p, struct action *a)
 	case A_NEW_MLUN:
 		u.kind = A_DEL_MLUN;
 		break;
+	case A_NEW_LUGP:
+		u.kind = A_DEL_LUGP;
+		break;
 	case A_MLUN_WP:
 	case A_PORTAL_TRANSPORT:
 	case A_TPG_ENABLE:
@@ -573,6 +594,8 @@ static void undo_action(struct plan *p, struct action *a)
 	case A_TPG_ATTR:
 	case A_ACL_ATTR:
 	case A_LUN_ALUA:
+	case A_LUGP_ID:
+	case A_SO_LUGP:
 		if (!a->old)
 			goto out;
 		break;
@@ -593,7 +616,8 @@ out:
 static bool is_bulk_or_setting(enum act k)
 {
 	return k != A_NEW_SO && k != A_NEW_ALUA && k != A_NEW_TARGET && k != A_NEW_TPG &&
-	       k != A_NEW_LUN && k != A_NEW_PORTAL && k != A_NEW_ACL && k != A_NEW_MLUN;
+	       k != A_NEW_LUN && k != A_NEW_PORTAL && k != A_NEW_ACL && k != A_NEW_MLUN &&
+	       k != A_NEW_LUGP;
 }
 
 static int run_plan(struct plan *p, size_t *n_actions)

@@ -726,6 +726,17 @@ static const struct field root_fields[] = {
 	{ "storage_objects", T_ARR, false },
 	{ "targets", T_ARR, false },
 	{ "fabric_modules", T_ARR, false },
+	{ "rtslib_c", T_OBJ, false },
+	{ NULL, 0, false },
+};
+static const struct field root_ext_fields[] = {
+	{ "lu_gps", T_ARR, false },
+	{ NULL, 0, false },
+};
+static const struct field lugp_fields[] = {
+	{ "name", T_STR, true },
+	{ "lu_gp_id", T_INT, true },
+	{ "members", T_ARR, false },
 	{ NULL, 0, false },
 };
 static const struct field so_fields[] = {
@@ -1304,6 +1315,58 @@ static void check_fabric_modules(struct vctx *v, struct json_object *root)
 	}
 }
 
+/* rtslib_c.lu_gps: our ALUA LU groups (see conf_dump.c). */
+static void check_lu_gps(struct vctx *v, struct json_object *root)
+{
+	struct json_object *ext = get(root, "rtslib_c", T_OBJ), *arr, *names, *ids, *members;
+	char p[512], q[600];
+
+	if (!ext || !check_fields(v, ext, "rtslib_c", root_ext_fields) ||
+	    !(arr = get(ext, "lu_gps", T_ARR)))
+		return;
+	names = json_object_new_object();
+	ids = json_object_new_object();
+	members = json_object_new_object();
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *g = json_object_array_get_idx(arr, i), *n, *id, *ms;
+		size_t j;
+
+		pfmt(p, sizeof(p), "rtslib_c.lu_gps[%zu]", i);
+		if (!check_fields(v, g, p, lugp_fields))
+			continue;
+		check_name(v, g, "name", p, "LU group name");
+		check_int(v, g, "lu_gp_id", p, 1, 65535);
+		n = get(g, "name", T_STR);
+		id = get(g, "lu_gp_id", T_INT);
+		if (n && !strcmp(json_object_get_string(n), "default_lu_gp"))
+			verr(v, p, "default_lu_gp is implicit");
+		if (n && seen_before(names, json_object_get_string(n), i, &j))
+			verr(v, p, "duplicate LU group '%s' (also lu_gps[%zu])",
+			     json_object_get_string(n), j);
+		if (id) {
+			pfmt(q, sizeof(q), "%" PRId64, json_object_get_int64(id));
+			if (seen_before(ids, q, i, &j))
+				verr(v, p, "duplicate lu_gp_id %s (also lu_gps[%zu])", q, j);
+		}
+		ms = get(g, "members", T_ARR);
+		for (size_t k = 0; ms && k < json_object_array_length(ms); k++) {
+			struct json_object *m = json_object_array_get_idx(ms, k);
+			const char *ref = json_object_get_string(m);
+
+			pfmt(q, sizeof(q), "%s.members[%zu]", p, k);
+			if (!json_object_is_type(m, json_type_string) || !valid_so_ref(ref))
+				verr(v, q, "must be a /backstores/<plugin>/<name> reference");
+			else if (!find_so(root, ref))
+				verr(v, q, "refers to missing storage object '%s'", ref);
+			else if (seen_before(members, ref, i, &j))
+				verr(v, q, "%s is already a member of lu_gps[%zu]", ref, j);
+		}
+	}
+	json_object_put(names);
+	json_object_put(ids);
+	json_object_put(members);
+}
+
 size_t conf_validate(struct rts_ctx *ctx, struct json_object *root, struct conf_report *rep)
 {
 	struct vctx v = { .ctx = ctx, .rep = rep };
@@ -1314,6 +1377,7 @@ size_t conf_validate(struct rts_ctx *ctx, struct json_object *root, struct conf_
 	check_fabric_modules(&v, root);
 	build_so_index(root);
 	check_targets(&v, root);
+	check_lu_gps(&v, root);
 	json_object_put(so_index);
 	so_index = NULL;
 	return v.errs;

@@ -1044,11 +1044,140 @@ void filter_scope(struct rts_ctx *ctx, struct json_object *model, const struct c
 		json_object_array_del_idx(arr, 0, json_object_array_length(arr));
 }
 
+static struct json_object *lu_gps_of(struct json_object *root)
+{
+	return jget(jget(root, "rtslib_c"), "lu_gps");
+}
+
+static struct json_object *find_lugp(struct json_object *arr, const char *name)
+{
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		const char *n = jstr(json_object_array_get_idx(arr, i), "name");
+
+		if (n && !strcmp(n, name))
+			return json_object_array_get_idx(arr, i);
+	}
+	return NULL;
+}
+
+/* storage object reference -> LU group name */
+static struct json_object *membership(struct json_object *arr)
+{
+	struct json_object *m = json_object_new_object();
+
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		struct json_object *g = json_object_array_get_idx(arr, i);
+
+		for (size_t k = 0; k < jlen(g, "members"); k++)
+			json_object_object_add(m, json_object_get_string(jidx(g, "members", k)),
+					       json_object_new_string(jstr(g, "name")));
+	}
+	return m;
+}
+
+static struct action *add_so_lugp(struct plan *p, const char *ref, const char *group,
+				  const char *old)
+{
+	enum rts_plugin pl;
+	char name[RTS_NAME_MAX + 1];
+	struct action *a;
+
+	if (parse_so_ref(ref, &pl, name, sizeof(name)) < 0)
+		return NULL;
+	a = add(p, A_SO_LUGP, P_ALUA, ref, "set lu_gp %s", group);
+	if (a) {
+		a->plugin = pl;
+		pfmt(a->so, sizeof(a->so), "%s", name);
+		a->value = strdup(group);
+		a->old = old ? strdup(old) : NULL;
+	}
+	return a;
+}
+
+/* ALUA LU groups and memberships (rtslib_c.lu_gps); after storage objects exist. */
+static void plan_lu_gps(struct plan *p, struct json_object *want, struct json_object *have,
+			struct json_object *recreated)
+{
+	struct json_object *wl = lu_gps_of(want), *hl = lu_gps_of(have), *wm, *hm;
+	char path[600];
+	struct action *a;
+
+	if (p->opts->target || p->opts->storage_object || (!wl && !hl))
+		return;
+	for (size_t i = 0; wl && i < json_object_array_length(wl); i++) {
+		struct json_object *g = json_object_array_get_idx(wl, i), *h;
+		const char *name = jstr(g, "name");
+
+		if (!name)
+			continue;
+		h = find_lugp(hl, name);
+		pfmt(path, sizeof(path), "/alua/lu_gps/%s", name);
+		if (!h) {
+			a = add(p, A_NEW_LUGP, P_ALUA, path, "create lu_gp_id=%" PRId64,
+				jint(g, "lu_gp_id", 0));
+			if (a) {
+				pfmt(a->gp, sizeof(a->gp), "%s", name);
+				a->index = (uint64_t)jint(g, "lu_gp_id", 0);
+			}
+		} else if (jint(g, "lu_gp_id", 0) != jint(h, "lu_gp_id", 0)) {
+			a = add(p, A_LUGP_ID, P_ALUA, path,
+				"set lu_gp_id=%" PRId64 " (was %" PRId64 ")",
+				jint(g, "lu_gp_id", 0), jint(h, "lu_gp_id", 0));
+			if (a) {
+				pfmt(a->gp, sizeof(a->gp), "%s", name);
+				if (asprintf(&a->value, "%" PRId64, jint(g, "lu_gp_id", 0)) < 0)
+					a->value = NULL;
+				if (asprintf(&a->old, "%" PRId64, jint(h, "lu_gp_id", 0)) < 0)
+					a->old = NULL;
+			}
+		}
+	}
+	wm = membership(wl);
+	hm = membership(hl);
+	json_object_object_foreach(wm, ref, grp)
+	{
+		struct json_object *cur = NULL;
+		const char *g = json_object_get_string(grp);
+
+		json_object_object_get_ex(hm, ref, &cur);
+		if (cur && !strcmp(json_object_get_string(cur), g) &&
+		    !ref_recreated(recreated, ref))
+			continue;
+		add_so_lugp(p, ref, g, cur ? json_object_get_string(cur) : "default_lu_gp");
+	}
+	if (!p->restore) {
+		json_object_object_foreach(hm, ref2, grp2)
+		{
+			enum rts_plugin pl;
+			char name[RTS_NAME_MAX + 1];
+
+			if (json_object_object_get_ex(wm, ref2, NULL) ||
+			    parse_so_ref(ref2, &pl, name, sizeof(name)) < 0 ||
+			    !find_so(want, pl, name) || ref_recreated(recreated, ref2))
+				continue;
+			add_so_lugp(p, ref2, "default_lu_gp", json_object_get_string(grp2));
+		}
+		for (size_t i = 0; hl && i < json_object_array_length(hl); i++) {
+			const char *name = jstr(json_object_array_get_idx(hl, i), "name");
+
+			if (!name || find_lugp(wl, name))
+				continue;
+			pfmt(path, sizeof(path), "/alua/lu_gps/%s", name);
+			a = add(p, A_DEL_LUGP, P_DEL_ALUA, path, "delete");
+			if (a)
+				pfmt(a->gp, sizeof(a->gp), "%s", name);
+		}
+	}
+	json_object_put(wm);
+	json_object_put(hm);
+}
+
 int plan_all(struct plan *p, struct json_object *want, struct json_object *have)
 {
 	struct json_object *recreated = json_object_new_array();
 
 	plan_storage(p, want, have, recreated);
+	plan_lu_gps(p, want, have, recreated);
 	plan_fabrics(p, want, have);
 	plan_targets(p, want, have, recreated);
 	json_object_put(recreated);

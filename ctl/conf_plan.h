@@ -67,6 +67,10 @@ enum act {
 	A_NEW_MLUN,
 	A_MLUN_WP,
 	A_TPG_ENABLE,
+	A_NEW_LUGP,
+	A_LUGP_ID,
+	A_SO_LUGP,
+	A_DEL_LUGP,
 };
 
 struct action {

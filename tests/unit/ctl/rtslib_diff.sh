@@ -20,6 +20,8 @@ mkdir -p "$W/root" "$W/files"
 sed "s#@DIR@#$W/files#" "$SRC/tests/fixtures/saveconfig/full.json" >"$W/full.json"
 r() { "$RTSCTL" --backend emulate --root "$W/root" "$@"; }
 r -q restore "$W/full.json" || { echo "restore failed"; exit 1; }
+# an ALUA LU group: only we save it (top-level rtslib_c), rtslib must not mind
+r -q create /alua/lu_gps/lg1 id=4 && r -q set /backstores/ramdisk/rd0 property lu_gp=lg1 || exit 1
 r -q save "$W/ours.json" || exit 1
 
 # kernel file modes from the emulator's table

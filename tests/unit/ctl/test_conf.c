@@ -285,6 +285,12 @@ static void test_validate(void **state)
 		  "invalid attribute name" },
 		{ T("{\"tag\": 1, \"chap_userid\": \"a\\nb\"}") "}", 1, "chap_userid",
 		  "control characters" },
+		{ "{\"rtslib_c\": {\"lu_gps\": [{\"name\": \"g\", \"lu_gp_id\": 1, \"members\": [\"/backstores/ramdisk/x\"]}]}}",
+		  1, "rtslib_c.lu_gps[0].members[0]", "missing storage object" },
+		{ "{\"storage_objects\": [" SO_RD
+		  "], \"rtslib_c\": {\"lu_gps\": [{\"name\": \"g\", \"lu_gp_id\": 1, \"members\": [\"/backstores/ramdisk/rd\"]},"
+		  "{\"name\": \"h\", \"lu_gp_id\": 1, \"members\": [\"/backstores/ramdisk/rd\"]}]}}",
+		  2, "rtslib_c.lu_gps[1].members[0]", "already a member" },
 		{ "{\"fabric_modules\": [{\"name\": \"loopback\", \"discovery_enable_auth\": true}]}",
 		  1, "fabric_modules[0].name", "no discovery" },
 		{ "{\"targets\": [{\"fabric\": \"loopback\", \"wwn\": \"naa.5001405abcdef012\", \"tpgs\": [{\"tag\": 1, \"rtslib_c\": {\"nexus\": \"garbage wwn\"}}]}]}",
@@ -537,6 +543,62 @@ static void test_apply_recreate(void **state)
 	conf_report_free(&rep);
 }
 
+static const char *lugp_cfg =
+	"{\"storage_objects\": [{\"name\": \"a\", \"plugin\": \"ramdisk\", \"size\": 4096},"
+	" {\"name\": \"b\", \"plugin\": \"ramdisk\", \"size\": 4096}],"
+	" \"rtslib_c\": {\"lu_gps\": [{\"name\": \"lg1\", \"lu_gp_id\": 3, \"members\": "
+	"[\"/backstores/ramdisk/a\", \"/backstores/ramdisk/b\"]}]}}";
+
+/* ALUA LU groups ride in rtslib_c.lu_gps: restore, save, move a member, delete the group. */
+static void test_lu_gps(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = NULL, *want = NULL, *g;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *s, *plan = NULL;
+	size_t n = 0, len = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(lugp_cfg, strlen(lugp_cfg), &root, &rep), 0);
+	assert_int_equal(conf_validate(f->ctx, root, &rep), 0);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	s = dump_string(f->ctx);
+	assert_non_null(strstr(
+		s, "\"rtslib_c\": {\n    \"lu_gps\": [\n      {\n        \"lu_gp_id\": 3,\n"
+		   "        \"members\": [\n          \"/backstores/ramdisk/a\",\n"
+		   "          \"/backstores/ramdisk/b\"\n        ],\n        \"name\": \"lg1\""));
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(conf_parse(s, strlen(s), &want, &rep), 0);
+	free(s);
+	/* b leaves the group */
+	g = json_object_array_get_idx(
+		json_object_object_get(json_object_object_get(want, "rtslib_c"), "lu_gps"), 0);
+	json_object_array_del_idx(json_object_object_get(g, "members"), 1, 1);
+	o.dry_run = true;
+	o.plan_out = open_memstream(&plan, &len);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	fclose(o.plan_out);
+	assert_string_equal(plan, "/backstores/ramdisk/b set lu_gp default_lu_gp\n");
+	free(plan);
+	o = (struct conf_opts){ 0 };
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	/* no group at all: members back to default, group deleted, key gone from saves */
+	json_object_object_del(want, "rtslib_c");
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rep.n_err, 0);
+	s = dump_string(f->ctx);
+	assert_null(strstr(s, "rtslib_c"));
+	free(s);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
 static const char *broken_cfg =
 	"{\"storage_objects\": ["
 	"{\"name\": \"rd\", \"plugin\": \"ramdisk\", \"size\": 4096},"
@@ -672,6 +734,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_plan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_recreate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lu_gps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_partial_and_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_selected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_file, setup, teardown),
