@@ -1,0 +1,744 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* saveconfig engine: codec, validation, save, restore, apply, clear (ctl/conf*.c). */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static char *tmpdir(void)
+{
+	char t[] = "/tmp/rtsctl-test-XXXXXX";
+
+	assert_non_null(mkdtemp(t));
+	return strdup(t);
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+static char *fixture_path(const char *name)
+{
+	const char *src = getenv("RTS_TEST_SRCDIR");
+	char *p = NULL;
+
+	assert_true(asprintf(&p, "%s/tests/fixtures/saveconfig/%s", src ? src : "../../..", name) >
+		    0);
+	return p;
+}
+
+/* The full fixture with @DIR@ replaced by a scratch directory, parsed. */
+static struct json_object *load_fixture(const char *dir)
+{
+	char *path = fixture_path("full.json"), *text = read_all(path), *out, *p;
+	struct json_object *root = NULL;
+	struct conf_report rep;
+	size_t n = 0;
+
+	out = calloc(1, strlen(text) + 4096);
+	assert_non_null(out);
+	for (p = text; *p;) {
+		if (!strncmp(p, "@DIR@", 5)) {
+			strcpy(out + n, dir);
+			n += strlen(dir);
+			p += 5;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(out, n, &root, &rep), 0);
+	conf_report_free(&rep);
+	free(out);
+	free(text);
+	free(path);
+	return root;
+}
+
+struct fx {
+	struct rts_ctx *ctx;
+	char *dir;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_int_equal(rts_ctx_new(NULL, RTS_CTX_MEMORY, &f->ctx), 0);
+	f->dir = tmpdir();
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	rts_ctx_unref(f->ctx);
+	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+static bool report_has(const struct conf_report *r, enum conf_level lvl, const char *path,
+		       const char *text)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].level == lvl && (!path || strstr(r->v[i].path, path)) &&
+		    (!text || strstr(r->v[i].text, text)))
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ codec */
+
+static void test_serialize_matches_python(void **state)
+{
+	char *path = fixture_path("full.json"), *text = read_all(path), *out;
+	struct json_object *root = NULL;
+	struct conf_report rep;
+
+	(void)state;
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(text, strlen(text), &root, &rep), 0);
+	out = conf_to_string(root);
+	/* byte-identical to json.dumps(sort_keys=True, indent=2) + "\n" (incl. \u escapes) */
+	assert_string_equal(out, text);
+	free(out);
+	json_object_put(root);
+	conf_report_free(&rep);
+	free(text);
+	free(path);
+}
+
+static void test_serialize_edge_cases(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "{}", "{}\n" },
+		{ "[]", "[]\n" },
+		{ "{\"a\": []}", "{\n  \"a\": []\n}\n" },
+		{ "{\"b\": {}, \"a\": null}", "{\n  \"a\": null,\n  \"b\": {}\n}\n" },
+		{ "[\"\\u0001\\t\\\"\\\\/\"]", "[\n  \"\\u0001\\t\\\"\\\\/\"\n]\n" },
+		{ "[\"\\ud83d\\ude00\", \"\\u007f\"]",
+		  "[\n  \"\\ud83d\\ude00\",\n  \"\\u007f\"\n]\n" },
+		{ "[-5, 18446744073709551615, true, 1.5]",
+		  "[\n  -5,\n  18446744073709551615,\n  true,\n  1.5\n]\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *o = NULL;
+		struct conf_report rep;
+		char *s;
+
+		conf_report_init(&rep);
+		assert_int_equal(conf_parse(cases[i].in, strlen(cases[i].in), &o, &rep), 0);
+		s = conf_to_string(o);
+		assert_string_equal(s, cases[i].out);
+		free(s);
+		json_object_put(o);
+		conf_report_free(&rep);
+	}
+}
+
+static void test_parse_errors(void **state)
+{
+	static const char *const bad[] = { "",		 "{",	   "{\"a\": 1,}", "[1] x",
+					   "{'a': 1}",	 "nul",	   "{\"a\" 1}",	  "[1,]",
+					   "[\"\xff\"]", "[1e400]" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct json_object *o = NULL;
+		struct conf_report rep;
+
+		conf_report_init(&rep);
+		assert_int_equal(conf_parse(bad[i], strlen(bad[i]), &o, &rep), -EINVAL);
+		assert_null(o);
+		assert_int_equal(rep.n_err, 1);
+		conf_report_free(&rep);
+	}
+	{ /* embedded NUL */
+		struct json_object *o = NULL;
+		struct conf_report rep;
+
+		conf_report_init(&rep);
+		assert_int_equal(conf_parse("{}\0{}", 5, &o, &rep), -EINVAL);
+		assert_true(report_has(&rep, CONF_ERR, NULL, "NUL"));
+		conf_report_free(&rep);
+	}
+	{ /* line and column in the message */
+		struct json_object *o = NULL;
+		struct conf_report rep;
+		const char *t = "{\n  \"targets\": [\n    }\n";
+
+		conf_report_init(&rep);
+		assert_int_equal(conf_parse(t, strlen(t), &o, &rep), -EINVAL);
+		assert_true(report_has(&rep, CONF_ERR, NULL, "line 3"));
+		conf_report_free(&rep);
+	}
+}
+
+/* ------------------------------------------------------------------ validation */
+
+#define T(x) "{" TB(x)
+#define TB(x)                                                                                         \
+	"\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"iqn.2003-01.org.example:t\", \"tpgs\": [" x \
+	"]}]"
+#define SO_RD "{\"name\": \"rd\", \"plugin\": \"ramdisk\", \"size\": 4096}"
+
+static void test_validate(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *json;
+		size_t errors;
+		const char *path, *text;
+	} cases[] = {
+		{ "{}", 0, NULL, NULL },
+		{ "[]", 1, "", "must be an object" },
+		{ "{\"storage_objects\": {}}", 1, "storage_objects", "must be an array" },
+		{ "{\"storage_objects\": [{\"name\": \"../etc\", \"plugin\": \"ramdisk\", \"size\": 1}]}",
+		  1, "storage_objects[0].name", "invalid storage object name" },
+		{ "{\"storage_objects\": [{\"name\": \"a/b\", \"plugin\": \"ramdisk\", \"size\": 1}]}",
+		  1, "storage_objects[0].name", NULL },
+		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"fileio\", \"dev\": \"/var/../etc/passwd\", \"size\": 1}]}",
+		  1, "storage_objects[0].dev", "'..'" },
+		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"fileio\", \"dev\": \"rel/path\"}]}",
+		  1, "storage_objects[0].dev", "absolute" },
+		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"nosuch\"}]}", 1,
+		  "storage_objects[0].plugin", "unknown plugin" },
+		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"ramdisk\", \"size\": \"1G\"}]}",
+		  2, "storage_objects[0].size", "must be an integer" },
+		{ "{\"storage_objects\": [{\"name\": \"x\", \"plugin\": \"fileio\"}]}", 1,
+		  "storage_objects[0].dev", "required" },
+		{ "{\"storage_objects\": [" SO_RD ", " SO_RD "]}", 1, "storage_objects[1]",
+		  "duplicate" },
+		{ "{\"storage_objects\": [{\"name\": \"rd\", \"plugin\": \"ramdisk\", \"size\": 1, \"colour\": 1}]}",
+		  0, NULL, NULL },
+		{ T("{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/nope\"}]}") "}",
+		  1, "targets[0].tpgs[0].luns[0].storage_object", "missing storage object" },
+		{ T("{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/../x\"}]}") "}",
+		  1, "targets[0].tpgs[0].luns[0].storage_object", "malformed" },
+		{ "{\"storage_objects\": [" SO_RD "], " TB(
+			  "{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\"},"
+			  "{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\"}]}") "}",
+		  1, "luns[1]", "duplicate LUN" },
+		{ "{\"storage_objects\": [" SO_RD "], " TB(
+			  "{\"tag\": 1, \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\","
+			  "\"alua_tg_pt_gp_name\": \"ghost\"}]}") "}",
+		  1, "luns[0].alua_tg_pt_gp_name", "missing ALUA group" },
+		{ T("{\"tag\": 1, \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.x:i\", \"mapped_luns\": [{\"index\": 0, \"tpg_lun\": 3}]}]}") "}",
+		  1, "targets[0].tpgs[0].node_acls[0].mapped_luns[0].tpg_lun",
+		  "missing TPG LUN 3" },
+		{ T("{\"tag\": 1, \"node_acls\": [{\"node_wwn\": \"not a wwn\"}]}") "}", 1,
+		  "node_acls[0].node_wwn", "invalid initiator WWN" },
+		{ T("{\"tag\": 1, \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.x:i\"}, {\"node_wwn\": \"IQN.1994-05.com.x:i\"}]}") "}",
+		  1, "node_acls[1]", "duplicate node ACL" },
+		{ "{\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"naa.zz\"}]}", 1,
+		  "targets[0].wwn", "invalid WWN" },
+		{ "{\"targets\": [{\"fabric\": \"nosuchfabric\", \"wwn\": \"x\"}]}", 1,
+		  "targets[0].fabric", "unknown fabric" },
+		{ "{\"targets\": [{\"fabric\": \"iscsi\"}]}", 1, "targets[0].wwn", "required" },
+		{ T("{\"tag\": 1}, {\"tag\": 1}") "}", 1, "tpgs[1]", "duplicate TPG tag" },
+		{ T("{\"tag\": 70000}") "}", 1, "tpgs[0].tag", "out of range" },
+		{ T("{\"tag\": 1, \"portals\": [{\"ip_address\": \"300.1.1.1\", \"port\": 3260}]}") "}",
+		  1, "portals[0].ip_address", "invalid IP" },
+		{ T("{\"tag\": 1, \"portals\": [{\"ip_address\": \"[::]\", \"port\": 3260}, {\"ip_address\": \"[::]\", \"port\": 3260}]}") "}",
+		  1, "portals[1]", "duplicate portal" },
+		{ T("{\"tag\": 1, \"attributes\": {\"../x\": 1}}") "}", 1, "attributes.../x",
+		  "invalid attribute name" },
+		{ T("{\"tag\": 1, \"chap_userid\": \"a\\nb\"}") "}", 1, "chap_userid",
+		  "control characters" },
+		{ "{\"rtslib_c\": {\"lu_gps\": [{\"name\": \"g\", \"lu_gp_id\": 1, \"members\": [\"/backstores/ramdisk/x\"]}]}}",
+		  1, "rtslib_c.lu_gps[0].members[0]", "missing storage object" },
+		{ "{\"storage_objects\": [" SO_RD
+		  "], \"rtslib_c\": {\"lu_gps\": [{\"name\": \"g\", \"lu_gp_id\": 1, \"members\": [\"/backstores/ramdisk/rd\"]},"
+		  "{\"name\": \"h\", \"lu_gp_id\": 1, \"members\": [\"/backstores/ramdisk/rd\"]}]}}",
+		  2, "rtslib_c.lu_gps[1].members[0]", "already a member" },
+		{ "{\"fabric_modules\": [{\"name\": \"loopback\", \"discovery_enable_auth\": true}]}",
+		  1, "fabric_modules[0].name", "no discovery" },
+		{ "{\"targets\": [{\"fabric\": \"loopback\", \"wwn\": \"naa.5001405abcdef012\", \"tpgs\": [{\"tag\": 1, \"rtslib_c\": {\"nexus\": \"garbage wwn\"}}]}]}",
+		  1, "rtslib_c.nexus", "invalid nexus" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *o = NULL;
+		struct conf_report rep;
+		size_t errs;
+
+		conf_report_init(&rep);
+		if (conf_parse(cases[i].json, strlen(cases[i].json), &o, &rep) < 0) {
+			print_error("case %zu does not parse: %s\n", i, cases[i].json);
+			fail();
+		}
+		errs = conf_validate(f->ctx, o, &rep);
+		if (errs != cases[i].errors ||
+		    (cases[i].path && !report_has(&rep, CONF_ERR, cases[i].path, cases[i].text))) {
+			print_error("case %zu: %s\n", i, cases[i].json);
+			conf_report_print(&rep, stderr, CONF_INFO);
+			fail();
+		}
+		json_object_put(o);
+		conf_report_free(&rep);
+	}
+}
+
+static void test_validate_unknown_field_warns(void **state)
+{
+	struct fx *f = *state;
+	const char *t = "{\"storage_objects\": [], \"version\": 2, \"targets\": []}";
+	struct json_object *o = NULL;
+	struct conf_report rep;
+	char *s;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(t, strlen(t), &o, &rep), 0);
+	assert_int_equal(conf_validate(f->ctx, o, &rep), 0);
+	assert_int_equal(rep.n_warn, 1);
+	assert_true(report_has(&rep, CONF_WARN, "version", "unknown field"));
+	s = conf_to_string(o); /* kept when written back */
+	assert_non_null(strstr(s, "\"version\": 2"));
+	free(s);
+	json_object_put(o);
+	conf_report_free(&rep);
+}
+
+static void test_fixture_valid(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = load_fixture(f->dir);
+	struct conf_report rep;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_validate(f->ctx, root, &rep), 0);
+	assert_int_equal(rep.n_warn, 0);
+	conf_report_free(&rep);
+	json_object_put(root);
+}
+
+/* ------------------------------------------------------------------ restore / apply */
+
+static char *dump_string(struct rts_ctx *ctx)
+{
+	struct json_object *d = NULL;
+	struct conf_report rep;
+	char *s;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_dump(ctx, &d, &rep), 0);
+	s = conf_to_string(d);
+	json_object_put(d);
+	conf_report_free(&rep);
+	return s;
+}
+
+static void test_restore_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = load_fixture(f->dir), *again = NULL;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *s1, *s2;
+	size_t n = 99;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	assert_int_equal(rep.n_err, 0);
+	assert_true(report_has(
+		&rep, CONF_OK,
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1/mapped_lun5",
+		"create"));
+	s1 = dump_string(f->ctx);
+	/* every field of the file comes back */
+	assert_non_null(strstr(s1, "\"control\": \"max_data_area_mb=64,hw_block_size=4096\""));
+	assert_non_null(strstr(s1, "\"nexus\": \"naa.5001405abcdef099\""));
+	assert_non_null(strstr(s1, "\"tcq_depth\": 32"));
+	assert_non_null(strstr(s1, "\"alua_tg_pt_gp_name\": \"site_b\""));
+	assert_non_null(strstr(s1, "\"alias\": \"6a1b2c3d4e\""));
+	assert_non_null(strstr(s1, "\"discovery_password\": \"discpass\\u00e9\""));
+	assert_non_null(strstr(s1, "\"TargetAlias\": \"LIO Target \\u00e9\\u4e2d\""));
+
+	/* restoring again over the same objects is refused, nothing touched */
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), -EEXIST);
+	s2 = dump_string(f->ctx);
+	assert_string_equal(s1, s2);
+	free(s2);
+
+	/* clear -> restore(dump) -> dump is identical */
+	assert_int_equal(conf_parse(s1, strlen(s1), &again, &rep), 0);
+	assert_int_equal(conf_clear(f->ctx, &o, &rep), 0);
+	s2 = dump_string(f->ctx);
+	assert_string_equal(
+		s2,
+		"{\n  \"fabric_modules\": [],\n  \"storage_objects\": [],\n  \"targets\": []\n}\n");
+	free(s2);
+	assert_int_equal(conf_restore(f->ctx, again, &o, &rep), 0);
+	s2 = dump_string(f->ctx);
+	assert_string_equal(s1, s2);
+
+	/* applying the same configuration is a no-op */
+	assert_int_equal(conf_apply(f->ctx, again, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	free(s1);
+	free(s2);
+	json_object_put(again);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+static struct json_object *path_get(struct json_object *o, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		char *end;
+		long idx = strtol(*keys, &end, 10);
+
+		if (!*end)
+			o = json_object_array_get_idx(o, (size_t)idx);
+		else if (!json_object_object_get_ex(o, *keys, &o))
+			return NULL;
+	}
+	return o;
+}
+
+static void test_apply_plan(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = load_fixture(f->dir), *want = NULL, *tpg, *acls, *luns, *lun;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *plan = NULL, *s;
+	size_t len = 0, n = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	assert_int_equal(json_object_deep_copy(root, &want, NULL), 0);
+	tpg = path_get(want, (const char *const[]){ "targets", "0", "tpgs", "0", NULL });
+	/* change one attribute, drop the ACL, add a LUN, drop the loopback target */
+	json_object_object_add(path_get(tpg, (const char *const[]){ "attributes", NULL }),
+			       "authentication", json_object_new_int(1));
+	acls = path_get(tpg, (const char *const[]){ "node_acls", NULL });
+	json_object_array_del_idx(acls, 0, 1);
+	luns = path_get(tpg, (const char *const[]){ "luns", NULL });
+	lun = json_object_new_object();
+	json_object_object_add(lun, "index", json_object_new_int(9));
+	json_object_object_add(lun, "storage_object",
+			       json_object_new_string("/backstores/user/u0"));
+	json_object_array_add(luns, lun);
+	json_object_array_del_idx(json_object_object_get(want, "targets"), 1, 1);
+	json_object_array_del_idx(path_get(want, (const char *const[]){ "storage_objects", NULL }),
+				  2, 1); /* rd1 */
+
+	o.dry_run = true;
+	o.plan_out = open_memstream(&plan, &len);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	fclose(o.plan_out);
+	assert_string_equal(
+		plan,
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1 delete\n"
+		"/loopback/naa.5001405abcdef012 delete\n"
+		"/backstores/ramdisk/rd1 delete\n"
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1 set attribute authentication=1 (was 0)\n"
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/luns/lun9 create -> /backstores/user/u0\n");
+	assert_int_equal(n, 5);
+	free(plan);
+	/* dry run changed nothing */
+	o = (struct conf_opts){ 0 };
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(rep.n_err, 0);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	s = dump_string(f->ctx);
+	assert_null(strstr(s, "loopback"));
+	assert_null(strstr(s, "client1"));
+	assert_non_null(strstr(s, "\"authentication\": 1"));
+	assert_non_null(strstr(s, "\"storage_object\": \"/backstores/user/u0\""));
+	free(s);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* Changed creation parameters and unit serial: storage objects (and what exports them) are
+ * recreated, the result equals the desired model and a second apply is a no-op. */
+static void test_apply_recreate(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = load_fixture(f->dir), *want = NULL, *sos;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *s, *w;
+	size_t n = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	s = dump_string(f->ctx);
+	assert_int_equal(conf_parse(s, strlen(s), &want, &rep), 0);
+	free(s);
+	sos = json_object_object_get(want, "storage_objects");
+	for (size_t i = 0; i < json_object_array_length(sos); i++) {
+		struct json_object *so = json_object_array_get_idx(sos, i);
+		const char *name = json_object_get_string(json_object_object_get(so, "name"));
+
+		if (!strcmp(name, "rd0"))
+			json_object_object_add(so, "size", json_object_new_int64(16 << 20));
+		if (!strcmp(name, "disk1"))
+			json_object_object_add(
+				so, "wwn",
+				json_object_new_string("11111111-2222-4333-8444-555555555555"));
+	}
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(rep.n_err, 0);
+	assert_true(n > 4);
+	s = dump_string(f->ctx);
+	w = conf_to_string(want);
+	assert_string_equal(s, w);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	free(s);
+	free(w);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+static const char *lugp_cfg =
+	"{\"storage_objects\": [{\"name\": \"a\", \"plugin\": \"ramdisk\", \"size\": 4096},"
+	" {\"name\": \"b\", \"plugin\": \"ramdisk\", \"size\": 4096}],"
+	" \"rtslib_c\": {\"lu_gps\": [{\"name\": \"lg1\", \"lu_gp_id\": 3, \"members\": "
+	"[\"/backstores/ramdisk/a\", \"/backstores/ramdisk/b\"]}]}}";
+
+/* ALUA LU groups ride in rtslib_c.lu_gps: restore, save, move a member, delete the group. */
+static void test_lu_gps(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = NULL, *want = NULL, *g;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *s, *plan = NULL;
+	size_t n = 0, len = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(lugp_cfg, strlen(lugp_cfg), &root, &rep), 0);
+	assert_int_equal(conf_validate(f->ctx, root, &rep), 0);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	s = dump_string(f->ctx);
+	assert_non_null(strstr(
+		s, "\"rtslib_c\": {\n    \"lu_gps\": [\n      {\n        \"lu_gp_id\": 3,\n"
+		   "        \"members\": [\n          \"/backstores/ramdisk/a\",\n"
+		   "          \"/backstores/ramdisk/b\"\n        ],\n        \"name\": \"lg1\""));
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(conf_parse(s, strlen(s), &want, &rep), 0);
+	free(s);
+	/* b leaves the group */
+	g = json_object_array_get_idx(
+		json_object_object_get(json_object_object_get(want, "rtslib_c"), "lu_gps"), 0);
+	json_object_array_del_idx(json_object_object_get(g, "members"), 1, 1);
+	o.dry_run = true;
+	o.plan_out = open_memstream(&plan, &len);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	fclose(o.plan_out);
+	assert_string_equal(plan, "/backstores/ramdisk/b set lu_gp default_lu_gp\n");
+	free(plan);
+	o = (struct conf_opts){ 0 };
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	/* no group at all: members back to default, group deleted, key gone from saves */
+	json_object_object_del(want, "rtslib_c");
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rep.n_err, 0);
+	s = dump_string(f->ctx);
+	assert_null(strstr(s, "rtslib_c"));
+	free(s);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+static const char *broken_cfg =
+	"{\"storage_objects\": ["
+	"{\"name\": \"rd\", \"plugin\": \"ramdisk\", \"size\": 4096},"
+	"{\"name\": \"bad\", \"plugin\": \"fileio\", \"dev\": \"/nonexistent-dir/x/disk.img\", \"size\": 4096}],"
+	"\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"iqn.2003-01.org.example:t\", \"tpgs\": [{\"tag\": 1,"
+	" \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/ramdisk/rd\"},"
+	"            {\"index\": 1, \"storage_object\": \"/backstores/fileio/bad\"}]}]}]}";
+
+static void test_restore_partial_and_atomic(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = NULL;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *s;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(broken_cfg, strlen(broken_cfg), &root, &rep), 0);
+	assert_int_equal(conf_validate(f->ctx, root, &rep), 0);
+
+	/* --atomic: everything created is rolled back */
+	o.atomic = true;
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), -ECANCELED);
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/fileio/bad", "create failed"));
+	s = dump_string(f->ctx);
+	assert_string_equal(
+		s,
+		"{\n  \"fabric_modules\": [],\n  \"storage_objects\": [],\n  \"targets\": []\n}\n");
+	free(s);
+	conf_report_free(&rep);
+
+	/* best effort: partial, the LUN of the missing object is reported */
+	o.atomic = false;
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 1);
+	assert_true(report_has(&rep, CONF_ERR, "/iscsi/iqn.2003-01.org.example:t/tpg1/luns/lun1",
+			       "storage object"));
+	assert_true(report_has(&rep, CONF_OK, "/iscsi/iqn.2003-01.org.example:t/tpg1/luns/lun0",
+			       "create"));
+	s = dump_string(f->ctx);
+	assert_non_null(strstr(s, "/backstores/ramdisk/rd"));
+	free(s);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+static void test_restore_selected(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = load_fixture(f->dir);
+	struct conf_opts o = { .storage_object = "rd0" };
+	struct conf_report rep;
+	char *s;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	s = dump_string(f->ctx);
+	assert_non_null(strstr(s, "\"name\": \"rd0\""));
+	assert_null(strstr(s, "\"name\": \"rd1\""));
+	assert_null(strstr(s, "iqn.2003"));
+	free(s);
+	o = (struct conf_opts){ .target = "naa.5001405abcdef012", .storage_object = NULL };
+	/* loopback LUN needs rd1, not restored: partial */
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 1);
+	s = dump_string(f->ctx);
+	assert_non_null(strstr(s, "naa.5001405abcdef012"));
+	assert_null(strstr(s, "iqn.2003"));
+	free(s);
+	/* clear only that target */
+	assert_int_equal(conf_clear(f->ctx, &o, &rep), 0);
+	s = dump_string(f->ctx);
+	assert_null(strstr(s, "naa.5001405abcdef012"));
+	assert_non_null(strstr(s, "\"name\": \"rd0\""));
+	free(s);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* ------------------------------------------------------------------ save */
+
+static void test_write_file(void **state)
+{
+	struct fx *f = *state;
+	struct conf_report rep;
+	char path[512], b[600], *s;
+	struct stat st;
+
+	conf_report_init(&rep);
+	pfmt(path, sizeof(path), "%s/saveconfig.json", f->dir);
+	umask(022);
+	assert_int_equal(conf_write_file(path, "one\n", 2, &rep), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(conf_write_file(path, "two\n", 2, &rep), 0);
+	assert_int_equal(conf_write_file(path, "three\n", 2, &rep), 0);
+	assert_int_equal(conf_write_file(path, "four\n", 2, &rep), 0);
+	s = read_all(path);
+	assert_string_equal(s, "four\n");
+	free(s);
+	pfmt(b, sizeof(b), "%s.1", path);
+	s = read_all(b);
+	assert_string_equal(s, "three\n");
+	free(s);
+	pfmt(b, sizeof(b), "%s.2", path);
+	s = read_all(b);
+	assert_string_equal(s, "two\n");
+	free(s);
+	pfmt(b, sizeof(b), "%s.3", path);
+	assert_int_equal(access(b, F_OK), -1);
+	/* no temp files left behind */
+	pfmt(b, sizeof(b), "ls %s | grep -c tmp", f->dir);
+	assert_int_not_equal(system(b), 0);
+	/* missing directories are created (0700) */
+	pfmt(b, sizeof(b), "%s/etc/target/saveconfig.json", f->dir);
+	assert_int_equal(conf_write_file(b, "x\n", 0, &rep), 0);
+	pfmt(b, sizeof(b), "%s/etc/target", f->dir);
+	assert_int_equal(stat(b, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* unwritable location: the error names the path */
+	assert_true(conf_write_file("/proc/rtsctl-test/x.json", "x", 0, &rep) < 0);
+	assert_true(report_has(&rep, CONF_ERR, "/proc/rtsctl-test", "cannot create directory"));
+	conf_report_free(&rep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_serialize_matches_python),
+		cmocka_unit_test(test_serialize_edge_cases),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validate_unknown_field_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fixture_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_recreate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lu_gps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_partial_and_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_selected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_file, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

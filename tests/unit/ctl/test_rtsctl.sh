@@ -1,0 +1,280 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# rtsctl CLI behaviour on the emulated backend: every verb, exit codes, error messages,
+# invalid files leave the tree untouched, save/clear/restore round trip, concurrent writers.
+# Usage: test_rtsctl.sh /path/to/rtsctl [verbs|concurrency|all]
+set -u
+RTSCTL=${1:?usage: $0 RTSCTL [verbs|concurrency|all]}
+PART=${2:-all}
+SRC=${RTS_TEST_SRCDIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
+base=/dev/shm
+[ -w "$base" ] || base=/tmp
+W=$(mktemp -d "$base/rtsctl-cli-XXXXXX")
+trap 'rm -rf "$W"' EXIT
+R=$W/root
+F=$W/files
+mkdir -p "$R" "$F"
+fails=0
+n=0
+
+r() { "$RTSCTL" --backend emulate --root "$R" "$@"; }
+
+# expect CODE CMD...: run, compare the exit code
+expect() {
+	local want=$1
+	shift
+	n=$((n + 1))
+	"$@" >"$W/out" 2>"$W/err"
+	local got=$?
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: '$*' exited $got, expected $want"
+		sed 's/^/  stdout: /' "$W/out" | head -20
+		sed 's/^/  stderr: /' "$W/err" | head -20
+		fails=$((fails + 1))
+	fi
+}
+
+# grep_out FILE PATTERN: the last command's stdout/stderr must contain PATTERN
+has() {
+	n=$((n + 1))
+	if ! grep -q -- "$2" "$W/$1"; then
+		echo "FAIL: $1 of the last command lacks '$2'"
+		sed 's/^/  /' "$W/$1" | head -20
+		fails=$((fails + 1))
+	fi
+}
+
+json_ok() { # the last stdout is JSON with our schema
+	n=$((n + 1))
+	if ! python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"]=="rtsctl/1", d' "$W/out" 2>"$W/pyerr"; then
+		echo "FAIL: stdout is not rtsctl/1 JSON"; head -5 "$W/out"; cat "$W/pyerr"
+		fails=$((fails + 1))
+	fi
+}
+
+IQN=iqn.2003-01.org.example:target1
+INI=iqn.1994-05.com.redhat:client1
+T=/iscsi/$IQN/tpg1
+
+if [ "$PART" != concurrency ]; then
+# ---------------------------------------------------------------- usage (2)
+expect 2 "$RTSCTL"
+expect 2 "$RTSCTL" frobnicate
+has err "unknown verb"
+expect 2 "$RTSCTL" --bogus ls
+expect 2 r create relative/path
+has err "must start with '/'"
+expect 2 r create /backstores/fileio/../etc
+has err "'.' and '..'"
+expect 2 r create /backstores/nosuch/x
+expect 2 r create /iscsi/$IQN/tpgX
+expect 2 r set /backstores
+expect 2 r delete /
+expect 2 r get /backstores/ramdisk/x nosuchgroup
+expect 2 r save a b
+expect 2 r apply
+expect 2 "$RTSCTL" --backend emulate ls
+has err "needs --root"
+expect 0 "$RTSCTL" --help
+has out "Exit status"
+
+# ---------------------------------------------------------------- create / ls / get / set
+expect 0 r create /backstores/fileio/disk1 file="$F/disk1.img" size=1M
+has out "/backstores/fileio/disk1: created"
+expect 1 r create /backstores/fileio/disk1 file="$F/disk1.img" size=1M
+has err "/backstores/fileio/disk1: already exists"
+expect 0 r --exist-ok create /backstores/fileio/disk1 file="$F/disk1.img" size=1M
+expect 1 r create /backstores/fileio/bad file=/nonexistent-dir/sub/x.img size=1M
+has err "/backstores/fileio/bad: create failed"
+expect 1 r create /backstores/ramdisk/rd0
+has err "size= is required"
+expect 0 r create /backstores/ramdisk/rd0 size=4M nullio=yes
+expect 0 r create /backstores/ramdisk/rd1 size=4M wwn=0a1b2c3d-0000-4000-8000-000000000001
+expect 0 r create /backstores/user/u0 cfgstring=file//tmp/u0 size=1G max_data_area_mb=32
+expect 0 r create /backstores/fileio/disk1/alua/site_b id=7
+expect 0 r create /alua/lu_gps/lug1 id=5
+expect 1 r create /alua/lu_gps/lug2 id=0
+expect 0 r set /backstores/ramdisk/rd0 property lu_gp=lug1
+expect 0 r get /backstores/ramdisk/rd0 property lu_gp
+has out "^lu_gp=lug1"
+expect 0 r ls /alua/lu_gps
+has out "lug1 \[id 5\]"
+expect 0 r set /backstores/ramdisk/rd0 property lu_gp=default_lu_gp
+expect 0 r delete /alua/lu_gps/lug1
+expect 1 r delete /alua/lu_gps/default_lu_gp
+has err "/alua/lu_gps/default_lu_gp: delete failed"
+expect 1 r create /iscsi/$IQN/tpg1
+has err "parent object does not exist"
+expect 0 r create /iscsi/$IQN
+expect 0 r create $T
+expect 0 r create $T/luns/lun0 storage=/backstores/fileio/disk1 alua_tg_pt_gp=site_b
+expect 1 r create $T/luns/lun1 storage=/backstores/fileio/nope
+has err "does not exist"
+expect 0 r create $T/luns/lun1 storage=/backstores/ramdisk/rd0
+expect 0 r create $T/portals/0.0.0.0:3260
+expect 0 r create "$T/portals/[::1]:3261"
+expect 0 r create $T/acls/$INI tag=grp1 cmdsn_depth=32
+expect 1 r create $T/acls/not-a-wwn
+has err "acls/not-a-wwn: create failed"
+expect 0 r create $T/acls/$INI/mapped_lun0 tpg_lun=0
+expect 0 r create $T/acls/$INI/mapped_lun3 tpg_lun=1 write_protect=1
+expect 0 r create /loopback/naa.5001405abcdef012
+expect 0 r create /loopback/naa.5001405abcdef012/tpg1
+expect 0 r create /loopback/naa.5001405abcdef012/tpg1/luns/lun0 storage=/backstores/ramdisk/rd1
+
+expect 0 r ls
+has out "o- disk1"
+has out "o- mapped_lun3 \[lun1 ro\]"
+expect 0 r ls $T/luns
+has out "lun0 \[/backstores/fileio/disk1\]"
+expect 1 r ls /iscsi/iqn.2003-01.org.example:nosuch
+has err "no such object"
+expect 0 r --json ls /backstores
+json_ok
+expect 0 r --depth 1 ls
+expect 0 r get $T
+has out "attribute:"
+has out "  authentication="
+expect 0 r get $T attribute authentication
+has out "^authentication=0"
+expect 0 r --json get /backstores/fileio/disk1 property
+json_ok
+has out '"plugin": "fileio"'
+expect 1 r get /backstores/fileio/nosuch
+has err "no such object"
+expect 0 r set $T attribute authentication=1 generate_node_acls=1
+expect 0 r get $T attribute authentication
+has out "authentication=1"
+expect 1 r set $T attribute nosuchattr=1
+has err "$T: set attribute nosuchattr=1 failed"
+expect 0 r set $T property enable=1
+expect 0 r set $T/acls/$INI/mapped_lun0 property write_protect=1
+expect 0 r set $T/acls/$INI auth userid=u1 password=p1
+expect 0 r set /iscsi discovery_auth enable=1 userid=disc password=dp
+expect 0 r get /iscsi discovery_auth
+has out "userid=disc"
+expect 0 r set /loopback/naa.5001405abcdef012/tpg1 property nexus=naa.5001405abcdef099
+expect 1 r set $T property nosuch=1
+has err "no property 'nosuch'"
+
+# ---------------------------------------------------------------- save / clear / restore
+expect 0 r save "$W/s1.json"
+has out "Configuration saved to"
+n=$((n + 1)); [ "$(stat -c %a "$W/s1.json")" = 600 ] || { echo "FAIL: mode of saved file"; fails=$((fails + 1)); }
+expect 0 r save --backup 2 "$W/s1.json"
+n=$((n + 1)); [ -f "$W/s1.json.1" ] || { echo "FAIL: no backup"; fails=$((fails + 1)); }
+expect 0 r save -
+cp "$W/out" "$W/s1-stdout.json"
+n=$((n + 1)); cmp -s "$W/s1.json" "$W/s1-stdout.json" || { echo "FAIL: save - differs"; fails=$((fails + 1)); }
+expect 0 r validate "$W/s1.json"
+expect 0 r apply "$W/s1.json"
+has out "Nothing to do"
+expect 1 r restore "$W/s1.json"
+has err "exists, not restoring"
+expect 0 r clear
+has out "/iscsi/$IQN: deleted"
+expect 0 r --json ls /
+json_ok
+expect 0 r restore "$W/s1.json"
+expect 0 r save "$W/s2.json"
+n=$((n + 1)); cmp -s "$W/s1.json" "$W/s2.json" || { echo "FAIL: save->clear->restore->save differs"; diff "$W/s1.json" "$W/s2.json" | head; fails=$((fails + 1)); }
+expect 0 r -q restore --clear-existing "$W/s1.json"
+expect 0 r save "$W/s3.json"
+n=$((n + 1)); cmp -s "$W/s1.json" "$W/s3.json" || { echo "FAIL: restore --clear-existing differs"; fails=$((fails + 1)); }
+
+# ---------------------------------------------------------------- invalid files touch nothing
+bad() { # name json-text expected-message
+	printf '%s' "$2" >"$W/bad-$1.json"
+	expect 1 r restore --clear-existing "$W/bad-$1.json"
+	has err "$3"
+	expect 1 r apply "$W/bad-$1.json"
+	expect 0 r save "$W/after.json"
+	n=$((n + 1)); cmp -s "$W/s1.json" "$W/after.json" || { echo "FAIL: bad-$1 changed the tree"; fails=$((fails + 1)); }
+}
+bad malformed '{"targets": [' "malformed JSON at line 1"
+bad notobject '[]' "must be an object"
+bad dangling '{"storage_objects": [], "targets": [{"fabric": "iscsi", "wwn": "iqn.2003-01.org.example:x", "tpgs": [{"tag": 1, "luns": [{"index": 0, "storage_object": "/backstores/fileio/ghost"}]}]}]}' "targets\[0\].tpgs\[0\].luns\[0\].storage_object: refers to missing storage object"
+bad traversal '{"storage_objects": [{"name": "../../etc", "plugin": "ramdisk", "size": 4096}]}' "storage_objects\[0\].name: invalid storage object name"
+bad wwn '{"targets": [{"fabric": "iscsi", "wwn": "iqn.nope"}]}' "targets\[0\].wwn: invalid WWN"
+bad mlun '{"targets": [{"fabric": "iscsi", "wwn": "iqn.2003-01.org.example:x", "tpgs": [{"tag": 1, "node_acls": [{"node_wwn": "iqn.1994-05.com.redhat:c", "mapped_luns": [{"index": 0, "tpg_lun": 4}]}]}]}]}' "missing TPG LUN 4"
+bad dup '{"storage_objects": [{"name": "a", "plugin": "ramdisk", "size": 1}, {"name": "a", "plugin": "rd_mcp", "size": 1}]}' "duplicate storage object"
+expect 1 r restore "$W/nonexistent.json"
+has err "cannot open"
+printf '{"storage_objects": [], "targets": [], "comment": "x"}' >"$W/unknown.json"
+expect 0 r validate "$W/unknown.json"
+has err "warning: comment: unknown field"
+expect 0 r save "$W/unknown.json"
+expect 0 grep -q '"comment": "x"' "$W/unknown.json"
+
+# ---------------------------------------------------------------- apply / partial / atomic
+python3 - "$W/s1.json" "$W/want.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+tpg = [t for t in d["targets"] if t["fabric"] == "iscsi"][0]["tpgs"][0]
+tpg["attributes"]["authentication"] = 0
+tpg["node_acls"] = []
+d["targets"] = [t for t in d["targets"] if t["fabric"] != "loopback"]
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+expect 0 r apply --dry-run "$W/want.json"
+has out "^/loopback/naa.5001405abcdef012 delete$"
+has out "^$T/acls/$INI delete$"
+has out "^$T set attribute authentication=0 (was 1)$"
+n=$((n + 1)); [ "$(wc -l <"$W/out")" = 3 ] || { echo "FAIL: plan is not minimal"; cat "$W/out"; fails=$((fails + 1)); }
+expect 0 r --json apply --dry-run "$W/want.json"
+json_ok
+expect 0 r save "$W/after.json"
+n=$((n + 1)); cmp -s "$W/s1.json" "$W/after.json" || { echo "FAIL: dry run changed the tree"; fails=$((fails + 1)); }
+expect 0 r apply "$W/want.json"
+expect 0 r apply "$W/want.json"
+has out "Nothing to do"
+cat >"$W/partial.json" <<EOF
+{"storage_objects": [{"name": "ok", "plugin": "ramdisk", "size": 4096},
+  {"name": "broken", "plugin": "fileio", "dev": "/nonexistent-dir/x/y.img", "size": 4096}],
+ "targets": [{"fabric": "iscsi", "wwn": "iqn.2003-01.org.example:p", "tpgs": [{"tag": 1,
+  "luns": [{"index": 0, "storage_object": "/backstores/ramdisk/ok"},
+           {"index": 1, "storage_object": "/backstores/fileio/broken"}]}]}]}
+EOF
+expect 1 r restore --atomic --clear-existing "$W/partial.json"
+has err "rolling back"
+expect 0 r --json ls /backstores/ramdisk
+has out '"children": \[\]'
+expect 3 r restore "$W/partial.json"
+has err "/backstores/fileio/broken: create failed"
+has err "restored partially"
+expect 0 r delete /iscsi/iqn.2003-01.org.example:p
+expect 1 r delete /iscsi/iqn.2003-01.org.example:p
+has err "no such object"
+expect 0 r --missing-ok delete /iscsi/iqn.2003-01.org.example:p
+expect 0 r delete /backstores/ramdisk/ok
+expect 0 r clear
+
+fi
+
+if [ "$PART" != verbs ]; then
+# ---------------------------------------------------------------- concurrent writers
+# 8 processes x 100 creates each, every one must succeed under the librts flock.
+pids=()
+for p in 0 1 2 3 4 5 6 7; do
+	(
+		for i in $(seq 0 99); do
+			"$RTSCTL" -q --backend emulate --root "$R" create /backstores/ramdisk/p${p}_$i size=4096 ||
+				echo "p${p}_$i failed" >>"$W/conc-fail"
+		done
+	) &
+	pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+n=$((n + 1))
+if [ -s "$W/conc-fail" ]; then
+	echo "FAIL: concurrent creates failed: $(wc -l <"$W/conc-fail")"; head "$W/conc-fail"
+	fails=$((fails + 1))
+fi
+expect 0 r --json ls /backstores/ramdisk
+cnt=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["tree"]["children"]))' "$W/out")
+n=$((n + 1)); [ "$cnt" = 800 ] || { echo "FAIL: $cnt ramdisks after concurrent creates, expected 800"; fails=$((fails + 1)); }
+expect 0 r -q clear
+fi
+
+echo "$n checks, $fails failed"
+[ "$fails" = 0 ]
