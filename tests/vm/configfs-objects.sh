@@ -13,7 +13,7 @@
 #   after-teardown.txt             the tree after removing it all again
 #   semantics.txt                  errno of operations the emulation must reproduce
 . "$(dirname "$0")/lib.sh"
-vm_scenario configfs-objects --timeout 300 "$@"
+vm_scenario configfs-objects --timeout 600 "$@"
 
 IQN=iqn.2003-01.org.linux-iscsi.rtslib-c:vm-t1
 INIT=iqn.1994-05.com.example:client1

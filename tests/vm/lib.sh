@@ -112,13 +112,13 @@ cfs_get() { cat "$1"; }
 # readback <configfs path> <expected>: check an attribute reads back as expected
 readback() { expect "${1#"$CF"/}" "$(cfs_get "$1" 2>&1)" "$2"; }
 
-# wait_for <seconds> <command...>: poll (0.1 s) until the command succeeds
+# wait_for <seconds> <command...>: poll (0.1 s) until the command succeeds, bounded by wall time
+# (not by a count of polls: on a loaded host one poll can take seconds)
 wait_for() {
-	local n=$(($1 * 10))
+	local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
 	shift
-	while ! "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
+	until "$@" >/dev/null 2>&1; do
+		[ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
 		sleep 0.1
 	done
 }
@@ -168,19 +168,26 @@ start_dbus() {
 }
 
 # start_runner [args...]: start $RUNNER (default tcmu-runner) in the background, log in
-# $OUT/runner.log, wait until it is on the bus (or 10 s); sets RUNNER_PID.
+# $OUT/runner.log, and wait (up to 15 s) until its handlers are published on D-Bus
+# (org.kernel.TCMUService1 object manager: targetcli lists user:<handler> backstores from
+# there; the name appears on the bus before the handler objects do). Sets RUNNER_PID.
 RUNNER=${RUNNER:-tcmu-runner}
+runner_handlers() {
+	dbus-send --system --print-reply --dest=org.kernel.TCMUService1 /org/kernel/TCMUService1 \
+		org.freedesktop.DBus.ObjectManager.GetManagedObjects 2>/dev/null |
+		sed -n 's|.*object path "/org/kernel/TCMUService1/\([^"/]*\)".*|\1|p' | grep -vx HandlerManager1 | sort -u | tr '\n' ' '
+}
 start_runner() {
 	command -v "$RUNNER" >/dev/null || die "runner '$RUNNER' not found"
 	mkdir -p /etc/tcmu
 	"$RUNNER" "$@" > "$OUT/runner.log" 2>&1 &
 	RUNNER_PID=$!
-	if ! wait_for 10 sh -c 'dbus-send --system --print-reply --dest=org.freedesktop.DBus / \
-		org.freedesktop.DBus.ListNames | grep -q org.kernel.TCMUService1'; then
+	if wait_for 15 sh -c "$(declare -f runner_handlers); [ -n \"\$(runner_handlers)\" ]"; then
+		echo "     $RUNNER running (pid $RUNNER_PID), handlers on D-Bus: $(runner_handlers)"
+	else
 		kill -0 "$RUNNER_PID" 2>/dev/null || { cat "$OUT/runner.log"; die "$RUNNER exited at start"; }
-		echo "     $RUNNER not on D-Bus after 10 s (continuing: the data path needs only netlink + uio)"
+		echo "     $RUNNER running (pid $RUNNER_PID) but no handlers on D-Bus after 15 s"
 	fi
-	echo "     $RUNNER running (pid $RUNNER_PID)"
 }
 
 stop_runner() {

@@ -6,10 +6,11 @@
 #   tests/vm/runner-loop.sh                      Debian's tcmu-runner (default)
 #   RUNNER=build/tcmu/rts-runner tests/vm/runner-loop.sh   the same checks against ours
 #
-# RUNNER_ARGS: extra arguments for the runner; HANDLER/CFG: the cfgstring subtype (qcow: Debian's
-# tcmu-runner ships no plain `file` handler). SIZE_MB: disk size (default 32).
+# RUNNER_ARGS: the runner's arguments (tcmu-runner default: -l $OUT, its log dir); HANDLER: the
+# cfgstring subtype (default qcow: Debian's tcmu-runner ships no plain `file` handler; any other
+# value gets a raw image); SIZE_MB: disk size (default 32).
 . "$(dirname "$0")/lib.sh"
-vm_scenario runner-loop --timeout 360 "$@"
+vm_scenario runner-loop --timeout 600 "$@"
 
 HANDLER=${HANDLER:-qcow}
 SIZE_MB=${SIZE_MB:-32}
@@ -33,10 +34,11 @@ qcow) qemu-img convert -f raw -O qcow2 -o compat=0.10 /tmp/pattern "$IMG" || die
 esac
 ls -la "$IMG"
 
+[ "$(basename "$RUNNER")" = tcmu-runner ] && RUNNER_ARGS=${RUNNER_ARGS-"-l $OUT"}
 step "runner: $RUNNER ${RUNNER_ARGS:-}"
 start_dbus
 # shellcheck disable=SC2086
-start_runner ${RUNNER_ARGS:-} -l "$OUT"
+start_runner ${RUNNER_ARGS:-}
 check "runner alive" kill -0 "$RUNNER_PID"
 
 step "user backstore user_1/q1 -> $HANDLER//$IMG"
@@ -82,7 +84,7 @@ expect_match "VPD 0x80 unit serial" "$(sg_vpd -p sn $DEV 2>&1)" "Unit serial num
 di=$(sg_vpd -p di $DEV 2>&1)
 expect_match "VPD 0x83 device identification has NAA" "$di" "NAA"
 expect_match "VPD 0x83 vendor specific id holds the serial" "$di" "$SERIAL"
-if echo "$vpd0" | grep -q 'Block limits'; then
+if grep -q 'Block limits' <<< "$vpd0"; then
 	check "VPD 0xb0 block limits" sg_vpd -p bl $DEV
 else
 	skip "VPD 0xb0: $RUNNER does not list block limits"
