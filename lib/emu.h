@@ -30,6 +30,7 @@ enum emu_kind {
 	K_FABRIC, /* target/<fabric> */
 	K_DISC_AUTH, /* target/iscsi/discovery_auth */
 	K_WWN, /* target/<fabric>/<wwn> */
+	K_WWN_PARAM, /* target/<fabric>/<wwn>/param */
 	K_TPG, /* .../tpgt_<n> */
 	K_LUNS, /* .../lun */
 	K_LUN, /* .../lun/lun_<n> */
@@ -74,6 +75,10 @@ enum emu_check {
 	C_ALUA_STATE, /* 0..4, 14, 15 */
 	C_BLOCK_SIZE, /* 512, 1024, 2048, 4096 */
 	C_DEV_CONFIGURED_RO, /* user attrib that cannot change after enable */
+	C_INT, /* signed decimal */
+	C_ALUA_TYPE, /* alua_access_type 0..3, shown as text */
+	C_BLOCK_DEV, /* user action/block_dev: 0 or 1, shown as (un)blocked */
+	C_LOOP_STATUS, /* tcm_loop transport_status: online, offline */
 };
 
 /* Filters: 0 = always. plugin mask: 1u << enum rts_plugin; kflags: enum fabric_kflags. */
@@ -114,5 +119,8 @@ struct emu_loc {
 /* Does the attribute / group apply at this location? */
 bool emu_attr_applies(const struct emu_attr *a, const struct emu_loc *loc);
 bool emu_group_applies(const struct emu_group *g, const struct emu_loc *loc);
+
+/* st_mode permission bits the kernel shows for a root-relative path of type t. */
+unsigned int emu_model_mode(const char *path, enum rts_ftype t);
 
 #endif
