@@ -1278,7 +1278,8 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 	case C_LU_GP:
 		return lu_gp_write(e, dir, value);
 	case C_CMDSN:
-		if (parse_u64(value, &v) < 0 || v < 1 || v > 512)
+		/* the TPG default needs >= 1; an ACL's depth only checks the maximum (6.1) */
+		if (parse_u64(value, &v) < 0 || v < (loc.kind == K_ACL ? 0 : 1) || v > 512)
 			return -EINVAL;
 		break;
 	case C_DBROOT:

@@ -70,7 +70,7 @@ enum emu_check {
 	C_REVISION, /* <= 4 printable */
 	C_TG_PT_GP, /* LUN ALUA membership */
 	C_LU_GP, /* device LU group membership */
-	C_CMDSN, /* 1..512 */
+	C_CMDSN, /* 1..512 (TPG default), 0..512 (ACL) */
 	C_DBROOT, /* absolute directory */
 	C_ALUA_STATE, /* 0..4, 14, 15 */
 	C_BLOCK_SIZE, /* 512, 1024, 2048, 4096 */

@@ -7,7 +7,8 @@
 # librts' emulated backend (a temp dir) is captured and compared with the real tree.
 #
 # Outputs in $OUT: build-*.log, dump-{1,2}.txt, librts-real.txt (real capture, the fixture
-# tests/fixtures/configfs/librts-real.txt), librts-emulated.txt, compare.txt.
+# tests/fixtures/configfs/librts-real.txt), librts-emulated.txt, compare.txt, librts-errno.txt
+# (errno of refused operations, fixture tests/fixtures/configfs/librts-errno.txt).
 . "$(dirname "$0")/lib.sh"
 vm_scenario librts-real --timeout 420 "$@"
 
@@ -147,6 +148,16 @@ python3 "$VM_TESTS/compare-capture.py" --allow "$ALLOW" "$OUT/librts-real.txt" "
 rc=$?
 sed 's/^/     | /' "$OUT/compare.txt" | tail -60
 if [ $rc -eq 0 ]; then ok "emulated tree = real tree ($(tail -1 "$OUT/compare.txt"))"; else bad "emulated tree differs from the real tree ($(tail -1 "$OUT/compare.txt"))"; fi
+
+step "errno of refused operations: real kernel vs emulator"
+"$P" errors --root /sys/kernel/config > "$OUT/librts-errno.txt" 2>&1 || bad "errors on the real configfs failed"
+"$P" errors --root $EMU --backend emulate > "$OUT/librts-errno-emulated.txt" 2>&1 || bad "errors on the emulated backend failed"
+if diff "$OUT/librts-errno.txt" "$OUT/librts-errno-emulated.txt" > "$OUT/errno-diff.txt"; then
+	ok "emulator refuses $(wc -l < "$OUT/librts-errno.txt") operations with the kernel's errno"
+else
+	bad "errno differs (< real, > emulated)"
+	sed 's/^/     | /' "$OUT/errno-diff.txt"
+fi
 
 step "clear through librts, then rebuild"
 check "librts_probe clear" "$P" clear --root /sys/kernel/config

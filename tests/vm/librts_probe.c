@@ -8,6 +8,7 @@
  *   librts_probe dump    --root DIR [--backend ...]    every object + attribute, stable text
  *   librts_probe pscsi   --root DIR [--backend ...] --pscsi DEV|H:C:T:L   pscsi p1 alone
  *   librts_probe clear   --root DIR [--backend ...]    rts_ctx_clear()
+ *   librts_probe errors  --root DIR [--backend ...]    errno of operations the kernel refuses
  *   librts_probe capture --root DIR [--backend ...]    the tree under target/ in the format of
  *                                                      tests/vm/capture-configfs.py (v1)
  *
@@ -514,6 +515,83 @@ static int cmd_clear(void)
 	return r < 0 ? 1 : 0;
 }
 
+/* ------------------------------------------------------------ errors */
+
+static const char *errno_name(int e);
+
+/*
+ * Operations the kernel refuses, on the tree made by build, straight through the context's
+ * backend (the emulator must answer as the kernel does). Prints "<operation> -> <errno|ok>".
+ */
+static int cmd_errors(void)
+{
+#define T "target/iscsi/" IQN "/tpgt_1"
+#define F1 "target/core/fileio_0/f1"
+	struct rts_ctx *ctx = NULL;
+	struct rts_backend *be;
+	char buf[256], tmp[600];
+	struct {
+		const char *what;
+		char op; /* m mkdir, r rmdir, w write, R read, l symlink */
+		const char *path;
+		const char *arg;
+	} ops[] = {
+		{ "rmdir a device a LUN exports", 'r', F1, NULL },
+		{ "rmdir a TPG holding LUNs", 'r', T, NULL },
+		{ "rmdir a default group", 'r', F1 "/attrib", NULL },
+		{ "rmdir the default ALUA group", 'r', F1 "/alua/default_tg_pt_gp", NULL },
+		{ "mkdir an existing default group", 'm', F1 "/alua/default_tg_pt_gp", NULL },
+		{ "mkdir in attrib/", 'm', F1 "/attrib/x", NULL },
+		{ "mkdir core/bogus_0", 'm', "target/core/bogus_0", NULL },
+		{ "mkdir an existing LUN", 'm', T "/lun/lun_0", NULL },
+		{ "mkdir lun/foo", 'm', T "/lun/foo", NULL },
+		{ "mkdir np without port", 'm', T "/np/127.0.0.1", NULL },
+		{ "mkdir np on loopback", 'm', "target/loopback/" LOOP_WWN "/tpgt_1/np/127.0.0.1:3260", NULL },
+		{ "write a read-only attribute (info)", 'w', F1 "/info", "x" },
+		{ "write hw_block_size", 'w', F1 "/attrib/hw_block_size", "4096" },
+		{ "write user max_data_area_mb attribute", 'w', "target/core/user_0/u1/attrib/max_data_area_mb", "16" },
+		{ "read control (write-only)", 'R', F1 "/control", NULL },
+		{ "enable a device twice", 'w', F1 "/enable", "1" },
+		{ "disable a device", 'w', F1 "/enable", "0" },
+		{ "write tpg attrib authentication=2", 'w', T "/attrib/authentication", "2" },
+		{ "write alua_access_state=9", 'w', F1 "/alua/tg1/alua_access_state", "9" },
+		{ "write cmdsn_depth=0", 'w', T "/acls/" INIT1 "/cmdsn_depth", "0" },
+		{ "write the nexus twice", 'w', "target/loopback/" LOOP_WWN "/tpgt_1/nexus", "naa.5001405000000b02" },
+		{ "second link in a LUN", 'l', T "/lun/lun_0/second", F1 },
+		{ 0 },
+	};
+	int r;
+
+	if (open_ctx(&ctx) < 0)
+		return 1;
+	be = rts_ctx_get_backend(ctx);
+	for (int i = 0; ops[i].what; i++) {
+		switch (ops[i].op) {
+		case 'm':
+			r = rts_backend_mkdir(be, ops[i].path);
+			break;
+		case 'r':
+			r = rts_backend_rmdir(be, ops[i].path);
+			break;
+		case 'w':
+			r = rts_backend_write(be, ops[i].path, ops[i].arg);
+			break;
+		case 'R':
+			r = (int)rts_backend_read(be, ops[i].path, buf, sizeof(buf));
+			break;
+		default:
+			snprintf(tmp, sizeof(tmp), "%s", ops[i].arg);
+			r = rts_backend_symlink(be, tmp, ops[i].path);
+			break;
+		}
+		printf("%s -> %s\n", ops[i].what, r >= 0 ? "ok" : errno_name(-r));
+	}
+	rts_ctx_unref(ctx);
+	return 0;
+#undef T
+#undef F1
+}
+
 /* ------------------------------------------------------------ capture */
 
 static void put_escaped(const char *buf, size_t n)
@@ -572,6 +650,18 @@ static const char *errno_name(int e)
 		return "ENODEV";
 	case ENOENT:
 		return "ENOENT";
+	case EBUSY:
+		return "EBUSY";
+	case EEXIST:
+		return "EEXIST";
+	case ENOTEMPTY:
+		return "ENOTEMPTY";
+	case ENOSYS:
+		return "ENOSYS";
+	case EFAULT:
+		return "EFAULT";
+	case EISDIR:
+		return "EISDIR";
 	default:
 		return "EOTHER";
 	}
@@ -724,6 +814,8 @@ int main(int argc, char **argv)
 		return cmd_clear();
 	if (!strcmp(cmd, "capture"))
 		return cmd_capture();
+	if (!strcmp(cmd, "errors"))
+		return cmd_errors();
 	fprintf(stderr, "unknown command '%s'\n", cmd);
 	return 2;
 }

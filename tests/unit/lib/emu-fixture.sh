@@ -27,6 +27,12 @@ fi
 python3 "$SRC/tests/vm/compare-capture.py" --allow "$FIX/librts-allowlist.txt" \
 	--subst "$TMP/work=/tmp/librts-probe" "$FIX/librts-real.txt" "$TMP/emulated.txt"
 rc=$?
+# operations the kernel refuses: same errno as the real kernel gave
+"$P" errors --root "$TMP/root" --backend emulate > "$TMP/errno.txt" 2>&1 || exit 1
+if ! diff "$FIX/librts-errno.txt" "$TMP/errno.txt"; then
+	echo "FAIL errno of refused operations differ (< real kernel, > emulated)"
+	rc=1
+fi
 # the emulated tree must also clear completely through librts
 "$P" clear --root "$TMP/root" --backend emulate > "$TMP/clear.log" 2>&1 || { cat "$TMP/clear.log"; exit 1; }
 left=$("$P" capture --root "$TMP/root" --backend emulate | grep -E '^d [0-9]+ (core/[a-z_]+_[0-9]+/|iscsi/|loopback/|core/alua/lu_gps/lg)' | grep -vc '/discovery_auth$' || true)
