@@ -418,6 +418,7 @@ static int tpg_of(const char *p, int levels, char *buf, size_t size);
 static int read_sibling(struct emu_be *e, const char *dir, const char *name, char *buf,
 			size_t size);
 static int write_sibling(struct emu_be *e, const char *dir, const char *name, const char *v);
+static void update_info(struct emu_be *e, const char *dev, int plugin, const char *ctl);
 
 static int emu_mkdir(void *d, const char *p)
 {
@@ -459,6 +460,12 @@ static int emu_mkdir(void *d, const char *p)
 		if (raw_type(e, p, &t) == 0)
 			rm_tree(e, p);
 		return r;
+	}
+	if (loc.kind == K_ACL && loc.fabric && (loc.fabric->kflags & FK_SESSIONS)) {
+		char info[RTS_NAME_MAX + 64];
+
+		snprintf(info, sizeof(info), "No active iSCSI Session for Initiator Endpoint: %s", name);
+		write_sibling(e, p, "info", info);
 	}
 	if (loc.kind == K_ACL && loc.fabric && (loc.fabric->kflags & FK_ISCSI_ATTRS)) {
 		/* iscsit_tpg_add_initiator_node_acl(): queue depth from the TPG default */
@@ -724,6 +731,14 @@ static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 		return r;
 	if (a && a->mode == M_WO)
 		return -EACCES;
+	if (a && a->check == C_NO_SESSION)
+		return -ENODEV;
+	if (loc.kind == K_DEV && !strcmp(base_name(p), "info")) {
+		char ctl[RTS_VALUE_MAX] = "";
+
+		read_sibling(e, dir, ".control", ctl, sizeof(ctl));
+		update_info(e, dir, loc.plugin, ctl);
+	}
 	return RAW(e)->read(RAWD(e), p, buf, size);
 }
 
@@ -861,49 +876,75 @@ __attribute__((noinline)) static int ctl_set(char *text, size_t size, const char
 	return 0;
 }
 
+/*
+ * <dev>/info as the backend's show_configfs_dev_params() prints it, built on every read from
+ * the control parameters and the attributes: "ACTIVATED" means exported by a LUN.
+ */
 __attribute__((noinline)) static void update_info(struct emu_be *e, const char *dev, int plugin,
 						  const char *ctl)
 {
-	char a[512] = "", b[64] = "", c[64] = "", info[RTS_VALUE_MAX];
-	const char *status = dev_enabled(e, dev) ? "ACTIVATED" : "DEACTIVATED";
+	char a[512] = "", b[64] = "", c[64] = "", d[64] = "", attrib[RTS_PATH_MAX];
+	char bs[32] = "0", hw[32] = "0", head[256], info[RTS_VALUE_MAX];
+	const char *status = link_count(e, dev) ? "ACTIVATED" : "DEACTIVATED";
+	uint64_t pages;
 
+	if (path_fmt(attrib, sizeof(attrib), "%s/attrib", dev) == 0) {
+		read_sibling(e, attrib, plugin == RTS_PLUGIN_USER || plugin == RTS_PLUGIN_PSCSI ?
+						"hw_block_size" : "block_size", bs, sizeof(bs));
+		read_sibling(e, attrib, "hw_max_sectors", hw, sizeof(hw));
+	}
+	snprintf(head, sizeof(head),
+		 "Status: %s  Max Queue Depth: 0  SectorSize: %s  HwMaxSectors: %s\n", status, bs, hw);
 	switch (plugin) {
 	case RTS_PLUGIN_FILEIO:
 		ctl_get(ctl, "fd_dev_name", a, sizeof(a));
 		ctl_get(ctl, "fd_dev_size", b, sizeof(b));
+		ctl_get(ctl, "fd_buffered_io", c, sizeof(c));
+		ctl_get(ctl, "fd_async_io", d, sizeof(d));
 		snprintf(info, sizeof(info),
-			 "Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 16384\n"
-			 "        TCM FILEIO ID: 0        File: %s  Size: %s  Mode: O_DSYNC\n",
-			 status, a, b[0] ? b : "0");
+			 "%s        TCM FILEIO ID: 0        File: %s  Size: %s  Mode: %s Async: %s\n",
+			 head, a, b[0] ? b : "0", strcmp(c, "1") ? "O_DSYNC" : "Buffered-WCE",
+			 d[0] ? d : "0");
 		break;
-	case RTS_PLUGIN_BLOCK:
+	case RTS_PLUGIN_BLOCK: {
+		const char *base;
+
 		ctl_get(ctl, "udev_path", a, sizeof(a));
 		ctl_get(ctl, "readonly", b, sizeof(b));
-		snprintf(info, sizeof(info),
-			 "Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 128\n"
-			 "        iBlock device: %s  UDEV PATH: %s  readonly: %s\n",
-			 status, a, a, b[0] ? b : "0");
+		base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
+		/* + "Major: M Minor: m  CLAIMED: IBLOCK" of the opened device (not emulated) */
+		snprintf(info, sizeof(info), "%s        iBlock device: %s  UDEV PATH: %s  readonly: %s\n",
+			 head, base, a, b[0] ? b : "0");
 		break;
+	}
 	case RTS_PLUGIN_RAMDISK:
 		ctl_get(ctl, "rd_pages", a, sizeof(a));
 		ctl_get(ctl, "rd_nullio", b, sizeof(b));
-		snprintf(
-			info, sizeof(info),
-			"Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 1024\n"
-			"        TCM RamDisk ID: 0  RamDisk Pages: %s  SG_table_count: 1  nullio: %s\n",
-			status, a[0] ? a : "0", b[0] ? b : "0");
+		/* rd_build_device_space(): 2047 pages per scatterlist table (64 KiB of entries) */
+		if (parse_u64(a, &pages) < 0 || !strcmp(b, "1") || !dev_enabled(e, dev))
+			pages = 0;
+		snprintf(info, sizeof(info),
+			 "%s        TCM RamDisk ID: 0  RamDisk Makeup: rd_mcp\n"
+			 "        PAGES/PAGE_SIZE: %s*4096  SG_table_count: %" PRIu64
+			 "  nullio: %s dummy: 0\n",
+			 head, a[0] ? a : "0", (pages + 2046) / 2047, b[0] ? b : "0");
 		break;
 	case RTS_PLUGIN_USER:
 		ctl_get(ctl, "dev_config", a, sizeof(a));
 		ctl_get(ctl, "dev_size", b, sizeof(b));
-		ctl_get(ctl, "max_data_area_mb", c, sizeof(c));
+		if (!ctl_get(ctl, "max_data_area_mb", c, sizeof(c)))
+			strcpy(c, "1024");
+		if (!ctl_get(ctl, "data_pages_per_blk", d, sizeof(d)))
+			strcpy(d, "1");
 		snprintf(info, sizeof(info),
-			 "Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 128\n"
-			 "Config: %s Size: %s MaxDataAreaMB: %s\n",
-			 status, a, b[0] ? b : "0", c[0] ? c : "1024");
+			 "%s        Config: %s Size: %s MaxDataAreaMB: %s DataPagesPerBlk: %s "
+			 "CmdRingSizeMB: %s\n",
+			 head, a, b[0] ? b : "0", c, d,
+			 ctl_get(ctl, "cmd_ring_size_mb", b, sizeof(b)) ? b : "8");
 		break;
 	default:
-		snprintf(info, sizeof(info), "Status: %s\n", status);
+		/* pscsi: the SCSI address and INQUIRY data of the device (not emulated) */
+		snprintf(info, sizeof(info), "%s", head);
 		break;
 	}
 	write_sibling(e, dev, "info", info);
@@ -1195,6 +1236,7 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 
 	switch ((enum emu_check)a->check) {
 	case C_NONE:
+	case C_NO_SESSION: /* read-only: refused above */
 		break;
 	case C_BOOL:
 	case C_TPG_ENABLE:

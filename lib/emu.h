@@ -25,8 +25,25 @@ enum emu_kind {
 	K_DEV_ALUA, /* .../alua */
 	K_TG_PT_GP, /* .../alua/<gp> */
 	K_DEV_ACTION, /* .../action (user) */
-	K_STATS, /* statistics/ containers */
-	K_STATS_LEAF, /* statistics/<group> */
+	K_STATS, /* <dev>/statistics */
+	K_LUN_STATS, /* <lun>/statistics */
+	K_MLUN_STATS, /* <mapped lun>/statistics */
+	K_WWN_FSTATS, /* <wwn>/fabric_statistics */
+	K_ACL_FSTATS, /* <acl>/fabric_statistics */
+	K_ST_SCSI_DEV, /* statistics/scsi_dev */
+	K_ST_SCSI_TGT_DEV, /* statistics/scsi_tgt_dev */
+	K_ST_SCSI_LU, /* statistics/scsi_lu */
+	K_ST_SCSI_PORT, /* statistics/scsi_port */
+	K_ST_SCSI_TGT_PORT, /* statistics/scsi_tgt_port */
+	K_ST_SCSI_TRANSPORT, /* statistics/scsi_transport */
+	K_ST_SCSI_AUTH_INTR, /* statistics/scsi_auth_intr */
+	K_ST_SCSI_ATT_INTR_PORT, /* statistics/scsi_att_intr_port */
+	K_ST_ISCSI_INSTANCE, /* statistics/iscsi_instance */
+	K_ST_ISCSI_SESS_ERR, /* statistics/iscsi_sess_err */
+	K_ST_ISCSI_TGT_ATTR, /* statistics/iscsi_tgt_attr */
+	K_ST_ISCSI_LOGIN_STATS, /* statistics/iscsi_login_stats */
+	K_ST_ISCSI_LOGOUT_STATS, /* statistics/iscsi_logout_stats */
+	K_ST_ISCSI_SESS_STATS, /* statistics/iscsi_sess_stats */
 	K_FABRIC, /* target/<fabric> */
 	K_DISC_AUTH, /* target/iscsi/discovery_auth */
 	K_WWN, /* target/<fabric>/<wwn> */
@@ -79,6 +96,7 @@ enum emu_check {
 	C_ALUA_TYPE, /* alua_access_type 0..3, shown as text */
 	C_BLOCK_DEV, /* user action/block_dev: 0 or 1, shown as (un)blocked */
 	C_LOOP_STATUS, /* tcm_loop transport_status: online, offline */
+	C_NO_SESSION, /* read-only, reads fail with ENODEV while no session exists */
 };
 
 /* Filters: 0 = always. plugin mask: 1u << enum rts_plugin; kflags: enum fabric_kflags. */

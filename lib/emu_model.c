@@ -60,7 +60,8 @@ static const struct emu_attr dev_attrs[] = {
 	{ "alias", M_RW, C_STR, "", 0, 0 },
 	{ "udev_path", M_RW, C_STR, "", 0, 0 },
 	{ "enable", M_RW, C_DEV_ENABLE, "0", 0, 0 },
-	{ "alua_lu_gp", M_RW, C_LU_GP, "LU Group Alias: default_lu_gp\nLU Group ID: 0\n", 0, 0 },
+	{ "alua_lu_gp", M_RW, C_LU_GP, "LU Group Alias: default_lu_gp\nLU Group ID: 0\n", P_STD | P(USER), 0 },
+	{ "alua_lu_gp", M_RW, C_LU_GP, "", P(PSCSI), 0 }, /* passthrough: no LU group */
 	{ "lba_map", M_RW, C_STR, "", 0, 0 },
 	{ 0 },
 };
@@ -197,15 +198,195 @@ static const struct emu_attr dev_action_attrs[] = {
 	{ 0 },
 };
 
+/*
+ * Statistics (target_core_stat.c, iscsi_target_stat.c): the file sets of the kernel; the
+ * counters and indexes stay 0 (their content is allowlisted in the fixture comparison).
+ */
 static const struct emu_group stats_groups[] = {
-	{ "scsi_dev", K_STATS_LEAF, 0, 0 },
-	{ "scsi_tgt_dev", K_STATS_LEAF, 0, 0 },
-	{ "scsi_lu", K_STATS_LEAF, 0, 0 },
+	{ "scsi_dev", K_ST_SCSI_DEV, 0, 0 },
+	{ "scsi_tgt_dev", K_ST_SCSI_TGT_DEV, 0, 0 },
+	{ "scsi_lu", K_ST_SCSI_LU, 0, 0 },
 	{ 0 },
 };
-static const struct emu_attr stats_leaf_attrs[] = {
-	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+static const struct emu_group lun_stats_groups[] = {
+	{ "scsi_port", K_ST_SCSI_PORT, 0, 0 },
+	{ "scsi_tgt_port", K_ST_SCSI_TGT_PORT, 0, 0 },
+	{ "scsi_transport", K_ST_SCSI_TRANSPORT, 0, 0 },
+	{ 0 },
+};
+static const struct emu_group mlun_stats_groups[] = {
+	{ "scsi_auth_intr", K_ST_SCSI_AUTH_INTR, 0, 0 },
+	{ "scsi_att_intr_port", K_ST_SCSI_ATT_INTR_PORT, 0, 0 },
+	{ 0 },
+};
+static const struct emu_group wwn_fstats_groups[] = {
+	{ "iscsi_instance", K_ST_ISCSI_INSTANCE, 0, FK_ISCSI_ATTRS },
+	{ "iscsi_sess_err", K_ST_ISCSI_SESS_ERR, 0, FK_ISCSI_ATTRS },
+	{ "iscsi_tgt_attr", K_ST_ISCSI_TGT_ATTR, 0, FK_ISCSI_ATTRS },
+	{ "iscsi_login_stats", K_ST_ISCSI_LOGIN_STATS, 0, FK_ISCSI_ATTRS },
+	{ "iscsi_logout_stats", K_ST_ISCSI_LOGOUT_STATS, 0, FK_ISCSI_ATTRS },
+	{ 0 },
+};
+static const struct emu_group acl_fstats_groups[] = {
+	{ "iscsi_sess_stats", K_ST_ISCSI_SESS_STATS, 0, FK_ISCSI_ATTRS },
+	{ 0 },
+};
+static const struct emu_attr st_scsi_dev_attrs[] = {
 	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "ports", M_RO, C_NONE, "0", 0, 0 },
+	{ "role", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_scsi_tgt_dev_attrs[] = {
+	{ "aborts_complete", M_RO, C_NONE, "0", 0, 0 },
+	{ "aborts_no_task", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "non_access_lus", M_RO, C_NONE, "0", 0, 0 },
+	{ "num_lus", M_RO, C_NONE, "0", 0, 0 },
+	{ "resets", M_RO, C_NONE, "0", 0, 0 },
+	{ "status", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_scsi_lu_attrs[] = {
+	{ "creation_time", M_RO, C_NONE, "0", 0, 0 },
+	{ "dev", M_RO, C_NONE, "0", 0, 0 },
+	{ "dev_type", M_RO, C_NONE, "0", 0, 0 },
+	{ "full_stat", M_RO, C_NONE, "0", 0, 0 },
+	{ "hs_num_cmds", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "lu_name", M_RO, C_NONE, "0", 0, 0 },
+	{ "lun", M_RO, C_NONE, "0", 0, 0 },
+	{ "num_cmds", M_RO, C_NONE, "0", 0, 0 },
+	{ "prod", M_RO, C_NONE, "0", 0, 0 },
+	{ "read_mbytes", M_RO, C_NONE, "0", 0, 0 },
+	{ "resets", M_RO, C_NONE, "0", 0, 0 },
+	{ "rev", M_RO, C_NONE, "0", 0, 0 },
+	{ "state_bit", M_RO, C_NONE, "0", 0, 0 },
+	{ "status", M_RO, C_NONE, "0", 0, 0 },
+	{ "vend", M_RO, C_NONE, "0", 0, 0 },
+	{ "write_mbytes", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_scsi_port_attrs[] = {
+	{ "busy_count", M_RO, C_NONE, "0", 0, 0 },
+	{ "dev", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "role", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_scsi_tgt_port_attrs[] = {
+	{ "dev", M_RO, C_NONE, "0", 0, 0 },
+	{ "hs_in_cmds", M_RO, C_NONE, "0", 0, 0 },
+	{ "in_cmds", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "name", M_RO, C_NONE, "0", 0, 0 },
+	{ "port_index", M_RO, C_NONE, "0", 0, 0 },
+	{ "read_mbytes", M_RO, C_NONE, "0", 0, 0 },
+	{ "write_mbytes", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_scsi_transport_attrs[] = {
+	{ "dev_name", M_RO, C_NONE, "0", 0, 0 },
+	{ "device", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "proto_id", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_scsi_auth_intr_attrs[] = {
+	{ "att_count", M_RO, C_NONE, "0", 0, 0 },
+	{ "creation_time", M_RO, C_NONE, "0", 0, 0 },
+	{ "dev", M_RO, C_NONE, "0", 0, 0 },
+	{ "dev_or_port", M_RO, C_NONE, "0", 0, 0 },
+	{ "hs_num_cmds", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "intr_name", M_RO, C_NONE, "0", 0, 0 },
+	{ "map_indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "num_cmds", M_RO, C_NONE, "0", 0, 0 },
+	{ "port", M_RO, C_NONE, "0", 0, 0 },
+	{ "read_mbytes", M_RO, C_NONE, "0", 0, 0 },
+	{ "row_status", M_RO, C_NONE, "0", 0, 0 },
+	{ "write_mbytes", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+/* indx and port_ident need the initiator's session: ENODEV without one */
+static const struct emu_attr st_scsi_att_intr_port_attrs[] = {
+	{ "dev", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NO_SESSION, NULL, 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "port", M_RO, C_NONE, "0", 0, 0 },
+	{ "port_auth_indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "port_ident", M_RO, C_NO_SESSION, NULL, 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_iscsi_instance_attrs[] = {
+	{ "description", M_RO, C_NONE, "0", 0, 0 },
+	{ "disc_time", M_RO, C_NONE, "0", 0, 0 },
+	{ "fail_rem_name", M_RO, C_NONE, "0", 0, 0 },
+	{ "fail_sess", M_RO, C_NONE, "0", 0, 0 },
+	{ "fail_type", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "max_ver", M_RO, C_NONE, "0", 0, 0 },
+	{ "min_ver", M_RO, C_NONE, "0", 0, 0 },
+	{ "nodes", M_RO, C_NONE, "0", 0, 0 },
+	{ "portals", M_RO, C_NONE, "0", 0, 0 },
+	{ "sessions", M_RO, C_NONE, "0", 0, 0 },
+	{ "vendor", M_RO, C_NONE, "0", 0, 0 },
+	{ "version", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_iscsi_sess_err_attrs[] = {
+	{ "cxn_errors", M_RO, C_NONE, "0", 0, 0 },
+	{ "digest_errors", M_RO, C_NONE, "0", 0, 0 },
+	{ "format_errors", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_iscsi_tgt_attr_attrs[] = {
+	{ "fail_intr_addr", M_RO, C_NONE, "0", 0, 0 },
+	{ "fail_intr_addr_type", M_RO, C_NONE, "0", 0, 0 },
+	{ "fail_intr_name", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "last_fail_time", M_RO, C_NONE, "0", 0, 0 },
+	{ "last_fail_type", M_RO, C_NONE, "0", 0, 0 },
+	{ "login_fails", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_iscsi_login_stats_attrs[] = {
+	{ "accepts", M_RO, C_NONE, "0", 0, 0 },
+	{ "authenticate_fails", M_RO, C_NONE, "0", 0, 0 },
+	{ "authorize_fails", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "negotiate_fails", M_RO, C_NONE, "0", 0, 0 },
+	{ "other_fails", M_RO, C_NONE, "0", 0, 0 },
+	{ "redirects", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_iscsi_logout_stats_attrs[] = {
+	{ "abnormal_logouts", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "normal_logouts", M_RO, C_NONE, "0", 0, 0 },
+	{ 0 },
+};
+static const struct emu_attr st_iscsi_sess_stats_attrs[] = {
+	{ "cmd_pdus", M_RO, C_NONE, "0", 0, 0 },
+	{ "conn_digest_errors", M_RO, C_NONE, "0", 0, 0 },
+	{ "conn_timeout_errors", M_RO, C_NONE, "0", 0, 0 },
+	{ "indx", M_RO, C_NONE, "0", 0, 0 },
+	{ "inst", M_RO, C_NONE, "0", 0, 0 },
+	{ "node", M_RO, C_NONE, "0", 0, 0 },
+	{ "rsp_pdus", M_RO, C_NONE, "0", 0, 0 },
+	{ "rxdata_octs", M_RO, C_NONE, "0", 0, 0 },
+	{ "txdata_octs", M_RO, C_NONE, "0", 0, 0 },
 	{ 0 },
 };
 
@@ -231,7 +412,7 @@ static const struct emu_attr disc_auth_attrs[] = {
 };
 
 static const struct emu_group wwn_groups[] = {
-	{ "fabric_statistics", K_EMPTY, 0, 0 },
+	{ "fabric_statistics", K_WWN_FSTATS, 0, 0 },
 	{ "param", K_WWN_PARAM, 0, 0 },
 	{ 0 },
 };
@@ -266,7 +447,7 @@ static const struct emu_attr lun_attrs[] = {
 	{ 0 },
 };
 static const struct emu_group lun_groups[] = {
-	{ "statistics", K_EMPTY, 0, 0 },
+	{ "statistics", K_LUN_STATS, 0, 0 },
 	{ 0 },
 };
 
@@ -280,7 +461,7 @@ static const struct emu_group acl_groups[] = {
 	{ "attrib", K_ACL_ATTRIB, 0, 0 },
 	{ "auth", K_ACL_AUTH, 0, 0 },
 	{ "param", K_ACL_PARAM, 0, 0 },
-	{ "fabric_statistics", K_EMPTY, 0, 0 },
+	{ "fabric_statistics", K_ACL_FSTATS, 0, 0 },
 	{ 0 },
 };
 
@@ -289,7 +470,7 @@ static const struct emu_attr mlun_attrs[] = {
 	{ 0 },
 };
 static const struct emu_group mlun_groups[] = {
-	{ "statistics", K_EMPTY, 0, 0 },
+	{ "statistics", K_MLUN_STATS, 0, 0 },
 	{ 0 },
 };
 
@@ -400,7 +581,24 @@ const struct emu_kind_desc emu_kinds[K_MAX] = {
 	[K_TG_PT_GP]   = { "tg_pt_gp", tg_pt_gp_attrs, none_groups, K_NONE, false },
 	[K_DEV_ACTION] = { "device-action", dev_action_attrs, none_groups, K_NONE, false },
 	[K_STATS]      = { "statistics", none_attrs, stats_groups, K_NONE, false },
-	[K_STATS_LEAF] = { "statistics-group", stats_leaf_attrs, none_groups, K_NONE, false },
+	[K_LUN_STATS]  = { "lun-statistics", none_attrs, lun_stats_groups, K_NONE, false },
+	[K_MLUN_STATS] = { "mapped-lun-statistics", none_attrs, mlun_stats_groups, K_NONE, false },
+	[K_WWN_FSTATS] = { "wwn-fabric_statistics", none_attrs, wwn_fstats_groups, K_NONE, false },
+	[K_ACL_FSTATS] = { "acl-fabric_statistics", none_attrs, acl_fstats_groups, K_NONE, false },
+	[K_ST_SCSI_DEV          ] = { "scsi_dev", st_scsi_dev_attrs, none_groups, K_NONE, false },
+	[K_ST_SCSI_TGT_DEV      ] = { "scsi_tgt_dev", st_scsi_tgt_dev_attrs, none_groups, K_NONE, false },
+	[K_ST_SCSI_LU           ] = { "scsi_lu", st_scsi_lu_attrs, none_groups, K_NONE, false },
+	[K_ST_SCSI_PORT         ] = { "scsi_port", st_scsi_port_attrs, none_groups, K_NONE, false },
+	[K_ST_SCSI_TGT_PORT     ] = { "scsi_tgt_port", st_scsi_tgt_port_attrs, none_groups, K_NONE, false },
+	[K_ST_SCSI_TRANSPORT    ] = { "scsi_transport", st_scsi_transport_attrs, none_groups, K_NONE, false },
+	[K_ST_SCSI_AUTH_INTR    ] = { "scsi_auth_intr", st_scsi_auth_intr_attrs, none_groups, K_NONE, false },
+	[K_ST_SCSI_ATT_INTR_PORT] = { "scsi_att_intr_port", st_scsi_att_intr_port_attrs, none_groups, K_NONE, false },
+	[K_ST_ISCSI_INSTANCE    ] = { "iscsi_instance", st_iscsi_instance_attrs, none_groups, K_NONE, false },
+	[K_ST_ISCSI_SESS_ERR    ] = { "iscsi_sess_err", st_iscsi_sess_err_attrs, none_groups, K_NONE, false },
+	[K_ST_ISCSI_TGT_ATTR    ] = { "iscsi_tgt_attr", st_iscsi_tgt_attr_attrs, none_groups, K_NONE, false },
+	[K_ST_ISCSI_LOGIN_STATS ] = { "iscsi_login_stats", st_iscsi_login_stats_attrs, none_groups, K_NONE, false },
+	[K_ST_ISCSI_LOGOUT_STATS] = { "iscsi_logout_stats", st_iscsi_logout_stats_attrs, none_groups, K_NONE, false },
+	[K_ST_ISCSI_SESS_STATS  ] = { "iscsi_sess_stats", st_iscsi_sess_stats_attrs, none_groups, K_NONE, false },
 	[K_FABRIC]     = { "fabric", fabric_attrs, fabric_groups, K_WWN, false },
 	[K_DISC_AUTH]  = { "discovery_auth", disc_auth_attrs, none_groups, K_NONE, false },
 	[K_WWN]        = { "wwn", none_attrs, wwn_groups, K_TPG, false },

@@ -84,6 +84,11 @@ dump_has "fileio f2 write-back" '^so fileio/f2 attrib/emulate_write_cache = "1"$
 [ ${#BLOCK[@]} -gt 0 ] && dump_has "block b1 udev_path" "^so iblock/b1 udev_path=$LOOPDEV\$"
 dump_has "ramdisk r1" '^so rd_mcp/r1 enabled=1 luns=3$'
 dump_has "ramdisk r2 nullio" '^so rd_mcp/r2 enabled=1'
+dump_has "ramdisk r1 size" '^so rd_mcp/r1 size=16777216$'
+dump_has "ramdisk r2 size (nullio)" '^so rd_mcp/r2 size=1073741824$'
+[ ${#BLOCK[@]} -gt 0 ] && dump_has "block b1 size (of the loop device)" '^so iblock/b1 size=33554432$'
+dump_has "fileio f1 size" '^so fileio/f1 size=8388608$'
+dump_has "user u1 size" '^so user/u1 size=16777216$'
 dump_has "user u1 (TCMU) enabled" '^so user/u1 enabled=1'
 dump_has "user u1 max_data_area_mb" '^so user/u1 attrib/max_data_area_mb = "8"$'
 [ -n "$DISK" ] && dump_has "pscsi p1" '^so pscsi/p1 enabled=1'
