@@ -188,9 +188,9 @@ RTS_EXPORT int rts_ctx_lock(struct rts_ctx *ctx)
 			if (slash && slash != dir) {
 				*slash = '\0';
 				if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-					ctx->lock_fd = open(ctx->lock_path,
-							    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-							    0600);
+					ctx->lock_fd = open(
+						ctx->lock_path,
+						O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 				else
 					errno = ENOENT;
 			}

@@ -464,7 +464,8 @@ static int emu_mkdir(void *d, const char *p)
 	if (loc.kind == K_ACL && loc.fabric && (loc.fabric->kflags & FK_SESSIONS)) {
 		char info[RTS_NAME_MAX + 64];
 
-		snprintf(info, sizeof(info), "No active iSCSI Session for Initiator Endpoint: %s", name);
+		snprintf(info, sizeof(info), "No active iSCSI Session for Initiator Endpoint: %s",
+			 name);
 		write_sibling(e, p, "info", info);
 	}
 	if (loc.kind == K_ACL && loc.fabric && (loc.fabric->kflags & FK_ISCSI_ATTRS)) {
@@ -566,8 +567,8 @@ static int tpg_of(const char *p, int levels, char *buf, size_t size)
 
 static const char *alua_state_name(const char *v)
 {
-	static const char *const names[] = { "Active/Optimized", "Active/NonOptimized",
-					     "Standby", "Unavailable", "LBA Dependent" };
+	static const char *const names[] = { "Active/Optimized", "Active/NonOptimized", "Standby",
+					     "Unavailable", "LBA Dependent" };
 	uint64_t n;
 
 	if (parse_u64(v, &n) < 0)
@@ -889,22 +890,27 @@ __attribute__((noinline)) static void update_info(struct emu_be *e, const char *
 	uint64_t pages;
 
 	if (path_fmt(attrib, sizeof(attrib), "%s/attrib", dev) == 0) {
-		read_sibling(e, attrib, plugin == RTS_PLUGIN_USER || plugin == RTS_PLUGIN_PSCSI ?
-						"hw_block_size" : "block_size", bs, sizeof(bs));
+		read_sibling(e, attrib,
+			     plugin == RTS_PLUGIN_USER || plugin == RTS_PLUGIN_PSCSI ?
+				     "hw_block_size" :
+				     "block_size",
+			     bs, sizeof(bs));
 		read_sibling(e, attrib, "hw_max_sectors", hw, sizeof(hw));
 	}
 	snprintf(head, sizeof(head),
-		 "Status: %s  Max Queue Depth: 0  SectorSize: %s  HwMaxSectors: %s\n", status, bs, hw);
+		 "Status: %s  Max Queue Depth: 0  SectorSize: %s  HwMaxSectors: %s\n", status, bs,
+		 hw);
 	switch (plugin) {
 	case RTS_PLUGIN_FILEIO:
 		ctl_get(ctl, "fd_dev_name", a, sizeof(a));
 		ctl_get(ctl, "fd_dev_size", b, sizeof(b));
 		ctl_get(ctl, "fd_buffered_io", c, sizeof(c));
 		ctl_get(ctl, "fd_async_io", d, sizeof(d));
-		snprintf(info, sizeof(info),
-			 "%s        TCM FILEIO ID: 0        File: %s  Size: %s  Mode: %s Async: %s\n",
-			 head, a, b[0] ? b : "0", strcmp(c, "1") ? "O_DSYNC" : "Buffered-WCE",
-			 d[0] ? d : "0");
+		snprintf(
+			info, sizeof(info),
+			"%s        TCM FILEIO ID: 0        File: %s  Size: %s  Mode: %s Async: %s\n",
+			head, a, b[0] ? b : "0", strcmp(c, "1") ? "O_DSYNC" : "Buffered-WCE",
+			d[0] ? d : "0");
 		break;
 	case RTS_PLUGIN_BLOCK: {
 		const char *base;
@@ -913,8 +919,9 @@ __attribute__((noinline)) static void update_info(struct emu_be *e, const char *
 		ctl_get(ctl, "readonly", b, sizeof(b));
 		base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
 		/* + "Major: M Minor: m  CLAIMED: IBLOCK" of the opened device (not emulated) */
-		snprintf(info, sizeof(info), "%s        iBlock device: %s  UDEV PATH: %s  readonly: %s\n",
-			 head, base, a, b[0] ? b : "0");
+		snprintf(info, sizeof(info),
+			 "%s        iBlock device: %s  UDEV PATH: %s  readonly: %s\n", head, base,
+			 a, b[0] ? b : "0");
 		break;
 	}
 	case RTS_PLUGIN_RAMDISK:

@@ -60,7 +60,8 @@ static const struct emu_attr dev_attrs[] = {
 	{ "alias", M_RW, C_STR, "", 0, 0 },
 	{ "udev_path", M_RW, C_STR, "", 0, 0 },
 	{ "enable", M_RW, C_DEV_ENABLE, "0", 0, 0 },
-	{ "alua_lu_gp", M_RW, C_LU_GP, "LU Group Alias: default_lu_gp\nLU Group ID: 0\n", P_STD | P(USER), 0 },
+	{ "alua_lu_gp", M_RW, C_LU_GP, "LU Group Alias: default_lu_gp\nLU Group ID: 0\n",
+	  P_STD | P(USER), 0 },
 	{ "alua_lu_gp", M_RW, C_LU_GP, "", P(PSCSI), 0 }, /* passthrough: no LU group */
 	{ "lba_map", M_RW, C_STR, "", 0, 0 },
 	{ 0 },
@@ -564,6 +565,8 @@ static const struct emu_attr acl_param_attrs[] = {
 static const struct emu_attr none_attrs[] = { { 0 } };
 static const struct emu_group none_groups[] = { { 0 } };
 
+#define ST(k, n) [k] = { #n, st_##n##_attrs, none_groups, K_NONE, false }
+
 const struct emu_kind_desc emu_kinds[K_MAX] = {
 	[K_NONE]       = { "none", none_attrs, none_groups, K_NONE, false },
 	[K_ROOT]       = { "configfs", root_attrs, root_groups, K_NONE, false },
@@ -585,20 +588,20 @@ const struct emu_kind_desc emu_kinds[K_MAX] = {
 	[K_MLUN_STATS] = { "mapped-lun-statistics", none_attrs, mlun_stats_groups, K_NONE, false },
 	[K_WWN_FSTATS] = { "wwn-fabric_statistics", none_attrs, wwn_fstats_groups, K_NONE, false },
 	[K_ACL_FSTATS] = { "acl-fabric_statistics", none_attrs, acl_fstats_groups, K_NONE, false },
-	[K_ST_SCSI_DEV          ] = { "scsi_dev", st_scsi_dev_attrs, none_groups, K_NONE, false },
-	[K_ST_SCSI_TGT_DEV      ] = { "scsi_tgt_dev", st_scsi_tgt_dev_attrs, none_groups, K_NONE, false },
-	[K_ST_SCSI_LU           ] = { "scsi_lu", st_scsi_lu_attrs, none_groups, K_NONE, false },
-	[K_ST_SCSI_PORT         ] = { "scsi_port", st_scsi_port_attrs, none_groups, K_NONE, false },
-	[K_ST_SCSI_TGT_PORT     ] = { "scsi_tgt_port", st_scsi_tgt_port_attrs, none_groups, K_NONE, false },
-	[K_ST_SCSI_TRANSPORT    ] = { "scsi_transport", st_scsi_transport_attrs, none_groups, K_NONE, false },
-	[K_ST_SCSI_AUTH_INTR    ] = { "scsi_auth_intr", st_scsi_auth_intr_attrs, none_groups, K_NONE, false },
-	[K_ST_SCSI_ATT_INTR_PORT] = { "scsi_att_intr_port", st_scsi_att_intr_port_attrs, none_groups, K_NONE, false },
-	[K_ST_ISCSI_INSTANCE    ] = { "iscsi_instance", st_iscsi_instance_attrs, none_groups, K_NONE, false },
-	[K_ST_ISCSI_SESS_ERR    ] = { "iscsi_sess_err", st_iscsi_sess_err_attrs, none_groups, K_NONE, false },
-	[K_ST_ISCSI_TGT_ATTR    ] = { "iscsi_tgt_attr", st_iscsi_tgt_attr_attrs, none_groups, K_NONE, false },
-	[K_ST_ISCSI_LOGIN_STATS ] = { "iscsi_login_stats", st_iscsi_login_stats_attrs, none_groups, K_NONE, false },
-	[K_ST_ISCSI_LOGOUT_STATS] = { "iscsi_logout_stats", st_iscsi_logout_stats_attrs, none_groups, K_NONE, false },
-	[K_ST_ISCSI_SESS_STATS  ] = { "iscsi_sess_stats", st_iscsi_sess_stats_attrs, none_groups, K_NONE, false },
+	ST(K_ST_SCSI_DEV, scsi_dev),
+	ST(K_ST_SCSI_TGT_DEV, scsi_tgt_dev),
+	ST(K_ST_SCSI_LU, scsi_lu),
+	ST(K_ST_SCSI_PORT, scsi_port),
+	ST(K_ST_SCSI_TGT_PORT, scsi_tgt_port),
+	ST(K_ST_SCSI_TRANSPORT, scsi_transport),
+	ST(K_ST_SCSI_AUTH_INTR, scsi_auth_intr),
+	ST(K_ST_SCSI_ATT_INTR_PORT, scsi_att_intr_port),
+	ST(K_ST_ISCSI_INSTANCE, iscsi_instance),
+	ST(K_ST_ISCSI_SESS_ERR, iscsi_sess_err),
+	ST(K_ST_ISCSI_TGT_ATTR, iscsi_tgt_attr),
+	ST(K_ST_ISCSI_LOGIN_STATS, iscsi_login_stats),
+	ST(K_ST_ISCSI_LOGOUT_STATS, iscsi_logout_stats),
+	ST(K_ST_ISCSI_SESS_STATS, iscsi_sess_stats),
 	[K_FABRIC]     = { "fabric", fabric_attrs, fabric_groups, K_WWN, false },
 	[K_DISC_AUTH]  = { "discovery_auth", disc_auth_attrs, none_groups, K_NONE, false },
 	[K_WWN]        = { "wwn", none_attrs, wwn_groups, K_TPG, false },

@@ -47,18 +47,18 @@ static struct {
 
 static int failures;
 
-#define TRY(what, expr)                                                                    \
-	({                                                                                 \
-		int r__ = (expr);                                                          \
-		if (r__ < 0) {                                                             \
-			const struct rts_error *e__ = rts_ctx_last_error(ctx);             \
-			printf("FAIL %s: %s (%s: %s)\n", what, strerror(-r__), e__->path,  \
-			       e__->message);                                              \
-			failures++;                                                        \
-		} else {                                                                   \
-			printf("ok   %s\n", what);                                         \
-		}                                                                          \
-		r__;                                                                       \
+#define TRY(what, expr)                                                                   \
+	({                                                                                \
+		int r__ = (expr);                                                         \
+		if (r__ < 0) {                                                            \
+			const struct rts_error *e__ = rts_ctx_last_error(ctx);            \
+			printf("FAIL %s: %s (%s: %s)\n", what, strerror(-r__), e__->path, \
+			       e__->message);                                             \
+			failures++;                                                       \
+		} else {                                                                  \
+			printf("ok   %s\n", what);                                        \
+		}                                                                         \
+		r__;                                                                      \
 	})
 
 static int open_ctx(struct rts_ctx **ctx)
@@ -90,8 +90,8 @@ static void build_storage(struct rts_ctx *ctx, struct rts_so **f1, struct rts_so
 	struct rts_lu_gp *lg = NULL;
 
 	snprintf(path, sizeof(path), "%s/f1.img", opt.work);
-	if (TRY("fileio f1", rts_fileio_create(ctx, "f1", path, 8u << 20, RTS_FILEIO_SPARSE,
-					       f1)) < 0)
+	if (TRY("fileio f1", rts_fileio_create(ctx, "f1", path, 8u << 20, RTS_FILEIO_SPARSE, f1)) <
+	    0)
 		*f1 = NULL;
 	snprintf(path, sizeof(path), "%s/f2.img", opt.work);
 	TRY("fileio f2 (write-back)",
@@ -103,7 +103,8 @@ static void build_storage(struct rts_ctx *ctx, struct rts_so **f1, struct rts_so
 		printf("SKIP block b1: no --block device\n");
 	if (TRY("ramdisk r1", rts_ramdisk_create(ctx, "r1", 16u << 20, 0, r1)) < 0)
 		*r1 = NULL;
-	TRY("ramdisk r2 (nullio)", rts_ramdisk_create(ctx, "r2", 1u << 30, RTS_RAMDISK_NULLIO, NULL));
+	TRY("ramdisk r2 (nullio)",
+	    rts_ramdisk_create(ctx, "r2", 1u << 30, RTS_RAMDISK_NULLIO, NULL));
 	if (opt.user_enable) {
 		/* nl_reply_supported=-1: the kernel does not wait for a runner's netlink reply */
 		struct rts_user_config uc = {
@@ -124,10 +125,12 @@ static void build_storage(struct rts_ctx *ctx, struct rts_so **f1, struct rts_so
 	/* WWN / serial, attributes */
 	if (*f1) {
 		TRY("f1 serial", rts_so_set_wwn(*f1, "a1b2c3d4-0000-4000-8000-00000000f001"));
-		TRY("f1 attrib emulate_tpu", rts_so_set_attr(*f1, RTS_GROUP_ATTRIB, "emulate_tpu", "1"));
+		TRY("f1 attrib emulate_tpu",
+		    rts_so_set_attr(*f1, RTS_GROUP_ATTRIB, "emulate_tpu", "1"));
 		TRY("f1 attrib block_size 4096",
 		    rts_so_set_attr(*f1, RTS_GROUP_ATTRIB, "block_size", "4096"));
-		TRY("f1 wwn product_id", rts_so_set_attr(*f1, RTS_GROUP_WWN, "product_id", "PROBE"));
+		TRY("f1 wwn product_id",
+		    rts_so_set_attr(*f1, RTS_GROUP_WWN, "product_id", "PROBE"));
 		/* ALUA target port group + LU group */
 		if (TRY("f1 alua tg1", rts_alua_tpg_create(*f1, "tg1", 17, &tg)) >= 0) {
 			TRY("tg1 alua_access_type",
@@ -165,13 +168,18 @@ static void build_iscsi(struct rts_ctx *ctx, struct rts_so *f1, struct rts_so *r
 		return;
 	if (TRY("iscsi tpg 1", rts_tpg_create(t, 1, &tpg)) < 0)
 		return;
-	TRY("tpg attrib authentication=0", rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "authentication", "0"));
+	TRY("tpg attrib authentication=0",
+	    rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "authentication", "0"));
 	TRY("tpg attrib default_cmdsn_depth=32",
 	    rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "default_cmdsn_depth", "32"));
-	TRY("tpg attrib login_timeout=10", rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "login_timeout", "10"));
-	TRY("tpg param MaxConnections=4", rts_tpg_set_attr(tpg, RTS_GROUP_PARAM, "MaxConnections", "4"));
-	TRY("tpg param TargetAlias", rts_tpg_set_attr(tpg, RTS_GROUP_PARAM, "TargetAlias", "probe"));
-	TRY("tpg param HeaderDigest", rts_tpg_set_attr(tpg, RTS_GROUP_PARAM, "HeaderDigest", "None"));
+	TRY("tpg attrib login_timeout=10",
+	    rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "login_timeout", "10"));
+	TRY("tpg param MaxConnections=4",
+	    rts_tpg_set_attr(tpg, RTS_GROUP_PARAM, "MaxConnections", "4"));
+	TRY("tpg param TargetAlias",
+	    rts_tpg_set_attr(tpg, RTS_GROUP_PARAM, "TargetAlias", "probe"));
+	TRY("tpg param HeaderDigest",
+	    rts_tpg_set_attr(tpg, RTS_GROUP_PARAM, "HeaderDigest", "None"));
 	if (f1) {
 		TRY("lun 0 -> f1", rts_lun_create(tpg, 0, f1, NULL, &l0));
 		if (l0)
@@ -196,12 +204,14 @@ static void build_iscsi(struct rts_ctx *ctx, struct rts_so *f1, struct rts_so *r
 		TRY("acl init1 attrib nopin_timeout",
 		    rts_acl_set_attr(acl, RTS_GROUP_ATTRIB, "nopin_timeout", "20"));
 		if (l0)
-			TRY("mapped lun 0 -> lun 0", rts_mapped_lun_create(acl, 0, l0, false, NULL));
+			TRY("mapped lun 0 -> lun 0",
+			    rts_mapped_lun_create(acl, 0, l0, false, NULL));
 		if (l1)
 			TRY("mapped lun 5 -> lun 1 (write protect)",
 			    rts_mapped_lun_create(acl, 5, l1, true, NULL));
 		if (l300)
-			TRY("mapped lun 300 -> lun 300", rts_mapped_lun_create(acl, 300, l300, false, NULL));
+			TRY("mapped lun 300 -> lun 300",
+			    rts_mapped_lun_create(acl, 300, l300, false, NULL));
 	}
 	if (TRY("acl init2", rts_acl_create(tpg, INIT2, &acl2)) >= 0 && l0)
 		TRY("acl init2 mapped lun 0 (wp)", rts_mapped_lun_create(acl2, 0, l0, true, NULL));
@@ -280,8 +290,8 @@ static int print_attr(void *ud, const char *name, const char *value)
 	return 0;
 }
 
-static const char *const group_names[RTS_GROUP_MAX] = { "", "attrib", "param", "auth",
-							"wwn", "pr", "action" };
+static const char *const group_names[RTS_GROUP_MAX] = { "",    "attrib", "param", "auth",
+							"wwn", "pr",	 "action" };
 
 static void dump_so(struct rts_so *so)
 {
@@ -356,8 +366,7 @@ static void dump_tpg(struct rts_tpg *tpg, const char *tprefix)
 
 		rts_tpg_foreach_attr(tpg, (enum rts_group)g, print_attr, &ud);
 	}
-	rts_for_each_lun(tpg, lun)
-	{
+	rts_for_each_lun(tpg, lun) {
 		struct rts_so *so = rts_lun_get_so(lun);
 
 		printf("%s lun %" PRIu64 " -> %s/%s alias=%s", prefix, rts_lun_get_index(lun),
@@ -370,8 +379,7 @@ static void dump_tpg(struct rts_tpg *tpg, const char *tprefix)
 		s = NULL;
 		printf("\n");
 	}
-	rts_for_each_portal(tpg, np)
-	{
+	rts_for_each_portal(tpg, np) {
 		bool iser = false;
 
 		rts_portal_get_transport(np, "iser", &iser);
@@ -380,8 +388,7 @@ static void dump_tpg(struct rts_tpg *tpg, const char *tprefix)
 		       rts_portal_is_ipv6(np) ? "]" : "", rts_portal_get_port(np),
 		       rts_portal_is_ipv6(np), iser);
 	}
-	rts_for_each_acl(tpg, acl)
-	{
+	rts_for_each_acl(tpg, acl) {
 		char ap[700];
 		struct rts_mapped_lun *m;
 		uint32_t depth = 0;
@@ -404,15 +411,14 @@ static void dump_tpg(struct rts_tpg *tpg, const char *tprefix)
 
 			rts_acl_foreach_attr(acl, (enum rts_group)g, print_attr, &ud);
 		}
-		rts_for_each_mapped_lun(acl, m)
-		{
+		rts_for_each_mapped_lun(acl, m) {
 			struct rts_lun *tl = rts_mapped_lun_get_lun(m);
 			bool wp = false;
 
 			rts_mapped_lun_get_write_protect(m, &wp);
-			printf("%s mapped_lun %" PRIu64 " -> lun %" PRIu64 " write_protect=%d\n", ap,
-			       rts_mapped_lun_get_index(m), tl ? rts_lun_get_index(tl) : UINT64_MAX,
-			       wp);
+			printf("%s mapped_lun %" PRIu64 " -> lun %" PRIu64 " write_protect=%d\n",
+			       ap, rts_mapped_lun_get_index(m),
+			       tl ? rts_lun_get_index(tl) : UINT64_MAX, wp);
 		}
 	}
 }
@@ -438,8 +444,7 @@ static int cmd_dump(void)
 		free(s);
 		printf("\n");
 	}
-	rts_for_each_fabric(ctx, f)
-	{
+	rts_for_each_fabric(ctx, f) {
 		struct rts_target *t;
 		bool enforce = false;
 		struct rts_chap chap;
@@ -455,8 +460,7 @@ static int cmd_dump(void)
 				 rts_fabric_get_name(f), enforce);
 			dump_chap(p, &chap);
 		}
-		rts_for_each_target(f, t)
-		{
+		rts_for_each_target(f, t) {
 			char tp[300];
 			struct rts_tpg *tpg;
 
@@ -525,7 +529,7 @@ static const char *errno_name(int e);
  */
 static int cmd_errors(void)
 {
-#define T "target/iscsi/" IQN "/tpgt_1"
+#define T  "target/iscsi/" IQN "/tpgt_1"
 #define F1 "target/core/fileio_0/f1"
 	struct rts_ctx *ctx = NULL;
 	struct rts_backend *be;
@@ -546,17 +550,20 @@ static int cmd_errors(void)
 		{ "mkdir an existing LUN", 'm', T "/lun/lun_0", NULL },
 		{ "mkdir lun/foo", 'm', T "/lun/foo", NULL },
 		{ "mkdir np without port", 'm', T "/np/127.0.0.1", NULL },
-		{ "mkdir np on loopback", 'm', "target/loopback/" LOOP_WWN "/tpgt_1/np/127.0.0.1:3260", NULL },
+		{ "mkdir np on loopback", 'm',
+		  "target/loopback/" LOOP_WWN "/tpgt_1/np/127.0.0.1:3260", NULL },
 		{ "write a read-only attribute (info)", 'w', F1 "/info", "x" },
 		{ "write hw_block_size", 'w', F1 "/attrib/hw_block_size", "4096" },
-		{ "write user max_data_area_mb attribute", 'w', "target/core/user_0/u1/attrib/max_data_area_mb", "16" },
+		{ "write user max_data_area_mb attribute", 'w',
+		  "target/core/user_0/u1/attrib/max_data_area_mb", "16" },
 		{ "read control (write-only)", 'R', F1 "/control", NULL },
 		{ "enable a device twice", 'w', F1 "/enable", "1" },
 		{ "disable a device", 'w', F1 "/enable", "0" },
 		{ "write tpg attrib authentication=2", 'w', T "/attrib/authentication", "2" },
 		{ "write alua_access_state=9", 'w', F1 "/alua/tg1/alua_access_state", "9" },
 		{ "write cmdsn_depth=0", 'w', T "/acls/" INIT1 "/cmdsn_depth", "0" },
-		{ "write the nexus twice", 'w', "target/loopback/" LOOP_WWN "/tpgt_1/nexus", "naa.5001405000000b02" },
+		{ "write the nexus twice", 'w', "target/loopback/" LOOP_WWN "/tpgt_1/nexus",
+		  "naa.5001405000000b02" },
 		{ "second link in a LUN", 'l', T "/lun/lun_0/second", F1 },
 		{ 0 },
 	};
@@ -707,7 +714,7 @@ static int walk(struct rts_backend *be, const char *rel)
 		if (*shown)
 			printf("d %04o %s\n", mode_of(be, rel, t), shown);
 		r = rts_backend_readdir(be, rel, collect, &l);
-		if (r >= 0)
+		if (r >= 0 && l.n)
 			qsort(l.v, l.n, sizeof(*l.v), cmp_names);
 		for (size_t i = 0; i < l.n; i++) {
 			char child[4096];
@@ -726,8 +733,7 @@ static int walk(struct rts_backend *be, const char *rel)
 		ssize_t n = rts_backend_read(be, rel, buf, sizeof(buf));
 
 		if (n < 0) {
-			printf("f %04o %s ! %s\n", mode_of(be, rel, t), shown,
-			       errno_name((int)-n));
+			printf("f %04o %s ! %s\n", mode_of(be, rel, t), shown, errno_name((int)-n));
 		} else {
 			printf("f %04o %s = \"", mode_of(be, rel, t), shown);
 			put_escaped(buf, (size_t)n);
