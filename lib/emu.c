@@ -711,6 +711,58 @@ __attribute__((noinline)) static int attr_of(const char *p, struct emu_loc *loc,
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * lu_gps/<gp>/members: "<hba>/<device>\n" for every device in the group (core_alua_show_lu_gp
+ * members; the kernel lists them in join order, here sorted, which is the same for devices
+ * created and grouped in name order). Rebuilt on every read.
+ */
+__attribute__((noinline)) static void update_lu_gp_members(struct emu_be *e, const char *gpdir)
+{
+	struct name_list hbas = { 0 }, all = { 0 };
+	char hba[RTS_PATH_MAX], dev[RTS_PATH_MAX], v[512], want[RTS_NAME_MAX + 32];
+	_cleanup_free_ char *out = calloc(1, RTS_VALUE_MAX);
+	size_t n = 0;
+
+	snprintf(want, sizeof(want), "LU Group Alias: %s", base_name(gpdir));
+	if (!out || list_dir(e, "target/core", &hbas) < 0)
+		return;
+	for (size_t i = 0; i < hbas.n; i++) {
+		struct name_list devs = { 0 };
+
+		if (hbas.types[i] != RTS_FT_DIR || plugin_of_hba(hbas.names[i]) < 0 ||
+		    path_fmt(hba, sizeof(hba), "target/core/%s", hbas.names[i]) < 0 ||
+		    list_dir(e, hba, &devs) < 0)
+			continue;
+		for (size_t j = 0; j < devs.n; j++) {
+			if (devs.types[j] != RTS_FT_DIR ||
+			    path_fmt(dev, sizeof(dev), "%s/%s", hba, devs.names[j]) < 0 ||
+			    read_sibling(e, dev, "alua_lu_gp", v, sizeof(v)) < 0 ||
+			    strncmp(v, want, strlen(want)) || v[strlen(want)] != '\n')
+				continue;
+			snprintf(v, sizeof(v), "%s/%s", hbas.names[i], devs.names[j]);
+			collect_cb(&all, v, RTS_FT_DIR);
+		}
+		name_list_free(&devs);
+	}
+	name_list_free(&hbas);
+	if (all.n)
+		qsort(all.names, all.n, sizeof(*all.names), cmp_str);
+	for (size_t i = 0; i < all.n; i++) {
+		int k = snprintf(out + n, RTS_VALUE_MAX - n, "%s\n", all.names[i]);
+
+		if (k < 0 || (size_t)k >= RTS_VALUE_MAX - n)
+			break;
+		n += (size_t)k;
+	}
+	name_list_free(&all);
+	write_sibling(e, gpdir, "members", out);
+}
+
 static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 {
 	struct emu_be *e = d;
@@ -734,6 +786,8 @@ static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 		return -EACCES;
 	if (a && a->check == C_NO_SESSION)
 		return -ENODEV;
+	if (loc.kind == K_LU_GP && !strcmp(base_name(p), "members"))
+		update_lu_gp_members(e, dir);
 	if (loc.kind == K_DEV && !strcmp(base_name(p), "info")) {
 		char ctl[RTS_VALUE_MAX] = "";
 
