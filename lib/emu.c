@@ -763,6 +763,126 @@ __attribute__((noinline)) static void update_lu_gp_members(struct emu_be *e, con
 	write_sibling(e, gpdir, "members", out);
 }
 
+struct tg_members {
+	const char *dev; /* device path the LUNs must link to */
+	const char *gp; /* group name */
+	struct name_list found; /* "<fabric>/<wwn>/tpgt_N/lun_M" */
+};
+
+/* One LUN directory: is it linked to m->dev and in group m->gp? */
+__attribute__((noinline)) static void tg_member_lun(struct emu_be *e, struct tg_members *m,
+						    const char *lundir, const char *shown)
+{
+	struct name_list l = { 0 };
+	char p[RTS_PATH_MAX], target[RTS_PATH_MAX], v[512], want[RTS_NAME_MAX + 32];
+	bool linked = false;
+
+	if (list_dir(e, lundir, &l) < 0)
+		return;
+	for (size_t i = 0; i < l.n && !linked; i++)
+		linked = l.types[i] == RTS_FT_LINK &&
+			 path_fmt(p, sizeof(p), "%s/%s", lundir, l.names[i]) == 0 &&
+			 RAW(e)->readlink(RAWD(e), p, target, sizeof(target)) >= 0 &&
+			 !strcmp(target, m->dev);
+	name_list_free(&l);
+	snprintf(want, sizeof(want), "TG Port Alias: %s\n", m->gp);
+	if (linked && read_sibling(e, lundir, "alua_tg_pt_gp", v, sizeof(v)) == 0 &&
+	    !strncmp(v, want, strlen(want)))
+		collect_cb(&m->found, shown, RTS_FT_DIR);
+}
+
+/*
+ * <dev>/alua/<gp>/members: "<fabric name>/<wwn>/tpgt_N/lun_M\n" plus a NUL per LUN of any
+ * fabric exporting the device through this group (core_alua_show_tg_pt_gp_members). The
+ * kernel lists them in join order, here sorted. Rebuilt on every read.
+ */
+__attribute__((noinline)) static void update_tg_pt_gp_members(struct emu_be *e, const char *gpdir)
+{
+	struct tg_members m = { 0 };
+	struct name_list fabrics = { 0 };
+	struct {
+		char dev[RTS_PATH_MAX], alua[RTS_PATH_MAX], fp[RTS_PATH_MAX], wp[RTS_PATH_MAX];
+		char lp[RTS_PATH_MAX], lun[RTS_PATH_MAX], shown[RTS_PATH_MAX];
+	} *b _cleanup_free_ = malloc(sizeof(*b)); /* 28 KiB of paths: off the stack */
+	char *dev, *alua, *fp, *wp, *lp, *lun, *shown;
+	_cleanup_free_ char *out = calloc(1, RTS_VALUE_MAX);
+	size_t n = 0;
+
+	if (!b)
+		return;
+	dev = b->dev;
+	alua = b->alua;
+	fp = b->fp;
+	wp = b->wp;
+	lp = b->lp;
+	lun = b->lun;
+	shown = b->shown;
+	if (!out || dir_name(gpdir, alua, RTS_PATH_MAX) < 0 ||
+	    dir_name(alua, dev, RTS_PATH_MAX) < 0)
+		return;
+	m.dev = dev;
+	m.gp = base_name(gpdir);
+	if (list_dir(e, "target", &fabrics) < 0)
+		return;
+	for (size_t i = 0; i < fabrics.n; i++) {
+		const struct rts_fabric_spec *f = fabric_spec_by_cfs(fabrics.names[i]);
+		struct name_list wwns = { 0 };
+
+		if (!f || fabrics.types[i] != RTS_FT_DIR ||
+		    path_fmt(fp, RTS_PATH_MAX, "target/%s", fabrics.names[i]) < 0 ||
+		    list_dir(e, fp, &wwns) < 0)
+			continue;
+		for (size_t j = 0; j < wwns.n; j++) {
+			struct name_list tpgs = { 0 };
+
+			if (wwns.types[j] != RTS_FT_DIR ||
+			    path_fmt(wp, RTS_PATH_MAX, "%s/%s", fp, wwns.names[j]) < 0 ||
+			    list_dir(e, wp, &tpgs) < 0)
+				continue;
+			for (size_t k = 0; k < tpgs.n; k++) {
+				struct name_list luns = { 0 };
+
+				if (strncmp(tpgs.names[k], "tpgt_", 5) ||
+				    path_fmt(lp, RTS_PATH_MAX, "%s/%s/lun", wp, tpgs.names[k]) <
+					    0 ||
+				    list_dir(e, lp, &luns) < 0)
+					continue;
+				for (size_t x = 0; x < luns.n; x++) {
+					/* tf_ops->fabric_name: "iSCSI" for iscsi, else the dir */
+					if (path_fmt(lun, RTS_PATH_MAX, "%s/%s", lp,
+						     luns.names[x]) < 0 ||
+					    path_fmt(shown, RTS_PATH_MAX, "%s/%s/%s/%s",
+						     strcmp(f->cfs_name, "iscsi") ? f->cfs_name :
+										    "iSCSI",
+						     wwns.names[j], tpgs.names[k],
+						     luns.names[x]) < 0)
+						continue;
+					tg_member_lun(e, &m, lun, shown);
+				}
+				name_list_free(&luns);
+			}
+			name_list_free(&tpgs);
+		}
+		name_list_free(&wwns);
+	}
+	name_list_free(&fabrics);
+	if (m.found.n)
+		qsort(m.found.names, m.found.n, sizeof(*m.found.names), cmp_str);
+	for (size_t i = 0; i < m.found.n; i++) {
+		size_t len = strlen(m.found.names[i]);
+
+		if (n + len + 2 >= RTS_VALUE_MAX)
+			break;
+		memcpy(out + n, m.found.names[i], len);
+		n += len;
+		out[n++] = '\n';
+		out[n++] = '\0';
+	}
+	name_list_free(&m.found);
+	if (path_fmt(dev, RTS_PATH_MAX, "%s/members", gpdir) == 0)
+		RAW(e)->write(RAWD(e), dev, out, n);
+}
+
 static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 {
 	struct emu_be *e = d;
@@ -788,6 +908,8 @@ static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 		return -ENODEV;
 	if (loc.kind == K_LU_GP && !strcmp(base_name(p), "members"))
 		update_lu_gp_members(e, dir);
+	if (loc.kind == K_TG_PT_GP && !strcmp(base_name(p), "members"))
+		update_tg_pt_gp_members(e, dir);
 	if (loc.kind == K_DEV && !strcmp(base_name(p), "info")) {
 		char ctl[RTS_VALUE_MAX] = "";
 
