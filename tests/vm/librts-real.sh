@@ -6,7 +6,8 @@
 # through librts, checks a sample directly in configfs, clears and rebuilds. The same build on
 # librts' emulated backend (a temp dir) is captured and compared with the real tree.
 #
-# Outputs in $OUT: build-*.log, dump-{1,2}.txt, librts-real.txt (real capture, the fixture
+# Outputs in $OUT: build-*.log, dump-{1,2}.txt, librts-dump.txt (normalised real dump, the
+# fixture tests/fixtures/configfs/librts-dump.txt), librts-real.txt (real capture, the fixture
 # tests/fixtures/configfs/librts-real.txt), librts-emulated.txt, compare.txt, librts-errno.txt
 # (errno of refused operations, fixture tests/fixtures/configfs/librts-errno.txt).
 . "$(dirname "$0")/lib.sh"
@@ -153,6 +154,22 @@ python3 "$VM_TESTS/compare-capture.py" --allow "$ALLOW" "$OUT/librts-real.txt" "
 rc=$?
 sed 's/^/     | /' "$OUT/compare.txt" | tail -60
 if [ $rc -eq 0 ]; then ok "emulated tree = real tree ($(tail -1 "$OUT/compare.txt"))"; else bad "emulated tree differs from the real tree ($(tail -1 "$OUT/compare.txt"))"; fi
+
+step "librts reads the same through both backends (dump, sorted)"
+# readdir order differs between configfs and the emulator; LUN link names are random;
+# the pscsi/iblock device identity comes from the device (allowlist)
+dump_norm() {
+	sed -E 's/alias=[0-9a-f]{10}( |$)/alias=@\1/' "$1" |
+		grep -vE '^so (pscsi/p1 (udev_path=|wwn/(product_id|vpd_))|iblock/b1 size=)' | LC_ALL=C sort
+}
+"$P" dump --root $EMU --backend emulate > "$OUT/dump-emulated.txt" 2>&1 || bad "dump of the emulated tree failed"
+dump_norm "$OUT/dump-1.txt" > "$OUT/librts-dump.txt"
+if diff "$OUT/librts-dump.txt" <(dump_norm "$OUT/dump-emulated.txt") > "$OUT/dump-real-vs-emulated.txt"; then
+	ok "dump of the emulated tree = dump of the real tree ($(wc -l < "$OUT/librts-dump.txt") lines)"
+else
+	bad "dumps differ (< real, > emulated)"
+	sed 's/^/     | /' "$OUT/dump-real-vs-emulated.txt" | head -20
+fi
 
 step "errno of refused operations: real kernel vs emulator"
 "$P" errors --root /sys/kernel/config > "$OUT/librts-errno.txt" 2>&1 || bad "errors on the real configfs failed"

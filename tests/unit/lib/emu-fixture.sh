@@ -27,6 +27,13 @@ fi
 python3 "$SRC/tests/vm/compare-capture.py" --allow "$FIX/librts-allowlist.txt" \
 	--subst "$TMP/work=/tmp/librts-probe" "$FIX/librts-real.txt" "$TMP/emulated.txt"
 rc=$?
+# librts reads the emulated tree as it read the real one (normalised like librts-real.sh)
+"$P" dump --root "$TMP/root" --backend emulate > "$TMP/dump.txt" 2>&1 || exit 1
+if ! diff "$FIX/librts-dump.txt" <(sed -E "s/alias=[0-9a-f]{10}( |\$)/alias=@\\1/; s#$TMP/work#/tmp/librts-probe#" "$TMP/dump.txt" |
+	grep -vE '^so (pscsi/p1 (udev_path=|wwn/(product_id|vpd_))|iblock/b1 size=)' | LC_ALL=C sort); then
+	echo "FAIL librts_probe dump differs (< real kernel, > emulated)"
+	rc=1
+fi
 # operations the kernel refuses: same errno as the real kernel gave
 "$P" errors --root "$TMP/root" --backend emulate > "$TMP/errno.txt" 2>&1 || exit 1
 if ! diff "$FIX/librts-errno.txt" "$TMP/errno.txt"; then
