@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -176,6 +177,24 @@ RTS_EXPORT int rts_ctx_lock(struct rts_ctx *ctx)
 	if (ctx->lock_fd < 0) {
 		ctx->lock_fd =
 			open(ctx->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (ctx->lock_fd < 0 && errno == ENOENT) {
+			/*
+			 * /run/lock is made by systemd-tmpfiles: absent in initramfs, minimal
+			 * containers and the VM tier's guest. Make the last component and retry.
+			 */
+			_cleanup_free_ char *dir = strdup(ctx->lock_path);
+			char *slash = dir ? strrchr(dir, '/') : NULL;
+
+			if (slash && slash != dir) {
+				*slash = '\0';
+				if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+					ctx->lock_fd = open(
+						ctx->lock_path,
+						O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+				else
+					errno = ENOENT;
+			}
+		}
 		if (ctx->lock_fd < 0) {
 			int r = -errno;
 

@@ -7,6 +7,7 @@
  * ".control" file per device holding the parameters written to "control".
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +276,18 @@ static int rm_tree(struct emu_be *e, const char *p)
 
 /* ------------------------------------------------------------ populate */
 
+/* Store v as the kernel's show() prints it: non-empty values end with a newline. */
+static int write_value(struct emu_be *e, const char *p, const char *v)
+{
+	char buf[RTS_VALUE_MAX + 2];
+	size_t n = strlen(v);
+
+	if (!n || v[n - 1] == '\n' || n >= RTS_VALUE_MAX)
+		return raw_write_str(e, p, v);
+	snprintf(buf, sizeof(buf), "%s\n", v);
+	return raw_write_str(e, p, buf);
+}
+
 static int populate(struct emu_be *e, const char *p, const struct emu_loc *loc)
 {
 	const struct emu_kind_desc *k = &emu_kinds[loc->kind];
@@ -292,7 +305,7 @@ static int populate(struct emu_be *e, const char *p, const struct emu_loc *loc)
 		r = path_fmt(child, sizeof(child), "%s/%s", p, a->name);
 		if (r < 0)
 			return r;
-		r = raw_write_str(e, child, a->dflt ? a->dflt : "");
+		r = write_value(e, child, a->dflt ? a->dflt : "");
 		if (r < 0)
 			return r;
 	}
@@ -401,6 +414,12 @@ static int check_child(const struct emu_loc *parent, enum emu_kind child, const 
 
 /* ------------------------------------------------------------ ops: directories */
 
+static int tpg_of(const char *p, int levels, char *buf, size_t size);
+static int read_sibling(struct emu_be *e, const char *dir, const char *name, char *buf,
+			size_t size);
+static int write_sibling(struct emu_be *e, const char *dir, const char *name, const char *v);
+static void update_info(struct emu_be *e, const char *dev, int plugin, const char *ctl);
+
 static int emu_mkdir(void *d, const char *p)
 {
 	struct emu_be *e = d;
@@ -441,6 +460,22 @@ static int emu_mkdir(void *d, const char *p)
 		if (raw_type(e, p, &t) == 0)
 			rm_tree(e, p);
 		return r;
+	}
+	if (loc.kind == K_ACL && loc.fabric && (loc.fabric->kflags & FK_SESSIONS)) {
+		char info[RTS_NAME_MAX + 64];
+
+		snprintf(info, sizeof(info), "No active iSCSI Session for Initiator Endpoint: %s",
+			 name);
+		write_sibling(e, p, "info", info);
+	}
+	if (loc.kind == K_ACL && loc.fabric && (loc.fabric->kflags & FK_ISCSI_ATTRS)) {
+		/* iscsit_tpg_add_initiator_node_acl(): queue depth from the TPG default */
+		char tpg[RTS_PATH_MAX], attrib[RTS_PATH_MAX], depth[32];
+
+		if (tpg_of(p, 2, tpg, sizeof(tpg)) == 0 &&
+		    path_fmt(attrib, sizeof(attrib), "%s/attrib", tpg) == 0 &&
+		    read_sibling(e, attrib, "default_cmdsn_depth", depth, sizeof(depth)) == 0)
+			write_sibling(e, p, "cmdsn_depth", depth);
 	}
 	return 0;
 }
@@ -530,6 +565,41 @@ static int tpg_of(const char *p, int levels, char *buf, size_t size)
 	return r;
 }
 
+static const char *alua_state_name(const char *v)
+{
+	static const char *const names[] = { "Active/Optimized", "Active/NonOptimized", "Standby",
+					     "Unavailable", "LBA Dependent" };
+	uint64_t n;
+
+	if (parse_u64(v, &n) < 0)
+		return "Unknown";
+	if (n < 5)
+		return names[n];
+	return n == 14 ? "Offline" : n == 15 ? "Transitioning" : "Unknown";
+}
+
+/* <lun>/alua_tg_pt_gp of a LUN exporting device dev in group gp (core_alua_show_tg_pt_gp_info) */
+__attribute__((noinline)) static int lun_alua_show(struct emu_be *e, const char *lundir,
+						   const char *dev, const char *gp)
+{
+	char dir[RTS_PATH_MAX], id[32] = "", state[32] = "", status[64] = "", off[8] = "";
+	char out[RTS_VALUE_MAX];
+
+	if (path_fmt(dir, sizeof(dir), "%s/alua/%s", dev, gp) < 0 ||
+	    read_sibling(e, dir, "tg_pt_gp_id", id, sizeof(id)) < 0)
+		return -ENODEV;
+	read_sibling(e, dir, "alua_access_state", state, sizeof(state));
+	read_sibling(e, dir, "alua_access_status", status, sizeof(status));
+	read_sibling(e, lundir, "alua_tg_pt_offline", off, sizeof(off));
+	snprintf(out, sizeof(out),
+		 "TG Port Alias: %.255s\nTG Port Group ID: %s\nTG Port Primary Access State: %s\n"
+		 "TG Port Primary Access Status: %s\nTG Port Secondary Access State: %s\n"
+		 "TG Port Secondary Access Status: None\n",
+		 gp, id, alua_state_name(state), status[0] ? status : "None",
+		 strcmp(off, "1") ? "None" : "Offline");
+	return write_sibling(e, lundir, "alua_tg_pt_gp", out);
+}
+
 static int emu_symlink(void *d, const char *target, const char *p)
 {
 	struct emu_be *e = d;
@@ -584,8 +654,8 @@ static int emu_symlink(void *d, const char *target, const char *p)
 		RAW(e)->unlink(RAWD(e), p);
 		return r;
 	}
-	if (loc.kind == K_LUN && path_fmt(a, sizeof(a), "%s/alua_tg_pt_gp", parent) == 0)
-		raw_write_str(e, a, "TG Port Alias: default_tg_pt_gp\nTG Port Group ID: 0\n");
+	if (loc.kind == K_LUN)
+		lun_alua_show(e, parent, target, "default_tg_pt_gp");
 	return 0;
 }
 
@@ -641,6 +711,178 @@ __attribute__((noinline)) static int attr_of(const char *p, struct emu_loc *loc,
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * lu_gps/<gp>/members: "<hba>/<device>\n" for every device in the group (core_alua_show_lu_gp
+ * members; the kernel lists them in join order, here sorted, which is the same for devices
+ * created and grouped in name order). Rebuilt on every read.
+ */
+__attribute__((noinline)) static void update_lu_gp_members(struct emu_be *e, const char *gpdir)
+{
+	struct name_list hbas = { 0 }, all = { 0 };
+	char hba[RTS_PATH_MAX], dev[RTS_PATH_MAX], v[512], want[RTS_NAME_MAX + 32];
+	_cleanup_free_ char *out = calloc(1, RTS_VALUE_MAX);
+	size_t n = 0;
+
+	snprintf(want, sizeof(want), "LU Group Alias: %s", base_name(gpdir));
+	if (!out || list_dir(e, "target/core", &hbas) < 0)
+		return;
+	for (size_t i = 0; i < hbas.n; i++) {
+		struct name_list devs = { 0 };
+
+		if (hbas.types[i] != RTS_FT_DIR || plugin_of_hba(hbas.names[i]) < 0 ||
+		    path_fmt(hba, sizeof(hba), "target/core/%s", hbas.names[i]) < 0 ||
+		    list_dir(e, hba, &devs) < 0)
+			continue;
+		for (size_t j = 0; j < devs.n; j++) {
+			if (devs.types[j] != RTS_FT_DIR ||
+			    path_fmt(dev, sizeof(dev), "%s/%s", hba, devs.names[j]) < 0 ||
+			    read_sibling(e, dev, "alua_lu_gp", v, sizeof(v)) < 0 ||
+			    strncmp(v, want, strlen(want)) || v[strlen(want)] != '\n')
+				continue;
+			snprintf(v, sizeof(v), "%s/%s", hbas.names[i], devs.names[j]);
+			collect_cb(&all, v, RTS_FT_DIR);
+		}
+		name_list_free(&devs);
+	}
+	name_list_free(&hbas);
+	if (all.n)
+		qsort(all.names, all.n, sizeof(*all.names), cmp_str);
+	for (size_t i = 0; i < all.n; i++) {
+		int k = snprintf(out + n, RTS_VALUE_MAX - n, "%s\n", all.names[i]);
+
+		if (k < 0 || (size_t)k >= RTS_VALUE_MAX - n)
+			break;
+		n += (size_t)k;
+	}
+	name_list_free(&all);
+	write_sibling(e, gpdir, "members", out);
+}
+
+struct tg_members {
+	const char *dev; /* device path the LUNs must link to */
+	const char *gp; /* group name */
+	struct name_list found; /* "<fabric>/<wwn>/tpgt_N/lun_M" */
+};
+
+/* One LUN directory: is it linked to m->dev and in group m->gp? */
+__attribute__((noinline)) static void tg_member_lun(struct emu_be *e, struct tg_members *m,
+						    const char *lundir, const char *shown)
+{
+	struct name_list l = { 0 };
+	char p[RTS_PATH_MAX], target[RTS_PATH_MAX], v[512], want[RTS_NAME_MAX + 32];
+	bool linked = false;
+
+	if (list_dir(e, lundir, &l) < 0)
+		return;
+	for (size_t i = 0; i < l.n && !linked; i++)
+		linked = l.types[i] == RTS_FT_LINK &&
+			 path_fmt(p, sizeof(p), "%s/%s", lundir, l.names[i]) == 0 &&
+			 RAW(e)->readlink(RAWD(e), p, target, sizeof(target)) >= 0 &&
+			 !strcmp(target, m->dev);
+	name_list_free(&l);
+	snprintf(want, sizeof(want), "TG Port Alias: %s\n", m->gp);
+	if (linked && read_sibling(e, lundir, "alua_tg_pt_gp", v, sizeof(v)) == 0 &&
+	    !strncmp(v, want, strlen(want)))
+		collect_cb(&m->found, shown, RTS_FT_DIR);
+}
+
+/*
+ * <dev>/alua/<gp>/members: "<fabric name>/<wwn>/tpgt_N/lun_M\n" plus a NUL per LUN of any
+ * fabric exporting the device through this group (core_alua_show_tg_pt_gp_members). The
+ * kernel lists them in join order, here sorted. Rebuilt on every read.
+ */
+__attribute__((noinline)) static void update_tg_pt_gp_members(struct emu_be *e, const char *gpdir)
+{
+	struct tg_members m = { 0 };
+	struct name_list fabrics = { 0 };
+	struct {
+		char dev[RTS_PATH_MAX], alua[RTS_PATH_MAX], fp[RTS_PATH_MAX], wp[RTS_PATH_MAX];
+		char lp[RTS_PATH_MAX], lun[RTS_PATH_MAX], shown[RTS_PATH_MAX];
+	} *b _cleanup_free_ = malloc(sizeof(*b)); /* 28 KiB of paths: off the stack */
+	char *dev, *alua, *fp, *wp, *lp, *lun, *shown;
+	_cleanup_free_ char *out = calloc(1, RTS_VALUE_MAX);
+	size_t n = 0;
+
+	if (!b)
+		return;
+	dev = b->dev;
+	alua = b->alua;
+	fp = b->fp;
+	wp = b->wp;
+	lp = b->lp;
+	lun = b->lun;
+	shown = b->shown;
+	if (!out || dir_name(gpdir, alua, RTS_PATH_MAX) < 0 ||
+	    dir_name(alua, dev, RTS_PATH_MAX) < 0)
+		return;
+	m.dev = dev;
+	m.gp = base_name(gpdir);
+	if (list_dir(e, "target", &fabrics) < 0)
+		return;
+	for (size_t i = 0; i < fabrics.n; i++) {
+		const struct rts_fabric_spec *f = fabric_spec_by_cfs(fabrics.names[i]);
+		struct name_list wwns = { 0 };
+
+		if (!f || fabrics.types[i] != RTS_FT_DIR ||
+		    path_fmt(fp, RTS_PATH_MAX, "target/%s", fabrics.names[i]) < 0 ||
+		    list_dir(e, fp, &wwns) < 0)
+			continue;
+		for (size_t j = 0; j < wwns.n; j++) {
+			struct name_list tpgs = { 0 };
+
+			if (wwns.types[j] != RTS_FT_DIR ||
+			    path_fmt(wp, RTS_PATH_MAX, "%s/%s", fp, wwns.names[j]) < 0 ||
+			    list_dir(e, wp, &tpgs) < 0)
+				continue;
+			for (size_t k = 0; k < tpgs.n; k++) {
+				struct name_list luns = { 0 };
+
+				if (strncmp(tpgs.names[k], "tpgt_", 5) ||
+				    path_fmt(lp, RTS_PATH_MAX, "%s/%s/lun", wp, tpgs.names[k]) <
+					    0 ||
+				    list_dir(e, lp, &luns) < 0)
+					continue;
+				for (size_t x = 0; x < luns.n; x++) {
+					/* tf_ops->fabric_name: "iSCSI" for iscsi, else the dir */
+					if (path_fmt(lun, RTS_PATH_MAX, "%s/%s", lp,
+						     luns.names[x]) < 0 ||
+					    path_fmt(shown, RTS_PATH_MAX, "%s/%s/%s/%s",
+						     strcmp(f->cfs_name, "iscsi") ? f->cfs_name :
+										    "iSCSI",
+						     wwns.names[j], tpgs.names[k],
+						     luns.names[x]) < 0)
+						continue;
+					tg_member_lun(e, &m, lun, shown);
+				}
+				name_list_free(&luns);
+			}
+			name_list_free(&tpgs);
+		}
+		name_list_free(&wwns);
+	}
+	name_list_free(&fabrics);
+	if (m.found.n)
+		qsort(m.found.names, m.found.n, sizeof(*m.found.names), cmp_str);
+	for (size_t i = 0; i < m.found.n; i++) {
+		size_t len = strlen(m.found.names[i]);
+
+		if (n + len + 2 >= RTS_VALUE_MAX)
+			break;
+		memcpy(out + n, m.found.names[i], len);
+		n += len;
+		out[n++] = '\n';
+		out[n++] = '\0';
+	}
+	name_list_free(&m.found);
+	if (path_fmt(dev, RTS_PATH_MAX, "%s/members", gpdir) == 0)
+		RAW(e)->write(RAWD(e), dev, out, n);
+}
+
 static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 {
 	struct emu_be *e = d;
@@ -662,6 +904,18 @@ static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 		return r;
 	if (a && a->mode == M_WO)
 		return -EACCES;
+	if (a && a->check == C_NO_SESSION)
+		return -ENODEV;
+	if (loc.kind == K_LU_GP && !strcmp(base_name(p), "members"))
+		update_lu_gp_members(e, dir);
+	if (loc.kind == K_TG_PT_GP && !strcmp(base_name(p), "members"))
+		update_tg_pt_gp_members(e, dir);
+	if (loc.kind == K_DEV && !strcmp(base_name(p), "info")) {
+		char ctl[RTS_VALUE_MAX] = "";
+
+		read_sibling(e, dir, ".control", ctl, sizeof(ctl));
+		update_info(e, dir, loc.plugin, ctl);
+	}
 	return RAW(e)->read(RAWD(e), p, buf, size);
 }
 
@@ -696,7 +950,7 @@ __attribute__((noinline)) static int write_sibling(struct emu_be *e, const char 
 
 	if (path_fmt(p, sizeof(p), "%s/%s", dir, name) < 0)
 		return -ENAMETOOLONG;
-	return raw_write_str(e, p, v);
+	return name[0] == '.' ? raw_write_str(e, p, v) : write_value(e, p, v);
 }
 
 __attribute__((noinline)) static bool dev_enabled(struct emu_be *e, const char *devdir)
@@ -740,8 +994,8 @@ static const struct ctl_key ctl_rd[] = {
 static const struct ctl_key ctl_user[] = {
 	{ "dev_config", false, false, true },
 	{ "dev_size", true, false, true },
-	{ "hw_block_size", true, true, true },
-	{ "hw_max_sectors", true, true, true },
+	{ "hw_block_size", true, true, false }, /* shown from enable on (enable_geom) */
+	{ "hw_max_sectors", true, true, false },
 	{ "nl_reply_supported", false, true, true },
 	{ "max_data_area_mb", true, true, true },
 	{ "data_pages_per_blk", true, true, true },
@@ -799,49 +1053,81 @@ __attribute__((noinline)) static int ctl_set(char *text, size_t size, const char
 	return 0;
 }
 
+/*
+ * <dev>/info as the backend's show_configfs_dev_params() prints it, built on every read from
+ * the control parameters and the attributes: "ACTIVATED" means exported by a LUN.
+ */
 __attribute__((noinline)) static void update_info(struct emu_be *e, const char *dev, int plugin,
 						  const char *ctl)
 {
-	char a[512] = "", b[64] = "", c[64] = "", info[RTS_VALUE_MAX];
-	const char *status = dev_enabled(e, dev) ? "ACTIVATED" : "DEACTIVATED";
+	char a[512] = "", b[64] = "", c[64] = "", d[64] = "", attrib[RTS_PATH_MAX];
+	char bs[32] = "0", hw[32] = "0", head[256], info[RTS_VALUE_MAX];
+	const char *status = link_count(e, dev) ? "ACTIVATED" : "DEACTIVATED";
+	uint64_t pages;
 
+	if (path_fmt(attrib, sizeof(attrib), "%s/attrib", dev) == 0) {
+		read_sibling(e, attrib,
+			     plugin == RTS_PLUGIN_USER || plugin == RTS_PLUGIN_PSCSI ?
+				     "hw_block_size" :
+				     "block_size",
+			     bs, sizeof(bs));
+		read_sibling(e, attrib, "hw_max_sectors", hw, sizeof(hw));
+	}
+	snprintf(head, sizeof(head),
+		 "Status: %s  Max Queue Depth: 0  SectorSize: %s  HwMaxSectors: %s\n", status, bs,
+		 hw);
 	switch (plugin) {
 	case RTS_PLUGIN_FILEIO:
 		ctl_get(ctl, "fd_dev_name", a, sizeof(a));
 		ctl_get(ctl, "fd_dev_size", b, sizeof(b));
-		snprintf(info, sizeof(info),
-			 "Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 16384\n"
-			 "        TCM FILEIO ID: 0        File: %s  Size: %s  Mode: O_DSYNC\n",
-			 status, a, b[0] ? b : "0");
+		ctl_get(ctl, "fd_buffered_io", c, sizeof(c));
+		ctl_get(ctl, "fd_async_io", d, sizeof(d));
+		snprintf(
+			info, sizeof(info),
+			"%s        TCM FILEIO ID: 0        File: %s  Size: %s  Mode: %s Async: %s\n",
+			head, a, b[0] ? b : "0", strcmp(c, "1") ? "O_DSYNC" : "Buffered-WCE",
+			d[0] ? d : "0");
 		break;
-	case RTS_PLUGIN_BLOCK:
+	case RTS_PLUGIN_BLOCK: {
+		const char *base;
+
 		ctl_get(ctl, "udev_path", a, sizeof(a));
 		ctl_get(ctl, "readonly", b, sizeof(b));
+		base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
+		/* + "Major: M Minor: m  CLAIMED: IBLOCK" of the opened device (not emulated) */
 		snprintf(info, sizeof(info),
-			 "Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 128\n"
-			 "        iBlock device: %s  UDEV PATH: %s  readonly: %s\n",
-			 status, a, a, b[0] ? b : "0");
+			 "%s        iBlock device: %s  UDEV PATH: %s  readonly: %s\n", head, base,
+			 a, b[0] ? b : "0");
 		break;
+	}
 	case RTS_PLUGIN_RAMDISK:
 		ctl_get(ctl, "rd_pages", a, sizeof(a));
 		ctl_get(ctl, "rd_nullio", b, sizeof(b));
-		snprintf(
-			info, sizeof(info),
-			"Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 1024\n"
-			"        TCM RamDisk ID: 0  RamDisk Pages: %s  SG_table_count: 1  nullio: %s\n",
-			status, a[0] ? a : "0", b[0] ? b : "0");
+		/* rd_build_device_space(): 2047 pages per scatterlist table (64 KiB of entries) */
+		if (parse_u64(a, &pages) < 0 || !strcmp(b, "1") || !dev_enabled(e, dev))
+			pages = 0;
+		snprintf(info, sizeof(info),
+			 "%s        TCM RamDisk ID: 0  RamDisk Makeup: rd_mcp\n"
+			 "        PAGES/PAGE_SIZE: %s*4096  SG_table_count: %" PRIu64
+			 "  nullio: %s dummy: 0\n",
+			 head, a[0] ? a : "0", (pages + 2046) / 2047, b[0] ? b : "0");
 		break;
 	case RTS_PLUGIN_USER:
 		ctl_get(ctl, "dev_config", a, sizeof(a));
 		ctl_get(ctl, "dev_size", b, sizeof(b));
-		ctl_get(ctl, "max_data_area_mb", c, sizeof(c));
+		if (!ctl_get(ctl, "max_data_area_mb", c, sizeof(c)))
+			strcpy(c, "1024");
+		if (!ctl_get(ctl, "data_pages_per_blk", d, sizeof(d)))
+			strcpy(d, "1");
 		snprintf(info, sizeof(info),
-			 "Status: %s  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 128\n"
-			 "Config: %s Size: %s MaxDataAreaMB: %s\n",
-			 status, a, b[0] ? b : "0", c[0] ? c : "1024");
+			 "%s        Config: %s Size: %s MaxDataAreaMB: %s DataPagesPerBlk: %s "
+			 "CmdRingSizeMB: %s\n",
+			 head, a, b[0] ? b : "0", c, d,
+			 ctl_get(ctl, "cmd_ring_size_mb", b, sizeof(b)) ? b : "8");
 		break;
 	default:
-		snprintf(info, sizeof(info), "Status: %s\n", status);
+		/* pscsi: the SCSI address and INQUIRY data of the device (not emulated) */
+		snprintf(info, sizeof(info), "%s", head);
 		break;
 	}
 	write_sibling(e, dev, "info", info);
@@ -886,8 +1172,8 @@ __attribute__((noinline)) static int control_write(struct emu_be *e, const char 
 		if (k->mirror_attrib) {
 			char attr[RTS_PATH_MAX];
 
-			if (path_fmt(attr, sizeof(attr), "%s/attrib", dev) == 0)
-				write_sibling(e, attr, k->key, eq + 1);
+			if (path_fmt(attr, sizeof(attr), "%s/attrib/%s", dev, k->key) == 0)
+				write_value(e, attr, eq + 1);
 		}
 	}
 	r = write_sibling(e, dev, ".control", ctl);
@@ -895,6 +1181,69 @@ __attribute__((noinline)) static int control_write(struct emu_be *e, const char 
 		return r;
 	update_info(e, dev, plugin, ctl);
 	return 0;
+}
+
+/*
+ * What the kernel fills in when a device is configured (target_configure_device() and the
+ * backend's configure_device): geometry. iblock and pscsi take theirs from the device: the
+ * values are those of a loop device and a tcm_loop disk in the VM tier.
+ */
+struct geom {
+	unsigned int plugins;
+	const char *name;
+	const char *value;
+};
+// clang-format off
+static const struct geom enable_geoms[] = {
+	{ (1u << RTS_PLUGIN_MAX) - 1, "hw_block_size", "512" },
+	{ (1u << RTS_PLUGIN_MAX) - 1, "hw_queue_depth", "128" },
+	{ 1u << RTS_PLUGIN_PSCSI, "hw_queue_depth", "1024" },
+	{ 1u << RTS_PLUGIN_PSCSI, "hw_max_sectors", "65528" },
+	{ 1u << RTS_PLUGIN_FILEIO, "hw_max_sectors", "16384" }, /* FD_MAX_BYTES / block size */
+	{ 1u << RTS_PLUGIN_FILEIO, "optimal_sectors", "16384" },
+	{ 1u << RTS_PLUGIN_FILEIO, "max_unmap_lba_count", "8192" },
+	{ 1u << RTS_PLUGIN_FILEIO, "max_unmap_block_desc_count", "1" },
+	{ 1u << RTS_PLUGIN_FILEIO, "unmap_granularity", "1" },
+	{ 1u << RTS_PLUGIN_FILEIO, "max_write_same_len", "4096" },
+	{ 1u << RTS_PLUGIN_BLOCK, "hw_max_sectors", "2560" },
+	{ 1u << RTS_PLUGIN_BLOCK, "optimal_sectors", "2560" },
+	{ 1u << RTS_PLUGIN_BLOCK, "is_nonrot", "1" },
+	{ 1u << RTS_PLUGIN_BLOCK, "max_unmap_lba_count", "8388607" },
+	{ 1u << RTS_PLUGIN_BLOCK, "max_unmap_block_desc_count", "1" },
+	{ 1u << RTS_PLUGIN_BLOCK, "unmap_granularity", "8" },
+	{ 1u << RTS_PLUGIN_BLOCK, "max_write_same_len", "8388607" },
+	{ 1u << RTS_PLUGIN_RAMDISK, "hw_max_sectors", "4294967288" },
+	{ 1u << RTS_PLUGIN_RAMDISK, "optimal_sectors", "4294967288" },
+	{ 1u << RTS_PLUGIN_RAMDISK, "is_nonrot", "1" },
+	{ 1u << RTS_PLUGIN_USER, "hw_max_sectors", "128" },
+	{ 0 },
+};
+// clang-format on
+
+#define FD_MAX_BYTES 8388608u
+
+__attribute__((noinline)) static void enable_geom(struct emu_be *e, const char *dev, int plugin,
+						  const char *ctl)
+{
+	char attrib[RTS_PATH_MAX], v[64], bs[32] = "";
+
+	if (path_fmt(attrib, sizeof(attrib), "%s/attrib", dev) < 0)
+		return;
+	for (const struct geom *g = enable_geoms; g->name; g++)
+		if (g->plugins & (1u << plugin))
+			write_sibling(e, attrib, g->name, g->value);
+	if (plugin == RTS_PLUGIN_USER) {
+		if (ctl_get(ctl, "hw_block_size", v, sizeof(v)))
+			write_sibling(e, attrib, "hw_block_size", v);
+		if (ctl_get(ctl, "hw_max_sectors", v, sizeof(v)))
+			write_sibling(e, attrib, "hw_max_sectors", v);
+	}
+	if (plugin == RTS_PLUGIN_PSCSI || plugin == RTS_PLUGIN_USER)
+		return;
+	/* block_size: 0 until configured, then the value set before enable or 512 */
+	if (read_sibling(e, attrib, "block_size", bs, sizeof(bs)) < 0 || !strcmp(bs, "0"))
+		write_sibling(e, attrib, "block_size", "512");
+	write_sibling(e, attrib, "queue_depth", "128");
 }
 
 __attribute__((noinline)) static int dev_enable(struct emu_be *e, const char *dev, int plugin,
@@ -935,6 +1284,7 @@ __attribute__((noinline)) static int dev_enable(struct emu_be *e, const char *de
 	r = write_sibling(e, dev, "enable", "1\n");
 	if (r < 0)
 		return r;
+	enable_geom(e, dev, plugin, ctl);
 	update_info(e, dev, plugin, ctl);
 	return 0;
 }
@@ -984,8 +1334,8 @@ __attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char
 	    path_fmt(gp, sizeof(gp), "%s/alua/%s", target, value) < 0 ||
 	    read_sibling(e, gp, "tg_pt_gp_id", id, sizeof(id)) < 0)
 		return -ENODEV;
-	snprintf(out, sizeof(out), "TG Port Alias: %.255s\nTG Port Group ID: %.31s\n", value, id);
-	return write_sibling(e, lundir, "alua_tg_pt_gp", out);
+	(void)out;
+	return lun_alua_show(e, lundir, target, value);
 }
 
 __attribute__((noinline)) static int lu_gp_write(struct emu_be *e, const char *dev,
@@ -1009,6 +1359,29 @@ __attribute__((noinline)) static unsigned int dev_exports(struct emu_be *e, cons
 	if (dir_name(dir, dev, sizeof(dev)) < 0)
 		return 0;
 	return link_count(e, dev);
+}
+
+/* se_dev_set_block_size(): backends with max_bytes_per_io (fileio) rescale hw_max_sectors */
+__attribute__((noinline)) static void fileio_rescale(struct emu_be *e, const char *attrib,
+						     uint64_t bs)
+{
+	char dev[RTS_PATH_MAX], hw[32];
+
+	if (dir_name(attrib, dev, sizeof(dev)) == 0 && dev_enabled(e, dev)) {
+		snprintf(hw, sizeof(hw), "%" PRIu64 "\n", (uint64_t)FD_MAX_BYTES / bs);
+		write_sibling(e, attrib, "hw_max_sectors", hw);
+	}
+}
+
+__attribute__((noinline)) static int update_authenticate_target(struct emu_be *e, const char *dir)
+{
+	char u[RTS_CHAP_MAX + 2] = "", pw[RTS_CHAP_MAX + 2] = "";
+	bool set;
+
+	read_sibling(e, dir, "userid_mutual", u, sizeof(u));
+	read_sibling(e, dir, "password_mutual", pw, sizeof(pw));
+	set = (u[0] && strcmp(u, "NULL")) || (pw[0] && strcmp(pw, "NULL"));
+	return write_sibling(e, dir, "authenticate_target", set ? "1\n" : "0\n");
 }
 
 static int emu_write(void *d, const char *p, const char *buf, size_t len)
@@ -1046,6 +1419,7 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 
 	switch ((enum emu_check)a->check) {
 	case C_NONE:
+	case C_NO_SESSION: /* read-only: refused above */
 		break;
 	case C_BOOL:
 	case C_TPG_ENABLE:
@@ -1056,6 +1430,34 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 		if (parse_u64(value, &v) < 0 || v > UINT32_MAX)
 			return -EINVAL;
 		break;
+	case C_INT: {
+		char *end;
+		long long n;
+
+		errno = 0;
+		n = strtoll(value, &end, 10);
+		if (!value[0] || *end || errno || n < INT32_MIN || n > INT32_MAX)
+			return -EINVAL;
+		break;
+	}
+	case C_ALUA_TYPE: {
+		static const char *const types[] = { "None", "Implicit", "Explicit",
+						     "Implicit and Explicit" };
+
+		if (parse_u64(value, &v) < 0 || v > 3)
+			return -EINVAL;
+		snprintf(out, sizeof(out), "%s\n", types[v]);
+		break;
+	}
+	case C_BLOCK_DEV:
+		if (strcmp(value, "0") && strcmp(value, "1"))
+			return -EINVAL;
+		snprintf(out, sizeof(out), "%s\n", value[0] == '1' ? "blocked" : "unblocked");
+		break;
+	case C_LOOP_STATUS:
+		if (strcmp(value, "online") && strcmp(value, "offline"))
+			return -EINVAL;
+		break;
 	case C_STR: {
 		bool auth = loc.kind == K_TPG_AUTH || loc.kind == K_ACL_AUTH ||
 			    loc.kind == K_DISC_AUTH;
@@ -1064,8 +1466,16 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 			return -EINVAL;
 		if (auth && loc.kind != K_DISC_AUTH && !strcmp(value, "NULL"))
 			strcpy(out, "\n"); /* iSCSI auth: "NULL" clears */
-		if (loc.kind == K_ACL && !strcmp(a->name, "tag") && !strcmp(value, "NULL"))
-			strcpy(out, "\n"); /* core_tpg_set_initiator_node_tag() */
+		if (loc.kind == K_ACL && !strcmp(a->name, "tag"))
+			/* core_tpg_set_initiator_node_tag(); shown without a newline */
+			snprintf(out, sizeof(out), "%s", strcmp(value, "NULL") ? value : "");
+		if (auth && strstr(a->name, "_mutual")) {
+			/* iscsi_target_configfs.c: mutual credentials make the target authenticate */
+			r = raw_write_str(e, p, out);
+			if (r < 0)
+				return r;
+			return update_authenticate_target(e, dir);
+		}
 		break;
 	}
 	case C_CONTROL:
@@ -1093,7 +1503,8 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 	case C_LU_GP:
 		return lu_gp_write(e, dir, value);
 	case C_CMDSN:
-		if (parse_u64(value, &v) < 0 || v < 1 || v > 512)
+		/* the TPG default needs >= 1; an ACL's depth only checks the maximum (6.1) */
+		if (parse_u64(value, &v) < 0 || v < (loc.kind == K_ACL ? 0 : 1) || v > 512)
 			return -EINVAL;
 		break;
 	case C_DBROOT:
@@ -1114,6 +1525,8 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 		if (parse_u64(value, &v) < 0 ||
 		    !(v == 512 || v == 1024 || v == 2048 || v == 4096) || dev_exports(e, dir))
 			return -EINVAL;
+		if (loc.plugin == RTS_PLUGIN_FILEIO)
+			fileio_rescale(e, dir, v);
 		break;
 	case C_DEV_CONFIGURED_RO:
 		/* dir is <dev>/attrib: cut it to the device */
@@ -1246,4 +1659,24 @@ RTS_EXPORT int rts_backend_new_emulated(struct rts_backend *raw, struct rts_back
 	}
 	(*ret)->raw = raw;
 	return 0;
+}
+
+/*
+ * Permission bits the kernel shows for path (root-relative) of type t: what a plain
+ * directory under the emulator cannot store. Used by captures of emulated trees
+ * (tests/vm/librts_probe.c) to compare them with captures of the real configfs.
+ */
+unsigned int emu_model_mode(const char *path, enum rts_ftype t)
+{
+	char dir[RTS_PATH_MAX];
+	const struct emu_attr *a;
+	struct emu_loc loc;
+
+	if (t == RTS_FT_DIR)
+		return 0755;
+	if (t == RTS_FT_LINK)
+		return 0777;
+	if (attr_of(path, &loc, &a, dir, sizeof(dir)) < 0 || !a)
+		return 0644;
+	return a->mode == M_RO ? 0444 : a->mode == M_WO ? 0200 : 0644;
 }

@@ -25,11 +25,29 @@ enum emu_kind {
 	K_DEV_ALUA, /* .../alua */
 	K_TG_PT_GP, /* .../alua/<gp> */
 	K_DEV_ACTION, /* .../action (user) */
-	K_STATS, /* statistics/ containers */
-	K_STATS_LEAF, /* statistics/<group> */
+	K_STATS, /* <dev>/statistics */
+	K_LUN_STATS, /* <lun>/statistics */
+	K_MLUN_STATS, /* <mapped lun>/statistics */
+	K_WWN_FSTATS, /* <wwn>/fabric_statistics */
+	K_ACL_FSTATS, /* <acl>/fabric_statistics */
+	K_ST_SCSI_DEV, /* statistics/scsi_dev */
+	K_ST_SCSI_TGT_DEV, /* statistics/scsi_tgt_dev */
+	K_ST_SCSI_LU, /* statistics/scsi_lu */
+	K_ST_SCSI_PORT, /* statistics/scsi_port */
+	K_ST_SCSI_TGT_PORT, /* statistics/scsi_tgt_port */
+	K_ST_SCSI_TRANSPORT, /* statistics/scsi_transport */
+	K_ST_SCSI_AUTH_INTR, /* statistics/scsi_auth_intr */
+	K_ST_SCSI_ATT_INTR_PORT, /* statistics/scsi_att_intr_port */
+	K_ST_ISCSI_INSTANCE, /* statistics/iscsi_instance */
+	K_ST_ISCSI_SESS_ERR, /* statistics/iscsi_sess_err */
+	K_ST_ISCSI_TGT_ATTR, /* statistics/iscsi_tgt_attr */
+	K_ST_ISCSI_LOGIN_STATS, /* statistics/iscsi_login_stats */
+	K_ST_ISCSI_LOGOUT_STATS, /* statistics/iscsi_logout_stats */
+	K_ST_ISCSI_SESS_STATS, /* statistics/iscsi_sess_stats */
 	K_FABRIC, /* target/<fabric> */
 	K_DISC_AUTH, /* target/iscsi/discovery_auth */
 	K_WWN, /* target/<fabric>/<wwn> */
+	K_WWN_PARAM, /* target/<fabric>/<wwn>/param */
 	K_TPG, /* .../tpgt_<n> */
 	K_LUNS, /* .../lun */
 	K_LUN, /* .../lun/lun_<n> */
@@ -69,11 +87,16 @@ enum emu_check {
 	C_REVISION, /* <= 4 printable */
 	C_TG_PT_GP, /* LUN ALUA membership */
 	C_LU_GP, /* device LU group membership */
-	C_CMDSN, /* 1..512 */
+	C_CMDSN, /* 1..512 (TPG default), 0..512 (ACL) */
 	C_DBROOT, /* absolute directory */
 	C_ALUA_STATE, /* 0..4, 14, 15 */
 	C_BLOCK_SIZE, /* 512, 1024, 2048, 4096 */
 	C_DEV_CONFIGURED_RO, /* user attrib that cannot change after enable */
+	C_INT, /* signed decimal */
+	C_ALUA_TYPE, /* alua_access_type 0..3, shown as text */
+	C_BLOCK_DEV, /* user action/block_dev: 0 or 1, shown as (un)blocked */
+	C_LOOP_STATUS, /* tcm_loop transport_status: online, offline */
+	C_NO_SESSION, /* read-only, reads fail with ENODEV while no session exists */
 };
 
 /* Filters: 0 = always. plugin mask: 1u << enum rts_plugin; kflags: enum fabric_kflags. */
@@ -114,5 +137,8 @@ struct emu_loc {
 /* Does the attribute / group apply at this location? */
 bool emu_attr_applies(const struct emu_attr *a, const struct emu_loc *loc);
 bool emu_group_applies(const struct emu_group *g, const struct emu_loc *loc);
+
+/* st_mode permission bits the kernel shows for a root-relative path of type t. */
+unsigned int emu_model_mode(const char *path, enum rts_ftype t);
 
 #endif

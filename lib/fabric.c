@@ -104,8 +104,12 @@ void fabric_probe(struct rts_fabric *f)
 
 	if (!f->loaded)
 		return;
-	if (path_fmt(p, sizeof(p), "%s/discovery_auth", f->path) == 0) {
-		if (cfs_exists(ctx, p, RTS_FT_DIR))
+	/*
+	 * The kernel makes discovery_auth/ for every fabric (target_core_fabric_configfs.c);
+	 * only a fabric with discovery attributes (iSCSI) fills it.
+	 */
+	if (path_fmt(p, sizeof(p), "%s/discovery_auth/enforce_discovery_auth", f->path) == 0) {
+		if (cfs_exists(ctx, p, RTS_FT_FILE))
 			f->features |= RTS_FEAT_DISCOVERY_AUTH;
 		else
 			f->features &= ~RTS_FEAT_DISCOVERY_AUTH;

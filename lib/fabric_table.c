@@ -17,7 +17,7 @@ const struct rts_fabric_spec rts_fabric_table[] = {
 	{ "iscsi", "iscsi", "iscsi_target_mod", W(IQN) | W(NAA) | W(EUI), RTS_WWN_IQN,
 	  RTS_FEAT_DISCOVERY_AUTH | RTS_FEAT_ACLS | RTS_FEAT_AUTH | RTS_FEAT_NPS | RTS_FEAT_TPGTS,
 	  FK_TPG_ENABLE | FK_NP | FK_DISC_AUTH | FK_ISCSI_ATTRS | FK_SESSIONS, 65535 },
-	{ "loopback", "loopback", "tcm_loop", W(NAA), RTS_WWN_NAA, RTS_FEAT_NEXUS, FK_NEXUS, 31 },
+	{ "loopback", "loopback", "tcm_loop", W(NAA), RTS_WWN_NAA, RTS_FEAT_NEXUS, FK_NEXUS | FK_LOOP, 31 },
 	{ "vhost", "vhost", "vhost_scsi", W(NAA), RTS_WWN_NAA,
 	  RTS_FEAT_NEXUS | RTS_FEAT_ACLS | RTS_FEAT_TPGTS, FK_NEXUS, 65535 },
 	{ "xen-pvscsi", "xen-pvscsi", "xen-scsiback", W(NAA), RTS_WWN_NAA,

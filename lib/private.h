@@ -62,6 +62,7 @@ enum fabric_kflags {
 	FK_HEX0X_WWN = 1u << 6, /* configfs wwn as 0x<hex> (srpt) */
 	FK_BARE_WWN = 1u << 7, /* configfs wwn without "eui." (sbp) */
 	FK_SESSIONS = 1u << 8, /* acl info shows sessions */
+	FK_LOOP = 1u << 9, /* tcm_loop: version, tpgt_N/address, transport_status */
 };
 
 struct rts_fabric_spec {

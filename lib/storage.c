@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -675,12 +677,41 @@ RTS_EXPORT int rts_so_get_size(struct rts_so *so, uint64_t *ret)
 		return 0;
 	case RTS_PLUGIN_RAMDISK: {
 		long page = sysconf(_SC_PAGESIZE);
+		uint64_t psize = 0;
+		const char *p;
 
 		r = obj_get_attr(so->ctx, so->path, RTS_GROUP_NONE, "info", &v);
 		if (r < 0)
 			return r;
-		if (find_number(v, "RamDisk Pages:", &n) == 0)
+		/* 6.1 rd_show_configfs_dev_params(): "PAGES/PAGE_SIZE: <pages>*<page size>" */
+		p = strstr(v, "PAGES/PAGE_SIZE:");
+		if (p && find_number(p, "PAGES/PAGE_SIZE:", &n) == 0 && (p = strchr(p, '*')))
+			psize = strtoull(p + 1, NULL, 10);
+		if (psize)
+			*ret = n * psize;
+		else if (find_number(v, "RamDisk Pages:", &n) == 0) /* older kernels */
 			*ret = n * (uint64_t)(page > 0 ? page : 4096);
+		return 0;
+	}
+	case RTS_PLUGIN_BLOCK: {
+		int fd;
+
+		/* the kernel does not show it: ask the device (rtslib does the same) */
+		if (!so->ctx->be->is_real_configfs)
+			return 0;
+		r = obj_get_attr(so->ctx, so->path, RTS_GROUP_NONE, "udev_path", &v);
+		if (r < 0)
+			return r;
+		fd = open(v, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			return rts_error(so->ctx, -errno, v, "cannot open: %m");
+		if (ioctl(fd, BLKGETSIZE64, ret) < 0) {
+			r = -errno;
+			close(fd);
+			*ret = 0;
+			return rts_error(so->ctx, r, v, "cannot get the size: %s", strerror(-r));
+		}
+		close(fd);
 		return 0;
 	}
 	default:

@@ -246,7 +246,8 @@ int rts_so_get_wwn(struct rts_so *so, char **ret);
  */
 int rts_so_set_wwn(struct rts_so *so, const char *serial);
 /**
- * @brief Size in bytes as configured (fd_dev_size, rd pages, dev_size) or 0 when unknown.
+ * @brief Size in bytes as configured (fd_dev_size, rd pages, dev_size), of the block device
+ *        (real configfs only), or 0 when unknown.
  * @param so object
  * @param ret receives the size
  * @return 0 or negative errno

@@ -113,6 +113,16 @@ static void test_lock(void **state)
 	assert_int_equal(rts_ctx_set_dbroot(f->ctx, "/srv"), 0);
 	close(fd);
 
+	/* a missing lock directory (no /run/lock in an initramfs) is made: one level only */
+	snprintf(path, sizeof(path), "%s/run-lock/lock", f->files);
+	assert_int_equal(rts_ctx_set_lock_path(f->ctx, path), 0);
+	assert_int_equal(rts_ctx_lock(f->ctx), 0);
+	assert_int_equal(rts_ctx_unlock(f->ctx), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/run-lock", f->files);
+	rmdir(path);
+
 	assert_int_equal(rts_ctx_set_lock_path(f->ctx, "/nonexistent/dir/lock"), 0);
 	assert_int_equal(rts_ctx_lock(f->ctx), -ENOENT);
 	assert_error(f->ctx, -ENOENT, "/nonexistent/dir/lock");

@@ -269,7 +269,7 @@ static void test_user(void **state)
 	assert_int_equal(rts_so_get_size(so, &size), 0);
 	assert_int_equal(size, 1 << 20);
 	/* after enable the kernel refuses ring geometry changes */
-	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "max_data_area_mb", "16"), -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "max_data_area_mb", "16"), -EACCES);
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "cmd_time_out", "60"), 0);
 	/* user actions are write-only */
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ACTION, "reset_ring", "1"), 0);

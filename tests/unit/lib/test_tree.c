@@ -62,6 +62,7 @@ static void build_kernel_like_tree(const char *r)
 	mk(r, "target/core/user_2/q1");
 	mk(r, "target/iscsi");
 	mk(r, "target/iscsi/discovery_auth");
+	put(r, "target/iscsi/discovery_auth/enforce_discovery_auth", "0\n");
 	mk(r, "target/iscsi/iqn.2003-01.org.linux-iscsi.vm.x8664:sn.1234");
 	mk(r, tpg);
 	put(r, "target/iscsi/iqn.2003-01.org.linux-iscsi.vm.x8664:sn.1234/tpgt_1/enable", "1\n");
