@@ -386,7 +386,7 @@ static void test_restore_roundtrip(void **state)
 		"create"));
 	s1 = dump_string(f->ctx);
 	/* every field of the file comes back */
-	assert_non_null(strstr(s1, "\"control\": \"max_data_area_mb=64,hw_block_size=4096\""));
+	assert_non_null(strstr(s1, "\"control\": \"max_data_area_mb=64,hw_block_size=4096,data_pages_per_blk=1\""));
 	assert_non_null(strstr(s1, "\"nexus\": \"naa.5001405abcdef099\""));
 	assert_non_null(strstr(s1, "\"tcq_depth\": 32"));
 	assert_non_null(strstr(s1, "\"alua_tg_pt_gp_name\": \"site_b\""));
