@@ -46,12 +46,13 @@ DEV=/dev/$(ls /sys/class/scsi_disk/*/device/block/ | grep '^sd' | head -1)
 wait_for 5 test -b $DEV || die "$DEV missing"
 ok "disk is $DEV"
 
-step "fio: 32 MiB sequential O_DIRECT writes at QD16 with crc32c headers, then verify"
-fio --name=restart --filename=$DEV --direct=1 --rw=write --bs=16k --size=32M \
+step "fio: 32 MiB sequential O_DIRECT 4 KiB writes at QD16 with crc32c headers, then verify"
+# --rate_iops keeps the write phase >= 5 s even on a fast host, so the kill lands mid-load.
+fio --name=restart --filename=$DEV --direct=1 --rw=write --bs=4k --size=32M --rate_iops=1500 \
 	--ioengine=io_uring --iodepth=16 --verify=crc32c --do_verify=1 --eta=never \
 	--output="$OUT/fio.txt" &
 FIO_PID=$!
-sleep 3
+sleep 2
 step "SIGKILL the runner mid-load, restart it"
 kill -KILL "$RTS_PID"
 wait "$RTS_PID" 2>/dev/null
