@@ -12,14 +12,27 @@
 
 #include "conf.h"
 
-/* Attributes configfs shows read-only on 5.x/6.x kernels (rtslib dumps writable ones only). */
+/*
+ * attrib/ and param/ files rtslib does not dump or restore. rtslib lists them by file mode
+ * (node.py _list_files: writable and readable only); librts's backend shows no modes, so this
+ * is the 6.1 kernel's list (target_core_configfs.c, target_core_user.c), checked against the
+ * real captures in tests/fixtures/configfs/ by test_ctl_conf (test_readonly_matches_kernel):
+ * every 0444 attrib/ file there is listed, every rw one is not. ACL param/ files (all 0444
+ * on the kernel) are never dumped. alua_support and pgr_support are rw (0644) since 5.x:
+ * rtslib dumps them and writing back the current value is accepted by every backend.
+ * alua_support_lba_dependent is 0644 too but rtslib's alua.py treats it read-only
+ * (alua_ro_params), so we do as well.
+ */
 static const char *const ro_attrs[] = {
 	"hw_block_size",
 	"hw_max_sectors",
 	"hw_queue_depth",
 	"hw_pi_prot_type",
-	"alua_support",
-	"pgr_support",
+	/* TCMU (user backstore) settings fixed by the "control" string at creation */
+	"cmd_ring_size_mb",
+	"data_pages_per_blk",
+	"max_data_area_mb",
+	/* outside attrib/ and param/, but read-only where they appear (auth/, TPG dir) */
 	"authenticate_target",
 	"dynamic_sessions",
 	"alua_support_lba_dependent",

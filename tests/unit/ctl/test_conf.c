@@ -722,12 +722,63 @@ static void test_write_file(void **state)
 	conf_report_free(&rep);
 }
 
+/*
+ * conf_attr_is_readonly() against the real 6.1 kernel captures: every attrib/ file and every
+ * target/TPG param/ file (what rtsctl dumps and restores) is listed read-only exactly when
+ * the kernel shows it without a write bit (rtslib dumps writable files only).
+ */
+static void test_readonly_matches_kernel(void **state)
+{
+	static const char *const files[] = {
+		"kernel/full-config.txt", "kernel/after-enable/fileio.txt",
+		"kernel/after-enable/iblock.txt", "kernel/after-enable/pscsi.txt",
+		"kernel/after-enable/rd_mcp.txt", "kernel/after-enable/user.txt",
+		"targetcli-full.txt", "librts-real.txt",
+	};
+	const char *src = getenv("RTS_TEST_SRCDIR");
+	size_t checked = 0, ro = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *path = NULL, *text, *line, *save = NULL;
+
+		assert_true(asprintf(&path, "%s/tests/fixtures/configfs/%s",
+				     src ? src : "../../..", files[i]) > 0);
+		text = read_all(path);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char p[1024], *name, *dir;
+			unsigned int mode;
+
+			if (sscanf(line, "f %o %1023s", &mode, p) != 2 || strstr(p, "/acls/"))
+				continue;
+			name = strrchr(p, '/');
+			if (!name)
+				continue;
+			*name++ = '\0';
+			dir = strrchr(p, '/');
+			dir = dir ? dir + 1 : p;
+			if (strcmp(dir, "attrib") != 0 && strcmp(dir, "param") != 0)
+				continue;
+			if (conf_attr_is_readonly(name) != !(mode & 0222))
+				fail_msg("%s: %s/%s mode %o, conf_attr_is_readonly() says %d", files[i],
+					 p, name, mode, conf_attr_is_readonly(name));
+			checked++;
+			ro += !(mode & 0222);
+		}
+		free(text);
+		free(path);
+	}
+	assert_true(checked > 500);
+	assert_true(ro > 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serialize_matches_python),
 		cmocka_unit_test(test_serialize_edge_cases),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_readonly_matches_kernel),
 		cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validate_unknown_field_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixture_valid, setup, teardown),
