@@ -104,6 +104,12 @@ static int set_all(struct plan *p, struct action *a, void *obj, struct json_obje
 			continue;
 		}
 		r = set(obj, g, k, val);
+		if (r == -ENOENT && a->kind == A_TARGET_PARAMS) {
+			/* kernels before 6.1 have no target-level param/; rtslib ignores it */
+			conf_report_add(p->rep, CONF_WARN, a->path,
+					"parameter '%s' not in this kernel, skipped", k);
+			continue;
+		}
 		if (r < 0) {
 			const struct rts_error *e = rts_ctx_last_error(p->ctx);
 
@@ -115,6 +121,26 @@ static int set_all(struct plan *p, struct action *a, void *obj, struct json_obje
 		}
 	}
 	return bad;
+}
+
+/* target-level param/ (conf_target_*_param) needs the context next to the target */
+struct target_ref {
+	struct rts_ctx *ctx;
+	struct rts_target *t;
+};
+static int target_get(void *o, enum rts_group g, const char *n, char **r)
+{
+	struct target_ref *ref = o;
+
+	(void)g;
+	return conf_target_get_param(ref->ctx, ref->t, n, r);
+}
+static int target_set(void *o, enum rts_group g, const char *n, const char *v)
+{
+	struct target_ref *ref = o;
+
+	(void)g;
+	return conf_target_set_param(ref->ctx, ref->t, n, v);
 }
 
 static int so_get(void *o, enum rts_group g, const char *n, char **r)
@@ -390,6 +416,23 @@ static int exec_action(struct plan *p, struct action *a)
 		if (r == 0)
 			r = rts_target_create(f, a->wwn, NULL);
 		return r < 0 ? fail(p, a, r, "create") : 0;
+	case A_TARGET_PARAM:
+		if ((r = get_target(p, a, &t)) < 0)
+			return r;
+		r = conf_target_set_param(p->ctx, t, a->name, a->value);
+		if (r == -ENOENT) {
+			conf_report_add(p->rep, CONF_WARN, a->path,
+					"parameter '%s' not in this kernel, skipped", a->name);
+			return 0;
+		}
+		return r < 0 ? fail(p, a, r, a->what) : 0;
+	case A_TARGET_PARAMS: {
+		struct target_ref ref = { .ctx = p->ctx };
+
+		if ((r = get_target(p, a, &ref.t)) < 0)
+			return r;
+		return set_all(p, a, &ref, a->obj, RTS_GROUP_PARAM, target_get, target_set);
+	}
 	case A_NEW_TPG:
 		if ((r = get_target(p, a, &t)) < 0)
 			return r;
@@ -592,6 +635,7 @@ static void undo_action(struct plan *p, struct action *a)
 	case A_SO_ATTR:
 	case A_ALUA_ATTR:
 	case A_TPG_ATTR:
+	case A_TARGET_PARAM:
 	case A_ACL_ATTR:
 	case A_LUN_ALUA:
 	case A_LUGP_ID:

@@ -393,6 +393,9 @@ static void test_restore_roundtrip(void **state)
 	assert_non_null(strstr(s1, "\"alias\": \"6a1b2c3d4e\""));
 	assert_non_null(strstr(s1, "\"discovery_password\": \"discpass\\u00e9\""));
 	assert_non_null(strstr(s1, "\"TargetAlias\": \"LIO Target \\u00e9\\u4e2d\""));
+	/* target-level param/ (6.1): the non-default value was written and is dumped */
+	assert_non_null(strstr(s1, "\"cmd_completion_affinity\": \"0\""));
+	assert_non_null(strstr(s1, "\"cmd_completion_affinity\": \"-1\"")); /* loopback */
 
 	/* restoring again over the same objects is refused, nothing touched */
 	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), -EEXIST);
@@ -454,6 +457,9 @@ static void test_apply_plan(void **state)
 	/* change one attribute, drop the ACL, add a LUN, drop the loopback target */
 	json_object_object_add(path_get(tpg, (const char *const[]){ "attributes", NULL }),
 			       "authentication", json_object_new_int(1));
+	json_object_object_add(path_get(want, (const char *const[]){ "targets", "0", "parameters",
+								   NULL }),
+			       "cmd_completion_affinity", json_object_new_string("-1"));
 	acls = path_get(tpg, (const char *const[]){ "node_acls", NULL });
 	json_object_array_del_idx(acls, 0, 1);
 	luns = path_get(tpg, (const char *const[]){ "luns", NULL });
@@ -475,9 +481,10 @@ static void test_apply_plan(void **state)
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1 delete\n"
 		"/loopback/naa.5001405abcdef012 delete\n"
 		"/backstores/ramdisk/rd1 delete\n"
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab set parameter cmd_completion_affinity=-1 (was 0)\n"
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1 set attribute authentication=1 (was 0)\n"
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/luns/lun9 create -> /backstores/user/u0\n");
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 6);
 	free(plan);
 	/* dry run changed nothing */
 	o = (struct conf_opts){ 0 };
@@ -485,7 +492,7 @@ static void test_apply_plan(void **state)
 	assert_int_equal(n, 0);
 
 	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 6);
 	assert_int_equal(rep.n_err, 0);
 	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
 	assert_int_equal(n, 0);
@@ -493,6 +500,8 @@ static void test_apply_plan(void **state)
 	assert_null(strstr(s, "loopback"));
 	assert_null(strstr(s, "client1"));
 	assert_non_null(strstr(s, "\"authentication\": 1"));
+	assert_non_null(strstr(s, "\"cmd_completion_affinity\": \"-1\""));
+	assert_null(strstr(s, "\"cmd_completion_affinity\": \"0\""));
 	assert_non_null(strstr(s, "\"storage_object\": \"/backstores/user/u0\""));
 	free(s);
 	json_object_put(want);
