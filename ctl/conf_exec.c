@@ -529,6 +529,7 @@ static int exec_action(struct plan *p, struct action *a)
 		return r < 0 ? fail(p, a, r, a->what) : 0;
 	case A_NEW_MLUN: {
 		const char *alias = jstr(a->obj, "alias");
+		bool wp;
 
 		if ((r = get_acl(p, a, &acl)) < 0)
 			return r;
@@ -540,13 +541,24 @@ static int exec_action(struct plan *p, struct action *a)
 					jint(a->obj, "tpg_lun", 0));
 			return r;
 		}
-		r = rts_mapped_lun_create(acl, a->index, lun, jbool(a->obj, "write_protect", false),
-					  &m);
+		/*
+		 * write_protect lives in the kernel's se_dev_entry, made by the link: replacing
+		 * the generated link by the alias drops it (the kernel re-reads the TPG's
+		 * prod_mode_write_protect). Write it last, after the final link, as rtslib's
+		 * MappedLUN._configure() does.
+		 */
+		wp = jbool(a->obj, "write_protect", false);
+		r = rts_mapped_lun_create(acl, a->index, lun, wp && !alias, &m);
 		if (r < 0)
 			return fail(p, a, r, "create");
 		if (alias && set_mlun_alias(p, acl, m, alias) < 0)
 			conf_report_add(p->rep, CONF_WARN, a->path, "cannot keep alias '%s'",
 					alias);
+		if (alias && wp) {
+			r = rts_mapped_lun_set_write_protect(m, true);
+			if (r < 0)
+				return fail(p, a, r, "set write_protect");
+		}
 		return 0;
 	}
 	case A_MLUN_WP:
