@@ -251,40 +251,6 @@ static int exec_new_so(struct plan *p, struct action *a)
 }
 
 /* Rename the link of a mapped LUN to @p alias (librts generates a random one). */
-static int set_mlun_alias(struct plan *p, struct rts_acl *acl, struct rts_mapped_lun *m,
-			  const char *alias)
-{
-	struct rts_backend *be = rts_ctx_get_backend(p->ctx);
-	struct rts_lun *lun = rts_mapped_lun_get_lun(m);
-	char dir[1024], link[1400], **names = NULL;
-	int r;
-
-	if (!lun || rts_name_validate(alias, NULL) < 0)
-		return -EINVAL;
-	pfmt(dir, sizeof(dir), "%s/lun_%" PRIu64, rts_acl_get_path(acl),
-	     rts_mapped_lun_get_index(m));
-	r = conf_list_dir(p->ctx, dir, RTS_FT_LINK, &names);
-	if (r < 0)
-		return r;
-	if (names[0] && strcmp(names[0], alias) != 0) {
-		pfmt(link, sizeof(link), "%s/%s", dir, names[0]);
-		r = rts_ctx_lock(p->ctx);
-		if (r == 0) {
-			r = rts_backend_unlink(be, link);
-			pfmt(link, sizeof(link), "%s/%s", dir, alias);
-			if (r == 0)
-				r = rts_backend_symlink(be, rts_lun_get_path(lun), link);
-			if (r < 0) { /* put the generated one back */
-				pfmt(link, sizeof(link), "%s/%s", dir, names[0]);
-				rts_backend_symlink(be, rts_lun_get_path(lun), link);
-			}
-			rts_ctx_unlock(p->ctx);
-		}
-	}
-	conf_strv_free(names);
-	return r;
-}
-
 static int exec_action(struct plan *p, struct action *a)
 {
 	struct rts_so *so;
@@ -529,7 +495,6 @@ static int exec_action(struct plan *p, struct action *a)
 		return r < 0 ? fail(p, a, r, a->what) : 0;
 	case A_NEW_MLUN: {
 		const char *alias = jstr(a->obj, "alias");
-		bool wp;
 
 		if ((r = get_acl(p, a, &acl)) < 0)
 			return r;
@@ -541,24 +506,16 @@ static int exec_action(struct plan *p, struct action *a)
 					jint(a->obj, "tpg_lun", 0));
 			return r;
 		}
-		/*
-		 * write_protect lives in the kernel's se_dev_entry, made by the link: replacing
-		 * the generated link by the alias drops it (the kernel re-reads the TPG's
-		 * prod_mode_write_protect). Write it last, after the final link, as rtslib's
-		 * MappedLUN._configure() does.
-		 */
-		wp = jbool(a->obj, "write_protect", false);
-		r = rts_mapped_lun_create(acl, a->index, lun, wp && !alias, &m);
+		/* the saved alias is the link name: a later rename would drop write_protect */
+		r = rts_mapped_lun_create_alias(acl, a->index, lun,
+						alias && rts_name_validate(alias, NULL) == 0 ? alias :
+											       NULL,
+						jbool(a->obj, "write_protect", false), &m);
 		if (r < 0)
 			return fail(p, a, r, "create");
-		if (alias && set_mlun_alias(p, acl, m, alias) < 0)
+		if (alias && rts_name_validate(alias, NULL) < 0)
 			conf_report_add(p->rep, CONF_WARN, a->path, "cannot keep alias '%s'",
 					alias);
-		if (alias && wp) {
-			r = rts_mapped_lun_set_write_protect(m, true);
-			if (r < 0)
-				return fail(p, a, r, "set write_protect");
-		}
 		return 0;
 	}
 	case A_MLUN_WP:
