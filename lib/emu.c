@@ -14,26 +14,19 @@
 #include <string.h>
 
 #include "emu.h"
-
-struct emu_be {
-	struct rts_backend *raw;
-	struct rts_index links; /* target path -> struct link_ref */
-};
+#include "emu_be.h"
 
 struct link_ref {
 	unsigned int count;
 	char path[];
 };
 
-#define RAW(e)	((e)->raw->ops)
-#define RAWD(e) ((e)->raw->data)
-
 static bool is_hidden(const char *name)
 {
 	return name[0] == '.';
 }
 
-static const char *base_name(const char *p)
+const char *emu_base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
 
@@ -41,7 +34,7 @@ static const char *base_name(const char *p)
 }
 
 /* dirname into buf ("" for a top-level entry). */
-static int dir_name(const char *p, char *buf, size_t size)
+int emu_dir_name(const char *p, char *buf, size_t size)
 {
 	const char *s = strrchr(p, '/');
 	size_t n = s ? (size_t)(s - p) : 0;
@@ -53,7 +46,7 @@ static int dir_name(const char *p, char *buf, size_t size)
 	return 0;
 }
 
-static int plugin_of_hba(const char *name)
+int emu_plugin_of_hba(const char *name)
 {
 	static const char *const names[RTS_PLUGIN_MAX] = { "fileio_", "iblock_", "pscsi_",
 							   "rd_mcp_", "user_" };
@@ -108,7 +101,7 @@ static int step(struct emu_loc *loc, const char *name)
 		if (!loc->fabric)
 			return -ENOENT;
 	} else if (loc->kind == K_CORE) {
-		loc->plugin = plugin_of_hba(name);
+		loc->plugin = emu_plugin_of_hba(name);
 		if (loc->plugin < 0)
 			return -ENOENT;
 	}
@@ -163,7 +156,7 @@ static int raw_write_str(struct emu_be *e, const char *p, const char *s)
 
 /* ------------------------------------------------------------ link counts */
 
-static unsigned int link_count(struct emu_be *e, const char *target)
+unsigned int emu_link_count(struct emu_be *e, const char *target)
 {
 	struct link_ref *ref = index_get(&e->links, target);
 
@@ -202,13 +195,7 @@ static void link_dec(struct emu_be *e, const char *target)
 
 /* ------------------------------------------------------------ directory listing helper */
 
-struct name_list {
-	char **names;
-	enum rts_ftype *types;
-	size_t n, cap;
-};
-
-static int collect_cb(void *ud, const char *name, enum rts_ftype type)
+int emu_collect(void *ud, const char *name, enum rts_ftype type)
 {
 	struct name_list *l = ud;
 
@@ -233,7 +220,7 @@ static int collect_cb(void *ud, const char *name, enum rts_ftype type)
 	return 0;
 }
 
-static void name_list_free(struct name_list *l)
+void emu_names_free(struct name_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->names[i]);
@@ -242,12 +229,12 @@ static void name_list_free(struct name_list *l)
 	*l = (struct name_list){ 0 };
 }
 
-static int list_dir(struct emu_be *e, const char *p, struct name_list *l)
+int emu_list_dir(struct emu_be *e, const char *p, struct name_list *l)
 {
-	int r = RAW(e)->readdir(RAWD(e), p, collect_cb, l);
+	int r = RAW(e)->readdir(RAWD(e), p, emu_collect, l);
 
 	if (r < 0)
-		name_list_free(l);
+		emu_names_free(l);
 	return r;
 }
 
@@ -255,7 +242,7 @@ static int rm_tree(struct emu_be *e, const char *p)
 {
 	struct name_list l = { 0 };
 	char child[RTS_PATH_MAX];
-	int r = list_dir(e, p, &l);
+	int r = emu_list_dir(e, p, &l);
 
 	if (r < 0)
 		return r;
@@ -268,7 +255,7 @@ static int rm_tree(struct emu_be *e, const char *p)
 		else
 			r = RAW(e)->unlink(RAWD(e), child);
 	}
-	name_list_free(&l);
+	emu_names_free(&l);
 	if (r < 0)
 		return r;
 	return RAW(e)->rmdir(RAWD(e), p);
@@ -391,7 +378,7 @@ static int check_child(const struct emu_loc *parent, enum emu_kind child, const 
 	case K_FABRIC:
 		return fabric_spec_by_cfs(name) ? 0 : -EINVAL;
 	case K_HBA:
-		return plugin_of_hba(name) >= 0 ? 0 : -EINVAL;
+		return emu_plugin_of_hba(name) >= 0 ? 0 : -EINVAL;
 	case K_WWN:
 		return check_wwn_dir(parent->fabric, name);
 	case K_TPG:
@@ -415,22 +402,18 @@ static int check_child(const struct emu_loc *parent, enum emu_kind child, const 
 /* ------------------------------------------------------------ ops: directories */
 
 static int tpg_of(const char *p, int levels, char *buf, size_t size);
-static int read_sibling(struct emu_be *e, const char *dir, const char *name, char *buf,
-			size_t size);
-static int write_sibling(struct emu_be *e, const char *dir, const char *name, const char *v);
-static void update_info(struct emu_be *e, const char *dev, int plugin, const char *ctl);
 
 static int emu_mkdir(void *d, const char *p)
 {
 	struct emu_be *e = d;
 	char parent[RTS_PATH_MAX];
-	const char *name = base_name(p);
+	const char *name = emu_base_name(p);
 	struct emu_loc loc;
 	enum rts_ftype t;
 	enum emu_kind child;
 	int r;
 
-	r = dir_name(p, parent, sizeof(parent));
+	r = emu_dir_name(p, parent, sizeof(parent));
 	if (r < 0)
 		return r;
 	r = raw_type(e, parent, &t);
@@ -466,7 +449,7 @@ static int emu_mkdir(void *d, const char *p)
 
 		snprintf(info, sizeof(info), "No active iSCSI Session for Initiator Endpoint: %s",
 			 name);
-		write_sibling(e, p, "info", info);
+		emu_write_sibling(e, p, "info", info);
 	}
 	if (loc.kind == K_ACL && loc.fabric && (loc.fabric->kflags & FK_ISCSI_ATTRS)) {
 		/* iscsit_tpg_add_initiator_node_acl(): queue depth from the TPG default */
@@ -474,8 +457,8 @@ static int emu_mkdir(void *d, const char *p)
 
 		if (tpg_of(p, 2, tpg, sizeof(tpg)) == 0 &&
 		    path_fmt(attrib, sizeof(attrib), "%s/attrib", tpg) == 0 &&
-		    read_sibling(e, attrib, "default_cmdsn_depth", depth, sizeof(depth)) == 0)
-			write_sibling(e, p, "cmdsn_depth", depth);
+		    emu_read_sibling(e, attrib, "default_cmdsn_depth", depth, sizeof(depth)) == 0)
+			emu_write_sibling(e, p, "cmdsn_depth", depth);
 	}
 	return 0;
 }
@@ -486,9 +469,9 @@ static int check_removable(struct emu_be *e, const char *p, const struct emu_loc
 	char child[RTS_PATH_MAX];
 	int r;
 
-	if (link_count(e, p))
+	if (emu_link_count(e, p))
 		return -EBUSY;
-	r = list_dir(e, p, &l);
+	r = emu_list_dir(e, p, &l);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l.n && r >= 0; i++) {
@@ -514,7 +497,7 @@ static int check_removable(struct emu_be *e, const char *p, const struct emu_loc
 			r = check_removable(e, child, &cl);
 		}
 	}
-	name_list_free(&l);
+	emu_names_free(&l);
 	return r < 0 ? r : 0;
 }
 
@@ -543,14 +526,14 @@ static int emu_rmdir(void *d, const char *p)
 static int has_link(struct emu_be *e, const char *dir)
 {
 	struct name_list l = { 0 };
-	int r = list_dir(e, dir, &l);
+	int r = emu_list_dir(e, dir, &l);
 	bool found = false;
 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l.n; i++)
 		found |= l.types[i] == RTS_FT_LINK;
-	name_list_free(&l);
+	emu_names_free(&l);
 	return found;
 }
 
@@ -561,43 +544,8 @@ static int tpg_of(const char *p, int levels, char *buf, size_t size)
 
 	snprintf(buf, size, "%s", p);
 	for (int i = 0; i < levels && r >= 0; i++)
-		r = dir_name(buf, buf, size);
+		r = emu_dir_name(buf, buf, size);
 	return r;
-}
-
-static const char *alua_state_name(const char *v)
-{
-	static const char *const names[] = { "Active/Optimized", "Active/NonOptimized", "Standby",
-					     "Unavailable", "LBA Dependent" };
-	uint64_t n;
-
-	if (parse_u64(v, &n) < 0)
-		return "Unknown";
-	if (n < 5)
-		return names[n];
-	return n == 14 ? "Offline" : n == 15 ? "Transitioning" : "Unknown";
-}
-
-/* <lun>/alua_tg_pt_gp of a LUN exporting device dev in group gp (core_alua_show_tg_pt_gp_info) */
-__attribute__((noinline)) static int lun_alua_show(struct emu_be *e, const char *lundir,
-						   const char *dev, const char *gp)
-{
-	char dir[RTS_PATH_MAX], id[32] = "", state[32] = "", status[64] = "", off[8] = "";
-	char out[RTS_VALUE_MAX];
-
-	if (path_fmt(dir, sizeof(dir), "%s/alua/%s", dev, gp) < 0 ||
-	    read_sibling(e, dir, "tg_pt_gp_id", id, sizeof(id)) < 0)
-		return -ENODEV;
-	read_sibling(e, dir, "alua_access_state", state, sizeof(state));
-	read_sibling(e, dir, "alua_access_status", status, sizeof(status));
-	read_sibling(e, lundir, "alua_tg_pt_offline", off, sizeof(off));
-	snprintf(out, sizeof(out),
-		 "TG Port Alias: %.255s\nTG Port Group ID: %s\nTG Port Primary Access State: %s\n"
-		 "TG Port Primary Access Status: %s\nTG Port Secondary Access State: %s\n"
-		 "TG Port Secondary Access Status: None\n",
-		 gp, id, alua_state_name(state), status[0] ? status : "None",
-		 strcmp(off, "1") ? "None" : "Offline");
-	return write_sibling(e, lundir, "alua_tg_pt_gp", out);
 }
 
 static int emu_symlink(void *d, const char *target, const char *p)
@@ -608,7 +556,7 @@ static int emu_symlink(void *d, const char *target, const char *p)
 	enum rts_ftype t;
 	int r;
 
-	r = dir_name(p, parent, sizeof(parent));
+	r = emu_dir_name(p, parent, sizeof(parent));
 	if (r < 0)
 		return r;
 	r = raw_type(e, parent, &t);
@@ -618,7 +566,7 @@ static int emu_symlink(void *d, const char *target, const char *p)
 		return -EEXIST;
 	if (classify(parent, &loc) < 0 || !emu_kinds[loc.kind].links)
 		return -EPERM;
-	if (is_hidden(base_name(p)))
+	if (is_hidden(emu_base_name(p)))
 		return -EINVAL;
 	r = raw_type(e, target, &t);
 	if (r < 0)
@@ -655,7 +603,7 @@ static int emu_symlink(void *d, const char *target, const char *p)
 		return r;
 	}
 	if (loc.kind == K_LUN)
-		lun_alua_show(e, parent, target, "default_tg_pt_gp");
+		emu_lun_alua_show(e, parent, target, "default_tg_pt_gp");
 	return 0;
 }
 
@@ -681,7 +629,7 @@ static int emu_unlink(void *d, const char *p)
 	if (r < 0)
 		return r;
 	link_dec(e, target);
-	if (dir_name(p, parent, sizeof(parent)) == 0 && classify(parent, &loc) == 0 &&
+	if (emu_dir_name(p, parent, sizeof(parent)) == 0 && classify(parent, &loc) == 0 &&
 	    loc.kind == K_LUN && path_fmt(a, sizeof(a), "%s/alua_tg_pt_gp", parent) == 0)
 		raw_write_str(e, a, "");
 	return 0;
@@ -699,7 +647,7 @@ static int emu_readlink(void *d, const char *p, char *buf, size_t size)
 __attribute__((noinline)) static int attr_of(const char *p, struct emu_loc *loc,
 					     const struct emu_attr **ret, char *dir, size_t size)
 {
-	int r = dir_name(p, dir, size);
+	int r = emu_dir_name(p, dir, size);
 
 	if (r < 0)
 		return r;
@@ -707,180 +655,8 @@ __attribute__((noinline)) static int attr_of(const char *p, struct emu_loc *loc,
 		*ret = NULL;
 		return 0;
 	}
-	*ret = find_attr(loc, base_name(p));
+	*ret = find_attr(loc, emu_base_name(p));
 	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * lu_gps/<gp>/members: "<hba>/<device>\n" for every device in the group (core_alua_show_lu_gp
- * members; the kernel lists them in join order, here sorted, which is the same for devices
- * created and grouped in name order). Rebuilt on every read.
- */
-__attribute__((noinline)) static void update_lu_gp_members(struct emu_be *e, const char *gpdir)
-{
-	struct name_list hbas = { 0 }, all = { 0 };
-	char hba[RTS_PATH_MAX], dev[RTS_PATH_MAX], v[512], want[RTS_NAME_MAX + 32];
-	_cleanup_free_ char *out = calloc(1, RTS_VALUE_MAX);
-	size_t n = 0;
-
-	snprintf(want, sizeof(want), "LU Group Alias: %s", base_name(gpdir));
-	if (!out || list_dir(e, "target/core", &hbas) < 0)
-		return;
-	for (size_t i = 0; i < hbas.n; i++) {
-		struct name_list devs = { 0 };
-
-		if (hbas.types[i] != RTS_FT_DIR || plugin_of_hba(hbas.names[i]) < 0 ||
-		    path_fmt(hba, sizeof(hba), "target/core/%s", hbas.names[i]) < 0 ||
-		    list_dir(e, hba, &devs) < 0)
-			continue;
-		for (size_t j = 0; j < devs.n; j++) {
-			if (devs.types[j] != RTS_FT_DIR ||
-			    path_fmt(dev, sizeof(dev), "%s/%s", hba, devs.names[j]) < 0 ||
-			    read_sibling(e, dev, "alua_lu_gp", v, sizeof(v)) < 0 ||
-			    strncmp(v, want, strlen(want)) || v[strlen(want)] != '\n')
-				continue;
-			snprintf(v, sizeof(v), "%s/%s", hbas.names[i], devs.names[j]);
-			collect_cb(&all, v, RTS_FT_DIR);
-		}
-		name_list_free(&devs);
-	}
-	name_list_free(&hbas);
-	if (all.n)
-		qsort(all.names, all.n, sizeof(*all.names), cmp_str);
-	for (size_t i = 0; i < all.n; i++) {
-		int k = snprintf(out + n, RTS_VALUE_MAX - n, "%s\n", all.names[i]);
-
-		if (k < 0 || (size_t)k >= RTS_VALUE_MAX - n)
-			break;
-		n += (size_t)k;
-	}
-	name_list_free(&all);
-	write_sibling(e, gpdir, "members", out);
-}
-
-struct tg_members {
-	const char *dev; /* device path the LUNs must link to */
-	const char *gp; /* group name */
-	struct name_list found; /* "<fabric>/<wwn>/tpgt_N/lun_M" */
-};
-
-/* One LUN directory: is it linked to m->dev and in group m->gp? */
-__attribute__((noinline)) static void tg_member_lun(struct emu_be *e, struct tg_members *m,
-						    const char *lundir, const char *shown)
-{
-	struct name_list l = { 0 };
-	char p[RTS_PATH_MAX], target[RTS_PATH_MAX], v[512], want[RTS_NAME_MAX + 32];
-	bool linked = false;
-
-	if (list_dir(e, lundir, &l) < 0)
-		return;
-	for (size_t i = 0; i < l.n && !linked; i++)
-		linked = l.types[i] == RTS_FT_LINK &&
-			 path_fmt(p, sizeof(p), "%s/%s", lundir, l.names[i]) == 0 &&
-			 RAW(e)->readlink(RAWD(e), p, target, sizeof(target)) >= 0 &&
-			 !strcmp(target, m->dev);
-	name_list_free(&l);
-	snprintf(want, sizeof(want), "TG Port Alias: %s\n", m->gp);
-	if (linked && read_sibling(e, lundir, "alua_tg_pt_gp", v, sizeof(v)) == 0 &&
-	    !strncmp(v, want, strlen(want)))
-		collect_cb(&m->found, shown, RTS_FT_DIR);
-}
-
-/*
- * <dev>/alua/<gp>/members: "<fabric name>/<wwn>/tpgt_N/lun_M\n" plus a NUL per LUN of any
- * fabric exporting the device through this group (core_alua_show_tg_pt_gp_members). The
- * kernel lists them in join order, here sorted. Rebuilt on every read.
- */
-__attribute__((noinline)) static void update_tg_pt_gp_members(struct emu_be *e, const char *gpdir)
-{
-	struct tg_members m = { 0 };
-	struct name_list fabrics = { 0 };
-	struct {
-		char dev[RTS_PATH_MAX], alua[RTS_PATH_MAX], fp[RTS_PATH_MAX], wp[RTS_PATH_MAX];
-		char lp[RTS_PATH_MAX], lun[RTS_PATH_MAX], shown[RTS_PATH_MAX];
-	} *b _cleanup_free_ = malloc(sizeof(*b)); /* 28 KiB of paths: off the stack */
-	char *dev, *alua, *fp, *wp, *lp, *lun, *shown;
-	_cleanup_free_ char *out = calloc(1, RTS_VALUE_MAX);
-	size_t n = 0;
-
-	if (!b)
-		return;
-	dev = b->dev;
-	alua = b->alua;
-	fp = b->fp;
-	wp = b->wp;
-	lp = b->lp;
-	lun = b->lun;
-	shown = b->shown;
-	if (!out || dir_name(gpdir, alua, RTS_PATH_MAX) < 0 ||
-	    dir_name(alua, dev, RTS_PATH_MAX) < 0)
-		return;
-	m.dev = dev;
-	m.gp = base_name(gpdir);
-	if (list_dir(e, "target", &fabrics) < 0)
-		return;
-	for (size_t i = 0; i < fabrics.n; i++) {
-		const struct rts_fabric_spec *f = fabric_spec_by_cfs(fabrics.names[i]);
-		struct name_list wwns = { 0 };
-
-		if (!f || fabrics.types[i] != RTS_FT_DIR ||
-		    path_fmt(fp, RTS_PATH_MAX, "target/%s", fabrics.names[i]) < 0 ||
-		    list_dir(e, fp, &wwns) < 0)
-			continue;
-		for (size_t j = 0; j < wwns.n; j++) {
-			struct name_list tpgs = { 0 };
-
-			if (wwns.types[j] != RTS_FT_DIR ||
-			    path_fmt(wp, RTS_PATH_MAX, "%s/%s", fp, wwns.names[j]) < 0 ||
-			    list_dir(e, wp, &tpgs) < 0)
-				continue;
-			for (size_t k = 0; k < tpgs.n; k++) {
-				struct name_list luns = { 0 };
-
-				if (strncmp(tpgs.names[k], "tpgt_", 5) ||
-				    path_fmt(lp, RTS_PATH_MAX, "%s/%s/lun", wp, tpgs.names[k]) <
-					    0 ||
-				    list_dir(e, lp, &luns) < 0)
-					continue;
-				for (size_t x = 0; x < luns.n; x++) {
-					/* tf_ops->fabric_name: "iSCSI" for iscsi, else the dir */
-					if (path_fmt(lun, RTS_PATH_MAX, "%s/%s", lp,
-						     luns.names[x]) < 0 ||
-					    path_fmt(shown, RTS_PATH_MAX, "%s/%s/%s/%s",
-						     strcmp(f->cfs_name, "iscsi") ? f->cfs_name :
-										    "iSCSI",
-						     wwns.names[j], tpgs.names[k],
-						     luns.names[x]) < 0)
-						continue;
-					tg_member_lun(e, &m, lun, shown);
-				}
-				name_list_free(&luns);
-			}
-			name_list_free(&tpgs);
-		}
-		name_list_free(&wwns);
-	}
-	name_list_free(&fabrics);
-	if (m.found.n)
-		qsort(m.found.names, m.found.n, sizeof(*m.found.names), cmp_str);
-	for (size_t i = 0; i < m.found.n; i++) {
-		size_t len = strlen(m.found.names[i]);
-
-		if (n + len + 2 >= RTS_VALUE_MAX)
-			break;
-		memcpy(out + n, m.found.names[i], len);
-		n += len;
-		out[n++] = '\n';
-		out[n++] = '\0';
-	}
-	name_list_free(&m.found);
-	if (path_fmt(dev, RTS_PATH_MAX, "%s/members", gpdir) == 0)
-		RAW(e)->write(RAWD(e), dev, out, n);
 }
 
 static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
@@ -892,7 +668,7 @@ static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 	enum rts_ftype t;
 	int r;
 
-	if (is_hidden(base_name(p)))
+	if (is_hidden(emu_base_name(p)))
 		return -ENOENT;
 	r = raw_type(e, p, &t);
 	if (r < 0)
@@ -906,15 +682,15 @@ static ssize_t emu_read(void *d, const char *p, char *buf, size_t size)
 		return -EACCES;
 	if (a && a->check == C_NO_SESSION)
 		return -ENODEV;
-	if (loc.kind == K_LU_GP && !strcmp(base_name(p), "members"))
-		update_lu_gp_members(e, dir);
-	if (loc.kind == K_TG_PT_GP && !strcmp(base_name(p), "members"))
-		update_tg_pt_gp_members(e, dir);
-	if (loc.kind == K_DEV && !strcmp(base_name(p), "info")) {
+	if (loc.kind == K_LU_GP && !strcmp(emu_base_name(p), "members"))
+		emu_update_lu_gp_members(e, dir);
+	if (loc.kind == K_TG_PT_GP && !strcmp(emu_base_name(p), "members"))
+		emu_update_tg_pt_gp_members(e, dir);
+	if (loc.kind == K_DEV && !strcmp(emu_base_name(p), "info")) {
 		char ctl[RTS_VALUE_MAX] = "";
 
-		read_sibling(e, dir, ".control", ctl, sizeof(ctl));
-		update_info(e, dir, loc.plugin, ctl);
+		emu_read_sibling(e, dir, ".control", ctl, sizeof(ctl));
+		emu_update_info(e, dir, loc.plugin, ctl);
 	}
 	return RAW(e)->read(RAWD(e), p, buf, size);
 }
@@ -931,8 +707,8 @@ static bool printable(const char *s, size_t max)
 	return true;
 }
 
-__attribute__((noinline)) static int read_sibling(struct emu_be *e, const char *dir,
-						  const char *name, char *buf, size_t size)
+__attribute__((noinline)) int emu_read_sibling(struct emu_be *e, const char *dir, const char *name,
+					       char *buf, size_t size)
 {
 	char p[RTS_PATH_MAX];
 	ssize_t n;
@@ -943,8 +719,8 @@ __attribute__((noinline)) static int read_sibling(struct emu_be *e, const char *
 	return n < 0 ? (int)n : 0;
 }
 
-__attribute__((noinline)) static int write_sibling(struct emu_be *e, const char *dir,
-						   const char *name, const char *v)
+__attribute__((noinline)) int emu_write_sibling(struct emu_be *e, const char *dir, const char *name,
+						const char *v)
 {
 	char p[RTS_PATH_MAX];
 
@@ -953,11 +729,11 @@ __attribute__((noinline)) static int write_sibling(struct emu_be *e, const char 
 	return name[0] == '.' ? raw_write_str(e, p, v) : write_value(e, p, v);
 }
 
-__attribute__((noinline)) static bool dev_enabled(struct emu_be *e, const char *devdir)
+__attribute__((noinline)) bool emu_dev_enabled(struct emu_be *e, const char *devdir)
 {
 	char v[16];
 
-	return read_sibling(e, devdir, "enable", v, sizeof(v)) == 0 && !strcmp(v, "1");
+	return emu_read_sibling(e, devdir, "enable", v, sizeof(v)) == 0 && !strcmp(v, "1");
 }
 
 /* Control keys per plugin; numeric ones are checked like match_u64(). */
@@ -1007,7 +783,7 @@ static const struct ctl_key *const ctl_keys[RTS_PLUGIN_MAX] = {
 };
 
 /* Look key up in the stored ".control" text. */
-static bool ctl_get(const char *text, const char *key, char *val, size_t size)
+bool emu_ctl_get(const char *text, const char *key, char *val, size_t size)
 {
 	size_t kl = strlen(key);
 	const char *l = text;
@@ -1053,92 +829,12 @@ __attribute__((noinline)) static int ctl_set(char *text, size_t size, const char
 	return 0;
 }
 
-/*
- * <dev>/info as the backend's show_configfs_dev_params() prints it, built on every read from
- * the control parameters and the attributes: "ACTIVATED" means exported by a LUN.
- */
-__attribute__((noinline)) static void update_info(struct emu_be *e, const char *dev, int plugin,
-						  const char *ctl)
-{
-	char a[512] = "", b[64] = "", c[64] = "", d[64] = "", attrib[RTS_PATH_MAX];
-	char bs[32] = "0", hw[32] = "0", head[256], info[RTS_VALUE_MAX];
-	const char *status = link_count(e, dev) ? "ACTIVATED" : "DEACTIVATED";
-	uint64_t pages;
-
-	if (path_fmt(attrib, sizeof(attrib), "%s/attrib", dev) == 0) {
-		read_sibling(e, attrib,
-			     plugin == RTS_PLUGIN_USER || plugin == RTS_PLUGIN_PSCSI ?
-				     "hw_block_size" :
-				     "block_size",
-			     bs, sizeof(bs));
-		read_sibling(e, attrib, "hw_max_sectors", hw, sizeof(hw));
-	}
-	snprintf(head, sizeof(head),
-		 "Status: %s  Max Queue Depth: 0  SectorSize: %s  HwMaxSectors: %s\n", status, bs,
-		 hw);
-	switch (plugin) {
-	case RTS_PLUGIN_FILEIO:
-		ctl_get(ctl, "fd_dev_name", a, sizeof(a));
-		ctl_get(ctl, "fd_dev_size", b, sizeof(b));
-		ctl_get(ctl, "fd_buffered_io", c, sizeof(c));
-		ctl_get(ctl, "fd_async_io", d, sizeof(d));
-		snprintf(
-			info, sizeof(info),
-			"%s        TCM FILEIO ID: 0        File: %s  Size: %s  Mode: %s Async: %s\n",
-			head, a, b[0] ? b : "0", strcmp(c, "1") ? "O_DSYNC" : "Buffered-WCE",
-			d[0] ? d : "0");
-		break;
-	case RTS_PLUGIN_BLOCK: {
-		const char *base;
-
-		ctl_get(ctl, "udev_path", a, sizeof(a));
-		ctl_get(ctl, "readonly", b, sizeof(b));
-		base = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
-		/* + "Major: M Minor: m  CLAIMED: IBLOCK" of the opened device (not emulated) */
-		snprintf(info, sizeof(info),
-			 "%s        iBlock device: %s  UDEV PATH: %s  readonly: %s\n", head, base,
-			 a, b[0] ? b : "0");
-		break;
-	}
-	case RTS_PLUGIN_RAMDISK:
-		ctl_get(ctl, "rd_pages", a, sizeof(a));
-		ctl_get(ctl, "rd_nullio", b, sizeof(b));
-		/* rd_build_device_space(): 2047 pages per scatterlist table (64 KiB of entries) */
-		if (parse_u64(a, &pages) < 0 || !strcmp(b, "1") || !dev_enabled(e, dev))
-			pages = 0;
-		snprintf(info, sizeof(info),
-			 "%s        TCM RamDisk ID: 0  RamDisk Makeup: rd_mcp\n"
-			 "        PAGES/PAGE_SIZE: %s*4096  SG_table_count: %" PRIu64
-			 "  nullio: %s dummy: 0\n",
-			 head, a[0] ? a : "0", (pages + 2046) / 2047, b[0] ? b : "0");
-		break;
-	case RTS_PLUGIN_USER:
-		ctl_get(ctl, "dev_config", a, sizeof(a));
-		ctl_get(ctl, "dev_size", b, sizeof(b));
-		if (!ctl_get(ctl, "max_data_area_mb", c, sizeof(c)))
-			strcpy(c, "1024");
-		if (!ctl_get(ctl, "data_pages_per_blk", d, sizeof(d)))
-			strcpy(d, "1");
-		snprintf(info, sizeof(info),
-			 "%s        Config: %s Size: %s MaxDataAreaMB: %s DataPagesPerBlk: %s "
-			 "CmdRingSizeMB: %s\n",
-			 head, a, b[0] ? b : "0", c, d,
-			 ctl_get(ctl, "cmd_ring_size_mb", b, sizeof(b)) ? b : "8");
-		break;
-	default:
-		/* pscsi: the SCSI address and INQUIRY data of the device (not emulated) */
-		snprintf(info, sizeof(info), "%s", head);
-		break;
-	}
-	write_sibling(e, dev, "info", info);
-}
-
 __attribute__((noinline)) static int control_write(struct emu_be *e, const char *dev, int plugin,
 						   const char *value)
 {
 	char ctl[RTS_VALUE_MAX] = "", *save = NULL, *tok;
 	_cleanup_free_ char *copy = NULL;
-	bool enabled = dev_enabled(e, dev);
+	bool enabled = emu_dev_enabled(e, dev);
 	int r;
 
 	if (strlen(value) >= RTS_VALUE_MAX)
@@ -1146,7 +842,7 @@ __attribute__((noinline)) static int control_write(struct emu_be *e, const char 
 	copy = strdup(value);
 	if (!copy)
 		return -ENOMEM;
-	read_sibling(e, dev, ".control", ctl, sizeof(ctl));
+	emu_read_sibling(e, dev, ".control", ctl, sizeof(ctl));
 	if (ctl[0])
 		strcat(ctl, "\n");
 	for (tok = strtok_r(copy, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
@@ -1176,74 +872,11 @@ __attribute__((noinline)) static int control_write(struct emu_be *e, const char 
 				write_value(e, attr, eq + 1);
 		}
 	}
-	r = write_sibling(e, dev, ".control", ctl);
+	r = emu_write_sibling(e, dev, ".control", ctl);
 	if (r < 0)
 		return r;
-	update_info(e, dev, plugin, ctl);
+	emu_update_info(e, dev, plugin, ctl);
 	return 0;
-}
-
-/*
- * What the kernel fills in when a device is configured (target_configure_device() and the
- * backend's configure_device): geometry. iblock and pscsi take theirs from the device: the
- * values are those of a loop device and a tcm_loop disk in the VM tier.
- */
-struct geom {
-	unsigned int plugins;
-	const char *name;
-	const char *value;
-};
-// clang-format off
-static const struct geom enable_geoms[] = {
-	{ (1u << RTS_PLUGIN_MAX) - 1, "hw_block_size", "512" },
-	{ (1u << RTS_PLUGIN_MAX) - 1, "hw_queue_depth", "128" },
-	{ 1u << RTS_PLUGIN_PSCSI, "hw_queue_depth", "1024" },
-	{ 1u << RTS_PLUGIN_PSCSI, "hw_max_sectors", "65528" },
-	{ 1u << RTS_PLUGIN_FILEIO, "hw_max_sectors", "16384" }, /* FD_MAX_BYTES / block size */
-	{ 1u << RTS_PLUGIN_FILEIO, "optimal_sectors", "16384" },
-	{ 1u << RTS_PLUGIN_FILEIO, "max_unmap_lba_count", "8192" },
-	{ 1u << RTS_PLUGIN_FILEIO, "max_unmap_block_desc_count", "1" },
-	{ 1u << RTS_PLUGIN_FILEIO, "unmap_granularity", "1" },
-	{ 1u << RTS_PLUGIN_FILEIO, "max_write_same_len", "4096" },
-	{ 1u << RTS_PLUGIN_BLOCK, "hw_max_sectors", "2560" },
-	{ 1u << RTS_PLUGIN_BLOCK, "optimal_sectors", "2560" },
-	{ 1u << RTS_PLUGIN_BLOCK, "is_nonrot", "1" },
-	{ 1u << RTS_PLUGIN_BLOCK, "max_unmap_lba_count", "8388607" },
-	{ 1u << RTS_PLUGIN_BLOCK, "max_unmap_block_desc_count", "1" },
-	{ 1u << RTS_PLUGIN_BLOCK, "unmap_granularity", "8" },
-	{ 1u << RTS_PLUGIN_BLOCK, "max_write_same_len", "8388607" },
-	{ 1u << RTS_PLUGIN_RAMDISK, "hw_max_sectors", "4294967288" },
-	{ 1u << RTS_PLUGIN_RAMDISK, "optimal_sectors", "4294967288" },
-	{ 1u << RTS_PLUGIN_RAMDISK, "is_nonrot", "1" },
-	{ 1u << RTS_PLUGIN_USER, "hw_max_sectors", "128" },
-	{ 0 },
-};
-// clang-format on
-
-#define FD_MAX_BYTES 8388608u
-
-__attribute__((noinline)) static void enable_geom(struct emu_be *e, const char *dev, int plugin,
-						  const char *ctl)
-{
-	char attrib[RTS_PATH_MAX], v[64], bs[32] = "";
-
-	if (path_fmt(attrib, sizeof(attrib), "%s/attrib", dev) < 0)
-		return;
-	for (const struct geom *g = enable_geoms; g->name; g++)
-		if (g->plugins & (1u << plugin))
-			write_sibling(e, attrib, g->name, g->value);
-	if (plugin == RTS_PLUGIN_USER) {
-		if (ctl_get(ctl, "hw_block_size", v, sizeof(v)))
-			write_sibling(e, attrib, "hw_block_size", v);
-		if (ctl_get(ctl, "hw_max_sectors", v, sizeof(v)))
-			write_sibling(e, attrib, "hw_max_sectors", v);
-	}
-	if (plugin == RTS_PLUGIN_PSCSI || plugin == RTS_PLUGIN_USER)
-		return;
-	/* block_size: 0 until configured, then the value set before enable or 512 */
-	if (read_sibling(e, attrib, "block_size", bs, sizeof(bs)) < 0 || !strcmp(bs, "0"))
-		write_sibling(e, attrib, "block_size", "512");
-	write_sibling(e, attrib, "queue_depth", "128");
 }
 
 __attribute__((noinline)) static int dev_enable(struct emu_be *e, const char *dev, int plugin,
@@ -1254,38 +887,38 @@ __attribute__((noinline)) static int dev_enable(struct emu_be *e, const char *de
 
 	if (strcmp(value, "1"))
 		return -EINVAL; /* "For dev_enable ops, only valid value is \"1\"" */
-	if (dev_enabled(e, dev))
+	if (emu_dev_enabled(e, dev))
 		return -EEXIST;
-	read_sibling(e, dev, ".control", ctl, sizeof(ctl));
+	emu_read_sibling(e, dev, ".control", ctl, sizeof(ctl));
 	switch (plugin) {
 	case RTS_PLUGIN_FILEIO:
-		if (!ctl_get(ctl, "fd_dev_name", v, sizeof(v)) || !v[0])
+		if (!emu_ctl_get(ctl, "fd_dev_name", v, sizeof(v)) || !v[0])
 			return -EINVAL;
-		if (strncmp(v, "/dev/", 5) && !ctl_get(ctl, "fd_dev_size", v, sizeof(v)))
+		if (strncmp(v, "/dev/", 5) && !emu_ctl_get(ctl, "fd_dev_size", v, sizeof(v)))
 			return -EINVAL;
 		break;
 	case RTS_PLUGIN_BLOCK:
-		if (!ctl_get(ctl, "udev_path", v, sizeof(v)) || !v[0])
+		if (!emu_ctl_get(ctl, "udev_path", v, sizeof(v)) || !v[0])
 			return -EINVAL;
 		break;
 	case RTS_PLUGIN_RAMDISK:
-		if (!ctl_get(ctl, "rd_pages", v, sizeof(v)) || !strcmp(v, "0"))
+		if (!emu_ctl_get(ctl, "rd_pages", v, sizeof(v)) || !strcmp(v, "0"))
 			return -EINVAL;
 		break;
 	case RTS_PLUGIN_PSCSI:
-		if (!ctl_get(ctl, "scsi_channel_id", v, sizeof(v)) ||
-		    !ctl_get(ctl, "scsi_target_id", v, sizeof(v)) ||
-		    !ctl_get(ctl, "scsi_lun_id", v, sizeof(v)))
+		if (!emu_ctl_get(ctl, "scsi_channel_id", v, sizeof(v)) ||
+		    !emu_ctl_get(ctl, "scsi_target_id", v, sizeof(v)) ||
+		    !emu_ctl_get(ctl, "scsi_lun_id", v, sizeof(v)))
 			return -EINVAL;
 		break;
 	default:
 		break;
 	}
-	r = write_sibling(e, dev, "enable", "1\n");
+	r = emu_write_sibling(e, dev, "enable", "1\n");
 	if (r < 0)
 		return r;
-	enable_geom(e, dev, plugin, ctl);
-	update_info(e, dev, plugin, ctl);
+	emu_enable_geom(e, dev, plugin, ctl);
+	emu_update_info(e, dev, plugin, ctl);
 	return 0;
 }
 
@@ -1294,11 +927,11 @@ __attribute__((noinline)) static int nexus_write(struct emu_be *e, const char *t
 {
 	char cur[RTS_VALUE_MAX] = "";
 
-	read_sibling(e, tpg, "nexus", cur, sizeof(cur));
+	emu_read_sibling(e, tpg, "nexus", cur, sizeof(cur));
 	if (!strcmp(value, "NULL")) {
 		if (!cur[0])
 			return -ENODEV;
-		return write_sibling(e, tpg, "nexus", "");
+		return emu_write_sibling(e, tpg, "nexus", "");
 	}
 	if (cur[0])
 		return -EEXIST;
@@ -1306,7 +939,7 @@ __attribute__((noinline)) static int nexus_write(struct emu_be *e, const char *t
 		return -EINVAL;
 	if (strlen(value) > RTS_WWN_MAX)
 		return -EINVAL;
-	return write_sibling(e, tpg, "nexus", value);
+	return emu_write_sibling(e, tpg, "nexus", value);
 }
 
 __attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char *lundir,
@@ -1318,7 +951,7 @@ __attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char
 	int r;
 
 	/* the LUN must export a device; the group must exist on that device */
-	r = list_dir(e, lundir, &l);
+	r = emu_list_dir(e, lundir, &l);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l.n && !linked; i++) {
@@ -1327,15 +960,15 @@ __attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char
 		    RAW(e)->readlink(RAWD(e), gp, target, sizeof(target)) >= 0)
 			linked = true;
 	}
-	name_list_free(&l);
+	emu_names_free(&l);
 	if (!linked)
 		return -ENODEV;
 	if (rts_name_validate(value, NULL) < 0 ||
 	    path_fmt(gp, sizeof(gp), "%s/alua/%s", target, value) < 0 ||
-	    read_sibling(e, gp, "tg_pt_gp_id", id, sizeof(id)) < 0)
+	    emu_read_sibling(e, gp, "tg_pt_gp_id", id, sizeof(id)) < 0)
 		return -ENODEV;
 	(void)out;
-	return lun_alua_show(e, lundir, target, value);
+	return emu_lun_alua_show(e, lundir, target, value);
 }
 
 __attribute__((noinline)) static int lu_gp_write(struct emu_be *e, const char *dev,
@@ -1345,10 +978,10 @@ __attribute__((noinline)) static int lu_gp_write(struct emu_be *e, const char *d
 
 	if (rts_name_validate(value, NULL) < 0 ||
 	    path_fmt(gp, sizeof(gp), "target/core/alua/lu_gps/%s", value) < 0 ||
-	    read_sibling(e, gp, "lu_gp_id", id, sizeof(id)) < 0)
+	    emu_read_sibling(e, gp, "lu_gp_id", id, sizeof(id)) < 0)
 		return -EINVAL;
 	snprintf(out, sizeof(out), "LU Group Alias: %.255s\nLU Group ID: %.31s\n", value, id);
-	return write_sibling(e, dev, "alua_lu_gp", out);
+	return emu_write_sibling(e, dev, "alua_lu_gp", out);
 }
 
 /* Number of LUNs exporting the device holding attribute directory dir (attrib/ or wwn/). */
@@ -1356,9 +989,9 @@ __attribute__((noinline)) static unsigned int dev_exports(struct emu_be *e, cons
 {
 	char dev[RTS_PATH_MAX];
 
-	if (dir_name(dir, dev, sizeof(dev)) < 0)
+	if (emu_dir_name(dir, dev, sizeof(dev)) < 0)
 		return 0;
-	return link_count(e, dev);
+	return emu_link_count(e, dev);
 }
 
 /* se_dev_set_block_size(): backends with max_bytes_per_io (fileio) rescale hw_max_sectors */
@@ -1367,9 +1000,9 @@ __attribute__((noinline)) static void fileio_rescale(struct emu_be *e, const cha
 {
 	char dev[RTS_PATH_MAX], hw[32];
 
-	if (dir_name(attrib, dev, sizeof(dev)) == 0 && dev_enabled(e, dev)) {
+	if (emu_dir_name(attrib, dev, sizeof(dev)) == 0 && emu_dev_enabled(e, dev)) {
 		snprintf(hw, sizeof(hw), "%" PRIu64 "\n", (uint64_t)FD_MAX_BYTES / bs);
-		write_sibling(e, attrib, "hw_max_sectors", hw);
+		emu_write_sibling(e, attrib, "hw_max_sectors", hw);
 	}
 }
 
@@ -1378,10 +1011,10 @@ __attribute__((noinline)) static int update_authenticate_target(struct emu_be *e
 	char u[RTS_CHAP_MAX + 2] = "", pw[RTS_CHAP_MAX + 2] = "";
 	bool set;
 
-	read_sibling(e, dir, "userid_mutual", u, sizeof(u));
-	read_sibling(e, dir, "password_mutual", pw, sizeof(pw));
+	emu_read_sibling(e, dir, "userid_mutual", u, sizeof(u));
+	emu_read_sibling(e, dir, "password_mutual", pw, sizeof(pw));
 	set = (u[0] && strcmp(u, "NULL")) || (pw[0] && strcmp(pw, "NULL"));
-	return write_sibling(e, dir, "authenticate_target", set ? "1\n" : "0\n");
+	return emu_write_sibling(e, dir, "authenticate_target", set ? "1\n" : "0\n");
 }
 
 static int emu_write(void *d, const char *p, const char *buf, size_t len)
@@ -1394,7 +1027,7 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 	uint64_t v;
 	int r;
 
-	if (is_hidden(base_name(p)))
+	if (is_hidden(emu_base_name(p)))
 		return -EACCES;
 	r = raw_type(e, p, &t);
 	if (r < 0)
@@ -1516,8 +1149,8 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 
 		if (parse_u64(value, &v) < 0 || !(v <= 4 || v == 14 || v == 15))
 			return -EINVAL;
-		read_sibling(e, dir, "tg_pt_gp_id", id, sizeof(id));
-		if (!strcmp(id, "0") && strcmp(base_name(dir), "default_tg_pt_gp"))
+		emu_read_sibling(e, dir, "tg_pt_gp_id", id, sizeof(id));
+		if (!strcmp(id, "0") && strcmp(emu_base_name(dir), "default_tg_pt_gp"))
 			return -EINVAL; /* implicit ALUA needs a valid tg_pt_gp_id */
 		break;
 	}
@@ -1531,7 +1164,7 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 	case C_DEV_CONFIGURED_RO:
 		/* dir is <dev>/attrib: cut it to the device */
 		*strrchr(dir, '/') = '\0';
-		if (parse_u64(value, &v) < 0 || dev_enabled(e, dir))
+		if (parse_u64(value, &v) < 0 || emu_dev_enabled(e, dir))
 			return -EINVAL;
 		break;
 	}
@@ -1544,7 +1177,7 @@ static int emu_stat(void *d, const char *p, enum rts_ftype *type)
 {
 	struct emu_be *e = d;
 
-	if (is_hidden(base_name(p)))
+	if (is_hidden(emu_base_name(p)))
 		return -ENOENT;
 	return RAW(e)->stat(RAWD(e), p, type);
 }
@@ -1605,7 +1238,7 @@ static int scan_links(struct emu_be *e, const char *p)
 {
 	struct name_list l = { 0 };
 	char child[RTS_PATH_MAX], target[RTS_PATH_MAX];
-	int r = list_dir(e, p, &l);
+	int r = emu_list_dir(e, p, &l);
 
 	if (r < 0)
 		return r;
@@ -1619,7 +1252,7 @@ static int scan_links(struct emu_be *e, const char *p)
 			 RAW(e)->readlink(RAWD(e), child, target, sizeof(target)) >= 0)
 			r = link_inc(e, target);
 	}
-	name_list_free(&l);
+	emu_names_free(&l);
 	return r;
 }
 

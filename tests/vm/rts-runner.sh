@@ -16,9 +16,12 @@ SERIAL=6a1b2c3d-4e5f-4a0b-9c8d-7e6f5a4b3c2d
 [ -x "$RUNNER_BIN" ] || die "rts-runner not built at $RUNNER_BIN"
 
 start_rts() {
+	# the log is appended to across restarts: wait for one more "ready:" than before
+	local before
+	before=$(grep -c "ready:" "$OUT/rts-runner.log")
 	"$RUNNER_BIN" --handler-dir "$BIN/handlers" -v >> "$OUT/rts-runner.log" 2>&1 &
 	RTS_PID=$!
-	wait_for 10 grep -q "ready:" "$OUT/rts-runner.log" || {
+	wait_for 10 sh -c "[ \$(grep -c 'ready:' '$OUT/rts-runner.log') -gt $before ]" || {
 		cat "$OUT/rts-runner.log"
 		die "rts-runner did not become ready"
 	}
