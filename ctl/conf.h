@@ -138,6 +138,11 @@ int conf_clear(struct rts_ctx *ctx, const struct conf_opts *opts, struct conf_re
 
 /** Fixed-size attribute name lists known read-only (configfs mode is not visible here). */
 bool conf_attr_is_readonly(const char *name);
+/** Target-level parameter <target>/param/@p name (no librts accessor); 0 or -errno. */
+int conf_target_get_param(struct rts_ctx *ctx, struct rts_target *t, const char *name,
+			  char **ret);
+int conf_target_set_param(struct rts_ctx *ctx, struct rts_target *t, const char *name,
+			  const char *value);
 /** Attribute names of directory @p dir ("<obj path>/attrib"), sorted; NULL-terminated. */
 int conf_list_dir(struct rts_ctx *ctx, const char *dir, int type, char ***ret);
 void conf_strv_free(char **v);

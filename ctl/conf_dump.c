@@ -12,14 +12,27 @@
 
 #include "conf.h"
 
-/* Attributes configfs shows read-only on 5.x/6.x kernels (rtslib dumps writable ones only). */
+/*
+ * attrib/ and param/ files rtslib does not dump or restore. rtslib lists them by file mode
+ * (node.py _list_files: writable and readable only); librts's backend shows no modes, so this
+ * is the 6.1 kernel's list (target_core_configfs.c, target_core_user.c), checked against the
+ * real captures in tests/fixtures/configfs/ by test_ctl_conf (test_readonly_matches_kernel):
+ * every 0444 attrib/ file there is listed, every rw one is not. ACL param/ files (all 0444
+ * on the kernel) are never dumped. alua_support and pgr_support are rw (0644) since 5.x:
+ * rtslib dumps them and writing back the current value is accepted by every backend.
+ * alua_support_lba_dependent is 0644 too but rtslib's alua.py treats it read-only
+ * (alua_ro_params), so we do as well.
+ */
 static const char *const ro_attrs[] = {
 	"hw_block_size",
 	"hw_max_sectors",
 	"hw_queue_depth",
 	"hw_pi_prot_type",
-	"alua_support",
-	"pgr_support",
+	/* TCMU (user backstore) settings fixed by the "control" string at creation */
+	"cmd_ring_size_mb",
+	"data_pages_per_blk",
+	"max_data_area_mb",
+	/* outside attrib/ and param/, but read-only where they appear (auth/, TPG dir) */
 	"authenticate_target",
 	"dynamic_sessions",
 	"alua_support_lba_dependent",
@@ -118,11 +131,66 @@ static struct json_object *attr_value(const char *s)
 	return json_object_new_string(s);
 }
 
-enum obj_kind { K_SO, K_TPG, K_ACL };
+/*
+ * Target-level param/ (6.1: cmd_completion_affinity on every fabric's targets). librts has no
+ * target attribute accessor, so these go through the context's backend directly; @p name
+ * must be a plain file name (the validator checks saveconfig keys with rts_name_validate()).
+ */
+static int target_param_path(struct rts_target *t, const char *name, char *buf, size_t size)
+{
+	int n;
 
-static int get_attr(void *obj, enum obj_kind k, enum rts_group g, const char *name, char **ret)
+	if (rts_name_validate(name, NULL) < 0)
+		return -EINVAL;
+	n = snprintf(buf, size, "%s/param/%s", rts_target_get_path(t), name);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int conf_target_get_param(struct rts_ctx *ctx, struct rts_target *t, const char *name,
+			  char **ret)
+{
+	char path[1024], *buf;
+	ssize_t n;
+	int r;
+
+	r = target_param_path(t, name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	buf = malloc(4097);
+	if (!buf)
+		return -ENOMEM;
+	n = rts_backend_read(rts_ctx_get_backend(ctx), path, buf, 4096);
+	if (n < 0) {
+		free(buf);
+		return (int)n;
+	}
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\0'))
+		buf[--n] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+int conf_target_set_param(struct rts_ctx *ctx, struct rts_target *t, const char *name,
+			  const char *value)
+{
+	char path[1024];
+	int r;
+
+	r = target_param_path(t, name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	return rts_backend_write(rts_ctx_get_backend(ctx), path, value);
+}
+
+enum obj_kind { K_SO, K_TPG, K_ACL, K_TARGET };
+
+static int get_attr(struct rts_ctx *ctx, void *obj, enum obj_kind k, enum rts_group g,
+		    const char *name, char **ret)
 {
 	switch (k) {
+	case K_TARGET:
+		return conf_target_get_param(ctx, obj, name, ret);
 	case K_SO:
 		return rts_so_get_attr(obj, g, name, ret);
 	case K_TPG:
@@ -153,7 +221,7 @@ static int dump_group(struct rts_ctx *ctx, struct json_object *d, const char *ke
 
 		if (conf_attr_is_readonly(names[i]))
 			continue;
-		if (get_attr(obj, k, g, names[i], &v) < 0)
+		if (get_attr(ctx, obj, k, g, names[i], &v) < 0)
 			continue; /* write-only or unreadable: rtslib skips it too */
 		json_object_object_add(m, names[i],
 				       as_int ? attr_value(v) : json_object_new_string(v));
@@ -714,6 +782,9 @@ int conf_dump(struct rts_ctx *ctx, struct json_object **ret, struct conf_report 
 					       json_object_new_string(rts_target_get_wwn(t)));
 			json_object_object_add(o, "fabric",
 					       json_object_new_string(rts_fabric_get_name(f)));
+			/* target.py: Target.dump() starts from CFSNode.dump() (param/) */
+			dump_group(ctx, o, "parameters", t, K_TARGET, rts_target_get_path(t),
+				   RTS_GROUP_PARAM, false);
 			rts_for_each_tpg(t, tpg)
 				json_object_array_add(tpgs, dump_tpg(ctx, tpg, feats));
 			json_object_object_add(o, "tpgs", tpgs);

@@ -104,6 +104,12 @@ static int set_all(struct plan *p, struct action *a, void *obj, struct json_obje
 			continue;
 		}
 		r = set(obj, g, k, val);
+		if (r == -ENOENT && a->kind == A_TARGET_PARAMS) {
+			/* kernels before 6.1 have no target-level param/; rtslib ignores it */
+			conf_report_add(p->rep, CONF_WARN, a->path,
+					"parameter '%s' not in this kernel, skipped", k);
+			continue;
+		}
 		if (r < 0) {
 			const struct rts_error *e = rts_ctx_last_error(p->ctx);
 
@@ -115,6 +121,26 @@ static int set_all(struct plan *p, struct action *a, void *obj, struct json_obje
 		}
 	}
 	return bad;
+}
+
+/* target-level param/ (conf_target_*_param) needs the context next to the target */
+struct target_ref {
+	struct rts_ctx *ctx;
+	struct rts_target *t;
+};
+static int target_get(void *o, enum rts_group g, const char *n, char **r)
+{
+	struct target_ref *ref = o;
+
+	(void)g;
+	return conf_target_get_param(ref->ctx, ref->t, n, r);
+}
+static int target_set(void *o, enum rts_group g, const char *n, const char *v)
+{
+	struct target_ref *ref = o;
+
+	(void)g;
+	return conf_target_set_param(ref->ctx, ref->t, n, v);
 }
 
 static int so_get(void *o, enum rts_group g, const char *n, char **r)
@@ -225,40 +251,6 @@ static int exec_new_so(struct plan *p, struct action *a)
 }
 
 /* Rename the link of a mapped LUN to @p alias (librts generates a random one). */
-static int set_mlun_alias(struct plan *p, struct rts_acl *acl, struct rts_mapped_lun *m,
-			  const char *alias)
-{
-	struct rts_backend *be = rts_ctx_get_backend(p->ctx);
-	struct rts_lun *lun = rts_mapped_lun_get_lun(m);
-	char dir[1024], link[1400], **names = NULL;
-	int r;
-
-	if (!lun || rts_name_validate(alias, NULL) < 0)
-		return -EINVAL;
-	pfmt(dir, sizeof(dir), "%s/lun_%" PRIu64, rts_acl_get_path(acl),
-	     rts_mapped_lun_get_index(m));
-	r = conf_list_dir(p->ctx, dir, RTS_FT_LINK, &names);
-	if (r < 0)
-		return r;
-	if (names[0] && strcmp(names[0], alias) != 0) {
-		pfmt(link, sizeof(link), "%s/%s", dir, names[0]);
-		r = rts_ctx_lock(p->ctx);
-		if (r == 0) {
-			r = rts_backend_unlink(be, link);
-			pfmt(link, sizeof(link), "%s/%s", dir, alias);
-			if (r == 0)
-				r = rts_backend_symlink(be, rts_lun_get_path(lun), link);
-			if (r < 0) { /* put the generated one back */
-				pfmt(link, sizeof(link), "%s/%s", dir, names[0]);
-				rts_backend_symlink(be, rts_lun_get_path(lun), link);
-			}
-			rts_ctx_unlock(p->ctx);
-		}
-	}
-	conf_strv_free(names);
-	return r;
-}
-
 static int exec_action(struct plan *p, struct action *a)
 {
 	struct rts_so *so;
@@ -390,6 +382,23 @@ static int exec_action(struct plan *p, struct action *a)
 		if (r == 0)
 			r = rts_target_create(f, a->wwn, NULL);
 		return r < 0 ? fail(p, a, r, "create") : 0;
+	case A_TARGET_PARAM:
+		if ((r = get_target(p, a, &t)) < 0)
+			return r;
+		r = conf_target_set_param(p->ctx, t, a->name, a->value);
+		if (r == -ENOENT) {
+			conf_report_add(p->rep, CONF_WARN, a->path,
+					"parameter '%s' not in this kernel, skipped", a->name);
+			return 0;
+		}
+		return r < 0 ? fail(p, a, r, a->what) : 0;
+	case A_TARGET_PARAMS: {
+		struct target_ref ref = { .ctx = p->ctx };
+
+		if ((r = get_target(p, a, &ref.t)) < 0)
+			return r;
+		return set_all(p, a, &ref, a->obj, RTS_GROUP_PARAM, target_get, target_set);
+	}
 	case A_NEW_TPG:
 		if ((r = get_target(p, a, &t)) < 0)
 			return r;
@@ -497,11 +506,14 @@ static int exec_action(struct plan *p, struct action *a)
 					jint(a->obj, "tpg_lun", 0));
 			return r;
 		}
-		r = rts_mapped_lun_create(acl, a->index, lun, jbool(a->obj, "write_protect", false),
-					  &m);
+		/* the saved alias is the link name: a later rename would drop write_protect */
+		r = rts_mapped_lun_create_alias(acl, a->index, lun,
+						alias && rts_name_validate(alias, NULL) == 0 ? alias :
+											       NULL,
+						jbool(a->obj, "write_protect", false), &m);
 		if (r < 0)
 			return fail(p, a, r, "create");
-		if (alias && set_mlun_alias(p, acl, m, alias) < 0)
+		if (alias && rts_name_validate(alias, NULL) < 0)
 			conf_report_add(p->rep, CONF_WARN, a->path, "cannot keep alias '%s'",
 					alias);
 		return 0;
@@ -592,6 +604,7 @@ static void undo_action(struct plan *p, struct action *a)
 	case A_SO_ATTR:
 	case A_ALUA_ATTR:
 	case A_TPG_ATTR:
+	case A_TARGET_PARAM:
 	case A_ACL_ATTR:
 	case A_LUN_ALUA:
 	case A_LUGP_ID:

@@ -771,6 +771,7 @@ static const struct field fm_fields[] = {
 };
 static const struct field target_fields[] = {
 	{ "wwn", T_STR, true }, { "fabric", T_STR, true }, { "tpgs", T_ARR, false },
+	{ "parameters", T_OBJ, false },
 	{ NULL, 0, false },
 };
 static const struct field tpg_fields[] = {
@@ -1205,6 +1206,7 @@ static void check_targets(struct vctx *v, struct json_object *root)
 		pfmt(p, sizeof(p), "targets[%zu]", i);
 		if (!check_fields(v, t, p, target_fields))
 			continue;
+		check_attr_map(v, t, "parameters", p, T_SCALAR);
 		fabn = get(t, "fabric", T_STR);
 		wwn = get(t, "wwn", T_STR);
 		if (fabn && v->ctx) {

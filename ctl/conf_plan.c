@@ -968,6 +968,17 @@ static void plan_targets(struct plan *p, struct json_object *want, struct json_o
 		if (!ht) {
 			a = add(p, A_NEW_TARGET, P_TARGET, path, "create");
 			set_ids(a, &id);
+			if (jget(wt, "parameters")) {
+				a = add(p, A_TARGET_PARAMS, P_TARGET, path,
+					"set parameters (%d given, differing ones written)",
+					json_object_object_length(jget(wt, "parameters")));
+				set_ids(a, &id);
+				if (a)
+					a->obj = jget(wt, "parameters");
+			}
+		} else {
+			plan_attr_diff(p, A_TARGET_PARAM, P_TARGET, path, jget(wt, "parameters"),
+				       jget(ht, "parameters"), RTS_GROUP_PARAM, &id, NULL);
 		}
 		for (size_t j = 0; j < jlen(wt, "tpgs"); j++) {
 			struct json_object *wg = jidx(wt, "tpgs", j);

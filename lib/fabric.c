@@ -1640,6 +1640,13 @@ RTS_EXPORT int rts_mapped_lun_lookup(struct rts_acl *acl, uint64_t index,
 RTS_EXPORT int rts_mapped_lun_create(struct rts_acl *acl, uint64_t index, struct rts_lun *lun,
 				     bool write_protect, struct rts_mapped_lun **ret)
 {
+	return rts_mapped_lun_create_alias(acl, index, lun, NULL, write_protect, ret);
+}
+
+RTS_EXPORT int rts_mapped_lun_create_alias(struct rts_acl *acl, uint64_t index,
+					   struct rts_lun *lun, const char *alias,
+					   bool write_protect, struct rts_mapped_lun **ret)
+{
 	struct rts_txn txn _cleanup_txn_ = { 0 };
 	char path[RTS_PATH_MAX], link[RTS_PATH_MAX], gen[16];
 	struct rts_ctx *ctx;
@@ -1662,12 +1669,19 @@ RTS_EXPORT int rts_mapped_lun_create(struct rts_acl *acl, uint64_t index, struct
 	}
 	if (mlun_find(acl, index))
 		return rts_error(ctx, -EEXIST, acl->path, "mapped LUN %" PRIu64 " exists", index);
-	r = random_hex(gen, 10);
-	if (r < 0)
-		return rts_error(ctx, r, acl->path, "cannot generate a link name");
+	if (alias) {
+		r = check_name(ctx, "mapped LUN alias", alias);
+		if (r < 0)
+			return r;
+	} else {
+		r = random_hex(gen, 10);
+		if (r < 0)
+			return rts_error(ctx, r, acl->path, "cannot generate a link name");
+		alias = gen;
+	}
 	r = path_fmt(path, sizeof(path), "%s/lun_%" PRIu64, acl->path, index);
 	if (r >= 0)
-		r = path_fmt(link, sizeof(link), "%s/%s", path, gen);
+		r = path_fmt(link, sizeof(link), "%s/%s", path, alias);
 	if (r < 0)
 		return rts_error(ctx, r, acl->path, "path too long");
 	r = txn_begin(ctx, &txn);

@@ -469,6 +469,20 @@ struct rts_mapped_lun *rts_mapped_lun_next(struct rts_mapped_lun *m);
  */
 int rts_mapped_lun_create(struct rts_acl *acl, uint64_t index, struct rts_lun *lun,
 			  bool write_protect, struct rts_mapped_lun **ret);
+/**
+ * @brief rts_mapped_lun_create() with the link named @p alias (rtslib's MappedLUN alias,
+ *        saved in saveconfig.json). write_protect is written after the link, since the
+ *        kernel keeps it in the entry the link makes.
+ * @param acl ACL
+ * @param index mapped LUN id or RTS_AUTO (lowest free)
+ * @param lun LUN of the same TPG
+ * @param alias link name (a valid configfs name), NULL to generate one (10 hex digits)
+ * @param write_protect map read-only
+ * @param ret receives the mapped LUN (may be NULL)
+ * @return 0, -EEXIST, -EINVAL (other TPG, bad alias)
+ */
+int rts_mapped_lun_create_alias(struct rts_acl *acl, uint64_t index, struct rts_lun *lun,
+				const char *alias, bool write_protect, struct rts_mapped_lun **ret);
 /** @brief Find. @param acl ACL @param index id @param ret mapped LUN @return 0/-ENOENT */
 int rts_mapped_lun_lookup(struct rts_acl *acl, uint64_t index, struct rts_mapped_lun **ret);
 /** @brief Delete. @param m mapped LUN @return 0 or -errno */

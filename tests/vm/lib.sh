@@ -197,13 +197,17 @@ stop_runner() {
 	RUNNER_PID=""
 }
 
-# saveconfig_equal <a.json> <b.json>: same configuration (object lists compared unordered)
+# saveconfig_equal <a.json> <b.json> [--except-ext]: same configuration (object lists compared
+# unordered). --except-ext leaves out rtsctl's documented extension fields (docs/rtsctl.8
+# COMPATIBILITY: targets[].tpgs[].rtslib_c, node_acls[].tcq_depth, top-level rtslib_c), which
+# rtslib never writes: for comparing a file one side wrote with one rtslib wrote.
 saveconfig_equal() {
-	python3 - "$1" "$2" <<'PY'
+	python3 - "$1" "$2" "${3:-}" <<'PY'
 import json, sys
+EXT = ("rtslib_c", "tcq_depth") if sys.argv[3] == "--except-ext" else ()
 def canon(x):
     if isinstance(x, dict):
-        return {k: canon(v) for k, v in x.items()}
+        return {k: canon(v) for k, v in x.items() if k not in EXT}
     if isinstance(x, list):
         return sorted((canon(v) for v in x), key=lambda v: json.dumps(v, sort_keys=True))
     return x

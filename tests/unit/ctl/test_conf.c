@@ -393,6 +393,9 @@ static void test_restore_roundtrip(void **state)
 	assert_non_null(strstr(s1, "\"alias\": \"6a1b2c3d4e\""));
 	assert_non_null(strstr(s1, "\"discovery_password\": \"discpass\\u00e9\""));
 	assert_non_null(strstr(s1, "\"TargetAlias\": \"LIO Target \\u00e9\\u4e2d\""));
+	/* target-level param/ (6.1): the non-default value was written and is dumped */
+	assert_non_null(strstr(s1, "\"cmd_completion_affinity\": \"0\""));
+	assert_non_null(strstr(s1, "\"cmd_completion_affinity\": \"-1\"")); /* loopback */
 
 	/* restoring again over the same objects is refused, nothing touched */
 	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), -EEXIST);
@@ -454,6 +457,9 @@ static void test_apply_plan(void **state)
 	/* change one attribute, drop the ACL, add a LUN, drop the loopback target */
 	json_object_object_add(path_get(tpg, (const char *const[]){ "attributes", NULL }),
 			       "authentication", json_object_new_int(1));
+	json_object_object_add(path_get(want, (const char *const[]){ "targets", "0", "parameters",
+								   NULL }),
+			       "cmd_completion_affinity", json_object_new_string("-1"));
 	acls = path_get(tpg, (const char *const[]){ "node_acls", NULL });
 	json_object_array_del_idx(acls, 0, 1);
 	luns = path_get(tpg, (const char *const[]){ "luns", NULL });
@@ -475,9 +481,10 @@ static void test_apply_plan(void **state)
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1 delete\n"
 		"/loopback/naa.5001405abcdef012 delete\n"
 		"/backstores/ramdisk/rd1 delete\n"
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab set parameter cmd_completion_affinity=-1 (was 0)\n"
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1 set attribute authentication=1 (was 0)\n"
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/luns/lun9 create -> /backstores/user/u0\n");
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 6);
 	free(plan);
 	/* dry run changed nothing */
 	o = (struct conf_opts){ 0 };
@@ -485,7 +492,7 @@ static void test_apply_plan(void **state)
 	assert_int_equal(n, 0);
 
 	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 6);
 	assert_int_equal(rep.n_err, 0);
 	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
 	assert_int_equal(n, 0);
@@ -493,6 +500,8 @@ static void test_apply_plan(void **state)
 	assert_null(strstr(s, "loopback"));
 	assert_null(strstr(s, "client1"));
 	assert_non_null(strstr(s, "\"authentication\": 1"));
+	assert_non_null(strstr(s, "\"cmd_completion_affinity\": \"-1\""));
+	assert_null(strstr(s, "\"cmd_completion_affinity\": \"0\""));
 	assert_non_null(strstr(s, "\"storage_object\": \"/backstores/user/u0\""));
 	free(s);
 	json_object_put(want);
@@ -722,12 +731,63 @@ static void test_write_file(void **state)
 	conf_report_free(&rep);
 }
 
+/*
+ * conf_attr_is_readonly() against the real 6.1 kernel captures: every attrib/ file and every
+ * target/TPG param/ file (what rtsctl dumps and restores) is listed read-only exactly when
+ * the kernel shows it without a write bit (rtslib dumps writable files only).
+ */
+static void test_readonly_matches_kernel(void **state)
+{
+	static const char *const files[] = {
+		"kernel/full-config.txt", "kernel/after-enable/fileio.txt",
+		"kernel/after-enable/iblock.txt", "kernel/after-enable/pscsi.txt",
+		"kernel/after-enable/rd_mcp.txt", "kernel/after-enable/user.txt",
+		"targetcli-full.txt", "librts-real.txt",
+	};
+	const char *src = getenv("RTS_TEST_SRCDIR");
+	size_t checked = 0, ro = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *path = NULL, *text, *line, *save = NULL;
+
+		assert_true(asprintf(&path, "%s/tests/fixtures/configfs/%s",
+				     src ? src : "../../..", files[i]) > 0);
+		text = read_all(path);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char p[1024], *name, *dir;
+			unsigned int mode;
+
+			if (sscanf(line, "f %o %1023s", &mode, p) != 2 || strstr(p, "/acls/"))
+				continue;
+			name = strrchr(p, '/');
+			if (!name)
+				continue;
+			*name++ = '\0';
+			dir = strrchr(p, '/');
+			dir = dir ? dir + 1 : p;
+			if (strcmp(dir, "attrib") != 0 && strcmp(dir, "param") != 0)
+				continue;
+			if (conf_attr_is_readonly(name) != !(mode & 0222))
+				fail_msg("%s: %s/%s mode %o, conf_attr_is_readonly() says %d", files[i],
+					 p, name, mode, conf_attr_is_readonly(name));
+			checked++;
+			ro += !(mode & 0222);
+		}
+		free(text);
+		free(path);
+	}
+	assert_true(checked > 500);
+	assert_true(ro > 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serialize_matches_python),
 		cmocka_unit_test(test_serialize_edge_cases),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_readonly_matches_kernel),
 		cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validate_unknown_field_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixture_valid, setup, teardown),

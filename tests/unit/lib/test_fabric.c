@@ -369,6 +369,28 @@ static void test_acls_and_mapped_luns(void **state)
 	assert_int_equal(rts_mapped_lun_lookup(acl, 1000, &m2), 0);
 	assert_int_equal(rts_mapped_lun_delete(m2), 0);
 	assert_int_equal(rts_mapped_lun_lookup(acl, 1000, &m2), -ENOENT);
+	/* named link (saveconfig alias), write_protect after the link; bad names refused */
+	assert_int_equal(rts_mapped_lun_create_alias(acl, 7, lun, "a1b2c3d4e5", true, &m2), 0);
+	assert_int_equal(rts_mapped_lun_get_write_protect(m2, &wp), 0);
+	assert_true(wp);
+	{
+		char lp[1024], buf[1024];
+		enum rts_ftype ft;
+
+		snprintf(lp, sizeof(lp), "%s/lun_7/a1b2c3d4e5", rts_acl_get_path(acl));
+		assert_int_equal(rts_backend_stat(rts_ctx_get_backend(f->ctx), lp, &ft), 0);
+		assert_int_equal(ft, RTS_FT_LINK);
+		assert_true(rts_backend_readlink(rts_ctx_get_backend(f->ctx), lp, buf,
+						 sizeof(buf)) > 0);
+	}
+	assert_int_equal(rts_mapped_lun_create_alias(acl, 8, lun, "bad/name", false, NULL),
+			 -EINVAL);
+	assert_int_equal(rts_mapped_lun_lookup(acl, 8, &m2), -ENOENT);
+	assert_int_equal(rts_mapped_lun_create_alias(acl, 8, lun, NULL, false, NULL), 0);
+	assert_int_equal(rts_mapped_lun_lookup(acl, 7, &m2), 0);
+	assert_int_equal(rts_mapped_lun_delete(m2), 0);
+	assert_int_equal(rts_mapped_lun_lookup(acl, 8, &m2), 0);
+	assert_int_equal(rts_mapped_lun_delete(m2), 0);
 
 	/* sessions */
 	assert_int_equal(rts_acl_get_session(acl, &s), 0);
