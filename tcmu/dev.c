@@ -283,7 +283,10 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		rsp.uflags |= TCMU_UFLAG_READ_LEN;
 		rsp.read_len = (uint32_t)data_in_len;
 	}
-	if (ring_complete(&dev->ring, cmd->cmd_id, &rsp) < 0)
+	int r = ring_complete(&dev->ring, cmd->cmd_id, &rsp);
+	if (r == -EPROTO)
+		dev_fail(dev, "ring slot headers changed under us: cannot write completions");
+	else if (r < 0)
 		dev_fail(dev, "completion without a consumed ring slot");
 	if (status != RTS_SAM_GOOD)
 		STAT_INC(dev, errors);

@@ -300,6 +300,24 @@ int ring_cmd_decode(const struct tcmu_ring *r, const struct ring_ent *ent, uint8
 	return 0;
 }
 
+/*
+ * Length of the slot at @off for walking from the completion index to the consumer index,
+ * or 0 when it cannot be walked. The slots were validated by ring_next(), but the region
+ * is shared: whoever else writes it may have changed a header since, and a zero or
+ * oversized length must not loop forever or step outside the consumed part.
+ */
+static uint32_t walk_len(const struct tcmu_ring *r, uint32_t off, uint32_t *ret_op)
+{
+	uint32_t len_op = rd32(r->cmdr + off);
+	uint32_t len = tcmu_hdr_get_len(len_op);
+	uint32_t room = (r->next + r->cmdr_size - off) % r->cmdr_size;
+
+	*ret_op = tcmu_hdr_get_op(len_op);
+	if (len < sizeof(struct tcmu_cmd_entry_hdr) || len > room)
+		return 0;
+	return len;
+}
+
 int ring_complete(struct tcmu_ring *r, uint16_t cmd_id, const struct ring_rsp *rsp)
 {
 	uint32_t tail = r->tail;
@@ -307,16 +325,16 @@ int ring_complete(struct tcmu_ring *r, uint16_t cmd_id, const struct ring_rsp *r
 	if (!r->completable)
 		return -ENOSPC;
 	/*
-	 * Step over PAD and TMR slots; the kernel skips them too. Every slot between tail and
-	 * next has been validated by ring_next(), and completable > 0 guarantees a CMD slot.
+	 * Step over PAD and TMR slots; the kernel skips them too. completable > 0 guarantees a
+	 * CMD (or unknown-op) slot between tail and next.
 	 */
 	while (tail != r->next) {
 		uint8_t *e = r->cmdr + tail;
-		uint32_t len_op = rd32(e);
-		uint32_t op = tcmu_hdr_get_op(len_op);
-		uint32_t len = tcmu_hdr_get_len(len_op);
 		struct tcmu_cmd_entry_hdr hdr;
+		uint32_t op, len = walk_len(r, tail, &op);
 
+		if (!len)
+			return -EPROTO;
 		if (op == TCMU_OP_PAD || op == TCMU_OP_TMR) {
 			tail = (tail + len) % r->cmdr_size;
 			continue;
@@ -325,14 +343,23 @@ int ring_complete(struct tcmu_ring *r, uint16_t cmd_id, const struct ring_rsp *r
 		hdr.cmd_id = cmd_id;
 		hdr.uflags = rsp->uflags;
 		memcpy(e, &hdr, sizeof(hdr));
-		e[offsetof(struct tcmu_cmd_entry, rsp.scsi_status)] = rsp->status;
-		if (rsp->uflags & TCMU_UFLAG_READ_LEN)
-			memcpy(e + offsetof(struct tcmu_cmd_entry, rsp.read_len), &rsp->read_len,
-			       sizeof(rsp->read_len));
-		if (rsp->sense && rsp->sense_len) {
-			size_t n = rsp->sense_len < TCMU_SENSE_BUFFERSIZE ? rsp->sense_len :
-									   TCMU_SENSE_BUFFERSIZE;
-			memcpy(e + offsetof(struct tcmu_cmd_entry, rsp.sense_buffer), rsp->sense, n);
+		/*
+		 * The response overlays the request; a slot shorter than struct tcmu_cmd_entry can
+		 * only be an unknown-op entry (ring_next() refuses short CMD entries): it gets the
+		 * header alone, never bytes of the entries after it.
+		 */
+		if (len >= RING_CMD_ENTRY_SIZE) {
+			e[offsetof(struct tcmu_cmd_entry, rsp.scsi_status)] = rsp->status;
+			if (rsp->uflags & TCMU_UFLAG_READ_LEN)
+				memcpy(e + offsetof(struct tcmu_cmd_entry, rsp.read_len),
+				       &rsp->read_len, sizeof(rsp->read_len));
+			if (rsp->sense && rsp->sense_len) {
+				size_t n = rsp->sense_len < TCMU_SENSE_BUFFERSIZE ?
+						   rsp->sense_len :
+						   TCMU_SENSE_BUFFERSIZE;
+				memcpy(e + offsetof(struct tcmu_cmd_entry, rsp.sense_buffer),
+				       rsp->sense, n);
+			}
 		}
 		r->tail = (tail + len) % r->cmdr_size;
 		r->completable--;
@@ -345,12 +372,11 @@ void ring_publish(struct tcmu_ring *r)
 {
 	/* Skip trailing PAD/TMR slots so the kernel can reclaim them too. */
 	while (r->tail != r->next) {
-		uint32_t len_op = rd32(r->cmdr + r->tail);
-		uint32_t op = tcmu_hdr_get_op(len_op);
+		uint32_t op, len = walk_len(r, r->tail, &op);
 
-		if (op != TCMU_OP_PAD && op != TCMU_OP_TMR)
+		if (!len || (op != TCMU_OP_PAD && op != TCMU_OP_TMR))
 			break;
-		r->tail = (r->tail + tcmu_hdr_get_len(len_op)) % r->cmdr_size;
+		r->tail = (r->tail + len) % r->cmdr_size;
 	}
 	store_release_u32(&r->mb->cmd_tail, r->tail);
 }

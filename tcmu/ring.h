@@ -109,8 +109,9 @@ struct ring_rsp {
  * Complete command @cmd_id out of order (CAP_OOOC): the next CMD slot at the completion
  * index, whatever command it held, gets @cmd_id and the response; PAD and TMR slots are
  * stepped over. Not visible to the kernel until ring_publish().
- * Returns 0, or -ENOSPC when no consumed CMD slot is left (more completions than commands:
- * a caller bug, nothing is written).
+ * Returns 0, -ENOSPC when no consumed CMD slot is left (more completions than commands:
+ * a caller bug, nothing is written), or -EPROTO when a slot header between the completion
+ * and consumer indexes no longer describes a walkable entry (shared memory changed).
  */
 int ring_complete(struct tcmu_ring *r, uint16_t cmd_id, const struct ring_rsp *rsp);
 

@@ -381,6 +381,57 @@ static void test_unknown_opcode(void **state)
 	fx_free(f);
 }
 
+/* Found by fuzz_ring: completing an 8-byte unknown-op slot wrote a 112-byte response over
+ * the entries after it, zeroing a PAD header, and the next completion walk never ended. */
+static void test_short_unknown_slot_gets_header_only(void **state)
+{
+	struct fixture *f = fx_new(4096, 0, 0);
+	uint8_t cdb[6] = { 0 }, got[RING_MAX_CDB];
+	struct iovec iov[2];
+	struct ring_ent ent;
+	const char *why = NULL;
+	unsigned int n, cdb_len, bidi;
+	uint32_t len_op, before;
+
+	(void)state;
+	/* slot 0: 8-byte unknown op, then a real command from the simulator */
+	len_op = 8u | 5;
+	memcpy(f->ring.cmdr, &len_op, 4);
+	f->ring.mb->cmd_head = 8;
+	f->ring.mb->cmd_tail = 0;
+	assert_int_equal(ring_next(&f->ring, &ent, &why), 1);
+	assert_int_equal(ent.type, RING_ENT_UNKNOWN);
+	assert_int_equal(ent.len, 8);
+	ring_consume(&f->ring, &ent);
+	memcpy(&before, f->ring.cmdr + 8, 4);
+	/* the simulator's view of the ring is behind ours: place a command by hand after it */
+	uint8_t *e = f->ring.cmdr + 8;
+	memset(e, 0, 128);
+	len_op = 128u | TCMU_OP_CMD;
+	memcpy(e, &len_op, 4);
+	uint64_t cdb_off = 128 + 8 + 112;
+	memcpy(e + offsetof(struct tcmu_cmd_entry, req.cdb_off), &cdb_off, 8);
+	memcpy(f->map + cdb_off, cdb, 6);
+	f->ring.mb->cmd_head = 136;
+	struct ring_rsp rsp = { .status = 2, .uflags = TCMU_UFLAG_UNKNOWN_OP,
+				.sense = (const uint8_t[18]){ 0x70, 0, 5 }, .sense_len = 18 };
+	assert_int_equal(ring_complete(&f->ring, ent.cmd_id, &rsp), 0);
+	memcpy(&before, e, 4);
+	assert_int_equal(before, 128u | TCMU_OP_CMD); /* the next entry's header is intact */
+	assert_int_equal(ring_next(&f->ring, &ent, &why), 1);
+	assert_int_equal(ring_cmd_decode(&f->ring, &ent, got, &cdb_len, iov, 2, &n, &bidi, &why), 0);
+	ring_consume(&f->ring, &ent);
+	assert_int_equal(ring_complete(&f->ring, ent.cmd_id, &rsp), 0);
+	assert_int_equal(f->ring.tail, f->ring.next);
+	/* a slot header zeroed behind our back stops the walk instead of spinning */
+	f->ring.tail = 0;
+	f->ring.completable = 1;
+	memset(f->ring.cmdr, 0, 4);
+	assert_int_equal(ring_complete(&f->ring, 1, &rsp), -EPROTO);
+	ring_publish(&f->ring); /* must return */
+	fx_free(f);
+}
+
 static void test_corrupt_head(void **state)
 {
 	struct fixture *f = fx_new(4096, 0, 0);
@@ -542,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_tmr_entries),
 		cmocka_unit_test(test_corrupt_headers),
 		cmocka_unit_test(test_unknown_opcode),
+		cmocka_unit_test(test_short_unknown_slot_gets_header_only),
 		cmocka_unit_test(test_corrupt_head),
 		cmocka_unit_test(test_corrupt_command_fields),
 		cmocka_unit_test(test_cdb_len),
