@@ -65,6 +65,10 @@ if [ ${#shares[@]} -eq 0 ]; then
 	mkdir -p "$d"
 	shares=("$(cd "$d" && pwd -P)")
 fi
+# The checkout itself is always shared at its path, first (later shares may sit inside it):
+# the guest mounts tmpfs on /tmp, /run and /dev/shm, which would hide a checkout there (CI
+# clones anywhere) behind the read-only view of the host root.
+shares=("$repo" "${shares[@]}")
 
 qemu=$(command -v "${RTS_VM_QEMU:-qemu-system-x86_64}" || true)
 [ -n "$qemu" ] || skip "${RTS_VM_QEMU:-qemu-system-x86_64} not found (scripts/deps.sh installs qemu-system-x86)"
