@@ -16,23 +16,26 @@
 const struct rts_fabric_spec rts_fabric_table[] = {
 	{ "iscsi", "iscsi", "iscsi_target_mod", W(IQN) | W(NAA) | W(EUI), RTS_WWN_IQN,
 	  RTS_FEAT_DISCOVERY_AUTH | RTS_FEAT_ACLS | RTS_FEAT_AUTH | RTS_FEAT_NPS | RTS_FEAT_TPGTS,
-	  FK_TPG_ENABLE | FK_NP | FK_DISC_AUTH | FK_ISCSI_ATTRS | FK_SESSIONS, 65535 },
-	{ "loopback", "loopback", "tcm_loop", W(NAA), RTS_WWN_NAA, RTS_FEAT_NEXUS, FK_NEXUS | FK_LOOP, 31 },
+	  FK_TPG_ENABLE | FK_NP | FK_DISC_AUTH | FK_ISCSI_ATTRS | FK_SESSIONS, 65535, NULL },
+	{ "loopback", "loopback", "tcm_loop", W(NAA), RTS_WWN_NAA, RTS_FEAT_NEXUS,
+	  FK_NEXUS | FK_LOOP, 31, NULL },
 	{ "vhost", "vhost", "vhost_scsi", W(NAA), RTS_WWN_NAA,
-	  RTS_FEAT_NEXUS | RTS_FEAT_ACLS | RTS_FEAT_TPGTS, FK_NEXUS, 65535 },
+	  RTS_FEAT_NEXUS | RTS_FEAT_ACLS | RTS_FEAT_TPGTS, FK_NEXUS, 65535, NULL },
 	{ "xen-pvscsi", "xen-pvscsi", "xen-scsiback", W(NAA), RTS_WWN_NAA,
-	  RTS_FEAT_NEXUS | RTS_FEAT_TPGTS, FK_NEXUS, 65535 },
+	  RTS_FEAT_NEXUS | RTS_FEAT_TPGTS, FK_NEXUS, 65535, NULL },
 	{ "qla2xxx", "qla2xxx", "tcm_qla2xxx", W(NAA), RTS_WWN_NAA, RTS_FEAT_ACLS,
-	  FK_TPG_ENABLE | FK_COLON_WWN, 65535 },
+	  FK_TPG_ENABLE | FK_COLON_WWN, 65535, NULL },
 	{ "efct", "efct", "efct", W(NAA), RTS_WWN_NAA, RTS_FEAT_ACLS,
-	  FK_TPG_ENABLE | FK_COLON_WWN, 65535 },
-	{ "tcm_fc", "fc", "tcm_fc", W(NAA), RTS_WWN_NAA, RTS_FEAT_ACLS, FK_COLON_WWN, 65535 },
+	  FK_TPG_ENABLE | FK_COLON_WWN, 65535, NULL },
+	{ "tcm_fc", "fc", "tcm_fc", W(NAA), RTS_WWN_NAA, RTS_FEAT_ACLS, FK_COLON_WWN, 65535, NULL },
 	{ "srpt", "srpt", "ib_srpt", W(IB), RTS_WWN_IB, RTS_FEAT_ACLS,
-	  FK_TPG_ENABLE | FK_HEX0X_WWN, 65535 },
-	{ "sbp", "sbp", "sbp_target", W(EUI), RTS_WWN_EUI, 0, FK_TPG_ENABLE | FK_BARE_WWN, 65535 },
-	{ "ibmvscsis", "ibmvscsis", "ibmvscsis", W(FREE), RTS_WWN_FREE, 0, FK_TPG_ENABLE, 65535 },
+	  FK_TPG_ENABLE | FK_HEX0X_WWN, 65535, NULL },
+	{ "sbp", "sbp", "sbp_target", W(EUI), RTS_WWN_EUI, 0,
+	  FK_TPG_ENABLE | FK_BARE_WWN, 65535, NULL },
+	{ "ibmvscsis", "ibmvscsis", "ibmvscsis", W(FREE), RTS_WWN_FREE, 0, FK_TPG_ENABLE, 65535,
+	  NULL },
 	{ "usb_gadget", "usb_gadget", "tcm_usb_gadget", W(NAA), RTS_WWN_NAA, RTS_FEAT_NEXUS,
-	  FK_NEXUS | FK_TPG_ENABLE, 65535 },
+	  FK_NEXUS | FK_TPG_ENABLE, 65535, NULL },
 };
 // clang-format on
 const size_t rts_fabric_table_len = ARRAY_SIZE(rts_fabric_table);
@@ -50,6 +53,10 @@ void fabric_spec_clear(struct rts_fabric_spec *spec)
 	free((char *)spec->name);
 	free((char *)spec->cfs_name);
 	free((char *)spec->module);
+	if (spec->wwn_from_files)
+		for (char **p = spec->wwn_from_files; *p; p++)
+			free(*p);
+	free(spec->wwn_from_files);
 	*spec = (struct rts_fabric_spec){ 0 };
 }
 
@@ -109,6 +116,39 @@ static int parse_list(char *v, unsigned int *mask, bool wwn, enum rts_wwn_type *
 		}
 		if (!found)
 			return -EINVAL;
+	}
+	return 0;
+}
+
+/* wwn_from_files = a, "b", ('c', 'd'): appended to *list (NULL-terminated). */
+static int parse_patterns(char *v, char ***list)
+{
+	char *save = NULL, *tok;
+	size_t n = 0;
+
+	if (*list)
+		while ((*list)[n])
+			n++;
+	v = trim(v);
+	for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *t = trim(tok), **nl;
+		size_t len = strlen(t);
+
+		if (len >= 2 && (t[0] == '"' || t[0] == '\'') && t[len - 1] == t[0]) {
+			t[len - 1] = '\0';
+			t++;
+		}
+		if (!*t)
+			continue;
+		nl = realloc(*list, (n + 2) * sizeof(*nl));
+		if (!nl)
+			return -ENOMEM;
+		*list = nl;
+		nl[n] = strdup(t);
+		nl[n + 1] = NULL;
+		if (!nl[n])
+			return -ENOMEM;
+		n++;
 	}
 	return 0;
 }
@@ -181,8 +221,15 @@ int fabric_spec_parse(const char *name, const char *text, struct rts_fabric_spec
 				r = -ENOMEM;
 			else if (rts_name_validate(spec->cfs_name, NULL) < 0)
 				r = -EINVAL;
+		} else if (!strcmp(key, "wwn_from_files")) {
+			r = parse_patterns(val, &spec->wwn_from_files);
 		}
-		/* other rtslib keys (wwn_from_files, wwn_from_cmds...) are ignored */
+		/*
+		 * Other rtslib keys are ignored, among them wwn_from_files_filter and
+		 * wwn_from_cmds[_filter]: they are shell commands, and a library runs none.
+		 * rts_fabric_discover_wwns() normalises what the files hold instead, which
+		 * covers what the usual filters do (strip 0x, add or drop colons).
+		 */
 		if (r < 0)
 			break;
 	}

@@ -74,6 +74,7 @@ struct rts_fabric_spec {
 	unsigned int features; /* enum rts_fabric_feature */
 	unsigned int kflags; /* enum fabric_kflags */
 	unsigned int max_tpgt; /* highest tag the kernel accepts */
+	char **wwn_from_files; /* spec files: glob patterns of WWN files (NULL-terminated) */
 };
 
 extern const struct rts_fabric_spec rts_fabric_table[];

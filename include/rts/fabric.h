@@ -132,6 +132,44 @@ int rts_fabric_to_fabric_wwn(const struct rts_fabric *f, const char *wwn, char *
  */
 int rts_fabric_normalize_wwn(const struct rts_fabric *f, const char *wwn, char *buf, size_t size);
 /**
+ * @brief Whether the fabric takes its target WWNs from hardware ports, i.e. whether
+ *        rts_fabric_discover_wwns() supports it (qla2xxx, efct, tcm_fc, srpt, sbp,
+ *        ibmvscsis, spec-file fabrics with wwn_from_files; rtslib's FabricModule.wwns is
+ *        not None).
+ * @param f fabric @return bool
+ */
+bool rts_fabric_has_hw_wwns(const struct rts_fabric *f);
+/**
+ * @brief List the WWNs of the hardware ports of this fabric, read from sysfs as rtslib's
+ *        FabricModule.wwns does: qla2xxx/efct: class/fc_host/host{N}/port_name of the
+ *        hosts driven by qla2xxx/efct; tcm_fc: the same files of FCoE hosts; srpt:
+ *        class/infiniband/{dev}/ports/{N}/gids/0; sbp: bus/firewire/devices/fw{N}/guid of
+ *        the first local node; ibmvscsis: module/ibmvscsis/drivers/vio:ibmvscsis/{dev}/devspec;
+ *        spec-file fabrics: the files matching their wwn_from_files patterns below /sys
+ *        (blank- or NUL-separated WWNs; wwn_from_files_filter, a shell command, is not run:
+ *        each WWN is normalised for the fabric's WWN types instead).
+ *        Read only (no module loading, no mkdir, no configfs access); missing directories
+ *        give an empty list, malformed or unreadable files are skipped.
+ * @param f fabric
+ * @param sysfs_root sysfs mount point (absolute), NULL for "/sys"
+ * @param ret receives a NULL-terminated array of distinct WWNs in the fabric's configfs
+ *        spelling (what rts_fabric_to_fabric_wwn() gives, e.g. "21:00:00:24:ff:31:4c:48",
+ *        "0xfe800000000000000002c90300a1b2c3", "0011223344556677"); every entry is accepted
+ *        by rts_fabric_normalize_wwn() and rts_target_create(). Free with rts_wwns_free().
+ * @param ret_count receives the number of entries (may be NULL)
+ * @return 0, -EOPNOTSUPP (fabric without hardware ports: iscsi, loopback, vhost, xen-pvscsi,
+ *         usb_gadget, unknown fabrics, spec-file fabrics without wwn_from_files), -EINVAL,
+ *         -ENOMEM
+ */
+int rts_fabric_discover_wwns(const struct rts_fabric *f, const char *sysfs_root, char ***ret,
+			     size_t *ret_count);
+/**
+ * @brief Free an array returned by rts_fabric_discover_wwns().
+ * @param wwns NULL-terminated array or NULL
+ * @return NULL
+ */
+char **rts_wwns_free(char **wwns);
+/**
  * @brief Read the discovery CHAP settings (iSCSI).
  * @param f fabric @param enforce receives enforce_discovery_auth @param chap receives creds
  * @return 0, -EOPNOTSUPP, negative errno
