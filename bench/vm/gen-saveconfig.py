@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Generate a saveconfig.json with N LUNs for restore benchmarks.
 
-    gen-saveconfig.py N [--plugin ramdisk|fileio] [--template targetcli-full.json] > out.json
+    gen-saveconfig.py N [--plugin ramdisk|fileio] [--acls one|per-lun]
+                        [--template targetcli-full.json] > out.json
 
 N storage objects (1 MiB ramdisk, or sparse 1 MiB fileio files /tmp/bench-fileio/fN.img), one
-iSCSI target with one TPG (portal 127.0.0.1:3260), N LUNs, one node ACL with N mapped LUNs.
+iSCSI target with one TPG (portal 127.0.0.1:3260), N LUNs, and either one node ACL with N
+mapped LUNs (--acls one, the default) or one node ACL per LUN mapping it as mapped LUN 0
+(--acls per-lun). rtslib refuses mapped LUNs above 255, so targetctl can only handle N > 256
+with per-lun.
 Every object carries the full attribute/parameter sets that targetcli saved in the template
 (tests/fixtures/saveconfig/targetcli-full.json), so a restore writes what a real one writes.
 Deterministic: the same N gives the same file (WWNs are derived from the index).
@@ -24,6 +28,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("n", type=int)
     ap.add_argument("--plugin", choices=("ramdisk", "fileio"), default="ramdisk")
+    ap.add_argument("--acls", choices=("one", "per-lun"), default="one")
     ap.add_argument("--template", default=DEFAULT_TEMPLATE)
     a = ap.parse_args()
     tpl = json.load(open(a.template))
@@ -32,7 +37,7 @@ def main():
     tpg_tpl = tgt_tpl["tpgs"][0]
     acl_tpl = tpg_tpl["node_acls"][0]
 
-    sos, luns, mluns = [], [], []
+    sos, luns, mluns, acls = [], [], [], []
     for i in range(a.n):
         so = copy.deepcopy(so_tpl)
         so["name"] = "bench%d" % i
@@ -47,14 +52,23 @@ def main():
         sos.append(so)
         luns.append({"alias": "lun%d" % i, "alua_tg_pt_gp_name": "default_tg_pt_gp", "index": i,
                      "storage_object": "/backstores/%s/bench%d" % (a.plugin, i)})
-        mluns.append({"alias": "mlun%d" % i, "index": i, "tpg_lun": i, "write_protect": False})
+        mlun = {"alias": "mlun%d" % i, "index": i, "tpg_lun": i, "write_protect": False}
+        if a.acls == "one":
+            mluns.append(mlun)
+        else:
+            acl = copy.deepcopy(acl_tpl)
+            acl["node_wwn"] = "%s%d" % (INIT, i)
+            acl["mapped_luns"] = [dict(mlun, alias="mlun0", index=0)]
+            acls.append(acl)
 
-    acl = copy.deepcopy(acl_tpl)
-    acl["node_wwn"] = INIT
-    acl["mapped_luns"] = mluns
+    if a.acls == "one":
+        acl = copy.deepcopy(acl_tpl)
+        acl["node_wwn"] = INIT
+        acl["mapped_luns"] = mluns
+        acls = [acl]
     tpg = copy.deepcopy(tpg_tpl)
     tpg["luns"] = luns
-    tpg["node_acls"] = [acl]
+    tpg["node_acls"] = acls
     tpg["portals"] = [{"ip_address": "127.0.0.1", "iser": False, "offload": False, "port": 3260}]
     tpg["tag"] = 1
     target = {"fabric": "iscsi", "wwn": IQN, "tpgs": [tpg]}

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Bench (real kernel, in a qemu guest): `rtsctl restore` against `targetctl restore` of the
 # same N-LUN saveconfig.json (bench/vm/gen-saveconfig.py: N ramdisk backstores, one iSCSI
-# target/TPG/portal, N LUNs, one ACL with N mapped LUNs), interleaved, each run from an empty
-# LIO. Prints seconds, per-object cost and targetctl/rtsctl. A targetctl run longer than
+# target/TPG/portal, N LUNs, one ACL per LUN mapping it: rtslib refuses mapped LUNs above 255,
+# so one ACL with N mapped LUNs cannot be restored by targetctl at N=1000; RTS_BENCH_ACLS=one
+# gives that layout), interleaved, each run from an empty LIO (cleared by rtsctl, which, unlike
+# targetctl, also clears mapped LUNs above 255). Prints seconds, per-object cost and targetctl/rtsctl. A targetctl run longer than
 # RTS_BENCH_PEER_TIMEOUT seconds is stopped and shown as a lower bound (">T").
 #
 #   bench/vm/restore-vs-targetctl.sh                  N = 10 100 1000, 1 run each
@@ -15,6 +17,7 @@ RTSCTL=$BIN/ctl/rtsctl
 read -r -a sizes <<< "${RTS_BENCH_SIZES:-10 100 1000}"
 REPEAT=${RTS_BENCH_REPEAT:-1}
 PEER_TIMEOUT=${RTS_BENCH_PEER_TIMEOUT:-900}
+ACLS=${RTS_BENCH_ACLS:-per-lun}
 IQN=iqn.2003-01.org.linux-iscsi.rtslib-c:bench
 res=$OUT/results.txt
 mkdir -p /etc/target
@@ -30,7 +33,7 @@ run_one() { # run_one <tool> <cfg> <n> -> seconds (or >T)
 		rc=$?
 		;;
 	targetctl)
-		targetctl clear > /dev/null 2>&1
+		"$RTSCTL" clear > /dev/null 2>&1
 		timed t timeout "$PEER_TIMEOUT" targetctl restore "$2" > "$OUT/last.log" 2>&1
 		rc=$?
 		[ $rc -eq 124 ] && { echo ">$PEER_TIMEOUT"; return 0; }
@@ -44,7 +47,7 @@ printf '%-6s %-8s | %10s %10s | %10s %10s | %s\n' N objects "rtsctl s" "us/objec
 	"targetctl s" "us/object" "targetctl/rtsctl" | tee "$res"
 for n in "${sizes[@]}"; do
 	cfg=$OUT/bench-$n.json
-	python3 "$VM_REPO/bench/vm/gen-saveconfig.py" "$n" --plugin ramdisk > "$cfg" || die "gen $n"
+	python3 "$VM_REPO/bench/vm/gen-saveconfig.py" "$n" --plugin ramdisk --acls "$ACLS" > "$cfg" || die "gen $n"
 	objs=$((4 * n + 3))
 	ours=() peer=()
 	for _ in $(seq "$REPEAT"); do
