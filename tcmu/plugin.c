@@ -99,6 +99,13 @@ RTS_EXPORT int rts_handler_load(const char *path, struct rts_loaded_handler **re
 	lh->dl = dl;
 	memcpy(&lh->h, h, MIN((size_t)h->struct_size, sizeof(lh->h)));
 	lh->h.struct_size = sizeof(lh->h);
+	if (lh->h.reserved_zero) {
+		/* kept zero so a later ABI minor can give it a meaning */
+		set_reason(reterr_reason, "handler '%s' sets reserved_zero (%u): built for a newer ABI?",
+			   path, lh->h.reserved_zero);
+		rts_handler_unload(lh);
+		return -EPROTO;
+	}
 	if (!lh->h.name || !lh->h.subtype || !*lh->h.subtype || strchr(lh->h.subtype, '/') ||
 	    !lh->h.open || !lh->h.read) {
 		set_reason(reterr_reason,

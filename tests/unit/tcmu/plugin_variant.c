@@ -59,6 +59,9 @@ static const struct rts_handler desc = {
 	.open = v_open,
 #endif
 	.read = v_read,
+#if defined(VARIANT_reserved)
+	.reserved_zero = 7,
+#endif
 };
 #if !defined(VARIANT_nosym)
 RTS_HANDLER_DEFINE(desc)

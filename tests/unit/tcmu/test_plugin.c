@@ -83,6 +83,7 @@ static void test_refusals(void **state)
 	expect_refusal("short", -EPROTO, "descriptor is 16 bytes");
 	expect_refusal("nosym", -ENOEXEC, "does not export rts_handler_entry");
 	expect_refusal("noopen", -EINVAL, "lacks a required field");
+	expect_refusal("reserved", -EPROTO, "sets reserved_zero (7)");
 	expect_refusal("missing", -ENOENT, "No such file");
 }
 
