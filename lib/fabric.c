@@ -829,10 +829,7 @@ RTS_EXPORT int rts_lun_create(struct rts_tpg *tpg, uint64_t index, struct rts_so
 		return r;
 	r = cfs_symlink(ctx, so->path, link);
 	if (r < 0) {
-		struct rts_error saved = ctx->err;
-
-		ctx->be->ops->rmdir(ctx->be->data, path);
-		ctx->err = saved;
+		cfs_undo_rmdir(ctx, path);
 		return r;
 	}
 	lun = lun_add(tpg, index, so, alias);
@@ -1694,17 +1691,11 @@ RTS_EXPORT int rts_mapped_lun_create_alias(struct rts_acl *acl, uint64_t index,
 	if (r >= 0 && write_protect) {
 		r = obj_set_attr(ctx, path, RTS_GROUP_NONE, "write_protect", "1");
 		if (r < 0) {
-			struct rts_error saved = ctx->err;
-
-			ctx->be->ops->unlink(ctx->be->data, link);
-			ctx->err = saved;
+			cfs_undo_unlink(ctx, link);
 		}
 	}
 	if (r < 0) {
-		struct rts_error saved = ctx->err;
-
-		ctx->be->ops->rmdir(ctx->be->data, path);
-		ctx->err = saved;
+		cfs_undo_rmdir(ctx, path);
 		return r;
 	}
 	m = mlun_add(acl, index, lun);

@@ -233,6 +233,10 @@ int cfs_rmdir(struct rts_ctx *ctx, const char *path);
 int cfs_symlink(struct rts_ctx *ctx, const char *target, const char *path);
 int cfs_unlink(struct rts_ctx *ctx, const char *path);
 bool cfs_exists(struct rts_ctx *ctx, const char *path, enum rts_ftype type);
+/* Best-effort undo of what a failed create made; the error already recorded stays the one
+ * reported (the undo's own failure is ignored). */
+void cfs_undo_rmdir(struct rts_ctx *ctx, const char *path);
+void cfs_undo_unlink(struct rts_ctx *ctx, const char *path);
 
 /* Object attribute helpers shared by storage objects, TPGs, ACLs. */
 int obj_get_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group, const char *name,

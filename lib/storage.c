@@ -191,22 +191,14 @@ static int so_create(struct rts_ctx *ctx, enum rts_plugin plugin, const char *na
 		*ret = so;
 	return 0;
 
-undo_dev : {
-	struct rts_error saved = ctx->err;
-
-	ctx->be->ops->rmdir(ctx->be->data, dev);
+undo_dev:
+	cfs_undo_rmdir(ctx, dev);
 	if (hba_created)
-		ctx->be->ops->rmdir(ctx->be->data, hba);
-	ctx->err = saved;
+		cfs_undo_rmdir(ctx, hba);
 	return r;
-}
 undo_hba:
-	if (hba_created) {
-		struct rts_error saved = ctx->err;
-
-		ctx->be->ops->rmdir(ctx->be->data, hba);
-		ctx->err = saved;
-	}
+	if (hba_created)
+		cfs_undo_rmdir(ctx, hba);
 	return r;
 }
 
@@ -791,10 +783,7 @@ RTS_EXPORT int rts_alua_tpg_create(struct rts_so *so, const char *name, uint16_t
 	snprintf(v, sizeof(v), "%u", id);
 	r = cfs_write(ctx, idp, v);
 	if (r < 0) {
-		struct rts_error saved = ctx->err;
-
-		ctx->be->ops->rmdir(ctx->be->data, path);
-		ctx->err = saved;
+		cfs_undo_rmdir(ctx, path);
 		return r;
 	}
 	gp = alua_add(so, name);
@@ -930,10 +919,7 @@ RTS_EXPORT int rts_lu_gp_create(struct rts_ctx *ctx, const char *name, uint16_t 
 	snprintf(v, sizeof(v), "%u", id);
 	r = obj_set_attr(ctx, path, RTS_GROUP_NONE, "lu_gp_id", v);
 	if (r < 0) {
-		struct rts_error saved = ctx->err;
-
-		ctx->be->ops->rmdir(ctx->be->data, path);
-		ctx->err = saved;
+		cfs_undo_rmdir(ctx, path);
 		return r;
 	}
 	gp = lu_gp_add(ctx, name);

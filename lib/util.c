@@ -168,6 +168,22 @@ int cfs_unlink(struct rts_ctx *ctx, const char *path)
 	return 0;
 }
 
+void cfs_undo_rmdir(struct rts_ctx *ctx, const char *path)
+{
+	struct rts_error saved = ctx->err;
+
+	ctx->be->ops->rmdir(ctx->be->data, path);
+	ctx->err = saved;
+}
+
+void cfs_undo_unlink(struct rts_ctx *ctx, const char *path)
+{
+	struct rts_error saved = ctx->err;
+
+	ctx->be->ops->unlink(ctx->be->data, path);
+	ctx->err = saved;
+}
+
 bool cfs_exists(struct rts_ctx *ctx, const char *path, enum rts_ftype type)
 {
 	enum rts_ftype t;
