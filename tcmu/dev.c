@@ -8,7 +8,6 @@
  * whole batch. No locks, no allocation per command, no thread per command.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,28 +226,11 @@ RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stat
 
 void dev_refresh_serial(struct rts_dev *dev)
 {
-	char buf[160];
-	const char *s;
-	ssize_t n;
-	int fd;
+	char serial[sizeof(dev->di.serial)];
 
-	if (!dev->serial_file)
-		return;
-	fd = open(dev->serial_file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	s = strrchr(buf, ':');
-	s = s ? s + 1 : buf;
-	while (*s == ' ')
-		s++;
-	if (*s) /* LIO leaves it empty until someone sets one: keep ours then */
-		snprintf(dev->di.serial, sizeof(dev->di.serial), "%.*s", (int)sizeof(dev->di.serial) - 1, s);
+	/* LIO leaves it empty until someone sets one: keep ours then */
+	if (dev->serial_file && tcmu_read_serial_file(dev->serial_file, serial, sizeof(serial)) > 0)
+		memcpy(dev->di.serial, serial, sizeof(serial));
 }
 
 int dev_bounce(struct rts_cmd *cmd, size_t len)

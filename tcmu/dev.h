@@ -161,6 +161,10 @@ void dev_fail(struct rts_dev *dev, const char *why);
 int dev_bounce(struct rts_cmd *cmd, size_t len);
 void dev_refresh_serial(struct rts_dev *dev);
 
+/* uio.c: read a wwn/vpd_unit_serial file ("T10 VPD Unit Serial Number: X") into @out;
+ * returns the serial's length (0 when none is set) or -errno. */
+int tcmu_read_serial_file(const char *path, char *out, size_t len);
+
 /* dispatch.c */
 void dispatch_cmd(struct rts_cmd *cmd);
 void dispatch_retry_waiters(struct rts_dev *dev);

@@ -35,6 +35,26 @@ static int read_small(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
+int tcmu_read_serial_file(const char *path, char *out, size_t len)
+{
+	char buf[256];
+	const char *s;
+	size_t n;
+	int r = read_small(path, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	/* "T10 VPD Unit Serial Number: <serial>" */
+	s = strrchr(buf, ':');
+	s = s ? s + 1 : buf;
+	while (*s == ' ')
+		s++;
+	n = strnlen(s, len - 1);
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return (int)n;
+}
+
 RTS_EXPORT int rts_tcmu_parse_uio_name(const char *name, struct rts_tcmu_info *ret)
 {
 	const char *p, *slash;
@@ -169,7 +189,7 @@ static int read_u64(const char *dir, const char *file, uint64_t *v)
 RTS_EXPORT int rts_tcmu_read_attrs(const char *configfs, const struct rts_tcmu_info *info,
 				   struct rts_tcmu_attrs *ret)
 {
-	char dir[600], path[700], buf[256];
+	char dir[600], path[700];
 	struct rts_tcmu_attrs a = { 0 };
 	uint64_t v;
 
@@ -186,16 +206,7 @@ RTS_EXPORT int rts_tcmu_read_attrs(const char *configfs, const struct rts_tcmu_i
 	if (read_u64(dir, "attrib/emulate_write_cache", &v) == 0)
 		a.write_cache = v != 0;
 	snprintf(path, sizeof(path), "%s/wwn/vpd_unit_serial", dir);
-	if (read_small(path, buf, sizeof(buf)) > 0) {
-		/* "T10 VPD Unit Serial Number: <serial>" */
-		const char *s = strrchr(buf, ':');
-		s = s ? s + 1 : buf;
-		while (*s == ' ')
-			s++;
-		size_t n = strnlen(s, sizeof(a.serial) - 1);
-		memcpy(a.serial, s, n);
-		a.serial[n] = '\0';
-	}
+	tcmu_read_serial_file(path, a.serial, sizeof(a.serial));
 	*ret = a;
 	return 0;
 }
