@@ -41,6 +41,9 @@ vm_scenario() {
 	fi
 	OUT=${OUT:-/tmp/vm-out/$name}
 	mkdir -p "$OUT"
+	# The checkout is shared read-write: tools that drop files in the working directory
+	# (fio's *-verify.state) must write them with the scenario's output, not into the repo.
+	cd "$OUT" || exit 1
 	echo "== scenario $name on $(uname -r), output in $OUT"
 }
 
