@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emu.h"
 #include "private.h"
 
 void rts_log(struct rts_ctx *ctx, int prio, const char *file, int line, const char *fn,
@@ -91,13 +92,38 @@ RTS_EXPORT int rts_ctx_new(const char *root, unsigned int flags, struct rts_ctx 
 			root, (flags & RTS_CTX_EMULATE) ? RTS_BACKEND_REAL_CREATE : 0, &be);
 	if (r < 0)
 		return r;
-	if (flags & (RTS_CTX_MEMORY | RTS_CTX_EMULATE)) {
+	if (flags & RTS_CTX_MEMORY) {
+		r = rts_backend_new_emulated(be, &emu);
+		if (r < 0)
+			return r;
+		be = emu;
+	} else if (flags & RTS_CTX_EMULATE) {
+		/*
+		 * The emulator lays out an empty directory on first use. Serialise that on the
+		 * directory itself: a second process must not find a half-made tree.
+		 */
+		_cleanup_close_ int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0) {
+			rts_backend_free(be);
+			return -errno;
+		}
+		while (flock(dfd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				r = -errno;
+				rts_backend_free(be);
+				return r;
+			}
+		}
 		r = rts_backend_new_emulated(be, &emu);
 		if (r < 0)
 			return r;
 		be = emu;
 	}
-	return rts_ctx_new_with_backend(be, ret);
+	r = rts_ctx_new_with_backend(be, ret);
+	if (r == 0 && (flags & RTS_CTX_EMULATE))
+		(*ret)->emu_shared = true;
+	return r;
 }
 
 RTS_EXPORT struct rts_ctx *rts_ctx_unref(struct rts_ctx *ctx)
@@ -212,6 +238,9 @@ RTS_EXPORT int rts_ctx_lock(struct rts_ctx *ctx)
 		return rts_error(ctx, r, ctx->lock_path, "cannot lock: %s", strerror(-r));
 	}
 	rts_dbg(ctx, "locked '%s'", ctx->lock_path);
+	/* other processes may have changed the directory since we last held the lock */
+	if (ctx->emu_shared)
+		emu_invalidate(ctx->be);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,10 +157,36 @@ static int raw_write_str(struct emu_be *e, const char *p, const char *s)
 
 /* ------------------------------------------------------------ link counts */
 
+static void links_free(struct emu_be *e);
+static int scan_links(struct emu_be *e, const char *p);
+
+/* Recount after emu_invalidate(); every user of the counts calls this first. */
+static int links_fresh(struct emu_be *e)
+{
+	enum rts_ftype t;
+	int r = 0;
+
+	if (!e->links_stale)
+		return 0;
+	links_free(e);
+	if (RAW(e)->stat(RAWD(e), "target", &t) == 0)
+		r = scan_links(e, "target");
+	if (r < 0) {
+		links_free(e);
+		return r;
+	}
+	e->links_stale = false;
+	return 0;
+}
+
 unsigned int emu_link_count(struct emu_be *e, const char *target)
 {
-	struct link_ref *ref = index_get(&e->links, target);
+	struct link_ref *ref;
 
+	/* counts we cannot establish must not let an rmdir through */
+	if (links_fresh(e) < 0)
+		return UINT_MAX;
+	ref = index_get(&e->links, target);
 	return ref ? ref->count : 0;
 }
 
@@ -508,6 +535,9 @@ static int emu_rmdir(void *d, const char *p)
 	enum rts_ftype t;
 	int r;
 
+	r = links_fresh(e);
+	if (r < 0)
+		return r;
 	r = raw_type(e, p, &t);
 	if (r < 0)
 		return r;
@@ -556,6 +586,9 @@ static int emu_symlink(void *d, const char *target, const char *p)
 	enum rts_ftype t;
 	int r;
 
+	r = links_fresh(e);
+	if (r < 0)
+		return r;
 	r = emu_dir_name(p, parent, sizeof(parent));
 	if (r < 0)
 		return r;
@@ -615,6 +648,9 @@ static int emu_unlink(void *d, const char *p)
 	enum rts_ftype t;
 	int r;
 
+	r = links_fresh(e);
+	if (r < 0)
+		return r;
 	r = raw_type(e, p, &t);
 	if (r < 0)
 		return r;
@@ -1204,10 +1240,8 @@ static int emu_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
 	return RAW(e)->readdir(RAWD(e), p, filter_cb, &f);
 }
 
-static void emu_destroy(void *d)
+static void links_free(struct emu_be *e)
 {
-	struct emu_be *e = d;
-
 	for (size_t i = 0; i < e->links.size; i++) {
 		struct rts_index_slot *s = &e->links.slots[i];
 
@@ -1215,6 +1249,13 @@ static void emu_destroy(void *d)
 			free(s->value);
 	}
 	index_free(&e->links);
+}
+
+static void emu_destroy(void *d)
+{
+	struct emu_be *e = d;
+
+	links_free(e);
 	rts_backend_free(e->raw);
 	free(e);
 }
@@ -1256,6 +1297,19 @@ static int scan_links(struct emu_be *e, const char *p)
 	return r;
 }
 
+/*
+ * A directory shared by several processes changes under an emulator built earlier: the
+ * context calls this each time it takes the transaction lock, and the symlink counts are
+ * recounted from the raw backend before their next use (EBUSY on rmdir of a link target).
+ */
+int emu_invalidate(struct rts_backend *be)
+{
+	if (!be || be->ops != &emu_ops)
+		return -EINVAL;
+	((struct emu_be *)be->data)->links_stale = true;
+	return 0;
+}
+
 RTS_EXPORT int rts_backend_new_emulated(struct rts_backend *raw, struct rts_backend **ret)
 {
 	struct emu_be *e;
@@ -1279,7 +1333,9 @@ RTS_EXPORT int rts_backend_new_emulated(struct rts_backend *raw, struct rts_back
 
 		r = populate(e, "target", &loc);
 	} else {
-		r = scan_links(e, "target");
+		/* an existing tree: count its symlinks when first needed */
+		e->links_stale = true;
+		r = 0;
 	}
 	if (r < 0) {
 		emu_destroy(e);

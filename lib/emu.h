@@ -140,5 +140,7 @@ bool emu_group_applies(const struct emu_group *g, const struct emu_loc *loc);
 
 /* st_mode permission bits the kernel shows for a root-relative path of type t. */
 unsigned int emu_model_mode(const char *path, enum rts_ftype t);
+/* Recount symlinks from the raw backend before their next use (shared directory). */
+int emu_invalidate(struct rts_backend *be);
 
 #endif

@@ -11,6 +11,7 @@
 struct emu_be {
 	struct rts_backend *raw;
 	struct rts_index links; /* target path -> struct link_ref */
+	bool links_stale; /* recount before use (emu_invalidate) */
 };
 
 #define RAW(e)	((e)->raw->ops)

@@ -97,6 +97,7 @@ struct rts_ctx {
 	char *lock_path;
 	int lock_fd;
 	unsigned int lock_depth;
+	bool emu_shared; /* emulated backend on a directory other processes may change */
 
 	char *spec_dir;
 	bool walked;

@@ -190,6 +190,58 @@ static void test_real_root_readonly(void **state)
 	rts_ctx_unref(ctx);
 }
 
+/*
+ * Two contexts on one emulated directory, as two rtsctl processes: what one links must
+ * hold for the other (configfs refuses rmdir of a link target with EBUSY), and the other
+ * must not find a half-made tree while the first lays out an empty directory.
+ */
+static void test_emulate_shared_dir(void **state)
+{
+	char *dir = make_tmpdir();
+	struct rts_ctx *a = NULL, *b = NULL;
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_lun *lun;
+	struct rts_so *so;
+	char lock[512], dev[512];
+
+	(void)state;
+	snprintf(lock, sizeof(lock), "%s/.lock", dir);
+	assert_int_equal(rts_ctx_new(dir, RTS_CTX_EMULATE, &b), 0); /* lays out target/ */
+	assert_int_equal(rts_ctx_new(dir, RTS_CTX_EMULATE, &a), 0); /* finds it */
+	assert_int_equal(rts_ctx_set_lock_path(a, lock), 0);
+	assert_int_equal(rts_ctx_set_lock_path(b, lock), 0);
+
+	assert_int_equal(rts_ctx_lock(a), 0);
+	assert_int_equal(rts_ramdisk_create(a, "shared", 1 << 20, 0, &so), 0);
+	assert_int_equal(rts_fabric_lookup(a, "loopback", &fab), 0);
+	assert_int_equal(rts_fabric_load(fab, false), 0);
+	assert_int_equal(rts_target_create(fab, "naa.5001405aabbccdd1", &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, &lun), 0);
+	assert_int_equal(rts_ctx_unlock(a), 0);
+
+	/* b was built before the LUN existed: its next transaction must see the link */
+	assert_int_equal(rts_ctx_lock(b), 0);
+	snprintf(dev, sizeof(dev), "target/core/rd_mcp_0/shared");
+	assert_int_equal(rts_backend_rmdir(rts_ctx_get_backend(b), dev), -EBUSY);
+	assert_int_equal(rts_ctx_unlock(b), 0);
+
+	/* and once a drops the LUN, b may remove the device */
+	assert_int_equal(rts_ctx_lock(a), 0);
+	assert_int_equal(rts_lun_delete(lun), 0);
+	assert_int_equal(rts_ctx_unlock(a), 0);
+	assert_int_equal(rts_ctx_lock(b), 0);
+	assert_int_equal(rts_backend_rmdir(rts_ctx_get_backend(b), dev), 0);
+	assert_int_equal(rts_ctx_unlock(b), 0);
+
+	rts_ctx_unref(a);
+	rts_ctx_unref(b);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +252,7 @@ int main(void)
 		BOTH(test_modules),
 		BOTH(test_clear_and_refresh),
 		cmocka_unit_test(test_real_root_readonly),
+		cmocka_unit_test(test_emulate_shared_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
