@@ -2,12 +2,13 @@
 /*
  * One TCMU device: its transport, its command slots and the I/O loop on its own io_uring.
  *
- * The loop: submit-and-wait on the ring; handle every CQE (kick → re-arm, handler I/O →
+ * The loop: submit-and-wait on the ring; handle every CQE (kick poll → consume, handler I/O →
  * io_done, wake → async completions/stop); drain new ring entries into free slots and
- * dispatch them; if anything completed, publish cmd_tail and queue one kick write for the
+ * dispatch them; if anything completed, publish cmd_tail and write one kick for the
  * whole batch. No locks, no allocation per command, no thread per command.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,16 @@ RTS_EXPORT const char *rts_dev_get_cfgstring(const struct rts_dev *dev)
 	return dev->handler_cfg;
 }
 
+RTS_EXPORT const char *rts_dev_get_option(const struct rts_dev *dev, const char *key)
+{
+	if (!dev || !key || !dev->options)
+		return NULL;
+	for (char **o = dev->options; o[0]; o += 2)
+		if (strcmp(o[0], key) == 0)
+			return o[1];
+	return NULL;
+}
+
 RTS_EXPORT uint32_t rts_dev_get_block_size(const struct rts_dev *dev)
 {
 	return dev->di.block_size;
@@ -177,6 +188,33 @@ RTS_EXPORT struct io_uring *rts_dev_get_uring(struct rts_dev *dev)
 	return &dev->uring;
 }
 
+/*
+ * Count a handler SQE in (+1) or its final CQE out (-1) under its tag. Only what is tracked
+ * can be cancelled on abort; beyond RTS_CMD_TRACK distinct tags the rest simply completes.
+ */
+static void track_sqe(struct rts_cmd *cmd, uint16_t tag, int delta)
+{
+	unsigned int i, free_i = RTS_CMD_TRACK;
+
+	for (i = 0; i < RTS_CMD_TRACK; i++) {
+		if (cmd->sqe_cnt[i] && cmd->sqe_tag[i] == tag) {
+			cmd->sqe_cnt[i] = (uint16_t)(cmd->sqe_cnt[i] + delta);
+			return;
+		}
+		if (!cmd->sqe_cnt[i] && free_i == RTS_CMD_TRACK)
+			free_i = i;
+	}
+	if (delta > 0 && free_i < RTS_CMD_TRACK) {
+		cmd->sqe_tag[free_i] = tag;
+		cmd->sqe_cnt[free_i] = 1;
+	}
+}
+
+RTS_EXPORT bool rts_cmd_is_aborted(const struct rts_cmd *cmd)
+{
+	return cmd->aborted;
+}
+
 RTS_EXPORT struct io_uring_sqe *rts_dev_get_sqe(struct rts_dev *dev, struct rts_cmd *cmd,
 						uint16_t tag)
 {
@@ -192,6 +230,7 @@ RTS_EXPORT struct io_uring_sqe *rts_dev_get_sqe(struct rts_dev *dev, struct rts_
 		}
 	}
 	io_uring_sqe_set_data64(sqe, ud_make(UD_HANDLER, cmd->slot, tag));
+	track_sqe(cmd, tag, 1);
 	return sqe;
 }
 
@@ -218,6 +257,8 @@ RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stat
 		.handler_ops = atomic_load_explicit(&s->handler_ops, memory_order_relaxed),
 		.errors = atomic_load_explicit(&s->errors, memory_order_relaxed),
 		.aborts = atomic_load_explicit(&s->aborts, memory_order_relaxed),
+		.aborts_cancelled = atomic_load_explicit(&s->aborts_cancelled,
+							 memory_order_relaxed),
 	};
 	ret->inflight = dev->ncmds - dev->nfree;
 }
@@ -288,6 +329,11 @@ RTS_EXPORT void rts_cmd_complete(struct rts_cmd *cmd, int err)
 {
 	cmd_step_fn step = cmd->step;
 
+	if (_unlikely_(cmd->aborted)) {
+		/* the kernel ignores the status; start nothing more for this command */
+		dev_cmd_finish(cmd, RTS_SAM_TASK_ABORTED, NULL, 0, -1);
+		return;
+	}
 	if (step) {
 		step(cmd, err);
 		return;
@@ -392,6 +438,21 @@ static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 			return -ENOMEM;
 		dev->cfg.serial_file = dev->serial_file;
 	}
+	dev->cfg.options = NULL;
+	if (cfg->options) {
+		size_t n = 0;
+
+		while (cfg->options[n] && cfg->options[n + 1])
+			n += 2;
+		dev->options = calloc(n + 1, sizeof(char *));
+		if (!dev->options)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			dev->options[i] = strdup(cfg->options[i]);
+			if (!dev->options[i])
+				return -ENOMEM;
+		}
+	}
 	dev->cfg.cfgstring = dev->cfgstring;
 	dev->handler_cfg = dev->cfgstring + sublen + (slash ? 1 : 0);
 	if (!dev->cfg.block_size)
@@ -495,6 +556,9 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 	free(dev->priv_area);
 	free(dev->name);
 	free(dev->cfgstring);
+	for (char **o = dev->options; o && *o; o++)
+		free(*o);
+	free(dev->options);
 	free(dev->serial);
 	free(dev->serial_file);
 	free(dev);
@@ -676,21 +740,50 @@ static void arm_read(struct rts_dev *dev, int fd, void *buf, unsigned int len, e
 	io_uring_sqe_set_data64(sqe, ud_make(k, 0, 0));
 }
 
-static void send_kick(struct rts_dev *dev)
+/*
+ * Wait for kicks with a multishot poll, never a read: a uio fd has no FMODE_NOWAIT, so
+ * io_uring would punt a read to an io-wq worker that sleeps in uio_read(), and every kick
+ * would cost the worker's wakeup on top of ours. A poll is woken straight from
+ * uio_event_notify(). The event count is then consumed with a plain non-blocking read.
+ */
+static void arm_kick_poll(struct rts_dev *dev)
 {
-	struct io_uring_sqe *sqe;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&dev->uring);
 
-	ring_publish(&dev->ring);
-	dev->need_kick = false;
-	STAT_INC(dev, kicks);
-	sqe = io_uring_get_sqe(&dev->uring);
 	if (!sqe) {
 		io_uring_submit(&dev->uring);
 		sqe = io_uring_get_sqe(&dev->uring);
 	}
+	io_uring_prep_poll_multishot(sqe, dev->tp.kick_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, ud_make(UD_KICK, 0, 0));
+}
+
+static void consume_kick(struct rts_dev *dev)
+{
+	/* uio: 4-byte event count; eventfd: 8-byte counter. Both fds are O_NONBLOCK. */
+	if (read(dev->tp.kick_fd, &dev->kick_buf, dev->tp.kick_len) < 0 && errno != EAGAIN &&
+	    errno != EINTR)
+		rts_dev_warn(dev, "reading the kick fd: %s", strerror(errno));
+}
+
+/*
+ * Completions are reported with a direct write(): the kernel runs tcmu_irqcontrol() and
+ * frees the ring space inline, in this thread. Through io_uring the write would be punted
+ * to io-wq like the read above.
+ */
+static void send_kick(struct rts_dev *dev)
+{
+	ring_publish(&dev->ring);
+	dev->need_kick = false;
+	STAT_INC(dev, kicks);
 	dev->irq_val = 1;
-	io_uring_prep_write(sqe, dev->tp.irq_fd, &dev->irq_val, dev->tp.irq_len, 0);
-	io_uring_sqe_set_data64(sqe, ud_make(UD_IRQ, 0, 0));
+	while (write(dev->tp.irq_fd, &dev->irq_val, dev->tp.irq_len) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) /* eventfd counter saturated: the reader is behind anyway */
+			rts_dev_err(dev, "completion kick failed: %s", strerror(errno));
+		break;
+	}
 }
 
 static int grow_iov(struct rts_cmd *cmd, unsigned int need)
@@ -708,17 +801,61 @@ static int grow_iov(struct rts_cmd *cmd, unsigned int need)
 	return 0;
 }
 
+/*
+ * A TMR entry names commands the kernel has already aborted on the LIO side; it still
+ * expects each one completed (status ignored). End them as early as possible: a command
+ * waiting for a range lock ends now, in-flight handler I/O is cancelled (the handler sees
+ * -ECANCELED in io_done), and rts_cmd_complete() runs no further step of an aborted
+ * command. The handler can also poll rts_cmd_is_aborted().
+ */
+static void abort_cmd(struct rts_dev *dev, struct rts_cmd *cmd)
+{
+	bool cancelled = false;
+
+	cmd->aborted = true;
+	if (cmd->waiting) {
+		dispatch_unwait(cmd);
+		STAT_INC(dev, aborts_cancelled);
+		dev_cmd_finish(cmd, RTS_SAM_TASK_ABORTED, NULL, 0, -1);
+		return;
+	}
+	for (unsigned int i = 0; i < RTS_CMD_TRACK; i++) {
+		struct io_uring_sqe *sqe;
+
+		if (!cmd->sqe_cnt[i])
+			continue;
+		sqe = io_uring_get_sqe(&dev->uring);
+		if (!sqe) {
+			io_uring_submit(&dev->uring);
+			sqe = io_uring_get_sqe(&dev->uring);
+			if (!sqe)
+				break;
+		}
+		io_uring_prep_cancel64(sqe, ud_make(UD_HANDLER, cmd->slot, cmd->sqe_tag[i]),
+				       IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data64(sqe, ud_make(UD_CANCEL, cmd->slot, 0));
+		cancelled = true;
+	}
+	if (cancelled)
+		STAT_INC(dev, aborts_cancelled);
+}
+
 static void handle_tmr(struct rts_dev *dev, const struct ring_ent *ent)
 {
+	unsigned int found = 0;
+
 	for (uint32_t i = 0; i < ent->tmr_cnt; i++) {
 		uint16_t id = ring_tmr_id(ent, i);
 		uint16_t s = dev->id_slot[id];
 
 		STAT_INC(dev, aborts);
-		if (s)
-			dev->cmds[s - 1].aborted = true;
+		if (s && dev->cmds[s - 1].in_use && !dev->cmds[s - 1].aborted) {
+			abort_cmd(dev, &dev->cmds[s - 1]);
+			found++;
+		}
 	}
-	rts_dev_dbg(dev, "TMR type %u aborts %u command(s)", ent->tmr_type, ent->tmr_cnt);
+	rts_dev_info(dev, "TMR %s: %u command(s) named, %u in flight here",
+		     ring_tmr_name(ent->tmr_type), ent->tmr_cnt, found);
 }
 
 static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
@@ -735,6 +872,8 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	cmd->lock = RLOCK_NONE;
 	cmd->lock_active = false;
 	cmd->flush_after = false;
+	cmd->waiting = false;
+	memset(cmd->sqe_cnt, 0, sizeof(cmd->sqe_cnt));
 	cmd->step = NULL;
 	cmd->info = (struct scsi_cmd_info){ .kind = SCSI_KIND_EMULATE };
 	cmd->iov = cmd->inline_iov;
@@ -818,11 +957,15 @@ static void handle_cqe(struct rts_dev *dev, const struct io_uring_cqe *cqe)
 
 	switch ((enum ud_kind)(ud >> UD_KIND_SHIFT)) {
 	case UD_KICK:
-		if (cqe->res < 0 && cqe->res != -EAGAIN && cqe->res != -EINTR) {
-			dev_fail(dev, "reading the kick fd failed");
+		if (cqe->res < 0 && cqe->res != -EINTR && cqe->res != -ECANCELED) {
+			rts_dev_err(dev, "polling the kick fd: %s", strerror(-cqe->res));
+			dev_fail(dev, "polling the kick fd failed");
 			return;
 		}
-		arm_read(dev, dev->tp.kick_fd, &dev->kick_buf, dev->tp.kick_len, UD_KICK);
+		if (cqe->res > 0)
+			consume_kick(dev);
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			arm_kick_poll(dev);
 		break;
 	case UD_WAKE:
 		if (!atomic_load(&dev->stop))
@@ -832,16 +975,21 @@ static void handle_cqe(struct rts_dev *dev, const struct io_uring_cqe *cqe)
 		run_async_completions(dev);
 		run_ctl_request(dev);
 		break;
-	case UD_IRQ:
-		if (cqe->res < 0)
-			rts_dev_err(dev, "completion kick failed: %s", strerror(-cqe->res));
+	case UD_CANCEL:
+		/* -ENOENT/-EALREADY: the I/O finished or is past cancelling; it completes itself */
+		if (cqe->res < 0 && cqe->res != -ENOENT && cqe->res != -EALREADY)
+			rts_dev_warn(dev, "cancelling an aborted command's I/O: %s",
+				     strerror(-cqe->res));
 		break;
 	case UD_HANDLER: {
 		uint32_t slot = (uint32_t)(ud & 0xffff);
 		uint16_t tag = (uint16_t)(ud >> 16);
 
-		if (slot < dev->ncmds && dev->cmds[slot].in_use && dev->h->io_done)
+		if (slot < dev->ncmds && dev->cmds[slot].in_use && dev->h->io_done) {
+			if (!(cqe->flags & IORING_CQE_F_MORE))
+				track_sqe(&dev->cmds[slot], tag, -1);
 			dev->h->io_done(dev, &dev->cmds[slot], tag, cqe->res);
+		}
 		else
 			rts_dev_err(dev, "stray I/O completion for slot %u", slot);
 		break;
@@ -865,7 +1013,7 @@ static void *io_thread(void *arg)
 			return NULL;
 		}
 	}
-	arm_read(dev, dev->tp.kick_fd, &dev->kick_buf, dev->tp.kick_len, UD_KICK);
+	arm_kick_poll(dev);
 	arm_read(dev, dev->wake_fd, &dev->wake_buf, sizeof(dev->wake_buf), UD_WAKE);
 	/* Commands may already be queued (restart, or submitted before we started). */
 	drain_ring(dev);

@@ -22,13 +22,14 @@
 #include "scsi/scsi.h"
 
 #define DEV_INLINE_IOVS 16
+#define RTS_CMD_TRACK 4
 #define DEV_MAX_QUEUE_DEPTH 4096
 
 /* io_uring user_data: kind in bits 56..63; handler SQEs carry slot (0..15) and tag (16..31). */
 enum ud_kind {
-	UD_KICK = 1,    /* read on the kick fd (uio fd / simulator eventfd) */
+	UD_KICK = 1,    /* multishot poll on the kick fd (uio fd / simulator eventfd) */
 	UD_WAKE = 2,    /* read on the wake eventfd (async completions, stop) */
-	UD_IRQ = 3,     /* completion kick write */
+	UD_CANCEL = 3,  /* cancellation of an aborted command's handler I/O */
 	UD_HANDLER = 4, /* handler I/O for a command */
 };
 #define UD_KIND_SHIFT 56
@@ -73,6 +74,11 @@ struct rts_cmd {
 	uint8_t *bounce;         /* scratch for CAW/VERIFY/WRITE SAME/UNMAP, kept per slot */
 	size_t bounce_cap;
 	struct rts_cmd *wait_next;
+	bool waiting;            /* queued behind an overlapping write/CAW (dev->wait_head) */
+
+	/* handler SQEs in flight by tag, so an abort can cancel them (RTS_CMD_TRACK tags) */
+	uint16_t sqe_tag[RTS_CMD_TRACK];
+	uint16_t sqe_cnt[RTS_CMD_TRACK];
 
 	/* async completion from foreign threads */
 	struct rts_cmd *async_next;
@@ -94,12 +100,13 @@ struct dev_transport {
 
 struct dev_stats_atomic {
 	atomic_uint_fast64_t cmds, completions, kicks, wakeups, emulated, handler_ops, errors,
-		aborts;
+		aborts, aborts_cancelled;
 };
 
 struct rts_dev {
 	char *name;
 	char *cfgstring;         /* full "<subtype>/<cfg>" */
+	char **options;          /* key, value, ..., NULL (rts_dev_config.options) */
 	char *serial;            /* copy of cfg.serial */
 	char *serial_file;       /* copy of cfg.serial_file */
 	const char *handler_cfg; /* points into cfgstring, after the first '/' */
@@ -169,6 +176,7 @@ int tcmu_read_serial_file(const char *path, char *out, size_t len);
 void dispatch_cmd(struct rts_cmd *cmd);
 void dispatch_retry_waiters(struct rts_dev *dev);
 void dispatch_release(struct rts_cmd *cmd);
+void dispatch_unwait(struct rts_cmd *cmd);
 void errno_to_sense(int err, bool write, uint8_t *status, uint8_t *key, uint16_t *asc);
 
 #endif

@@ -178,6 +178,7 @@ static void defer(struct rts_cmd *cmd)
 {
 	struct rts_dev *dev = cmd->dev;
 
+	cmd->waiting = true;
 	cmd->wait_next = NULL;
 	if (dev->wait_tail)
 		dev->wait_tail->wait_next = cmd;
@@ -196,6 +197,25 @@ void dispatch_release(struct rts_cmd *cmd)
 
 static void dispatch_io(struct rts_cmd *cmd);
 
+/* Take a command off the wait queue without starting it (it was aborted). */
+void dispatch_unwait(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	struct rts_cmd **pp = &dev->wait_head, *prev = NULL;
+
+	while (*pp && *pp != cmd) {
+		prev = *pp;
+		pp = &(*pp)->wait_next;
+	}
+	if (!*pp)
+		return;
+	*pp = cmd->wait_next;
+	if (dev->wait_tail == cmd)
+		dev->wait_tail = prev;
+	cmd->wait_next = NULL;
+	cmd->waiting = false;
+}
+
 void dispatch_retry_waiters(struct rts_dev *dev)
 {
 	struct rts_cmd *list = dev->wait_head;
@@ -203,6 +223,8 @@ void dispatch_retry_waiters(struct rts_dev *dev)
 	dev->wait_head = dev->wait_tail = NULL;
 	while (list) {
 		struct rts_cmd *next = list->wait_next;
+
+		list->waiting = false;
 		dispatch_io(list);
 		list = next;
 	}

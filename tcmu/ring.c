@@ -228,6 +228,30 @@ void ring_consume(struct tcmu_ring *r, const struct ring_ent *ent)
 		r->completable++;
 }
 
+const char *ring_tmr_name(uint8_t type)
+{
+	switch (type) {
+	case TCMU_TMR_ABORT_TASK:
+		return "ABORT_TASK";
+	case TCMU_TMR_ABORT_TASK_SET:
+		return "ABORT_TASK_SET";
+	case TCMU_TMR_CLEAR_ACA:
+		return "CLEAR_ACA";
+	case TCMU_TMR_CLEAR_TASK_SET:
+		return "CLEAR_TASK_SET";
+	case TCMU_TMR_LUN_RESET:
+		return "LUN_RESET";
+	case TCMU_TMR_TARGET_WARM_RESET:
+		return "TARGET_WARM_RESET";
+	case TCMU_TMR_TARGET_COLD_RESET:
+		return "TARGET_COLD_RESET";
+	case TCMU_TMR_LUN_RESET_PRO:
+		return "LUN_RESET_PRO";
+	default:
+		return "UNKNOWN";
+	}
+}
+
 uint16_t ring_tmr_id(const struct ring_ent *ent, uint32_t i)
 {
 	return rd16((const uint8_t *)ent->tmr_ids + (size_t)i * sizeof(uint16_t));

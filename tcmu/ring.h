@@ -93,6 +93,8 @@ unsigned int ring_cmd_iov_count(const struct tcmu_ring *r, const struct ring_ent
 
 /* The i-th aborted command id of a TMR entry. */
 uint16_t ring_tmr_id(const struct ring_ent *ent, uint32_t i);
+/* Name of a TCMU_TMR_* type for logs ("ABORT_TASK", ...; "type N" when unknown). */
+const char *ring_tmr_name(uint8_t type);
 
 /* Length of a CDB from its opcode group (0 for groups 6/7 and bad variable-length CDBs). */
 unsigned int ring_cdb_len(const uint8_t *cdb, size_t avail);

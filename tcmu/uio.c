@@ -211,17 +211,15 @@ RTS_EXPORT int rts_tcmu_read_attrs(const char *configfs, const struct rts_tcmu_i
 	return 0;
 }
 
-RTS_EXPORT int rts_tcmu_action(const char *configfs, const struct rts_tcmu_info *info,
-			       const char *action, const char *value)
+static int write_dev_file(const char *configfs, const struct rts_tcmu_info *info,
+			  const char *group, const char *name, const char *value)
 {
 	char dir[600], path[700];
 	_cleanup_close_ int fd = -EBADF;
 	size_t len;
 
-	assert_return(configfs && info && action && value, -EINVAL);
-	assert_return(!strchr(action, '/'), -EINVAL);
 	dev_dir(configfs, info, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/action/%s", dir, action);
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, group, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -229,6 +227,22 @@ RTS_EXPORT int rts_tcmu_action(const char *configfs, const struct rts_tcmu_info 
 	if (write(fd, value, len) != (ssize_t)len)
 		return -errno;
 	return 0;
+}
+
+RTS_EXPORT int rts_tcmu_action(const char *configfs, const struct rts_tcmu_info *info,
+			       const char *action, const char *value)
+{
+	assert_return(configfs && info && action && value, -EINVAL);
+	assert_return(!strchr(action, '/'), -EINVAL);
+	return write_dev_file(configfs, info, "action", action, value);
+}
+
+RTS_EXPORT int rts_tcmu_set_attrib(const char *configfs, const struct rts_tcmu_info *info,
+				   const char *name, const char *value)
+{
+	assert_return(configfs && info && name && value, -EINVAL);
+	assert_return(!strchr(name, '/'), -EINVAL);
+	return write_dev_file(configfs, info, "attrib", name, value);
 }
 
 RTS_EXPORT int rts_dev_new_uio(const struct rts_dev_config *cfg, const struct rts_handler *handler,

@@ -43,6 +43,9 @@ struct rts_dev_config {
 	/** file re-read on every INQUIRY for the serial ("T10 VPD Unit Serial Number: X"), e.g.
 	 *  configfs wwn/vpd_unit_serial, which targetcli writes after enabling the device */
 	const char *serial_file;
+	/** handler options: NULL-terminated key, value, key, value, ... (copied; NULL: none).
+	 *  rts-runner passes its config file's [handler.<subtype>] group. */
+	const char *const *options;
 	rts_log_fn log_fn;         /**< log sink (NULL: silent) */
 	void *log_userdata;        /**< passed to log_fn */
 	int log_priority;          /**< drop messages above this RTS_LOG_* (RTS_LOG_INFO) */
@@ -59,6 +62,7 @@ struct rts_dev_stats {
 	uint64_t errors;        /**< commands completed with CHECK CONDITION */
 	uint64_t aborts;        /**< command ids named by TMR entries */
 	uint32_t inflight;      /**< commands currently owned by the device */
+	uint64_t aborts_cancelled; /**< aborted commands ended early (I/O cancelled, not started) */
 };
 
 /** A handler plugin loaded by rts_handler_load(). */

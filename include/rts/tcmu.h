@@ -99,6 +99,16 @@ struct rts_dev *rts_cmd_get_dev(const struct rts_cmd *cmd);
  * undefined when the handler first sees a command.
  */
 void *rts_cmd_get_private(const struct rts_cmd *cmd);
+/**
+ * @brief True once a TMR (ABORT TASK, LUN RESET, ...) named this command.
+ *
+ * The core has then cancelled the command's SQEs that came from rts_dev_get_sqe() (their
+ * io_done sees -ECANCELED unless they already finished) and runs no further step when
+ * the handler completes it; the kernel ignores the status. A handler doing long work of
+ * its own (retries, a network round trip) should check this and complete early. TMRs
+ * only arrive when the device's attrib/tmr_notification is 1 (rts-runner sets it).
+ */
+bool rts_cmd_is_aborted(const struct rts_cmd *cmd);
 
 /**
  * @brief Complete a handler operation.
@@ -160,6 +170,16 @@ void rts_dev_set_read_only(struct rts_dev *dev, bool ro);
 void rts_dev_set_thin_provisioning(struct rts_dev *dev, bool enabled, uint32_t opt_gran_blocks);
 /** @brief Report the medium as non-rotational (VPD B1h). */
 void rts_dev_set_solid_state(struct rts_dev *dev, bool solid_state);
+/**
+ * @brief A handler option set by the operator, or NULL.
+ *
+ * rts-runner passes the `[handler.<subtype>]` group of its config file
+ * (/etc/rts/runner.conf) as it was when the device was attached; a SIGHUP reload applies
+ * to devices attached afterwards. Use it for site-wide settings (a default pool, a cache
+ * size); per-device settings belong in the cfgstring. Any thread, valid for the device's
+ * lifetime.
+ */
+const char *rts_dev_get_option(const struct rts_dev *dev, const char *key);
 /** @brief Handler-owned per-device pointer. */
 void *rts_dev_get_private(const struct rts_dev *dev);
 /** @brief Set the handler-owned per-device pointer. */

@@ -82,6 +82,13 @@ int rts_tcmu_action(const char *configfs, const struct rts_tcmu_info *info, cons
 		    const char *value);
 
 /**
+ * @brief Write a device attribute (attrib/<name>), e.g. tmr_notification.
+ * @return 0, -ENOENT when the kernel lacks the attribute, or the write's -errno
+ */
+int rts_tcmu_set_attrib(const char *configfs, const struct rts_tcmu_info *info, const char *name,
+			const char *value);
+
+/**
  * @brief Create a device on a real UIO node: open it (O_NONBLOCK), map exactly
  *        @p map_size bytes and check the mailbox.
  * @param cfg device configuration (name, cfgstring, geometry from rts_tcmu_read_attrs())

@@ -24,12 +24,14 @@ struct runner_config {
 	char *handler_dir; /* NULL: not set */
 	int log_level; /* RTS_LOG_*, 0: not set */
 	int log_target; /* enum runner_log_target, -1: not set */
+	int tmr_notification; /* 0/1, -1: not set (on) */
 	GHashTable *handlers; /* subtype -> GHashTable (key -> value) */
 };
 
 #define HANDLER_GROUP_PREFIX "handler."
 
-static const char *const runner_keys[] = { "handler_dir", "log_level", "log_target", NULL };
+static const char *const runner_keys[] = { "handler_dir", "log_level", "log_target",
+					    "tmr_notification", NULL };
 
 struct runner_config *runner_config_free(struct runner_config *c)
 {
@@ -101,6 +103,20 @@ int runner_parse_log_level(const char *s)
 	if (s[0] >= '0' && s[0] <= '5' && s[1] == '\0')
 		return tcmu_levels[s[0] - '0'];
 	return -EINVAL;
+}
+
+static int parse_bool(const char *s)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1", NULL };
+	static const char *const no[] = { "false", "no", "off", "0", NULL };
+
+	for (unsigned int i = 0; yes[i]; i++) {
+		if (g_ascii_strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (g_ascii_strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
 }
 
 static int parse_log_target(const char *s)
@@ -176,6 +192,15 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 					c->path, line, v);
 			else
 				c->log_level = p;
+		} else if (strcmp(*k, "tmr_notification") == 0) {
+			int b = parse_bool(g_strstrip(v));
+			if (b < 0)
+				ret = fail(reterr, -EINVAL,
+					   "%s:%u: [runner] tmr_notification: invalid value '%s' "
+					   "(expected true or false)",
+					   c->path, line, v);
+			else
+				c->tmr_notification = b;
 		} else {
 			int t = parse_log_target(g_strstrip(v));
 			if (t < 0)
@@ -232,6 +257,7 @@ int runner_config_load(struct runner *r, const char *path, bool must_exist,
 	c->path = g_strdup(path);
 	c->must_exist = must_exist;
 	c->log_target = -1;
+	c->tmr_notification = -1;
 	c->handlers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)g_hash_table_unref);
 	if (!g_file_get_contents(path, &text, NULL, &err)) {
@@ -294,6 +320,11 @@ int runner_config_get_log_level(const struct runner_config *c)
 	return c->log_level;
 }
 
+bool runner_config_get_tmr_notification(const struct runner_config *c)
+{
+	return !c || c->tmr_notification != 0;
+}
+
 int runner_config_get_log_target(const struct runner_config *c)
 {
 	return c->log_target;
@@ -327,6 +358,20 @@ char **runner_config_handler_keys(const struct runner_config *c, const char *sub
 	g_ptr_array_sort(a, cmp_str);
 	g_ptr_array_add(a, NULL);
 	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+char **runner_config_handler_options(const struct runner_config *c, const char *subtype)
+{
+	char **keys = runner_config_handler_keys(c, subtype);
+	guint n = g_strv_length(keys);
+	char **kv = g_new0(char *, 2 * n + 1);
+
+	for (guint i = 0; i < n; i++) {
+		kv[2 * i] = keys[i];
+		kv[2 * i + 1] = g_strdup(runner_config_handler_option(c, subtype, keys[i]));
+	}
+	g_free(keys); /* the strings moved into kv */
+	return kv;
 }
 
 static bool opts_equal(GHashTable *a, GHashTable *b)
@@ -400,8 +445,8 @@ int runner_config_reload(struct runner *r, char **reterr)
 		diff_handlers(old->handlers, c->handlers, changed);
 		for (guint i = 0; i < changed->len; i++)
 			runner_log(r, RTS_LOG_NOTICE,
-				   "%s: options of handler '%s' changed; devices see them after a "
-				   "restart",
+				   "%s: options of handler '%s' changed; devices attached from now on "
+				   "use them, running devices keep theirs until a restart",
 				   path, (const char *)changed->pdata[i]);
 		if (changed->len)
 			res |= RUNNER_RELOAD_NEEDS_RESTART;

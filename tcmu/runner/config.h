@@ -7,8 +7,9 @@
  *   handler_dir = /usr/lib/x86_64-linux-gnu/rts/handlers
  *   log_level = notice         # error|warning|notice|info|debug or tcmu-runner's 0..5
  *   log_target = stderr        # stderr|syslog
+ *   tmr_notification = true    # ask the kernel for TMR entries (aborts cancel our I/O)
  *   [handler.<subtype>]
- *   any_key = any value        # stored for the handler, see runner_config_handler_option()
+ *   any_key = any value        # passed to the handler: rts_dev_get_option()
  *
  * Everything here runs on the control thread, except runner_log_emit(), which any thread
  * may call (it reads the log level and target atomically).
@@ -57,7 +58,11 @@ int runner_config_get_log_target(const struct runner_config *c);
 const char *runner_config_handler_option(const struct runner_config *c, const char *subtype,
 					 const char *key);
 /* Keys of [handler.<subtype>], NULL-terminated, sorted; g_strfreev() it. Never NULL. */
+/* [runner] tmr_notification (default true; also with no config file). */
+bool runner_config_get_tmr_notification(const struct runner_config *c);
 char **runner_config_handler_keys(const struct runner_config *c, const char *subtype);
+/* [handler.<subtype>] as key, value, ..., NULL for rts_dev_config.options (g_strfreev). */
+char **runner_config_handler_options(const struct runner_config *c, const char *subtype);
 
 /*
  * Take ownership of @p c as r->config (freeing the previous one) and apply log_level

@@ -16,6 +16,7 @@
 
 #include <rts/uio.h>
 
+#include "config.h"
 #include "netlink.h"
 #include "runner.h"
 #include "uapi.h"
@@ -118,7 +119,17 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 			runner_log(r, RTS_LOG_WARNING, "%s: cannot block/reset before adopting: %s",
 				   info->dev_name, strerror(-ret));
 	}
+	if (runner_config_get_tmr_notification(r->config)) {
+		int t = rts_tcmu_set_attrib(r->configfs, info, "tmr_notification", "1");
+
+		if (t < 0 && t != -ENOENT)
+			runner_log(r, RTS_LOG_WARNING,
+				   "%s: cannot enable TMR notifications: %s; aborts will not "
+				   "cancel I/O",
+				   info->dev_name, strerror(-t));
+	}
 	rd = &r->devs[r->ndevs];
+	g_auto(GStrv) opts = runner_config_handler_options(r->config, h->subtype);
 	struct rts_dev_config cfg = {
 		.name = info->dev_name,
 		.cfgstring = info->cfgstring,
@@ -128,6 +139,7 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 		.queue_depth = 128,
 		.write_cache = attrs.write_cache,
 		.serial = attrs.serial,
+		.options = (const char *const *)opts,
 		.log_fn = runner_log_sink,
 		.log_userdata = r,
 		.log_priority = RTS_LOG_DEBUG, /* runner_log_emit filters; SIGHUP may change it */

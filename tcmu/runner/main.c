@@ -65,6 +65,7 @@ static int add_sim_device(struct runner *r, const char *cfgstring, uint64_t size
 	if (r->ndevs >= RUNNER_MAX_DEVICES)
 		return -ENOSPC;
 	rd = &r->devs[r->ndevs];
+	g_auto(GStrv) opts = runner_config_handler_options(r->config, h->subtype);
 	snprintf(name, sizeof(name), "sim%u", r->ndevs);
 	struct rts_dev_config cfg = {
 		.name = name,
@@ -73,6 +74,7 @@ static int add_sim_device(struct runner *r, const char *cfgstring, uint64_t size
 		.block_size = block_size,
 		.queue_depth = queue_depth,
 		.write_cache = true,
+		.options = (const char *const *)opts,
 		.log_fn = runner_log_sink,
 		.log_userdata = r,
 		.log_priority = RTS_LOG_DEBUG, /* runner_log_emit filters; SIGHUP may change it */

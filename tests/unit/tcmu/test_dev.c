@@ -6,6 +6,7 @@
  * another thread, through rts_cmd_complete_async).
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include <liburing.h>
 #include <rts/device.h>
 
 #define BS 512u
@@ -199,6 +201,43 @@ static struct gate_op gate_release(void)
 	rts_cmd_complete_async(op.cmd, 0);
 	return op;
 }
+
+/* Stuck: reads wait on io_uring for a pipe that never becomes readable (a hung backend). */
+static int g_pipe[2] = { -1, -1 };
+static int g_stuck_res = 1; /* io_done's res, 1 = not seen */
+
+static int stuck_read(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		      unsigned int cnt, uint64_t off, uint64_t len)
+{
+	struct io_uring_sqe *sqe = rts_dev_get_sqe(dev, cmd, 7);
+
+	(void)iov;
+	(void)cnt;
+	(void)off;
+	(void)len;
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_poll_add(sqe, g_pipe[0], POLLIN);
+	return 0;
+}
+
+static void stuck_io_done(struct rts_dev *dev, struct rts_cmd *cmd, uint16_t tag, int res)
+{
+	(void)dev;
+	assert_int_equal(tag, 7);
+	__atomic_store_n(&g_stuck_res, res, __ATOMIC_RELEASE);
+	rts_cmd_complete(cmd, res < 0 ? res : 0);
+}
+
+static const struct rts_handler stuck_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test stuck",
+	.subtype = "stuck",
+	.open = mem_open,
+	.read = stuck_read,
+	.write = gate_write,
+	.io_done = stuck_io_done,
+};
 
 /* ------------------------------------------------------------------ fixture */
 
@@ -593,6 +632,96 @@ static void test_tmr_abort_and_stop_waits(void **state)
 	fx_stop(f);
 }
 
+/* Status of the completion of @id, reaped from the simulator. */
+struct want_id {
+	uint16_t id;
+	int status;
+};
+
+static void find_id_cb(void *ud, const struct rts_sim_completion *c)
+{
+	struct want_id *w = ud;
+
+	if (c->cmd_id == w->id)
+		w->status = c->status;
+}
+
+/* An abort cancels the command's in-flight handler I/O; the command ends TASK ABORTED. */
+static void test_tmr_cancels_inflight_io(void **state)
+{
+	struct fx *f;
+	uint8_t cdb[16], buf[BS];
+	struct want_id w = { .status = -1 };
+	struct rts_dev_stats st = { 0 };
+
+	(void)state;
+	assert_int_equal(pipe(g_pipe), 0);
+	g_stuck_res = 1;
+	f = fx_start(&stuck_handler, 0, 0);
+	cdb16(cdb, 0x88, 3, 1);
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, buf, BS, NULL, &w.id), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	for (int i = 0; i < 5000 && !st.handler_ops; i++) {
+		usleep(1000);
+		rts_dev_get_stats(f->dev, &st);
+	}
+	assert_int_equal(st.handler_ops, 1);
+	assert_int_equal(rts_sim_wait(f->sim, 50), 0); /* really stuck */
+	assert_int_equal(rts_sim_queue_tmr(f->sim, 1, &w.id, 1), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	assert_true(rts_sim_wait(f->sim, TMO) > 0);
+	assert_int_equal(rts_sim_reap(f->sim, find_id_cb, &w), 1);
+	assert_int_equal(w.status, 0x40); /* TASK ABORTED */
+	assert_int_equal(__atomic_load_n(&g_stuck_res, __ATOMIC_ACQUIRE), -ECANCELED);
+	rts_dev_get_stats(f->dev, &st);
+	assert_int_equal(st.aborts, 1);
+	assert_int_equal(st.aborts_cancelled, 1);
+	assert_int_equal(st.inflight, 0);
+	fx_stop(f);
+	close(g_pipe[0]);
+	close(g_pipe[1]);
+}
+
+/* A write waiting behind a COMPARE AND WRITE ends at once when aborted, never runs. */
+static void test_tmr_aborts_waiting_write(void **state)
+{
+	struct fx *f = fx_start(&gate_handler, 0, 0);
+	uint8_t cdb[16], caw[2 * BS], w1[BS];
+	struct want_id w = { .status = -1 };
+	struct gate_op op;
+	unsigned int bad = 0;
+
+	(void)state;
+	memset(caw, 0, BS);
+	memset(caw + BS, 0xcc, BS);
+	memset(w1, 0xaa, BS);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x89;
+	put_be32(cdb + 6, 20);
+	cdb[13] = 1;
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, caw, sizeof(caw), NULL, NULL), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	gate_wait(1); /* CAW's read is in flight */
+	cdb16(cdb, 0x8a, 20, 1);
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w1, BS, NULL, &w.id), 0);
+	assert_int_equal(rts_sim_queue_tmr(f->sim, 1, &w.id, 1), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	assert_true(rts_sim_wait(f->sim, TMO) > 0);
+	assert_int_equal(rts_sim_reap(f->sim, find_id_cb, &w), 1);
+	assert_int_equal(w.status, 0x40);
+	op = gate_release(); /* CAW read, then its write */
+	assert_false(op.write);
+	gate_wait(1);
+	op = gate_release();
+	assert_true(op.write);
+	assert_true(rts_sim_wait(f->sim, TMO) > 0);
+	assert_int_equal(rts_sim_reap(f->sim, io_done_cb, &bad), 1);
+	assert_int_equal(bad, 0);
+	assert_int_equal(gate_count(), 0); /* the aborted write never reached the handler */
+	assert_int_equal(g_mem[20 * BS], 0xcc);
+	fx_stop(f);
+}
+
 /* A resize while running raises CAPACITY DATA HAS CHANGED once; WCE follows reconfig. */
 static void test_reconfig(void **state)
 {
@@ -700,6 +829,8 @@ int main(void)
 		cmocka_unit_test(test_caw_miscompare_offset),
 		cmocka_unit_test(test_caw_atomic_against_writes),
 		cmocka_unit_test(test_tmr_abort_and_stop_waits),
+		cmocka_unit_test(test_tmr_cancels_inflight_io),
+		cmocka_unit_test(test_tmr_aborts_waiting_write),
 		cmocka_unit_test(test_reconfig),
 		cmocka_unit_test(test_serial_file),
 		cmocka_unit_test(test_config_errors),
