@@ -51,6 +51,8 @@ static void test_missing_default_file_gives_defaults(void **state)
 	assert_null(runner_config_get_handler_dir(c));
 	assert_int_equal(runner_config_get_log_level(c), 0);
 	assert_int_equal(runner_config_get_log_target(c), -1);
+	assert_true(runner_config_get_tmr_notification(c));
+	assert_true(runner_config_get_tmr_notification(NULL));
 	assert_null(runner_config_handler_option(c, "ram", "x"));
 	keys = runner_config_handler_keys(c, "ram");
 	assert_null(keys[0]);
@@ -93,6 +95,7 @@ static void test_full_file(void **state)
 			     "handler_dir = /opt/rts/handlers  \n"
 			     "log_level=DEBUG\n"
 			     "log_target = syslog\n"
+			     "tmr_notification = Off\n"
 			     "\n"
 			     "[handler.ram]\n"
 			     "zeta = 1\n"
@@ -116,6 +119,18 @@ static void test_full_file(void **state)
 	assert_string_equal(keys[0], "alpha");
 	assert_string_equal(keys[1], "zeta");
 	assert_null(keys[2]);
+	g_strfreev(keys);
+	assert_false(runner_config_get_tmr_notification(c));
+	/* what a device of that handler gets: key, value pairs in key order */
+	keys = runner_config_handler_options(c, "ram");
+	assert_string_equal(keys[0], "alpha");
+	assert_string_equal(keys[1], "two words");
+	assert_string_equal(keys[2], "zeta");
+	assert_string_equal(keys[3], "1");
+	assert_null(keys[4]);
+	g_strfreev(keys);
+	keys = runner_config_handler_options(c, "rbd");
+	assert_null(keys[0]);
 	g_strfreev(keys);
 	runner_config_apply(&r, c);
 	assert_int_equal(r.log_priority, RTS_LOG_DEBUG);
@@ -179,6 +194,9 @@ static void test_errors(void **state)
 		     NULL);
 	expect_error("[runner]\nlog_target = journal\n",
 		     ":2: [runner] log_target: invalid value 'journal' (expected stderr or syslog)",
+		     NULL);
+	expect_error("[runner]\ntmr_notification = maybe\n",
+		     ":2: [runner] tmr_notification: invalid value 'maybe' (expected true or false)",
 		     NULL);
 	expect_error("[runner]\nhandler_dir = /a\\qb\n", ":2: [runner] handler_dir",
 		     "invalid escape sequence");

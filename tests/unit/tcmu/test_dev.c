@@ -722,6 +722,34 @@ static void test_tmr_aborts_waiting_write(void **state)
 	fx_stop(f);
 }
 
+/* Handler options are copied at creation and looked up by key. */
+static void test_options(void **state)
+{
+	struct rts_sim_params sp = { .data_size = 1 << 20 };
+	char k[8] = "pool", v[8] = "rbd";
+	const char *opts[] = { k, v, "cache", "64M", "dangling", NULL };
+	struct rts_dev_config cfg = { .name = "o0", .cfgstring = "mem", .options = opts };
+	struct rts_sim *sim = NULL;
+	struct rts_dev *dev = NULL;
+
+	(void)state;
+	assert_int_equal(rts_sim_new(&sp, &sim), 0);
+	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, sim, &dev), 0);
+	strcpy(k, "xx"); /* copied, not referenced */
+	strcpy(v, "xx");
+	assert_string_equal(rts_dev_get_option(dev, "pool"), "rbd");
+	assert_string_equal(rts_dev_get_option(dev, "cache"), "64M");
+	assert_null(rts_dev_get_option(dev, "dangling")); /* a key without a value is dropped */
+	assert_null(rts_dev_get_option(dev, "xx"));
+	assert_null(rts_dev_get_option(dev, NULL));
+	rts_dev_free(dev);
+	cfg.options = NULL;
+	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, sim, &dev), 0);
+	assert_null(rts_dev_get_option(dev, "pool"));
+	rts_dev_free(dev);
+	rts_sim_free(sim);
+}
+
 /* A resize while running raises CAPACITY DATA HAS CHANGED once; WCE follows reconfig. */
 static void test_reconfig(void **state)
 {
@@ -831,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_tmr_abort_and_stop_waits),
 		cmocka_unit_test(test_tmr_cancels_inflight_io),
 		cmocka_unit_test(test_tmr_aborts_waiting_write),
+		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_reconfig),
 		cmocka_unit_test(test_serial_file),
 		cmocka_unit_test(test_config_errors),
