@@ -8,17 +8,20 @@
 #include <unistd.h>
 
 #include "rtsctl.h"
+#include "status.h"
 
 static const struct {
 	const char *name;
 	int (*fn)(struct cli *c, int argc, char **argv);
 	bool mutates;
+	bool no_ctx; /* does not touch configfs */
 } verbs[] = {
-	{ "ls", cmd_ls, false },	  { "get", cmd_get, false },
-	{ "set", cmd_set, true },	  { "create", cmd_create, true },
-	{ "delete", cmd_delete, true },	  { "save", cmd_save, false },
-	{ "restore", cmd_restore, true }, { "clear", cmd_clear, true },
-	{ "apply", cmd_apply, true },	  { "validate", cmd_validate, false },
+	{ "ls", cmd_ls, false, false },		 { "get", cmd_get, false, false },
+	{ "set", cmd_set, true, false },	 { "create", cmd_create, true, false },
+	{ "delete", cmd_delete, true, false },	 { "save", cmd_save, false, false },
+	{ "restore", cmd_restore, true, false }, { "clear", cmd_clear, true, false },
+	{ "apply", cmd_apply, true, false },	 { "validate", cmd_validate, false, false },
+	{ "status", cmd_status, false, true },
 };
 
 static void usage(FILE *f)
@@ -38,6 +41,7 @@ static void usage(FILE *f)
 	      "  clear                              delete every target and storage object\n"
 	      "  apply FILE                         make the live configuration equal to FILE\n"
 	      "  validate FILE                      check a saveconfig.json file, touch nothing\n"
+	      "  status                             devices served by the running rts-runner\n"
 	      "\n"
 	      "Options:\n"
 	      "  --root DIR          configfs root (default " RTS_DEFAULT_ROOT ")\n"
@@ -57,6 +61,8 @@ static void usage(FILE *f)
 	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N)\n"
 	      "  --depth N           ls: limit the tree depth\n"
 	      "  --no-modules        never load kernel modules\n"
+	      "  --socket PATH       status: rts-runner's status socket\n"
+	      "                      (default " STATUS_SOCKET_DEFAULT ")\n"
 	      "  -h, --help          this help\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 failure, 2 usage, 3 partial (restore/apply with failed objects).\n",
@@ -78,6 +84,7 @@ enum {
 	OPT_BACKUP,
 	OPT_DEPTH,
 	OPT_NO_MODULES,
+	OPT_SOCKET,
 };
 
 static int open_ctx(struct cli *c)
@@ -203,6 +210,7 @@ int main(int argc, char **argv)
 		{ "backup", required_argument, NULL, OPT_BACKUP },
 		{ "depth", required_argument, NULL, OPT_DEPTH },
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -275,6 +283,9 @@ int main(int argc, char **argv)
 		case OPT_NO_MODULES:
 			c.load_modules = false;
 			break;
+		case OPT_SOCKET:
+			c.socket = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -293,7 +304,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(verbs[i].name, argv[optind]) != 0)
 			continue;
-		ret = open_ctx(&c);
+		ret = verbs[i].no_ctx ? EXIT_OK : open_ctx(&c);
 		if (ret != EXIT_OK)
 			return ret;
 		ret = verbs[i].fn(&c, argc - optind - 1, argv + optind + 1);

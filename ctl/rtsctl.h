@@ -43,6 +43,7 @@ struct cli {
 	const char *storage_object;
 	bool progress; /* stderr is a terminal */
 	bool load_modules;
+	const char *socket; /* status: rts-runner's status socket */
 };
 
 /** Kinds of objects addressed by a path. */
@@ -137,5 +138,6 @@ int cmd_restore(struct cli *c, int argc, char **argv);
 int cmd_clear(struct cli *c, int argc, char **argv);
 int cmd_apply(struct cli *c, int argc, char **argv);
 int cmd_validate(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
 
 #endif

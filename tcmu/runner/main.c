@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "dbus.h"
+#include "status.h"
 #include "notify.h"
 #include "runner.h"
 #include "size.h"
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
 	struct runner *rp = g_new0(struct runner, 1);
 	gchar **simulate = NULL, *handler_dir = NULL, *size_str = NULL;
 	gchar *sysfs = NULL, *configfs = NULL, *devdir = NULL, *config_path = NULL;
-	gchar *dbus_address = NULL;
+	gchar *dbus_address = NULL, *status_socket = NULL;
 	gboolean no_dbus = FALSE;
 	gboolean demo = FALSE, debug = FALSE, verbose = FALSE, version = FALSE, no_modprobe = FALSE;
 	gint block_size = 512, queue_depth = 128;
@@ -196,6 +197,10 @@ int main(int argc, char **argv)
 		  "Do not export org.kernel.TCMUService1 on the system bus", NULL },
 		{ "dbus-address", 0, 0, G_OPTION_ARG_STRING, &dbus_address,
 		  "Export the D-Bus service on this bus address instead of the system bus", "ADDR" },
+		{ "status-socket", 0, 0, G_OPTION_ARG_FILENAME, &status_socket,
+		  "Serve status (rtsctl status) on this Unix socket (default " RUNNER_STATUS_PATH_DEFAULT
+		  "; 'none' disables it)",
+		  "PATH" },
 		{ "no-modprobe", 0, 0, G_OPTION_ARG_NONE, &no_modprobe,
 		  "Do not load target_core_user (kernel mode)", NULL },
 		{ "sysfs", 0, 0, G_OPTION_ARG_FILENAME, &sysfs, "sysfs mount (/sys)", "DIR" },
@@ -295,6 +300,24 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (!demo && g_strcmp0(status_socket, "none") != 0) {
+		char *serr = NULL;
+		if (runner_status_start(rp, status_socket ? status_socket :
+							    RUNNER_STATUS_PATH_DEFAULT,
+					&serr) < 0) {
+			/* the default path is best effort (not root, a second runner) */
+			if (status_socket) {
+				fprintf(stderr, "rts-runner: %s\n", serr);
+				g_free(serr);
+				ret = 1;
+				g_main_loop_unref(loop);
+				goto out;
+			}
+			runner_log(rp, RTS_LOG_WARNING, "%s; rtsctl status will not see this runner",
+				   serr);
+			g_free(serr);
+		}
+	}
 	runner_notify("READY=1");
 	runner_notifyf("STATUS=serving %u device(s)", rp->ndevs);
 	if (demo)
@@ -311,6 +334,7 @@ int main(int argc, char **argv)
 out:
 	/* The exported D-Bus objects point at handler descriptors: stop it first. */
 	runner_dbus_stop(rp);
+	runner_status_stop(rp);
 	if (kernel_mode)
 		runner_kernel_stop(rp);
 	stop_devices(rp);
@@ -323,6 +347,7 @@ out:
 	g_free(devdir);
 	g_free(config_path);
 	g_free(dbus_address);
+	g_free(status_socket);
 	rp->config = runner_config_free(rp->config);
 	g_free(rp);
 	return ret;

@@ -41,10 +41,12 @@ struct runner {
 	int log_target;               /* enum runner_log_target; read by the log sink (atomic) */
 	bool log_level_pinned;        /* -v/-d given: the config file's log_level is ignored */
 	struct runner_dbus *dbus;     /* dbus.c state, NULL when not started */
+	struct runner_status *status; /* status.c socket, NULL when not started */
 };
 
 struct runner_config;
 struct runner_dbus;
+struct runner_status;
 
 void runner_log(const struct runner *r, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
