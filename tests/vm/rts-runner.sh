@@ -109,6 +109,23 @@ expect "fio verify exit status" "$rc" 0
 grep -E "IOPS|err=" "$OUT/fio-verify.txt" | sed 's/^/     /'
 echo "     fio verify run: ${t}s"
 
+step "rtsctl status: the runner's own status socket"
+RTSCTL_BIN=$BIN/ctl/rtsctl
+st=$("$RTSCTL_BIN" status 2>&1)
+expect "rtsctl status exit status" "$?" 0
+echo "$st" | sed 's/^/     | /'
+expect_match "status header: kernel mode" "$st" "pid $RTS_PID, kernel mode, 1 device"
+expect_match "status row: r1 served by ram, running" "$st" "r1 +ram +running +64\.0M "
+cmds=$("$RTSCTL_BIN" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["runner"]["devices"][0]["cmds"])')
+check "status counts the commands served (cmds=$cmds)" test "$cmds" -gt 4096
+
+step "TMR: LUN RESET reaches the runner (it set attrib/tmr_notification)"
+expect "attrib/tmr_notification" "$(cat $D/attrib/tmr_notification)" 1
+check "sg_reset --device (tcm_loop issues a LUN RESET)" sg_reset --device $DEV
+wait_for 5 grep -q "r1: TMR LUN_RESET" "$OUT/rts-runner.log"
+check "runner decoded the TMR entry" grep -q "r1: TMR LUN_RESET: 0 command(s) named" "$OUT/rts-runner.log"
+check "I/O after the reset" dd if=$DEV of=/dev/null bs=1M count=1 iflag=direct status=none
+
 step "reconfig: emulate_write_cache -> RECONFIG_DEVICE -> reply"
 if cfs_try $D/attrib/emulate_write_cache 0 2>/dev/null; then
 	ok "write cache disabled through configfs"
