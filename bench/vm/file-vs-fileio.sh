@@ -33,6 +33,9 @@ mkdir -p $U
 cfs_set $U/control "dev_config=file/$IMG"
 cfs_set $U/control "dev_size=$((SIZE_MB << 20))"
 cfs_set $U/control "hw_max_sectors=1024"
+# fileio with fd_buffered_io=1 forces emulate_write_cache=1; give ours the same write-back
+# cache, or every write of ours would be FUA (RWF_DSYNC) against buffered writes of theirs
+cfs_set $U/attrib/emulate_write_cache 1
 cfs_set $U/enable 1
 R=$CF/core/user_4/ram
 mkdir -p $R
@@ -44,6 +47,8 @@ F=$CF/core/fileio_4/kernel
 mkdir -p $F
 cfs_set $F/control "fd_dev_name=$IMG,fd_dev_size=$((SIZE_MB << 20)),fd_buffered_io=1"
 cfs_set $F/enable 1
+expect "write cache: ours" "$(cat $U/attrib/emulate_write_cache)" 1
+expect "write cache: kernel fileio" "$(cat $F/attrib/emulate_write_cache)" 1
 
 lun() { # lun <naa> <initiator naa> <backstore dir> -> prints /dev/sdX
 	local L=$CF/loopback/$1/tpgt_1 before
