@@ -1,0 +1,1359 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qcow2 handler: serves a TCMU device from a qcow2 image (versions 2 and 3).
+ *
+ * cfgstring (tcmu-runner compatible, subtype "qcow"): "qcow/<path>[;ro]", e.g.
+ *   qcow//var/lib/images/vm.qcow2
+ *   qcow//var/lib/images/golden.qcow2;ro
+ *
+ * Data path: guest reads and writes are split at cluster boundaries into extents, physically
+ * contiguous clusters merged; each extent on a normal cluster is one READV/WRITEV on the
+ * device's io_uring straight on the command's iovecs (no bounce), up to Q2_PARTS extents of
+ * a command in flight at once. Unallocated and zero clusters read as zeros, compressed
+ * clusters are inflated (raw deflate, as qemu writes them) synchronously.
+ *
+ * Metadata I/O (L2 tables, refcounts, L1) is synchronous pread/pwrite on the I/O thread,
+ * written through (no dirty metadata cache), so SYNCHRONIZE CACHE is one fsync. L2 tables
+ * are cached (LRU, bounded by Q2_L2_CACHE_BYTES) so steady-state I/O to allocated clusters
+ * needs no metadata I/O.
+ *
+ * Allocating writes (crash-consistency order, as qemu's):
+ *   1. refcount of the new clusters set to 1 (a new refcount block first if needed, placed
+ *      at the allocation point so it describes itself), then fdatasync;
+ *   2. (if the L2 table is missing) a zeroed L2 table written, then its L1 entry;
+ *   3. the data cluster(s) written through io_uring from a bounce buffer holding the new
+ *      data and zeros for the rest of the cluster;
+ *   4. only when 3 completed: the L2 entries pointing at the clusters.
+ * A crash therefore can leak a cluster (refcount 1, unreferenced: "leaked cluster" in
+ * qemu-img check, harmless) but never leaves an L2/L1 entry pointing at a cluster whose
+ * refcount is 0. New clusters are always taken past the last used cluster, never reused.
+ * While an allocation is in flight, other writes touching the same guest clusters wait.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <liburing.h>
+#include <zlib.h>
+
+#include <rts/handler.h>
+
+#include "macro.h"
+#include "qcow2_format.h"
+
+#define Q2_PARTS	    4 /* extents of one command in flight at once */
+#define Q2_SUB_IOV	    32 /* iovecs per SQE; longer extents go in several SQEs */
+#define Q2_RETRIES	    8 /* -EAGAIN/-EINTR resubmissions */
+#define Q2_ALLOC_MAX	    (1u << 20) /* bytes of new clusters per allocating extent */
+#define Q2_L2_CACHE_BYTES   (8u << 20)
+#define Q2_L2_CACHE_MIN	    4u
+#define Q2_L2_CACHE_MAX	    512u
+#define Q2_WHY		    256
+
+struct q2_cfg {
+	char *path;
+	bool ro;
+};
+
+enum q2_op {
+	Q2_READ,
+	Q2_WRITE,
+	Q2_FLUSH,
+};
+
+/* One extent of a command in flight (or a free slot). */
+struct q2_part {
+	bool busy;
+	bool alloc; /* allocating write: bounce buffer, L2 entries written on completion */
+	uint8_t retries;
+	uint64_t cmd_off; /* offset of the extent in the command's data */
+	uint64_t host_off; /* file offset of the extent */
+	uint64_t len;
+	uint64_t done;
+	uint8_t *bounce; /* alloc: the new clusters' full content */
+	uint64_t gcl; /* alloc: first guest cluster */
+	uint32_t ncl; /* alloc: number of clusters */
+	uint64_t l2_off; /* alloc: L2 table holding their entries */
+	struct q2_part *pnext, *pprev; /* alloc: the device's pending allocations */
+	struct iovec sub[Q2_SUB_IOV];
+};
+
+/* Per-command state, in rts_cmd_get_private(). */
+struct q2_cmd {
+	struct rts_cmd *next; /* device wait list */
+	const struct iovec *iov;
+	unsigned int iovcnt;
+	uint8_t op;
+	bool waiting; /* on the wait list: blocked behind an allocation */
+	uint8_t inflight;
+	int err; /* first error wins */
+	uint64_t off; /* guest byte offset */
+	uint64_t len;
+	uint64_t pos; /* bytes mapped (started or finished) so far */
+	struct q2_part parts[Q2_PARTS];
+};
+
+struct l2_slot {
+	uint64_t off; /* 0: free */
+	uint64_t lru;
+	uint64_t *tbl; /* host order */
+};
+
+struct q2_dev {
+	struct rts_dev *dev;
+	int fd;
+	bool ro;
+	char *path;
+	struct qcow2_header h;
+	uint64_t cs; /* cluster size */
+	unsigned int cb; /* cluster bits */
+	uint32_t l2_entries;
+	uint64_t *l1; /* host order, h.l1_size entries */
+	uint64_t *reft; /* refcount table, host order */
+	uint64_t reft_entries;
+	uint64_t alloc_next; /* next free host offset; everything past it is unused */
+	struct l2_slot *l2c;
+	unsigned int l2c_n;
+	uint64_t lru_clock;
+	uint8_t *zero; /* one cluster of zeros */
+	uint8_t *cbuf; /* compressed input (2 clusters) */
+	uint8_t *dbuf; /* one inflated cluster */
+	uint64_t dbuf_off; /* host offset of the compressed cluster in dbuf, UINT64_MAX: none */
+	struct q2_part *pending; /* allocations whose L2 entries are not written yet */
+	struct rts_cmd *wait_head, *wait_tail;
+};
+
+/* ------------------------------------------------------------------ config */
+
+static int set_reason(char **reason, int err, const char *fmt, ...) _printf_(3, 4);
+
+static int set_reason(char **reason, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (reason && !*reason) {
+		va_start(ap, fmt);
+		if (vasprintf(reason, fmt, ap) < 0)
+			*reason = NULL;
+		va_end(ap);
+	}
+	return err;
+}
+
+static void cfg_clear(struct q2_cfg *c)
+{
+	free(c->path);
+	c->path = NULL;
+}
+
+static int cfg_parse(const char *cfgstring, struct q2_cfg *c, char **reason)
+{
+	const char *semi = strchr(cfgstring, ';');
+	char *opts, *save = NULL, *tok;
+	int r = 0;
+
+	*c = (struct q2_cfg){ 0 };
+	if (!*cfgstring || semi == cfgstring)
+		return set_reason(reason, -EINVAL,
+				  "qcow: no path given (expected qcow/<path>[;ro])");
+	c->path = strndup(cfgstring, semi ? (size_t)(semi - cfgstring) : strlen(cfgstring));
+	opts = semi ? strdup(semi + 1) : NULL;
+	if (!c->path || (semi && !opts)) {
+		free(opts);
+		cfg_clear(c);
+		return -ENOMEM;
+	}
+	for (tok = opts ? strtok_r(opts, ";", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ";", &save)) {
+		if (!strcmp(tok, "ro")) {
+			c->ro = true;
+		} else {
+			r = set_reason(reason, -EINVAL, "qcow: unknown option '%s' (known: ro)", tok);
+			break;
+		}
+	}
+	free(opts);
+	if (r < 0)
+		cfg_clear(c);
+	return r;
+}
+
+/* Read exactly @len bytes at @off; bytes past the end of the file read as zeros. */
+static int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			memset(p, 0, len);
+			return 0;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Open @c->path, read and validate its header and apply our policy for what we cannot
+ * handle (shared by check_config and open). Returns the fd (read-only when @c->ro or when
+ * @ret_h is only being checked) or -errno with a reason.
+ */
+static int probe(const struct q2_cfg *c, bool for_write, struct qcow2_header *h,
+		 uint64_t *ret_file_size, char **reason)
+{
+	char why[Q2_WHY] = "";
+	struct stat st;
+	uint8_t *buf;
+	size_t want;
+	int fd, r;
+
+	fd = open(c->path, (for_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		return set_reason(reason, -err, "qcow: cannot open '%s'%s: %s", c->path,
+				  for_write ? " for reading and writing" : "", strerror(err));
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return set_reason(reason, r, "qcow: cannot stat '%s': %s", c->path, strerror(-r));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return set_reason(reason, -EINVAL, "qcow: '%s' is not a regular file", c->path);
+	}
+	want = (size_t)MIN((uint64_t)st.st_size, (uint64_t)1 << QCOW2_MAX_CLUSTER_BITS);
+	buf = malloc(want ? want : 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = pread_full(fd, buf, want, 0);
+	if (r == 0)
+		r = qcow2_parse_header(buf, want, h, why, sizeof(why));
+	free(buf);
+	if (r < 0) {
+		close(fd);
+		return set_reason(reason, r, "qcow: '%s': %s", c->path, why[0] ? why : strerror(-r));
+	}
+	r = 0;
+	if (h->backing_file_offset)
+		r = set_reason(reason, -ENOTSUP,
+			       "qcow: '%s' has a backing file ('%s'): backing files are not supported "
+			       "(flatten it first: qemu-img convert -O qcow2)",
+			       c->path, h->backing_file);
+	else if (!h->size)
+		r = set_reason(reason, -EINVAL, "qcow: '%s' has a virtual size of 0", c->path);
+	else if (!c->ro && h->nb_snapshots)
+		r = set_reason(reason, -ENOTSUP,
+			       "qcow: '%s' has %" PRIu32 " internal snapshot(s): writing would need "
+			       "copy-on-write of shared clusters, which is not supported; open it "
+			       "with ';ro' or delete the snapshots (qemu-img snapshot -d)",
+			       c->path, h->nb_snapshots);
+	else if (!c->ro && (h->incompatible_features & QCOW2_INCOMPAT_CORRUPT))
+		r = set_reason(reason, -EUCLEAN,
+			       "qcow: '%s' is marked corrupt: repair it (qemu-img check -r all) or "
+			       "open it with ';ro'",
+			       c->path);
+	else if (!c->ro && (h->incompatible_features & QCOW2_INCOMPAT_DIRTY))
+		r = set_reason(reason, -EUCLEAN,
+			       "qcow: '%s' was not closed cleanly (dirty bit: its lazy refcounts are "
+			       "stale): repair it (qemu-img check -r all) or open it with ';ro'",
+			       c->path);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_file_size = (uint64_t)st.st_size;
+	return fd;
+}
+
+static int q2_check_config(const char *cfgstring, char **reterr_reason)
+{
+	struct qcow2_header h;
+	struct q2_cfg c;
+	uint64_t fsize;
+	char *why = NULL;
+	int r;
+
+	r = cfg_parse(cfgstring, &c, &why);
+	if (r == 0) {
+		/* Writable access is checked with access() so that nothing is opened for write. */
+		if (!c.ro && access(c.path, R_OK | W_OK) < 0 && errno != ENOENT) {
+			int err = errno;
+
+			r = set_reason(&why, -err, "qcow: cannot open '%s' for reading and writing: %s",
+				       c.path, strerror(err));
+		} else {
+			r = probe(&c, false, &h, &fsize, &why);
+			if (r >= 0) {
+				close(r);
+				r = 0;
+			}
+		}
+		cfg_clear(&c);
+	}
+	if (reterr_reason)
+		*reterr_reason = why;
+	else
+		free(why);
+	return r;
+}
+
+/* ----------------------------------------------------------- metadata */
+
+static void q2_corrupt(struct q2_dev *q, const char *what)
+{
+	rts_dev_err(q->dev, "qcow: '%s' is corrupt: %s", q->path, what);
+}
+
+/* The cached L2 table at @l2_off, loading it (evicting the LRU one) when absent. */
+static int l2_get(struct q2_dev *q, uint64_t l2_off, uint64_t **ret)
+{
+	struct l2_slot *victim = &q->l2c[0];
+	int r;
+
+	for (unsigned int i = 0; i < q->l2c_n; i++) {
+		struct l2_slot *s = &q->l2c[i];
+
+		if (s->off == l2_off) {
+			s->lru = ++q->lru_clock;
+			*ret = s->tbl;
+			return 0;
+		}
+		if (s->lru < victim->lru)
+			victim = s;
+	}
+	victim->off = 0;
+	victim->lru = 0;
+	r = pread_full(q->fd, victim->tbl, q->cs, l2_off);
+	if (r < 0) {
+		rts_dev_err(q->dev, "qcow: '%s': cannot read the L2 table at 0x%" PRIx64 ": %s",
+			    q->path, l2_off, strerror(-r));
+		return r;
+	}
+	for (uint32_t i = 0; i < q->l2_entries; i++)
+		victim->tbl[i] = qcow2_be64((const uint8_t *)&victim->tbl[i]);
+	victim->off = l2_off;
+	victim->lru = ++q->lru_clock;
+	*ret = victim->tbl;
+	return 0;
+}
+
+/* The cached table at @l2_off or NULL (never loads). */
+static uint64_t *l2_peek(struct q2_dev *q, uint64_t l2_off)
+{
+	for (unsigned int i = 0; i < q->l2c_n; i++)
+		if (q->l2c[i].off == l2_off)
+			return q->l2c[i].tbl;
+	return NULL;
+}
+
+/* L2 table offset of guest cluster @gcl (0: none) and whether it is exclusively ours. */
+static int l1_lookup(struct q2_dev *q, uint64_t gcl, uint64_t *ret_l2, bool *ret_copied)
+{
+	uint64_t l1i = gcl / q->l2_entries, e;
+	char why[Q2_WHY];
+
+	if (l1i >= q->h.l1_size) {
+		q2_corrupt(q, "guest cluster beyond the L1 table");
+		return -EIO;
+	}
+	e = q->l1[l1i];
+	if (qcow2_l1_entry(&q->h, e, UINT64_MAX, ret_l2, why, sizeof(why)) < 0) {
+		q2_corrupt(q, why);
+		return -EIO;
+	}
+	if (ret_copied)
+		*ret_copied = (e & QCOW2_OFLAG_COPIED) != 0;
+	return 0;
+}
+
+/* Decode the L2 entry of guest cluster @gcl from the table @tbl (NULL: no table). */
+static int l2_decode(struct q2_dev *q, const uint64_t *tbl, uint64_t gcl, struct qcow2_l2 *ret)
+{
+	char why[Q2_WHY];
+
+	if (!tbl) {
+		*ret = (struct qcow2_l2){ .type = QCOW2_CL_UNALLOCATED };
+		return 0;
+	}
+	if (qcow2_l2_entry(&q->h, tbl[gcl % q->l2_entries], ret, why, sizeof(why)) < 0) {
+		q2_corrupt(q, why);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int q2_sync(struct q2_dev *q)
+{
+	if (fdatasync(q->fd) < 0) {
+		int r = -errno;
+
+		rts_dev_err(q->dev, "qcow: '%s': fdatasync: %s", q->path, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Allocate up to @want contiguous clusters at q->alloc_next with refcount 1, durable on
+ * return. Returns the host offset of the first and their number in @ret_n (>= 1; fewer
+ * than @want when the run reaches the end of a refcount block).
+ */
+static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
+{
+	uint64_t epb = q->cs / 2; /* 16-bit refcounts per block */
+	uint64_t c, b, first;
+	uint8_t *rc;
+	uint32_t n;
+	int r;
+
+	for (;;) {
+		c = q->alloc_next >> q->cb;
+		b = c / epb;
+		if (b >= q->reft_entries) {
+			rts_dev_err(q->dev,
+				    "qcow: '%s': refcount table full (%" PRIu64 " blocks cover %" PRIu64
+				    " bytes of file): growing it is not supported; cannot allocate",
+				    q->path, q->reft_entries, q->reft_entries * epb * q->cs);
+			return -ENOSPC;
+		}
+		if (q->reft[b])
+			break;
+		/* A new refcount block, at cluster c: it lies in the range it covers, so it
+		 * counts itself. Durable before the refcount table points at it. */
+		uint8_t *blk = calloc(1, q->cs);
+
+		if (!blk)
+			return -ENOMEM;
+		qcow2_put_be16(blk + (c - b * epb) * 2, 1);
+		r = pwrite_full(q->fd, blk, q->cs, c << q->cb);
+		free(blk);
+		if (r == 0)
+			r = q2_sync(q);
+		if (r == 0) {
+			uint8_t e[8];
+
+			qcow2_put_be64(e, c << q->cb);
+			r = pwrite_full(q->fd, e, 8, q->h.refcount_table_offset + b * 8);
+		}
+		if (r < 0) {
+			rts_dev_err(q->dev, "qcow: '%s': cannot add a refcount block: %s", q->path,
+				    strerror(-r));
+			return r;
+		}
+		q->reft[b] = c << q->cb;
+		q->alloc_next += q->cs;
+	}
+	first = c;
+	n = (uint32_t)MIN((uint64_t)want, epb - (c - b * epb));
+	rc = calloc(n, 2);
+	if (!rc)
+		return -ENOMEM;
+	/* Must be free: everything past alloc_next is unused by construction. */
+	r = pread_full(q->fd, rc, (size_t)n * 2, q->reft[b] + (c - b * epb) * 2);
+	if (r == 0) {
+		for (uint32_t i = 0; i < n; i++) {
+			if (rc[2 * i] || rc[2 * i + 1]) {
+				q2_corrupt(q, "refcount of an unused cluster past the end is not 0");
+				r = -EIO;
+				break;
+			}
+			qcow2_put_be16(rc + 2 * i, 1);
+		}
+	}
+	if (r == 0)
+		r = pwrite_full(q->fd, rc, (size_t)n * 2, q->reft[b] + (c - b * epb) * 2);
+	free(rc);
+	if (r == 0)
+		r = q2_sync(q); /* refcounts durable before anything points at the clusters */
+	if (r < 0)
+		return r;
+	q->alloc_next += (uint64_t)n << q->cb;
+	*ret_n = n;
+	return (int64_t)(first << q->cb);
+}
+
+/* Make sure guest cluster @gcl has an L2 table; returns its offset in @ret. */
+static int ensure_l2(struct q2_dev *q, uint64_t gcl, uint64_t *ret)
+{
+	uint64_t l1i = gcl / q->l2_entries, l2;
+	uint8_t e[8];
+	uint32_t n;
+	bool copied;
+	int64_t off;
+	int r;
+
+	r = l1_lookup(q, gcl, &l2, &copied);
+	if (r < 0)
+		return r;
+	if (l2) {
+		*ret = l2;
+		return 0;
+	}
+	off = alloc_clusters(q, 1, &n);
+	if (off < 0)
+		return (int)off;
+	/* The table's content before the L1 entry that makes it reachable. */
+	r = pwrite_full(q->fd, q->zero, q->cs, (uint64_t)off);
+	if (r == 0) {
+		qcow2_put_be64(e, (uint64_t)off | QCOW2_OFLAG_COPIED);
+		r = pwrite_full(q->fd, e, 8, q->h.l1_table_offset + l1i * 8);
+	}
+	if (r < 0) {
+		rts_dev_err(q->dev, "qcow: '%s': cannot add an L2 table: %s", q->path,
+			    strerror(-r));
+		return r;
+	}
+	q->l1[l1i] = (uint64_t)off | QCOW2_OFLAG_COPIED;
+	*ret = (uint64_t)off;
+	return 0;
+}
+
+/* Inflate the compressed cluster @l2 into q->dbuf. */
+static int decompress(struct q2_dev *q, const struct qcow2_l2 *l2)
+{
+	uint64_t csize = MIN(l2->csize, 2 * q->cs);
+	z_stream z = { 0 };
+	int r, zr;
+
+	if (q->dbuf_off == l2->host_off)
+		return 0;
+	q->dbuf_off = UINT64_MAX;
+	r = pread_full(q->fd, q->cbuf, (size_t)csize, l2->host_off);
+	if (r < 0) {
+		rts_dev_err(q->dev, "qcow: '%s': cannot read compressed cluster at 0x%" PRIx64 ": %s",
+			    q->path, l2->host_off, strerror(-r));
+		return r;
+	}
+	if (inflateInit2(&z, -12) != Z_OK)
+		return -ENOMEM;
+	z.next_in = q->cbuf;
+	z.avail_in = (uInt)csize;
+	z.next_out = q->dbuf;
+	z.avail_out = (uInt)q->cs;
+	zr = inflate(&z, Z_FINISH);
+	if ((zr != Z_STREAM_END && zr != Z_BUF_ERROR) || z.avail_out != 0) {
+		rts_dev_err(q->dev,
+			    "qcow: '%s': compressed cluster at 0x%" PRIx64 " does not inflate to one "
+			    "cluster (zlib %d, %u bytes short)",
+			    q->path, l2->host_off, zr, z.avail_out);
+		inflateEnd(&z);
+		return -EIO;
+	}
+	inflateEnd(&z);
+	q->dbuf_off = l2->host_off;
+	return 0;
+}
+
+/* -------------------------------------------------------------- iovecs */
+
+/* Copy @len bytes at command offset @off from @src (NULL: zeros) into the command's data. */
+static void iov_put(const struct q2_cmd *qc, uint64_t off, const uint8_t *src, uint64_t len)
+{
+	for (unsigned int i = 0; i < qc->iovcnt && len; i++) {
+		size_t l = qc->iov[i].iov_len;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		l = (size_t)MIN((uint64_t)(l - off), len);
+		if (src) {
+			memcpy((uint8_t *)qc->iov[i].iov_base + off, src, l);
+			src += l;
+		} else {
+			memset((uint8_t *)qc->iov[i].iov_base + off, 0, l);
+		}
+		len -= l;
+		off = 0;
+	}
+}
+
+/* Copy @len bytes at command offset @off out of the command's data into @dst. */
+static void iov_get(const struct q2_cmd *qc, uint64_t off, uint8_t *dst, uint64_t len)
+{
+	for (unsigned int i = 0; i < qc->iovcnt && len; i++) {
+		size_t l = qc->iov[i].iov_len;
+
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		l = (size_t)MIN((uint64_t)(l - off), len);
+		memcpy(dst, (const uint8_t *)qc->iov[i].iov_base + off, l);
+		dst += l;
+		len -= l;
+		off = 0;
+	}
+}
+
+/* Point p->sub at the part of the command's data the extent has left; returns the count. */
+static unsigned int iov_sub(const struct q2_cmd *qc, struct q2_part *p)
+{
+	uint64_t skip = p->cmd_off + p->done, left = p->len - p->done;
+	unsigned int i = 0, n = 0;
+
+	while (i < qc->iovcnt && skip >= qc->iov[i].iov_len) {
+		skip -= qc->iov[i].iov_len;
+		i++;
+	}
+	for (; i < qc->iovcnt && n < Q2_SUB_IOV && left; i++) {
+		size_t l = qc->iov[i].iov_len - (size_t)skip;
+
+		if (l > left)
+			l = (size_t)left;
+		p->sub[n++] = (struct iovec){
+			.iov_base = (uint8_t *)qc->iov[i].iov_base + skip,
+			.iov_len = l,
+		};
+		left -= l;
+		skip = 0;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------- I/O */
+
+static int part_submit(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
+{
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+	struct q2_part *p = &qc->parts[idx];
+	struct io_uring_sqe *sqe = rts_dev_get_sqe(q->dev, cmd, (uint16_t)idx);
+	uint64_t ud, at = p->host_off + p->done;
+	unsigned int n;
+
+	if (!sqe)
+		return -EBUSY;
+	ud = sqe->user_data; /* stamped by rts_dev_get_sqe(); keep it whatever prep does */
+	if (qc->op == Q2_FLUSH) {
+		io_uring_prep_fsync(sqe, q->fd, 0);
+	} else if (p->bounce) {
+		io_uring_prep_write(sqe, q->fd, p->bounce + p->done, (unsigned int)(p->len - p->done),
+				    at);
+	} else {
+		n = iov_sub(qc, p);
+		if (n == 1 && qc->op == Q2_READ)
+			io_uring_prep_read(sqe, q->fd, p->sub[0].iov_base,
+					   (unsigned int)p->sub[0].iov_len, at);
+		else if (n == 1)
+			io_uring_prep_write(sqe, q->fd, p->sub[0].iov_base,
+					    (unsigned int)p->sub[0].iov_len, at);
+		else if (qc->op == Q2_READ)
+			io_uring_prep_readv(sqe, q->fd, p->sub, n, at);
+		else
+			io_uring_prep_writev(sqe, q->fd, p->sub, n, at);
+	}
+	io_uring_sqe_set_data64(sqe, ud);
+	return 0;
+}
+
+static bool pending_overlaps(const struct q2_dev *q, uint64_t gcl)
+{
+	for (const struct q2_part *p = q->pending; p; p = p->pnext)
+		if (gcl >= p->gcl && gcl < p->gcl + p->ncl)
+			return true;
+	return false;
+}
+
+static void pending_add(struct q2_dev *q, struct q2_part *p)
+{
+	p->pprev = NULL;
+	p->pnext = q->pending;
+	if (q->pending)
+		q->pending->pprev = p;
+	q->pending = p;
+}
+
+static void pending_del(struct q2_dev *q, struct q2_part *p)
+{
+	if (p->pprev)
+		p->pprev->pnext = p->pnext;
+	else
+		q->pending = p->pnext;
+	if (p->pnext)
+		p->pnext->pprev = p->pprev;
+	p->pnext = p->pprev = NULL;
+}
+
+/* The allocating extent @p was written: point the L2 entries at its clusters. */
+static int commit_l2(struct q2_dev *q, const struct q2_part *p)
+{
+	uint32_t idx = (uint32_t)(p->gcl % q->l2_entries);
+	uint8_t *e = malloc((size_t)p->ncl * 8);
+	uint64_t *tbl;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < p->ncl; i++)
+		qcow2_put_be64(e + 8 * i, (p->host_off + ((uint64_t)i << q->cb)) | QCOW2_OFLAG_COPIED);
+	r = pwrite_full(q->fd, e, (size_t)p->ncl * 8, p->l2_off + (uint64_t)idx * 8);
+	free(e);
+	if (r < 0) {
+		rts_dev_err(q->dev, "qcow: '%s': cannot update the L2 table at 0x%" PRIx64 ": %s",
+			    q->path, p->l2_off, strerror(-r));
+		return r;
+	}
+	tbl = l2_peek(q, p->l2_off);
+	if (tbl)
+		for (uint32_t i = 0; i < p->ncl; i++)
+			tbl[idx + i] = (p->host_off + ((uint64_t)i << q->cb)) | QCOW2_OFLAG_COPIED;
+	return 0;
+}
+
+static bool needs_alloc(const struct qcow2_l2 *l)
+{
+	return l->type == QCOW2_CL_UNALLOCATED || l->type == QCOW2_CL_ZERO_PLAIN;
+}
+
+/*
+ * An allocating write at command position qc->pos (guest cluster @gcl, whose entry is @l)
+ * into free part @idx. Returns 0 (started) or -errno.
+ */
+static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, uint64_t gcl,
+		       const struct qcow2_l2 *l, const uint64_t *tbl)
+{
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+	struct q2_part *p = &qc->parts[idx];
+	uint64_t g = qc->off + qc->pos, inoff = g & (q->cs - 1), rem = qc->len - qc->pos;
+	uint64_t l2_off, n;
+	uint32_t ncl = 1, max;
+	int64_t host;
+	int r;
+
+	if (l->type == QCOW2_CL_ZERO_ALLOC) {
+		if (!l->copied) {
+			rts_dev_err(q->dev, "qcow: '%s': zero cluster is shared (refcount > 1): "
+				    "copy-on-write is not supported", q->path);
+			return -EIO;
+		}
+		r = l1_lookup(q, gcl, &l2_off, NULL);
+		if (r < 0)
+			return r;
+		host = (int64_t)l->host_off;
+	} else {
+		/* A run of clusters needing allocation, within this L2 table. */
+		max = (uint32_t)MAX((uint64_t)1, Q2_ALLOC_MAX >> q->cb);
+		while (ncl < max && ((uint64_t)ncl << q->cb) < inoff + rem &&
+		       (gcl + ncl) % q->l2_entries != 0 && !pending_overlaps(q, gcl + ncl)) {
+			struct qcow2_l2 nl;
+
+			r = l2_decode(q, tbl, gcl + ncl, &nl);
+			if (r < 0)
+				return r;
+			if (!needs_alloc(&nl))
+				break;
+			ncl++;
+		}
+		r = ensure_l2(q, gcl, &l2_off);
+		if (r < 0)
+			return r;
+		host = alloc_clusters(q, ncl, &ncl);
+		if (host < 0)
+			return (int)host;
+	}
+	n = MIN(rem, ((uint64_t)ncl << q->cb) - inoff);
+	p->bounce = malloc((size_t)ncl << q->cb);
+	if (!p->bounce)
+		return -ENOMEM; /* the clusters leak (refcount 1, unreferenced) */
+	memset(p->bounce, 0, inoff);
+	iov_get(qc, qc->pos, p->bounce + inoff, n);
+	memset(p->bounce + inoff + n, 0, ((uint64_t)ncl << q->cb) - inoff - n);
+	p->busy = true;
+	p->alloc = true;
+	p->retries = 0;
+	p->cmd_off = qc->pos;
+	p->host_off = (uint64_t)host;
+	p->len = (uint64_t)ncl << q->cb;
+	p->done = 0;
+	p->gcl = gcl;
+	p->ncl = ncl;
+	p->l2_off = l2_off;
+	r = part_submit(q, cmd, idx);
+	if (r < 0) {
+		free(p->bounce);
+		p->bounce = NULL;
+		p->busy = p->alloc = false;
+		return r;
+	}
+	pending_add(q, p);
+	qc->inflight++;
+	qc->pos += n;
+	return 0;
+}
+
+/*
+ * Map the next extent of @cmd at qc->pos and start it in free part @idx (or finish it at
+ * once: zeros, compressed). Returns 0 on progress, 1 when blocked behind an allocation,
+ * -errno on failure.
+ */
+static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
+{
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+	struct q2_part *p = &qc->parts[idx];
+	uint64_t g = qc->off + qc->pos, gcl = g >> q->cb, inoff = g & (q->cs - 1);
+	uint64_t rem = qc->len - qc->pos, n, l2_off, *tbl = NULL;
+	bool write = qc->op == Q2_WRITE, l1_copied;
+	struct qcow2_l2 l, nl;
+	int r;
+
+	r = l1_lookup(q, gcl, &l2_off, &l1_copied);
+	if (r < 0)
+		return r;
+	if (l2_off) {
+		r = l2_get(q, l2_off, &tbl);
+		if (r < 0)
+			return r;
+	}
+	r = l2_decode(q, tbl, gcl, &l);
+	if (r < 0)
+		return r;
+	if (write && l2_off && !l1_copied) {
+		rts_dev_err(q->dev, "qcow: '%s': L2 table at 0x%" PRIx64 " is shared (refcount > 1):"
+			    " copy-on-write is not supported", q->path, l2_off);
+		return -EIO;
+	}
+	n = MIN(rem, q->cs - inoff);
+
+	if (l.type == QCOW2_CL_COMPRESSED) {
+		if (write) {
+			rts_dev_err(q->dev, "qcow: '%s': writing over compressed cluster at 0x%"
+				    PRIx64 " is not supported (decompress the image: qemu-img "
+				    "convert -O qcow2)", q->path, l.host_off);
+			return -EIO;
+		}
+		r = decompress(q, &l);
+		if (r < 0)
+			return r;
+		iov_put(qc, qc->pos, q->dbuf + inoff, n);
+		qc->pos += n;
+		return 0;
+	}
+	if (write && (needs_alloc(&l) || l.type == QCOW2_CL_ZERO_ALLOC)) {
+		if (pending_overlaps(q, gcl))
+			return 1;
+		return start_alloc(q, cmd, idx, gcl, &l, tbl);
+	}
+	if (l.type != QCOW2_CL_NORMAL) {
+		/* Reads of unallocated / zero clusters: zeros, merged over the run. */
+		while (n < rem && (gcl + 1) % q->l2_entries != 0) {
+			r = l2_decode(q, tbl, gcl + 1, &nl);
+			if (r < 0)
+				return r;
+			if (nl.type != QCOW2_CL_UNALLOCATED && nl.type != QCOW2_CL_ZERO_PLAIN &&
+			    nl.type != QCOW2_CL_ZERO_ALLOC)
+				break;
+			gcl++;
+			n = MIN(rem, n + q->cs);
+		}
+		iov_put(qc, qc->pos, NULL, n);
+		qc->pos += n;
+		return 0;
+	}
+	if (write && !l.copied) {
+		rts_dev_err(q->dev, "qcow: '%s': data cluster at 0x%" PRIx64 " is shared (refcount"
+			    " > 1): copy-on-write is not supported", q->path, l.host_off);
+		return -EIO;
+	}
+	/* Normal clusters: merge the physically contiguous run within this L2 table. */
+	for (uint64_t c = gcl + 1, next = l.host_off + q->cs; n < rem && c % q->l2_entries;
+	     c++, next += q->cs) {
+		r = l2_decode(q, tbl, c, &nl);
+		if (r < 0)
+			return r;
+		if (nl.type != QCOW2_CL_NORMAL || nl.host_off != next || (write && !nl.copied))
+			break;
+		n = MIN(rem, n + q->cs);
+	}
+	p->busy = true;
+	p->alloc = false;
+	p->bounce = NULL;
+	p->retries = 0;
+	p->cmd_off = qc->pos;
+	p->host_off = l.host_off + inoff;
+	p->len = n;
+	p->done = 0;
+	r = part_submit(q, cmd, idx);
+	if (r < 0) {
+		p->busy = false;
+		return r;
+	}
+	qc->inflight++;
+	qc->pos += n;
+	return 0;
+}
+
+static void wait_add(struct q2_dev *q, struct rts_cmd *cmd)
+{
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+
+	qc->waiting = true;
+	qc->next = NULL;
+	if (q->wait_tail)
+		((struct q2_cmd *)rts_cmd_get_private(q->wait_tail))->next = cmd;
+	else
+		q->wait_head = cmd;
+	q->wait_tail = cmd;
+}
+
+/* Start what can be started of @cmd; complete it when everything finished. */
+static void pump(struct q2_dev *q, struct rts_cmd *cmd)
+{
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+
+	if (qc->waiting)
+		return; /* wake() pumps it */
+	while (!qc->err && qc->pos < qc->len) {
+		unsigned int idx;
+		int r;
+
+		for (idx = 0; idx < Q2_PARTS && qc->parts[idx].busy; idx++)
+			;
+		if (idx == Q2_PARTS)
+			break;
+		r = map_next(q, cmd, idx);
+		if (r == 1) {
+			wait_add(q, cmd);
+			return;
+		}
+		if (r < 0)
+			qc->err = r;
+	}
+	if (!qc->inflight && (qc->err || qc->pos >= qc->len))
+		rts_cmd_complete(cmd, qc->err);
+}
+
+/* An allocation finished: retry every command that waited (each may wait again). */
+static void wake(struct q2_dev *q)
+{
+	struct rts_cmd *cmd = q->wait_head;
+
+	q->wait_head = q->wait_tail = NULL;
+	while (cmd) {
+		struct q2_cmd *qc = rts_cmd_get_private(cmd);
+		struct rts_cmd *next = qc->next;
+
+		qc->waiting = false;
+		pump(q, cmd);
+		cmd = next;
+	}
+}
+
+static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, int err)
+{
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+	bool was_alloc = p->alloc;
+
+	if (p->alloc) {
+		if (!err)
+			err = commit_l2(q, p);
+		pending_del(q, p);
+		free(p->bounce);
+		p->bounce = NULL;
+		p->alloc = false;
+	}
+	p->busy = false;
+	qc->inflight--;
+	if (err && !qc->err)
+		qc->err = err;
+	pump(q, cmd); /* may complete cmd: do not touch it after this */
+	if (was_alloc)
+		wake(q);
+}
+
+static void q2_io_done(struct rts_dev *dev, struct rts_cmd *cmd, uint16_t tag, int res)
+{
+	struct q2_dev *q = rts_dev_get_private(dev);
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+	struct q2_part *p = &qc->parts[tag < Q2_PARTS ? tag : 0];
+
+	if (qc->op == Q2_FLUSH) {
+		rts_cmd_complete(cmd, res < 0 ? res : 0);
+		return;
+	}
+	if ((res == -EAGAIN || res == -EINTR) && p->retries < Q2_RETRIES) {
+		p->retries++;
+		if (part_submit(q, cmd, tag) < 0)
+			part_end(q, cmd, p, -EBUSY);
+		return;
+	}
+	if (res < 0) {
+		part_end(q, cmd, p, res == -EOPNOTSUPP ? -ENOTSUP : res);
+		return;
+	}
+	if (res == 0) {
+		if (qc->op != Q2_READ || p->bounce) {
+			part_end(q, cmd, p, -EIO);
+			return;
+		}
+		/* A data cluster partly past the end of the file reads as zeros. */
+		iov_put(qc, p->cmd_off + p->done, NULL, p->len - p->done);
+		p->done = p->len;
+	} else {
+		p->done += (uint64_t)res;
+	}
+	if (p->done < p->len) {
+		p->retries = 0;
+		if (part_submit(q, cmd, tag) < 0)
+			part_end(q, cmd, p, -EBUSY);
+		return;
+	}
+	part_end(q, cmd, p, 0);
+}
+
+static int start_cmd(struct rts_dev *dev, struct rts_cmd *cmd, enum q2_op op,
+		     const struct iovec *iov, unsigned int iovcnt, uint64_t off, uint64_t len)
+{
+	struct q2_dev *q = rts_dev_get_private(dev);
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+
+	qc->next = NULL;
+	qc->iov = iov;
+	qc->iovcnt = iovcnt;
+	qc->op = (uint8_t)op;
+	qc->waiting = false;
+	qc->inflight = 0;
+	qc->err = 0;
+	qc->off = off;
+	qc->len = len;
+	qc->pos = 0;
+	for (unsigned int i = 0; i < Q2_PARTS; i++) {
+		qc->parts[i].busy = false;
+		qc->parts[i].alloc = false;
+		qc->parts[i].bounce = NULL;
+	}
+	if (off + len < off || off + len > q->h.size)
+		return -ERANGE;
+	pump(q, cmd);
+	return 0;
+}
+
+static int q2_read(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		   unsigned int iovcnt, uint64_t off, uint64_t len)
+{
+	return start_cmd(dev, cmd, Q2_READ, iov, iovcnt, off, len);
+}
+
+static int q2_write(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		    unsigned int iovcnt, uint64_t off, uint64_t len, unsigned int flags)
+{
+	struct q2_dev *q = rts_dev_get_private(dev);
+
+	(void)flags; /* no RTS_HANDLER_F_FUA: the core follows a FUA write with flush() */
+	if (q->ro)
+		return -EROFS;
+	return start_cmd(dev, cmd, Q2_WRITE, iov, iovcnt, off, len);
+}
+
+static int q2_flush(struct rts_dev *dev, struct rts_cmd *cmd)
+{
+	struct q2_dev *q = rts_dev_get_private(dev);
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+	int r;
+
+	/* Metadata is written through with pwrite: one fsync covers data and metadata. */
+	qc->op = Q2_FLUSH;
+	qc->inflight = 1;
+	r = part_submit(q, cmd, 0);
+	return r;
+}
+
+/* ------------------------------------------------------------- open/close */
+
+static void q2_free(struct q2_dev *q)
+{
+	if (!q)
+		return;
+	if (q->fd >= 0)
+		close(q->fd);
+	for (unsigned int i = 0; q->l2c && i < q->l2c_n; i++)
+		free(q->l2c[i].tbl);
+	free(q->l2c);
+	free(q->l1);
+	free(q->reft);
+	free(q->zero);
+	free(q->cbuf);
+	free(q->dbuf);
+	free(q->path);
+	free(q);
+}
+
+/* Read a table of @n big-endian 64-bit entries at @off into host order. */
+static int read_table(struct q2_dev *q, uint64_t off, uint64_t n, uint64_t file_size,
+		      const char *what, uint64_t **ret)
+{
+	uint64_t *t;
+	int r;
+
+	if (off + n * 8 > file_size) {
+		rts_dev_err(q->dev, "qcow: '%s': the %s (0x%" PRIx64 ", %" PRIu64 " entries) "
+			    "is past the end of the file", q->path, what, off, n);
+		return -EINVAL;
+	}
+	t = calloc(n ? n : 1, 8);
+	if (!t)
+		return -ENOMEM;
+	r = pread_full(q->fd, t, n * 8, off);
+	if (r < 0) {
+		free(t);
+		rts_dev_err(q->dev, "qcow: '%s': cannot read the %s: %s", q->path, what,
+			    strerror(-r));
+		return r;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		t[i] = qcow2_be64((const uint8_t *)&t[i]);
+	*ret = t;
+	return 0;
+}
+
+/* First free host offset: past the file and past the last cluster with a refcount. */
+static int find_alloc_next(struct q2_dev *q, uint64_t file_size)
+{
+	uint64_t epb = q->cs / 2, next = ALIGN_UP(file_size, q->cs);
+	uint8_t *blk;
+	int r;
+
+	for (uint64_t b = q->reft_entries; b-- > 0;) {
+		if (q->reft[b] & QCOW2_REFT_RESERVED || q->reft[b] % q->cs) {
+			q2_corrupt(q, "refcount table entry not cluster aligned");
+			return -EINVAL;
+		}
+	}
+	for (uint64_t b = q->reft_entries; b-- > 0;) {
+		if (!q->reft[b])
+			continue;
+		blk = malloc(q->cs);
+		if (!blk)
+			return -ENOMEM;
+		r = pread_full(q->fd, blk, q->cs, q->reft[b]);
+		if (r == 0) {
+			for (uint64_t i = epb; i-- > 0;) {
+				if (blk[2 * i] || blk[2 * i + 1]) {
+					next = MAX(next, (b * epb + i + 1) << q->cb);
+					break;
+				}
+			}
+		}
+		free(blk);
+		if (r < 0)
+			return r;
+		break;
+	}
+	q->alloc_next = next;
+	return 0;
+}
+
+static int q2_open(struct rts_dev *dev, bool reopen)
+{
+	uint32_t bs = rts_dev_get_block_size(dev);
+	/* The kernel's dev_size (see handlers/file: the preset block count carries it). */
+	uint64_t ksize = rts_dev_get_size(dev) ? rts_dev_get_size(dev) :
+						 rts_dev_get_num_lbas(dev) * bs;
+	uint64_t fsize = 0, size, ntab;
+	struct q2_dev *q = NULL;
+	struct q2_cfg c;
+	char *why = NULL;
+	int r;
+
+	(void)reopen;
+	r = cfg_parse(rts_dev_get_cfgstring(dev), &c, &why);
+	if (r < 0)
+		goto err_why;
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		r = -ENOMEM;
+		goto err;
+	}
+	q->dev = dev;
+	q->fd = -1;
+	q->fd = probe(&c, !c.ro, &q->h, &fsize, &why);
+	if (q->fd < 0) {
+		r = q->fd;
+		goto err_why;
+	}
+	q->ro = c.ro;
+	q->path = TAKE_PTR(c.path);
+	q->cb = q->h.cluster_bits;
+	q->cs = 1ull << q->cb;
+	q->l2_entries = (uint32_t)(q->cs / 8);
+	q->dbuf_off = UINT64_MAX;
+
+	if (ksize > q->h.size) {
+		rts_dev_err(dev, "qcow: '%s': the device size %" PRIu64 " exceeds the image's "
+			    "virtual size %" PRIu64 " (grow it: qemu-img resize)",
+			    q->path, ksize, q->h.size);
+		r = -EINVAL;
+		goto err;
+	}
+	size = ksize ? ksize : q->h.size;
+	size -= size % bs;
+	if (!size) {
+		rts_dev_err(dev, "qcow: '%s': virtual size %" PRIu64 " is smaller than a block",
+			    q->path, q->h.size);
+		r = -EINVAL;
+		goto err;
+	}
+
+	r = read_table(q, q->h.l1_table_offset, q->h.l1_size, fsize, "L1 table", &q->l1);
+	if (r < 0)
+		goto err;
+	for (uint32_t i = 0; i < q->h.l1_size; i++) {
+		char w[Q2_WHY];
+		uint64_t l2;
+
+		if (qcow2_l1_entry(&q->h, q->l1[i], fsize, &l2, w, sizeof(w)) < 0) {
+			q2_corrupt(q, w);
+			r = -EINVAL;
+			goto err;
+		}
+	}
+	q->reft_entries = (uint64_t)q->h.refcount_table_clusters * q->cs / 8;
+	r = read_table(q, q->h.refcount_table_offset, q->reft_entries, fsize, "refcount table",
+		       &q->reft);
+	if (r < 0)
+		goto err;
+	r = find_alloc_next(q, fsize);
+	if (r < 0)
+		goto err;
+
+	ntab = MAX((uint64_t)Q2_L2_CACHE_MIN, Q2_L2_CACHE_BYTES / q->cs);
+	q->l2c_n = (unsigned int)MIN((uint64_t)Q2_L2_CACHE_MAX, ntab);
+	q->l2c = calloc(q->l2c_n, sizeof(*q->l2c));
+	q->zero = calloc(1, q->cs);
+	q->cbuf = malloc(2 * q->cs);
+	q->dbuf = malloc(q->cs);
+	if (!q->l2c || !q->zero || !q->cbuf || !q->dbuf) {
+		r = -ENOMEM;
+		goto err;
+	}
+	for (unsigned int i = 0; i < q->l2c_n; i++) {
+		q->l2c[i].tbl = malloc(q->cs);
+		if (!q->l2c[i].tbl) {
+			r = -ENOMEM;
+			goto err;
+		}
+	}
+
+	/* Autoclear features (e.g. persistent bitmaps) become stale once someone who does
+	 * not maintain them writes: the spec says such a writer clears the bits. */
+	if (!q->ro && q->h.autoclear_features) {
+		uint8_t z[8] = { 0 };
+
+		r = pwrite_full(q->fd, z, 8, QCOW2_OFF_AUTOCLEAR);
+		if (r == 0)
+			r = q2_sync(q);
+		if (r < 0) {
+			rts_dev_err(dev, "qcow: '%s': cannot clear autoclear features: %s", q->path,
+				    strerror(-r));
+			goto err;
+		}
+		rts_dev_info(dev, "qcow: '%s': cleared autoclear features 0x%" PRIx64
+			     " (e.g. bitmaps, which this handler does not maintain)",
+			     q->path, q->h.autoclear_features);
+	}
+
+	rts_dev_set_private(dev, q);
+	rts_dev_set_num_lbas(dev, size / bs);
+	rts_dev_set_read_only(dev, q->ro);
+	rts_dev_info(dev, "qcow: '%s' (qcow2 v%" PRIu32 ", %" PRIu64 "-byte clusters%s), %" PRIu64
+		     " bytes",
+		     q->path, q->h.version, q->cs, q->ro ? ", read-only" : "", size);
+	return 0;
+err_why:
+	rts_dev_err(dev, "%s", why ? why : strerror(-r));
+	free(why);
+err:
+	cfg_clear(&c);
+	q2_free(q);
+	return r;
+}
+
+static void q2_close(struct rts_dev *dev)
+{
+	struct q2_dev *q = rts_dev_get_private(dev);
+
+	if (!q)
+		return;
+	if (!q->ro)
+		q2_sync(q);
+	q2_free(q);
+	rts_dev_set_private(dev, NULL);
+}
+
+static int q2_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
+{
+	struct q2_dev *q = rts_dev_get_private(dev);
+	uint32_t bs = rts_dev_get_block_size(dev);
+
+	if (rc->what & RTS_RECONFIG_CFGSTRING)
+		return -EOPNOTSUPP; /* reopen the device to change its image */
+	if (rc->what & RTS_RECONFIG_SIZE) {
+		if (!rc->size || rc->size % bs)
+			return -EINVAL;
+		if (rc->size > q->h.size) {
+			rts_dev_err(dev, "qcow: '%s': new size %" PRIu64 " exceeds the virtual size %"
+				    PRIu64 " (qemu-img resize it first)", q->path, rc->size,
+				    q->h.size);
+			return -EINVAL;
+		}
+		rts_dev_set_num_lbas(dev, rc->size / bs);
+	}
+	if (rc->what & RTS_RECONFIG_WRITE_CACHE)
+		rts_dev_set_write_cache(dev, rc->write_cache);
+	return 0;
+}
+
+static const struct rts_handler qcow2_handler = {
+	RTS_HANDLER_INIT,
+	.name = "qcow: qcow2 image (v2/v3) through io_uring",
+	.subtype = "qcow",
+	.cfg_desc = "qcow/<path to a qcow2 image>[;ro]",
+	.cmd_private_size = sizeof(struct q2_cmd),
+	.check_config = q2_check_config,
+	.open = q2_open,
+	.close = q2_close,
+	.reconfig = q2_reconfig,
+	.read = q2_read,
+	.write = q2_write,
+	.flush = q2_flush,
+	.io_done = q2_io_done,
+};
+
+RTS_HANDLER_DEFINE(qcow2_handler)
