@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The qcow2 handler (handlers/qcow2, subtype "qcow") loaded as a plugin and driven through
+ * the ring simulator, checked against qemu's own tools:
+ *  - images made by qemu-img (cluster sizes 512 B..2 MiB, compat 0.10 and 1.1) written at
+ *    random offsets (cluster-straddling, allocating, several commands allocating the same
+ *    cluster at once), read back through the handler (also after a reopen), then
+ *    `qemu-img check` must find no errors or leaks and `qemu-img compare` against a raw
+ *    file holding the same data must say identical;
+ *  - data written by qemu-io / qemu-img convert (zero clusters with and without a host
+ *    cluster, compressed clusters) read correctly, overwritten, and checked again;
+ *  - refusals with their reasons: encryption, unknown incompatible bit, bad magic,
+ *    truncated header, qcow v1, 8-bit refcounts, zstd, backing file, snapshots / dirty /
+ *    corrupt for writing, device larger than the image, writing over compressed clusters,
+ *    a full refcount table (the image stays clean).
+ * Exits 77 (skipped) when qemu-img is not installed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rts/device.h>
+
+#include "macro.h"
+
+#define TIMEOUT_MS 10000
+#define BS	   512u
+
+static struct rts_loaded_handler *lh;
+static const struct rts_handler *h;
+static char tmpdir[64];
+static char logbuf[8192]; /* the device log of the last open, for expected messages */
+
+struct tdev {
+	struct rts_sim *sim;
+	struct rts_dev *dev;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
+
+static void fill(uint8_t *p, size_t len, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+}
+
+static void tpath(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tmpdir, name);
+}
+
+/* Run a shell command; returns its exit status, its output (stdout+stderr) in @out. */
+/* (noinline: keeps the command buffers out of the callers' frames) */
+static int run(char *out, size_t outlen, const char *fmt, ...) _printf_(3, 4)
+	__attribute__((noinline));
+
+static int run(char *out, size_t outlen, const char *fmt, ...)
+{
+	char cmd[2048];
+	size_t n = 0;
+	va_list ap;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	if (out && outlen) {
+		n = fread(out, 1, outlen - 1, f);
+		out[n] = '\0';
+	} else {
+		char junk[4096];
+
+		while (fread(junk, 1, sizeof(junk), f) > 0)
+			;
+	}
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void run_ok(const char *fmt, ...) _printf_(1, 2) __attribute__((noinline));
+
+static void run_ok(const char *fmt, ...)
+{
+	char cmd[2048], out[4096];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	r = run(out, sizeof(out), "%s", cmd);
+	if (r != 0)
+		fail_msg("'%s' exited %d: %s", cmd, r, out);
+}
+
+/* qemu-img check: no errors, no leaks. */
+static __attribute__((noinline)) void assert_image_clean(const char *img)
+{
+	char out[4096];
+	int r = run(out, sizeof(out), "qemu-img check -f qcow2 '%s'", img);
+
+	if (r != 0 || !strstr(out, "No errors were found") || strstr(out, "leaked"))
+		fail_msg("qemu-img check '%s' exited %d: %s", img, r, out);
+}
+
+/* qemu-img compare against the raw file: identical. */
+static __attribute__((noinline)) void assert_same_as_raw(const char *img, const char *raw)
+{
+	char out[4096];
+	int r = run(out, sizeof(out), "qemu-img compare -f qcow2 -F raw '%s' '%s'", img, raw);
+
+	if (r != 0 || !strstr(out, "Images are identical"))
+		fail_msg("qemu-img compare '%s' '%s' exited %d: %s", img, raw, r, out);
+}
+
+static void log_cb(void *ud, int prio, const char *dev, const char *msg)
+{
+	size_t n = strlen(logbuf);
+
+	(void)ud;
+	(void)prio;
+	(void)dev;
+	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
+}
+
+static int tdev_try_open(struct tdev *t, const char *cfg, uint64_t dev_size,
+			 const struct rts_sim_params *sp, char **why)
+{
+	char full[512];
+	struct rts_dev_config dc = {
+		.name = "tqcow",
+		.cfgstring = full,
+		.size = dev_size,
+		.block_size = BS,
+		.write_cache = true,
+		.log_fn = log_cb,
+		.log_priority = RTS_LOG_DEBUG,
+	};
+	int r;
+
+	snprintf(full, sizeof(full), "qcow/%s", cfg);
+	logbuf[0] = '\0';
+	*t = (struct tdev){ 0 };
+	assert_int_equal(rts_sim_new(sp, &t->sim), 0);
+	assert_int_equal(rts_dev_new_sim(&dc, h, t->sim, &t->dev), 0);
+	r = rts_dev_open(t->dev, false, why);
+	if (r < 0) {
+		t->dev = rts_dev_free(t->dev);
+		t->sim = rts_sim_free(t->sim);
+		return r;
+	}
+	assert_int_equal(rts_dev_start(t->dev), 0);
+	return 0;
+}
+
+static void tdev_open(struct tdev *t, const char *cfg, const struct rts_sim_params *sp)
+{
+	char *why = NULL;
+	int r = tdev_try_open(t, cfg, 0, sp, &why);
+
+	if (r < 0)
+		fail_msg("open 'qcow/%s': %s; log: %s", cfg, why ? why : strerror(-r), logbuf);
+}
+
+static void tdev_close(struct tdev *t)
+{
+	assert_int_equal(rts_dev_stop(t->dev, TIMEOUT_MS), 0);
+	assert_null(rts_dev_get_failure(t->dev));
+	assert_null(rts_sim_broken_reason(t->sim));
+	rts_dev_close(t->dev);
+	t->dev = rts_dev_free(t->dev);
+	t->sim = rts_sim_free(t->sim);
+}
+
+static void rw16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t blocks)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	put_be64(cdb + 2, lba);
+	put_be32(cdb + 10, blocks);
+}
+
+static void do_rw(struct tdev *t, uint8_t op, uint64_t off, size_t len, uint8_t *buf,
+		  struct rts_sim_completion *c)
+{
+	uint8_t cdb[16];
+
+	rw16(cdb, op, off / BS, (uint32_t)(len / BS));
+	assert_int_equal(rts_sim_exec(t->sim, cdb, 16,
+				      op == 0x88 ? RTS_SIM_FROM_DEV : RTS_SIM_TO_DEV, buf, len,
+				      TIMEOUT_MS, c),
+			 0);
+}
+
+static void assert_good(const struct rts_sim_completion *c)
+{
+	if (c->status != 0)
+		fail_msg("status 0x%02x sense key %x asc/ascq %02x/%02x; log: %s", c->status,
+			 c->sense[2] & 0xf, c->sense[12], c->sense[13], logbuf);
+}
+
+static void assert_sense_key(const struct rts_sim_completion *c, uint8_t key)
+{
+	assert_int_equal(c->status, 2);
+	assert_int_equal(c->sense[2] & 0xf, key);
+}
+
+static void write_ok(struct tdev *t, uint64_t off, size_t len, uint8_t *buf)
+{
+	struct rts_sim_completion c;
+
+	do_rw(t, 0x8a, off, len, buf, &c);
+	assert_good(&c);
+}
+
+static void read_ok(struct tdev *t, uint64_t off, size_t len, uint8_t *buf)
+{
+	struct rts_sim_completion c;
+
+	do_rw(t, 0x88, off, len, buf, &c);
+	assert_good(&c);
+}
+
+static uint64_t capacity_bytes(struct tdev *t)
+{
+	uint8_t cdb[16] = { 0x9e, 0x10 }, buf[32];
+	struct rts_sim_completion c;
+	uint64_t last = 0;
+
+	put_be32(cdb + 10, sizeof(buf));
+	assert_int_equal(rts_sim_exec(t->sim, cdb, 16, RTS_SIM_FROM_DEV, buf, sizeof(buf),
+				      TIMEOUT_MS, &c),
+			 0);
+	assert_good(&c);
+	for (int i = 0; i < 8; i++)
+		last = last << 8 | buf[i];
+	return (last + 1) * BS;
+}
+
+static void reap_cb(void *userdata, const struct rts_sim_completion *c)
+{
+	unsigned int *bad = userdata;
+
+	if (c->status)
+		(*bad)++;
+}
+
+static void submit_retry(struct tdev *t, const uint8_t *cdb, enum rts_sim_dir dir, void *buf,
+			 size_t len, unsigned int *bad)
+{
+	int r;
+
+	while ((r = rts_sim_submit(t->sim, cdb, 16, dir, buf, len, NULL, NULL)) == -EAGAIN) {
+		assert_true(rts_sim_outstanding(t->sim) > 0);
+		rts_sim_kick(t->sim);
+		assert_true(rts_sim_wait(t->sim, TIMEOUT_MS) >= 0);
+		assert_true(rts_sim_reap(t->sim, reap_cb, bad) >= 0);
+	}
+	assert_int_equal(r, 0);
+}
+
+static void pump(struct tdev *t, unsigned int *bad)
+{
+	rts_sim_kick(t->sim);
+	while (rts_sim_outstanding(t->sim)) {
+		assert_true(rts_sim_wait(t->sim, TIMEOUT_MS) >= 0);
+		assert_true(rts_sim_reap(t->sim, reap_cb, bad) >= 0);
+	}
+}
+
+static void write_file(const char *path, const uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+static void read_file(const char *path, uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Read the whole device back in uneven pieces, several in flight, and compare. */
+static void verify_all(struct tdev *t, const uint8_t *shadow, size_t dev, const char *what)
+{
+	enum { QD = 8, MAXLEN = 192 << 10 };
+	uint8_t *bufs = malloc((size_t)QD * MAXLEN);
+	unsigned int bad = 0;
+
+	assert_non_null(bufs);
+	for (uint64_t off = 0; off < dev;) {
+		size_t lens[QD];
+		uint64_t offs[QD];
+		unsigned int n = 0;
+
+		for (; n < QD && off < dev; n++) {
+			uint8_t cdb[16];
+			size_t len = MIN((size_t)(dev - off), (size_t)(MAXLEN - (n % 5) * 8704));
+
+			offs[n] = off;
+			lens[n] = len;
+			rw16(cdb, 0x88, off / BS, (uint32_t)(len / BS));
+			submit_retry(t, cdb, RTS_SIM_FROM_DEV, bufs + (size_t)n * MAXLEN, len, &bad);
+			off += len;
+		}
+		pump(t, &bad);
+		for (unsigned int i = 0; i < n; i++)
+			if (memcmp(bufs + (size_t)i * MAXLEN, shadow + offs[i], lens[i]))
+				fail_msg("%s: data mismatch in [%llu, +%zu)", what,
+					 (unsigned long long)offs[i], lens[i]);
+	}
+	assert_int_equal(bad, 0);
+	free(bufs);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/*
+ * Random writes through the handler, QD commands in flight per batch: first a burst of
+ * sub-cluster writes that all allocate the same clusters at once, then random lengths at
+ * random offsets (straddling clusters and L2 tables). Verified by reading back, after a
+ * reopen, and by qemu-img check + compare against a raw file with the same bytes.
+ */
+static void roundtrip(unsigned int cluster, const char *compat, size_t dev, unsigned int batches)
+{
+	enum { QD = 16, MAXLEN = 160 << 10 };
+	struct rts_sim_params sp = { .cmdr_size = 16384, .data_size = 8 << 20, .max_iov_blocks = 1 };
+	uint8_t *shadow = calloc(1, dev), *bufs = malloc((size_t)QD * MAXLEN);
+	char img[256], raw[256], what[64];
+	uint64_t x = 0x9e3779b97f4a7c15ull ^ cluster;
+	unsigned int bad = 0;
+	struct tdev t;
+
+	assert_non_null(shadow);
+	assert_non_null(bufs);
+	snprintf(what, sizeof(what), "cluster %u compat %s", cluster, compat);
+	tpath(img, sizeof(img), "rt.qcow2");
+	tpath(raw, sizeof(raw), "rt.raw");
+	unlink(img);
+	run_ok("qemu-img create -q -f qcow2 -o cluster_size=%u,compat=%s '%s' %zu", cluster,
+	       compat, img, dev);
+	tdev_open(&t, img, &sp);
+	assert_int_equal(capacity_bytes(&t), dev);
+
+	/* QD writes of 512 B each into the same two (unallocated) clusters, all in flight. */
+	for (unsigned int i = 0; i < QD; i++) {
+		uint8_t cdb[16], *b = bufs + (size_t)i * MAXLEN;
+		uint64_t off = (uint64_t)MAX(cluster, 8 * BS) - 4 * BS + (uint64_t)i * BS;
+
+		fill(b, BS, 1000 + i);
+		memcpy(shadow + off, b, BS);
+		rw16(cdb, 0x8a, off / BS, 1);
+		submit_retry(&t, cdb, RTS_SIM_TO_DEV, b, BS, &bad);
+	}
+	pump(&t, &bad);
+	assert_int_equal(bad, 0);
+
+	for (unsigned int batch = 0; batch < batches; batch++) {
+		size_t region = dev / QD;
+
+		for (unsigned int i = 0; i < QD; i++) {
+			uint8_t cdb[16], *b = bufs + (size_t)i * MAXLEN;
+			size_t maxlen = MIN((size_t)MAXLEN, region);
+			uint32_t blocks;
+			uint64_t off;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			blocks = 1 + (uint32_t)(x % (maxlen / BS));
+			off = ((uint64_t)i * region +
+			       (x >> 20) % (region - (size_t)blocks * BS + 1)) / BS * BS;
+			fill(b, (size_t)blocks * BS, batch * QD + i);
+			memcpy(shadow + off, b, (size_t)blocks * BS);
+			rw16(cdb, 0x8a, off / BS, blocks);
+			submit_retry(&t, cdb, RTS_SIM_TO_DEV, b, (size_t)blocks * BS, &bad);
+		}
+		pump(&t, &bad);
+	}
+	if (bad)
+		fail_msg("%s: %u writes failed; log: %s", what, bad, logbuf);
+	verify_all(&t, shadow, dev, what);
+	tdev_close(&t);
+
+	/* Cold caches: everything must come from the metadata on disk. */
+	tdev_open(&t, img, &sp);
+	verify_all(&t, shadow, dev, what);
+	tdev_close(&t);
+
+	write_file(raw, shadow, dev);
+	assert_image_clean(img);
+	assert_same_as_raw(img, raw);
+	unlink(img);
+	unlink(raw);
+	free(shadow);
+	free(bufs);
+}
+
+static void test_roundtrip_v3(void **state)
+{
+	(void)state;
+	roundtrip(65536, "1.1", 16 << 20, 12);
+	roundtrip(4096, "1.1", 8 << 20, 8);
+	roundtrip(512, "1.1", 1 << 20, 6); /* many refcount blocks and L2 tables */
+	roundtrip(2 << 20, "1.1", 12 << 20, 4);
+}
+
+static void test_roundtrip_v2(void **state)
+{
+	(void)state;
+	roundtrip(65536, "0.10", 16 << 20, 12);
+	roundtrip(1024, "0.10", 2 << 20, 6);
+}
+
+/*
+ * Images written by qemu: data, zero clusters with and without a host cluster, unallocated
+ * ranges, compressed clusters. Read through the handler, overwritten partly (allocating
+ * over zero clusters), and checked again.
+ */
+static void test_read_qemu_written(void **state)
+{
+	enum { DEV = 4 << 20, CL = 65536 };
+	struct rts_sim_params sp = { .max_iov_blocks = 1 };
+	char img[256], raw[256], cimg[256];
+	uint8_t *shadow = calloc(1, DEV), *buf = malloc(DEV);
+	struct rts_sim_completion c;
+	struct tdev t;
+
+	(void)state;
+	assert_non_null(shadow);
+	assert_non_null(buf);
+	tpath(img, sizeof(img), "qemu.qcow2");
+	tpath(raw, sizeof(raw), "qemu.raw");
+	tpath(cimg, sizeof(cimg), "comp.qcow2");
+	unlink(img);
+	run_ok("qemu-img create -q -f qcow2 '%s' %d", img, DEV);
+	/* 0..192k: 0xab; then zero 64k..128k keeping its cluster (no unmap: ZERO_ALLOC);
+	 * 1M..1M+100k: 0x5c, then unmap-zero its second cluster (ZERO_PLAIN or deallocated);
+	 * 3M-4k..3M+4k: 0x11 straddling. */
+	run_ok("qemu-io -f qcow2 -c 'write -P 0xab 0 192k' -c 'write -z 64k 64k' "
+	       "-c 'write -P 0x5c 1M 100k' -c 'write -z -u 1088k 64k' "
+	       "-c 'write -P 0x11 3068k 8k' -c 'write -z 2M 64k' '%s'",
+	       img);
+	memset(shadow, 0xab, 192 << 10);
+	memset(shadow + (64 << 10), 0, 64 << 10);
+	memset(shadow + (1 << 20), 0x5c, 100 << 10);
+	memset(shadow + (1088 << 10), 0, 64 << 10);
+	memset(shadow + (3068 << 10), 0x11, 8 << 10);
+	tdev_open(&t, img, &sp);
+	verify_all(&t, shadow, DEV, "data written by qemu-io");
+
+	/* Overwrite part of the zero clusters (both kinds) and straddle into data. */
+	fill(buf, 2 * CL, 7);
+	write_ok(&t, 64 * 1024 + 4096, 8192, buf);
+	memcpy(shadow + 64 * 1024 + 4096, buf, 8192);
+	write_ok(&t, 1088 * 1024 + 512, CL, buf + 8192);
+	memcpy(shadow + 1088 * 1024 + 512, buf + 8192, CL);
+	write_ok(&t, 2 * 1024 * 1024 - 512, 1024, buf);
+	memcpy(shadow + 2 * 1024 * 1024 - 512, buf, 1024);
+	verify_all(&t, shadow, DEV, "after overwriting qemu's zero clusters");
+	tdev_close(&t);
+	write_file(raw, shadow, DEV);
+	assert_image_clean(img);
+	assert_same_as_raw(img, raw);
+
+	/* Compressed: qemu-img convert -c from a raw file with mixed content (every third
+	 * cluster zero, which convert leaves unallocated). */
+	memset(shadow, 0, DEV);
+	for (size_t i = 0; i < DEV; i += CL)
+		if ((i / CL) % 3 != 2)
+			fill(shadow + i, CL / ((i / CL) % 4 + 1), (uint32_t)i);
+	/* compressible runs too */
+	memset(shadow + 5 * CL, 'z', CL);
+	write_file(raw, shadow, DEV);
+	unlink(cimg);
+	run_ok("qemu-img convert -c -f raw -O qcow2 '%s' '%s'", raw, cimg);
+	tdev_open(&t, cimg, &sp);
+	verify_all(&t, shadow, DEV, "compressed image");
+	/* Writing over a compressed cluster is refused with MEDIUM ERROR, nothing changes. */
+	do_rw(&t, 0x8a, 5 * CL, 4096, buf, &c);
+	assert_sense_key(&c, 3);
+	assert_non_null(strstr(logbuf, "compressed cluster"));
+	assert_non_null(strstr(logbuf, cimg));
+	/* An unallocated cluster of the compressed image is writable. */
+	fill(buf, 4096, 99);
+	write_ok(&t, 2 * CL + 512, 4096, buf);
+	memcpy(shadow + 2 * CL + 512, buf, 4096);
+	verify_all(&t, shadow, DEV, "compressed image after a write");
+	tdev_close(&t);
+	write_file(raw, shadow, DEV);
+	assert_image_clean(cimg);
+	assert_same_as_raw(cimg, raw);
+	unlink(img);
+	unlink(cimg);
+	unlink(raw);
+	free(shadow);
+	free(buf);
+}
+
+/* Cluster-size straddling write through the device at an L2-table boundary, FUA, SYNC. */
+static void test_flush_fua_ro(void **state)
+{
+	uint8_t buf[8 * BS], back[8 * BS], cdb[16];
+	struct rts_sim_completion c;
+	char img[256], cfg[300];
+	struct tdev t;
+
+	(void)state;
+	tpath(img, sizeof(img), "fua.qcow2");
+	unlink(img);
+	/* 4 KiB clusters: one L2 table covers 2 MiB; write across that boundary with FUA. */
+	run_ok("qemu-img create -q -f qcow2 -o cluster_size=4096 '%s' 8M", img);
+	tdev_open(&t, img, NULL);
+	fill(buf, sizeof(buf), 5);
+	rw16(cdb, 0x8a, (2u << 20) / BS - 4, 8);
+	cdb[1] = 0x08; /* FUA */
+	assert_int_equal(rts_sim_exec(t.sim, cdb, 16, RTS_SIM_TO_DEV, buf, sizeof(buf),
+				      TIMEOUT_MS, &c),
+			 0);
+	assert_good(&c);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x35; /* SYNCHRONIZE CACHE (10) */
+	assert_int_equal(rts_sim_exec(t.sim, cdb, 10, RTS_SIM_NONE, NULL, 0, TIMEOUT_MS, &c), 0);
+	assert_good(&c);
+	read_ok(&t, (2u << 20) - 4 * BS, sizeof(back), back);
+	assert_memory_equal(buf, back, sizeof(buf));
+	tdev_close(&t);
+	assert_image_clean(img);
+
+	/* ro: reads work, writes fail with DATA PROTECT; the image is untouched. */
+	snprintf(cfg, sizeof(cfg), "%s;ro", img);
+	tdev_open(&t, cfg, NULL);
+	read_ok(&t, (2u << 20) - 4 * BS, sizeof(back), back);
+	assert_memory_equal(buf, back, sizeof(buf));
+	do_rw(&t, 0x8a, 0, BS, buf, &c);
+	assert_sense_key(&c, 7);
+	tdev_close(&t);
+	unlink(img);
+}
+
+static __attribute__((noinline)) void expect_check_fails(const char *cfg, int err, const char *needle)
+{
+	char *why = NULL;
+	int r = h->check_config(cfg, &why);
+
+	if (r != err || !why || !strstr(why, needle))
+		fail_msg("check_config('%s') = %d '%s', expected %d with '%s'", cfg, r,
+			 why ? why : "(no reason)", err, needle);
+	free(why);
+}
+
+/* Open must fail too (rts_dev_open runs check_config first; the log has the reason). */
+static __attribute__((noinline)) void expect_open_fails(const char *cfg, uint64_t dev_size, const char *needle)
+{
+	char *why = NULL;
+	struct tdev t;
+	int r = tdev_try_open(&t, cfg, dev_size, NULL, &why);
+
+	if (r >= 0)
+		tdev_close(&t);
+	if (r >= 0 || ((!why || !strstr(why, needle)) && !strstr(logbuf, needle)))
+		fail_msg("open 'qcow/%s' = %d (%s; log: %s), expected a failure with '%s'", cfg, r,
+			 why ? why : "", logbuf, needle);
+	free(why);
+}
+
+static void patch(const char *path, uint64_t off, const void *bytes, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, bytes, len, (off_t)off), (ssize_t)len);
+	close(fd);
+}
+
+static void test_refusals(void **state)
+{
+	char p[256], cfg[300], base[256];
+	uint8_t b8[8], hdr[50];
+	struct tdev t;
+
+	(void)state;
+	expect_check_fails("", -EINVAL, "no path");
+	expect_check_fails("/nonexistent/x.qcow2", -ENOENT, "No such file");
+	tpath(p, sizeof(p), "x.qcow2");
+	run_ok("qemu-img create -q -f qcow2 '%s' 1M", p);
+	snprintf(cfg, sizeof(cfg), "%s;o_direct", p);
+	expect_check_fails(cfg, -EINVAL, "unknown option 'o_direct'");
+	assert_int_equal(h->check_config(p, NULL), 0);
+
+	/* Device larger than the virtual size. */
+	expect_open_fails(p, 2 << 20, "exceeds the image's virtual size");
+
+	/* Unknown incompatible feature bit 40. */
+	put_be64(b8, 1ull << 40);
+	patch(p, 72, b8, 8);
+	expect_check_fails(p, -ENOTSUP, "unknown incompatible feature bits 0x10000000000");
+	expect_open_fails(p, 0, "unknown incompatible feature");
+	/* Dirty bit: refused for writing, fine read-only. */
+	put_be64(b8, 1);
+	patch(p, 72, b8, 8);
+	expect_check_fails(p, -EUCLEAN, "not closed cleanly");
+	snprintf(cfg, sizeof(cfg), "%s;ro", p);
+	assert_int_equal(h->check_config(cfg, NULL), 0);
+	/* Corrupt bit. */
+	put_be64(b8, 2);
+	patch(p, 72, b8, 8);
+	expect_check_fails(p, -EUCLEAN, "marked corrupt");
+	tdev_open(&t, cfg, NULL);
+	tdev_close(&t);
+	/* Bad magic. */
+	patch(p, 0, "QFI\xfa", 4);
+	expect_check_fails(p, -EINVAL, "bad magic");
+	expect_open_fails(p, 0, "bad magic");
+	/* Truncated header. */
+	run_ok("qemu-img create -q -f qcow2 '%s' 1M", p);
+	read_file(p, hdr, sizeof(hdr));
+	write_file(p, hdr, sizeof(hdr));
+	expect_check_fails(p, -EINVAL, "truncated header");
+	/* Encryption (LUKS and legacy AES). */
+	run_ok("qemu-img create -q -f qcow2 --object secret,id=s0,data=abc "
+	       "-o encrypt.format=luks,encrypt.key-secret=s0 '%s' 1M",
+	       p);
+	expect_check_fails(p, -ENOTSUP, "encrypted");
+	expect_open_fails(p, 0, "encrypted");
+	if (run(NULL, 0, "qemu-img create -q -f qcow2 --object secret,id=s0,data=abc "
+			 "-o encrypt.format=aes,encrypt.key-secret=s0 '%s' 1M",
+		p) == 0)
+		expect_check_fails(p, -ENOTSUP, "encrypted");
+	/* qcow version 1. */
+	run_ok("qemu-img create -q -f qcow '%s' 1M", p);
+	expect_check_fails(p, -ENOTSUP, "qcow version 1");
+	/* 8-bit refcounts. */
+	run_ok("qemu-img create -q -f qcow2 -o refcount_bits=8 '%s' 1M", p);
+	expect_check_fails(p, -ENOTSUP, "refcount_order 3");
+	/* zstd compression (when this qemu-img has it). */
+	if (run(NULL, 0, "qemu-img create -q -f qcow2 -o compression_type=zstd '%s' 1M", p) == 0)
+		expect_check_fails(p, -ENOTSUP, "compression type 1");
+	/* Backing file. */
+	tpath(base, sizeof(base), "base.raw");
+	run_ok("qemu-img create -q -f raw '%s' 1M", base);
+	run_ok("qemu-img create -q -f qcow2 -b '%s' -F raw '%s' 1M", base, p);
+	expect_check_fails(p, -ENOTSUP, "backing file");
+	/* Internal snapshots: read-only only. */
+	run_ok("qemu-img create -q -f qcow2 '%s' 1M", p);
+	run_ok("qemu-img snapshot -c s1 '%s'", p);
+	expect_check_fails(p, -ENOTSUP, "internal snapshot");
+	snprintf(cfg, sizeof(cfg), "%s;ro", p);
+	tdev_open(&t, cfg, NULL);
+	tdev_close(&t);
+	/* Not a file. */
+	expect_check_fails(tmpdir, -EINVAL, "not a regular file");
+	unlink(p);
+	unlink(base);
+}
+
+/*
+ * 512-byte clusters: the refcount table qemu-img creates (one cluster, 64 blocks of 256
+ * refcounts) covers 8 MiB of file. Filling it must fail the write with SPACE ALLOCATION
+ * FAILED (DATA PROTECT), log why, and leave an image qemu-img check finds clean.
+ */
+static void test_refcount_table_full(void **state)
+{
+	enum { CHUNK = 256 << 10 };
+	uint8_t *buf = malloc(CHUNK);
+	struct rts_sim_completion c;
+	uint64_t off;
+	char img[256];
+	struct tdev t;
+
+	(void)state;
+	assert_non_null(buf);
+	tpath(img, sizeof(img), "full.qcow2");
+	unlink(img);
+	run_ok("qemu-img create -q -f qcow2 -o cluster_size=512 '%s' 16M", img);
+	tdev_open(&t, img, NULL);
+	fill(buf, CHUNK, 3);
+	for (off = 0; off < (16u << 20); off += CHUNK) {
+		do_rw(&t, 0x8a, off, CHUNK, buf, &c);
+		if (c.status)
+			break;
+	}
+	assert_true(off > 0 && off < (16u << 20));
+	assert_sense_key(&c, 7);
+	assert_int_equal(c.sense[12], 0x27);
+	assert_int_equal(c.sense[13], 0x07);
+	assert_non_null(strstr(logbuf, "refcount table full"));
+	/* What was acknowledged reads back. */
+	for (uint64_t o = 0; o < off; o += CHUNK) {
+		uint8_t *back = malloc(CHUNK);
+
+		assert_non_null(back);
+		read_ok(&t, o, CHUNK, back);
+		assert_memory_equal(back, buf, CHUNK);
+		free(back);
+	}
+	tdev_close(&t);
+	assert_image_clean(img);
+	unlink(img);
+	free(buf);
+}
+
+static int setup(void **state)
+{
+	const char *bindir = getenv("RTS_TEST_BINDIR");
+	char path[512], *why = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/handlers/handler_qcow2.so", bindir ? bindir : ".");
+	if (rts_handler_load(path, &lh, &why) < 0) {
+		fprintf(stderr, "cannot load %s: %s\n", path, why ? why : "?");
+		free(why);
+		return -1;
+	}
+	h = rts_loaded_handler_get(lh);
+	/* tmpfs when there is one: allocating writes fdatasync, which is free there. */
+	snprintf(tmpdir, sizeof(tmpdir), "/dev/shm/rts-test-qcow2.XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		snprintf(tmpdir, sizeof(tmpdir), "/var/tmp/rts-test-qcow2.XXXXXX");
+		if (!mkdtemp(tmpdir))
+			return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		return -1;
+	lh = rts_handler_unload(lh);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_flush_fua_ro),
+		cmocka_unit_test(test_roundtrip_v3),
+		cmocka_unit_test(test_roundtrip_v2),
+		cmocka_unit_test(test_read_qemu_written),
+		cmocka_unit_test(test_refcount_table_full),
+	};
+
+	if (system("qemu-img --version >/dev/null 2>&1 && qemu-io --version >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "qemu-img/qemu-io not found (apt-get install qemu-utils): skipped\n");
+		return 77;
+	}
+	return cmocka_run_group_tests_name("handler_qcow2", tests, setup, teardown);
+}
