@@ -984,6 +984,11 @@ static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, i
 	if (p->alloc) {
 		if (!err)
 			err = commit_l2(q, p);
+		else
+			rts_dev_warn(q->dev, "qcow: '%s': writing new clusters at 0x%" PRIx64
+				     " failed (%s); they stay allocated but unused (a leak "
+				     "qemu-img check -r leaks reclaims)", q->path, p->host_off,
+				     strerror(-err));
 		pending_del(q, p);
 		free(p->bounce);
 		p->bounce = NULL;
@@ -1156,26 +1161,33 @@ static int find_alloc_next(struct q2_dev *q, uint64_t file_size)
 			return -EINVAL;
 		}
 	}
+	blk = malloc(q->cs);
+	if (!blk)
+		return -ENOMEM;
+	/* The last block with a non-zero refcount holds the last used cluster. */
 	for (uint64_t b = q->reft_entries; b-- > 0;) {
+		bool found = false;
+
 		if (!q->reft[b])
 			continue;
-		blk = malloc(q->cs);
-		if (!blk)
-			return -ENOMEM;
 		r = pread_full(q->fd, blk, q->cs, q->reft[b]);
-		if (r == 0) {
-			for (uint64_t i = epb; i-- > 0;) {
-				if (blk[2 * i] || blk[2 * i + 1]) {
-					next = MAX(next, (b * epb + i + 1) << q->cb);
-					break;
-				}
+		if (r < 0) {
+			free(blk);
+			rts_dev_err(q->dev, "qcow: '%s': cannot read a refcount block: %s", q->path,
+				    strerror(-r));
+			return r;
+		}
+		for (uint64_t i = epb; i-- > 0;) {
+			if (blk[2 * i] || blk[2 * i + 1]) {
+				next = MAX(next, (b * epb + i + 1) << q->cb);
+				found = true;
+				break;
 			}
 		}
-		free(blk);
-		if (r < 0)
-			return r;
-		break;
+		if (found)
+			break;
 	}
+	free(blk);
 	q->alloc_next = next;
 	return 0;
 }

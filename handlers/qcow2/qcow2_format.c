@@ -265,6 +265,8 @@ int qcow2_l2_entry(const struct qcow2_header *h, uint64_t e, struct qcow2_l2 *re
 		return fail(why, whylen, -EINVAL,
 			    "data cluster offset 0x%" PRIx64 " is not cluster aligned",
 			    ret->host_off);
+	if (ret->host_off && ret->host_off < cs)
+		return fail(why, whylen, -EINVAL, "data cluster overlaps the header");
 	if (h->version >= 3 && (e & QCOW2_OFLAG_ZERO))
 		ret->type = ret->host_off ? QCOW2_CL_ZERO_ALLOC : QCOW2_CL_ZERO_PLAIN;
 	else if (h->version < 3 && (e & QCOW2_OFLAG_ZERO))

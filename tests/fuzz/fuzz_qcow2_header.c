@@ -34,7 +34,7 @@ static void l2_table(const struct qcow2_header *h, const uint8_t *data, size_t s
 		switch (l.type) {
 		case QCOW2_CL_NORMAL:
 		case QCOW2_CL_ZERO_ALLOC:
-			if (!l.host_off || l.host_off % cs)
+			if (l.host_off < cs || l.host_off % cs)
 				abort();
 			break;
 		case QCOW2_CL_COMPRESSED:
