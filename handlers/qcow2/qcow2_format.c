@@ -42,9 +42,14 @@ static int parse_extensions(const uint8_t *buf, size_t start, size_t end, struct
 				    "the header cluster",
 				    type, off, elen);
 		switch (type) {
-		case QCOW2_EXT_BACKING_FMT:
+		case QCOW2_EXT_BACKING_FMT: {
+			size_t n = elen < sizeof(h->backing_fmt) ? elen : sizeof(h->backing_fmt) - 1;
+
 			h->has_backing_fmt = true;
+			memcpy(h->backing_fmt, buf + off + 8, n);
+			h->backing_fmt[n] = '\0';
 			break;
+		}
 		case QCOW2_EXT_CRYPTO:
 			h->has_crypto_ext = true;
 			break;

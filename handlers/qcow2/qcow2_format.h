@@ -73,6 +73,7 @@ struct qcow2_header {
 	bool has_data_file_ext;
 	bool has_bitmaps_ext;
 	char backing_file[QCOW2_MAX_BACKING_NAME + 1]; /* "" when absent or not in the buffer */
+	char backing_fmt[32]; /* backing format extension, "" when absent (truncated if longer) */
 };
 
 /* Decoded L2 entry. */
