@@ -9,8 +9,10 @@
  * Data path: guest reads and writes are split at cluster boundaries into extents, physically
  * contiguous clusters merged; each extent on a normal cluster is one READV/WRITEV on the
  * device's io_uring straight on the command's iovecs (no bounce), up to Q2_PARTS extents of
- * a command in flight at once. Unallocated and zero clusters read as zeros, compressed
- * clusters are inflated (raw deflate, as qemu writes them) synchronously.
+ * a command in flight at once. Zero clusters read as zeros; unallocated clusters read from
+ * the backing file (qcow2 or raw, read-only, chains of up to Q2_MAX_CHAIN images) or as
+ * zeros without one; compressed clusters are inflated (raw deflate, as qemu writes them)
+ * synchronously.
  *
  * Metadata I/O (L2 tables, refcounts, L1) is synchronous pread/pwrite on the I/O thread,
  * written through (no dirty metadata cache), so SYNCHRONIZE CACHE is one fsync. L2 tables
@@ -22,7 +24,8 @@
  *      at the allocation point so it describes itself), then fdatasync;
  *   2. (if the L2 table is missing) a zeroed L2 table written, then its L1 entry;
  *   3. the data cluster(s) written through io_uring from a bounce buffer holding the new
- *      data and zeros for the rest of the cluster;
+ *      data and, for the rest of the cluster, the backing file's data (copy-on-write, read
+ *      synchronously) or zeros;
  *   4. only when 3 completed: the L2 entries pointing at the clusters.
  * A crash therefore can leak a cluster (refcount 1, unreferenced: "leaked cluster" in
  * qemu-img check, harmless) but never leaves an L2/L1 entry pointing at a cluster whose
@@ -55,6 +58,7 @@
 #define Q2_L2_CACHE_MIN	    4u
 #define Q2_L2_CACHE_MAX	    512u
 #define Q2_WHY		    256
+#define Q2_MAX_CHAIN	    16 /* images in a backing chain */
 
 struct q2_cfg {
 	char *path;
@@ -73,6 +77,7 @@ struct q2_part {
 	bool alloc; /* allocating write: bounce buffer, L2 entries written on completion */
 	uint8_t retries;
 	uint64_t cmd_off; /* offset of the extent in the command's data */
+	int fd; /* the image (of the chain) the extent is read from / written to */
 	uint64_t host_off; /* file offset of the extent */
 	uint64_t len;
 	uint64_t done;
@@ -105,26 +110,35 @@ struct l2_slot {
 	uint64_t *tbl; /* host order */
 };
 
-struct q2_dev {
-	struct rts_dev *dev;
+/* One image of the chain: the device's image, or a read-only backing file (qcow2 or raw). */
+struct q2_img {
+	struct rts_dev *dev; /* for logging; NULL in check_config */
 	int fd;
-	bool ro;
 	char *path;
+	bool raw; /* a raw backing file: guest offset = file offset, raw_size bytes */
+	uint64_t raw_size;
 	struct qcow2_header h;
 	uint64_t cs; /* cluster size */
 	unsigned int cb; /* cluster bits */
 	uint32_t l2_entries;
 	uint64_t *l1; /* host order, h.l1_size entries */
-	uint64_t *reft; /* refcount table, host order */
-	uint64_t reft_entries;
-	uint64_t alloc_next; /* next free host offset; everything past it is unused */
 	struct l2_slot *l2c;
 	unsigned int l2c_n;
 	uint64_t lru_clock;
-	uint8_t *zero; /* one cluster of zeros */
 	uint8_t *cbuf; /* compressed input (2 clusters) */
 	uint8_t *dbuf; /* one inflated cluster */
 	uint64_t dbuf_off; /* host offset of the compressed cluster in dbuf, UINT64_MAX: none */
+	struct q2_img *backing;
+};
+
+struct q2_dev {
+	struct rts_dev *dev;
+	struct q2_img *top; /* the image the device writes; its backing chain hangs off it */
+	bool ro;
+	uint64_t *reft; /* refcount table, host order */
+	uint64_t reft_entries;
+	uint64_t alloc_next; /* next free host offset; everything past it is unused */
+	uint8_t *zero; /* one cluster of zeros */
 	struct q2_part *pending; /* allocations whose L2 entries are not written yet */
 	struct rts_cmd *wait_head, *wait_tail;
 };
@@ -227,105 +241,241 @@ static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/*
- * Open @c->path, read and validate its header and apply our policy for what we cannot
- * handle (shared by check_config and open). Returns the fd (read-only when @c->ro or when
- * @ret_h is only being checked) or -errno with a reason.
- */
-static int probe(const struct q2_cfg *c, bool for_write, struct qcow2_header *h,
-		 uint64_t *ret_file_size, char **reason)
+static void img_free(struct q2_img *img)
 {
-	char why[Q2_WHY] = "";
+	while (img) {
+		struct q2_img *backing = img->backing;
+
+		if (img->fd >= 0)
+			close(img->fd);
+		for (unsigned int i = 0; img->l2c && i < img->l2c_n; i++)
+			free(img->l2c[i].tbl);
+		free(img->l2c);
+		free(img->l1);
+		free(img->cbuf);
+		free(img->dbuf);
+		free(img->path);
+		free(img);
+		img = backing;
+	}
+}
+
+/* Read a table of @n big-endian 64-bit entries at @off into host order. */
+static int read_table(const struct q2_img *img, uint64_t off, uint64_t n, uint64_t file_size,
+		      const char *what, uint64_t **ret, char **why)
+{
+	uint64_t *t;
+	int r;
+
+	if (off + n * 8 > file_size)
+		return set_reason(why, -EINVAL,
+				  "qcow: '%s' is corrupt: the %s (0x%" PRIx64 ", %" PRIu64
+				  " entries) is past the end of the file",
+				  img->path, what, off, n);
+	t = calloc(n ? n : 1, 8);
+	if (!t)
+		return -ENOMEM;
+	r = pread_full(img->fd, t, n * 8, off);
+	if (r < 0) {
+		free(t);
+		return set_reason(why, r, "qcow: '%s': cannot read the %s: %s", img->path, what,
+				  strerror(-r));
+	}
+	for (uint64_t i = 0; i < n; i++)
+		t[i] = qcow2_be64((const uint8_t *)&t[i]);
+	*ret = t;
+	return 0;
+}
+
+/* "dir/of/image" + "name" for a relative backing file name; NULL on ENOMEM. */
+static char *backing_path(const char *image, const char *name)
+{
+	const char *slash = strrchr(image, '/');
+	char *p;
+
+	if (name[0] == '/' || !slash)
+		return strdup(name);
+	if (asprintf(&p, "%.*s/%s", (int)(slash - image), image, name) < 0)
+		return NULL;
+	return p;
+}
+
+/*
+ * Open the image @path and its backing chain, validate the header and apply our policy
+ * (shared by check_config and open). @fmt: "qcow2" (the device's image), "raw", or NULL
+ * (a backing file without a format extension: qcow2 if it has the magic, else raw).
+ * @for_write: the device's image opened for writing. Reasons go to @why only (no logging:
+ * @dev is NULL in check_config).
+ */
+static int img_open(struct rts_dev *dev, const char *path, const char *fmt, bool for_write,
+		    unsigned int depth, struct q2_img **ret, uint64_t *ret_fsize, char **why)
+{
+	char w[Q2_WHY] = "", *bpath;
+	struct q2_img *img;
 	struct stat st;
 	uint8_t *buf;
+	uint64_t fsize, ntab;
 	size_t want;
-	int fd, r;
+	int r;
 
-	fd = open(c->path, (for_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-
-		return set_reason(reason, -err, "qcow: cannot open '%s'%s: %s", c->path,
-				  for_write ? " for reading and writing" : "", strerror(err));
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	img->dev = dev;
+	img->dbuf_off = UINT64_MAX;
+	img->path = strdup(path);
+	img->fd = open(path, (for_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (!img->path) {
+		r = -ENOMEM;
+		goto err;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (img->fd < 0) {
 		r = -errno;
-		close(fd);
-		return set_reason(reason, r, "qcow: cannot stat '%s': %s", c->path, strerror(-r));
+		set_reason(why, r, "qcow: cannot open %s'%s'%s: %s", depth ? "backing file " : "",
+			   path, for_write ? " for reading and writing" : "", strerror(-r));
+		goto err;
+	}
+	if (fstat(img->fd, &st) < 0) {
+		r = -errno;
+		set_reason(why, r, "qcow: cannot stat '%s': %s", path, strerror(-r));
+		goto err;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return set_reason(reason, -EINVAL, "qcow: '%s' is not a regular file", c->path);
+		r = set_reason(why, -EINVAL, "qcow: '%s' is not a regular file", path);
+		goto err;
 	}
-	want = (size_t)MIN((uint64_t)st.st_size, (uint64_t)1 << QCOW2_MAX_CLUSTER_BITS);
+	fsize = (uint64_t)st.st_size;
+	want = (size_t)MIN(fsize, (uint64_t)1 << QCOW2_MAX_CLUSTER_BITS);
 	buf = malloc(want ? want : 1);
 	if (!buf) {
-		close(fd);
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto err;
 	}
-	r = pread_full(fd, buf, want, 0);
+	r = pread_full(img->fd, buf, want, 0);
+	if (r == 0 && !fmt)
+		fmt = want >= 4 && qcow2_be32(buf) == QCOW2_MAGIC ? "qcow2" : "raw";
+	if (r == 0 && fmt && !strcmp(fmt, "raw")) {
+		free(buf);
+		img->raw = true;
+		img->raw_size = fsize;
+		goto done;
+	}
+	if (r == 0 && strcmp(fmt, "qcow2") != 0) {
+		free(buf);
+		r = set_reason(why, -ENOTSUP,
+			       "qcow: backing file '%s' has format '%s': only qcow2 and raw backing "
+			       "files are supported",
+			       path, fmt);
+		goto err;
+	}
 	if (r == 0)
-		r = qcow2_parse_header(buf, want, h, why, sizeof(why));
+		r = qcow2_parse_header(buf, want, &img->h, w, sizeof(w));
 	free(buf);
 	if (r < 0) {
-		close(fd);
-		return set_reason(reason, r, "qcow: '%s': %s", c->path, why[0] ? why : strerror(-r));
+		set_reason(why, r, "qcow: '%s': %s", path, w[0] ? w : strerror(-r));
+		goto err;
 	}
-	r = 0;
-	if (h->backing_file_offset)
-		r = set_reason(reason, -ENOTSUP,
-			       "qcow: '%s' has a backing file ('%s'): backing files are not supported "
-			       "(flatten it first: qemu-img convert -O qcow2)",
-			       c->path, h->backing_file);
-	else if (!h->size)
-		r = set_reason(reason, -EINVAL, "qcow: '%s' has a virtual size of 0", c->path);
-	else if (!c->ro && h->nb_snapshots)
-		r = set_reason(reason, -ENOTSUP,
+	if (!img->h.size)
+		r = set_reason(why, -EINVAL, "qcow: '%s' has a virtual size of 0", path);
+	else if (for_write && img->h.nb_snapshots)
+		r = set_reason(why, -ENOTSUP,
 			       "qcow: '%s' has %" PRIu32 " internal snapshot(s): writing would need "
 			       "copy-on-write of shared clusters, which is not supported; open it "
 			       "with ';ro' or delete the snapshots (qemu-img snapshot -d)",
-			       c->path, h->nb_snapshots);
-	else if (!c->ro && (h->incompatible_features & QCOW2_INCOMPAT_CORRUPT))
-		r = set_reason(reason, -EUCLEAN,
+			       path, img->h.nb_snapshots);
+	else if (for_write && (img->h.incompatible_features & QCOW2_INCOMPAT_CORRUPT))
+		r = set_reason(why, -EUCLEAN,
 			       "qcow: '%s' is marked corrupt: repair it (qemu-img check -r all) or "
 			       "open it with ';ro'",
-			       c->path);
-	else if (!c->ro && (h->incompatible_features & QCOW2_INCOMPAT_DIRTY))
-		r = set_reason(reason, -EUCLEAN,
+			       path);
+	else if (for_write && (img->h.incompatible_features & QCOW2_INCOMPAT_DIRTY))
+		r = set_reason(why, -EUCLEAN,
 			       "qcow: '%s' was not closed cleanly (dirty bit: its lazy refcounts are "
 			       "stale): repair it (qemu-img check -r all) or open it with ';ro'",
-			       c->path);
-	if (r < 0) {
-		close(fd);
-		return r;
+			       path);
+	if (r < 0)
+		goto err;
+
+	img->cb = img->h.cluster_bits;
+	img->cs = 1ull << img->cb;
+	img->l2_entries = (uint32_t)(img->cs / 8);
+	r = read_table(img, img->h.l1_table_offset, img->h.l1_size, fsize, "L1 table", &img->l1,
+		       why);
+	if (r < 0)
+		goto err;
+	for (uint32_t i = 0; i < img->h.l1_size; i++) {
+		uint64_t l2;
+
+		if (qcow2_l1_entry(&img->h, img->l1[i], fsize, &l2, w, sizeof(w)) < 0) {
+			r = set_reason(why, -EINVAL, "qcow: '%s' is corrupt: %s", path, w);
+			goto err;
+		}
 	}
-	*ret_file_size = (uint64_t)st.st_size;
-	return fd;
+	ntab = MAX((uint64_t)Q2_L2_CACHE_MIN, Q2_L2_CACHE_BYTES / img->cs);
+	img->l2c_n = (unsigned int)MIN((uint64_t)Q2_L2_CACHE_MAX, ntab);
+	img->l2c = calloc(img->l2c_n, sizeof(*img->l2c));
+	img->cbuf = malloc(2 * img->cs);
+	img->dbuf = malloc(img->cs);
+	if (!img->l2c || !img->cbuf || !img->dbuf) {
+		r = -ENOMEM;
+		goto err;
+	}
+	for (unsigned int i = 0; i < img->l2c_n; i++) {
+		img->l2c[i].tbl = malloc(img->cs);
+		if (!img->l2c[i].tbl) {
+			r = -ENOMEM;
+			goto err;
+		}
+	}
+
+	if (img->h.backing_file_offset) {
+		const char *name = img->h.backing_file, *colon = strchr(name, ':');
+
+		if (depth + 1 >= Q2_MAX_CHAIN) {
+			r = set_reason(why, -ELOOP,
+				       "qcow: '%s': backing chain longer than %u images (a loop?)",
+				       path, Q2_MAX_CHAIN);
+			goto err;
+		}
+		if (!name[0] || (colon && (!strchr(name, '/') || colon < strchr(name, '/')))) {
+			r = set_reason(why, -ENOTSUP,
+				       "qcow: '%s': backing file '%s' is not a local file name "
+				       "(protocols such as nbd: or json: are not supported)",
+				       path, name);
+			goto err;
+		}
+		bpath = backing_path(path, name);
+		if (!bpath) {
+			r = -ENOMEM;
+			goto err;
+		}
+		r = img_open(dev, bpath, img->h.has_backing_fmt ? img->h.backing_fmt : NULL, false,
+			     depth + 1, &img->backing, NULL, why);
+		free(bpath);
+		if (r < 0)
+			goto err;
+	}
+done:
+	if (ret_fsize)
+		*ret_fsize = fsize;
+	*ret = img;
+	return 0;
+err:
+	img_free(img);
+	return r;
 }
 
 static int q2_check_config(const char *cfgstring, char **reterr_reason)
 {
-	struct qcow2_header h;
+	struct q2_img *img = NULL;
 	struct q2_cfg c;
-	uint64_t fsize;
 	char *why = NULL;
 	int r;
 
 	r = cfg_parse(cfgstring, &c, &why);
 	if (r == 0) {
-		/* Writable access is checked with access() so that nothing is opened for write. */
-		if (!c.ro && access(c.path, R_OK | W_OK) < 0 && errno != ENOENT) {
-			int err = errno;
-
-			r = set_reason(&why, -err, "qcow: cannot open '%s' for reading and writing: %s",
-				       c.path, strerror(err));
-		} else {
-			r = probe(&c, false, &h, &fsize, &why);
-			if (r >= 0) {
-				close(r);
-				r = 0;
-			}
-		}
+		r = img_open(NULL, c.path, "qcow2", !c.ro, 0, &img, NULL, &why);
+		img_free(img);
 		cfg_clear(&c);
 	}
 	if (reterr_reason)
@@ -337,22 +487,22 @@ static int q2_check_config(const char *cfgstring, char **reterr_reason)
 
 /* ----------------------------------------------------------- metadata */
 
-static void q2_corrupt(struct q2_dev *q, const char *what)
+static void q2_corrupt(struct q2_img *img, const char *what)
 {
-	rts_dev_err(q->dev, "qcow: '%s' is corrupt: %s", q->path, what);
+	rts_dev_err(img->dev, "qcow: '%s' is corrupt: %s", img->path, what);
 }
 
 /* The cached L2 table at @l2_off, loading it (evicting the LRU one) when absent. */
-static int l2_get(struct q2_dev *q, uint64_t l2_off, uint64_t **ret)
+static int l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret)
 {
-	struct l2_slot *victim = &q->l2c[0];
+	struct l2_slot *victim = &img->l2c[0];
 	int r;
 
-	for (unsigned int i = 0; i < q->l2c_n; i++) {
-		struct l2_slot *s = &q->l2c[i];
+	for (unsigned int i = 0; i < img->l2c_n; i++) {
+		struct l2_slot *s = &img->l2c[i];
 
 		if (s->off == l2_off) {
-			s->lru = ++q->lru_clock;
+			s->lru = ++img->lru_clock;
 			*ret = s->tbl;
 			return 0;
 		}
@@ -361,42 +511,42 @@ static int l2_get(struct q2_dev *q, uint64_t l2_off, uint64_t **ret)
 	}
 	victim->off = 0;
 	victim->lru = 0;
-	r = pread_full(q->fd, victim->tbl, q->cs, l2_off);
+	r = pread_full(img->fd, victim->tbl, img->cs, l2_off);
 	if (r < 0) {
-		rts_dev_err(q->dev, "qcow: '%s': cannot read the L2 table at 0x%" PRIx64 ": %s",
-			    q->path, l2_off, strerror(-r));
+		rts_dev_err(img->dev, "qcow: '%s': cannot read the L2 table at 0x%" PRIx64 ": %s",
+			    img->path, l2_off, strerror(-r));
 		return r;
 	}
-	for (uint32_t i = 0; i < q->l2_entries; i++)
+	for (uint32_t i = 0; i < img->l2_entries; i++)
 		victim->tbl[i] = qcow2_be64((const uint8_t *)&victim->tbl[i]);
 	victim->off = l2_off;
-	victim->lru = ++q->lru_clock;
+	victim->lru = ++img->lru_clock;
 	*ret = victim->tbl;
 	return 0;
 }
 
 /* The cached table at @l2_off or NULL (never loads). */
-static uint64_t *l2_peek(struct q2_dev *q, uint64_t l2_off)
+static uint64_t *l2_peek(struct q2_img *img, uint64_t l2_off)
 {
-	for (unsigned int i = 0; i < q->l2c_n; i++)
-		if (q->l2c[i].off == l2_off)
-			return q->l2c[i].tbl;
+	for (unsigned int i = 0; i < img->l2c_n; i++)
+		if (img->l2c[i].off == l2_off)
+			return img->l2c[i].tbl;
 	return NULL;
 }
 
 /* L2 table offset of guest cluster @gcl (0: none) and whether it is exclusively ours. */
-static int l1_lookup(struct q2_dev *q, uint64_t gcl, uint64_t *ret_l2, bool *ret_copied)
+static int l1_lookup(struct q2_img *img, uint64_t gcl, uint64_t *ret_l2, bool *ret_copied)
 {
-	uint64_t l1i = gcl / q->l2_entries, e;
+	uint64_t l1i = gcl / img->l2_entries, e;
 	char why[Q2_WHY];
 
-	if (l1i >= q->h.l1_size) {
-		q2_corrupt(q, "guest cluster beyond the L1 table");
+	if (l1i >= img->h.l1_size) {
+		q2_corrupt(img, "guest cluster beyond the L1 table");
 		return -EIO;
 	}
-	e = q->l1[l1i];
-	if (qcow2_l1_entry(&q->h, e, UINT64_MAX, ret_l2, why, sizeof(why)) < 0) {
-		q2_corrupt(q, why);
+	e = img->l1[l1i];
+	if (qcow2_l1_entry(&img->h, e, UINT64_MAX, ret_l2, why, sizeof(why)) < 0) {
+		q2_corrupt(img, why);
 		return -EIO;
 	}
 	if (ret_copied)
@@ -405,7 +555,7 @@ static int l1_lookup(struct q2_dev *q, uint64_t gcl, uint64_t *ret_l2, bool *ret
 }
 
 /* Decode the L2 entry of guest cluster @gcl from the table @tbl (NULL: no table). */
-static int l2_decode(struct q2_dev *q, const uint64_t *tbl, uint64_t gcl, struct qcow2_l2 *ret)
+static int l2_decode(struct q2_img *img, const uint64_t *tbl, uint64_t gcl, struct qcow2_l2 *ret)
 {
 	char why[Q2_WHY];
 
@@ -413,8 +563,8 @@ static int l2_decode(struct q2_dev *q, const uint64_t *tbl, uint64_t gcl, struct
 		*ret = (struct qcow2_l2){ .type = QCOW2_CL_UNALLOCATED };
 		return 0;
 	}
-	if (qcow2_l2_entry(&q->h, tbl[gcl % q->l2_entries], ret, why, sizeof(why)) < 0) {
-		q2_corrupt(q, why);
+	if (qcow2_l2_entry(&img->h, tbl[gcl % img->l2_entries], ret, why, sizeof(why)) < 0) {
+		q2_corrupt(img, why);
 		return -EIO;
 	}
 	return 0;
@@ -422,10 +572,10 @@ static int l2_decode(struct q2_dev *q, const uint64_t *tbl, uint64_t gcl, struct
 
 static int q2_sync(struct q2_dev *q)
 {
-	if (fdatasync(q->fd) < 0) {
+	if (fdatasync(q->top->fd) < 0) {
 		int r = -errno;
 
-		rts_dev_err(q->dev, "qcow: '%s': fdatasync: %s", q->path, strerror(-r));
+		rts_dev_err(q->dev, "qcow: '%s': fdatasync: %s", q->top->path, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -438,48 +588,48 @@ static int q2_sync(struct q2_dev *q)
  */
 static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 {
-	uint64_t epb = q->cs / 2; /* 16-bit refcounts per block */
+	uint64_t epb = q->top->cs / 2; /* 16-bit refcounts per block */
 	uint64_t c, b, first;
 	uint8_t *rc;
 	uint32_t n;
 	int r;
 
 	for (;;) {
-		c = q->alloc_next >> q->cb;
+		c = q->alloc_next >> q->top->cb;
 		b = c / epb;
 		if (b >= q->reft_entries) {
 			rts_dev_err(q->dev,
 				    "qcow: '%s': refcount table full (%" PRIu64 " blocks cover %" PRIu64
 				    " bytes of file): growing it is not supported; cannot allocate",
-				    q->path, q->reft_entries, q->reft_entries * epb * q->cs);
+				    q->top->path, q->reft_entries, q->reft_entries * epb * q->top->cs);
 			return -ENOSPC;
 		}
 		if (q->reft[b])
 			break;
 		/* A new refcount block, at cluster c: it lies in the range it covers, so it
 		 * counts itself. Durable before the refcount table points at it. */
-		uint8_t *blk = calloc(1, q->cs);
+		uint8_t *blk = calloc(1, q->top->cs);
 
 		if (!blk)
 			return -ENOMEM;
 		qcow2_put_be16(blk + (c - b * epb) * 2, 1);
-		r = pwrite_full(q->fd, blk, q->cs, c << q->cb);
+		r = pwrite_full(q->top->fd, blk, q->top->cs, c << q->top->cb);
 		free(blk);
 		if (r == 0)
 			r = q2_sync(q);
 		if (r == 0) {
 			uint8_t e[8];
 
-			qcow2_put_be64(e, c << q->cb);
-			r = pwrite_full(q->fd, e, 8, q->h.refcount_table_offset + b * 8);
+			qcow2_put_be64(e, c << q->top->cb);
+			r = pwrite_full(q->top->fd, e, 8, q->top->h.refcount_table_offset + b * 8);
 		}
 		if (r < 0) {
-			rts_dev_err(q->dev, "qcow: '%s': cannot add a refcount block: %s", q->path,
+			rts_dev_err(q->dev, "qcow: '%s': cannot add a refcount block: %s", q->top->path,
 				    strerror(-r));
 			return r;
 		}
-		q->reft[b] = c << q->cb;
-		q->alloc_next += q->cs;
+		q->reft[b] = c << q->top->cb;
+		q->alloc_next += q->top->cs;
 	}
 	first = c;
 	n = (uint32_t)MIN((uint64_t)want, epb - (c - b * epb));
@@ -487,11 +637,11 @@ static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 	if (!rc)
 		return -ENOMEM;
 	/* Must be free: everything past alloc_next is unused by construction. */
-	r = pread_full(q->fd, rc, (size_t)n * 2, q->reft[b] + (c - b * epb) * 2);
+	r = pread_full(q->top->fd, rc, (size_t)n * 2, q->reft[b] + (c - b * epb) * 2);
 	if (r == 0) {
 		for (uint32_t i = 0; i < n; i++) {
 			if (rc[2 * i] || rc[2 * i + 1]) {
-				q2_corrupt(q, "refcount of an unused cluster past the end is not 0");
+				q2_corrupt(q->top, "refcount of an unused cluster past the end is not 0");
 				r = -EIO;
 				break;
 			}
@@ -499,28 +649,28 @@ static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 		}
 	}
 	if (r == 0)
-		r = pwrite_full(q->fd, rc, (size_t)n * 2, q->reft[b] + (c - b * epb) * 2);
+		r = pwrite_full(q->top->fd, rc, (size_t)n * 2, q->reft[b] + (c - b * epb) * 2);
 	free(rc);
 	if (r == 0)
 		r = q2_sync(q); /* refcounts durable before anything points at the clusters */
 	if (r < 0)
 		return r;
-	q->alloc_next += (uint64_t)n << q->cb;
+	q->alloc_next += (uint64_t)n << q->top->cb;
 	*ret_n = n;
-	return (int64_t)(first << q->cb);
+	return (int64_t)(first << q->top->cb);
 }
 
 /* Make sure guest cluster @gcl has an L2 table; returns its offset in @ret. */
 static int ensure_l2(struct q2_dev *q, uint64_t gcl, uint64_t *ret)
 {
-	uint64_t l1i = gcl / q->l2_entries, l2;
+	uint64_t l1i = gcl / q->top->l2_entries, l2;
 	uint8_t e[8];
 	uint32_t n;
 	bool copied;
 	int64_t off;
 	int r;
 
-	r = l1_lookup(q, gcl, &l2, &copied);
+	r = l1_lookup(q->top, gcl, &l2, &copied);
 	if (r < 0)
 		return r;
 	if (l2) {
@@ -531,54 +681,170 @@ static int ensure_l2(struct q2_dev *q, uint64_t gcl, uint64_t *ret)
 	if (off < 0)
 		return (int)off;
 	/* The table's content before the L1 entry that makes it reachable. */
-	r = pwrite_full(q->fd, q->zero, q->cs, (uint64_t)off);
+	r = pwrite_full(q->top->fd, q->zero, q->top->cs, (uint64_t)off);
 	if (r == 0) {
 		qcow2_put_be64(e, (uint64_t)off | QCOW2_OFLAG_COPIED);
-		r = pwrite_full(q->fd, e, 8, q->h.l1_table_offset + l1i * 8);
+		r = pwrite_full(q->top->fd, e, 8, q->top->h.l1_table_offset + l1i * 8);
 	}
 	if (r < 0) {
-		rts_dev_err(q->dev, "qcow: '%s': cannot add an L2 table: %s", q->path,
+		rts_dev_err(q->dev, "qcow: '%s': cannot add an L2 table: %s", q->top->path,
 			    strerror(-r));
 		return r;
 	}
-	q->l1[l1i] = (uint64_t)off | QCOW2_OFLAG_COPIED;
+	q->top->l1[l1i] = (uint64_t)off | QCOW2_OFLAG_COPIED;
 	*ret = (uint64_t)off;
 	return 0;
 }
 
-/* Inflate the compressed cluster @l2 into q->dbuf. */
-static int decompress(struct q2_dev *q, const struct qcow2_l2 *l2)
+/* Inflate the compressed cluster @l2 into q->top->dbuf. */
+static int decompress(struct q2_img *img, const struct qcow2_l2 *l2)
 {
-	uint64_t csize = MIN(l2->csize, 2 * q->cs);
+	uint64_t csize = MIN(l2->csize, 2 * img->cs);
 	z_stream z = { 0 };
 	int r, zr;
 
-	if (q->dbuf_off == l2->host_off)
+	if (img->dbuf_off == l2->host_off)
 		return 0;
-	q->dbuf_off = UINT64_MAX;
-	r = pread_full(q->fd, q->cbuf, (size_t)csize, l2->host_off);
+	img->dbuf_off = UINT64_MAX;
+	r = pread_full(img->fd, img->cbuf, (size_t)csize, l2->host_off);
 	if (r < 0) {
-		rts_dev_err(q->dev, "qcow: '%s': cannot read compressed cluster at 0x%" PRIx64 ": %s",
-			    q->path, l2->host_off, strerror(-r));
+		rts_dev_err(img->dev, "qcow: '%s': cannot read compressed cluster at 0x%" PRIx64 ": %s",
+			    img->path, l2->host_off, strerror(-r));
 		return r;
 	}
 	if (inflateInit2(&z, -12) != Z_OK)
 		return -ENOMEM;
-	z.next_in = q->cbuf;
+	z.next_in = img->cbuf;
 	z.avail_in = (uInt)csize;
-	z.next_out = q->dbuf;
-	z.avail_out = (uInt)q->cs;
+	z.next_out = img->dbuf;
+	z.avail_out = (uInt)img->cs;
 	zr = inflate(&z, Z_FINISH);
 	if ((zr != Z_STREAM_END && zr != Z_BUF_ERROR) || z.avail_out != 0) {
-		rts_dev_err(q->dev,
+		rts_dev_err(img->dev,
 			    "qcow: '%s': compressed cluster at 0x%" PRIx64 " does not inflate to one "
 			    "cluster (zlib %d, %u bytes short)",
-			    q->path, l2->host_off, zr, z.avail_out);
+			    img->path, l2->host_off, zr, z.avail_out);
 		inflateEnd(&z);
 		return -EIO;
 	}
 	inflateEnd(&z);
-	q->dbuf_off = l2->host_off;
+	img->dbuf_off = l2->host_off;
+	return 0;
+}
+
+/* Where a range of guest bytes of an image comes from. */
+enum q2_ext_kind {
+	Q2_EXT_ZERO, /* zeros */
+	Q2_EXT_DATA, /* file @fd at @off */
+	Q2_EXT_BUF,  /* @buf (an inflated cluster; valid until the image inflates another) */
+};
+
+struct q2_ext {
+	enum q2_ext_kind kind;
+	int fd;
+	uint64_t off;
+	const uint8_t *buf;
+	uint64_t len;
+};
+
+/* Clusters that read as zeros in @img (unallocated ones only without a backing file). */
+static bool reads_zero(const struct q2_img *img, enum qcow2_cluster_type t)
+{
+	return t == QCOW2_CL_ZERO_PLAIN || t == QCOW2_CL_ZERO_ALLOC ||
+	       (t == QCOW2_CL_UNALLOCATED && !img->backing);
+}
+
+/*
+ * Map guest bytes [g, g + len) of @img, following the backing chain: @e gets the longest
+ * run from @g of one kind (e->len in 1..len). Runs stop at L2 table boundaries.
+ */
+static int img_map(struct q2_img *img, uint64_t g, uint64_t len, struct q2_ext *e)
+{
+	uint64_t size = img->raw ? img->raw_size : img->h.size;
+	uint64_t gcl, inoff, n, l2_off, *tbl = NULL;
+	struct qcow2_l2 l, nl;
+	int r;
+
+	*e = (struct q2_ext){ .kind = Q2_EXT_ZERO, .fd = img->fd, .len = len };
+	if (g >= size)
+		return 0; /* past the end of a (shorter) backing file */
+	len = MIN(len, size - g);
+	e->len = len;
+	if (img->raw) {
+		e->kind = Q2_EXT_DATA;
+		e->off = g;
+		return 0;
+	}
+	gcl = g >> img->cb;
+	inoff = g & (img->cs - 1);
+	r = l1_lookup(img, gcl, &l2_off, NULL);
+	if (r == 0 && l2_off)
+		r = l2_get(img, l2_off, &tbl);
+	if (r == 0)
+		r = l2_decode(img, tbl, gcl, &l);
+	if (r < 0)
+		return r;
+	n = MIN(len, img->cs - inoff);
+	if (l.type == QCOW2_CL_COMPRESSED) {
+		r = decompress(img, &l);
+		if (r < 0)
+			return r;
+		*e = (struct q2_ext){ .kind = Q2_EXT_BUF, .buf = img->dbuf + inoff, .len = n };
+		return 0;
+	}
+	if (l.type == QCOW2_CL_NORMAL) {
+		/* Merge the physically contiguous run within this L2 table. */
+		for (uint64_t c = gcl + 1, next = l.host_off + img->cs; n < len && c % img->l2_entries;
+		     c++, next += img->cs) {
+			r = l2_decode(img, tbl, c, &nl);
+			if (r < 0)
+				return r;
+			if (nl.type != QCOW2_CL_NORMAL || nl.host_off != next)
+				break;
+			n = MIN(len, n + img->cs);
+		}
+		*e = (struct q2_ext){ .kind = Q2_EXT_DATA, .fd = img->fd, .off = l.host_off + inoff,
+				      .len = n };
+		return 0;
+	}
+	/* Zeros, or unallocated clusters the backing file provides: merge the run. */
+	for (uint64_t c = gcl + 1; n < len && c % img->l2_entries; c++) {
+		r = l2_decode(img, tbl, c, &nl);
+		if (r < 0)
+			return r;
+		if (reads_zero(img, l.type) ? !reads_zero(img, nl.type) : nl.type != l.type)
+			break;
+		n = MIN(len, n + img->cs);
+	}
+	if (reads_zero(img, l.type)) {
+		e->len = n;
+		return 0;
+	}
+	return img_map(img->backing, g, n, e);
+}
+
+/* Read guest bytes of @img (through its chain) synchronously: copy-on-write sources. */
+static int img_read_sync(struct q2_img *img, uint64_t g, uint8_t *buf, uint64_t len)
+{
+	while (len) {
+		struct q2_ext e;
+		int r = img_map(img, g, len, &e);
+
+		if (r < 0)
+			return r;
+		if (e.kind == Q2_EXT_ZERO)
+			memset(buf, 0, e.len);
+		else if (e.kind == Q2_EXT_BUF)
+			memcpy(buf, e.buf, e.len);
+		else if ((r = pread_full(e.fd, buf, e.len, e.off)) < 0) {
+			rts_dev_err(img->dev, "qcow: '%s': cannot read for copy-on-write: %s",
+				    img->path, strerror(-r));
+			return r;
+		}
+		g += e.len;
+		buf += e.len;
+		len -= e.len;
+	}
 	return 0;
 }
 
@@ -663,22 +929,22 @@ static int part_submit(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 		return -EBUSY;
 	ud = sqe->user_data; /* stamped by rts_dev_get_sqe(); keep it whatever prep does */
 	if (qc->op == Q2_FLUSH) {
-		io_uring_prep_fsync(sqe, q->fd, 0);
+		io_uring_prep_fsync(sqe, q->top->fd, 0);
 	} else if (p->bounce) {
-		io_uring_prep_write(sqe, q->fd, p->bounce + p->done, (unsigned int)(p->len - p->done),
+		io_uring_prep_write(sqe, p->fd, p->bounce + p->done, (unsigned int)(p->len - p->done),
 				    at);
 	} else {
 		n = iov_sub(qc, p);
 		if (n == 1 && qc->op == Q2_READ)
-			io_uring_prep_read(sqe, q->fd, p->sub[0].iov_base,
+			io_uring_prep_read(sqe, p->fd, p->sub[0].iov_base,
 					   (unsigned int)p->sub[0].iov_len, at);
 		else if (n == 1)
-			io_uring_prep_write(sqe, q->fd, p->sub[0].iov_base,
+			io_uring_prep_write(sqe, p->fd, p->sub[0].iov_base,
 					    (unsigned int)p->sub[0].iov_len, at);
 		else if (qc->op == Q2_READ)
-			io_uring_prep_readv(sqe, q->fd, p->sub, n, at);
+			io_uring_prep_readv(sqe, p->fd, p->sub, n, at);
 		else
-			io_uring_prep_writev(sqe, q->fd, p->sub, n, at);
+			io_uring_prep_writev(sqe, p->fd, p->sub, n, at);
 	}
 	io_uring_sqe_set_data64(sqe, ud);
 	return 0;
@@ -715,7 +981,7 @@ static void pending_del(struct q2_dev *q, struct q2_part *p)
 /* The allocating extent @p was written: point the L2 entries at its clusters. */
 static int commit_l2(struct q2_dev *q, const struct q2_part *p)
 {
-	uint32_t idx = (uint32_t)(p->gcl % q->l2_entries);
+	uint32_t idx = (uint32_t)(p->gcl % q->top->l2_entries);
 	uint8_t *e = malloc((size_t)p->ncl * 8);
 	uint64_t *tbl;
 	int r;
@@ -723,18 +989,18 @@ static int commit_l2(struct q2_dev *q, const struct q2_part *p)
 	if (!e)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < p->ncl; i++)
-		qcow2_put_be64(e + 8 * i, (p->host_off + ((uint64_t)i << q->cb)) | QCOW2_OFLAG_COPIED);
-	r = pwrite_full(q->fd, e, (size_t)p->ncl * 8, p->l2_off + (uint64_t)idx * 8);
+		qcow2_put_be64(e + 8 * i, (p->host_off + ((uint64_t)i << q->top->cb)) | QCOW2_OFLAG_COPIED);
+	r = pwrite_full(q->top->fd, e, (size_t)p->ncl * 8, p->l2_off + (uint64_t)idx * 8);
 	free(e);
 	if (r < 0) {
 		rts_dev_err(q->dev, "qcow: '%s': cannot update the L2 table at 0x%" PRIx64 ": %s",
-			    q->path, p->l2_off, strerror(-r));
+			    q->top->path, p->l2_off, strerror(-r));
 		return r;
 	}
-	tbl = l2_peek(q, p->l2_off);
+	tbl = l2_peek(q->top, p->l2_off);
 	if (tbl)
 		for (uint32_t i = 0; i < p->ncl; i++)
-			tbl[idx + i] = (p->host_off + ((uint64_t)i << q->cb)) | QCOW2_OFLAG_COPIED;
+			tbl[idx + i] = (p->host_off + ((uint64_t)i << q->top->cb)) | QCOW2_OFLAG_COPIED;
 	return 0;
 }
 
@@ -752,8 +1018,8 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 {
 	struct q2_cmd *qc = rts_cmd_get_private(cmd);
 	struct q2_part *p = &qc->parts[idx];
-	uint64_t g = qc->off + qc->pos, inoff = g & (q->cs - 1), rem = qc->len - qc->pos;
-	uint64_t l2_off, n;
+	uint64_t g = qc->off + qc->pos, inoff = g & (q->top->cs - 1), rem = qc->len - qc->pos;
+	uint64_t l2_off, n, tail;
 	uint32_t ncl = 1, max;
 	int64_t host;
 	int r;
@@ -761,24 +1027,25 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 	if (l->type == QCOW2_CL_ZERO_ALLOC) {
 		if (!l->copied) {
 			rts_dev_err(q->dev, "qcow: '%s': zero cluster is shared (refcount > 1): "
-				    "copy-on-write is not supported", q->path);
+				    "copy-on-write is not supported", q->top->path);
 			return -EIO;
 		}
-		r = l1_lookup(q, gcl, &l2_off, NULL);
+		r = l1_lookup(q->top, gcl, &l2_off, NULL);
 		if (r < 0)
 			return r;
 		host = (int64_t)l->host_off;
 	} else {
-		/* A run of clusters needing allocation, within this L2 table. */
-		max = (uint32_t)MAX((uint64_t)1, Q2_ALLOC_MAX >> q->cb);
-		while (ncl < max && ((uint64_t)ncl << q->cb) < inoff + rem &&
-		       (gcl + ncl) % q->l2_entries != 0 && !pending_overlaps(q, gcl + ncl)) {
+		/* A run of clusters needing allocation, within this L2 table (with a backing
+		 * file: of one kind, as unallocated ones copy from it and zero ones do not). */
+		max = (uint32_t)MAX((uint64_t)1, Q2_ALLOC_MAX >> q->top->cb);
+		while (ncl < max && ((uint64_t)ncl << q->top->cb) < inoff + rem &&
+		       (gcl + ncl) % q->top->l2_entries != 0 && !pending_overlaps(q, gcl + ncl)) {
 			struct qcow2_l2 nl;
 
-			r = l2_decode(q, tbl, gcl + ncl, &nl);
+			r = l2_decode(q->top, tbl, gcl + ncl, &nl);
 			if (r < 0)
 				return r;
-			if (!needs_alloc(&nl))
+			if (!needs_alloc(&nl) || (q->top->backing && nl.type != l->type))
 				break;
 			ncl++;
 		}
@@ -789,19 +1056,34 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 		if (host < 0)
 			return (int)host;
 	}
-	n = MIN(rem, ((uint64_t)ncl << q->cb) - inoff);
-	p->bounce = malloc((size_t)ncl << q->cb);
+	n = MIN(rem, ((uint64_t)ncl << q->top->cb) - inoff);
+	p->bounce = malloc((size_t)ncl << q->top->cb);
 	if (!p->bounce)
 		return -ENOMEM; /* the clusters leak (refcount 1, unreferenced) */
-	memset(p->bounce, 0, inoff);
+	tail = ((uint64_t)ncl << q->top->cb) - inoff - n;
+	if (l->type == QCOW2_CL_UNALLOCATED && q->top->backing) {
+		/* Copy-on-write: what the write does not cover comes from the backing file. */
+		r = img_read_sync(q->top->backing, gcl << q->top->cb, p->bounce, inoff);
+		if (r == 0)
+			r = img_read_sync(q->top->backing, (gcl << q->top->cb) + inoff + n,
+					  p->bounce + inoff + n, tail);
+		if (r < 0) {
+			free(p->bounce);
+			p->bounce = NULL;
+			return r; /* the clusters leak (refcount 1, unreferenced) */
+		}
+	} else {
+		memset(p->bounce, 0, inoff);
+		memset(p->bounce + inoff + n, 0, tail);
+	}
 	iov_get(qc, qc->pos, p->bounce + inoff, n);
-	memset(p->bounce + inoff + n, 0, ((uint64_t)ncl << q->cb) - inoff - n);
 	p->busy = true;
+	p->fd = q->top->fd;
 	p->alloc = true;
 	p->retries = 0;
 	p->cmd_off = qc->pos;
 	p->host_off = (uint64_t)host;
-	p->len = (uint64_t)ncl << q->cb;
+	p->len = (uint64_t)ncl << q->top->cb;
 	p->done = 0;
 	p->gcl = gcl;
 	p->ncl = ncl;
@@ -828,86 +1110,80 @@ static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 {
 	struct q2_cmd *qc = rts_cmd_get_private(cmd);
 	struct q2_part *p = &qc->parts[idx];
-	uint64_t g = qc->off + qc->pos, gcl = g >> q->cb, inoff = g & (q->cs - 1);
+	uint64_t g = qc->off + qc->pos, gcl = g >> q->top->cb, inoff = g & (q->top->cs - 1);
 	uint64_t rem = qc->len - qc->pos, n, l2_off, *tbl = NULL;
-	bool write = qc->op == Q2_WRITE, l1_copied;
 	struct qcow2_l2 l, nl;
+	bool l1_copied;
 	int r;
 
-	r = l1_lookup(q, gcl, &l2_off, &l1_copied);
+	if (qc->op == Q2_READ) { /* through the backing chain */
+		struct q2_ext e;
+
+		r = img_map(q->top, g, rem, &e);
+		if (r < 0)
+			return r;
+		if (e.kind != Q2_EXT_DATA) {
+			iov_put(qc, qc->pos, e.kind == Q2_EXT_BUF ? e.buf : NULL, e.len);
+			qc->pos += e.len;
+			return 0;
+		}
+		p->fd = e.fd;
+		p->host_off = e.off;
+		n = e.len;
+		goto submit;
+	}
+	r = l1_lookup(q->top, gcl, &l2_off, &l1_copied);
 	if (r < 0)
 		return r;
 	if (l2_off) {
-		r = l2_get(q, l2_off, &tbl);
+		r = l2_get(q->top, l2_off, &tbl);
 		if (r < 0)
 			return r;
 	}
-	r = l2_decode(q, tbl, gcl, &l);
+	r = l2_decode(q->top, tbl, gcl, &l);
 	if (r < 0)
 		return r;
-	if (write && l2_off && !l1_copied) {
+	if (l2_off && !l1_copied) {
 		rts_dev_err(q->dev, "qcow: '%s': L2 table at 0x%" PRIx64 " is shared (refcount > 1):"
-			    " copy-on-write is not supported", q->path, l2_off);
+			    " copy-on-write is not supported", q->top->path, l2_off);
 		return -EIO;
 	}
-	n = MIN(rem, q->cs - inoff);
+	n = MIN(rem, q->top->cs - inoff);
 
 	if (l.type == QCOW2_CL_COMPRESSED) {
-		if (write) {
-			rts_dev_err(q->dev, "qcow: '%s': writing over compressed cluster at 0x%"
-				    PRIx64 " is not supported (decompress the image: qemu-img "
-				    "convert -O qcow2)", q->path, l.host_off);
-			return -EIO;
-		}
-		r = decompress(q, &l);
-		if (r < 0)
-			return r;
-		iov_put(qc, qc->pos, q->dbuf + inoff, n);
-		qc->pos += n;
-		return 0;
+		rts_dev_err(q->dev, "qcow: '%s': writing over compressed cluster at 0x%" PRIx64
+			    " is not supported (decompress the image: qemu-img convert -O qcow2)",
+			    q->top->path, l.host_off);
+		return -EIO;
 	}
-	if (write && (needs_alloc(&l) || l.type == QCOW2_CL_ZERO_ALLOC)) {
+	if (l.type != QCOW2_CL_NORMAL) {
 		if (pending_overlaps(q, gcl))
 			return 1;
 		return start_alloc(q, cmd, idx, gcl, &l, tbl);
 	}
-	if (l.type != QCOW2_CL_NORMAL) {
-		/* Reads of unallocated / zero clusters: zeros, merged over the run. */
-		while (n < rem && (gcl + 1) % q->l2_entries != 0) {
-			r = l2_decode(q, tbl, gcl + 1, &nl);
-			if (r < 0)
-				return r;
-			if (nl.type != QCOW2_CL_UNALLOCATED && nl.type != QCOW2_CL_ZERO_PLAIN &&
-			    nl.type != QCOW2_CL_ZERO_ALLOC)
-				break;
-			gcl++;
-			n = MIN(rem, n + q->cs);
-		}
-		iov_put(qc, qc->pos, NULL, n);
-		qc->pos += n;
-		return 0;
-	}
-	if (write && !l.copied) {
+	if (!l.copied) {
 		rts_dev_err(q->dev, "qcow: '%s': data cluster at 0x%" PRIx64 " is shared (refcount"
-			    " > 1): copy-on-write is not supported", q->path, l.host_off);
+			    " > 1): copy-on-write is not supported", q->top->path, l.host_off);
 		return -EIO;
 	}
 	/* Normal clusters: merge the physically contiguous run within this L2 table. */
-	for (uint64_t c = gcl + 1, next = l.host_off + q->cs; n < rem && c % q->l2_entries;
-	     c++, next += q->cs) {
-		r = l2_decode(q, tbl, c, &nl);
+	for (uint64_t c = gcl + 1, next = l.host_off + q->top->cs; n < rem && c % q->top->l2_entries;
+	     c++, next += q->top->cs) {
+		r = l2_decode(q->top, tbl, c, &nl);
 		if (r < 0)
 			return r;
-		if (nl.type != QCOW2_CL_NORMAL || nl.host_off != next || (write && !nl.copied))
+		if (nl.type != QCOW2_CL_NORMAL || nl.host_off != next || !nl.copied)
 			break;
-		n = MIN(rem, n + q->cs);
+		n = MIN(rem, n + q->top->cs);
 	}
+	p->fd = q->top->fd;
+	p->host_off = l.host_off + inoff;
+submit:
 	p->busy = true;
 	p->alloc = false;
 	p->bounce = NULL;
 	p->retries = 0;
 	p->cmd_off = qc->pos;
-	p->host_off = l.host_off + inoff;
 	p->len = n;
 	p->done = 0;
 	r = part_submit(q, cmd, idx);
@@ -987,7 +1263,7 @@ static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, i
 		else
 			rts_dev_warn(q->dev, "qcow: '%s': writing new clusters at 0x%" PRIx64
 				     " failed (%s); they stay allocated but unused (a leak "
-				     "qemu-img check -r leaks reclaims)", q->path, p->host_off,
+				     "qemu-img check -r leaks reclaims)", q->top->path, p->host_off,
 				     strerror(-err));
 		pending_del(q, p);
 		free(p->bounce);
@@ -1064,7 +1340,7 @@ static int start_cmd(struct rts_dev *dev, struct rts_cmd *cmd, enum q2_op op,
 		qc->parts[i].alloc = false;
 		qc->parts[i].bounce = NULL;
 	}
-	if (off + len < off || off + len > q->h.size)
+	if (off + len < off || off + len > q->top->h.size)
 		return -ERANGE;
 	pump(q, cmd);
 	return 0;
@@ -1106,62 +1382,26 @@ static void q2_free(struct q2_dev *q)
 {
 	if (!q)
 		return;
-	if (q->fd >= 0)
-		close(q->fd);
-	for (unsigned int i = 0; q->l2c && i < q->l2c_n; i++)
-		free(q->l2c[i].tbl);
-	free(q->l2c);
-	free(q->l1);
+	img_free(q->top);
 	free(q->reft);
 	free(q->zero);
-	free(q->cbuf);
-	free(q->dbuf);
-	free(q->path);
 	free(q);
-}
-
-/* Read a table of @n big-endian 64-bit entries at @off into host order. */
-static int read_table(struct q2_dev *q, uint64_t off, uint64_t n, uint64_t file_size,
-		      const char *what, uint64_t **ret)
-{
-	uint64_t *t;
-	int r;
-
-	if (off + n * 8 > file_size) {
-		rts_dev_err(q->dev, "qcow: '%s': the %s (0x%" PRIx64 ", %" PRIu64 " entries) "
-			    "is past the end of the file", q->path, what, off, n);
-		return -EINVAL;
-	}
-	t = calloc(n ? n : 1, 8);
-	if (!t)
-		return -ENOMEM;
-	r = pread_full(q->fd, t, n * 8, off);
-	if (r < 0) {
-		free(t);
-		rts_dev_err(q->dev, "qcow: '%s': cannot read the %s: %s", q->path, what,
-			    strerror(-r));
-		return r;
-	}
-	for (uint64_t i = 0; i < n; i++)
-		t[i] = qcow2_be64((const uint8_t *)&t[i]);
-	*ret = t;
-	return 0;
 }
 
 /* First free host offset: past the file and past the last cluster with a refcount. */
 static int find_alloc_next(struct q2_dev *q, uint64_t file_size)
 {
-	uint64_t epb = q->cs / 2, next = ALIGN_UP(file_size, q->cs);
+	uint64_t epb = q->top->cs / 2, next = ALIGN_UP(file_size, q->top->cs);
 	uint8_t *blk;
 	int r;
 
 	for (uint64_t b = q->reft_entries; b-- > 0;) {
-		if (q->reft[b] & QCOW2_REFT_RESERVED || q->reft[b] % q->cs) {
-			q2_corrupt(q, "refcount table entry not cluster aligned");
+		if (q->reft[b] & QCOW2_REFT_RESERVED || q->reft[b] % q->top->cs) {
+			q2_corrupt(q->top, "refcount table entry not cluster aligned");
 			return -EINVAL;
 		}
 	}
-	blk = malloc(q->cs);
+	blk = malloc(q->top->cs);
 	if (!blk)
 		return -ENOMEM;
 	/* The last block with a non-zero refcount holds the last used cluster. */
@@ -1170,16 +1410,16 @@ static int find_alloc_next(struct q2_dev *q, uint64_t file_size)
 
 		if (!q->reft[b])
 			continue;
-		r = pread_full(q->fd, blk, q->cs, q->reft[b]);
+		r = pread_full(q->top->fd, blk, q->top->cs, q->reft[b]);
 		if (r < 0) {
 			free(blk);
-			rts_dev_err(q->dev, "qcow: '%s': cannot read a refcount block: %s", q->path,
+			rts_dev_err(q->dev, "qcow: '%s': cannot read a refcount block: %s", q->top->path,
 				    strerror(-r));
 			return r;
 		}
 		for (uint64_t i = epb; i-- > 0;) {
 			if (blk[2 * i] || blk[2 * i + 1]) {
-				next = MAX(next, (b * epb + i + 1) << q->cb);
+				next = MAX(next, (b * epb + i + 1) << q->top->cb);
 				found = true;
 				break;
 			}
@@ -1192,13 +1432,23 @@ static int find_alloc_next(struct q2_dev *q, uint64_t file_size)
 	return 0;
 }
 
+/* Where the chain below @img ends: for the log line. */
+static unsigned int chain_len(const struct q2_img *img)
+{
+	unsigned int n = 0;
+
+	for (; img; img = img->backing)
+		n++;
+	return n;
+}
+
 static int q2_open(struct rts_dev *dev, bool reopen)
 {
 	uint32_t bs = rts_dev_get_block_size(dev);
 	/* The kernel's dev_size (see handlers/file: the preset block count carries it). */
 	uint64_t ksize = rts_dev_get_size(dev) ? rts_dev_get_size(dev) :
 						 rts_dev_get_num_lbas(dev) * bs;
-	uint64_t fsize = 0, size, ntab;
+	uint64_t fsize = 0, size;
 	struct q2_dev *q = NULL;
 	struct q2_cfg c;
 	char *why = NULL;
@@ -1214,70 +1464,38 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 		goto err;
 	}
 	q->dev = dev;
-	q->fd = -1;
-	q->fd = probe(&c, !c.ro, &q->h, &fsize, &why);
-	if (q->fd < 0) {
-		r = q->fd;
-		goto err_why;
-	}
 	q->ro = c.ro;
-	q->path = TAKE_PTR(c.path);
-	q->cb = q->h.cluster_bits;
-	q->cs = 1ull << q->cb;
-	q->l2_entries = (uint32_t)(q->cs / 8);
-	q->dbuf_off = UINT64_MAX;
+	r = img_open(dev, c.path, "qcow2", !c.ro, 0, &q->top, &fsize, &why);
+	if (r < 0)
+		goto err_why;
 
-	if (ksize > q->h.size) {
+	if (ksize > q->top->h.size) {
 		rts_dev_err(dev, "qcow: '%s': the device size %" PRIu64 " exceeds the image's "
 			    "virtual size %" PRIu64 " (grow it: qemu-img resize)",
-			    q->path, ksize, q->h.size);
+			    q->top->path, ksize, q->top->h.size);
 		r = -EINVAL;
 		goto err;
 	}
-	size = ksize ? ksize : q->h.size;
+	size = ksize ? ksize : q->top->h.size;
 	size -= size % bs;
 	if (!size) {
 		rts_dev_err(dev, "qcow: '%s': virtual size %" PRIu64 " is smaller than a block",
-			    q->path, q->h.size);
+			    q->top->path, q->top->h.size);
 		r = -EINVAL;
 		goto err;
 	}
 
-	r = read_table(q, q->h.l1_table_offset, q->h.l1_size, fsize, "L1 table", &q->l1);
-	if (r < 0)
-		goto err;
-	for (uint32_t i = 0; i < q->h.l1_size; i++) {
-		char w[Q2_WHY];
-		uint64_t l2;
-
-		if (qcow2_l1_entry(&q->h, q->l1[i], fsize, &l2, w, sizeof(w)) < 0) {
-			q2_corrupt(q, w);
-			r = -EINVAL;
+	if (!q->ro) {
+		q->reft_entries = (uint64_t)q->top->h.refcount_table_clusters * q->top->cs / 8;
+		r = read_table(q->top, q->top->h.refcount_table_offset, q->reft_entries, fsize,
+			       "refcount table", &q->reft, &why);
+		if (r < 0)
+			goto err_why;
+		r = find_alloc_next(q, fsize);
+		if (r < 0)
 			goto err;
-		}
-	}
-	q->reft_entries = (uint64_t)q->h.refcount_table_clusters * q->cs / 8;
-	r = read_table(q, q->h.refcount_table_offset, q->reft_entries, fsize, "refcount table",
-		       &q->reft);
-	if (r < 0)
-		goto err;
-	r = find_alloc_next(q, fsize);
-	if (r < 0)
-		goto err;
-
-	ntab = MAX((uint64_t)Q2_L2_CACHE_MIN, Q2_L2_CACHE_BYTES / q->cs);
-	q->l2c_n = (unsigned int)MIN((uint64_t)Q2_L2_CACHE_MAX, ntab);
-	q->l2c = calloc(q->l2c_n, sizeof(*q->l2c));
-	q->zero = calloc(1, q->cs);
-	q->cbuf = malloc(2 * q->cs);
-	q->dbuf = malloc(q->cs);
-	if (!q->l2c || !q->zero || !q->cbuf || !q->dbuf) {
-		r = -ENOMEM;
-		goto err;
-	}
-	for (unsigned int i = 0; i < q->l2c_n; i++) {
-		q->l2c[i].tbl = malloc(q->cs);
-		if (!q->l2c[i].tbl) {
+		q->zero = calloc(1, q->top->cs);
+		if (!q->zero) {
 			r = -ENOMEM;
 			goto err;
 		}
@@ -1285,28 +1503,31 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 
 	/* Autoclear features (e.g. persistent bitmaps) become stale once someone who does
 	 * not maintain them writes: the spec says such a writer clears the bits. */
-	if (!q->ro && q->h.autoclear_features) {
+	if (!q->ro && q->top->h.autoclear_features) {
 		uint8_t z[8] = { 0 };
 
-		r = pwrite_full(q->fd, z, 8, QCOW2_OFF_AUTOCLEAR);
+		r = pwrite_full(q->top->fd, z, 8, QCOW2_OFF_AUTOCLEAR);
 		if (r == 0)
 			r = q2_sync(q);
 		if (r < 0) {
-			rts_dev_err(dev, "qcow: '%s': cannot clear autoclear features: %s", q->path,
-				    strerror(-r));
+			rts_dev_err(dev, "qcow: '%s': cannot clear autoclear features: %s",
+				    q->top->path, strerror(-r));
 			goto err;
 		}
 		rts_dev_info(dev, "qcow: '%s': cleared autoclear features 0x%" PRIx64
 			     " (e.g. bitmaps, which this handler does not maintain)",
-			     q->path, q->h.autoclear_features);
+			     q->top->path, q->top->h.autoclear_features);
 	}
 
 	rts_dev_set_private(dev, q);
 	rts_dev_set_num_lbas(dev, size / bs);
 	rts_dev_set_read_only(dev, q->ro);
-	rts_dev_info(dev, "qcow: '%s' (qcow2 v%" PRIu32 ", %" PRIu64 "-byte clusters%s), %" PRIu64
-		     " bytes",
-		     q->path, q->h.version, q->cs, q->ro ? ", read-only" : "", size);
+	rts_dev_info(dev, "qcow: '%s' (qcow2 v%" PRIu32 ", %" PRIu64 "-byte clusters%s%s%s), %"
+		     PRIu64 " bytes, %u image(s) in the chain",
+		     q->top->path, q->top->h.version, q->top->cs, q->ro ? ", read-only" : "",
+		     q->top->backing ? ", backing file " : "",
+		     q->top->backing ? q->top->backing->path : "", size, chain_len(q->top));
+	cfg_clear(&c);
 	return 0;
 err_why:
 	rts_dev_err(dev, "%s", why ? why : strerror(-r));
@@ -1339,10 +1560,10 @@ static int q2_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
 	if (rc->what & RTS_RECONFIG_SIZE) {
 		if (!rc->size || rc->size % bs)
 			return -EINVAL;
-		if (rc->size > q->h.size) {
+		if (rc->size > q->top->h.size) {
 			rts_dev_err(dev, "qcow: '%s': new size %" PRIu64 " exceeds the virtual size %"
-				    PRIu64 " (qemu-img resize it first)", q->path, rc->size,
-				    q->h.size);
+				    PRIu64 " (qemu-img resize it first)", q->top->path, rc->size,
+				    q->top->h.size);
 			return -EINVAL;
 		}
 		rts_dev_set_num_lbas(dev, rc->size / bs);

@@ -9,10 +9,13 @@
  *    file holding the same data must say identical;
  *  - data written by qemu-io / qemu-img convert (zero clusters with and without a host
  *    cluster, compressed clusters) read correctly, overwritten, and checked again;
+ *  - backing files: a raw one shorter than the image, and a chain of three qcow2 images
+ *    (different cluster sizes, relative names, compressed/zero clusters at every level),
+ *    read and written (copy-on-write), compared with qemu's view of the chain;
  *  - refusals with their reasons: encryption, unknown incompatible bit, bad magic,
- *    truncated header, qcow v1, 8-bit refcounts, zstd, backing file, snapshots / dirty /
- *    corrupt for writing, device larger than the image, writing over compressed clusters,
- *    a full refcount table (the image stays clean).
+ *    truncated header, qcow v1, 8-bit refcounts, zstd, missing / vmdk / nbd: backing files
+ *    and a backing loop, snapshots / dirty / corrupt for writing, device larger than the
+ *    image, writing over compressed clusters, a full refcount table (the image stays clean).
  * Exits 77 (skipped) when qemu-img is not installed.
  */
 #include <errno.h>
@@ -537,6 +540,158 @@ static void test_read_qemu_written(void **state)
 	free(buf);
 }
 
+/* Read the guest content of @img as qemu sees it (through its backing chain). */
+static void qemu_view(const char *img, const char *raw_out, uint8_t *buf, size_t len)
+{
+	unlink(raw_out);
+	run_ok("qemu-img convert -O raw '%s' '%s'", img, raw_out);
+	read_file(raw_out, buf, len);
+}
+
+/* Random writes (straddling, partial clusters: copy-on-write) into @img, mirrored in @shadow. */
+static void random_writes(const char *img, uint8_t *shadow, size_t dev, unsigned int batches,
+			  uint32_t seed)
+{
+	enum { QD = 8, MAXLEN = 96 << 10 };
+	struct rts_sim_params sp = { .max_iov_blocks = 1 };
+	uint8_t *bufs = malloc((size_t)QD * MAXLEN);
+	uint64_t x = 0x2545f4914f6cdd1dull ^ seed;
+	unsigned int bad = 0;
+	struct tdev t;
+
+	assert_non_null(bufs);
+	tdev_open(&t, img, &sp);
+	for (unsigned int batch = 0; batch < batches; batch++) {
+		size_t region = dev / QD;
+
+		for (unsigned int i = 0; i < QD; i++) {
+			uint8_t cdb[16], *b = bufs + (size_t)i * MAXLEN;
+			uint32_t blocks;
+			uint64_t off;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			blocks = 1 + (uint32_t)(x % (MIN((size_t)MAXLEN, region) / BS));
+			off = ((uint64_t)i * region +
+			       (x >> 20) % (region - (size_t)blocks * BS + 1)) / BS * BS;
+			fill(b, (size_t)blocks * BS, seed + batch * QD + i);
+			memcpy(shadow + off, b, (size_t)blocks * BS);
+			rw16(cdb, 0x8a, off / BS, blocks);
+			submit_retry(&t, cdb, RTS_SIM_TO_DEV, b, (size_t)blocks * BS, &bad);
+		}
+		pump(&t, &bad);
+	}
+	if (bad)
+		fail_msg("%u writes failed; log: %s", bad, logbuf);
+	verify_all(&t, shadow, dev, img);
+	tdev_close(&t);
+	free(bufs);
+}
+
+/*
+ * A raw backing file shorter than the image: reads come from it (zeros past its end),
+ * writes copy-on-write the rest of each cluster from it, and it is never written.
+ */
+static void test_backing_raw(void **state)
+{
+	enum { DEV = 4 << 20, BASE = 3 << 20 };
+	uint8_t *shadow = calloc(1, DEV), *orig = malloc(BASE), *again = malloc(BASE);
+	char base[256], img[256], raw[256];
+	struct tdev t;
+
+	(void)state;
+	assert_non_null(shadow);
+	assert_non_null(orig);
+	assert_non_null(again);
+	tpath(base, sizeof(base), "b.raw");
+	tpath(img, sizeof(img), "over-raw.qcow2");
+	tpath(raw, sizeof(raw), "expect.raw");
+	fill(orig, BASE, 4242);
+	write_file(base, orig, BASE);
+	memcpy(shadow, orig, BASE);
+	unlink(img);
+	run_ok("qemu-img create -q -f qcow2 -o cluster_size=65536 -b '%s' -F raw '%s' %d", base,
+	       img, DEV);
+	tdev_open(&t, img, NULL);
+	verify_all(&t, shadow, DEV, "raw backing file");
+	tdev_close(&t);
+	random_writes(img, shadow, DEV, 6, 1);
+	read_file(base, again, BASE);
+	assert_memory_equal(orig, again, BASE);
+	write_file(raw, shadow, DEV);
+	assert_image_clean(img);
+	assert_same_as_raw(img, raw);
+	unlink(img);
+	unlink(base);
+	unlink(raw);
+	free(shadow);
+	free(orig);
+	free(again);
+}
+
+/*
+ * A chain of three qcow2 images with different cluster sizes, relative backing names,
+ * data, zero and compressed clusters at every level (written by qemu-io / convert -c):
+ * our reads must equal qemu's view (qemu-img convert -O raw), and after our writes
+ * (copy-on-write through the chain) qemu-img check and compare must agree.
+ */
+static void test_backing_qcow2_chain(void **state)
+{
+	enum { DEV = 4 << 20 };
+	uint8_t *shadow = malloc(DEV), *src = calloc(1, DEV);
+	char base[256], mid[256], top[256], raw[256], srcraw[256];
+	struct tdev t;
+
+	(void)state;
+	assert_non_null(shadow);
+	assert_non_null(src);
+	tpath(base, sizeof(base), "base.qcow2");
+	tpath(mid, sizeof(mid), "mid.qcow2");
+	tpath(top, sizeof(top), "top.qcow2");
+	tpath(raw, sizeof(raw), "chain.raw");
+	tpath(srcraw, sizeof(srcraw), "src.raw");
+	/* base: compressed data in the first 2 MiB (64 KiB clusters), 3 MiB (of 4) in size. */
+	fill(src, 2 << 20, 77);
+	memset(src + (1 << 20), 'q', 256 << 10); /* compressible too */
+	write_file(srcraw, src, 3 << 20);
+	unlink(base);
+	run_ok("qemu-img convert -c -f raw -O qcow2 '%s' '%s'", srcraw, base);
+	/* mid: 4 KiB clusters, relative backing name; data and zero clusters over the base. */
+	unlink(mid);
+	run_ok("cd '%s' && qemu-img create -q -f qcow2 -o cluster_size=4096 -b base.qcow2 "
+	       "-F qcow2 mid.qcow2 %d",
+	       tmpdir, DEV);
+	run_ok("qemu-io -f qcow2 -c 'write -P 0x33 100k 40k' -c 'write -z 1100k 12k' "
+	       "-c 'write -P 0x44 2900k 300k' '%s'",
+	       mid);
+	/* top: 512 B clusters, relative backing name. */
+	unlink(top);
+	run_ok("cd '%s' && qemu-img create -q -f qcow2 -o cluster_size=512 -b mid.qcow2 "
+	       "-F qcow2 top.qcow2 %d",
+	       tmpdir, DEV);
+	run_ok("qemu-io -f qcow2 -c 'write -P 0x55 1M 1536' -c 'write -z 200k 1k' '%s'", top);
+
+	qemu_view(top, raw, shadow, DEV);
+	tdev_open(&t, top, NULL);
+	verify_all(&t, shadow, DEV, "qcow2 chain as qemu sees it");
+	tdev_close(&t);
+	/* 512 B clusters: keep the writes within the refcount table qemu-img made (8 MiB). */
+	random_writes(top, shadow, DEV, 3, 2);
+	write_file(raw, shadow, DEV);
+	assert_image_clean(top);
+	assert_image_clean(mid);
+	assert_image_clean(base);
+	assert_same_as_raw(top, raw);
+	unlink(top);
+	unlink(mid);
+	unlink(base);
+	unlink(raw);
+	unlink(srcraw);
+	free(shadow);
+	free(src);
+}
+
 /* Cluster-size straddling write through the device at an L2-table boundary, FUA, SYNC. */
 static void test_flush_fua_ro(void **state)
 {
@@ -676,11 +831,22 @@ static void test_refusals(void **state)
 	/* zstd compression (when this qemu-img has it). */
 	if (run(NULL, 0, "qemu-img create -q -f qcow2 -o compression_type=zstd '%s' 1M", p) == 0)
 		expect_check_fails(p, -ENOTSUP, "compression type 1");
-	/* Backing file. */
+	/* Backing files: missing, unsupported format, a protocol, a loop. */
 	tpath(base, sizeof(base), "base.raw");
 	run_ok("qemu-img create -q -f raw '%s' 1M", base);
 	run_ok("qemu-img create -q -f qcow2 -b '%s' -F raw '%s' 1M", base, p);
-	expect_check_fails(p, -ENOTSUP, "backing file");
+	assert_int_equal(h->check_config(p, NULL), 0);
+	unlink(base);
+	expect_check_fails(p, -ENOENT, "cannot open backing file");
+	expect_open_fails(p, 0, "cannot open backing file");
+	run_ok("qemu-img create -q -f vmdk '%s' 1M", base);
+	run_ok("qemu-img create -q -f qcow2 -b '%s' -F vmdk '%s' 1M", base, p);
+	expect_check_fails(p, -ENOTSUP, "format 'vmdk'");
+	run_ok("qemu-img create -q -f qcow2 -u -b 'nbd:localhost:10809' -F raw '%s' 1M", p);
+	expect_check_fails(p, -ENOTSUP, "not a local file name");
+	run_ok("qemu-img create -q -f qcow2 -u -b '%s' -F qcow2 '%s' 1M", base, p);
+	run_ok("qemu-img create -q -f qcow2 -u -b '%s' -F qcow2 '%s' 1M", p, base);
+	expect_check_fails(p, -ELOOP, "backing chain longer than");
 	/* Internal snapshots: read-only only. */
 	run_ok("qemu-img create -q -f qcow2 '%s' 1M", p);
 	run_ok("qemu-img snapshot -c s1 '%s'", p);
@@ -689,7 +855,9 @@ static void test_refusals(void **state)
 	tdev_open(&t, cfg, NULL);
 	tdev_close(&t);
 	/* Not a file. */
-	expect_check_fails(tmpdir, -EINVAL, "not a regular file");
+	expect_check_fails(tmpdir, -EISDIR, "Is a directory");
+	snprintf(cfg, sizeof(cfg), "%s;ro", tmpdir);
+	expect_check_fails(cfg, -EINVAL, "not a regular file");
 	unlink(p);
 	unlink(base);
 }
@@ -783,6 +951,8 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_v3),
 		cmocka_unit_test(test_roundtrip_v2),
 		cmocka_unit_test(test_read_qemu_written),
+		cmocka_unit_test(test_backing_raw),
+		cmocka_unit_test(test_backing_qcow2_chain),
 		cmocka_unit_test(test_refcount_table_full),
 	};
 
