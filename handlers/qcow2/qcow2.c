@@ -581,6 +581,107 @@ static int q2_sync(struct q2_dev *q)
 	return 0;
 }
 
+/* Set the refcount of host cluster @cl, whose refcount block exists, to @v. */
+static int refcount_set(struct q2_dev *q, uint64_t cl, uint16_t v)
+{
+	uint64_t epb = q->top->cs / 2, b = cl / epb;
+	uint8_t e[2];
+
+	if (b >= q->reft_entries || !q->reft[b])
+		return -EIO;
+	qcow2_put_be16(e, v);
+	return pwrite_full(q->top->fd, e, 2, q->reft[b] + (cl % epb) * 2);
+}
+
+/*
+ * The refcount table has no entry for the block that would count q->alloc_next: write a
+ * table twice as large past the used area, together with the refcount blocks that count
+ * it and themselves, make it durable, switch the header to it (one 12-byte write: offset
+ * and size), and only then release the old table's clusters. A crash in between leaves
+ * the old table in use and the new clusters leaked.
+ */
+static int grow_reftable(struct q2_dev *q)
+{
+	struct q2_img *img = q->top;
+	uint64_t cs = img->cs, epb = cs / 2, c0 = q->alloc_next >> img->cb, b0 = c0 / epb;
+	uint64_t old_off = img->h.refcount_table_offset, old_nc = img->h.refcount_table_clusters;
+	uint64_t nb = 1, nc, entries, total, need, *nt;
+	uint8_t *meta, hdr[12];
+	int r;
+
+	/* nb blocks then nc table clusters from c0: the blocks must count all of them and
+	 * the table must have an entry for every block. */
+	for (;;) {
+		entries = MAX(q->reft_entries * 2, b0 + nb);
+		nc = (entries * 8 + cs - 1) / cs;
+		entries = nc * cs / 8;
+		total = nb + nc;
+		need = (c0 + total - 1) / epb - b0 + 1;
+		if (need <= nb)
+			break;
+		nb = need;
+	}
+	if (nc * cs > QCOW2_MAX_REFTABLE_BYTES) {
+		rts_dev_err(q->dev, "qcow: '%s': refcount table full (%" PRIu64 " blocks cover %"
+			    PRIu64 " bytes of file) and at its maximum size; cannot allocate",
+			    img->path, q->reft_entries, q->reft_entries * epb * cs);
+		return -ENOSPC;
+	}
+	meta = calloc(total, cs);
+	nt = calloc(entries, 8);
+	if (!meta || !nt) {
+		free(meta);
+		free(nt);
+		return -ENOMEM;
+	}
+	for (uint64_t k = 0; k < total; k++) {
+		uint64_t cl = c0 + k;
+
+		qcow2_put_be16(meta + (cl / epb - b0) * cs + (cl % epb) * 2, 1);
+	}
+	memcpy(nt, q->reft, q->reft_entries * 8);
+	for (uint64_t j = 0; j < nb; j++)
+		nt[b0 + j] = (c0 + j) << img->cb;
+	for (uint64_t i = 0; i < entries; i++)
+		qcow2_put_be64(meta + nb * cs + i * 8, nt[i]);
+	r = pwrite_full(img->fd, meta, total * cs, c0 << img->cb);
+	free(meta);
+	if (r == 0)
+		r = q2_sync(q);
+	if (r == 0) {
+		uint32_t n32 = (uint32_t)nc;
+
+		qcow2_put_be64(hdr, (c0 + nb) << img->cb);
+		hdr[8] = (uint8_t)(n32 >> 24);
+		hdr[9] = (uint8_t)(n32 >> 16);
+		hdr[10] = (uint8_t)(n32 >> 8);
+		hdr[11] = (uint8_t)n32;
+		r = pwrite_full(img->fd, hdr, sizeof(hdr), 48);
+	}
+	if (r == 0)
+		r = q2_sync(q);
+	if (r < 0) {
+		free(nt);
+		rts_dev_err(q->dev, "qcow: '%s': cannot grow the refcount table: %s", img->path,
+			    strerror(-r));
+		return r;
+	}
+	free(q->reft);
+	q->reft = nt;
+	q->reft_entries = entries;
+	img->h.refcount_table_offset = (c0 + nb) << img->cb;
+	img->h.refcount_table_clusters = (uint32_t)nc;
+	q->alloc_next = (c0 + total) << img->cb;
+	for (uint64_t k = 0; k < old_nc && r == 0; k++)
+		r = refcount_set(q, (old_off >> img->cb) + k, 0);
+	if (r < 0)
+		rts_dev_warn(q->dev, "qcow: '%s': cannot release the old refcount table (%s): "
+			     "its clusters leak", img->path, strerror(-r));
+	rts_dev_info(q->dev, "qcow: '%s': refcount table grown to %" PRIu64 " clusters",
+		     img->path, nc);
+	return 0;
+}
+
 /*
  * Allocate up to @want contiguous clusters at q->alloc_next with refcount 1, durable on
  * return. Returns the host offset of the first and their number in @ret_n (>= 1; fewer
@@ -598,11 +699,10 @@ static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 		c = q->alloc_next >> q->top->cb;
 		b = c / epb;
 		if (b >= q->reft_entries) {
-			rts_dev_err(q->dev,
-				    "qcow: '%s': refcount table full (%" PRIu64 " blocks cover %" PRIu64
-				    " bytes of file): growing it is not supported; cannot allocate",
-				    q->top->path, q->reft_entries, q->reft_entries * epb * q->top->cs);
-			return -ENOSPC;
+			r = grow_reftable(q);
+			if (r < 0)
+				return r;
+			continue;
 		}
 		if (q->reft[b])
 			break;

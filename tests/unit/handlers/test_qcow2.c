@@ -15,7 +15,8 @@
  *  - refusals with their reasons: encryption, unknown incompatible bit, bad magic,
  *    truncated header, qcow v1, 8-bit refcounts, zstd, missing / vmdk / nbd: backing files
  *    and a backing loop, snapshots / dirty / corrupt for writing, device larger than the
- *    image, writing over compressed clusters, a full refcount table (the image stays clean).
+ *    image, writing over compressed clusters;
+ *  - growing the refcount table (512 B clusters), checked by qemu-img.
  * Exits 77 (skipped) when qemu-img is not installed.
  */
 #include <errno.h>
@@ -864,48 +865,46 @@ static void test_refusals(void **state)
 
 /*
  * 512-byte clusters: the refcount table qemu-img creates (one cluster, 64 blocks of 256
- * refcounts) covers 8 MiB of file. Filling it must fail the write with SPACE ALLOCATION
- * FAILED (DATA PROTECT), log why, and leave an image qemu-img check finds clean.
+ * refcounts) covers 8 MiB of file. Filling a 16 MiB image makes the handler grow it
+ * (twice); the image must stay clean and keep working after a reopen.
  */
-static void test_refcount_table_full(void **state)
+static void test_refcount_table_growth(void **state)
 {
-	enum { CHUNK = 256 << 10 };
-	uint8_t *buf = malloc(CHUNK);
-	struct rts_sim_completion c;
-	uint64_t off;
-	char img[256];
+	enum { DEV = 16 << 20, CHUNK = 256 << 10 };
+	uint8_t *shadow = malloc(DEV), hdr[64];
+	char img[256], raw[256];
+	uint32_t clusters;
 	struct tdev t;
 
 	(void)state;
-	assert_non_null(buf);
-	tpath(img, sizeof(img), "full.qcow2");
+	assert_non_null(shadow);
+	tpath(img, sizeof(img), "grow.qcow2");
+	tpath(raw, sizeof(raw), "grow.raw");
 	unlink(img);
-	run_ok("qemu-img create -q -f qcow2 -o cluster_size=512 '%s' 16M", img);
+	run_ok("qemu-img create -q -f qcow2 -o cluster_size=512 '%s' %d", img, DEV);
+	read_file(img, hdr, sizeof(hdr));
+	assert_int_equal(hdr[56] << 24 | hdr[57] << 16 | hdr[58] << 8 | hdr[59], 1);
+	fill(shadow, DEV, 3);
 	tdev_open(&t, img, NULL);
-	fill(buf, CHUNK, 3);
-	for (off = 0; off < (16u << 20); off += CHUNK) {
-		do_rw(&t, 0x8a, off, CHUNK, buf, &c);
-		if (c.status)
-			break;
-	}
-	assert_true(off > 0 && off < (16u << 20));
-	assert_sense_key(&c, 7);
-	assert_int_equal(c.sense[12], 0x27);
-	assert_int_equal(c.sense[13], 0x07);
-	assert_non_null(strstr(logbuf, "refcount table full"));
-	/* What was acknowledged reads back. */
-	for (uint64_t o = 0; o < off; o += CHUNK) {
-		uint8_t *back = malloc(CHUNK);
-
-		assert_non_null(back);
-		read_ok(&t, o, CHUNK, back);
-		assert_memory_equal(back, buf, CHUNK);
-		free(back);
-	}
+	for (uint64_t off = 0; off < DEV / 2; off += CHUNK)
+		write_ok(&t, off, CHUNK, shadow + off);
 	tdev_close(&t);
 	assert_image_clean(img);
+	tdev_open(&t, img, NULL);
+	for (uint64_t off = DEV / 2; off < DEV; off += CHUNK)
+		write_ok(&t, off, CHUNK, shadow + off);
+	verify_all(&t, shadow, DEV, "after growing the refcount table");
+	assert_non_null(strstr(logbuf, "refcount table grown"));
+	tdev_close(&t);
+	read_file(img, hdr, sizeof(hdr));
+	clusters = (uint32_t)hdr[56] << 24 | hdr[57] << 16 | hdr[58] << 8 | hdr[59];
+	assert_true(clusters >= 4);
+	write_file(raw, shadow, DEV);
+	assert_image_clean(img);
+	assert_same_as_raw(img, raw);
 	unlink(img);
-	free(buf);
+	unlink(raw);
+	free(shadow);
 }
 
 static int setup(void **state)
@@ -953,7 +952,7 @@ int main(void)
 		cmocka_unit_test(test_read_qemu_written),
 		cmocka_unit_test(test_backing_raw),
 		cmocka_unit_test(test_backing_qcow2_chain),
-		cmocka_unit_test(test_refcount_table_full),
+		cmocka_unit_test(test_refcount_table_growth),
 	};
 
 	if (system("qemu-img --version >/dev/null 2>&1 && qemu-io --version >/dev/null 2>&1") != 0) {
