@@ -50,15 +50,15 @@
 #include "macro.h"
 #include "qcow2_format.h"
 
-#define Q2_PARTS	    4 /* extents of one command in flight at once */
-#define Q2_SUB_IOV	    32 /* iovecs per SQE; longer extents go in several SQEs */
-#define Q2_RETRIES	    8 /* -EAGAIN/-EINTR resubmissions */
-#define Q2_ALLOC_MAX	    (1u << 20) /* bytes of new clusters per allocating extent */
-#define Q2_L2_CACHE_BYTES   (8u << 20)
-#define Q2_L2_CACHE_MIN	    4u
-#define Q2_L2_CACHE_MAX	    512u
-#define Q2_WHY		    256
-#define Q2_MAX_CHAIN	    16 /* images in a backing chain */
+#define Q2_PARTS	  4 /* extents of one command in flight at once */
+#define Q2_SUB_IOV	  32 /* iovecs per SQE; longer extents go in several SQEs */
+#define Q2_RETRIES	  8 /* -EAGAIN/-EINTR resubmissions */
+#define Q2_ALLOC_MAX	  (1u << 20) /* bytes of new clusters per allocating extent */
+#define Q2_L2_CACHE_BYTES (8u << 20)
+#define Q2_L2_CACHE_MIN	  4u
+#define Q2_L2_CACHE_MAX	  512u
+#define Q2_WHY		  256
+#define Q2_MAX_CHAIN	  16 /* images in a backing chain */
 
 struct q2_cfg {
 	char *path;
@@ -188,7 +188,8 @@ static int cfg_parse(const char *cfgstring, struct q2_cfg *c, char **reason)
 		if (!strcmp(tok, "ro")) {
 			c->ro = true;
 		} else {
-			r = set_reason(reason, -EINVAL, "qcow: unknown option '%s' (known: ro)", tok);
+			r = set_reason(reason, -EINVAL, "qcow: unknown option '%s' (known: ro)",
+				       tok);
 			break;
 		}
 	}
@@ -362,10 +363,11 @@ static int img_open(struct rts_dev *dev, const char *path, const char *fmt, bool
 	}
 	if (r == 0 && strcmp(fmt, "qcow2") != 0) {
 		free(buf);
-		r = set_reason(why, -ENOTSUP,
-			       "qcow: backing file '%s' has format '%s': only qcow2 and raw backing "
-			       "files are supported",
-			       path, fmt);
+		r = set_reason(
+			why, -ENOTSUP,
+			"qcow: backing file '%s' has format '%s': only qcow2 and raw backing "
+			"files are supported",
+			path, fmt);
 		goto err;
 	}
 	if (r == 0)
@@ -379,7 +381,8 @@ static int img_open(struct rts_dev *dev, const char *path, const char *fmt, bool
 		r = set_reason(why, -EINVAL, "qcow: '%s' has a virtual size of 0", path);
 	else if (for_write && img->h.nb_snapshots)
 		r = set_reason(why, -ENOTSUP,
-			       "qcow: '%s' has %" PRIu32 " internal snapshot(s): writing would need "
+			       "qcow: '%s' has %" PRIu32
+			       " internal snapshot(s): writing would need "
 			       "copy-on-write of shared clusters, which is not supported; open it "
 			       "with ';ro' or delete the snapshots (qemu-img snapshot -d)",
 			       path, img->h.nb_snapshots);
@@ -389,10 +392,11 @@ static int img_open(struct rts_dev *dev, const char *path, const char *fmt, bool
 			       "open it with ';ro'",
 			       path);
 	else if (for_write && (img->h.incompatible_features & QCOW2_INCOMPAT_DIRTY))
-		r = set_reason(why, -EUCLEAN,
-			       "qcow: '%s' was not closed cleanly (dirty bit: its lazy refcounts are "
-			       "stale): repair it (qemu-img check -r all) or open it with ';ro'",
-			       path);
+		r = set_reason(
+			why, -EUCLEAN,
+			"qcow: '%s' was not closed cleanly (dirty bit: its lazy refcounts are "
+			"stale): repair it (qemu-img check -r all) or open it with ';ro'",
+			path);
 	if (r < 0)
 		goto err;
 
@@ -622,8 +626,9 @@ static int grow_reftable(struct q2_dev *q)
 		nb = need;
 	}
 	if (nc * cs > QCOW2_MAX_REFTABLE_BYTES) {
-		rts_dev_err(q->dev, "qcow: '%s': refcount table full (%" PRIu64 " blocks cover %"
-			    PRIu64 " bytes of file) and at its maximum size; cannot allocate",
+		rts_dev_err(q->dev,
+			    "qcow: '%s': refcount table full (%" PRIu64 " blocks cover %" PRIu64
+			    " bytes of file) and at its maximum size; cannot allocate",
 			    img->path, q->reft_entries, q->reft_entries * epb * cs);
 		return -ENOSPC;
 	}
@@ -675,10 +680,12 @@ static int grow_reftable(struct q2_dev *q)
 	for (uint64_t k = 0; k < old_nc && r == 0; k++)
 		r = refcount_set(q, (old_off >> img->cb) + k, 0);
 	if (r < 0)
-		rts_dev_warn(q->dev, "qcow: '%s': cannot release the old refcount table (%s): "
-			     "its clusters leak", img->path, strerror(-r));
-	rts_dev_info(q->dev, "qcow: '%s': refcount table grown to %" PRIu64 " clusters",
-		     img->path, nc);
+		rts_dev_warn(q->dev,
+			     "qcow: '%s': cannot release the old refcount table (%s): "
+			     "its clusters leak",
+			     img->path, strerror(-r));
+	rts_dev_info(q->dev, "qcow: '%s': refcount table grown to %" PRIu64 " clusters", img->path,
+		     nc);
 	return 0;
 }
 
@@ -724,8 +731,8 @@ static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 			r = pwrite_full(q->top->fd, e, 8, q->top->h.refcount_table_offset + b * 8);
 		}
 		if (r < 0) {
-			rts_dev_err(q->dev, "qcow: '%s': cannot add a refcount block: %s", q->top->path,
-				    strerror(-r));
+			rts_dev_err(q->dev, "qcow: '%s': cannot add a refcount block: %s",
+				    q->top->path, strerror(-r));
 			return r;
 		}
 		q->reft[b] = c << q->top->cb;
@@ -741,7 +748,8 @@ static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 	if (r == 0) {
 		for (uint32_t i = 0; i < n; i++) {
 			if (rc[2 * i] || rc[2 * i + 1]) {
-				q2_corrupt(q->top, "refcount of an unused cluster past the end is not 0");
+				q2_corrupt(q->top,
+					   "refcount of an unused cluster past the end is not 0");
 				r = -EIO;
 				break;
 			}
@@ -808,7 +816,8 @@ static int decompress(struct q2_img *img, const struct qcow2_l2 *l2)
 	img->dbuf_off = UINT64_MAX;
 	r = pread_full(img->fd, img->cbuf, (size_t)csize, l2->host_off);
 	if (r < 0) {
-		rts_dev_err(img->dev, "qcow: '%s': cannot read compressed cluster at 0x%" PRIx64 ": %s",
+		rts_dev_err(img->dev,
+			    "qcow: '%s': cannot read compressed cluster at 0x%" PRIx64 ": %s",
 			    img->path, l2->host_off, strerror(-r));
 		return r;
 	}
@@ -821,7 +830,8 @@ static int decompress(struct q2_img *img, const struct qcow2_l2 *l2)
 	zr = inflate(&z, Z_FINISH);
 	if ((zr != Z_STREAM_END && zr != Z_BUF_ERROR) || z.avail_out != 0) {
 		rts_dev_err(img->dev,
-			    "qcow: '%s': compressed cluster at 0x%" PRIx64 " does not inflate to one "
+			    "qcow: '%s': compressed cluster at 0x%" PRIx64
+			    " does not inflate to one "
 			    "cluster (zlib %d, %u bytes short)",
 			    img->path, l2->host_off, zr, z.avail_out);
 		inflateEnd(&z);
@@ -836,7 +846,7 @@ static int decompress(struct q2_img *img, const struct qcow2_l2 *l2)
 enum q2_ext_kind {
 	Q2_EXT_ZERO, /* zeros */
 	Q2_EXT_DATA, /* file @fd at @off */
-	Q2_EXT_BUF,  /* @buf (an inflated cluster; valid until the image inflates another) */
+	Q2_EXT_BUF, /* @buf (an inflated cluster; valid until the image inflates another) */
 };
 
 struct q2_ext {
@@ -894,8 +904,8 @@ static int img_map(struct q2_img *img, uint64_t g, uint64_t len, struct q2_ext *
 	}
 	if (l.type == QCOW2_CL_NORMAL) {
 		/* Merge the physically contiguous run within this L2 table. */
-		for (uint64_t c = gcl + 1, next = l.host_off + img->cs; n < len && c % img->l2_entries;
-		     c++, next += img->cs) {
+		for (uint64_t c = gcl + 1, next = l.host_off + img->cs;
+		     n < len && c % img->l2_entries; c++, next += img->cs) {
 			r = l2_decode(img, tbl, c, &nl);
 			if (r < 0)
 				return r;
@@ -903,8 +913,9 @@ static int img_map(struct q2_img *img, uint64_t g, uint64_t len, struct q2_ext *
 				break;
 			n = MIN(len, n + img->cs);
 		}
-		*e = (struct q2_ext){ .kind = Q2_EXT_DATA, .fd = img->fd, .off = l.host_off + inoff,
-				      .len = n };
+		*e = (struct q2_ext){
+			.kind = Q2_EXT_DATA, .fd = img->fd, .off = l.host_off + inoff, .len = n
+		};
 		return 0;
 	}
 	/* Zeros, or unallocated clusters the backing file provides: merge the run. */
@@ -1031,8 +1042,8 @@ static int part_submit(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 	if (qc->op == Q2_FLUSH) {
 		io_uring_prep_fsync(sqe, q->top->fd, 0);
 	} else if (p->bounce) {
-		io_uring_prep_write(sqe, p->fd, p->bounce + p->done, (unsigned int)(p->len - p->done),
-				    at);
+		io_uring_prep_write(sqe, p->fd, p->bounce + p->done,
+				    (unsigned int)(p->len - p->done), at);
 	} else {
 		n = iov_sub(qc, p);
 		if (n == 1 && qc->op == Q2_READ)
@@ -1089,7 +1100,8 @@ static int commit_l2(struct q2_dev *q, const struct q2_part *p)
 	if (!e)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < p->ncl; i++)
-		qcow2_put_be64(e + 8 * i, (p->host_off + ((uint64_t)i << q->top->cb)) | QCOW2_OFLAG_COPIED);
+		qcow2_put_be64(e + 8 * i,
+			       (p->host_off + ((uint64_t)i << q->top->cb)) | QCOW2_OFLAG_COPIED);
 	r = pwrite_full(q->top->fd, e, (size_t)p->ncl * 8, p->l2_off + (uint64_t)idx * 8);
 	free(e);
 	if (r < 0) {
@@ -1100,7 +1112,8 @@ static int commit_l2(struct q2_dev *q, const struct q2_part *p)
 	tbl = l2_peek(q->top, p->l2_off);
 	if (tbl)
 		for (uint32_t i = 0; i < p->ncl; i++)
-			tbl[idx + i] = (p->host_off + ((uint64_t)i << q->top->cb)) | QCOW2_OFLAG_COPIED;
+			tbl[idx + i] = (p->host_off + ((uint64_t)i << q->top->cb)) |
+				       QCOW2_OFLAG_COPIED;
 	return 0;
 }
 
@@ -1126,8 +1139,10 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 
 	if (l->type == QCOW2_CL_ZERO_ALLOC) {
 		if (!l->copied) {
-			rts_dev_err(q->dev, "qcow: '%s': zero cluster is shared (refcount > 1): "
-				    "copy-on-write is not supported", q->top->path);
+			rts_dev_err(q->dev,
+				    "qcow: '%s': zero cluster is shared (refcount > 1): "
+				    "copy-on-write is not supported",
+				    q->top->path);
 			return -EIO;
 		}
 		r = l1_lookup(q->top, gcl, &l2_off, NULL);
@@ -1244,14 +1259,17 @@ static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 	if (r < 0)
 		return r;
 	if (l2_off && !l1_copied) {
-		rts_dev_err(q->dev, "qcow: '%s': L2 table at 0x%" PRIx64 " is shared (refcount > 1):"
-			    " copy-on-write is not supported", q->top->path, l2_off);
+		rts_dev_err(q->dev,
+			    "qcow: '%s': L2 table at 0x%" PRIx64 " is shared (refcount > 1):"
+			    " copy-on-write is not supported",
+			    q->top->path, l2_off);
 		return -EIO;
 	}
 	n = MIN(rem, q->top->cs - inoff);
 
 	if (l.type == QCOW2_CL_COMPRESSED) {
-		rts_dev_err(q->dev, "qcow: '%s': writing over compressed cluster at 0x%" PRIx64
+		rts_dev_err(q->dev,
+			    "qcow: '%s': writing over compressed cluster at 0x%" PRIx64
 			    " is not supported (decompress the image: qemu-img convert -O qcow2)",
 			    q->top->path, l.host_off);
 		return -EIO;
@@ -1262,13 +1280,15 @@ static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 		return start_alloc(q, cmd, idx, gcl, &l, tbl);
 	}
 	if (!l.copied) {
-		rts_dev_err(q->dev, "qcow: '%s': data cluster at 0x%" PRIx64 " is shared (refcount"
-			    " > 1): copy-on-write is not supported", q->top->path, l.host_off);
+		rts_dev_err(q->dev,
+			    "qcow: '%s': data cluster at 0x%" PRIx64 " is shared (refcount"
+			    " > 1): copy-on-write is not supported",
+			    q->top->path, l.host_off);
 		return -EIO;
 	}
 	/* Normal clusters: merge the physically contiguous run within this L2 table. */
-	for (uint64_t c = gcl + 1, next = l.host_off + q->top->cs; n < rem && c % q->top->l2_entries;
-	     c++, next += q->top->cs) {
+	for (uint64_t c = gcl + 1, next = l.host_off + q->top->cs;
+	     n < rem && c % q->top->l2_entries; c++, next += q->top->cs) {
 		r = l2_decode(q->top, tbl, c, &nl);
 		if (r < 0)
 			return r;
@@ -1361,10 +1381,11 @@ static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, i
 		if (!err)
 			err = commit_l2(q, p);
 		else
-			rts_dev_warn(q->dev, "qcow: '%s': writing new clusters at 0x%" PRIx64
+			rts_dev_warn(q->dev,
+				     "qcow: '%s': writing new clusters at 0x%" PRIx64
 				     " failed (%s); they stay allocated but unused (a leak "
-				     "qemu-img check -r leaks reclaims)", q->top->path, p->host_off,
-				     strerror(-err));
+				     "qemu-img check -r leaks reclaims)",
+				     q->top->path, p->host_off, strerror(-err));
 		pending_del(q, p);
 		free(p->bounce);
 		p->bounce = NULL;
@@ -1513,8 +1534,8 @@ static int find_alloc_next(struct q2_dev *q, uint64_t file_size)
 		r = pread_full(q->top->fd, blk, q->top->cs, q->reft[b]);
 		if (r < 0) {
 			free(blk);
-			rts_dev_err(q->dev, "qcow: '%s': cannot read a refcount block: %s", q->top->path,
-				    strerror(-r));
+			rts_dev_err(q->dev, "qcow: '%s': cannot read a refcount block: %s",
+				    q->top->path, strerror(-r));
 			return r;
 		}
 		for (uint64_t i = epb; i-- > 0;) {
@@ -1570,7 +1591,8 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 		goto err_why;
 
 	if (ksize > q->top->h.size) {
-		rts_dev_err(dev, "qcow: '%s': the device size %" PRIu64 " exceeds the image's "
+		rts_dev_err(dev,
+			    "qcow: '%s': the device size %" PRIu64 " exceeds the image's "
 			    "virtual size %" PRIu64 " (grow it: qemu-img resize)",
 			    q->top->path, ksize, q->top->h.size);
 		r = -EINVAL;
@@ -1614,7 +1636,8 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 				    q->top->path, strerror(-r));
 			goto err;
 		}
-		rts_dev_info(dev, "qcow: '%s': cleared autoclear features 0x%" PRIx64
+		rts_dev_info(dev,
+			     "qcow: '%s': cleared autoclear features 0x%" PRIx64
 			     " (e.g. bitmaps, which this handler does not maintain)",
 			     q->top->path, q->top->h.autoclear_features);
 	}
@@ -1622,8 +1645,9 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 	rts_dev_set_private(dev, q);
 	rts_dev_set_num_lbas(dev, size / bs);
 	rts_dev_set_read_only(dev, q->ro);
-	rts_dev_info(dev, "qcow: '%s' (qcow2 v%" PRIu32 ", %" PRIu64 "-byte clusters%s%s%s), %"
-		     PRIu64 " bytes, %u image(s) in the chain",
+	rts_dev_info(dev,
+		     "qcow: '%s' (qcow2 v%" PRIu32 ", %" PRIu64 "-byte clusters%s%s%s), %" PRIu64
+		     " bytes, %u image(s) in the chain",
 		     q->top->path, q->top->h.version, q->top->cs, q->ro ? ", read-only" : "",
 		     q->top->backing ? ", backing file " : "",
 		     q->top->backing ? q->top->backing->path : "", size, chain_len(q->top));
@@ -1661,9 +1685,11 @@ static int q2_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
 		if (!rc->size || rc->size % bs)
 			return -EINVAL;
 		if (rc->size > q->top->h.size) {
-			rts_dev_err(dev, "qcow: '%s': new size %" PRIu64 " exceeds the virtual size %"
-				    PRIu64 " (qemu-img resize it first)", q->top->path, rc->size,
-				    q->top->h.size);
+			rts_dev_err(dev,
+				    "qcow: '%s': new size %" PRIu64
+				    " exceeds the virtual size %" PRIu64
+				    " (qemu-img resize it first)",
+				    q->top->path, rc->size, q->top->h.size);
 			return -EINVAL;
 		}
 		rts_dev_set_num_lbas(dev, rc->size / bs);

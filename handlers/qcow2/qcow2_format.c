@@ -43,7 +43,8 @@ static int parse_extensions(const uint8_t *buf, size_t start, size_t end, struct
 				    type, off, elen);
 		switch (type) {
 		case QCOW2_EXT_BACKING_FMT: {
-			size_t n = elen < sizeof(h->backing_fmt) ? elen : sizeof(h->backing_fmt) - 1;
+			size_t n = elen < sizeof(h->backing_fmt) ? elen :
+								   sizeof(h->backing_fmt) - 1;
 
 			h->has_backing_fmt = true;
 			memcpy(h->backing_fmt, buf + off + 8, n);
@@ -83,8 +84,9 @@ int qcow2_parse_header(const uint8_t *buf, size_t len, struct qcow2_header *h, c
 		return fail(why, whylen, -EINVAL, "bad magic 0x%08x: not a qcow2 image", magic);
 	h->version = qcow2_be32(buf + 4);
 	if (h->version == 1)
-		return fail(why, whylen, -ENOTSUP,
-			    "qcow version 1 is not supported (convert it: qemu-img convert -O qcow2)");
+		return fail(
+			why, whylen, -ENOTSUP,
+			"qcow version 1 is not supported (convert it: qemu-img convert -O qcow2)");
 	if (h->version != 2 && h->version != 3)
 		return fail(why, whylen, -ENOTSUP, "qcow2 version %" PRIu32 " is not supported",
 			    h->version);
@@ -143,11 +145,11 @@ int qcow2_parse_header(const uint8_t *buf, size_t len, struct qcow2_header *h, c
 	if (h->incompatible_features & QCOW2_INCOMPAT_DATA_FILE)
 		return fail(why, whylen, -ENOTSUP, "external data file is not supported");
 	if (h->incompatible_features & QCOW2_INCOMPAT_EXTL2)
-		return fail(why, whylen, -ENOTSUP, "extended L2 entries (subclusters) are not supported");
+		return fail(why, whylen, -ENOTSUP,
+			    "extended L2 entries (subclusters) are not supported");
 	known = QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_COMPRESSION;
 	if (h->incompatible_features & ~known)
-		return fail(why, whylen, -ENOTSUP,
-			    "unknown incompatible feature bits 0x%" PRIx64,
+		return fail(why, whylen, -ENOTSUP, "unknown incompatible feature bits 0x%" PRIx64,
 			    h->incompatible_features & ~known);
 	if (h->compression_type != 0 && (h->incompatible_features & QCOW2_INCOMPAT_COMPRESSION))
 		return fail(why, whylen, -ENOTSUP,
@@ -168,10 +170,11 @@ int qcow2_parse_header(const uint8_t *buf, size_t len, struct qcow2_header *h, c
 			    h->l1_size);
 	if (h->l1_size < need_l1)
 		return fail(why, whylen, -EINVAL,
-			    "L1 table (%" PRIu32 " entries) too small for the virtual size %" PRIu64,
+			    "L1 table (%" PRIu32
+			    " entries) too small for the virtual size %" PRIu64,
 			    h->l1_size, h->size);
-	if (h->l1_size && (h->l1_table_offset % cs || !h->l1_table_offset ||
-			   h->l1_table_offset > (1ull << 56)))
+	if (h->l1_size &&
+	    (h->l1_table_offset % cs || !h->l1_table_offset || h->l1_table_offset > (1ull << 56)))
 		return fail(why, whylen, -EINVAL, "bad L1 table offset 0x%" PRIx64,
 			    h->l1_table_offset);
 	if (!h->refcount_table_clusters ||
@@ -197,8 +200,7 @@ int qcow2_parse_header(const uint8_t *buf, size_t len, struct qcow2_header *h, c
 				    "bad backing file name (offset %" PRIu64 ", %" PRIu32 " bytes)",
 				    h->backing_file_offset, h->backing_file_size);
 		if (h->backing_file_offset + h->backing_file_size <= len) {
-			memcpy(h->backing_file, buf + h->backing_file_offset,
-			       h->backing_file_size);
+			memcpy(h->backing_file, buf + h->backing_file_offset, h->backing_file_size);
 			h->backing_file[h->backing_file_size] = '\0';
 		}
 		if (h->backing_file_offset < ext_end)
@@ -211,7 +213,8 @@ int qcow2_parse_header(const uint8_t *buf, size_t len, struct qcow2_header *h, c
 			return r;
 	}
 	if (h->has_crypto_ext)
-		return fail(why, whylen, -ENOTSUP, "encrypted image (LUKS header) is not supported");
+		return fail(why, whylen, -ENOTSUP,
+			    "encrypted image (LUKS header) is not supported");
 	if (h->has_data_file_ext)
 		return fail(why, whylen, -ENOTSUP, "external data file is not supported");
 	return 0;

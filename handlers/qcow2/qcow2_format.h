@@ -12,41 +12,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QCOW2_MAGIC	      0x514649fbu /* "QFI\xfb" */
-#define QCOW2_V2_HDR_LEN      72u
-#define QCOW2_V3_HDR_LEN      104u
-#define QCOW2_MIN_CLUSTER_BITS 9u
-#define QCOW2_MAX_CLUSTER_BITS 21u
-#define QCOW2_MAX_L1_BYTES    (32u << 20) /* qemu's QCOW_MAX_L1_SIZE */
+#define QCOW2_MAGIC		 0x514649fbu /* "QFI\xfb" */
+#define QCOW2_V2_HDR_LEN	 72u
+#define QCOW2_V3_HDR_LEN	 104u
+#define QCOW2_MIN_CLUSTER_BITS	 9u
+#define QCOW2_MAX_CLUSTER_BITS	 21u
+#define QCOW2_MAX_L1_BYTES	 (32u << 20) /* qemu's QCOW_MAX_L1_SIZE */
 #define QCOW2_MAX_REFTABLE_BYTES (8u << 20) /* qemu's QCOW_MAX_REFTABLE_SIZE */
-#define QCOW2_MAX_BACKING_NAME 1023u
+#define QCOW2_MAX_BACKING_NAME	 1023u
 
 /* Header field offsets. */
 #define QCOW2_OFF_AUTOCLEAR 88u
 
 /* incompatible_features bits */
-#define QCOW2_INCOMPAT_DIRTY	(1ull << 0)
-#define QCOW2_INCOMPAT_CORRUPT	(1ull << 1)
-#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)
+#define QCOW2_INCOMPAT_DIRTY	   (1ull << 0)
+#define QCOW2_INCOMPAT_CORRUPT	   (1ull << 1)
+#define QCOW2_INCOMPAT_DATA_FILE   (1ull << 2)
 #define QCOW2_INCOMPAT_COMPRESSION (1ull << 3)
-#define QCOW2_INCOMPAT_EXTL2	(1ull << 4)
+#define QCOW2_INCOMPAT_EXTL2	   (1ull << 4)
 
 /* Header extension types. */
-#define QCOW2_EXT_END		0x00000000u
-#define QCOW2_EXT_BACKING_FMT	0xe2792acau
-#define QCOW2_EXT_FEATURES	0x6803f857u
-#define QCOW2_EXT_BITMAPS	0x23852875u
-#define QCOW2_EXT_CRYPTO	0x0537be77u
-#define QCOW2_EXT_DATA_FILE	0x44415441u
+#define QCOW2_EXT_END	      0x00000000u
+#define QCOW2_EXT_BACKING_FMT 0xe2792acau
+#define QCOW2_EXT_FEATURES    0x6803f857u
+#define QCOW2_EXT_BITMAPS     0x23852875u
+#define QCOW2_EXT_CRYPTO      0x0537be77u
+#define QCOW2_EXT_DATA_FILE   0x44415441u
 
 /* L1 / L2 / refcount table entry bits */
-#define QCOW2_OFLAG_COPIED	(1ull << 63)
-#define QCOW2_OFLAG_COMPRESSED	(1ull << 62)
-#define QCOW2_OFLAG_ZERO	(1ull << 0)
-#define QCOW2_OFFSET_MASK	0x00fffffffffffe00ull /* bits 9..55 */
-#define QCOW2_L1_RESERVED	0x7f000000000001ffull /* bits 0..8, 56..62 */
-#define QCOW2_L2_RESERVED	0x3f000000000001feull /* bits 1..8, 56..61 (standard) */
-#define QCOW2_REFT_RESERVED	0x00000000000001ffull
+#define QCOW2_OFLAG_COPIED     (1ull << 63)
+#define QCOW2_OFLAG_COMPRESSED (1ull << 62)
+#define QCOW2_OFLAG_ZERO       (1ull << 0)
+#define QCOW2_OFFSET_MASK      0x00fffffffffffe00ull /* bits 9..55 */
+#define QCOW2_L1_RESERVED      0x7f000000000001ffull /* bits 0..8, 56..62 */
+#define QCOW2_L2_RESERVED      0x3f000000000001feull /* bits 1..8, 56..61 (standard) */
+#define QCOW2_REFT_RESERVED    0x00000000000001ffull
 
 struct qcow2_header {
 	uint32_t version;
@@ -79,17 +79,17 @@ struct qcow2_header {
 /* Decoded L2 entry. */
 enum qcow2_cluster_type {
 	QCOW2_CL_UNALLOCATED, /* reads as zeros (or from the backing file) */
-	QCOW2_CL_ZERO_PLAIN,  /* v3 zero flag, no host cluster: zeros */
-	QCOW2_CL_ZERO_ALLOC,  /* v3 zero flag with a preallocated host cluster: zeros */
-	QCOW2_CL_NORMAL,      /* data at host_off */
-	QCOW2_CL_COMPRESSED,  /* deflate stream at host_off, csize bytes */
+	QCOW2_CL_ZERO_PLAIN, /* v3 zero flag, no host cluster: zeros */
+	QCOW2_CL_ZERO_ALLOC, /* v3 zero flag with a preallocated host cluster: zeros */
+	QCOW2_CL_NORMAL, /* data at host_off */
+	QCOW2_CL_COMPRESSED, /* deflate stream at host_off, csize bytes */
 };
 
 struct qcow2_l2 {
 	enum qcow2_cluster_type type;
 	uint64_t host_off;
 	uint64_t csize; /* compressed: bytes to read at host_off */
-	bool copied;    /* refcount is exactly 1: writable in place */
+	bool copied; /* refcount is exactly 1: writable in place */
 };
 
 /*

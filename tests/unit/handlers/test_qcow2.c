@@ -344,7 +344,8 @@ static void verify_all(struct tdev *t, const uint8_t *shadow, size_t dev, const 
 			offs[n] = off;
 			lens[n] = len;
 			rw16(cdb, 0x88, off / BS, (uint32_t)(len / BS));
-			submit_retry(t, cdb, RTS_SIM_FROM_DEV, bufs + (size_t)n * MAXLEN, len, &bad);
+			submit_retry(t, cdb, RTS_SIM_FROM_DEV, bufs + (size_t)n * MAXLEN, len,
+				     &bad);
 			off += len;
 		}
 		pump(t, &bad);
@@ -368,7 +369,9 @@ static void verify_all(struct tdev *t, const uint8_t *shadow, size_t dev, const 
 static void roundtrip(unsigned int cluster, const char *compat, size_t dev, unsigned int batches)
 {
 	enum { QD = 16, MAXLEN = 160 << 10 };
-	struct rts_sim_params sp = { .cmdr_size = 16384, .data_size = 8 << 20, .max_iov_blocks = 1 };
+	struct rts_sim_params sp = { .cmdr_size = 16384,
+				     .data_size = 8 << 20,
+				     .max_iov_blocks = 1 };
 	uint8_t *shadow = calloc(1, dev), *bufs = malloc((size_t)QD * MAXLEN);
 	char img[256], raw[256], what[64];
 	uint64_t x = 0x9e3779b97f4a7c15ull ^ cluster;
@@ -381,8 +384,8 @@ static void roundtrip(unsigned int cluster, const char *compat, size_t dev, unsi
 	tpath(img, sizeof(img), "rt.qcow2");
 	tpath(raw, sizeof(raw), "rt.raw");
 	unlink(img);
-	run_ok("qemu-img create -q -f qcow2 -o cluster_size=%u,compat=%s '%s' %zu", cluster,
-	       compat, img, dev);
+	run_ok("qemu-img create -q -f qcow2 -o cluster_size=%u,compat=%s '%s' %zu", cluster, compat,
+	       img, dev);
 	tdev_open(&t, img, &sp);
 	assert_int_equal(capacity_bytes(&t), dev);
 
@@ -413,7 +416,8 @@ static void roundtrip(unsigned int cluster, const char *compat, size_t dev, unsi
 			x ^= x << 17;
 			blocks = 1 + (uint32_t)(x % (maxlen / BS));
 			off = ((uint64_t)i * region +
-			       (x >> 20) % (region - (size_t)blocks * BS + 1)) / BS * BS;
+			       (x >> 20) % (region - (size_t)blocks * BS + 1)) /
+			      BS * BS;
 			fill(b, (size_t)blocks * BS, batch * QD + i);
 			memcpy(shadow + off, b, (size_t)blocks * BS);
 			rw16(cdb, 0x8a, off / BS, blocks);
@@ -575,7 +579,8 @@ static void random_writes(const char *img, uint8_t *shadow, size_t dev, unsigned
 			x ^= x << 17;
 			blocks = 1 + (uint32_t)(x % (MIN((size_t)MAXLEN, region) / BS));
 			off = ((uint64_t)i * region +
-			       (x >> 20) % (region - (size_t)blocks * BS + 1)) / BS * BS;
+			       (x >> 20) % (region - (size_t)blocks * BS + 1)) /
+			      BS * BS;
 			fill(b, (size_t)blocks * BS, seed + batch * QD + i);
 			memcpy(shadow + off, b, (size_t)blocks * BS);
 			rw16(cdb, 0x8a, off / BS, blocks);
@@ -710,9 +715,8 @@ static void test_flush_fua_ro(void **state)
 	fill(buf, sizeof(buf), 5);
 	rw16(cdb, 0x8a, (2u << 20) / BS - 4, 8);
 	cdb[1] = 0x08; /* FUA */
-	assert_int_equal(rts_sim_exec(t.sim, cdb, 16, RTS_SIM_TO_DEV, buf, sizeof(buf),
-				      TIMEOUT_MS, &c),
-			 0);
+	assert_int_equal(
+		rts_sim_exec(t.sim, cdb, 16, RTS_SIM_TO_DEV, buf, sizeof(buf), TIMEOUT_MS, &c), 0);
 	assert_good(&c);
 	memset(cdb, 0, 16);
 	cdb[0] = 0x35; /* SYNCHRONIZE CACHE (10) */
@@ -734,7 +738,8 @@ static void test_flush_fua_ro(void **state)
 	unlink(img);
 }
 
-static __attribute__((noinline)) void expect_check_fails(const char *cfg, int err, const char *needle)
+static __attribute__((noinline)) void expect_check_fails(const char *cfg, int err,
+							 const char *needle)
 {
 	char *why = NULL;
 	int r = h->check_config(cfg, &why);
@@ -746,7 +751,8 @@ static __attribute__((noinline)) void expect_check_fails(const char *cfg, int er
 }
 
 /* Open must fail too (rts_dev_open runs check_config first; the log has the reason). */
-static __attribute__((noinline)) void expect_open_fails(const char *cfg, uint64_t dev_size, const char *needle)
+static __attribute__((noinline)) void expect_open_fails(const char *cfg, uint64_t dev_size,
+							const char *needle)
 {
 	char *why = NULL;
 	struct tdev t;
@@ -819,8 +825,9 @@ static void test_refusals(void **state)
 	       p);
 	expect_check_fails(p, -ENOTSUP, "encrypted");
 	expect_open_fails(p, 0, "encrypted");
-	if (run(NULL, 0, "qemu-img create -q -f qcow2 --object secret,id=s0,data=abc "
-			 "-o encrypt.format=aes,encrypt.key-secret=s0 '%s' 1M",
+	if (run(NULL, 0,
+		"qemu-img create -q -f qcow2 --object secret,id=s0,data=abc "
+		"-o encrypt.format=aes,encrypt.key-secret=s0 '%s' 1M",
 		p) == 0)
 		expect_check_fails(p, -ENOTSUP, "encrypted");
 	/* qcow version 1. */
@@ -955,8 +962,10 @@ int main(void)
 		cmocka_unit_test(test_refcount_table_growth),
 	};
 
-	if (system("qemu-img --version >/dev/null 2>&1 && qemu-io --version >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "qemu-img/qemu-io not found (apt-get install qemu-utils): skipped\n");
+	if (system("qemu-img --version >/dev/null 2>&1 && qemu-io --version >/dev/null 2>&1") !=
+	    0) {
+		fprintf(stderr,
+			"qemu-img/qemu-io not found (apt-get install qemu-utils): skipped\n");
 		return 77;
 	}
 	return cmocka_run_group_tests_name("handler_qcow2", tests, setup, teardown);
