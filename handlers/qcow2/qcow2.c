@@ -1320,6 +1320,8 @@ static void wait_add(struct q2_dev *q, struct rts_cmd *cmd)
 {
 	struct q2_cmd *qc = rts_cmd_get_private(cmd);
 
+	rts_dev_dbg(q->dev, "qcow: command %u waits for the allocation of guest cluster %" PRIu64,
+		    rts_cmd_get_id(cmd), (qc->off + qc->pos) >> q->top->cb);
 	qc->waiting = true;
 	qc->next = NULL;
 	if (q->wait_tail)
