@@ -26,7 +26,9 @@
  *   3. the data cluster(s) written through io_uring from a bounce buffer holding the new
  *      data and, for the rest of the cluster, the backing file's data (copy-on-write, read
  *      synchronously) or zeros;
- *   4. only when 3 completed: the L2 entries pointing at the clusters.
+ *   4. only when 3 completed: the L2 entries pointing at the clusters;
+ *   5. when a compressed cluster was replaced (copy-on-write from its inflated data):
+ *      fdatasync, then the references its data held on host clusters are dropped.
  * A crash therefore can leak a cluster (refcount 1, unreferenced: "leaked cluster" in
  * qemu-img check, harmless) but never leaves an L2/L1 entry pointing at a cluster whose
  * refcount is 0. New clusters are always taken past the last used cluster, never reused.
@@ -85,6 +87,7 @@ struct q2_part {
 	uint64_t gcl; /* alloc: first guest cluster */
 	uint32_t ncl; /* alloc: number of clusters */
 	uint64_t l2_off; /* alloc: L2 table holding their entries */
+	uint64_t free_off, free_len; /* alloc over a compressed cluster: its data, released after */
 	struct q2_part *pnext, *pprev; /* alloc: the device's pending allocations */
 	struct iovec sub[Q2_SUB_IOV];
 };
@@ -595,6 +598,50 @@ static int refcount_set(struct q2_dev *q, uint64_t cl, uint16_t v)
 		return -EIO;
 	qcow2_put_be16(e, v);
 	return pwrite_full(q->top->fd, e, 2, q->reft[b] + (cl % epb) * 2);
+}
+
+static int refcount_get(struct q2_dev *q, uint64_t cl, uint16_t *ret)
+{
+	uint64_t epb = q->top->cs / 2, b = cl / epb;
+	uint8_t e[2];
+	int r;
+
+	if (b >= q->reft_entries || !q->reft[b])
+		return -EIO;
+	r = pread_full(q->top->fd, e, 2, q->reft[b] + (cl % epb) * 2);
+	if (r == 0)
+		*ret = (uint16_t)(e[0] << 8 | e[1]);
+	return r;
+}
+
+/*
+ * A compressed cluster's L2 entry was replaced: drop the reference it held on each host
+ * cluster its data touches (compressed clusters share host clusters, each counted once
+ * per compressed cluster in it). The new L2 entry is made durable first, so that a crash
+ * can leak these clusters but never leave the old entry pointing at a freed one. Freed
+ * clusters are not reused (allocation only goes forward).
+ */
+static void release_compressed(struct q2_dev *q, uint64_t off, uint64_t len)
+{
+	uint64_t first = off >> q->top->cb, last = (off + len - 1) >> q->top->cb;
+	int r = q2_sync(q);
+
+	for (uint64_t cl = first; r == 0 && cl <= last; cl++) {
+		uint16_t v = 0;
+
+		r = refcount_get(q, cl, &v);
+		if (r == 0 && v == 0) {
+			q2_corrupt(q->top, "compressed cluster data with refcount 0");
+			r = -EIO;
+		}
+		if (r == 0)
+			r = refcount_set(q, cl, (uint16_t)(v - 1));
+	}
+	if (r < 0)
+		rts_dev_warn(q->dev,
+			     "qcow: '%s': cannot release the compressed data at 0x%" PRIx64
+			     " (%s): it leaks",
+			     q->top->path, off, strerror(-r));
 }
 
 /*
@@ -1151,8 +1198,11 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 		host = (int64_t)l->host_off;
 	} else {
 		/* A run of clusters needing allocation, within this L2 table (with a backing
-		 * file: of one kind, as unallocated ones copy from it and zero ones do not). */
+		 * file: of one kind, as unallocated ones copy from it and zero ones do not).
+		 * A compressed cluster is replaced alone. */
 		max = (uint32_t)MAX((uint64_t)1, Q2_ALLOC_MAX >> q->top->cb);
+		if (l->type == QCOW2_CL_COMPRESSED)
+			max = 1;
 		while (ncl < max && ((uint64_t)ncl << q->top->cb) < inoff + rem &&
 		       (gcl + ncl) % q->top->l2_entries != 0 && !pending_overlaps(q, gcl + ncl)) {
 			struct qcow2_l2 nl;
@@ -1176,7 +1226,19 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 	if (!p->bounce)
 		return -ENOMEM; /* the clusters leak (refcount 1, unreferenced) */
 	tail = ((uint64_t)ncl << q->top->cb) - inoff - n;
-	if (l->type == QCOW2_CL_UNALLOCATED && q->top->backing) {
+	p->free_off = p->free_len = 0;
+	if (l->type == QCOW2_CL_COMPRESSED) {
+		/* Copy-on-write from the inflated cluster; its data is released after. */
+		r = decompress(q->top, l);
+		if (r < 0) {
+			free(p->bounce);
+			p->bounce = NULL;
+			return r; /* the new cluster leaks (refcount 1, unreferenced) */
+		}
+		memcpy(p->bounce, q->top->dbuf, q->top->cs);
+		p->free_off = l->host_off;
+		p->free_len = l->csize;
+	} else if (l->type == QCOW2_CL_UNALLOCATED && q->top->backing) {
 		/* Copy-on-write: what the write does not cover comes from the backing file. */
 		r = img_read_sync(q->top->backing, gcl << q->top->cb, p->bounce, inoff);
 		if (r == 0)
@@ -1267,14 +1329,7 @@ static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 	}
 	n = MIN(rem, q->top->cs - inoff);
 
-	if (l.type == QCOW2_CL_COMPRESSED) {
-		rts_dev_err(q->dev,
-			    "qcow: '%s': writing over compressed cluster at 0x%" PRIx64
-			    " is not supported (decompress the image: qemu-img convert -O qcow2)",
-			    q->top->path, l.host_off);
-		return -EIO;
-	}
-	if (l.type != QCOW2_CL_NORMAL) {
+	if (l.type != QCOW2_CL_NORMAL) { /* allocate (zero, unallocated, compressed) */
 		if (pending_overlaps(q, gcl))
 			return 1;
 		return start_alloc(q, cmd, idx, gcl, &l, tbl);
@@ -1382,7 +1437,9 @@ static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, i
 	if (p->alloc) {
 		if (!err)
 			err = commit_l2(q, p);
-		else
+		if (!err && p->free_len)
+			release_compressed(q, p->free_off, p->free_len);
+		else if (err)
 			rts_dev_warn(q->dev,
 				     "qcow: '%s': writing new clusters at 0x%" PRIx64
 				     " failed (%s); they stay allocated but unused (a leak "
