@@ -33,6 +33,10 @@
  * qemu-img check, harmless) but never leaves an L2/L1 entry pointing at a cluster whose
  * refcount is 0. New clusters are always taken past the last used cluster, never reused.
  * While an allocation is in flight, other writes touching the same guest clusters wait.
+ *
+ * UNMAP (thin provisioning, LBPRZ): whole clusters are deallocated (L2 entry zero flag or
+ * unallocated, fdatasync, then refcount 0 and a hole punched); parts of clusters get zeros
+ * written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +47,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/falloc.h>
 
 #include <liburing.h>
 #include <zlib.h>
@@ -61,6 +67,7 @@
 #define Q2_L2_CACHE_MAX	  512u
 #define Q2_WHY		  256
 #define Q2_MAX_CHAIN	  16 /* images in a backing chain */
+#define Q2_UNMAP_RUN	  64 /* whole clusters deallocated per metadata pass */
 
 struct q2_cfg {
 	char *path;
@@ -71,6 +78,7 @@ enum q2_op {
 	Q2_READ,
 	Q2_WRITE,
 	Q2_FLUSH,
+	Q2_UNMAP,
 };
 
 /* One extent of a command in flight (or a free slot). */
@@ -621,10 +629,10 @@ static int refcount_get(struct q2_dev *q, uint64_t cl, uint16_t *ret)
  * can leak these clusters but never leave the old entry pointing at a freed one. Freed
  * clusters are not reused (allocation only goes forward).
  */
-static void release_compressed(struct q2_dev *q, uint64_t off, uint64_t len)
+static void release_compressed(struct q2_dev *q, uint64_t off, uint64_t len, bool sync)
 {
 	uint64_t first = off >> q->top->cb, last = (off + len - 1) >> q->top->cb;
-	int r = q2_sync(q);
+	int r = sync ? q2_sync(q) : 0;
 
 	for (uint64_t cl = first; r == 0 && cl <= last; cl++) {
 		uint16_t v = 0;
@@ -1201,7 +1209,7 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 		 * file: of one kind, as unallocated ones copy from it and zero ones do not).
 		 * A compressed cluster is replaced alone. */
 		max = (uint32_t)MAX((uint64_t)1, Q2_ALLOC_MAX >> q->top->cb);
-		if (l->type == QCOW2_CL_COMPRESSED)
+		if (l->type == QCOW2_CL_COMPRESSED || qc->op == Q2_UNMAP)
 			max = 1;
 		while (ncl < max && ((uint64_t)ncl << q->top->cb) < inoff + rem &&
 		       (gcl + ncl) % q->top->l2_entries != 0 && !pending_overlaps(q, gcl + ncl)) {
@@ -1253,7 +1261,10 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 		memset(p->bounce, 0, inoff);
 		memset(p->bounce + inoff + n, 0, tail);
 	}
-	iov_get(qc, qc->pos, p->bounce + inoff, n);
+	if (qc->op == Q2_UNMAP)
+		memset(p->bounce + inoff, 0, n);
+	else
+		iov_get(qc, qc->pos, p->bounce + inoff, n);
 	p->busy = true;
 	p->fd = q->top->fd;
 	p->alloc = true;
@@ -1371,6 +1382,149 @@ submit:
 	return 0;
 }
 
+/*
+ * Deallocate the whole clusters from qc->pos (at most Q2_UNMAP_RUN, within one L2 table):
+ * their L2 entries become "zero" (v3) or unallocated (v2 without a backing file), made
+ * durable, and only then their host clusters are released (refcount 0, hole punched) or,
+ * for compressed ones, the references their data held dropped. A crash in between leaks.
+ */
+static int dealloc_run(struct q2_dev *q, struct q2_cmd *qc, uint64_t gcl, uint64_t l2_off,
+		       const uint64_t *tbl)
+{
+	struct q2_img *img = q->top;
+	uint64_t old[Q2_UNMAP_RUN], newe = img->h.version >= 3 ? QCOW2_OFLAG_ZERO : 0, *cache;
+	uint8_t be[Q2_UNMAP_RUN * 8];
+	unsigned int k = 0;
+	int r;
+
+	if (!l2_off) { /* unallocated over a backing file: it needs an entry saying zero */
+		r = ensure_l2(q, gcl, &l2_off);
+		if (r < 0)
+			return r;
+		tbl = NULL;
+	}
+	while (k < Q2_UNMAP_RUN && qc->len - qc->pos - (uint64_t)k * img->cs >= img->cs &&
+	       (k == 0 || (gcl + k) % img->l2_entries != 0) && !pending_overlaps(q, gcl + k)) {
+		struct qcow2_l2 l;
+
+		r = l2_decode(img, tbl, gcl + k, &l);
+		if (r < 0)
+			return r;
+		if ((l.type == QCOW2_CL_NORMAL || l.type == QCOW2_CL_ZERO_ALLOC) && !l.copied) {
+			rts_dev_err(q->dev,
+				    "qcow: '%s': cluster at 0x%" PRIx64
+				    " is shared (refcount > 1): "
+				    "cannot deallocate it",
+				    img->path, l.host_off);
+			return -EIO;
+		}
+		old[k] = tbl ? tbl[(gcl + k) % img->l2_entries] : 0;
+		qcow2_put_be64(be + 8 * k, newe);
+		k++;
+	}
+	r = pwrite_full(img->fd, be, (size_t)k * 8, l2_off + (gcl % img->l2_entries) * 8);
+	if (r == 0)
+		r = q2_sync(q);
+	if (r < 0) {
+		rts_dev_err(q->dev, "qcow: '%s': cannot update the L2 table at 0x%" PRIx64 ": %s",
+			    img->path, l2_off, strerror(-r));
+		return r;
+	}
+	cache = l2_peek(img, l2_off);
+	for (unsigned int i = 0; i < k; i++) {
+		struct qcow2_l2 l;
+
+		if (cache)
+			cache[(gcl + i) % img->l2_entries] = newe;
+		if (qcow2_l2_entry(&img->h, old[i], &l, NULL, 0) < 0)
+			continue; /* cannot happen: decoded above */
+		if (l.type == QCOW2_CL_COMPRESSED) {
+			release_compressed(q, l.host_off, l.csize, false);
+		} else if (l.host_off) {
+			r = refcount_set(q, l.host_off >> img->cb, 0);
+			if (r < 0)
+				rts_dev_warn(q->dev,
+					     "qcow: '%s': cannot release the cluster at 0x%" PRIx64
+					     " (%s): it leaks",
+					     img->path, l.host_off, strerror(-r));
+			else /* give the space back: nothing refers to it any more */
+				(void)fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						(off_t)l.host_off, (off_t)img->cs);
+		}
+	}
+	qc->pos += (uint64_t)k * img->cs;
+	return 0;
+}
+
+/*
+ * UNMAP at qc->pos. The device reports LBPRZ (unmapped blocks read zeros): whole clusters
+ * are deallocated; parts of clusters, and clusters of a v2 image over a backing file
+ * (which has no way to say "zero"), get zeros written (in place, or by copy-on-write).
+ * Returns 0 on progress, 1 when blocked behind an allocation, -errno on failure.
+ */
+static int map_unmap(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
+{
+	struct q2_cmd *qc = rts_cmd_get_private(cmd);
+	struct q2_part *p = &qc->parts[idx];
+	struct q2_img *img = q->top;
+	uint64_t g = qc->off + qc->pos, gcl = g >> img->cb, inoff = g & (img->cs - 1);
+	uint64_t n = MIN(qc->len - qc->pos, img->cs - inoff), l2_off, *tbl = NULL;
+	struct qcow2_l2 l;
+	bool l1_copied;
+	int r;
+
+	r = l1_lookup(img, gcl, &l2_off, &l1_copied);
+	if (r == 0 && l2_off && !l1_copied) {
+		rts_dev_err(q->dev,
+			    "qcow: '%s': L2 table at 0x%" PRIx64 " is shared (refcount > 1)",
+			    img->path, l2_off);
+		r = -EIO;
+	}
+	if (r == 0 && l2_off)
+		r = l2_get(img, l2_off, &tbl);
+	if (r == 0)
+		r = l2_decode(img, tbl, gcl, &l);
+	if (r < 0)
+		return r;
+	if (pending_overlaps(q, gcl))
+		return 1;
+	if (reads_zero(img, l.type)) {
+		qc->pos += n;
+		return 0;
+	}
+	if (n == img->cs && (img->h.version >= 3 || !img->backing))
+		return dealloc_run(q, qc, gcl, l2_off, tbl);
+	if (l.type != QCOW2_CL_NORMAL)
+		return start_alloc(q, cmd, idx, gcl, &l, tbl); /* unallocated or compressed */
+	if (!l.copied) {
+		rts_dev_err(q->dev,
+			    "qcow: '%s': data cluster at 0x%" PRIx64 " is shared (refcount > 1)",
+			    img->path, l.host_off);
+		return -EIO;
+	}
+	p->bounce = calloc(1, n);
+	if (!p->bounce)
+		return -ENOMEM;
+	p->busy = true;
+	p->alloc = false;
+	p->retries = 0;
+	p->fd = img->fd;
+	p->cmd_off = qc->pos;
+	p->host_off = l.host_off + inoff;
+	p->len = n;
+	p->done = 0;
+	r = part_submit(q, cmd, idx);
+	if (r < 0) {
+		free(p->bounce);
+		p->bounce = NULL;
+		p->busy = false;
+		return r;
+	}
+	qc->inflight++;
+	qc->pos += n;
+	return 0;
+}
+
 static void wait_add(struct q2_dev *q, struct rts_cmd *cmd)
 {
 	struct q2_cmd *qc = rts_cmd_get_private(cmd);
@@ -1401,7 +1555,7 @@ static void pump(struct q2_dev *q, struct rts_cmd *cmd)
 			;
 		if (idx == Q2_PARTS)
 			break;
-		r = map_next(q, cmd, idx);
+		r = qc->op == Q2_UNMAP ? map_unmap(q, cmd, idx) : map_next(q, cmd, idx);
 		if (r == 1) {
 			wait_add(q, cmd);
 			return;
@@ -1438,7 +1592,7 @@ static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, i
 		if (!err)
 			err = commit_l2(q, p);
 		if (!err && p->free_len)
-			release_compressed(q, p->free_off, p->free_len);
+			release_compressed(q, p->free_off, p->free_len, true);
 		else if (err)
 			rts_dev_warn(q->dev,
 				     "qcow: '%s': writing new clusters at 0x%" PRIx64
@@ -1446,10 +1600,10 @@ static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, i
 				     "qemu-img check -r leaks reclaims)",
 				     q->top->path, p->host_off, strerror(-err));
 		pending_del(q, p);
-		free(p->bounce);
-		p->bounce = NULL;
 		p->alloc = false;
 	}
+	free(p->bounce); /* allocating writes, zeros written by UNMAP */
+	p->bounce = NULL;
 	p->busy = false;
 	qc->inflight--;
 	if (err && !qc->err)
@@ -1554,6 +1708,15 @@ static int q2_flush(struct rts_dev *dev, struct rts_cmd *cmd)
 	qc->inflight = 1;
 	r = part_submit(q, cmd, 0);
 	return r;
+}
+
+static int q2_unmap(struct rts_dev *dev, struct rts_cmd *cmd, uint64_t off, uint64_t len)
+{
+	struct q2_dev *q = rts_dev_get_private(dev);
+
+	if (q->ro)
+		return -EROFS;
+	return start_cmd(dev, cmd, Q2_UNMAP, NULL, 0, off, len);
 }
 
 /* ------------------------------------------------------------- open/close */
@@ -1704,6 +1867,8 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 	rts_dev_set_private(dev, q);
 	rts_dev_set_num_lbas(dev, size / bs);
 	rts_dev_set_read_only(dev, q->ro);
+	/* UNMAP deallocates whole clusters: one cluster is the useful granularity. */
+	rts_dev_set_thin_provisioning(dev, !q->ro, (uint32_t)MAX(q->top->cs / bs, (uint64_t)1));
 	rts_dev_info(dev,
 		     "qcow: '%s' (qcow2 v%" PRIu32 ", %" PRIu64 "-byte clusters%s%s%s), %" PRIu64
 		     " bytes, %u image(s) in the chain",
@@ -1771,6 +1936,7 @@ static const struct rts_handler qcow2_handler = {
 	.read = q2_read,
 	.write = q2_write,
 	.flush = q2_flush,
+	.unmap = q2_unmap,
 	.io_done = q2_io_done,
 };
 

@@ -17,7 +17,8 @@
  *    truncated header, qcow v1, 8-bit refcounts, zstd, missing / vmdk / nbd: backing files
  *    and a backing loop, snapshots / dirty / corrupt for writing, device larger than the
  *    image;
- *  - growing the refcount table (512 B clusters), checked by qemu-img.
+ *  - growing the refcount table (512 B clusters), checked by qemu-img;
+ *  - UNMAP and WRITE SAME with UNMAP: zeros, space given back, qemu-img map / check.
  * Exits 77 (skipped) when qemu-img is not installed.
  */
 #include <errno.h>
@@ -787,6 +788,145 @@ static void test_contention(void **state)
 	free(rbuf);
 }
 
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* UNMAP of one byte range (block aligned); mirrored in @shadow as zeros (LBPRZ). */
+static void unmap_ok(struct tdev *t, uint8_t *shadow, uint64_t off, uint64_t len)
+{
+	uint8_t cdb[10] = { 0x42 }, pl[24] = { 0 };
+	struct rts_sim_completion c;
+
+	put_be16(pl, 22);
+	put_be16(pl + 2, 16);
+	put_be64(pl + 8, off / BS);
+	put_be32(pl + 16, (uint32_t)(len / BS));
+	put_be16(cdb + 7, sizeof(pl));
+	assert_int_equal(
+		rts_sim_exec(t->sim, cdb, 10, RTS_SIM_TO_DEV, pl, sizeof(pl), TIMEOUT_MS, &c), 0);
+	assert_good(&c);
+	memset(shadow + off, 0, len);
+}
+
+static uint64_t allocated_bytes(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* The same UNMAP pattern on one image: partial, whole, straddling L2 tables, compressed. */
+static void unmap_pattern(const char *img, uint8_t *shadow, size_t dev, bool expect_freed)
+{
+	uint8_t vpd[64], cdb6[6] = { 0x12, 1, 0xb2, 0, 64 }, blk[BS] = { 0 }, cdb[16];
+	struct rts_sim_completion c;
+	uint64_t before;
+	struct tdev t;
+
+	tdev_open(&t, img, NULL);
+	assert_int_equal(rts_sim_exec(t.sim, cdb6, 6, RTS_SIM_FROM_DEV, vpd, sizeof(vpd),
+				      TIMEOUT_MS, &c),
+			 0);
+	assert_good(&c);
+	assert_true(vpd[5] & 0x80); /* LBPU: thin provisioning with UNMAP */
+	before = allocated_bytes(img);
+	unmap_ok(&t, shadow, 60 << 10, 200 << 10); /* partial head, whole, partial tail */
+	unmap_ok(&t, shadow, 1 << 20, 512 << 10); /* whole clusters */
+	unmap_ok(&t, shadow, (2 << 20) - 4096, 8192); /* straddling, parts only */
+	unmap_ok(&t, shadow, dev - (256 << 10), 256 << 10); /* the end of the device */
+	/* WRITE SAME with UNMAP and a zero block goes to the handler's unmap. */
+	rw16(cdb, 0x93, (3u << 20) / BS, (64u << 10) / BS);
+	cdb[1] = 0x08;
+	assert_int_equal(rts_sim_exec(t.sim, cdb, 16, RTS_SIM_TO_DEV, blk, BS, TIMEOUT_MS, &c), 0);
+	assert_good(&c);
+	memset(shadow + (3u << 20), 0, 64u << 10);
+	verify_all(&t, shadow, dev, "after UNMAP");
+	tdev_close(&t);
+	if (expect_freed) {
+		char out[8192], *e;
+
+		if (allocated_bytes(img) + (512u << 10) > before)
+			fail_msg("UNMAP freed only %llu bytes of '%s'",
+				 (unsigned long long)(before - allocated_bytes(img)), img);
+		/* qemu sees [1M, 1.5M) as holding no data (zero flag or unallocated). */
+		assert_int_equal(run(out, sizeof(out), "qemu-img map --output=json '%s'", img), 0);
+		e = strstr(out, "\"start\": 1048576, \"length\": 524288");
+		if (!e || !strstr(e, "\"data\": false") ||
+		    strstr(e, "\"data\": false") > strchr(e, '}'))
+			fail_msg("qemu-img map of '%s' after UNMAP: %s", img, out);
+	}
+	tdev_open(&t, img, NULL);
+	verify_all(&t, shadow, dev, "after UNMAP, reopened");
+	tdev_close(&t);
+}
+
+/*
+ * UNMAP (the device reports LBPRZ: unmapped blocks read zeros): whole clusters are
+ * deallocated (v3: zero flag; their space is given back), parts of clusters get zeros.
+ * On plain data, over a raw backing file (v3 and v2: v2 cannot say "zero" and writes
+ * zeros), and over compressed clusters. qemu-img check / compare after each.
+ */
+static void test_unmap(void **state)
+{
+	enum { DEV = 4 << 20 };
+	uint8_t *shadow = malloc(DEV), *data = malloc(DEV);
+	char img[256], raw[256], base[256];
+	struct {
+		const char *opts;
+		bool backing, compressed, freed;
+	} cases[] = {
+		{ "cluster_size=65536", false, false, true },
+		{ "cluster_size=4096,compat=0.10", false, false, true },
+		{ "cluster_size=4096", true, false, false },
+		{ "cluster_size=65536,compat=0.10", true, false, false },
+		{ "", false, true, false },
+	};
+
+	(void)state;
+	assert_non_null(shadow);
+	assert_non_null(data);
+	tpath(img, sizeof(img), "unmap.qcow2");
+	tpath(raw, sizeof(raw), "unmap.raw");
+	tpath(base, sizeof(base), "unmap-base.raw");
+	fill(data, DEV, 21);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		unlink(img);
+		memcpy(shadow, data, DEV);
+		if (cases[i].compressed) {
+			write_file(raw, data, DEV);
+			run_ok("qemu-img convert -c -f raw -O qcow2 '%s' '%s'", raw, img);
+		} else if (cases[i].backing) {
+			write_file(base, data, DEV);
+			run_ok("qemu-img create -q -f qcow2 -o %s -b '%s' -F raw '%s' %d",
+			       cases[i].opts, base, img, DEV);
+			/* some clusters allocated in the image, the rest from the backing file */
+			random_writes(img, shadow, DEV, 2, (uint32_t)i);
+		} else {
+			struct tdev t;
+
+			run_ok("qemu-img create -q -f qcow2 -o %s '%s' %d", cases[i].opts, img,
+			       DEV);
+			tdev_open(&t, img, NULL);
+			for (uint64_t off = 0; off < DEV; off += 512 << 10)
+				write_ok(&t, off, 512 << 10, shadow + off);
+			tdev_close(&t);
+		}
+		unmap_pattern(img, shadow, DEV, cases[i].freed);
+		write_file(raw, shadow, DEV);
+		assert_image_clean(img);
+		assert_same_as_raw(img, raw);
+	}
+	unlink(img);
+	unlink(raw);
+	unlink(base);
+	free(shadow);
+	free(data);
+}
+
 /* Cluster-size straddling write through the device at an L2-table boundary, FUA, SYNC. */
 static void test_flush_fua_ro(void **state)
 {
@@ -1052,6 +1192,7 @@ int main(void)
 		cmocka_unit_test(test_backing_raw),
 		cmocka_unit_test(test_backing_qcow2_chain),
 		cmocka_unit_test(test_contention),
+		cmocka_unit_test(test_unmap),
 		cmocka_unit_test(test_refcount_table_growth),
 	};
 
