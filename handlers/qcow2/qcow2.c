@@ -135,6 +135,7 @@ struct q2_img {
 	uint64_t *l1; /* host order, h.l1_size entries */
 	struct l2_slot *l2c;
 	unsigned int l2c_n;
+	unsigned int l2c_last; /* slot of the last hit */
 	uint64_t lru_clock;
 	uint8_t *cbuf; /* compressed input (2 clusters) */
 	uint8_t *dbuf; /* one inflated cluster */
@@ -510,14 +511,20 @@ static void q2_corrupt(struct q2_img *img, const char *what)
 /* The cached L2 table at @l2_off, loading it (evicting the LRU one) when absent. */
 static int l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret)
 {
-	struct l2_slot *victim = &img->l2c[0];
+	struct l2_slot *victim = &img->l2c[0], *last = &img->l2c[img->l2c_last];
 	int r;
 
+	if (last->off == l2_off) { /* the common case: the same table as the last lookup */
+		last->lru = ++img->lru_clock;
+		*ret = last->tbl;
+		return 0;
+	}
 	for (unsigned int i = 0; i < img->l2c_n; i++) {
 		struct l2_slot *s = &img->l2c[i];
 
 		if (s->off == l2_off) {
 			s->lru = ++img->lru_clock;
+			img->l2c_last = i;
 			*ret = s->tbl;
 			return 0;
 		}
@@ -536,6 +543,7 @@ static int l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret)
 		victim->tbl[i] = qcow2_be64((const uint8_t *)&victim->tbl[i]);
 	victim->off = l2_off;
 	victim->lru = ++img->lru_clock;
+	img->l2c_last = (unsigned int)(victim - img->l2c);
 	*ret = victim->tbl;
 	return 0;
 }
