@@ -141,6 +141,9 @@ struct q2_img {
 	uint8_t *dbuf; /* one inflated cluster */
 	uint64_t dbuf_off; /* host offset of the compressed cluster in dbuf, UINT64_MAX: none */
 	struct q2_img *backing;
+	struct q2_img *child; /* the image this one backs (NULL for the device's image) */
+	dev_t st_dev; /* identity, to detect backing chains that loop */
+	ino_t st_ino;
 };
 
 struct q2_dev {
@@ -314,6 +317,68 @@ static char *backing_path(const char *image, const char *name)
 }
 
 /*
+ * qemu's image locking (block/file-posix.c), so that a VM (or qemu-img, or a second
+ * device) and this handler never write one image at once: for every permission i an
+ * image user holds it takes a shared OFD lock on byte 100 + i, and for every permission
+ * it refuses to share, one on byte 200 + i. Permissions: 0 consistent read, 1 write,
+ * 2 write unchanged, 3 resize, 4 graph change. Like qemu we read (and, when writing,
+ * write) and share neither write nor resize. File systems without OFD locks: no locking.
+ */
+enum { Q2_PERM_READ = 1u << 0, Q2_PERM_WRITE = 1u << 1, Q2_PERM_RESIZE = 1u << 3 };
+#define Q2_LOCK_PERM_BASE   100
+#define Q2_LOCK_SHARED_BASE 200
+#define Q2_NPERMS	    5
+
+static bool lock_held_by_other(int fd, off_t off)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = off, .l_len = 1 };
+
+	return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+static int img_lock(const struct q2_img *img, bool write, char **why)
+{
+	static const char *const perm_name[Q2_NPERMS] = { "consistent read", "write",
+							  "write unchanged", "resize",
+							  "graph change" };
+	uint32_t perm = Q2_PERM_READ | (write ? Q2_PERM_WRITE : 0);
+	uint32_t unshared = Q2_PERM_WRITE | Q2_PERM_RESIZE;
+
+	for (unsigned int i = 0; i < Q2_NPERMS; i++) {
+		if ((perm & (1u << i)) && lock_held_by_other(img->fd, Q2_LOCK_SHARED_BASE + i))
+			return set_reason(
+				why, -EBUSY,
+				"qcow: '%s' is in use by another process (a VM, qemu-img "
+				"or another device) that does not share its %s permission",
+				img->path, perm_name[i]);
+		if ((unshared & (1u << i)) && lock_held_by_other(img->fd, Q2_LOCK_PERM_BASE + i))
+			return set_reason(why, -EBUSY,
+					  "qcow: '%s' is in use by another process (a VM, qemu-img "
+					  "or another device) holding its %s permission",
+					  img->path, perm_name[i]);
+	}
+	for (unsigned int i = 0; i < Q2_NPERMS; i++) {
+		for (int shared = 0; shared < 2; shared++) {
+			struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_len = 1 };
+
+			if (!((shared ? unshared : perm) & (1u << i)))
+				continue;
+			fl.l_start = (shared ? Q2_LOCK_SHARED_BASE : Q2_LOCK_PERM_BASE) + i;
+			if (fcntl(img->fd, F_OFD_SETLK, &fl) == 0)
+				continue;
+			if (errno == EAGAIN || errno == EACCES)
+				return set_reason(
+					why, -EBUSY,
+					"qcow: '%s' is in use by another process (lock byte "
+					"%jd)",
+					img->path, (intmax_t)fl.l_start);
+			return 0; /* no OFD locks here (e.g. some network file systems) */
+		}
+	}
+	return 0;
+}
+
+/*
  * Open the image @path and its backing chain, validate the header and apply our policy
  * (shared by check_config and open). @fmt: "qcow2" (the device's image), "raw", or NULL
  * (a backing file without a format extension: qcow2 if it has the magic, else raw).
@@ -321,7 +386,8 @@ static char *backing_path(const char *image, const char *name)
  * @dev is NULL in check_config).
  */
 static int img_open(struct rts_dev *dev, const char *path, const char *fmt, bool for_write,
-		    unsigned int depth, struct q2_img **ret, uint64_t *ret_fsize, char **why)
+		    unsigned int depth, struct q2_img *child, struct q2_img **ret,
+		    uint64_t *ret_fsize, char **why)
 {
 	char w[Q2_WHY] = "", *bpath;
 	struct q2_img *img;
@@ -357,6 +423,20 @@ static int img_open(struct rts_dev *dev, const char *path, const char *fmt, bool
 		r = set_reason(why, -EINVAL, "qcow: '%s' is not a regular file", path);
 		goto err;
 	}
+	img->child = child;
+	img->st_dev = st.st_dev;
+	img->st_ino = st.st_ino;
+	for (const struct q2_img *c = child; c; c = c->child) {
+		if (c->st_dev == st.st_dev && c->st_ino == st.st_ino) {
+			r = set_reason(why, -ELOOP,
+				       "qcow: backing chain of '%s' loops back to '%s'", c->path,
+				       path);
+			goto err;
+		}
+	}
+	r = img_lock(img, for_write, why);
+	if (r < 0)
+		goto err;
 	fsize = (uint64_t)st.st_size;
 	want = (size_t)MIN(fsize, (uint64_t)1 << QCOW2_MAX_CLUSTER_BITS);
 	buf = malloc(want ? want : 1);
@@ -449,8 +529,8 @@ static int img_open(struct rts_dev *dev, const char *path, const char *fmt, bool
 
 		if (depth + 1 >= Q2_MAX_CHAIN) {
 			r = set_reason(why, -ELOOP,
-				       "qcow: '%s': backing chain longer than %u images (a loop?)",
-				       path, Q2_MAX_CHAIN);
+				       "qcow: '%s': backing chain longer than %u images", path,
+				       Q2_MAX_CHAIN);
 			goto err;
 		}
 		if (!name[0] || (colon && (!strchr(name, '/') || colon < strchr(name, '/')))) {
@@ -466,7 +546,7 @@ static int img_open(struct rts_dev *dev, const char *path, const char *fmt, bool
 			goto err;
 		}
 		r = img_open(dev, bpath, img->h.has_backing_fmt ? img->h.backing_fmt : NULL, false,
-			     depth + 1, &img->backing, NULL, why);
+			     depth + 1, img, &img->backing, NULL, why);
 		free(bpath);
 		if (r < 0)
 			goto err;
@@ -490,7 +570,7 @@ static int q2_check_config(const char *cfgstring, char **reterr_reason)
 
 	r = cfg_parse(cfgstring, &c, &why);
 	if (r == 0) {
-		r = img_open(NULL, c.path, "qcow2", !c.ro, 0, &img, NULL, &why);
+		r = img_open(NULL, c.path, "qcow2", !c.ro, 0, NULL, &img, NULL, &why);
 		img_free(img);
 		cfg_clear(&c);
 	}
@@ -1816,7 +1896,7 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 	}
 	q->dev = dev;
 	q->ro = c.ro;
-	r = img_open(dev, c.path, "qcow2", !c.ro, 0, &q->top, &fsize, &why);
+	r = img_open(dev, c.path, "qcow2", !c.ro, 0, NULL, &q->top, &fsize, &why);
 	if (r < 0)
 		goto err_why;
 

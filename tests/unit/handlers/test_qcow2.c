@@ -18,7 +18,8 @@
  *    and a backing loop, snapshots / dirty / corrupt for writing, device larger than the
  *    image;
  *  - growing the refcount table (512 B clusters), checked by qemu-img;
- *  - UNMAP and WRITE SAME with UNMAP: zeros, space given back, qemu-img map / check.
+ *  - UNMAP and WRITE SAME with UNMAP: zeros, space given back, qemu-img map / check;
+ *  - qemu's image locking against qemu-io and between devices.
  * Exits 77 (skipped) when qemu-img is not installed.
  */
 #include <errno.h>
@@ -1086,7 +1087,16 @@ static void test_refusals(void **state)
 	expect_check_fails(p, -ENOTSUP, "not a local file name");
 	run_ok("qemu-img create -q -f qcow2 -u -b '%s' -F qcow2 '%s' 1M", base, p);
 	run_ok("qemu-img create -q -f qcow2 -u -b '%s' -F qcow2 '%s' 1M", p, base);
-	expect_check_fails(p, -ELOOP, "backing chain longer than");
+	expect_check_fails(p, -ELOOP, "loops back to");
+	/* 17 images: one more than the chain limit. */
+	run_ok("cd '%s' && qemu-img create -q -f qcow2 c0.qcow2 1M && for i in $(seq 1 16); do "
+	       "qemu-img create -q -f qcow2 -u -b c$((i - 1)).qcow2 -F qcow2 c$i.qcow2 1M; done",
+	       tmpdir);
+	snprintf(cfg, sizeof(cfg), "%s/c16.qcow2", tmpdir);
+	expect_check_fails(cfg, -ELOOP, "backing chain longer than 16");
+	snprintf(cfg, sizeof(cfg), "%s/c15.qcow2", tmpdir);
+	assert_int_equal(h->check_config(cfg, NULL), 0);
+	run_ok("rm -f '%s'/c*.qcow2", tmpdir);
 	/* Internal snapshots: read-only only. */
 	run_ok("qemu-img create -q -f qcow2 '%s' 1M", p);
 	run_ok("qemu-img snapshot -c s1 '%s'", p);
@@ -1100,6 +1110,59 @@ static void test_refusals(void **state)
 	expect_check_fails(cfg, -EINVAL, "not a regular file");
 	unlink(p);
 	unlink(base);
+}
+
+/*
+ * qemu's image locking: while a device writes an image, qemu-io cannot open it (qemu-img
+ * -U still reads it), a second writer or a reader is refused; two read-only devices share
+ * an image; and an image a qemu process holds open for writing is refused by us.
+ */
+static void test_image_locking(void **state)
+{
+	char img[256], cfg[300], out[4096], *why = NULL;
+	struct tdev t, t2;
+	FILE *qio;
+	int r = 0;
+
+	(void)state;
+	tpath(img, sizeof(img), "lock.qcow2");
+	unlink(img);
+	run_ok("qemu-img create -q -f qcow2 '%s' 1M", img);
+	snprintf(cfg, sizeof(cfg), "%s;ro", img);
+
+	tdev_open(&t, img, NULL);
+	assert_int_not_equal(run(out, sizeof(out), "qemu-io -f qcow2 -c 'read 0 512' '%s'", img),
+			     0);
+	if (!strstr(out, "lock"))
+		fail_msg("qemu-io on an image a device writes: %s", out);
+	run_ok("qemu-img info -U '%s'", img);
+	expect_check_fails(img, -EBUSY, "in use by another process");
+	assert_int_equal(tdev_try_open(&t2, cfg, 0, NULL, &why), -EBUSY);
+	free(why);
+	why = NULL;
+	tdev_close(&t);
+
+	tdev_open(&t, cfg, NULL);
+	tdev_open(&t2, cfg, NULL);
+	tdev_close(&t2);
+	tdev_close(&t);
+
+	/* qemu-io waiting for commands on stdin keeps the image open read-write. */
+	snprintf(out, sizeof(out), "exec qemu-io -f qcow2 '%s' >/dev/null 2>&1", img);
+	qio = popen(out, "w");
+	assert_non_null(qio);
+	for (int i = 0; i < 100; i++) {
+		r = h->check_config(img, NULL);
+		if (r == -EBUSY)
+			break;
+		usleep(50 * 1000);
+	}
+	assert_int_equal(r, -EBUSY);
+	expect_check_fails(cfg, -EBUSY, "holding its write permission");
+	fputs("quit\n", qio);
+	pclose(qio);
+	assert_int_equal(h->check_config(img, NULL), 0);
+	unlink(img);
 }
 
 /*
@@ -1193,6 +1256,7 @@ int main(void)
 		cmocka_unit_test(test_backing_qcow2_chain),
 		cmocka_unit_test(test_contention),
 		cmocka_unit_test(test_unmap),
+		cmocka_unit_test(test_image_locking),
 		cmocka_unit_test(test_refcount_table_growth),
 	};
 
