@@ -23,8 +23,9 @@
  *   1. refcount of the new clusters set to 1 (a new refcount block first if needed, placed
  *      at the allocation point so it describes itself), then fdatasync;
  *   2. (if the L2 table is missing) a zeroed L2 table written, then its L1 entry;
- *   3. the data cluster(s) written through io_uring from a bounce buffer holding the new
- *      data and, for the rest of the cluster, the backing file's data (copy-on-write, read
+ *   3. the data cluster(s) written through io_uring: straight from the command's iovecs
+ *      when it covers them whole, else from a bounce buffer holding the new data and, for
+ *      the rest of the cluster, the backing file's data (copy-on-write, read
  *      synchronously) or zeros;
  *   4. only when 3 completed: the L2 entries pointing at the clusters;
  *   5. when a compressed cluster was replaced (copy-on-write from its inflated data):
@@ -1318,11 +1319,18 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 			return (int)host;
 	}
 	n = MIN(rem, ((uint64_t)ncl << q->top->cb) - inoff);
+	tail = ((uint64_t)ncl << q->top->cb) - inoff - n;
+	p->free_off = p->free_len = 0;
+	if (l->type == QCOW2_CL_COMPRESSED) {
+		p->free_off = l->host_off;
+		p->free_len = l->csize;
+	}
+	p->bounce = NULL;
+	if (qc->op == Q2_WRITE && !inoff && !tail)
+		goto start; /* whole clusters: written straight from the command's iovecs */
 	p->bounce = malloc((size_t)ncl << q->top->cb);
 	if (!p->bounce)
 		return -ENOMEM; /* the clusters leak (refcount 1, unreferenced) */
-	tail = ((uint64_t)ncl << q->top->cb) - inoff - n;
-	p->free_off = p->free_len = 0;
 	if (l->type == QCOW2_CL_COMPRESSED) {
 		/* Copy-on-write from the inflated cluster; its data is released after. */
 		r = decompress(q->top, l);
@@ -1332,8 +1340,6 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 			return r; /* the new cluster leaks (refcount 1, unreferenced) */
 		}
 		memcpy(p->bounce, q->top->dbuf, q->top->cs);
-		p->free_off = l->host_off;
-		p->free_len = l->csize;
 	} else if (l->type == QCOW2_CL_UNALLOCATED && q->top->backing) {
 		/* Copy-on-write: what the write does not cover comes from the backing file. */
 		r = img_read_sync(q->top->backing, gcl << q->top->cb, p->bounce, inoff);
@@ -1353,6 +1359,7 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 		memset(p->bounce + inoff, 0, n);
 	else
 		iov_get(qc, qc->pos, p->bounce + inoff, n);
+start:
 	p->busy = true;
 	p->fd = q->top->fd;
 	p->alloc = true;
