@@ -1311,6 +1311,10 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 				break;
 			ncl++;
 		}
+		/* A partly written first or last cluster goes alone (through a bounce buffer),
+		 * so that the whole clusters between need none. */
+		if (ncl > 1 && (inoff || ((uint64_t)ncl << q->top->cb) > rem))
+			ncl = inoff ? 1 : ncl - 1;
 		r = ensure_l2(q, gcl, &l2_off);
 		if (r < 0)
 			return r;
