@@ -92,7 +92,7 @@ struct q2_part {
 	uint64_t host_off; /* file offset of the extent */
 	uint64_t len;
 	uint64_t done;
-	uint8_t *bounce; /* alloc: the new clusters' full content */
+	uint8_t *bounce; /* data assembled for the write (partial clusters, UNMAP zeros) or NULL */
 	uint64_t gcl; /* alloc: first guest cluster */
 	uint32_t ncl; /* alloc: number of clusters */
 	uint64_t l2_off; /* alloc: L2 table holding their entries */
