@@ -337,7 +337,36 @@ static bool lock_held_by_other(int fd, off_t off)
 	return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
 }
 
+/*
+ * Conflicts are retried for a moment: when a process holding an image dies (a runner
+ * SIGKILLed and restarted, say), its io_uring drops the file, and with it the locks, a
+ * few milliseconds after the process is gone.
+ */
+#define Q2_LOCK_RETRIES	 25
+#define Q2_LOCK_RETRY_US 20000
+
+static int img_lock_once(const struct q2_img *img, bool write, char **why);
+
 static int img_lock(const struct q2_img *img, bool write, char **why)
+{
+	int r;
+
+	for (int i = 0;; i++) {
+		char *w = NULL;
+
+		r = img_lock_once(img, write, &w);
+		if (r != -EBUSY || i == Q2_LOCK_RETRIES) {
+			if (r < 0)
+				set_reason(why, r, "%s", w ? w : strerror(-r));
+			free(w);
+			return r;
+		}
+		free(w);
+		usleep(Q2_LOCK_RETRY_US);
+	}
+}
+
+static int img_lock_once(const struct q2_img *img, bool write, char **why)
 {
 	static const char *const perm_name[Q2_NPERMS] = { "consistent read", "write",
 							  "write unchanged", "resize",
