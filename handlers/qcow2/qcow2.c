@@ -1045,7 +1045,7 @@ static int img_map(struct q2_img *img, uint64_t g, uint64_t len, struct q2_ext *
 {
 	uint64_t size = img->raw ? img->raw_size : img->h.size;
 	uint64_t gcl, inoff, n, l2_off, *tbl = NULL;
-	struct qcow2_l2 l, nl;
+	struct qcow2_l2 l = { 0 }, nl;
 	int r;
 
 	*e = (struct q2_ext){ .kind = Q2_EXT_ZERO, .fd = img->fd, .len = len };
@@ -1428,7 +1428,7 @@ static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 	struct q2_part *p = &qc->parts[idx];
 	uint64_t g = qc->off + qc->pos, gcl = g >> q->top->cb, inoff = g & (q->top->cs - 1);
 	uint64_t rem = qc->len - qc->pos, n, l2_off, *tbl = NULL;
-	struct qcow2_l2 l, nl;
+	struct qcow2_l2 l = { 0 }, nl;
 	bool l1_copied;
 	int r;
 
@@ -1597,7 +1597,7 @@ static int map_unmap(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 	struct q2_img *img = q->top;
 	uint64_t g = qc->off + qc->pos, gcl = g >> img->cb, inoff = g & (img->cs - 1);
 	uint64_t n = MIN(qc->len - qc->pos, img->cs - inoff), l2_off, *tbl = NULL;
-	struct qcow2_l2 l;
+	struct qcow2_l2 l = { 0 };
 	bool l1_copied;
 	int r;
 
