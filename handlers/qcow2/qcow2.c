@@ -69,6 +69,7 @@
 #define Q2_WHY		  256
 #define Q2_MAX_CHAIN	  16 /* images in a backing chain */
 #define Q2_UNMAP_RUN	  64 /* whole clusters deallocated per metadata pass */
+#define Q2_POOL_BYTES	  (16u << 20) /* clusters reserved per refcount update + fdatasync */
 
 struct q2_cfg {
 	char *path;
@@ -154,6 +155,9 @@ struct q2_dev {
 	uint64_t *reft; /* refcount table, host order */
 	uint64_t reft_entries;
 	uint64_t alloc_next; /* next free host offset; everything past it is unused */
+	/* Clusters below alloc_next whose refcount is already 1 (durable) but that nothing
+	 * uses yet: reserved in one go so that allocations need no fdatasync each. */
+	uint64_t pool_next, pool_end;
 	uint8_t *zero; /* one cluster of zeros */
 	struct q2_part *pending; /* allocations whose L2 entries are not written yet */
 	struct rts_cmd *wait_head, *wait_tail;
@@ -870,11 +874,18 @@ static int grow_reftable(struct q2_dev *q)
 static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 {
 	uint64_t epb = q->top->cs / 2; /* 16-bit refcounts per block */
-	uint64_t c, b, first;
+	uint64_t c, b, first, pool = MAX((uint64_t)Q2_POOL_BYTES >> q->top->cb, (uint64_t)1);
 	uint8_t *rc;
-	uint32_t n;
+	uint32_t n, give;
 	int r;
 
+	if (q->pool_next < q->pool_end) {
+		give = (uint32_t)MIN((uint64_t)want, (q->pool_end - q->pool_next) >> q->top->cb);
+		first = q->pool_next;
+		q->pool_next += (uint64_t)give << q->top->cb;
+		*ret_n = give;
+		return (int64_t)first;
+	}
 	for (;;) {
 		c = q->alloc_next >> q->top->cb;
 		b = c / epb;
@@ -911,8 +922,10 @@ static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 		q->reft[b] = c << q->top->cb;
 		q->alloc_next += q->top->cs;
 	}
+	/* Reserve a pool's worth (within this refcount block), hand out what is wanted. */
 	first = c;
-	n = (uint32_t)MIN((uint64_t)want, epb - (c - b * epb));
+	pool = MAX((uint64_t)want, pool);
+	n = (uint32_t)MIN(pool, epb - (c - b * epb));
 	rc = calloc(n, 2);
 	if (!rc)
 		return -ENOMEM;
@@ -937,8 +950,33 @@ static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 	if (r < 0)
 		return r;
 	q->alloc_next += (uint64_t)n << q->top->cb;
-	*ret_n = n;
+	give = MIN(want, n);
+	q->pool_next = (first + give) << q->top->cb;
+	q->pool_end = (first + n) << q->top->cb;
+	*ret_n = give;
 	return (int64_t)(first << q->top->cb);
+}
+
+/* Give the reserved but unused clusters back (clean close): refcount 0 again. */
+static void pool_release(struct q2_dev *q)
+{
+	uint64_t epb = q->top->cs / 2, c = q->pool_next >> q->top->cb;
+	uint64_t n = (q->pool_end - q->pool_next) >> q->top->cb;
+	uint8_t *z;
+	int r;
+
+	if (!n)
+		return;
+	/* A pool lies within one refcount block. */
+	z = calloc(n, 2);
+	r = z ? pwrite_full(q->top->fd, z, n * 2, q->reft[c / epb] + (c % epb) * 2) : -ENOMEM;
+	free(z);
+	if (r < 0)
+		rts_dev_warn(q->dev,
+			     "qcow: '%s': cannot release %" PRIu64 " reserved clusters (%s): "
+			     "they leak",
+			     q->top->path, n, strerror(-r));
+	q->pool_next = q->pool_end;
 }
 
 /* Make sure guest cluster @gcl has an L2 table; returns its offset in @ret. */
@@ -2020,8 +2058,10 @@ static void q2_close(struct rts_dev *dev)
 
 	if (!q)
 		return;
-	if (!q->ro)
+	if (!q->ro) {
+		pool_release(q);
 		q2_sync(q);
+	}
 	q2_free(q);
 	rts_dev_set_private(dev, NULL);
 }
