@@ -3,7 +3,9 @@
  * bench_qcow2: the qcow2 handler on a fully allocated image against the file handler on a
  * raw file with the same content, both through the ring simulator (page cache), same
  * workloads as bench_file. Prints workload | file IOPS | qcow2 IOPS | qcow2/file: the
- * cost of the qcow2 mapping (L1/L2 lookup, extent split) on the data path.
+ * cost of the qcow2 mapping (L1/L2 lookup, extent split) on the data path. The "new" rows
+ * write into an empty image (every write allocates: refcounts, fdatasync, L2 update) and,
+ * for the file handler, into a sparse raw file.
  *
  *   bench_qcow2 [--dir /var/tmp] [--size 512M] [--runtime 1.5] [--handler-dir DIR] [--reps 3]
  *
@@ -35,15 +37,18 @@ struct workload {
 	bool random;
 	uint32_t bs;
 	uint32_t qd;
+	bool fresh; /* on a new, empty image (qcow2: every write allocates) / sparse raw file */
 };
 
 static const struct workload workloads[] = {
-	{ "4k randread QD1", false, true, 4096, 1 },
-	{ "4k randread QD32", false, true, 4096, 32 },
-	{ "4k randwrite QD1", true, true, 4096, 1 },
-	{ "4k randwrite QD32", true, true, 4096, 32 },
-	{ "128k seqread QD32", false, false, 128 << 10, 32 },
-	{ "128k seqwrite QD32", true, false, 128 << 10, 32 },
+	{ "4k randread QD1", false, true, 4096, 1, false },
+	{ "4k randread QD32", false, true, 4096, 32, false },
+	{ "4k randwrite QD1", true, true, 4096, 1, false },
+	{ "4k randwrite QD32", true, true, 4096, 32, false },
+	{ "128k seqread QD32", false, false, 128 << 10, 32, false },
+	{ "128k seqwrite QD32", true, false, 128 << 10, 32, false },
+	{ "4k randwrite new QD32", true, true, 4096, 32, true },
+	{ "64k seqwrite new QD32", true, false, 64 << 10, 32, true },
 };
 
 static unsigned int errors;
@@ -195,6 +200,27 @@ static int write_raw(const char *path, uint64_t size)
 	return r;
 }
 
+/* A sparse raw file and an empty qcow2 image of @size bytes (the "new" workloads). */
+static int fresh_files(const char *raw, const char *img, uint64_t size)
+{
+	char cmd[1400];
+	int fd;
+
+	unlink(img);
+	snprintf(cmd, sizeof(cmd), "qemu-img create -q -f qcow2 '%s' %" PRIu64, img, size);
+	if (system(cmd) != 0)
+		return -EIO;
+	fd = open(raw, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
 static const struct rts_handler *load(const char *dir, const char *name,
 				      struct rts_loaded_handler **lh)
 {
@@ -216,6 +242,7 @@ int main(int argc, char **argv)
 	const struct rts_handler *hf, *hq;
 	uint64_t size = 512ull << 20;
 	char raw[512], img[600], cfg_f[700], cfg_q[700], cmd[1400];
+	char raw_new[512], img_new[600], cfg_fn[700], cfg_qn[700];
 	double secs = 1.5;
 	int reps = 3, c;
 	static const struct option opts[] = {
@@ -272,6 +299,10 @@ int main(int argc, char **argv)
 	sync(); /* no writeback of the fresh files during the first measurements */
 	snprintf(cfg_f, sizeof(cfg_f), "file/%s", raw);
 	snprintf(cfg_q, sizeof(cfg_q), "qcow/%s", img);
+	snprintf(raw_new, sizeof(raw_new), "%s/rts-bench-qcow2-new.raw", dir);
+	snprintf(img_new, sizeof(img_new), "%s/rts-bench-qcow2-new.qcow2", dir);
+	snprintf(cfg_fn, sizeof(cfg_fn), "file/%s", raw_new);
+	snprintf(cfg_qn, sizeof(cfg_qn), "qcow/%s", img_new);
 	printf("%-20s %12s %12s %10s\n", "workload (cache)", "file IOPS", "qcow2 IOPS",
 	       "qcow2/file");
 	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++) {
@@ -280,8 +311,10 @@ int main(int argc, char **argv)
 
 		/* Interleaved, so that writeback one run leaves behind hits both sides alike. */
 		for (int rep = 0; rep < reps; rep++) {
-			f = MAX(f, run(hf, cfg_f, size, w, secs));
-			q = MAX(q, run(hq, cfg_q, size, w, secs));
+			if (w->fresh && fresh_files(raw_new, img_new, size) < 0)
+				return 1;
+			f = MAX(f, run(hf, w->fresh ? cfg_fn : cfg_f, size, w, secs));
+			q = MAX(q, run(hq, w->fresh ? cfg_qn : cfg_q, size, w, secs));
 		}
 
 		printf("%-20s %12.0f %12.0f %9.2fx\n", w->name, f, q, f > 0 ? q / f : 0);
@@ -294,6 +327,8 @@ int main(int argc, char **argv)
 	}
 	unlink(raw);
 	unlink(img);
+	unlink(raw_new);
+	unlink(img_new);
 	rts_handler_unload(lq);
 	rts_handler_unload(lf);
 	if (errors)
