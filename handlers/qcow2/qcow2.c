@@ -87,6 +87,7 @@ enum q2_op {
 struct q2_part {
 	bool busy;
 	bool alloc; /* allocating write: bounce buffer, L2 entries written on completion */
+	bool fresh; /* alloc: the clusters are new (not a zero cluster's own), freed on failure */
 	uint8_t retries;
 	uint64_t cmd_off; /* offset of the extent in the command's data */
 	int fd; /* the image (of the chain) the extent is read from / written to */
@@ -957,25 +958,33 @@ static int64_t alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 	return (int64_t)(first << q->top->cb);
 }
 
-/* Give the reserved but unused clusters back (clean close): refcount 0 again. */
-static void pool_release(struct q2_dev *q)
+/*
+ * Refcount 0 again for @n clusters from host offset @off that nothing points at (one run
+ * from alloc_clusters(), so within one refcount block). No sync: if this is lost, they
+ * merely leak.
+ */
+static void release_unused(struct q2_dev *q, uint64_t off, uint64_t n, const char *what)
 {
-	uint64_t epb = q->top->cs / 2, c = q->pool_next >> q->top->cb;
-	uint64_t n = (q->pool_end - q->pool_next) >> q->top->cb;
+	uint64_t epb = q->top->cs / 2, c = off >> q->top->cb;
 	uint8_t *z;
 	int r;
 
 	if (!n)
 		return;
-	/* A pool lies within one refcount block. */
 	z = calloc(n, 2);
 	r = z ? pwrite_full(q->top->fd, z, n * 2, q->reft[c / epb] + (c % epb) * 2) : -ENOMEM;
 	free(z);
 	if (r < 0)
 		rts_dev_warn(q->dev,
-			     "qcow: '%s': cannot release %" PRIu64 " reserved clusters (%s): "
-			     "they leak",
-			     q->top->path, n, strerror(-r));
+			     "qcow: '%s': cannot release %" PRIu64 " %s clusters (%s): they "
+			     "leak",
+			     q->top->path, n, what, strerror(-r));
+}
+
+/* Give the reserved but unused clusters back (clean close). */
+static void pool_release(struct q2_dev *q)
+{
+	release_unused(q, q->pool_next, (q->pool_end - q->pool_next) >> q->top->cb, "reserved");
 	q->pool_next = q->pool_end;
 }
 
@@ -1400,16 +1409,15 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 	if (qc->op == Q2_WRITE && !inoff && !tail)
 		goto start; /* whole clusters: written straight from the command's iovecs */
 	p->bounce = malloc((size_t)ncl << q->top->cb);
-	if (!p->bounce)
-		return -ENOMEM; /* the clusters leak (refcount 1, unreferenced) */
+	if (!p->bounce) {
+		r = -ENOMEM;
+		goto err_release;
+	}
 	if (l->type == QCOW2_CL_COMPRESSED) {
 		/* Copy-on-write from the inflated cluster; its data is released after. */
 		r = decompress(q->top, l);
-		if (r < 0) {
-			free(p->bounce);
-			p->bounce = NULL;
-			return r; /* the new cluster leaks (refcount 1, unreferenced) */
-		}
+		if (r < 0)
+			goto err_release;
 		memcpy(p->bounce, q->top->dbuf, q->top->cs);
 	} else if (l->type == QCOW2_CL_UNALLOCATED && q->top->backing) {
 		/* Copy-on-write: what the write does not cover comes from the backing file. */
@@ -1417,11 +1425,8 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 		if (r == 0)
 			r = img_read_sync(q->top->backing, (gcl << q->top->cb) + inoff + n,
 					  p->bounce + inoff + n, tail);
-		if (r < 0) {
-			free(p->bounce);
-			p->bounce = NULL;
-			return r; /* the clusters leak (refcount 1, unreferenced) */
-		}
+		if (r < 0)
+			goto err_release;
 	} else {
 		memset(p->bounce, 0, inoff);
 		memset(p->bounce + inoff + n, 0, tail);
@@ -1434,6 +1439,7 @@ start:
 	p->busy = true;
 	p->fd = q->top->fd;
 	p->alloc = true;
+	p->fresh = l->type != QCOW2_CL_ZERO_ALLOC;
 	p->retries = 0;
 	p->cmd_off = qc->pos;
 	p->host_off = (uint64_t)host;
@@ -1444,15 +1450,19 @@ start:
 	p->l2_off = l2_off;
 	r = part_submit(q, cmd, idx);
 	if (r < 0) {
-		free(p->bounce);
-		p->bounce = NULL;
 		p->busy = p->alloc = false;
-		return r;
+		goto err_release;
 	}
 	pending_add(q, p);
 	qc->inflight++;
 	qc->pos += n;
 	return 0;
+err_release:
+	free(p->bounce);
+	p->bounce = NULL;
+	if (l->type != QCOW2_CL_ZERO_ALLOC)
+		release_unused(q, (uint64_t)host, ncl, "new");
+	return r;
 }
 
 /*
@@ -1713,6 +1723,9 @@ static void pump(struct q2_dev *q, struct rts_cmd *cmd)
 
 	if (qc->waiting)
 		return; /* wake() pumps it */
+	/* Aborted (TMR): the core cancelled our SQEs; start nothing more, end when they did. */
+	if (!qc->err && rts_cmd_is_aborted(cmd))
+		qc->err = -ECANCELED;
 	while (!qc->err && qc->pos < qc->len) {
 		unsigned int idx;
 		int r;
@@ -1755,16 +1768,19 @@ static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, i
 	bool was_alloc = p->alloc;
 
 	if (p->alloc) {
+		int data_err = err;
+
 		if (!err)
 			err = commit_l2(q, p);
 		if (!err && p->free_len)
 			release_compressed(q, p->free_off, p->free_len, true);
-		else if (err)
+		else if (data_err && p->fresh) /* no L2 entry was written: give them back */
+			release_unused(q, p->host_off, p->ncl, "new");
+		else if (err) /* the L2 update failed part-way, perhaps: keep them (a leak) */
 			rts_dev_warn(q->dev,
-				     "qcow: '%s': writing new clusters at 0x%" PRIx64
-				     " failed (%s); they stay allocated but unused (a leak "
-				     "qemu-img check -r leaks reclaims)",
-				     q->top->path, p->host_off, strerror(-err));
+				     "qcow: '%s': clusters at 0x%" PRIx64 " stay allocated after "
+				     "the failed L2 update (qemu-img check -r leaks reclaims them)",
+				     q->top->path, p->host_off);
 		pending_del(q, p);
 		p->alloc = false;
 	}
