@@ -21,7 +21,8 @@
  *
  * Allocating writes (crash-consistency order, as qemu's):
  *   1. refcount of the new clusters set to 1 (a new refcount block first if needed, placed
- *      at the allocation point so it describes itself), then fdatasync;
+ *      at the allocation point so it describes itself), then fdatasync; done for a pool
+ *      of up to Q2_POOL_BYTES at once, later allocations take from the pool;
  *   2. (if the L2 table is missing) a zeroed L2 table written, then its L1 entry;
  *   3. the data cluster(s) written through io_uring: straight from the command's iovecs
  *      when it covers them whole, else from a bounce buffer holding the new data and, for
@@ -38,6 +39,9 @@
  * UNMAP (thin provisioning, LBPRZ): whole clusters are deallocated (L2 entry zero flag or
  * unallocated, fdatasync, then refcount 0 and a hole punched); parts of clusters get zeros
  * written.
+ *
+ * Images are locked the way qemu locks them (OFD locks on bytes 100+i / 200+i), so a
+ * running VM and this handler never write one image at once. See README.md.
  */
 #include <errno.h>
 #include <fcntl.h>
