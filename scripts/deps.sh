@@ -10,10 +10,11 @@ set -euo pipefail
 BUILD_PKGS=(
 	cmake gcc clang make pkg-config git
 	libcmocka-dev liburing-dev libnl-3-dev libnl-genl-3-dev libkmod-dev
-	libglib2.0-dev libjson-c-dev libclang-rt-dev
+	libglib2.0-dev libjson-c-dev libclang-rt-dev zlib1g-dev
+	qemu-utils # qemu-img/qemu-io: the qcow2 handler unit test checks images with them
 )
 TEST_PKGS=(
-	fio sg3-utils qemu-utils valgrind python3 xxd
+	fio sg3-utils valgrind python3 xxd
 )
 # Real-kernel tier (scripts/vm): qemu boots Debian's kernel with our binaries; peers to compare.
 VM_PKGS=(
