@@ -185,6 +185,11 @@ start_runner() {
 	mkdir -p /etc/tcmu
 	"$RUNNER" "$@" > "$OUT/runner.log" 2>&1 &
 	RUNNER_PID=$!
+	# Ask the bus whether the name is owned before talking to it: a method call to an unowned
+	# org.kernel.TCMUService1 makes dbus-daemon activate Debian's tcmu-runner, which would then
+	# compete with $RUNNER for every device.
+	wait_for 15 sh -c 'dbus-send --system --print-reply --dest=org.freedesktop.DBus / \
+		org.freedesktop.DBus.NameHasOwner string:org.kernel.TCMUService1 2>/dev/null | grep -q "boolean true"'
 	if wait_for 15 sh -c "$(declare -f runner_handlers); [ -n \"\$(runner_handlers)\" ]"; then
 		echo "     $RUNNER running (pid $RUNNER_PID), handlers on D-Bus: $(runner_handlers)"
 	else

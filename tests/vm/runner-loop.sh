@@ -10,7 +10,8 @@
 # cfgstring subtype (default qcow: Debian's tcmu-runner ships no plain `file` handler; any other
 # value gets a raw image); SIZE_MB: disk size (default 32).
 . "$(dirname "$0")/lib.sh"
-vm_scenario runner-loop --timeout 600 "$@"
+# the output dir names the runner: runner-loop-tcmu-runner, runner-loop-rts-runner
+vm_scenario "runner-loop-$(basename "${RUNNER:-tcmu-runner}")" --timeout 600 "$@"
 
 HANDLER=${HANDLER:-qcow}
 SIZE_MB=${SIZE_MB:-32}
