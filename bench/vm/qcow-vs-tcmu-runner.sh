@@ -7,6 +7,7 @@
 # Both runners claim the "qcow" subtype, so only one runs at a time: each round starts one
 # runner, creates its backstore and LUN, runs all four points, removes them and stops the
 # runner; the contenders alternate for REPS rounds. Medians and ours/tcmu-runner are printed.
+# Both devices get emulate_write_cache=1 (see serve()); RTS_BENCH_WCE=0 measures write-through.
 # Software emulation makes single runs noisy: read the ratios, not the IOPS.
 #
 #   bench/vm/qcow-vs-tcmu-runner.sh
@@ -46,6 +47,10 @@ serve() {
 	cfs_set $Q/control "dev_config=qcow/$img"
 	cfs_set $Q/control "dev_size=$((SIZE_MB << 20))"
 	cfs_set $Q/control "max_data_area_mb=32"
+	# A write-back cache for both: with emulate_write_cache=0 (the default) the device
+	# promises durable writes, which ours keeps with a flush after every write and
+	# tcmu-runner's qcow handler does not (it acks page-cache writes). Compare like with like.
+	cfs_set $Q/attrib/emulate_write_cache ${RTS_BENCH_WCE:-1}
 	cfs_set $Q/enable 1
 	L=$CF/loopback/naa.50014050000009$(printf %02x $N)/tpgt_1
 	mkdir -p $L/lun/lun_0
