@@ -260,7 +260,8 @@ RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stat
 		.aborts_cancelled = atomic_load_explicit(&s->aborts_cancelled,
 							 memory_order_relaxed),
 	};
-	ret->inflight = dev->ncmds - dev->nfree;
+	/* nfree is only written by the I/O thread, with relaxed atomic stores */
+	ret->inflight = dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED);
 }
 
 /* --------------------------------------------------------------- completion */
@@ -320,7 +321,8 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 	cmd->in_use = false;
 	cmd->step = NULL;
 	dev->id_slot[cmd->cmd_id] = 0;
-	dev->free_slots[dev->nfree++] = cmd->slot;
+	dev->free_slots[dev->nfree] = cmd->slot;
+	__atomic_store_n(&dev->nfree, dev->nfree + 1, __ATOMIC_RELAXED); /* read by get_stats */
 	if (had_lock && dev->wait_head)
 		dispatch_retry_waiters(dev);
 }
@@ -860,12 +862,13 @@ static void handle_tmr(struct rts_dev *dev, const struct ring_ent *ent)
 
 static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 {
-	uint32_t slot = dev->free_slots[--dev->nfree];
+	uint32_t slot = dev->free_slots[dev->nfree - 1];
 	struct rts_cmd *cmd = &dev->cmds[slot];
 	unsigned int iovcnt = 0, bidi = 0;
 	const char *why = NULL;
 	int r;
 
+	__atomic_store_n(&dev->nfree, dev->nfree - 1, __ATOMIC_RELAXED); /* read by get_stats */
 	cmd->in_use = true;
 	cmd->aborted = false;
 	cmd->cmd_id = ent->cmd_id;
@@ -1113,7 +1116,7 @@ RTS_EXPORT int rts_dev_stop(struct rts_dev *dev, int timeout_ms)
 	r = pthread_timedjoin_np(dev->thread, NULL, &ts);
 	if (r == ETIMEDOUT) {
 		rts_dev_err(dev, "%u command(s) still in flight after %d ms; waiting for the handler",
-			    dev->ncmds - dev->nfree, timeout_ms);
+			    dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED), timeout_ms);
 		r = pthread_join(dev->thread, NULL);
 	}
 	dev->running = false;
