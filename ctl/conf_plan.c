@@ -14,6 +14,8 @@
 
 #include "conf_plan.h"
 
+#define RTS_VALUE_PAGE 4096 /* largest configfs attribute value */
+
 const char *const rtslib_plugin[RTS_PLUGIN_MAX] = {
 	[RTS_PLUGIN_FILEIO] = "fileio", [RTS_PLUGIN_BLOCK] = "block",
 	[RTS_PLUGIN_PSCSI] = "pscsi",	[RTS_PLUGIN_RAMDISK] = "ramdisk",
@@ -337,26 +339,33 @@ static void plan_attr_diff(struct plan *p, enum act kind, enum phase ph, const c
 			   struct json_object *want, struct json_object *have, enum rts_group g,
 			   const struct ids *id, const struct action *proto)
 {
+	/* two configfs pages on the heap: keeps the frame small for every compiler */
+	char *val, *old;
+
 	if (!want)
 		return;
+	val = malloc(RTS_VALUE_PAGE);
+	old = malloc(RTS_VALUE_PAGE);
+	if (!val || !old)
+		goto out;
 	json_object_object_foreach(want, k, v)
 	{
 		struct json_object *h = jget(have, k);
-		char val[4096], old[4096] = "";
 		struct action *a;
 
+		old[0] = '\0';
 		if (conf_attr_is_readonly(k) || same_value(v, h) ||
 		    json_object_is_type(v, json_type_null))
 			continue;
-		if (conf_value_string(v, val, sizeof(val)) < 0)
+		if (conf_value_string(v, val, RTS_VALUE_PAGE) < 0)
 			continue;
 		if (h)
-			conf_value_string(h, old, sizeof(old));
+			conf_value_string(h, old, RTS_VALUE_PAGE);
 		a = add(p, kind, ph, path, "set %s %s=%s%s%s%s",
 			g == RTS_GROUP_PARAM ? "parameter" : "attribute", k, val, h ? " (was " : "",
 			h ? old : "", h ? ")" : "");
 		if (!a)
-			return;
+			break;
 		if (proto) {
 			a->plugin = proto->plugin;
 			pfmt(a->so, sizeof(a->so), "%s", proto->so);
@@ -368,6 +377,9 @@ static void plan_attr_diff(struct plan *p, enum act kind, enum phase ph, const c
 		a->value = strdup(val);
 		a->old = h ? strdup(old) : NULL;
 	}
+out:
+	free(val);
+	free(old);
 }
 
 const char *const chap_keys[4] = { "userid", "password", "mutual_userid", "mutual_password" };

@@ -340,9 +340,13 @@ static int real_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
 		close(fd);
 		return r;
 	}
-	while ((errno = 0, de = readdir(dir))) {
+	for (;;) {
 		enum rts_ftype t;
 
+		errno = 0; /* readdir() returns NULL for both the end and an error */
+		de = readdir(dir);
+		if (!de)
+			break;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		switch (de->d_type) {

@@ -28,7 +28,8 @@
 
 /* ------------------------------------------------------------------ logging */
 
-static void dev_vlog(const struct rts_dev *dev, int prio, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0))) void dev_vlog(const struct rts_dev *dev, int prio,
+							     const char *fmt, va_list ap)
 {
 	char msg[1024];
 

@@ -23,6 +23,9 @@
 
 static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
 		     const char *format, va_list args)
+	__attribute__((format(printf, 6, 0)));
+static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
+		     const char *format, va_list args)
 {
 	struct runner *r = data;
 	char msg[512];

@@ -51,6 +51,8 @@ struct logbuf {
 };
 
 static void log_cb(void *ud, int prio, const char *file, int line, const char *fn, const char *fmt,
+		   va_list ap) __attribute__((format(printf, 6, 0)));
+static void log_cb(void *ud, int prio, const char *file, int line, const char *fn, const char *fmt,
 		   va_list ap)
 {
 	struct logbuf *b = ud;
