@@ -49,6 +49,7 @@
 #include <rts/handler.h>
 
 #include "macro.h"
+#include "cfgstring.h"
 #include "size.h"
 
 #define FILE_SUB_IOV 16 /* iovecs rebuilt for the remainder of a short transfer */
@@ -116,22 +117,6 @@ static void cfg_clear(struct file_cfg *c)
 	c->path = NULL;
 }
 
-static int set_reason(char **reason, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int set_reason(char **reason, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason && !*reason) {
-		va_start(ap, fmt);
-		if (vasprintf(reason, fmt, ap) < 0)
-			*reason = NULL;
-		va_end(ap);
-	}
-	return err;
-}
-
 static int parse_bool(const char *v, bool *ret)
 {
 	if (!strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
@@ -146,21 +131,16 @@ static int parse_bool(const char *v, bool *ret)
 /* Split "<path>[;opt]..." into @c. Pure: no file system access. */
 static int cfg_parse(const char *cfgstring, struct file_cfg *c, char **reason)
 {
-	const char *semi = strchr(cfgstring, ';');
 	char *opts, *save = NULL, *tok;
-	int r = 0;
+	int r;
 
 	*c = (struct file_cfg){ .writeback = -1 };
-	if (!*cfgstring || semi == cfgstring)
+	r = cfg_split_path(cfgstring, &c->path, &opts);
+	if (r == -EINVAL)
 		return set_reason(reason, -EINVAL,
 				  "file: no path given (expected file/<path>[;options])");
-	c->path = strndup(cfgstring, semi ? (size_t)(semi - cfgstring) : strlen(cfgstring));
-	opts = semi ? strdup(semi + 1) : NULL;
-	if (!c->path || (semi && !opts)) {
-		free(opts);
-		cfg_clear(c);
-		return -ENOMEM;
-	}
+	if (r < 0)
+		return r;
 	for (tok = opts ? strtok_r(opts, ";", &save) : NULL; tok;
 	     tok = strtok_r(NULL, ";", &save)) {
 		char *val = strchr(tok, '=');

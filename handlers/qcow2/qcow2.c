@@ -60,6 +60,7 @@
 
 #include <rts/handler.h>
 
+#include "cfgstring.h"
 #include "macro.h"
 #include "qcow2_format.h"
 
@@ -170,21 +171,6 @@ struct q2_dev {
 
 /* ------------------------------------------------------------------ config */
 
-static int set_reason(char **reason, int err, const char *fmt, ...) _printf_(3, 4);
-
-static int set_reason(char **reason, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason && !*reason) {
-		va_start(ap, fmt);
-		if (vasprintf(reason, fmt, ap) < 0)
-			*reason = NULL;
-		va_end(ap);
-	}
-	return err;
-}
-
 static void cfg_clear(struct q2_cfg *c)
 {
 	free(c->path);
@@ -193,21 +179,16 @@ static void cfg_clear(struct q2_cfg *c)
 
 static int cfg_parse(const char *cfgstring, struct q2_cfg *c, char **reason)
 {
-	const char *semi = strchr(cfgstring, ';');
 	char *opts, *save = NULL, *tok;
-	int r = 0;
+	int r;
 
 	*c = (struct q2_cfg){ 0 };
-	if (!*cfgstring || semi == cfgstring)
+	r = cfg_split_path(cfgstring, &c->path, &opts);
+	if (r == -EINVAL)
 		return set_reason(reason, -EINVAL,
 				  "qcow: no path given (expected qcow/<path>[;ro])");
-	c->path = strndup(cfgstring, semi ? (size_t)(semi - cfgstring) : strlen(cfgstring));
-	opts = semi ? strdup(semi + 1) : NULL;
-	if (!c->path || (semi && !opts)) {
-		free(opts);
-		cfg_clear(c);
-		return -ENOMEM;
-	}
+	if (r < 0)
+		return r;
 	for (tok = opts ? strtok_r(opts, ";", &save) : NULL; tok;
 	     tok = strtok_r(NULL, ";", &save)) {
 		if (!strcmp(tok, "ro")) {

@@ -262,6 +262,8 @@ static void test_check_config(void **state)
 
 	/* Missing file: an error without size=, fine with it, and never created by the check. */
 	path_in_tmp(p, sizeof(p), "missing.img");
+	expect_check_fails("", -EINVAL, "file: no path given");
+	expect_check_fails(";ro", -EINVAL, "file: no path given");
 	expect_check_fails(p, -ENOENT, "does not exist");
 	snprintf(cfg, sizeof(cfg), "%s;size=1M", p);
 	assert_int_equal(check(cfg, &why), 0);

@@ -1016,6 +1016,7 @@ static void test_refusals(void **state)
 
 	(void)state;
 	expect_check_fails("", -EINVAL, "no path");
+	expect_check_fails(";ro", -EINVAL, "qcow: no path given");
 	expect_check_fails("/nonexistent/x.qcow2", -ENOENT, "No such file");
 	tpath(p, sizeof(p), "x.qcow2");
 	run_ok("qemu-img create -q -f qcow2 '%s' 1M", p);
