@@ -75,6 +75,15 @@ RTS_EXPORT int rts_ctx_new_with_backend(struct rts_backend *backend, struct rts_
 	return 0;
 }
 
+/* flock(LOCK_EX), retried on EINTR. Returns 0 or -errno. */
+static int lock_exclusive(int fd)
+{
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
 RTS_EXPORT int rts_ctx_new(const char *root, unsigned int flags, struct rts_ctx **ret)
 {
 	struct rts_backend *be = NULL, *emu = NULL;
@@ -92,25 +101,18 @@ RTS_EXPORT int rts_ctx_new(const char *root, unsigned int flags, struct rts_ctx 
 			root, (flags & RTS_CTX_EMULATE) ? RTS_BACKEND_REAL_CREATE : 0, &be);
 	if (r < 0)
 		return r;
-	if (flags & RTS_CTX_MEMORY) {
-		r = rts_backend_new_emulated(be, &emu);
-		if (r < 0)
-			return r;
-		be = emu;
-	} else if (flags & RTS_CTX_EMULATE) {
-		/*
-		 * The emulator lays out an empty directory on first use. Serialise that on the
-		 * directory itself: a second process must not find a half-made tree.
-		 */
-		_cleanup_close_ int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (flags & (RTS_CTX_MEMORY | RTS_CTX_EMULATE)) {
+		_cleanup_close_ int dfd = -EBADF;
 
-		if (dfd < 0) {
-			rts_backend_free(be);
-			return -errno;
-		}
-		while (flock(dfd, LOCK_EX) < 0) {
-			if (errno != EINTR) {
-				r = -errno;
+		if (flags & RTS_CTX_EMULATE) {
+			/*
+			 * The emulator lays out an empty directory on first use. Serialise that
+			 * on the directory itself: a second process must not find a half-made
+			 * tree. The lock goes with dfd at the end of this block.
+			 */
+			dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			r = dfd < 0 ? -errno : lock_exclusive(dfd);
+			if (r < 0) {
 				rts_backend_free(be);
 				return r;
 			}
@@ -229,11 +231,9 @@ RTS_EXPORT int rts_ctx_lock(struct rts_ctx *ctx)
 					 strerror(-r));
 		}
 	}
-	while (flock(ctx->lock_fd, LOCK_EX) < 0) {
-		int r = -errno;
+	int r = lock_exclusive(ctx->lock_fd);
 
-		if (r == -EINTR)
-			continue;
+	if (r < 0) {
 		ctx->lock_depth--;
 		return rts_error(ctx, r, ctx->lock_path, "cannot lock: %s", strerror(-r));
 	}
