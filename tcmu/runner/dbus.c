@@ -246,8 +246,7 @@ static GVariant *list_devices(const struct runner *r)
 		h = rts_dev_get_handler(rd->dev);
 		failure = rts_dev_get_failure(rd->dev);
 		rts_dev_get_stats(rd->dev, &st);
-		/* the full "<subtype>/<config>", as configfs and targetcli show it */
-		cfg = g_strdup_printf("%s/%s", h ? h->subtype : "", rts_dev_get_cfgstring(rd->dev));
+		cfg = runner_dev_cfgstring(rd);
 		g_variant_builder_add(&b, DEVICE_TUPLE,
 				      rd->name ? rd->name : rts_dev_get_name(rd->dev), cfg,
 				      h ? h->subtype : "", failure ? "failed" : "running",

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,4 +112,11 @@ void runner_unload_handlers(struct runner *r)
 	for (unsigned int i = 0; i < r->nhandlers; i++)
 		r->handlers[i] = rts_handler_unload(r->handlers[i]);
 	r->nhandlers = 0;
+}
+
+char *runner_dev_cfgstring(const struct runner_dev *rd)
+{
+	const struct rts_handler *h = rts_dev_get_handler(rd->dev);
+
+	return g_strdup_printf("%s/%s", h ? h->subtype : "", rts_dev_get_cfgstring(rd->dev));
 }

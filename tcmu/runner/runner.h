@@ -55,6 +55,8 @@ void runner_log_sink(void *userdata, int prio, const char *dev, const char *msg)
 int runner_load_handlers(struct runner *r, const char *dir);
 const struct rts_handler *runner_find_handler(const struct runner *r, const char *subtype);
 void runner_unload_handlers(struct runner *r);
+/* The device's full "<subtype>/<config>", as configfs and targetcli show it (g_free). */
+char *runner_dev_cfgstring(const struct runner_dev *rd);
 
 /* kernel.c: serve the kernel's TCMU devices (netlink + UIO). */
 int runner_load_module(struct runner *r, const char *name);

@@ -69,9 +69,7 @@ char *runner_status_json(const struct runner *r)
 			o, "name",
 			json_object_new_string(rd->name ? rd->name : rts_dev_get_name(rd->dev)));
 		json_object_object_add(o, "handler", json_object_new_string(h ? h->subtype : ""));
-		/* the full "<subtype>/<config>", as configfs and targetcli show it */
-		g_autofree char *cfg = g_strdup_printf("%s/%s", h ? h->subtype : "",
-						       rts_dev_get_cfgstring(rd->dev));
+		g_autofree char *cfg = runner_dev_cfgstring(rd);
 		json_object_object_add(o, "cfgstring", json_object_new_string(cfg));
 		if (rd->info)
 			json_object_object_add(o, "uio", json_object_new_int64(rd->info->minor));
