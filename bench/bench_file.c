@@ -26,10 +26,11 @@
 #include <rts/device.h>
 
 #include "macro.h"
+#include "sim_drive.h"
 #include "size.h"
 
-#define TIMEOUT_MS 10000
-#define BS	   512u
+#define TIMEOUT_MS BENCH_TIMEOUT_MS
+#define BS	   BENCH_BS
 
 struct workload {
 	const char *name;
@@ -54,38 +55,6 @@ static const struct rts_handler *handler;
 static unsigned int errors;
 static bool verbose;
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void rw16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t blocks)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	put_be32(cdb + 2, (uint32_t)(lba >> 32));
-	put_be32(cdb + 6, (uint32_t)lba);
-	put_be32(cdb + 10, blocks);
-}
-
-static void count_cb(void *userdata, const struct rts_sim_completion *c)
-{
-	(void)userdata;
-	if (c->status)
-		errors++;
-}
-
 /* Our side: IOPS of @w through the simulator and the file handler for @secs seconds. */
 static double run_ours(const char *path, uint64_t size, bool direct, bool no_copy,
 		       const struct workload *w, double secs)
@@ -101,77 +70,24 @@ static double run_ours(const char *path, uint64_t size, bool direct, bool no_cop
 		.queue_depth = 256,
 		.write_cache = true,
 	};
+	const struct bench_io io = { w->write, w->random, w->bs, w->qd };
 	struct rts_sim *sim = NULL;
 	struct rts_dev *dev = NULL;
-	uint8_t *bufs = NULL;
-	uint64_t nblk = size / w->bs, x = 88172645463325252ull, seq = 0, done = 0;
-	uint32_t inflight = 0;
-	double t0 = 0, t = 0;
+	double iops = 0;
 	int r;
 
 	snprintf(cfg, sizeof(cfg), "file/%s%s", path, direct ? ";o_direct" : "");
-	bufs = aligned_alloc(4096, (size_t)w->qd * w->bs);
-	if (!bufs || rts_sim_new(&sp, &sim) < 0 || rts_dev_new_sim(&dc, handler, sim, &dev) < 0)
+	if (rts_sim_new(&sp, &sim) < 0 || rts_dev_new_sim(&dc, handler, sim, &dev) < 0)
 		goto fail;
-	memset(bufs, 0x5a, (size_t)w->qd * w->bs);
 	r = rts_dev_open(dev, false, &why);
 	if (r < 0) {
 		fprintf(stderr, "bench_file: open '%s': %s\n", cfg, why ? why : strerror(-r));
 		free(why);
 		goto fail;
 	}
-	/*
-	 * Steady state: touch the data area once, as a device that has been serving for a while
-	 * has it populated. Otherwise the simulator's next-fit block allocator walks 64 MiB of
-	 * not-yet-faulted memfd pages and O_DIRECT pays a page fault (and an io-wq punt) per I/O.
-	 */
-	{
-		size_t msize, doff = ((size_t)128 + sp.cmdr_size + 4095) / 4096 * 4096;
-		uint8_t *map = rts_sim_get_map(sim, &msize);
-
-		memset(map + doff, 0, msize - doff);
-	}
-	if (rts_dev_start(dev) < 0)
+	iops = bench_drive(sim, sp.cmdr_size, dev, &io, size, secs, &errors);
+	if (iops < 0)
 		goto fail_close;
-	t0 = now_s();
-	do {
-		while (inflight < w->qd) {
-			uint8_t cdb[16];
-			uint64_t blk;
-
-			if (w->random) {
-				x ^= x << 13;
-				x ^= x >> 7;
-				x ^= x << 17;
-				blk = x % nblk;
-			} else {
-				blk = seq++ % nblk;
-			}
-			rw16(cdb, w->write ? 0x8a : 0x88, blk * (w->bs / BS), w->bs / BS);
-			r = rts_sim_submit(sim, cdb, 16,
-					   w->write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
-					   bufs + (size_t)(done + inflight) % w->qd * w->bs, w->bs,
-					   NULL, NULL);
-			if (r < 0)
-				break;
-			inflight++;
-		}
-		rts_sim_kick(sim);
-		if (rts_sim_wait(sim, TIMEOUT_MS) <= 0)
-			break;
-		r = rts_sim_reap(sim, count_cb, NULL);
-		if (r < 0)
-			break;
-		inflight -= (uint32_t)r;
-		done += (uint64_t)r;
-		t = now_s();
-	} while (t - t0 < secs);
-	while (inflight > 0 && rts_sim_wait(sim, TIMEOUT_MS) > 0) {
-		r = rts_sim_reap(sim, count_cb, NULL);
-		if (r < 0)
-			break;
-		inflight -= (uint32_t)r;
-	}
 	if (verbose) {
 		struct rts_dev_stats st;
 
@@ -186,12 +102,10 @@ fail_close:
 	rts_dev_close(dev);
 	rts_dev_free(dev);
 	rts_sim_free(sim);
-	free(bufs);
-	return t > t0 ? (double)done / (t - t0) : 0;
+	return iops > 0 ? iops : 0;
 fail:
 	rts_dev_free(dev);
 	rts_sim_free(sim);
-	free(bufs);
 	return 0;
 }
 
@@ -226,9 +140,9 @@ static double run_write_same(const char *path, uint64_t size, bool direct, doubl
 		return 0;
 	}
 	rts_dev_start(dev);
-	t0 = t = now_s();
+	t0 = t = bench_now_s();
 	while (t - t0 < secs) {
-		rw16(cdb, 0x93, lba, blocks);
+		bench_rw16(cdb, 0x93, lba, blocks);
 		if (rts_sim_exec(sim, cdb, 16, RTS_SIM_TO_DEV, blk, BS, TIMEOUT_MS, &c) < 0 ||
 		    c.status) {
 			errors++;
@@ -236,7 +150,7 @@ static double run_write_same(const char *path, uint64_t size, bool direct, doubl
 		}
 		done += (uint64_t)blocks * BS;
 		lba = (lba + blocks) % (size / BS - blocks + 1);
-		t = now_s();
+		t = bench_now_s();
 	}
 	rts_dev_stop(dev, TIMEOUT_MS);
 	rts_dev_close(dev);
