@@ -61,6 +61,10 @@ void conf_report_add(struct conf_report *r, enum conf_level level, const char *p
 /** Print every message of at least @p min level as "level: path: text". */
 void conf_report_print(const struct conf_report *r, FILE *f, enum conf_level min);
 const char *conf_level_name(enum conf_level level);
+
+/** Writable ALUA target port group attributes in rtslib's order, NULL-terminated: what
+ *  save dumps (conf_dump.c) and what restore/apply writes (conf_plan.c, conf_exec.c). */
+extern const char *const alua_params[];
 /** snprintf() that truncates silently (paths in messages). */
 void pfmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -235,23 +235,6 @@ static int dump_group(struct rts_ctx *ctx, struct json_object *d, const char *ke
 	return 0;
 }
 
-static const char *const alua_rw_params[] = {
-	"alua_access_state",
-	"alua_access_status",
-	"alua_write_metadata",
-	"alua_access_type",
-	"preferred",
-	"nonop_delay_msecs",
-	"trans_delay_msecs",
-	"implicit_trans_secs",
-	"alua_support_offline",
-	"alua_support_standby",
-	"alua_support_transitioning",
-	"alua_support_active_nonoptimized",
-	"alua_support_unavailable",
-	"alua_support_active_optimized",
-	NULL,
-};
 static const char *const alua_statuses[] = { "None", "Altered by Explicit STPG",
 					     "Altered by Implicit ALUA", NULL };
 static const char *const alua_types[] = { "None", "Implicit", "Explicit", "Implicit and Explicit",
@@ -278,13 +261,13 @@ static struct json_object *dump_alua(struct rts_alua_tpg *gp)
 	if (rts_alua_tpg_get_attr(gp, "tg_pt_gp_id", &v) == 0)
 		json_object_object_add(d, "tg_pt_gp_id", attr_value(v));
 	free(v);
-	for (size_t i = 0; alua_rw_params[i]; i++) {
+	for (size_t i = 0; alua_params[i]; i++) {
 		v = NULL;
-		if (rts_alua_tpg_get_attr(gp, alua_rw_params[i], &v) == 0)
-			json_object_object_add(d, alua_rw_params[i],
-					       alua_value(alua_rw_params[i], v));
+		if (rts_alua_tpg_get_attr(gp, alua_params[i], &v) == 0)
+			json_object_object_add(d, alua_params[i],
+					       alua_value(alua_params[i], v));
 		else
-			json_object_object_add(d, alua_rw_params[i], NULL); /* getattr(..., None) */
+			json_object_object_add(d, alua_params[i], NULL); /* getattr(..., None) */
 		free(v);
 	}
 	return d;

@@ -113,7 +113,6 @@ struct plan {
 
 extern const char *const rtslib_plugin[RTS_PLUGIN_MAX];
 extern const char *const chap_keys[4];
-extern const char *const alua_params[];
 /** Lookup indexes of the current planning pass (NULL outside one). */
 extern struct json_object *plan_cache;
 
