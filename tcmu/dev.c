@@ -747,7 +747,7 @@ static void arm_read(struct rts_dev *dev, int fd, void *buf, unsigned int len, e
  * Wait for kicks with a multishot poll, never a read: a uio fd has no FMODE_NOWAIT, so
  * io_uring would punt a read to an io-wq worker that sleeps in uio_read(), and every kick
  * would cost the worker's wakeup on top of ours. A poll is woken straight from
- * uio_event_notify(). The event count is then consumed with a plain non-blocking read.
+ * uio_event_notify(). The event count is read (non-blocking) only when the poll is re-armed.
  */
 static void arm_kick_poll(struct rts_dev *dev)
 {
@@ -966,10 +966,16 @@ static void handle_cqe(struct rts_dev *dev, const struct io_uring_cqe *cqe)
 			dev_fail(dev, "polling the kick fd failed");
 			return;
 		}
-		if (cqe->res > 0)
+		/*
+		 * The multishot poll posts one CQE per wakeup of the fd and stays armed, so the
+		 * event count needs no read() per wakeup: drain_ring() below looks at the ring
+		 * itself. Only a poll that ended is re-armed, and that first clears the count, or
+		 * the fresh poll would fire at once on the old kicks.
+		 */
+		if (!(cqe->flags & IORING_CQE_F_MORE)) {
 			consume_kick(dev);
-		if (!(cqe->flags & IORING_CQE_F_MORE))
 			arm_kick_poll(dev);
+		}
 		break;
 	case UD_WAKE:
 		if (!atomic_load(&dev->stop))
