@@ -42,6 +42,7 @@ static void usage(FILE *f)
 	      "  apply FILE                         make the live configuration equal to FILE\n"
 	      "  validate FILE                      check a saveconfig.json file, touch nothing\n"
 	      "  status                             devices served by the running rts-runner\n"
+	      "  status --watch [SECONDS [COUNT]]   their I/O rates and latency, like iostat\n"
 	      "\n"
 	      "Options:\n"
 	      "  --root DIR          configfs root (default " RTS_DEFAULT_ROOT ")\n"
@@ -63,6 +64,8 @@ static void usage(FILE *f)
 	      "  --no-modules        never load kernel modules\n"
 	      "  --socket PATH       status: rts-runner's status socket\n"
 	      "                      (default " STATUS_SOCKET_DEFAULT ")\n"
+	      "  --watch             status [SECONDS [COUNT]]: I/O rates and latency every\n"
+	      "                      SECONDS (default 1), COUNT times (default: until killed)\n"
 	      "  -h, --help          this help\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 failure, 2 usage, 3 partial (restore/apply with failed objects).\n",
@@ -85,6 +88,7 @@ enum {
 	OPT_DEPTH,
 	OPT_NO_MODULES,
 	OPT_SOCKET,
+	OPT_WATCH,
 };
 
 static int open_ctx(struct cli *c)
@@ -211,6 +215,7 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, OPT_DEPTH },
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "watch", no_argument, NULL, OPT_WATCH },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -285,6 +290,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SOCKET:
 			c.socket = optarg;
+			break;
+		case OPT_WATCH:
+			c.watch = true;
 			break;
 		case 'h':
 			usage(stdout);

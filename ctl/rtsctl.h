@@ -44,6 +44,7 @@ struct cli {
 	bool progress; /* stderr is a terminal */
 	bool load_modules;
 	const char *socket; /* status: rts-runner's status socket */
+	bool watch;         /* status: refresh like iostat */
 };
 
 /** Kinds of objects addressed by a path. */

@@ -8,6 +8,7 @@
  * whole batch. No locks, no allocation per command, no thread per command.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -265,6 +266,51 @@ RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stat
 	ret->inflight = dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED);
 }
 
+RTS_EXPORT int rts_dev_get_io_stats(const struct rts_dev *dev, struct rts_dev_io_stats *ret)
+{
+	struct iostat *s = (struct iostat *)&dev->io;
+	struct rts_dev_io_stats v = { .struct_size = sizeof(v) };
+	uint64_t hist[IOSTAT_BUCKETS], n = 0;
+	size_t size;
+
+	if (!ret || ret->struct_size < offsetof(struct rts_dev_io_stats, read_cmds))
+		return -EINVAL;
+	size = ret->struct_size < sizeof(v) ? ret->struct_size : sizeof(v);
+	v.read_cmds = atomic_load_explicit(&s->cmds[IOSTAT_READ], memory_order_relaxed);
+	v.write_cmds = atomic_load_explicit(&s->cmds[IOSTAT_WRITE], memory_order_relaxed);
+	v.other_cmds = atomic_load_explicit(&s->cmds[IOSTAT_OTHER], memory_order_relaxed);
+	v.read_bytes = atomic_load_explicit(&s->bytes[IOSTAT_READ], memory_order_relaxed);
+	v.write_bytes = atomic_load_explicit(&s->bytes[IOSTAT_WRITE], memory_order_relaxed);
+	for (unsigned int b = 0; b < IOSTAT_BUCKETS; b++) {
+		hist[b] = atomic_load_explicit(&s->bucket[b], memory_order_relaxed);
+		n += hist[b];
+	}
+	v.lat_count = n;
+	v.lat_p50_ns = iostat_percentile(hist, n, 500);
+	v.lat_p99_ns = iostat_percentile(hist, n, 990);
+	v.lat_p999_ns = iostat_percentile(hist, n, 999);
+	v.lat_max_ns = atomic_load_explicit(&s->lat_max_ns, memory_order_relaxed);
+	memcpy(ret, &v, size);
+	ret->struct_size = (uint32_t)size;
+	return 0;
+}
+
+RTS_EXPORT int rts_dev_get_latency_histogram(const struct rts_dev *dev, uint64_t *counts,
+					     uint64_t *upper_ns, unsigned int n)
+{
+	struct iostat *s = (struct iostat *)&dev->io;
+
+	if (n && (!counts || !upper_ns))
+		return -EINVAL;
+	if (n > IOSTAT_BUCKETS)
+		n = IOSTAT_BUCKETS;
+	for (unsigned int b = 0; b < n; b++) {
+		counts[b] = atomic_load_explicit(&s->bucket[b], memory_order_relaxed);
+		upper_ns[b] = iostat_bucket_max(b);
+	}
+	return IOSTAT_BUCKETS;
+}
+
 /* --------------------------------------------------------------- completion */
 
 void dev_refresh_serial(struct rts_dev *dev)
@@ -292,6 +338,47 @@ int dev_bounce(struct rts_cmd *cmd, size_t len)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Count a finished command by direction with its latency, from the loop pass that took it
+ * from the ring to the pass that completed it. The clock is read once per pass (after the
+ * wait), not per command: two clock reads per command cost a null handler 25 % more CPU in
+ * bench_sim, one per pass costs nothing measurable. A command completed in the pass that
+ * took it counts as 0 ns: it took less than one pass.
+ */
+static void io_account(struct rts_dev *dev, const struct rts_cmd *cmd, uint8_t status,
+		       int64_t data_in_len)
+{
+	enum iostat_dir dir = IOSTAT_OTHER;
+	uint64_t bytes = 0, t = dev->clock_ns;
+
+	switch (cmd->info.kind) {
+	case SCSI_KIND_READ:
+		dir = IOSTAT_READ;
+		break;
+	case SCSI_KIND_WRITE:
+	case SCSI_KIND_WRITE_VERIFY:
+	case SCSI_KIND_WRITE_SAME:
+	case SCSI_KIND_CAW:
+		dir = IOSTAT_WRITE;
+		break;
+	default:
+		break;
+	}
+	if (status == RTS_SAM_GOOD && dir != IOSTAT_OTHER)
+		bytes = data_in_len >= 0 && (uint64_t)data_in_len < cmd->data_len ?
+				(uint64_t)data_in_len :
+				cmd->data_len;
+	iostat_record(&dev->io, dir, bytes, t > cmd->t_start_ns ? t - cmd->t_start_ns : 0);
+}
+
 void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		    size_t sense_len, int64_t data_in_len)
 {
@@ -316,6 +403,7 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 	if (status != RTS_SAM_GOOD)
 		STAT_INC(dev, errors);
 	STAT_INC(dev, completions);
+	io_account(dev, cmd, status, data_in_len);
 	dev->need_kick = true;
 	if (had_lock)
 		dispatch_release(cmd);
@@ -896,6 +984,7 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	ring_consume(&dev->ring, ent);
 	dev->id_slot[cmd->cmd_id] = (uint16_t)(slot + 1);
 	STAT_INC(dev, cmds);
+	cmd->t_start_ns = dev->clock_ns;
 	if (r < 0) {
 		struct scsi_result res;
 
@@ -1026,6 +1115,7 @@ static void *io_thread(void *arg)
 	arm_kick_poll(dev);
 	arm_read(dev, dev->wake_fd, &dev->wake_buf, sizeof(dev->wake_buf), UD_WAKE);
 	/* Commands may already be queued (restart, or submitted before we started). */
+	dev->clock_ns = now_ns();
 	drain_ring(dev);
 	for (;;) {
 		unsigned int head, n = 0;
@@ -1040,6 +1130,7 @@ static void *io_thread(void *arg)
 			dev_fail(dev, "io_uring_submit_and_wait failed");
 			break;
 		}
+		dev->clock_ns = now_ns();
 		io_uring_for_each_cqe(&dev->uring, head, cqe)
 		{
 			handle_cqe(dev, cqe);

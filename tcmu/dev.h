@@ -18,6 +18,7 @@
 #include <rts/device.h>
 #include <rts/handler.h>
 
+#include "iostat.h"
 #include "ring.h"
 #include "scsi/scsi.h"
 
@@ -85,6 +86,7 @@ struct rts_cmd {
 	int async_err;
 
 	void *priv;              /* handler's cmd_private_size bytes */
+	uint64_t t_start_ns;     /* dev->clock_ns of the pass that took it from the ring (iostat) */
 };
 
 struct dev_transport {
@@ -157,6 +159,8 @@ struct rts_dev {
 	pthread_t thread;
 	const char *failure;
 	struct dev_stats_atomic stats;
+	struct iostat io;        /* written by the I/O thread only, read by rts_dev_get_io_stats() */
+	uint64_t clock_ns;       /* CLOCK_MONOTONIC at the start of the I/O loop's pass */
 };
 
 /* dev.c */
