@@ -25,7 +25,6 @@
 #include "dev.h"
 #include "macro.h"
 
-#define STAT_INC(dev, f) atomic_fetch_add_explicit(&(dev)->stats.f, 1, memory_order_relaxed)
 
 /* ------------------------------------------------------------------ logging */
 

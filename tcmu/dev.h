@@ -100,6 +100,15 @@ struct dev_transport {
 	bool owns_map;
 };
 
+/*
+ * Counters written by the device's I/O thread alone and read by rts_dev_get_stats() from any
+ * thread: a relaxed load and store, no read-modify-write (no locked instruction per count).
+ */
+#define STAT_INC(dev, f)                                                                     \
+	atomic_store_explicit(&(dev)->stats.f,                                               \
+			      atomic_load_explicit(&(dev)->stats.f, memory_order_relaxed) + 1, \
+			      memory_order_relaxed)
+
 struct dev_stats_atomic {
 	atomic_uint_fast64_t cmds, completions, kicks, wakeups, emulated, handler_ops, errors,
 		aborts, aborts_cancelled;
