@@ -66,7 +66,9 @@ serve() {
 		cfs_set $CF/core/$HBA/d$i/control "dev_config=$sub/$img"
 		cfs_set $CF/core/$HBA/d$i/control "dev_size=$((DEV_MB << 20))"
 		cfs_set $CF/core/$HBA/d$i/attrib/emulate_write_cache 1
-		cfs_set $CF/core/$HBA/d$i/enable 1 || die "$who: enable d$i"
+		# a runner still subscribing to TCM-USER under load answers EAGAIN: retry, bounded
+		wait_for 30 cfs_try $CF/core/$HBA/d$i/enable 1 || cfs_set $CF/core/$HBA/d$i/enable 1 ||
+			die "$who: enable d$i"
 		mkdir -p $TGT/tpgt_1/lun/lun_$i
 		ln -s $CF/core/$HBA/d$i $TGT/tpgt_1/lun/lun_$i/d
 	done

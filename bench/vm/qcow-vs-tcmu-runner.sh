@@ -54,7 +54,8 @@ serve() {
 	# promises durable writes, which ours keeps with a flush after every write and
 	# tcmu-runner's qcow handler does not (it acks page-cache writes). Compare like with like.
 	cfs_set $Q/attrib/emulate_write_cache ${RTS_BENCH_WCE:-1}
-	cfs_set $Q/enable 1
+	# a runner still subscribing to TCM-USER under load answers EAGAIN: retry, bounded
+	wait_for 30 cfs_try $Q/enable 1 || cfs_set $Q/enable 1
 	L=$CF/loopback/naa.50014050000009$(printf %02x $N)/tpgt_1
 	mkdir -p $L/lun/lun_0
 	cfs_set $L/nexus naa.50014050000008$(printf %02x $N)
