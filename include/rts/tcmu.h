@@ -125,6 +125,13 @@ bool rts_cmd_is_aborted(const struct rts_cmd *cmd);
 void rts_cmd_complete(struct rts_cmd *cmd, int err);
 /** @brief Complete with CHECK CONDITION and the given fixed-format sense. I/O thread only. */
 void rts_cmd_complete_sense(struct rts_cmd *cmd, uint8_t key, uint8_t asc, uint8_t ascq);
+/**
+ * @brief Complete with CHECK CONDITION, fixed-format sense and the INFORMATION field set to
+ *        @p info (VALID set; a value above 32 bits leaves it clear), e.g. the offset of the
+ *        first differing byte of a MISCOMPARE. I/O thread only.
+ */
+void rts_cmd_complete_sense_info(struct rts_cmd *cmd, uint8_t key, uint8_t asc, uint8_t ascq,
+				 uint64_t info);
 /** @brief Complete with a SAM status and no sense (e.g. RTS_SAM_BUSY). I/O thread only. */
 void rts_cmd_complete_status(struct rts_cmd *cmd, uint8_t status);
 /**
