@@ -10,7 +10,11 @@
  *
  *   bench_rbd --conf CEPH_CONF [--pool rbd] [--image rts-bench] [--size 256M]
  *             [--runtime 3] [--reps 5] [--workload SUBSTRING] [--handler-dir DIR] [--no-fio]
- *             [--cfg-extra ';id=...']
+ *             [--cfg-extra ';id=...'] [--images N]
+ *
+ * --images N: N images (<image>-0..N-1), one device each, driven all at once, first each
+ * device on its own rados_t, then all on one shared (runner.conf [handler.rbd]
+ * connection=per-image|shared), interleaved; the table compares the two.
  *
  * The image is created (and written once, so reads read data) when missing.
  * scripts/bench-rbd.sh starts a throw-away cluster and runs this on a release build.
@@ -18,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +81,9 @@ static double cpu_s(int who)
 	return tv_s(&ru.ru_utime) + tv_s(&ru.ru_stime);
 }
 
-static struct result run_ours(uint64_t size, const struct workload *w, double secs)
+/* @img on @options (runner.conf [handler.rbd] pairs, NULL-terminated) for @secs. */
+static struct result run_ours_on(const char *img, const char *const *options, uint64_t size,
+				 const struct workload *w, double secs, unsigned int *errs)
 {
 	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20 };
 	char cfg[1024], *why = NULL;
@@ -86,6 +93,7 @@ static struct result run_ours(uint64_t size, const struct workload *w, double se
 		.block_size = BS,
 		.queue_depth = 128,
 		.write_cache = true,
+		.options = options,
 	};
 	const struct bench_io io = { w->write, true, w->bs, w->qd };
 	struct rts_sim *sim = NULL;
@@ -94,7 +102,7 @@ static struct result run_ours(uint64_t size, const struct workload *w, double se
 	double c0, t0;
 	int r;
 
-	snprintf(cfg, sizeof(cfg), "rbd/%s/%s;conf=%s%s", pool, image, conf, cfg_extra);
+	snprintf(cfg, sizeof(cfg), "rbd/%s/%s;conf=%s%s", pool, img, conf, cfg_extra);
 	if (rts_sim_new(&sp, &sim) < 0 || rts_dev_new_sim(&dc, handler, sim, &dev) < 0)
 		goto out;
 	r = rts_dev_open(dev, false, &why);
@@ -107,7 +115,7 @@ static struct result run_ours(uint64_t size, const struct workload *w, double se
 	}
 	c0 = cpu_s(RUSAGE_SELF);
 	t0 = bench_now_s();
-	res.iops = bench_drive(sim, sp.cmdr_size, dev, &io, size, secs, &errors);
+	res.iops = bench_drive(sim, sp.cmdr_size, dev, &io, size, secs, errs);
 	if (res.iops > 0)
 		res.cpu_us = (cpu_s(RUSAGE_SELF) - c0) * 1e6 / (res.iops * (bench_now_s() - t0));
 	rts_dev_stop(dev, TIMEOUT_MS);
@@ -117,6 +125,60 @@ static struct result run_ours(uint64_t size, const struct workload *w, double se
 out:
 	rts_dev_free(dev);
 	rts_sim_free(sim);
+	return res;
+}
+
+static struct result run_ours(uint64_t size, const struct workload *w, double secs)
+{
+	return run_ours_on(image, NULL, size, w, secs, &errors);
+}
+
+/* ------------------------------------------- several images, one connection or each its own */
+
+struct multi_arg {
+	pthread_t thread;
+	char img[256];
+	const char *const *options;
+	uint64_t size;
+	const struct workload *w;
+	double secs;
+	unsigned int errs;
+	struct result res;
+};
+
+static void *multi_main(void *p)
+{
+	struct multi_arg *a = p;
+
+	a->res = run_ours_on(a->img, a->options, a->size, a->w, a->secs, &a->errs);
+	return NULL;
+}
+
+/* @n devices on @n images at once, all on one shared rados_t or each on its own. */
+static struct result run_multi(int n, bool shared, uint64_t size, const struct workload *w,
+			       double secs)
+{
+	static const char *const opt_shared[] = { "connection", "shared", NULL };
+	static const char *const opt_own[] = { "connection", "per-image", NULL };
+	static struct multi_arg a[64];
+	struct result res = { 0 };
+	double c0 = cpu_s(RUSAGE_SELF), t0 = bench_now_s(), ios = 0;
+
+	for (int i = 0; i < n; i++) {
+		a[i] = (struct multi_arg){ .options = shared ? opt_shared : opt_own,
+					   .size = size, .w = w, .secs = secs };
+		snprintf(a[i].img, sizeof(a[i].img), "%s-%d", image, i);
+		if (pthread_create(&a[i].thread, NULL, multi_main, &a[i]) != 0)
+			return res;
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(a[i].thread, NULL);
+		res.iops += a[i].res.iops;
+		errors += a[i].errs;
+	}
+	ios = res.iops * (bench_now_s() - t0);
+	if (ios > 0)
+		res.cpu_us = (cpu_s(RUSAGE_SELF) - c0) * 1e6 / ios;
 	return res;
 }
 
@@ -176,7 +238,7 @@ static struct result run_fio(uint64_t size, const struct workload *w, double sec
 }
 
 /* Create and fill the image once (fio, 4 MiB sequential writes) so reads read data. */
-static int prepare(uint64_t size)
+static int prepare(const char *img_name, uint64_t size)
 {
 	rados_t c;
 	rados_ioctx_t io;
@@ -197,7 +259,7 @@ static int prepare(uint64_t size)
 		rados_shutdown(c);
 		return r;
 	}
-	r = rbd_open(io, image, &img, NULL);
+	r = rbd_open(io, img_name, &img, NULL);
 	if (r == 0) {
 		uint64_t have = 0;
 
@@ -207,18 +269,18 @@ static int prepare(uint64_t size)
 		rados_shutdown(c);
 		return have >= size ? 0 : -ENOSPC;
 	}
-	r = rbd_create(io, image, size, &order);
+	r = rbd_create(io, img_name, size, &order);
 	rados_ioctx_destroy(io);
 	rados_shutdown(c);
 	if (r < 0)
 		return r;
-	fprintf(stderr, "bench_rbd: filling %s/%s (%" PRIu64 " MiB) ...\n", pool, image,
+	fprintf(stderr, "bench_rbd: filling %s/%s (%" PRIu64 " MiB) ...\n", pool, img_name,
 		size >> 20);
 	snprintf(cmd, sizeof(cmd),
 		 "CEPH_CONF='%s' fio --name=fill --ioengine=rbd --clientname=admin --pool='%s' "
 		 "--rbdname='%s' --rw=write --bs=4M --iodepth=4 --size=%" PRIu64
 		 " >/dev/null 2>&1",
-		 conf, pool, image, size);
+		 conf, pool, img_name, size);
 	return system(cmd) == 0 ? 0 : -EIO;
 }
 
@@ -241,7 +303,7 @@ int main(int argc, char **argv)
 	bool skip_fio = false;
 	uint64_t size = 256ull << 20;
 	double secs = 3;
-	int reps = 5;
+	int reps = 5, images = 0;
 	struct rts_loaded_handler *lh = NULL;
 	char so[512], *why = NULL;
 	static const struct option opts[] = {
@@ -255,12 +317,13 @@ int main(int argc, char **argv)
 		{ "handler-dir", required_argument, NULL, 'd' },
 		{ "no-fio", no_argument, NULL, 'n' },
 		{ "cfg-extra", required_argument, NULL, 'x' },
+		{ "images", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	conf = getenv("CEPH_CONF");
-	while ((c = getopt_long(argc, argv, "c:p:i:s:t:r:w:d:nx:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:i:s:t:r:w:d:nx:m:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
@@ -296,6 +359,10 @@ int main(int argc, char **argv)
 		case 'x':
 			cfg_extra = optarg;
 			break;
+		case 'm':
+			images = atoi(optarg);
+			images = images < 1 ? 1 : (images > 64 ? 64 : images);
+			break;
 		default:
 			fprintf(stderr, "usage: %s --conf CEPH_CONF [--pool P] [--image I] [--size 256M] "
 					"[--runtime 3] [--reps 5] [--workload S] [--handler-dir D] [--no-fio] "
@@ -315,7 +382,46 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	handler = rts_loaded_handler_get(lh);
-	if (prepare(size) < 0) {
+	if (images) {
+		char name[256];
+
+		for (int i = 0; i < images; i++) {
+			snprintf(name, sizeof(name), "%s-%d", image, i);
+			if (prepare(name, size) < 0) {
+				fprintf(stderr, "bench_rbd: cannot prepare image %s/%s\n", pool, name);
+				return 1;
+			}
+		}
+		printf("%d images of %" PRIu64 " MiB, one device each, all at once; median of %d "
+		       "interleaved runs of %.0f s; IOPS summed over the devices\n\n",
+		       images, size >> 20, reps, secs);
+		printf("| workload | per-image rados_t IOPS | shared rados_t IOPS | shared/per-image | "
+		       "per-image CPU us/IO | shared CPU us/IO |\n|---|---:|---:|---:|---:|---:|\n");
+		for (size_t i = 0; i < ARRAY_SIZE(workloads); i++) {
+			const struct workload *w = &workloads[i];
+			double pi[MAX_REPS], pc[MAX_REPS], si[MAX_REPS], sc[MAX_REPS];
+
+			if (sel && !strstr(w->name, sel))
+				continue;
+			for (int k = 0; k < reps; k++) {
+				struct result p = run_multi(images, false, size, w, secs);
+				struct result q = run_multi(images, true, size, w, secs);
+
+				pi[k] = p.iops;
+				pc[k] = p.cpu_us;
+				si[k] = q.iops;
+				sc[k] = q.cpu_us;
+			}
+			double mp = median(pi, reps), ms = median(si, reps);
+
+			printf("| %s | %.0f | %.0f | %.2f | %.1f | %.1f |\n", w->name, mp, ms,
+			       mp > 0 ? ms / mp : 0, median(pc, reps), median(sc, reps));
+			fflush(stdout);
+		}
+		rts_handler_unload(lh);
+		return errors ? 1 : 0;
+	}
+	if (prepare(image, size) < 0) {
 		fprintf(stderr, "bench_rbd: cannot prepare image %s/%s\n", pool, image);
 		return 1;
 	}
