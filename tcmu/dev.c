@@ -573,6 +573,7 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 	free(dev->options);
 	free(dev->serial);
 	free(dev->serial_file);
+	dev_alua_free(dev);
 	free(dev);
 	return NULL;
 }
