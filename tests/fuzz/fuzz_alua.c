@@ -57,8 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	iov = (struct iovec){ (void *)(data + 48), size - 48 };
 	n = scsi_alua_stpg_parse(&a, stpg_cdb, sizeof(stpg_cdb), &iov, 1, size - 48, ch,
 				 SCSI_ALUA_MAX_GROUPS, &res);
-	if (n < 0)
-		return res.status == RTS_SAM_CHECK_CONDITION ? 0 : (abort(), 0);
+	if (n < 0) {
+		if (res.status != RTS_SAM_CHECK_CONDITION)
+			abort();
+		return 0;
+	}
 	for (int i = 0; i < n; i++) {
 		if (ch[i].group >= a.ngroups || ch[i].state > SCSI_ALUA_UNAVAILABLE ||
 		    !(a.groups[ch[i].group].supported & (1u << ch[i].state)))
