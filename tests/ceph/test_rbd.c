@@ -5,7 +5,7 @@
  * directory), loaded as a plugin and driven through the ring simulator: enable-time
  * errors, integrity across iovec splits with a second librbd client reading the cluster
  * back, flush, UNMAP then zeros, WRITE SAME, COMPARE AND WRITE (miscompare offset), resize,
- * an OSD stalled mid-I/O (retryable sense, then recovery), a blocklisted client
+ * an OSD stalled or stopped mid-I/O (retryable sense, then recovery), a blocklisted client
  * (reconnects), and two devices on one image (the exclusive lock moves between them).
  * Without a cluster (RTS_CEPH_CONF unset) the suite exits 77 (skipped).
  */
@@ -622,6 +622,74 @@ static void test_osd_stalled(void **state)
 	rbd_remove(io, "stall");
 }
 
+/*
+ * The OSD process stopped (not just paused) mid-I/O and started again. memstore loses its
+ * data when the OSD stops, so this runs on a second, bluestore cluster of its own (sparse
+ * file, ports 26450..26549).
+ */
+static void test_osd_stopped(void **state)
+{
+	char dir[1024], bconf[1100], cmd[2300], cfg[1400], *why = NULL;
+	uint8_t buf[8 * BS], back[8 * BS];
+	struct rts_sim_completion c;
+	rados_t bc;
+	rados_ioctx_t bio;
+	struct tdev t;
+	int order = 0;
+	double t0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s-bluestore", cdir);
+	snprintf(bconf, sizeof(bconf), "%s/ceph.conf", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "CEPH_STORE=bluestore CEPH_OSD_SIZE_GB=2 CEPH_PORT_BASE=26450 "
+		 "'%s/scripts/ceph/cluster.sh' up '%s' >/dev/null",
+		 srcdir, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rados_create(&bc, "admin"), 0);
+	assert_int_equal(rados_conf_read_file(bc, bconf), 0);
+	assert_int_equal(rados_connect(bc), 0);
+	assert_int_equal(rados_ioctx_create(bc, "rbd", &bio), 0);
+	assert_int_equal(rbd_create(bio, "stop", 4 * MIB, &order), 0);
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/stop;conf=%s;osd_op_timeout=3", bconf);
+	if (tdev_open_sim(&t, cfg, 0, NULL, &why) < 0)
+		fail_msg("open '%s': %s", cfg, why ? why : "?");
+	fill(buf, sizeof(buf), 61);
+	write_ok(&t, 0, 8, buf);
+
+	snprintf(cmd, sizeof(cmd), "CEPH_PORT_BASE=26450 '%s/scripts/ceph/cluster.sh' stop-osd '%s'",
+		 srcdir, dir);
+	assert_int_equal(system(cmd), 0);
+	fill(buf, sizeof(buf), 62);
+	t0 = now_s();
+	do_rw(&t, 0x8a, 0, 8, buf, &c);
+	assert_sense(&c, 0x2, 0x04, 0x01);
+	print_message("stopped OSD: NOT READY after %.1f s\n", now_s() - t0);
+
+	snprintf(cmd, sizeof(cmd), "CEPH_PORT_BASE=26450 '%s/scripts/ceph/cluster.sh' start-osd '%s'",
+		 srcdir, dir);
+	assert_int_equal(system(cmd), 0);
+	t0 = now_s();
+	write_retry(&t, 0, 8, buf, 90);
+	print_message("recovered %.1f s after the OSD was started again\n", now_s() - t0);
+	read_ok(&t, 0, 8, back);
+	assert_memory_equal(back, buf, sizeof(buf));
+	tdev_close(&t);
+	{
+		rbd_image_t img;
+
+		assert_int_equal(rbd_open_read_only(bio, "stop", &img, NULL), 0);
+		assert_int_equal(rbd_read(img, 0, sizeof(back), (char *)back), (ssize_t)sizeof(back));
+		rbd_close(img);
+		assert_memory_equal(back, buf, sizeof(buf));
+	}
+	rados_ioctx_destroy(bio);
+	rados_shutdown(bc);
+	snprintf(cmd, sizeof(cmd), "CEPH_PORT_BASE=26450 '%s/scripts/ceph/cluster.sh' down '%s'",
+		 srcdir, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Blocklist every watcher of @name but our own client. Returns how many. */
 static int blocklist_others(const char *name)
 {
@@ -768,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_two_devices),
 		cmocka_unit_test(test_osd_stalled),
 		cmocka_unit_test(test_blocklisted),
+		cmocka_unit_test(test_osd_stopped),
 	};
 
 	conf = getenv("RTS_CEPH_CONF");
