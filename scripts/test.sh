@@ -48,7 +48,8 @@ fi
 
 if ctest --test-dir "$build" -N -L ceph 2>/dev/null | grep -q 'Total Tests: [1-9]'; then
 	# One throw-away cluster (scripts/ceph/cluster.sh, 127.0.0.1 only) for the whole tier,
-	# started and stopped (by PID) by a ctest fixture: ~25 s on 2 cores.
+	# started and stopped (by PID) by a ctest fixture, plus a bluestore one for the
+	# OSD stop/start test: ~50 s on 2 cores.
 	step "ceph tier (rbd handler on a real cluster)"
 	ctest --test-dir "$build" -L ceph --output-on-failure
 else
