@@ -453,6 +453,15 @@ RTS_EXPORT void rts_cmd_complete_sense(struct rts_cmd *cmd, uint8_t key, uint8_t
 	dev_cmd_finish(cmd, res.status, res.sense, sizeof(res.sense), -1);
 }
 
+RTS_EXPORT void rts_cmd_complete_sense_info(struct rts_cmd *cmd, uint8_t key, uint8_t asc,
+					    uint8_t ascq, uint64_t info)
+{
+	struct scsi_result res;
+
+	scsi_set_sense_info(&res, key, (uint16_t)(asc << 8 | ascq), info);
+	dev_cmd_finish(cmd, res.status, res.sense, sizeof(res.sense), -1);
+}
+
 RTS_EXPORT void rts_cmd_complete_status(struct rts_cmd *cmd, uint8_t status)
 {
 	dev_cmd_finish(cmd, status, NULL, 0, -1);
@@ -651,6 +660,7 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 	free(dev->options);
 	free(dev->serial);
 	free(dev->serial_file);
+	dev_alua_free(dev);
 	free(dev);
 	return NULL;
 }

@@ -129,6 +129,7 @@ struct rts_dev {
 	struct scsi_state st;
 	uint64_t size;
 	bool ua_capacity_changed;
+	struct scsi_alua *alua; /* NULL: no ALUA groups (see alua_dev.c) */
 	bool opened;
 	bool running;
 
@@ -191,5 +192,9 @@ void dispatch_retry_waiters(struct rts_dev *dev);
 void dispatch_release(struct rts_cmd *cmd);
 void dispatch_unwait(struct rts_cmd *cmd);
 void errno_to_sense(int err, bool write, uint8_t *status, uint8_t *key, uint16_t *asc);
+
+/* ALUA (alua_dev.c): true when @cmd was RTPG/STPG and is taken care of. */
+bool dispatch_alua(struct rts_cmd *cmd);
+void dev_alua_free(struct rts_dev *dev);
 
 #endif

@@ -664,6 +664,8 @@ void dispatch_cmd(struct rts_cmd *cmd)
 		finish_sense(cmd, RTS_SENSE_UNIT_ATTENTION, SCSI_ASC_CAPACITY_DATA_HAS_CHANGED);
 		return;
 	}
+	if (dev->alua && dispatch_alua(cmd))
+		return; /* REPORT / SET TARGET PORT GROUPS (alua_dev.c) */
 	if (dev->h->handle_cmd) {
 		r = dev->h->handle_cmd(dev, cmd);
 		if (r != RTS_CMD_NOT_HANDLED) {
