@@ -17,6 +17,7 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 		.storage_object = c->storage_object,
 		.progress = c->progress && !c->json,
 		.plan_out = c->dry_run && !c->json ? stdout : NULL,
+		.check_devices = c->backend == BACKEND_REAL,
 	};
 	struct json_object *root = NULL;
 	struct conf_report rep;

@@ -118,8 +118,13 @@ struct conf_opts {
 	bool load_modules; /**< load fabric kernel modules (real configfs only) */
 	const char *target; /**< only this target WWN */
 	const char *storage_object; /**< only this storage object name */
-	FILE *plan_out; /**< apply/dry-run: one line per action (may be NULL) */
+	FILE *plan_out; /**< apply/dry-run: one line per action with its outcome (may be NULL) */
 	bool progress; /**< print progress to stderr */
+	bool allow_recreate; /**< apply: recreate storage objects exported by LUNs */
+	bool check_devices; /**< pre-check block/pscsi devices on this host (real configfs) */
+	/** when set: one {"path", "action", "result"[, "problem"]} object per action is
+	 *  appended; result is planned, done, failed, skipped or rolled back */
+	struct json_object *results;
 };
 
 /**

@@ -54,7 +54,10 @@ static void usage(FILE *f)
 	      "  --exist-ok          create: an existing object is not an error\n"
 	      "  --missing-ok        delete: a missing object is not an error\n"
 	      "  --dry-run           apply/restore: print the plan, change nothing\n"
-	      "  --atomic            apply/restore: roll back on the first failure\n"
+	      "  --atomic            apply/restore: all or nothing: refuse plans that cannot be\n"
+	      "                      undone, put everything back on the first failure\n"
+	      "  --recreate          apply: recreate storage objects exported by LUNs when\n"
+	      "                      their creation parameters changed\n"
 	      "  --clear-existing    restore: clear the selected objects first\n"
 	      "  --target WWN        restore/clear/apply: only this target\n"
 	      "  --storage-object N  restore/clear/apply: only this storage object\n"
@@ -85,6 +88,7 @@ enum {
 	OPT_DEPTH,
 	OPT_NO_MODULES,
 	OPT_SOCKET,
+	OPT_RECREATE,
 };
 
 static int open_ctx(struct cli *c)
@@ -211,6 +215,7 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, OPT_DEPTH },
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "recreate", no_argument, NULL, OPT_RECREATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -285,6 +290,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SOCKET:
 			c.socket = optarg;
+			break;
+		case OPT_RECREATE:
+			c.recreate = true;
 			break;
 		case 'h':
 			usage(stdout);

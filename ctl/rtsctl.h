@@ -37,6 +37,7 @@ struct cli {
 	bool atomic;
 	bool clear_existing;
 	bool yes;
+	bool recreate; /* apply: recreate exported storage objects */
 	unsigned int backups;
 	int depth;
 	const char *target;

@@ -478,12 +478,13 @@ static void test_apply_plan(void **state)
 	fclose(o.plan_out);
 	assert_string_equal(
 		plan,
-		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1 delete\n"
-		"/loopback/naa.5001405abcdef012 delete\n"
-		"/backstores/ramdisk/rd1 delete\n"
+		/* pure deletions last: whatever can fail runs before anything is destroyed */
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab set parameter cmd_completion_affinity=-1 (was 0)\n"
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1 set attribute authentication=1 (was 0)\n"
-		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/luns/lun9 create -> /backstores/user/u0\n");
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/luns/lun9 create -> /backstores/user/u0\n"
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1 delete\n"
+		"/loopback/naa.5001405abcdef012 delete\n"
+		"/backstores/ramdisk/rd1 delete\n");
 	assert_int_equal(n, 6);
 	free(plan);
 	/* dry run changed nothing */
@@ -537,6 +538,16 @@ static void test_apply_recreate(void **state)
 				so, "wwn",
 				json_object_new_string("11111111-2222-4333-8444-555555555555"));
 	}
+	/* rd0 and disk1 are exported: recreating them needs allow_recreate (--recreate) */
+	s = dump_string(f->ctx);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/ramdisk/rd0", "use --recreate"));
+	w = dump_string(f->ctx);
+	assert_string_equal(s, w);
+	free(s);
+	free(w);
+	conf_report_free(&rep);
+	o.allow_recreate = true;
 	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
 	assert_int_equal(rep.n_err, 0);
 	assert_true(n > 4);
@@ -628,10 +639,11 @@ static void test_restore_partial_and_atomic(void **state)
 	assert_int_equal(conf_parse(broken_cfg, strlen(broken_cfg), &root, &rep), 0);
 	assert_int_equal(conf_validate(f->ctx, root, &rep), 0);
 
-	/* --atomic: everything created is rolled back */
+	/* --atomic: the missing directory is found before anything is created */
 	o.atomic = true;
 	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), -ECANCELED);
-	assert_true(report_has(&rep, CONF_ERR, "/backstores/fileio/bad", "create failed"));
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/fileio/bad", "does not exist"));
+	assert_true(report_has(&rep, CONF_ERR, NULL, "nothing changed"));
 	s = dump_string(f->ctx);
 	assert_string_equal(
 		s,
@@ -681,6 +693,261 @@ static void test_restore_selected(void **state)
 	assert_null(strstr(s, "naa.5001405abcdef012"));
 	assert_non_null(strstr(s, "\"name\": \"rd0\""));
 	free(s);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* ------------------------------------------------------------------ issue #18: never lose config */
+
+/* A small exported configuration: fileio + ramdisk, two LUNs, an ACL with CHAP and a
+ * mapped LUN. @p dir holds the backing file. */
+static struct json_object *small_cfg(const char *dir, const char *extra_so)
+{
+	char *text = NULL;
+	struct json_object *root = NULL;
+	struct conf_report rep;
+
+	assert_true(asprintf(&text,
+			     "{\"storage_objects\": ["
+			     "{\"name\": \"d1\", \"plugin\": \"fileio\", \"dev\": \"%s/d1.img\", "
+			     "\"size\": 1048576, \"wwn\": \"2a0a3f5e-1c1e-4c6e-9a34-0d5b8f6e9a01\"},"
+			     "{\"name\": \"rd0\", \"plugin\": \"ramdisk\", \"size\": 1048576, "
+			     "\"nullio\": true, \"wwn\": \"2a0a3f5e-1c1e-4c6e-9a34-0d5b8f6e9a02\"}%s],"
+			     "\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": "
+			     "\"iqn.2003-01.org.example:t1\", \"tpgs\": [{\"tag\": 1,"
+			     " \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/fileio/d1\"},"
+			     "  {\"index\": 1, \"storage_object\": \"/backstores/ramdisk/rd0\"}],"
+			     " \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.redhat:c1\","
+			     "  \"chap_userid\": \"u1\", \"chap_password\": \"p1\","
+			     "  \"mapped_luns\": [{\"index\": 0, \"tpg_lun\": 0}]}]}]}]}",
+			     dir, extra_so ? extra_so : "") > 0);
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(text, strlen(text), &root, &rep), 0);
+	assert_int_equal(conf_validate(NULL, root, &rep), 0);
+	conf_report_free(&rep);
+	free(text);
+	return root;
+}
+
+static struct json_object *so_named(struct json_object *root, const char *name)
+{
+	struct json_object *sos = json_object_object_get(root, "storage_objects");
+
+	for (size_t i = 0; i < json_object_array_length(sos); i++) {
+		struct json_object *so = json_object_array_get_idx(sos, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(so, "name")), name))
+			return so;
+	}
+	fail_msg("no storage object %s", name);
+	return NULL;
+}
+
+static struct json_object *dump_model(struct rts_ctx *ctx)
+{
+	char *s = dump_string(ctx);
+	struct json_object *m = NULL;
+	struct conf_report rep;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(s, strlen(s), &m, &rep), 0);
+	conf_report_free(&rep);
+	free(s);
+	return m;
+}
+
+/* Item 1: --atomic undoes deletions (ACL with CHAP and mapped LUN, a LUN replaced, a
+ * storage object recreated) and the result is the configuration from before. */
+static void test_atomic_undoes_deletions(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(f->dir, NULL), *want, *tpg, *attrs;
+	struct conf_opts o = { .atomic = true, .allow_recreate = true };
+	struct conf_report rep;
+	char *before, *after, *dev = NULL;
+	size_t n = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	before = dump_string(f->ctx);
+	want = dump_model(f->ctx);
+	tpg = path_get(want, (const char *const[]){ "targets", "0", "tpgs", "0", NULL });
+	/* delete the ACL, move lun0 to rd0 (deletes lun0 early), recreate d1 on another
+	 * file, and fail afterwards on an attribute the kernel refuses */
+	json_object_array_del_idx(json_object_object_get(tpg, "node_acls"), 0, 1);
+	json_object_object_add(
+		json_object_array_get_idx(json_object_object_get(tpg, "luns"), 0),
+		"storage_object", json_object_new_string("/backstores/ramdisk/rd0"));
+	assert_true(asprintf(&dev, "%s/other.img", f->dir) > 0);
+	json_object_object_add(so_named(want, "d1"), "dev", json_object_new_string(dev));
+	attrs = json_object_object_get(so_named(want, "rd0"), "attributes");
+	json_object_object_add(attrs, "block_size", json_object_new_int(513));
+
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/ramdisk/rd0", "block_size=513"));
+	assert_true(report_has(&rep, CONF_INFO, "", "configuration is as it was before"));
+	assert_false(report_has(&rep, CONF_ERR, NULL, "rollback"));
+	after = dump_string(f->ctx);
+	assert_string_equal(before, after);
+	free(after);
+	conf_report_free(&rep);
+
+	/* without the failing attribute the same plan goes through */
+	json_object_object_del(attrs, "block_size");
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	after = dump_string(f->ctx);
+	assert_null(strstr(after, "iqn.1994-05.com.redhat:c1"));
+	assert_non_null(strstr(after, dev));
+	/* recreated with the serial of the file */
+	assert_non_null(strstr(after, "2a0a3f5e-1c1e-4c6e-9a34-0d5b8f6e9a01"));
+	free(after);
+	free(before);
+	free(dev);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* Item 2: a recreate whose new backing directory is missing is refused before anything
+ * is deleted, in plain and --atomic mode; --dry-run shows the problem. */
+static void test_recreate_precheck(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(f->dir, NULL), *want = NULL;
+	struct conf_opts o = { .allow_recreate = true };
+	struct conf_report rep;
+	char *before, *after, *plan = NULL;
+	size_t n = 0, len = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	before = dump_string(f->ctx);
+	want = dump_model(f->ctx);
+	json_object_object_add(so_named(want, "d1"), "dev",
+			       json_object_new_string("/nonexistent-dir/sub/d1.img"));
+	for (int atomic = 0; atomic < 2; atomic++) {
+		o.atomic = atomic;
+		assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+		assert_true(report_has(&rep, CONF_ERR, "/backstores/fileio/d1",
+				       "directory /nonexistent-dir/sub of backing file"));
+		assert_true(report_has(&rep, CONF_ERR, NULL, "nothing changed"));
+		after = dump_string(f->ctx);
+		assert_string_equal(before, after);
+		free(after);
+		conf_report_free(&rep);
+	}
+	o = (struct conf_opts){ .allow_recreate = true, .dry_run = true };
+	o.plan_out = open_memstream(&plan, &len);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+	fclose(o.plan_out);
+	assert_non_null(strstr(plan, "/backstores/fileio/d1 create [pre-check: directory "
+				     "/nonexistent-dir/sub of backing file"));
+	free(plan);
+	conf_report_free(&rep);
+
+	/* per-action outcomes: done, and the results array */
+	json_object_put(want);
+	want = dump_model(f->ctx);
+	json_object_array_del_idx(
+		path_get(want, (const char *const[]){ "targets", "0", "tpgs", "0", "node_acls",
+						      NULL }),
+		0, 1);
+	o = (struct conf_opts){ .results = json_object_new_array() };
+	plan = NULL;
+	o.plan_out = open_memstream(&plan, &len);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	fclose(o.plan_out);
+	assert_string_equal(
+		plan,
+		"/iscsi/iqn.2003-01.org.example:t1/tpg1/acls/iqn.1994-05.com.redhat:c1 delete: done\n");
+	assert_int_equal(json_object_array_length(o.results), 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				    json_object_array_get_idx(o.results, 0), "result")),
+			    "done");
+	json_object_put(o.results);
+	free(plan);
+	free(before);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* --atomic refuses what it could not undo: a ramdisk's data. */
+static void test_atomic_refuses_ramdisk_loss(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(
+		f->dir, ",{\"name\": \"rdata\", \"plugin\": \"ramdisk\", \"size\": 1048576}");
+	struct json_object *want;
+	struct conf_opts o = { .atomic = true };
+	struct conf_report rep;
+	char *before, *after;
+	size_t n;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	before = dump_string(f->ctx);
+	want = dump_model(f->ctx);
+	json_object_array_del_idx(json_object_object_get(want, "storage_objects"), 2, 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				    json_object_array_get_idx(
+					    json_object_object_get(want, "storage_objects"), 1),
+				    "name")),
+			    "rd0");
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/ramdisk/rdata", "loses its data"));
+	after = dump_string(f->ctx);
+	assert_string_equal(before, after);
+	free(after);
+	/* without --atomic it is an ordinary deletion */
+	o.atomic = false;
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 1);
+	free(before);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* #16 and item 9: values equal to the kernel's default compare equal to absent ones;
+ * restore X; apply X and apply X twice plan nothing; a recreate keeps the serial. */
+static void test_apply_settles(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(f->dir, NULL), *acl;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *s, *serial;
+	size_t n = 99;
+
+	/* explicit defaults and empty CHAP strings in the file */
+	json_object_object_add(so_named(root, "d1"), "write_back", json_object_new_boolean(0));
+	acl = path_get(root, (const char *const[]){ "targets", "0", "tpgs", "0", "node_acls",
+						    "0", NULL });
+	json_object_object_add(acl, "chap_mutual_userid", json_object_new_string(""));
+	json_object_object_add(acl, "chap_mutual_password", json_object_new_string(""));
+	json_object_object_add(so_named(root, "rd0"), "nullio", json_object_new_boolean(1));
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	/* a ramdisk with "nullio": false equals one saved without the key */
+	json_object_object_add(so_named(root, "rd0"), "nullio", json_object_new_boolean(0));
+	json_object_object_del(so_named(root, "rd0"), "wwn");
+	o.allow_recreate = true;
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0); /* recreated: nullio */
+	assert_true(n > 0);
+	assert_int_equal(rep.n_err, 0);
+	s = dump_string(f->ctx);
+	/* no wwn in the file: the recreated disk keeps its unit serial */
+	serial = strstr(s, "2a0a3f5e-1c1e-4c6e-9a34-0d5b8f6e9a02");
+	assert_non_null(serial);
+	free(s);
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	json_object_object_del(so_named(root, "rd0"), "nullio");
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
 	json_object_put(root);
 	conf_report_free(&rep);
 }
@@ -798,6 +1065,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore_partial_and_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_selected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_undoes_deletions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recreate_precheck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_refuses_ramdisk_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_settles, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -236,7 +236,14 @@ cat >"$W/partial.json" <<EOF
            {"index": 1, "storage_object": "/backstores/fileio/broken"}]}]}]}
 EOF
 expect 1 r restore --atomic --clear-existing "$W/partial.json"
-has err "rolling back"
+has err "clearing a ramdisk loses its data"
+has err "directory /nonexistent-dir/x of backing file /nonexistent-dir/x/y.img does not exist"
+has err "restore refused (--atomic)"
+expect 0 r --json ls /backstores/ramdisk
+has out '"name": "rd1"'
+expect 0 r clear
+expect 1 r restore --atomic "$W/partial.json"
+has err "nothing changed"
 expect 0 r --json ls /backstores/ramdisk
 has out '"children": \[\]'
 expect 3 r restore "$W/partial.json"
