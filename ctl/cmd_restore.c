@@ -7,7 +7,7 @@
 
 int cmd_restore(struct cli *c, int argc, char **argv)
 {
-	const char *file = argc > 0 ? argv[0] : CONF_DEFAULT_FILE;
+	const char *file = argc > 0 ? argv[0] : default_conf_file(c);
 	struct conf_opts o = {
 		.clear_existing = c->clear_existing,
 		.atomic = c->atomic,
@@ -25,6 +25,11 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 
 	if (argc > 1) {
 		errorf("restore takes at most one FILE");
+		return EXIT_USAGE;
+	}
+	if (!file) {
+		errorf("restore: give FILE: with --root or --backend emulate/memory the default " CONF_DEFAULT_FILE
+		       " (the host's configuration) is not used");
 		return EXIT_USAGE;
 	}
 	if (c->dry_run && c->clear_existing) {

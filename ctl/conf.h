@@ -104,6 +104,17 @@ char *conf_to_string_compact(struct json_object *root);
 int conf_write_file(const char *file, const char *text, unsigned int backups,
 		    struct conf_report *rep);
 
+/**
+ * Like targetcli's /etc/target/backup/: before @p file is replaced by @p text, copy its
+ * current content (when different) to DIR/backup/BASE-YYYYMMDD-HH:MM:SS.json and keep the
+ * @p keep newest. @p ret gets the copy's path (NULL when none was needed).
+ * @return 0 or negative errno
+ */
+int conf_keep_backup(const char *file, const char *text, unsigned int keep,
+		     struct conf_report *rep, char **ret);
+/** Backups conf_keep_backup() keeps by default (targetcli's kept_backups). */
+#define CONF_KEPT_BACKUPS 10
+
 /* ------------------------------------------------------------ dump (conf_dump.c) */
 
 /** Dump the live tree of @p ctx in saveconfig format. @return 0 or negative errno */
@@ -144,6 +155,22 @@ int conf_apply(struct rts_ctx *ctx, struct json_object *root, const struct conf_
 int conf_clear(struct rts_ctx *ctx, const struct conf_opts *opts, struct conf_report *rep);
 
 /* ------------------------------------------------------------ helpers shared by the CLI */
+
+/* One set of limits for create, set, validate and restore (conf_limits.c). */
+#define CONF_LUN_MAX		  65535u /**< LUN index (rtslib, targetcli) */
+#define CONF_MLUN_MAX		  65535u /**< mapped LUN index accepted by rtsctl */
+#define CONF_MLUN_TARGETCLI_MAX	  255u /**< targetcli refuses mapped LUNs above */
+#define CONF_CMDSN_DEPTH_MAX	  512u /**< TA_DEFAULT_CMDSN_DEPTH_MAX */
+#define CONF_ACL_TAG_MAX	  255u /**< ACL tag length */
+
+enum conf_obj { CONF_OBJ_SO, CONF_OBJ_TPG, CONF_OBJ_ACL };
+/**
+ * Check @p value against the domain the kernel enforces for attribute @p name of an object
+ * of kind @p kind (read-only attributes are refused too). @p why gets the reason.
+ * @return 0, -EINVAL (not a number), -ERANGE (outside the domain), -EROFS (read-only)
+ */
+int conf_attr_check(enum conf_obj kind, const char *name, const char *value, char *why,
+		    size_t size);
 
 /** Fixed-size attribute name lists known read-only (configfs mode is not visible here). */
 bool conf_attr_is_readonly(const char *name);

@@ -32,11 +32,12 @@ static void usage(FILE *f)
 	      "  ls [PATH]                          tree view of the LIO configuration\n"
 	      "  get PATH [GROUP [NAME...]]         read attributes, parameters, auth, properties\n"
 	      "  set PATH GROUP NAME=VALUE...       write them (GROUP: attribute, parameter, auth,\n"
-	      "                                     property, discovery_auth, alua)\n"
+	      "                                     property, discovery_auth)\n"
 	      "  create PATH [KEY=VALUE...]         create an object\n"
 	      "  delete PATH                        delete an object and everything below it\n"
 	      "  save [FILE]                        write saveconfig.json (default " CONF_DEFAULT_FILE
-	      ")\n"
+	      ",\n"
+	      "                                     only without --root and with --backend real)\n"
 	      "  restore [FILE]                     restore a saveconfig.json file\n"
 	      "  clear                              delete every target and storage object\n"
 	      "  apply FILE                         make the live configuration equal to FILE\n"
@@ -61,7 +62,8 @@ static void usage(FILE *f)
 	      "  --clear-existing    restore: clear the selected objects first\n"
 	      "  --target WWN        restore/clear/apply: only this target\n"
 	      "  --storage-object N  restore/clear/apply: only this storage object\n"
-	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N)\n"
+	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N); without it\n"
+	      "                      the replaced file is kept in DIR/backup/ (10 newest)\n"
 	      "  --depth N           ls: limit the tree depth\n"
 	      "  --no-modules        never load kernel modules\n"
 	      "  --socket PATH       status: rts-runner's status socket\n"
@@ -129,6 +131,13 @@ static int open_ctx(struct cli *c)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+const char *default_conf_file(const struct cli *c)
+{
+	if (c->backend != BACKEND_REAL || (c->root && strcmp(c->root, RTS_DEFAULT_ROOT) != 0))
+		return NULL;
+	return CONF_DEFAULT_FILE;
 }
 
 int cli_begin(struct cli *c)
@@ -279,8 +288,10 @@ int main(int argc, char **argv)
 				errorf("invalid number '%s'", optarg);
 				return EXIT_USAGE;
 			}
-			if (opt == OPT_BACKUP)
+			if (opt == OPT_BACKUP) {
 				c.backups = (unsigned int)v;
+				c.backups_set = true;
+			}
 			else
 				c.depth = (int)v;
 			break;
