@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rtsctl.h"
 
@@ -73,6 +74,34 @@ static int need(const char *v, const char *path, const char *key)
 	return -EINVAL;
 }
 
+/*
+ * Like targetcli: an existing backing file keeps its size (size= is ignored, with a
+ * warning), and sharing it with another storage object is worth a warning.
+ */
+static void fileio_existing(struct cli *c, const char *path, const char *file, uint64_t *size)
+{
+	struct stat st;
+	struct rts_so *so;
+
+	if (stat(file, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return;
+	if (*size && *size != (uint64_t)st.st_size)
+		errorf("%s: warning: %s exists, using its size %lld (size=%" PRIu64 " ignored)",
+		       path, file, (long long)st.st_size, *size);
+	*size = 0;
+	for (so = rts_so_first(c->ctx); so; so = rts_so_next(so)) {
+		char *dev = NULL;
+
+		if (rts_so_get_plugin(so) == RTS_PLUGIN_FILEIO &&
+		    rts_so_get_udev_path(so, &dev) == 0 && !strcmp(dev, file))
+			errorf("%s: warning: %s is also the backing file of /backstores/fileio/%s%s: "
+			       "their data mix",
+			       path, file, rts_so_get_name(so),
+			       so_exports(c, so, NULL, 0) ? " (exported)" : "");
+		free(dev);
+	}
+}
+
 static int create_so(struct cli *c, struct objref *r, struct kv *kv)
 {
 	const char *wwn = kv_get(kv, "wwn"), *p = r->path;
@@ -92,6 +121,7 @@ static int create_so(struct cli *c, struct objref *r, struct kv *kv)
 		    kv_bool(kv, "write_back", &wb, p) < 0 || kv_bool(kv, "sparse", &sparse, p) < 0)
 			return -EINVAL;
 		fl = (wb ? RTS_FILEIO_WRITE_BACK : 0) | (sparse ? RTS_FILEIO_SPARSE : 0);
+		fileio_existing(c, p, file, &size);
 		x = rts_fileio_create(c->ctx, r->name, file, size, fl, &r->so);
 		break;
 	}

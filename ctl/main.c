@@ -33,13 +33,15 @@ static void usage(FILE *f)
 	      "  get PATH [GROUP [NAME...]]         read attributes, parameters, auth, properties\n"
 	      "  set PATH GROUP NAME=VALUE...       write them (GROUP: attribute, parameter, auth,\n"
 	      "                                     property, discovery_auth)\n"
-	      "  create PATH [KEY=VALUE...]         create an object\n"
+	      "  create PATH [KEY=VALUE...]         create an object (fileio: write-through unless\n"
+	      "                                     write_back=1; targetcli defaults to write-back)\n"
 	      "  delete PATH                        delete an object and everything below it\n"
 	      "  save [FILE]                        write saveconfig.json (default " CONF_DEFAULT_FILE
 	      ",\n"
 	      "                                     only without --root and with --backend real)\n"
 	      "  restore [FILE]                     restore a saveconfig.json file\n"
-	      "  clear                              delete every target and storage object\n"
+	      "  clear                              delete every target and storage object (asks,\n"
+	      "                                     or --yes)\n"
 	      "  apply FILE                         make the live configuration equal to FILE\n"
 	      "  validate FILE                      check a saveconfig.json file, touch nothing\n"
 	      "  status                             devices served by the running rts-runner\n"
@@ -62,6 +64,7 @@ static void usage(FILE *f)
 	      "  --clear-existing    restore: clear the selected objects first\n"
 	      "  --target WWN        restore/clear/apply: only this target\n"
 	      "  --storage-object N  restore/clear/apply: only this storage object\n"
+	      "  --yes               clear: do not ask (needed when stdin is not a terminal)\n"
 	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N); without it\n"
 	      "                      the replaced file is kept in DIR/backup/ (10 newest)\n"
 	      "  --depth N           ls: limit the tree depth\n"
@@ -91,6 +94,7 @@ enum {
 	OPT_NO_MODULES,
 	OPT_SOCKET,
 	OPT_RECREATE,
+	OPT_YES,
 };
 
 static int open_ctx(struct cli *c)
@@ -225,6 +229,7 @@ int main(int argc, char **argv)
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "recreate", no_argument, NULL, OPT_RECREATE },
+		{ "yes", no_argument, NULL, OPT_YES },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -304,6 +309,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RECREATE:
 			c.recreate = true;
+			break;
+		case OPT_YES:
+			c.yes = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -171,7 +171,7 @@ expect 0 r apply "$W/s1.json"
 has out "Nothing to do"
 expect 1 r restore "$W/s1.json"
 has err "exists, not restoring"
-expect 0 r clear
+expect 0 r clear --yes
 has out "/iscsi/$IQN: deleted"
 expect 0 r --json ls /
 json_ok
@@ -241,7 +241,7 @@ has err "directory /nonexistent-dir/x of backing file /nonexistent-dir/x/y.img d
 has err "restore refused (--atomic)"
 expect 0 r --json ls /backstores/ramdisk
 has out '"name": "rd1"'
-expect 0 r clear
+expect 0 r clear --yes
 expect 1 r restore --atomic "$W/partial.json"
 has err "nothing changed"
 expect 0 r --json ls /backstores/ramdisk
@@ -254,7 +254,7 @@ expect 1 r delete /iscsi/iqn.2003-01.org.example:p
 has err "no such object"
 expect 0 r --missing-ok delete /iscsi/iqn.2003-01.org.example:p
 expect 0 r delete /backstores/ramdisk/ok
-expect 0 r clear
+expect 0 r clear --yes
 
 # ---------------------------------------------------------------- issue #18: never lose configuration
 # setup: an exported fileio and ramdisk, an ACL with CHAP and a mapped LUN
@@ -359,6 +359,23 @@ expect 0 r set /iscsi discovery_auth userid_mutual=dm
 has out "discovery_auth mutual_userid=dm"
 expect 0 "$RTSCTL" --help
 n=$((n + 1)); ! grep -q "discovery_auth, alua" "$W/out" || { echo "FAIL: --help lists a set group alua"; fails=$((fails + 1)); }
+# item 6: clear asks (--yes without a terminal), delete says what it takes with it
+expect 2 r clear
+has err "confirm with --yes"
+expect 0 r --json ls /iscsi
+has out "$I"
+expect 0 r create /backstores/ramdisk/gone size=1M
+expect 0 r create $T18/luns/lun7 storage=/backstores/ramdisk/gone
+expect 0 r create $T18/acls/$INI/mapped_lun7 tpg_lun=7
+expect 0 r delete /backstores/ramdisk/gone
+has out "deleted, with 1 LUN(s) and their mapped LUNs:"
+has out "  $T18/luns/lun7"
+has out "  $T18/acls/$INI/mapped_lun7"
+expect 0 r create /backstores/fileio/share file="$F/d18.img" size=4M
+has err "d18.img exists, using its size 1048576 (size=4194304 ignored)"
+has err "also the backing file of /backstores/fileio/d18 (exported)"
+n=$((n + 1)); [ "$(stat -c %s "$F/d18.img")" = 1048576 ] || { echo "FAIL: create grew a shared file"; fails=$((fails + 1)); }
+expect 0 r delete /backstores/fileio/share
 # item 8: rehearsals never touch the host's default file
 expect 2 r save
 has err "save: give FILE"
@@ -374,7 +391,7 @@ has out "Previous configuration kept in $W/backup/n18-"
 n=$((n + 1)); [ "$(ls "$W/backup" | grep -c "^n18-")" = 1 ] || { echo "FAIL: no backup kept"; fails=$((fails + 1)); }
 expect 0 r save "$W/n18.json"
 n=$((n + 1)); [ "$(ls "$W/backup" | grep -c "^n18-")" = 1 ] || { echo "FAIL: backup of an identical file"; fails=$((fails + 1)); }
-expect 0 r -q clear
+expect 0 r -q clear --yes
 
 fi
 
@@ -400,7 +417,7 @@ fi
 expect 0 r --json ls /backstores/ramdisk
 cnt=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["tree"]["children"]))' "$W/out")
 n=$((n + 1)); [ "$cnt" = 800 ] || { echo "FAIL: $cnt ramdisks after concurrent creates, expected 800"; fails=$((fails + 1)); }
-expect 0 r -q clear
+expect 0 r -q clear --yes
 fi
 
 echo "$n checks, $fails failed"
