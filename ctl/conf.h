@@ -85,6 +85,14 @@ int conf_load_file(const char *file, struct json_object **ret, struct conf_repor
  */
 size_t conf_validate(struct rts_ctx *ctx, struct json_object *root, struct conf_report *rep);
 /**
+ * restore --skip-invalid: remove from @p root every object (array element: storage object,
+ * target, TPG, LUN, portal, ACL, mapped LUN, ALUA group) holding an error of @p rep, each
+ * reported in @p skipped. Validate again afterwards: removing an object can leave others
+ * dangling. @return number of objects removed (0: the errors are not in any object)
+ */
+size_t conf_prune_invalid(struct json_object *root, const struct conf_report *rep,
+			  struct conf_report *skipped);
+/**
  * Serialise exactly like Python's json.dumps(obj, sort_keys=True, indent=2) + "\n"
  * (what rtslib's save_to_file writes), so files are byte-identical to targetcli's.
  * @return malloc()ed text or NULL on ENOMEM

@@ -1444,3 +1444,86 @@ int conf_value_string(struct json_object *v, char *buf, size_t size)
 	}
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
+
+/* ------------------------------------------------------------ --skip-invalid */
+
+struct victim {
+	struct json_object *array;
+	size_t index;
+};
+
+static int cmp_victim(const void *a, const void *b)
+{
+	const struct victim *x = a, *y = b;
+
+	if (x->array != y->array)
+		return (uintptr_t)x->array < (uintptr_t)y->array ? -1 : 1;
+	return x->index < y->index ? 1 : x->index > y->index ? -1 : 0; /* descending */
+}
+
+/* The innermost array element (an object of the file) holding JSON path @p path. */
+static bool element_of(struct json_object *root, const char *path, struct victim *ret)
+{
+	static const char *const arrays[] = { "storage_objects", "alua_tpgs", "targets", "tpgs",
+					      "luns", "portals", "node_acls", "mapped_luns",
+					      "fabric_modules", "lu_gps", NULL };
+	struct json_object *o = root;
+	bool found = false;
+	char tok[256];
+	const char *p = path;
+
+	while (*p && o) {
+		size_t n = strcspn(p, ".");
+		char *br;
+
+		pfmt(tok, sizeof(tok), "%.*s", (int)n, p);
+		p += n + (p[n] == '.');
+		br = strchr(tok, '[');
+		if (br) {
+			struct json_object *arr = NULL;
+			size_t idx = strtoul(br + 1, NULL, 10);
+
+			*br = '\0';
+			if (!json_object_object_get_ex(o, tok, &arr) ||
+			    !json_object_is_type(arr, json_type_array) ||
+			    idx >= json_object_array_length(arr))
+				break;
+			for (size_t i = 0; arrays[i]; i++) {
+				if (!strcmp(arrays[i], tok)) {
+					ret->array = arr;
+					ret->index = idx;
+					found = true;
+				}
+			}
+			o = json_object_array_get_idx(arr, idx);
+		} else if (!json_object_object_get_ex(o, tok, &o)) {
+			break;
+		}
+	}
+	return found;
+}
+
+size_t conf_prune_invalid(struct json_object *root, const struct conf_report *rep,
+			  struct conf_report *skipped)
+{
+	struct victim *v = calloc(rep->n + 1, sizeof(*v));
+	size_t n = 0, removed = 0;
+
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < rep->n; i++) {
+		if (rep->v[i].level != CONF_ERR || !element_of(root, rep->v[i].path, &v[n]))
+			continue;
+		conf_report_add(skipped, CONF_ERR, rep->v[i].path, "skipped: %s", rep->v[i].text);
+		n++;
+	}
+	qsort(v, n, sizeof(*v), cmp_victim);
+	for (size_t i = 0; i < n; i++) {
+		if (i && v[i].array == v[i - 1].array && v[i].index == v[i - 1].index)
+			continue;
+		json_object_array_del_idx(v[i].array, v[i].index, 1);
+		removed++;
+	}
+	free(v);
+	return removed;
+}

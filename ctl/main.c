@@ -62,6 +62,8 @@ static void usage(FILE *f)
 	      "  --recreate          apply: recreate storage objects exported by LUNs when\n"
 	      "                      their creation parameters changed\n"
 	      "  --clear-existing    restore: clear the selected objects first\n"
+	      "  --skip-invalid      restore: restore the valid objects of a file with errors\n"
+	      "                      (targetcli's way; default: refuse the whole file)\n"
 	      "  --target WWN        restore/clear/apply: only this target\n"
 	      "  --storage-object N  restore/clear/apply: only this storage object\n"
 	      "  --yes               clear: do not ask (needed when stdin is not a terminal)\n"
@@ -95,6 +97,7 @@ enum {
 	OPT_SOCKET,
 	OPT_RECREATE,
 	OPT_YES,
+	OPT_SKIP_INVALID,
 };
 
 static int open_ctx(struct cli *c)
@@ -230,6 +233,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "recreate", no_argument, NULL, OPT_RECREATE },
 		{ "yes", no_argument, NULL, OPT_YES },
+		{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -312,6 +316,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_YES:
 			c.yes = true;
+			break;
+		case OPT_SKIP_INVALID:
+			c.skip_invalid = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -38,6 +38,7 @@ struct cli {
 	bool clear_existing;
 	bool yes;
 	bool recreate; /* apply: recreate exported storage objects */
+	bool skip_invalid; /* restore: restore the valid objects of an invalid file */
 	unsigned int backups;
 	bool backups_set; /* --backup given (0: keep no copy at all) */
 	int depth;

@@ -723,7 +723,9 @@ static struct json_object *small_cfg(const char *dir, const char *extra_so)
 			     dir, extra_so ? extra_so : "") > 0);
 	conf_report_init(&rep);
 	assert_int_equal(conf_parse(text, strlen(text), &root, &rep), 0);
-	assert_int_equal(conf_validate(NULL, root, &rep), 0);
+	/* a storage object named "bad" is meant to be invalid */
+	assert_int_equal(conf_validate(NULL, root, &rep) == 0,
+			 !extra_so || !strstr(extra_so, "\"bad\""));
 	conf_report_free(&rep);
 	free(text);
 	return root;
@@ -952,6 +954,108 @@ static void test_apply_settles(void **state)
 	conf_report_free(&rep);
 }
 
+/* Item 3: restore --skip-invalid drops the invalid objects and what refers to them. */
+static void test_prune_invalid(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(
+		f->dir, ",{\"name\": \"bad\", \"plugin\": \"ramdisk\", \"size\": 4096, "
+			"\"attributes\": {\"block_size\": 513}}");
+	struct json_object *luns;
+	struct conf_report rep, dropped;
+	size_t removed = 0, pass;
+	char *s;
+
+	/* lun2 exports the bad object, mapped_lun2 maps lun2 */
+	luns = path_get(root, (const char *const[]){ "targets", "0", "tpgs", "0", "luns", NULL });
+	json_object_array_add(luns, json_tokener_parse("{\"index\": 2, \"storage_object\": "
+						       "\"/backstores/ramdisk/bad\"}"));
+	json_object_array_add(
+		path_get(root, (const char *const[]){ "targets", "0", "tpgs", "0", "node_acls", "0",
+						      "mapped_luns", NULL }),
+		json_tokener_parse("{\"index\": 2, \"tpg_lun\": 2}"));
+	conf_report_init(&dropped);
+	for (pass = 0; pass < 8; pass++) {
+		size_t r;
+
+		conf_report_init(&rep);
+		if (conf_validate(f->ctx, root, &rep) == 0) {
+			conf_report_free(&rep);
+			break;
+		}
+		r = conf_prune_invalid(root, &rep, &dropped);
+		conf_report_free(&rep);
+		assert_true(r > 0);
+		removed += r;
+	}
+	assert_int_equal(removed, 3); /* bad, lun2, mapped_lun2 */
+	assert_true(report_has(&dropped, CONF_ERR, "storage_objects[2].attributes.block_size",
+			       "must be one of 512"));
+	assert_true(report_has(&dropped, CONF_ERR, "luns[2].storage_object", "missing"));
+	assert_true(report_has(&dropped, CONF_ERR, "mapped_luns[1].tpg_lun", "missing TPG LUN 2"));
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	s = dump_string(f->ctx);
+	assert_null(strstr(s, "\"bad\""));
+	assert_non_null(strstr(s, "\"d1\""));
+	assert_non_null(strstr(s, "iqn.1994-05.com.redhat:c1"));
+	free(s);
+	conf_report_free(&rep);
+	conf_report_free(&dropped);
+	json_object_put(root);
+}
+
+/* Item 3: every object kind at its limits saves and restores to the same file. */
+static void test_limits_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	char name[RTS_NAME_MAX + 1], tag[CONF_ACL_TAG_MAX + 1], *text = NULL, *s1, *s2;
+	struct json_object *root = NULL, *again = NULL;
+	struct conf_report rep;
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memset(tag, 't', sizeof(tag) - 1);
+	tag[sizeof(tag) - 1] = '\0';
+	assert_true(
+		asprintf(&text,
+			 "{\"storage_objects\": [{\"name\": \"%s\", \"plugin\": \"ramdisk\", "
+			 "\"size\": 4096, \"nullio\": true, \"wwn\": \"x\","
+			 " \"alua_tpgs\": [{\"name\": \"gp\", \"tg_pt_gp_id\": 65535}]}],"
+			 "\"rtslib_c\": {\"lu_gps\": [{\"name\": \"lg\", \"lu_gp_id\": 65535, "
+			 "\"members\": []}]},"
+			 "\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": "
+			 "\"iqn.2003-01.org.example:limits\", \"tpgs\": [{\"tag\": 65535,"
+			 " \"luns\": [{\"index\": %u, \"storage_object\": \"/backstores/ramdisk/%s\"}],"
+			 " \"portals\": [{\"ip_address\": \"127.0.0.1\", \"port\": 65535}],"
+			 " \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.redhat:c\", \"tag\": \"%s\","
+			 "  \"tcq_depth\": %u, \"mapped_luns\": [{\"index\": %u, \"tpg_lun\": %u}]}]}]}]}",
+			 name, CONF_LUN_MAX, name, tag, CONF_CMDSN_DEPTH_MAX, CONF_MLUN_MAX,
+			 CONF_LUN_MAX) > 0);
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(text, strlen(text), &root, &rep), 0);
+	assert_int_equal(conf_validate(f->ctx, root, &rep), 0);
+	assert_true(report_has(&rep, CONF_WARN, "mapped_luns[0]", "targetcli cannot restore"));
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	assert_int_equal(rep.n_err, 0);
+	s1 = dump_string(f->ctx);
+	assert_non_null(strstr(s1, "\"index\": 65535"));
+	assert_non_null(strstr(s1, "\"tag\": 65535"));
+	/* what save wrote, validate and restore read back */
+	assert_int_equal(conf_parse(s1, strlen(s1), &again, &rep), 0);
+	assert_int_equal(conf_validate(f->ctx, again, &rep), 0);
+	assert_int_equal(conf_clear(f->ctx, &(struct conf_opts){ 0 }, &rep), 0);
+	assert_int_equal(conf_restore(f->ctx, again, &(struct conf_opts){ 0 }, &rep), 0);
+	s2 = dump_string(f->ctx);
+	assert_string_equal(s1, s2);
+	free(s1);
+	free(s2);
+	free(text);
+	json_object_put(root);
+	json_object_put(again);
+	conf_report_free(&rep);
+}
+
 /* ------------------------------------------------------------------ save */
 
 static void test_write_file(void **state)
@@ -1069,6 +1173,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recreate_precheck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_refuses_ramdisk_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_settles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_roundtrip, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

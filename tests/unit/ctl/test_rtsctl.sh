@@ -326,6 +326,19 @@ expect 0 r restore --clear-existing "$W/n18-limits.json"
 expect 0 r apply "$W/n18-limits.json"
 has out "Nothing to do"
 expect 0 r delete $T18/luns/lun65535
+# item 3: a file with one bad object: refused whole by default, the rest with --skip-invalid
+expect 0 r -q clear --yes
+printf '{"storage_objects": [{"name": "good", "plugin": "ramdisk", "size": 4096}, {"name": "bad", "plugin": "ramdisk", "size": 4096, "attributes": {"block_size": 513}}], "targets": [{"fabric": "iscsi", "wwn": "%s", "tpgs": [{"tag": 1, "luns": [{"index": 0, "storage_object": "/backstores/ramdisk/good"}, {"index": 1, "storage_object": "/backstores/ramdisk/bad"}]}]}]}' "$I" >"$W/onebad.json"
+expect 1 r restore "$W/onebad.json"
+has err "nothing changed"
+expect 3 r restore --skip-invalid "$W/onebad.json"
+has err "storage_objects\[1\].attributes.block_size: skipped: 513: must be one of"
+has err "luns\[1\].storage_object: skipped: refers to missing storage object"
+has err "2 invalid object(s) skipped"
+expect 0 r ls $T18/luns
+has out "lun0 \[/backstores/ramdisk/good\]"
+expect 0 r -q clear --yes
+expect 0 r restore "$W/n18.json"
 # item 4: validate knows the kernel's domains
 python3 - "$W/n18.json" "$W/n18-domain.json" <<'PY'
 import json, sys
