@@ -383,7 +383,8 @@ int cmd_set(struct cli *c, int argc, char **argv)
 
 			pfmt(what, sizeof(what), "set %s %s=%s", argv[1], k, v);
 			if ((x == -EINVAL || x == -EBUSY) && r.kind == O_SO &&
-			    (!strcmp(k, "block_size") || !strcmp(k, "optimal_sectors")) &&
+			    (!strcmp(k, "block_size") || !strcmp(k, "optimal_sectors") ||
+			     !strcmp(k, "queue_depth")) &&
 			    so_exports(c, r.so, NULL, 0)) {
 				size_t luns = so_exports(c, r.so, NULL, 0);
 

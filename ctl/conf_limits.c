@@ -31,7 +31,7 @@ static const struct domain domains[] = {
 	/* storage objects (se_dev_set_*) */
 	{ K(SO), "block_size", 512, 4096, block_sizes },
 	{ K(SO), "queue_depth", 1, UINT32_MAX, NULL },
-	{ K(SO), "optimal_sectors", 1, UINT32_MAX, NULL },
+	{ K(SO), "optimal_sectors", 0, UINT32_MAX, NULL },
 	{ K(SO), "emulate_ua_intlck_ctrl", 0, 2, NULL },
 	{ K(SO), "pi_prot_type", 0, 3, prot_types },
 	{ K(SO), "pi_prot_format", BOOL01 },

@@ -1197,6 +1197,24 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 		if (loc.plugin == RTS_PLUGIN_FILEIO)
 			fileio_rescale(e, dir, v);
 		break;
+	case C_QUEUE_DEPTH:
+	case C_OPTIMAL_SECTORS: {
+		/* 6.1 queue_depth_store() / optimal_sectors_store(): no zero queue depth, not
+		 * above the hardware's limit, nothing while LUNs export the device */
+		const char *hw_name = a->check == C_QUEUE_DEPTH ? "hw_queue_depth" :
+								   "hw_max_sectors";
+		char hw[32] = "";
+		uint64_t h = 0;
+
+		if (parse_u64(value, &v) < 0 || v > UINT32_MAX ||
+		    (a->check == C_QUEUE_DEPTH && v == 0) || dev_exports(e, dir))
+			return -EINVAL;
+		if (emu_read_sibling(e, dir, hw_name, hw, sizeof(hw)) == 0)
+			hw[strcspn(hw, "\n")] = '\0';
+		if (parse_u64(hw, &h) == 0 && h && v > h)
+			return -EINVAL;
+		break;
+	}
 	case C_DEV_CONFIGURED_RO:
 		/* dir is <dev>/attrib: cut it to the device */
 		*strrchr(dir, '/') = '\0';

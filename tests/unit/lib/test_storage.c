@@ -504,6 +504,36 @@ static void test_lu_groups(void **state)
 	assert_int_equal(rts_lu_gp_lookup(f->ctx, "fastluns", &gp), -ENOENT);
 }
 
+/* The emulator refuses what the 6.1 kernel refuses (queue_depth_store, optimal_sectors_store). */
+static void test_queue_depth_domain(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_so *so;
+	char *hw = NULL, big[32];
+
+	assert_int_equal(rts_ramdisk_create(f->ctx, "qd", 1 << 20, 0, &so), 0);
+	assert_int_equal(rts_so_get_attr(so, RTS_GROUP_ATTRIB, "hw_queue_depth", &hw), 0);
+	snprintf(big, sizeof(big), "%llu", strtoull(hw, NULL, 10) + 1);
+	free(hw);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "0"), -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", big), -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "16"), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "optimal_sectors", "8"), 0);
+	/* exported: neither can change */
+	assert_int_equal(rts_fabric_lookup(f->ctx, "iscsi", &fab), 0);
+	assert_int_equal(rts_fabric_load(fab, false), 0);
+	assert_int_equal(rts_target_create(fab, "iqn.2003-01.org.example:qd", &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, NULL), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "8"), -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "optimal_sectors", "16"), -EINVAL);
+	assert_int_equal(rts_target_delete(t), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "8"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +550,7 @@ int main(void)
 		BOTH(test_walk_odd_trees),
 		BOTH(test_foreach_attr),
 		BOTH(test_lu_groups),
+		BOTH(test_queue_depth_domain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
