@@ -688,11 +688,22 @@ static bool ref_recreated(struct json_object *recreated, const char *ref)
 	return false;
 }
 
-static bool lun_same(struct json_object *w, struct json_object *h, struct json_object *recreated)
+/* The alias is the name of the LUN's link: changing it means making the LUN again. */
+static bool alias_changed(struct json_object *w, struct json_object *h)
+{
+	const char *a = jstr(w, "alias"), *b = jstr(h, "alias");
+
+	return a && b && strcmp(a, b) != 0;
+}
+
+static bool lun_same(struct plan *p, struct json_object *w, struct json_object *h,
+		     struct json_object *recreated)
 {
 	const char *a = jstr(w, "storage_object"), *b = jstr(h, "storage_object");
 
-	return a && b && strcmp(a, b) == 0 && !ref_recreated(recreated, b);
+	if (!a || !b || strcmp(a, b) != 0 || ref_recreated(recreated, b))
+		return false;
+	return !(alias_changed(w, h) && p->opts->allow_recreate);
 }
 
 static void plan_acls(struct plan *p, struct json_object *w, struct json_object *h,
@@ -724,7 +735,7 @@ static void plan_acls(struct plan *p, struct json_object *w, struct json_object 
 
 			wm = find_by_int(wa, "mapped_luns", "index", jint(hm, "index", -1), NULL);
 			if (wm && jint(wm, "tpg_lun", -1) == jint(hm, "tpg_lun", -2) && hl && wl &&
-			    lun_same(wl, hl, recreated))
+			    lun_same(p, wl, hl, recreated))
 				continue;
 			pfmt(mpath, sizeof(mpath), "%s/mapped_lun%" PRId64, path,
 			     jint(hm, "index", 0));
@@ -790,7 +801,7 @@ static void plan_acls(struct plan *p, struct json_object *w, struct json_object 
 				hm = find_by_int(ha, "mapped_luns", "index", jint(wm, "index", -1),
 						 NULL);
 				if (hm && !(jint(wm, "tpg_lun", -1) == jint(hm, "tpg_lun", -2) &&
-					    hl && wl && lun_same(wl, hl, recreated)))
+					    hl && wl && lun_same(p, wl, hl, recreated)))
 					hm = NULL;
 			}
 			pfmt(mpath, sizeof(mpath), "%s/mapped_lun%" PRId64, path,
@@ -877,11 +888,18 @@ static void plan_tpg(struct plan *p, struct json_object *w, struct json_object *
 		struct json_object *wl =
 			find_by_int(w, "luns", "index", jint(hl, "index", -1), NULL);
 
-		if (wl && lun_same(wl, hl, recreated))
-			continue;
 		pfmt(path, sizeof(path), "%s/luns/lun%" PRId64, tpath, jint(hl, "index", 0));
+		if (wl && lun_same(p, wl, hl, recreated)) {
+			if (alias_changed(wl, hl))
+				conf_report_add(p->rep, CONF_WARN, path,
+						"alias '%s' -> '%s' needs the LUN made again "
+						"(its mapped LUNs too): use --recreate",
+						jstr(hl, "alias"), jstr(wl, "alias"));
+			continue;
+		}
 		a = add(p, A_DEL_LUN, P_DEL_LUN, path, "delete%s",
-			wl ? " (storage object changed)" : "");
+			!wl ? "" : alias_changed(wl, hl) ? " (alias changed)" :
+							    " (storage object changed)");
 		set_ids(a, id);
 		if (a) {
 			a->index = (uint64_t)jint(hl, "index", 0);
@@ -895,7 +913,7 @@ static void plan_tpg(struct plan *p, struct json_object *w, struct json_object *
 		const char *gp = jstr(wl, "alua_tg_pt_gp_name");
 
 		pfmt(path, sizeof(path), "%s/luns/lun%" PRId64, tpath, jint(wl, "index", 0));
-		if (hl && !lun_same(wl, hl, recreated))
+		if (hl && !lun_same(p, wl, hl, recreated))
 			hl = NULL;
 		if (!hl) {
 			a = add(p, A_NEW_LUN, P_LUN, path, "create -> %s",

@@ -1056,6 +1056,55 @@ static void test_limits_roundtrip(void **state)
 	conf_report_free(&rep);
 }
 
+/* #16: restore X; apply X plans nothing, for both fixtures (every plugin, fabric object
+ * and field, targetcli's own file with "nullio": false); a LUN alias change is applied
+ * (with allow_recreate) instead of ignored. */
+static void test_apply_noop_fixtures(void **state)
+{
+	struct fx *f = *state;
+	char *path = fixture_path("targetcli-full.json"), *text = read_all(path), *s;
+	struct json_object *roots[2] = { load_fixture(f->dir), NULL }, *want = NULL, *lun;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	size_t n = 99;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(text, strlen(text), &roots[1], &rep), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(conf_validate(f->ctx, roots[i], &rep), 0);
+		assert_int_equal(conf_clear(f->ctx, &o, &rep), 0);
+		assert_int_equal(conf_restore(f->ctx, roots[i], &o, &rep), 0);
+		assert_int_equal(conf_apply(f->ctx, roots[i], &o, &rep, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(conf_apply(f->ctx, roots[i], &o, &rep, &n), 0);
+		assert_int_equal(n, 0);
+	}
+	/* LUN alias: warned about without allow_recreate, applied with it */
+	assert_int_equal(json_object_deep_copy(roots[1], &want, NULL), 0);
+	lun = path_get(want, (const char *const[]){ "targets", "0", "tpgs", "0", "luns", "0",
+						    NULL });
+	assert_non_null(lun);
+	json_object_object_add(lun, "alias", json_object_new_string("renamed01"));
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	assert_true(report_has(&rep, CONF_WARN, "/luns/lun", "use --recreate"));
+	o.allow_recreate = true;
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_true(n > 0);
+	assert_true(report_has(&rep, CONF_OK, "/luns/lun", "delete (alias changed)"));
+	s = dump_string(f->ctx);
+	assert_non_null(strstr(s, "\"alias\": \"renamed01\""));
+	free(s);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	json_object_put(want);
+	json_object_put(roots[0]);
+	json_object_put(roots[1]);
+	free(text);
+	free(path);
+	conf_report_free(&rep);
+}
+
 /* ------------------------------------------------------------------ save */
 
 static void test_write_file(void **state)
@@ -1175,6 +1224,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_settles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_noop_fixtures, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
