@@ -164,17 +164,19 @@ int conf_clear(struct rts_ctx *ctx, const struct conf_opts *opts, struct conf_re
 
 /* ------------------------------------------------------------ helpers shared by the CLI */
 
-/* One set of limits for create, set, validate and restore (conf_limits.c). */
+/* One set of limits for create, set, validate and restore. */
 #define CONF_LUN_MAX		  65535u /**< LUN index (rtslib, targetcli) */
 #define CONF_MLUN_MAX		  65535u /**< mapped LUN index accepted by rtsctl */
 #define CONF_MLUN_TARGETCLI_MAX	  255u /**< targetcli refuses mapped LUNs above */
 #define CONF_CMDSN_DEPTH_MAX	  512u /**< TA_DEFAULT_CMDSN_DEPTH_MAX */
 #define CONF_ACL_TAG_MAX	  255u /**< ACL tag length */
 
+/** Attribute owners: storage object, iSCSI TPG, iSCSI node ACL. */
 enum conf_obj { CONF_OBJ_SO, CONF_OBJ_TPG, CONF_OBJ_ACL };
 /**
  * Check @p value against the domain the kernel enforces for attribute @p name of an object
- * of kind @p kind (read-only attributes are refused too). @p why gets the reason.
+ * of kind @p kind (librts's rts_attr_check(), the table the emulator uses too); read-only
+ * attributes are refused as well. @p why gets the reason.
  * @return 0, -EINVAL (not a number), -ERANGE (outside the domain), -EROFS (read-only)
  */
 int conf_attr_check(enum conf_obj kind, const char *name, const char *value, char *why,

@@ -1086,6 +1086,18 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 	strip_trailing(value);
 	snprintf(out, sizeof(out), "%s\n", value);
 
+	/* the domains the kernel enforces: one table with the tools (attr_domain.c) */
+	if (loc.kind == K_DEV_ATTRIB ||
+	    ((loc.kind == K_TPG_ATTRIB || loc.kind == K_ACL_ATTRIB) && loc.fabric &&
+	     (loc.fabric->kflags & FK_ISCSI_ATTRS))) {
+		enum rts_attr_obj o = loc.kind == K_DEV_ATTRIB ? RTS_ATTR_SO :
+				      loc.kind == K_TPG_ATTRIB ? RTS_ATTR_ISCSI_TPG :
+								 RTS_ATTR_ISCSI_ACL;
+
+		if (rts_attr_check(o, emu_base_name(p), value, NULL, 0) < 0)
+			return -EINVAL;
+	}
+
 	switch ((enum emu_check)a->check) {
 	case C_NONE:
 	case C_NO_SESSION: /* read-only: refused above */

@@ -527,11 +527,41 @@ static void test_queue_depth_domain(void **state)
 	assert_int_equal(rts_fabric_load(fab, false), 0);
 	assert_int_equal(rts_target_create(fab, "iqn.2003-01.org.example:qd", &t), 0);
 	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	/* the domain table the tools use (rts_attr_check) is the emulator's too */
+	assert_int_equal(rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "login_timeout", "99"), -EINVAL);
+	assert_int_equal(rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "login_timeout", "20"), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "emulate_ua_intlck_ctrl", "3"),
+			 -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "pi_prot_type", "2"), -EINVAL);
 	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, NULL), 0);
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "8"), -EINVAL);
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "optimal_sectors", "16"), -EINVAL);
 	assert_int_equal(rts_target_delete(t), 0);
 	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "8"), 0);
+}
+
+static void test_attr_check(void **state)
+{
+	char why[128];
+
+	(void)state;
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "block_size", "513", why, sizeof(why)),
+			 -ERANGE);
+	assert_string_equal(why, "must be one of 512, 1024, 2048, 4096");
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "block_size", "4096", why, sizeof(why)), 0);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "queue_depth", "0", why, sizeof(why)),
+			 -ERANGE);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "queue_depth", "x", NULL, 0), -EINVAL);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "emulate_tpu", "y", NULL, 0), 0);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "emulate_tpu", "2", NULL, 0), -ERANGE);
+	assert_int_equal(rts_attr_check(RTS_ATTR_ISCSI_TPG, "login_timeout", "31", why,
+					sizeof(why)),
+			 -ERANGE);
+	assert_string_equal(why, "out of range 5..30");
+	assert_int_equal(rts_attr_check(RTS_ATTR_ISCSI_ACL, "authentication", "-1", NULL, 0), 0);
+	assert_int_equal(rts_attr_check(RTS_ATTR_ISCSI_TPG, "authentication", "-1", NULL, 0),
+			 -ERANGE);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "unknown_attr", "whatever", NULL, 0), 0);
 }
 
 int main(void)
@@ -544,6 +574,7 @@ int main(void)
 		BOTH(test_ramdisk),
 		BOTH(test_user),
 		cmocka_unit_test(test_plugin_names),
+		cmocka_unit_test(test_attr_check),
 		BOTH(test_iteration_many),
 		BOTH(test_alua),
 		BOTH(test_busy_behind_our_back),

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One set of limits for create, set, validate and restore: index ranges and the domains of
- * the attributes whose values the kernel checks (6.1: target_core_configfs.c
- * target_dev_store_*, iscsi_target_tpg.c iscsit_ta_*, iscsi_target_nodeattrib.c
- * iscsit_na_*). Attributes not listed are passed through: the kernel has the last word.
+ * The domains of the attributes whose values the kernel checks (6.1: target_core_configfs.c
+ * *_store(), iscsi_target_tpg.c iscsit_ta_*, iscsi_target_nodeattrib.c iscsit_na_*), in one
+ * table used by the emulated backend (emu.c), rtsctl set and saveconfig validation.
+ * Attributes not listed are passed through: the kernel has the last word. Conditions that
+ * depend on the live device (hw_queue_depth, exported) are the emulator's (emu.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "private.h"
 
 struct domain {
 	unsigned int kinds; /* 1u << enum conf_obj */
@@ -20,7 +21,7 @@ struct domain {
 	const int64_t *set; /* allowed values (terminated by INT64_MIN), or NULL: min..max */
 };
 
-#define K(x)   (1u << CONF_OBJ_##x)
+#define K(x)   (1u << RTS_ATTR_##x)
 #define BOOL01 0, 1, NULL
 
 static const int64_t block_sizes[] = { 512, 1024, 2048, 4096, INT64_MIN };
@@ -55,46 +56,61 @@ static const struct domain domains[] = {
 	{ K(SO), "alua_support", BOOL01 },
 	{ K(SO), "pgr_support", BOOL01 },
 	/* iSCSI TPG attributes (iscsit_ta_*) */
-	{ K(TPG), "authentication", BOOL01 },
-	{ K(TPG), "generate_node_acls", BOOL01 },
-	{ K(TPG), "cache_dynamic_acls", BOOL01 },
-	{ K(TPG), "demo_mode_write_protect", BOOL01 },
-	{ K(TPG), "prod_mode_write_protect", BOOL01 },
-	{ K(TPG), "demo_mode_discovery", BOOL01 },
-	{ K(TPG), "tpg_enabled_sendtargets", BOOL01 },
-	{ K(TPG), "login_keys_workaround", BOOL01 },
-	{ K(TPG), "t10_pi", BOOL01 },
-	{ K(TPG), "netif_timeout", 2, 15, NULL },
-	{ K(TPG), "login_timeout", 5, 30, NULL },
-	{ K(TPG), "default_cmdsn_depth", 1, CONF_CMDSN_DEPTH_MAX, NULL },
-	{ K(TPG), "fabric_prot_type", 0, 3, prot_types },
+	{ K(ISCSI_TPG), "authentication", BOOL01 },
+	{ K(ISCSI_TPG), "generate_node_acls", BOOL01 },
+	{ K(ISCSI_TPG), "cache_dynamic_acls", BOOL01 },
+	{ K(ISCSI_TPG), "demo_mode_write_protect", BOOL01 },
+	{ K(ISCSI_TPG), "prod_mode_write_protect", BOOL01 },
+	{ K(ISCSI_TPG), "demo_mode_discovery", BOOL01 },
+	{ K(ISCSI_TPG), "tpg_enabled_sendtargets", BOOL01 },
+	{ K(ISCSI_TPG), "login_keys_workaround", BOOL01 },
+	{ K(ISCSI_TPG), "t10_pi", BOOL01 },
+	{ K(ISCSI_TPG), "netif_timeout", 2, 15, NULL },
+	{ K(ISCSI_TPG), "login_timeout", 5, 30, NULL },
+	{ K(ISCSI_TPG), "default_cmdsn_depth", 1, 512, NULL },
+	{ K(ISCSI_TPG), "fabric_prot_type", 0, 3, prot_types },
 	/* iSCSI node ACL attributes (iscsit_na_*) */
-	{ K(ACL), "authentication", -1, 1, acl_auth },
-	{ K(ACL), "dataout_timeout", 2, 60, NULL },
-	{ K(ACL), "dataout_timeout_retries", 1, 15, NULL },
-	{ K(ACL), "nopin_timeout", 3, 60, NULL },
-	{ K(ACL), "nopin_response_timeout", 3, 60, NULL },
-	{ K(ACL), "default_erl", 0, 2, NULL },
-	{ K(ACL), "random_datain_pdu_offsets", BOOL01 },
-	{ K(ACL), "random_datain_seq_offsets", BOOL01 },
-	{ K(ACL), "random_r2t_offsets", BOOL01 },
+	{ K(ISCSI_ACL), "authentication", -1, 1, acl_auth },
+	{ K(ISCSI_ACL), "dataout_timeout", 2, 60, NULL },
+	{ K(ISCSI_ACL), "dataout_timeout_retries", 1, 15, NULL },
+	{ K(ISCSI_ACL), "nopin_timeout", 3, 60, NULL },
+	{ K(ISCSI_ACL), "nopin_response_timeout", 3, 60, NULL },
+	{ K(ISCSI_ACL), "default_erl", 0, 2, NULL },
+	{ K(ISCSI_ACL), "random_datain_pdu_offsets", BOOL01 },
+	{ K(ISCSI_ACL), "random_datain_seq_offsets", BOOL01 },
+	{ K(ISCSI_ACL), "random_r2t_offsets", BOOL01 },
 };
 
-int conf_attr_check(enum conf_obj kind, const char *name, const char *value, char *why,
-		    size_t size)
+/* kstrtobool()'s spellings, which the kernel's boolean attributes take too */
+static bool kernel_bool(const char *v)
 {
-	char *end;
+	static const char *const words[] = { "y", "Y", "n", "N", "on", "off", "true", "false",
+					     NULL };
+
+	for (size_t i = 0; words[i]; i++)
+		if (!strcmp(v, words[i]))
+			return true;
+	return false;
+}
+
+RTS_EXPORT int rts_attr_check(enum rts_attr_obj kind, const char *name, const char *value,
+			      char *why, size_t size)
+{
+	char *end, scratch[8];
 	long long v;
 
-	if (conf_attr_is_readonly(name)) {
-		snprintf(why, size, "read-only");
-		return -EROFS;
+	assert_return(name && value, -EINVAL);
+	if (!why || !size) {
+		why = scratch;
+		size = sizeof(scratch);
 	}
 	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
 		const struct domain *d = &domains[i];
 
 		if (!(d->kinds & (1u << kind)) || strcmp(d->name, name) != 0)
 			continue;
+		if (!d->set && d->min == 0 && d->max == 1 && kernel_bool(value))
+			return 0;
 		errno = 0;
 		v = strtoll(value, &end, 10);
 		if (!*value || *end || errno) {
