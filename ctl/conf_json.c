@@ -706,7 +706,7 @@ static void check_attr_map(struct vctx *v, struct json_object *o, const char *ke
 	}
 }
 
-/* Values outside the domain the kernel enforces (conf_limits.c); read-only ones are
+/* Values outside the domain the kernel enforces (rts_attr_check()); read-only ones are
  * never written by restore or apply: a warning. */
 static void check_domains(struct vctx *v, struct json_object *o, const char *key,
 			  const char *path, enum conf_obj kind)
