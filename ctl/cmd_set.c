@@ -73,30 +73,7 @@ static int set_one(struct objref *r, const char *g, const char *k, const char *v
 		}
 		return -ENOENT;
 	}
-	if (!strcmp(g, "discovery_auth")) {
-		struct rts_chap ch;
-		bool en;
-		int x = rts_fabric_get_discovery_auth(r->fab, &en, &ch);
-		char *dst = !strcmp(k, "userid")	  ? ch.userid :
-			    !strcmp(k, "password")	  ? ch.password :
-			    !strcmp(k, "mutual_userid")	  ? ch.mutual_userid :
-			    !strcmp(k, "mutual_password") ? ch.mutual_password :
-							    NULL;
-
-		if (x < 0)
-			return x;
-		if (!strcmp(k, "enable")) {
-			if (parse_bool(v, &en) < 0)
-				return -EINVAL;
-		} else if (!dst) {
-			return -ENOENT;
-		} else {
-			if (strlen(v) > RTS_CHAP_MAX)
-				return -EINVAL;
-			pfmt(dst, RTS_CHAP_MAX + 1, "%s", v);
-		}
-		return rts_fabric_set_discovery_auth(r->fab, en, &ch);
-	}
+	/* discovery_auth is written in one call by cmd_set() */
 	grp = dir_group(g, &dir);
 	switch (r->kind) {
 	case O_SO:
@@ -209,8 +186,8 @@ static int get_file(struct objref *r, enum rts_group g, const char *k, char **re
 }
 
 /* Check one NAME=VALUE before anything is written. @return EXIT_OK, EXIT_USAGE, EXIT_FAIL */
-static int check_one(struct cli *c, struct objref *r, const char *path, const char *g,
-		     const char *k, const char *v, char **files)
+static int check_one(struct objref *r, const char *path, const char *g, const char *k,
+		     const char *v, char **files)
 {
 	static const char *const disc[] = { "enable", "userid", "password", "mutual_userid",
 					    "mutual_password", NULL };
@@ -252,7 +229,6 @@ static int check_one(struct cli *c, struct objref *r, const char *path, const ch
 		}
 		return EXIT_OK;
 	}
-	(void)c;
 	if (!in_list((const char *const *)files, k)) {
 		print_valid(path, !strcmp(g, "attribute") ? "attribute" : g, k,
 			    (const char *const *)files);
@@ -330,7 +306,7 @@ int cmd_set(struct cli *c, int argc, char **argv)
 		v = strchr(k, '=');
 		*v++ = '\0';
 		keys[i] = k;
-		x = check_one(c, &r, argv[0], argv[1], canon_name(argv[1], k), v, files);
+		x = check_one(&r, argv[0], argv[1], canon_name(argv[1], k), v, files);
 		for (int j = 0; x == EXIT_OK && j < i; j++) {
 			if (!strcmp(canon_name(argv[1], keys[j]), canon_name(argv[1], k))) {
 				errorf("%s: %s given twice", argv[0], canon_name(argv[1], k));
