@@ -874,6 +874,33 @@ static void test_recreate_precheck(void **state)
 	conf_report_free(&rep);
 }
 
+/* restore --clear-existing --atomic: what the clear deleted comes back on a failure. */
+static void test_restore_clear_atomic_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(f->dir, NULL), *want;
+	struct conf_opts o = { .atomic = true, .clear_existing = true };
+	struct conf_report rep;
+	char *before, *after;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	before = dump_string(f->ctx);
+	want = dump_model(f->ctx);
+	json_object_object_add(json_object_object_get(so_named(want, "rd0"), "attributes"),
+			       "no_such_attribute", json_object_new_int(1));
+	assert_int_equal(conf_restore(f->ctx, want, &o, &rep), -ECANCELED);
+	assert_true(report_has(&rep, CONF_OK, "/iscsi/iqn.2003-01.org.example:t1", "deleted"));
+	assert_true(report_has(&rep, CONF_INFO, "", "configuration is as it was before"));
+	after = dump_string(f->ctx);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
 /* --atomic refuses what it could not undo: a ramdisk's data. */
 static void test_atomic_refuses_ramdisk_loss(void **state)
 {
@@ -1221,6 +1248,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_atomic_undoes_deletions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recreate_precheck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_refuses_ramdisk_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_clear_atomic_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_settles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits_roundtrip, setup, teardown),
