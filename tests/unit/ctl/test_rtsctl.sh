@@ -326,6 +326,19 @@ expect 0 r restore --clear-existing "$W/n18-limits.json"
 expect 0 r apply "$W/n18-limits.json"
 has out "Nothing to do"
 expect 0 r delete $T18/luns/lun65535
+# #16: restore X; apply X plans nothing, apply X twice: the second does nothing
+for plugin in ramdisk fileio; do
+	expect 0 r -q clear --yes
+	python3 "$SRC/bench/vm/gen-saveconfig.py" --plugin $plugin --acls per-lun 3 |
+		sed "s#/tmp/bench-fileio/#$F/gen-#" >"$W/gen-$plugin.json"
+	expect 0 r restore "$W/gen-$plugin.json"
+	expect 0 r apply --dry-run "$W/gen-$plugin.json"
+	has out "Nothing to do"
+	expect 0 r apply "$W/gen-$plugin.json"
+	has out "Nothing to do"
+done
+expect 0 r -q clear --yes
+expect 0 r restore "$W/n18.json"
 # item 3: a file with one bad object: refused whole by default, the rest with --skip-invalid
 expect 0 r -q clear --yes
 printf '{"storage_objects": [{"name": "good", "plugin": "ramdisk", "size": 4096}, {"name": "bad", "plugin": "ramdisk", "size": 4096, "attributes": {"block_size": 513}}], "targets": [{"fabric": "iscsi", "wwn": "%s", "tpgs": [{"tag": 1, "luns": [{"index": 0, "storage_object": "/backstores/ramdisk/good"}, {"index": 1, "storage_object": "/backstores/ramdisk/bad"}]}]}]}' "$I" >"$W/onebad.json"
