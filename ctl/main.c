@@ -32,13 +32,16 @@ static void usage(FILE *f)
 	      "  ls [PATH]                          tree view of the LIO configuration\n"
 	      "  get PATH [GROUP [NAME...]]         read attributes, parameters, auth, properties\n"
 	      "  set PATH GROUP NAME=VALUE...       write them (GROUP: attribute, parameter, auth,\n"
-	      "                                     property, discovery_auth, alua)\n"
-	      "  create PATH [KEY=VALUE...]         create an object\n"
+	      "                                     property, discovery_auth)\n"
+	      "  create PATH [KEY=VALUE...]         create an object (fileio: write-through unless\n"
+	      "                                     write_back=1; targetcli defaults to write-back)\n"
 	      "  delete PATH                        delete an object and everything below it\n"
 	      "  save [FILE]                        write saveconfig.json (default " CONF_DEFAULT_FILE
-	      ")\n"
+	      ",\n"
+	      "                                     only without --root and with --backend real)\n"
 	      "  restore [FILE]                     restore a saveconfig.json file\n"
-	      "  clear                              delete every target and storage object\n"
+	      "  clear                              delete every target and storage object (asks,\n"
+	      "                                     or --yes)\n"
 	      "  apply FILE                         make the live configuration equal to FILE\n"
 	      "  validate FILE                      check a saveconfig.json file, touch nothing\n"
 	      "  status                             devices served by the running rts-runner\n"
@@ -55,11 +58,18 @@ static void usage(FILE *f)
 	      "  --exist-ok          create: an existing object is not an error\n"
 	      "  --missing-ok        delete: a missing object is not an error\n"
 	      "  --dry-run           apply/restore: print the plan, change nothing\n"
-	      "  --atomic            apply/restore: roll back on the first failure\n"
+	      "  --atomic            apply/restore: all or nothing: refuse plans that cannot be\n"
+	      "                      undone, put everything back on the first failure\n"
+	      "  --recreate          apply: recreate storage objects exported by LUNs when\n"
+	      "                      their creation parameters changed\n"
 	      "  --clear-existing    restore: clear the selected objects first\n"
+	      "  --skip-invalid      restore: restore the valid objects of a file with errors\n"
+	      "                      (targetcli's way; default: refuse the whole file)\n"
 	      "  --target WWN        restore/clear/apply: only this target\n"
 	      "  --storage-object N  restore/clear/apply: only this storage object\n"
-	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N)\n"
+	      "  --yes               clear: do not ask (needed when stdin is not a terminal)\n"
+	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N); without it\n"
+	      "                      the replaced file is kept in DIR/backup/ (10 newest)\n"
 	      "  --depth N           ls: limit the tree depth\n"
 	      "  --no-modules        never load kernel modules\n"
 	      "  --socket PATH       status: rts-runner's status socket\n"
@@ -89,6 +99,9 @@ enum {
 	OPT_NO_MODULES,
 	OPT_SOCKET,
 	OPT_WATCH,
+	OPT_RECREATE,
+	OPT_YES,
+	OPT_SKIP_INVALID,
 };
 
 static int open_ctx(struct cli *c)
@@ -129,6 +142,13 @@ static int open_ctx(struct cli *c)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+const char *default_conf_file(const struct cli *c)
+{
+	if (c->backend != BACKEND_REAL || (c->root && strcmp(c->root, RTS_DEFAULT_ROOT) != 0))
+		return NULL;
+	return CONF_DEFAULT_FILE;
 }
 
 int cli_begin(struct cli *c)
@@ -216,6 +236,9 @@ int main(int argc, char **argv)
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "watch", no_argument, NULL, OPT_WATCH },
+		{ "recreate", no_argument, NULL, OPT_RECREATE },
+		{ "yes", no_argument, NULL, OPT_YES },
+		{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -279,8 +302,10 @@ int main(int argc, char **argv)
 				errorf("invalid number '%s'", optarg);
 				return EXIT_USAGE;
 			}
-			if (opt == OPT_BACKUP)
+			if (opt == OPT_BACKUP) {
 				c.backups = (unsigned int)v;
+				c.backups_set = true;
+			}
 			else
 				c.depth = (int)v;
 			break;
@@ -293,6 +318,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_WATCH:
 			c.watch = true;
+			break;
+		case OPT_RECREATE:
+			c.recreate = true;
+			break;
+		case OPT_YES:
+			c.yes = true;
+			break;
+		case OPT_SKIP_INVALID:
+			c.skip_invalid = true;
 			break;
 		case 'h':
 			usage(stdout);
