@@ -24,6 +24,10 @@
 #define DEV_INLINE_IOVS 16
 #define RTS_CMD_TRACK 4
 #define DEV_MAX_QUEUE_DEPTH 4096
+/* Default bound on waits for a handler (reconfig, close): rts_dev_set_handler_timeout(). */
+#define DEV_HANDLER_TIMEOUT_MS 5000
+/* After a stop's own timeout: time for cancelled I/O to land, then for the loop to leave. */
+#define DEV_STOP_GRACE_MS 1000
 
 /* io_uring user_data: kind in bits 56..63; handler SQEs carry slot (0..15) and tag (16..31). */
 enum ud_kind {
@@ -83,6 +87,12 @@ struct rts_cmd {
 	/* async completion from foreign threads */
 	struct rts_cmd *async_next;
 	int async_err;
+	atomic_bool async_queued; /* on dev->async_head: a second push is a double completion */
+
+	/* handler contract: one completion per operation the core started (dev_op_begin) */
+	uint32_t op_gen;         /* bumped when an operation starts and when it completes */
+	bool op_active;          /* an operation is outstanding in the handler */
+	const char *op_name;     /* "read", "write", ... for messages */
 
 	void *priv;              /* handler's cmd_private_size bytes */
 };
@@ -146,15 +156,31 @@ struct rts_dev {
 	uint64_t irq_val;
 
 	/* A control-thread request run on the I/O thread (rts_dev_reconfig). ctl_lock protects
-	 * ctl_req, ctl_result and ctl_done; ctl_pending tells the loop to look. */
+	 * ctl_copy, ctl_busy, ctl_result and ctl_done; ctl_pending tells the loop to look. */
 	pthread_mutex_t ctl_lock;
 	pthread_cond_t ctl_cond;
-	const struct rts_reconfig *ctl_req;
 	int ctl_result;
 	bool ctl_done;
 	atomic_bool ctl_pending;
 
 	pthread_t thread;
+	/* Bounded stop: after the grace period the I/O thread fails what the handler never
+	 * completed (abandon), then leaves its loop whatever is left (force_exit). */
+	atomic_bool abandon;
+	atomic_bool force_exit;
+	int handler_timeout_ms;
+	pthread_t close_thread;  /* a handler close() that did not return in time (wedged) */
+	bool close_stuck;
+	/* The I/O thread is inside this handler operation (NULL between calls), so a stop that
+	 * cannot join can say where it is stuck. */
+	_Atomic(const char *) in_handler;
+	/* The I/O thread or a handler call never returned: the device cannot be closed or
+	 * freed safely any more and is left (leaked) as it is. */
+	bool wedged;
+	/* The reconfig request is copied here: a request the caller gave up on stays valid. */
+	struct rts_reconfig ctl_copy;
+	char *ctl_cfgstring;
+	bool ctl_busy;           /* a request is queued or running (ctl_lock) */
 	const char *failure;
 	struct dev_stats_atomic stats;
 };
@@ -167,6 +193,18 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 void dev_fail(struct rts_dev *dev, const char *why);
 int dev_bounce(struct rts_cmd *cmd, size_t len);
 void dev_refresh_serial(struct rts_dev *dev);
+/* End a command with @err through its step chain (the core's own path, no contract check). */
+void dev_cmd_end(struct rts_cmd *cmd, int err);
+/* Handler contract around every operation the core starts. dev_op_begin() returns a token
+ * for dev_op_end(), which checks the return value: 0 fine; -errno ends the command unless the
+ * handler already completed it (then the error is a named violation and ignored); anything
+ * else is a named violation that fails the command if it is still outstanding. */
+uint32_t dev_op_begin(struct rts_cmd *cmd, const char *name);
+void dev_op_end(struct rts_cmd *cmd, uint32_t token, const char *name, int r);
+/* handle_cmd returned RTS_CMD_NOT_HANDLED: true when the core may go on with the command. */
+bool dev_op_declined(struct rts_cmd *cmd, uint32_t token);
+/* Log a broken handler contract, naming the handler. */
+void dev_contract(const struct rts_dev *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* uio.c: read a wwn/vpd_unit_serial file ("T10 VPD Unit Serial Number: X") into @out;
  * returns the serial's length (0 when none is set) or -errno. */
