@@ -335,6 +335,7 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		dispatch_release(cmd);
 	cmd->in_use = false;
 	cmd->step = NULL;
+	cmd->intercept = NULL;
 	dev->id_slot[cmd->cmd_id] = 0;
 	dev->free_slots[dev->nfree] = cmd->slot;
 	__atomic_store_n(&dev->nfree, dev->nfree + 1, __ATOMIC_RELAXED); /* read by get_stats */
@@ -488,8 +489,39 @@ void dev_cmd_end(struct rts_cmd *cmd, int err)
 
 RTS_EXPORT void rts_cmd_complete(struct rts_cmd *cmd, int err)
 {
-	if (op_claim(cmd, "rts_cmd_complete"))
-		dev_cmd_end(cmd, err);
+	void (*fn)(struct rts_cmd *, int);
+
+	if (!op_claim(cmd, "rts_cmd_complete"))
+		return;
+	fn = cmd->intercept;
+	if (_unlikely_(fn)) {
+		/* a wrapper handler sees the wrapped handler's result; the operation stays its */
+		cmd->intercept = NULL;
+		cmd->op_active = true;
+		fn(cmd, err);
+		return;
+	}
+	dev_cmd_end(cmd, err);
+}
+
+RTS_EXPORT void rts_cmd_intercept(struct rts_cmd *cmd, void (*fn)(struct rts_cmd *cmd, int err))
+{
+	cmd->intercept = fn;
+}
+
+RTS_EXPORT int rts_dev_wrap_cfgstring(struct rts_dev *dev, const char *inner)
+{
+	const char *start, *end;
+
+	assert_return(dev && inner, -EINVAL);
+	/* anywhere in the handler's part of the cfgstring: a wrapper can also restore it */
+	start = strchr(dev->cfgstring, '/');
+	start = start ? start + 1 : dev->cfgstring + strlen(dev->cfgstring);
+	end = start + strlen(start);
+	if (inner < start || inner > end)
+		return -EINVAL;
+	dev->handler_cfg = inner;
+	return 0;
 }
 
 RTS_EXPORT void rts_cmd_complete_sense(struct rts_cmd *cmd, uint8_t key, uint8_t asc,
@@ -497,6 +529,7 @@ RTS_EXPORT void rts_cmd_complete_sense(struct rts_cmd *cmd, uint8_t key, uint8_t
 {
 	if (!op_claim(cmd, "rts_cmd_complete_sense"))
 		return;
+	cmd->intercept = NULL;
 	cmd->step = NULL;
 	finish_sense(cmd, key, asc, ascq);
 }
@@ -505,6 +538,7 @@ RTS_EXPORT void rts_cmd_complete_status(struct rts_cmd *cmd, uint8_t status)
 {
 	if (!op_claim(cmd, "rts_cmd_complete_status"))
 		return;
+	cmd->intercept = NULL;
 	cmd->step = NULL;
 	dev_cmd_finish(cmd, status, NULL, 0, -1);
 }
@@ -1118,6 +1152,7 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	cmd->flush_after = false;
 	cmd->waiting = false;
 	cmd->op_active = false;
+	cmd->intercept = NULL;
 	memset(cmd->sqe_cnt, 0, sizeof(cmd->sqe_cnt));
 	cmd->step = NULL;
 	cmd->info = (struct scsi_cmd_info){ .kind = SCSI_KIND_EMULATE };

@@ -93,6 +93,7 @@ struct rts_cmd {
 	uint32_t op_gen;         /* bumped when an operation starts and when it completes */
 	bool op_active;          /* an operation is outstanding in the handler */
 	const char *op_name;     /* "read", "write", ... for messages */
+	void (*intercept)(struct rts_cmd *cmd, int err); /* rts_cmd_intercept() */
 
 	void *priv;              /* handler's cmd_private_size bytes */
 };
