@@ -1452,7 +1452,7 @@ RTS_EXPORT int rts_dev_stop(struct rts_dev *dev, int timeout_ms)
 		/* an earlier stop left the thread inside the handler: has that call returned? */
 		wake(dev);
 		if (join_by(dev, timeout_ms) != 0)
-			return -ETIMEDOUT;
+			return -EBUSY;
 		dev->wedged = false;
 		r = ETIMEDOUT;
 		goto joined;
@@ -1488,7 +1488,7 @@ RTS_EXPORT int rts_dev_stop(struct rts_dev *dev, int timeout_ms)
 				     timeout_ms + 2 * DEV_STOP_GRACE_MS);
 			dev_fail(dev, "the I/O thread is stuck in the handler");
 			dev->wedged = true;
-			return -ETIMEDOUT;
+			return -EBUSY;
 		}
 	}
 joined:

@@ -122,8 +122,9 @@ int rts_dev_start(struct rts_dev *dev);
  * handler call, the device is failed and abandoned with it after another second; calling
  * rts_dev_stop() again later joins it if that call has returned.
  *
- * @return 0; -ETIMEDOUT when commands had to be failed or the thread is stuck (the device
- *         is stopped in the first case and can be started again)
+ * @return 0; -ETIMEDOUT when commands had to be failed (the device is stopped and can be
+ *         started again); -EBUSY when the I/O thread is stuck in a handler call (the device
+ *         is failed and abandoned until a later stop joins it)
  */
 int rts_dev_stop(struct rts_dev *dev, int timeout_ms);
 /** @brief Close the handler (handler->close), waiting at most the handler timeout. */

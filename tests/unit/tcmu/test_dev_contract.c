@@ -473,7 +473,7 @@ static void test_blocking_call_stop_returns(void **state)
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, buf, BS, NULL, &g.id), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	gate_wait_entered();
-	assert_int_equal(rts_dev_stop(f->dev, SHORT_MS), -ETIMEDOUT);
+	assert_int_equal(rts_dev_stop(f->dev, SHORT_MS), -EBUSY);
 	assert_true(log_has("handler 'buggy' broke its contract: read() did not return within"));
 	assert_non_null(rts_dev_get_failure(f->dev));
 	assert_int_equal(rts_dev_reconfig(f->dev, &(struct rts_reconfig){
