@@ -725,7 +725,7 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 	}
 	if (dev->wedged)
 		rts_dev_stop(dev, dev->handler_timeout_ms);
-	if (dev->wedged || dev->close_stuck) {
+	if (dev->wedged || dev->close_stuck || dev->offload_stuck) {
 		/* a thread may still be inside the handler, using this device: leave it */
 		rts_dev_err(dev, "not freed: a handler call never returned (the memory is leaked)");
 		return NULL;
@@ -1492,6 +1492,7 @@ RTS_EXPORT int rts_dev_stop(struct rts_dev *dev, int timeout_ms)
 		}
 	}
 joined:
+	dev_offload_stop(dev);
 	atomic_store(&dev->abandon, false);
 	atomic_store(&dev->force_exit, false);
 	atomic_store(&dev->ctl_pending, false);

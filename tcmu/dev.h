@@ -94,6 +94,10 @@ struct rts_cmd {
 	bool op_active;          /* an operation is outstanding in the handler */
 	const char *op_name;     /* "read", "write", ... for messages */
 	void (*intercept)(struct rts_cmd *cmd, int err); /* rts_cmd_intercept() */
+	/* rts_cmd_offload(): the job and the pool's queue link (offload.c) */
+	int (*offload_fn)(struct rts_dev *dev, struct rts_cmd *cmd, void *arg);
+	void *offload_arg;
+	struct rts_cmd *offload_next;
 
 	void *priv;              /* handler's cmd_private_size bytes */
 };
@@ -172,6 +176,8 @@ struct rts_dev {
 	int handler_timeout_ms;
 	pthread_t close_thread;  /* a handler close() that did not return in time (wedged) */
 	bool close_stuck;
+	struct dev_offload *offload; /* rts_cmd_offload() workers, started on first use */
+	bool offload_stuck;          /* a worker never returned: the device is left allocated */
 	/* The I/O thread is inside this handler operation (NULL between calls), so a stop that
 	 * cannot join can say where it is stuck. */
 	_Atomic(const char *) in_handler;
@@ -206,6 +212,9 @@ void dev_op_end(struct rts_cmd *cmd, uint32_t token, const char *name, int r);
 bool dev_op_declined(struct rts_cmd *cmd, uint32_t token);
 /* Log a broken handler contract, naming the handler. */
 void dev_contract(const struct rts_dev *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* offload.c: end the worker pool (after the I/O thread), bounded by the handler timeout */
+void dev_offload_stop(struct rts_dev *dev);
 
 /* uio.c: read a wwn/vpd_unit_serial file ("T10 VPD Unit Serial Number: X") into @out;
  * returns the serial's length (0 when none is set) or -errno. */

@@ -39,8 +39,10 @@
  *    and not freed. reconfig and close are bounded the same way (rts_dev_set_handler_timeout()).
  *
  * A handler that must block (a synchronous library, a network round trip without an fd to
- * poll) must not block the I/O thread, which serves every command of the device. Do the
- * blocking work on threads of its own:
+ * poll) must not block the I/O thread, which serves every command of the device. The SDK's
+ * worker pool does it: `return rts_cmd_offload(cmd, my_blocking_read, my_args);` from the
+ * operation, where my_blocking_read(dev, cmd, arg) does the call and returns 0 or -errno
+ * (tcmu/offload.c; threads: option offload_threads). Or, with threads of its own:
  *  1. open() starts a few worker threads (pthread_create) with a queue of its own (a mutex, a
  *     condition variable, a list); close() tells them to finish and joins them.
  *  2. read()/write()/flush()/... put (cmd, iov, iovcnt, off, len) on the queue and return 0.

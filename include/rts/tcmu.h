@@ -147,6 +147,23 @@ void rts_cmd_complete_async(struct rts_cmd *cmd, int err);
  */
 void rts_cmd_intercept(struct rts_cmd *cmd, void (*fn)(struct rts_cmd *cmd, int err));
 
+/**
+ * @brief Run blocking work off the I/O thread: @p fn(dev, cmd, arg) runs on one of the
+ *        device's worker threads and its return value (0 or -errno) completes @p cmd, as
+ *        rts_cmd_complete_async() would.
+ *
+ * For handlers built on blocking calls (a synchronous library): the operation calls this and
+ * returns 0. Workers start on first use: 4 per device, or the handler option
+ * "offload_threads" (runner.conf [handler.<subtype>], 1..64). @p fn may use the command's
+ * iovecs and private area and must not call rts_cmd_complete*() itself. rts_dev_stop()
+ * ends the pool after the I/O thread; work still running then is bounded by the stop like any
+ * operation (see rts_dev_stop()). I/O thread only.
+ *
+ * @return 0, or -ENOMEM / -EAGAIN when no worker could be started (fail the operation)
+ */
+int rts_cmd_offload(struct rts_cmd *cmd,
+		    int (*fn)(struct rts_dev *dev, struct rts_cmd *cmd, void *arg), void *arg);
+
 /* ----------------------------------------------------------------- devices */
 
 /** @brief Device name (the configfs directory name, or the simulator's name). */

@@ -226,6 +226,51 @@ static const struct rts_handler bug_close_handler = {
 	.close = bug_close,
 };
 
+/* Offloaded: read() hands blocking work to the SDK's worker pool. */
+static unsigned int g_inside, g_inside_max;
+static int g_offload_ret;
+
+static int blocking_read(struct rts_dev *dev, struct rts_cmd *cmd, void *arg)
+{
+	unsigned int cnt;
+	const struct iovec *iov = rts_cmd_get_iov(cmd, &cnt);
+
+	(void)dev;
+	(void)arg;
+	pthread_mutex_lock(&g_gate_lock);
+	g_inside++;
+	if (g_inside > g_inside_max)
+		g_inside_max = g_inside;
+	pthread_cond_broadcast(&g_gate_cond);
+	while (!g_gate_open)
+		pthread_cond_wait(&g_gate_cond, &g_gate_lock);
+	g_inside--;
+	pthread_mutex_unlock(&g_gate_lock);
+	for (unsigned int i = 0; i < cnt; i++)
+		memset(iov[i].iov_base, 0x3c, iov[i].iov_len);
+	return g_offload_ret;
+}
+
+static int offload_read(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+			unsigned int cnt, uint64_t off, uint64_t len)
+{
+	(void)dev;
+	(void)iov;
+	(void)cnt;
+	(void)off;
+	(void)len;
+	return rts_cmd_offload(cmd, blocking_read, NULL);
+}
+
+static const struct rts_handler offload_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test offload",
+	.subtype = "buggy",
+	.open = bug_open,
+	.read = offload_read,
+	.write = bug_write,
+};
+
 /* ------------------------------------------------------------------ fixture */
 
 struct fx {
@@ -233,12 +278,14 @@ struct fx {
 	struct rts_dev *dev;
 };
 
+static const char *const *g_options;
+
 static struct fx *fx_start(const struct rts_handler *h, enum bug bug)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .data_size = 1 << 20 };
 	struct rts_dev_config cfg = { .name = "b0", .cfgstring = "buggy/x", .block_size = BS,
-				      .queue_depth = 16, .log_fn = log_cb };
+				      .queue_depth = 16, .log_fn = log_cb, .options = g_options };
 
 	assert_non_null(f);
 	g_log[0] = '\0';
@@ -527,6 +574,67 @@ static void test_close_is_bounded(void **state)
 	fx_free(f); /* joins the close thread: nothing leaks (ASan's leak check) */
 }
 
+static void wait_inside(unsigned int n)
+{
+	pthread_mutex_lock(&g_gate_lock);
+	while (g_inside < n)
+		pthread_cond_wait(&g_gate_cond, &g_gate_lock);
+	pthread_mutex_unlock(&g_gate_lock);
+}
+
+/* Blocking work through rts_cmd_offload(): runs on offload_threads workers at most, the I/O
+ * thread keeps serving meanwhile, and the results complete the commands. */
+static void test_offload_pool(void **state)
+{
+	static const char *const opts[] = { "offload_threads", "2", NULL };
+	static uint8_t bufs[4][BS];
+	uint8_t cdb[16], tur[6] = { 0 };
+	struct rts_sim_completion c;
+	struct fx *f;
+	unsigned int good = 0;
+
+	(void)state;
+	g_options = opts;
+	g_inside = g_inside_max = 0;
+	g_offload_ret = 0;
+	f = fx_start(&offload_handler, BUG_NONE);
+	g_options = NULL;
+	for (int i = 0; i < 4; i++) {
+		cdb_read(cdb, (uint64_t)i, 1);
+		assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, bufs[i], BS, NULL,
+						NULL), 0);
+	}
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	wait_inside(2);
+	/* both workers blocked: the I/O thread still answers */
+	assert_int_equal(rts_sim_exec(f->sim, tur, 6, RTS_SIM_NONE, NULL, 0, TMO, &c), 0);
+	assert_int_equal(c.status, 0);
+	gate_open();
+	while (good < 4) {
+		struct got g = { 0 };
+		int n;
+
+		assert_true(rts_sim_wait(f->sim, TMO) > 0);
+		n = rts_sim_reap(f->sim, got_cb, &g);
+		assert_true(n >= 0);
+		good += (unsigned int)n;
+	}
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(bufs[i][BS - 1], 0x3c);
+	assert_int_equal(g_inside_max, 2); /* never more than offload_threads */
+	/* -errno from the work is the command's sense; a positive value is named */
+	g_offload_ret = -ENOSPC;
+	c = read1(f, 1);
+	expect_sense(&c, 0x7, 0x27, 0x07);
+	g_offload_ret = 7;
+	c = read1(f, 1);
+	expect_sense(&c, 0x4, 0x44, 0x00);
+	assert_true(log_has("offloaded work returned 7 for cmd"));
+	assert_int_equal(rts_dev_stop(f->dev, TMO), 0);
+	assert_null(rts_dev_get_failure(f->dev));
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_blocking_call_stop_returns),
 		cmocka_unit_test(test_reconfig_is_bounded),
 		cmocka_unit_test(test_close_is_bounded),
+		cmocka_unit_test(test_offload_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
