@@ -17,8 +17,9 @@
  * negative errno when it failed at once (the core then completes the command with the
  * sense data rts_cmd_complete() documents). Never SCSI status codes in an int.
  *
- * Threads: check_config runs on the runner's control thread; open and close run on the
- * control thread while the device's I/O loop is not running; everything else runs on the
+ * Threads: check_config runs on the runner's control thread; open and close run while the
+ * device's I/O loop is not running, open on the control thread, close on a short-lived
+ * thread the control thread waits for (bounded, see rts_dev_close()); everything else runs on the
  * device's I/O thread, one call at a time per device, so a handler needs no locks for
  * per-device state unless it creates threads of its own.
  *
