@@ -52,9 +52,12 @@ RTS_EXPORT void rts_dev_log(const struct rts_dev *dev, int prio, const char *fmt
 
 void dev_fail(struct rts_dev *dev, const char *why)
 {
-	if (dev->failure)
+	const char *none = NULL;
+
+	/* read by any thread (rts_dev_get_failure); set once, by the I/O or the control thread */
+	if (!__atomic_compare_exchange_n(&dev->failure, &none, why, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
 		return;
-	dev->failure = why;
 	rts_dev_err(dev, "device failed: %s", why);
 }
 
@@ -256,7 +259,7 @@ RTS_EXPORT const struct rts_handler *rts_dev_get_handler(const struct rts_dev *d
 
 RTS_EXPORT const char *rts_dev_get_failure(const struct rts_dev *dev)
 {
-	return dev->failure;
+	return __atomic_load_n(&dev->failure, __ATOMIC_ACQUIRE);
 }
 
 RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret)
@@ -1201,7 +1204,7 @@ static void drain_ring(struct rts_dev *dev)
 	struct ring_ent ent;
 	const char *why = NULL;
 
-	while (dev->nfree && !dev->stopping && !dev->failure) {
+	while (dev->nfree && !dev->stopping && !rts_dev_get_failure(dev)) {
 		int r = ring_next(&dev->ring, &ent, &why);
 
 		if (r == 0)
@@ -1374,7 +1377,7 @@ static void *io_thread(void *arg)
 		if (n)
 			STAT_INC(dev, wakeups);
 		drain_ring(dev);
-		if (dev->failure && !dev->stopping) {
+		if (rts_dev_get_failure(dev) && !dev->stopping) {
 			/* Keep completing what is in flight, take nothing new, wait for stop. */
 			dev->stopping = atomic_load(&dev->stop);
 		}
