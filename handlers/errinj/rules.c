@@ -101,6 +101,8 @@ static bool parse_prob(const char *t, size_t n, uint32_t *ppm)
 static int parse_ops(const char *t, size_t n, uint32_t *ops, unsigned int idx, char **reason)
 {
 	*ops = 0;
+	if (!n)
+		return fail(reason, "errinj rule %u: op= is empty (read, write, flush, unmap, any)", idx);
 	while (n) {
 		size_t k = 0;
 		bool found = false;

@@ -76,11 +76,17 @@ static int io(struct rts_sim *sim, bool write, uint64_t lba, uint32_t n, uint8_t
 {
 	uint8_t cdb[16];
 	struct rts_sim_completion c;
+	int r;
 
 	cdb16(cdb, write ? 0x8a : 0x88, lba, n);
-	if (rts_sim_exec(sim, cdb, 16, write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV, buf,
-			 (size_t)n * BS, TMO, &c) < 0)
-		abort(); /* hung command or protocol violation */
+	r = rts_sim_exec(sim, cdb, 16, write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV, buf,
+			 (size_t)n * BS, TMO, &c);
+	if (r < 0) { /* hung command or protocol violation */
+		fprintf(stderr, "%s of lba %llu: %s (%s)\n", write ? "write" : "read",
+			(unsigned long long)lba, strerror(-r),
+			rts_sim_broken_reason(sim) ? rts_sim_broken_reason(sim) : "ring intact");
+		abort();
+	}
 	return c.status;
 }
 
