@@ -52,10 +52,27 @@ RTS_EXPORT void rts_dev_log(const struct rts_dev *dev, int prio, const char *fmt
 
 void dev_fail(struct rts_dev *dev, const char *why)
 {
-	if (dev->failure)
+	const char *none = NULL;
+
+	/* read by any thread (rts_dev_get_failure); set once, by the I/O or the control thread */
+	if (!__atomic_compare_exchange_n(&dev->failure, &none, why, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
 		return;
-	dev->failure = why;
 	rts_dev_err(dev, "device failed: %s", why);
+}
+
+static struct timespec deadline_in(int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
 }
 
 /* ------------------------------------------------------------- accessors */
@@ -242,7 +259,7 @@ RTS_EXPORT const struct rts_handler *rts_dev_get_handler(const struct rts_dev *d
 
 RTS_EXPORT const char *rts_dev_get_failure(const struct rts_dev *dev)
 {
-	return dev->failure;
+	return __atomic_load_n(&dev->failure, __ATOMIC_ACQUIRE);
 }
 
 RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret)
@@ -408,6 +425,7 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		dispatch_release(cmd);
 	cmd->in_use = false;
 	cmd->step = NULL;
+	cmd->intercept = NULL;
 	dev->id_slot[cmd->cmd_id] = 0;
 	dev->free_slots[dev->nfree] = cmd->slot;
 	__atomic_store_n(&dev->nfree, dev->nfree + 1, __ATOMIC_RELAXED); /* read by get_stats */
@@ -415,7 +433,122 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		dispatch_retry_waiters(dev);
 }
 
-RTS_EXPORT void rts_cmd_complete(struct rts_cmd *cmd, int err)
+/* ------------------------------------------------------- handler contract */
+
+void dev_contract(const struct rts_dev *dev, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rts_dev_err(dev, "handler '%s' broke its contract: %s", dev->h->subtype, msg);
+}
+
+/*
+ * The operation's name from what dev_op_begin() was given: the call's source text
+ * ("dev->h->read(dev, cmd, ...)" gives "read") or a plain name. Only run for messages.
+ */
+static const char *op_label(const char *text, char *buf, size_t n)
+{
+	const char *p = text ? strstr(text, "h->") : NULL;
+	size_t len;
+
+	if (!p)
+		return text ? text : "?";
+	p += 3;
+	len = strcspn(p, "(");
+	snprintf(buf, n, "%.*s", (int)len, p);
+	return buf;
+}
+
+uint32_t dev_op_begin(struct rts_cmd *cmd, const char *name)
+{
+	cmd->op_active = true;
+	cmd->op_name = name;
+	atomic_store_explicit(&cmd->dev->in_handler, name, memory_order_relaxed);
+	return ++cmd->op_gen;
+}
+
+/* The operation ended without the handler completing it: the core ends the command. */
+static void op_drop(struct rts_cmd *cmd, int err)
+{
+	cmd->op_active = false;
+	cmd->op_gen++;
+	cmd->step = NULL;
+	dev_cmd_end(cmd, err);
+}
+
+void dev_op_end(struct rts_cmd *cmd, uint32_t token, const char *text, int r)
+{
+	struct rts_dev *dev = cmd->dev;
+	/* the slot cannot be reused during the call: nothing drains the ring from in there */
+	bool completed = cmd->op_gen != token || !cmd->in_use;
+	char nbuf[32];
+	const char *name;
+
+	atomic_store_explicit(&dev->in_handler, NULL, memory_order_relaxed);
+	if (_likely_(r == 0))
+		return;
+	if (r < 0 && !completed) {
+		op_drop(cmd, r);
+		return;
+	}
+	name = op_label(text, nbuf, sizeof(nbuf));
+	if (r < 0) {
+		dev_contract(dev,
+			     "completed cmd %u and then returned %d (%s) from %s(): an operation that "
+			     "completes must return 0; the return value is ignored",
+			     cmd->cmd_id, r, strerror(-r), name);
+		return;
+	}
+	if (completed) {
+		dev_contract(dev, "returned %d from %s(): not 0 or -errno (cmd %u had completed)", r,
+			     name, cmd->cmd_id);
+		return;
+	}
+	dev_contract(dev, "returned %d from %s(): not 0 or -errno; cmd %u fails with HARDWARE ERROR",
+		     r, name, cmd->cmd_id);
+	op_drop(cmd, -EPROTO);
+}
+
+bool dev_op_declined(struct rts_cmd *cmd, uint32_t token)
+{
+	atomic_store_explicit(&cmd->dev->in_handler, NULL, memory_order_relaxed);
+	if (cmd->op_gen == token && cmd->in_use) {
+		cmd->op_active = false;
+		return true;
+	}
+	dev_contract(cmd->dev,
+		     "completed cmd %u and then returned RTS_CMD_NOT_HANDLED from handle_cmd(); "
+		     "the command stays completed",
+		     cmd->cmd_id);
+	return false;
+}
+
+/* A handler completion: valid only while an operation of @cmd is outstanding. */
+static bool op_claim(struct rts_cmd *cmd, const char *how)
+{
+	if (_likely_(cmd->in_use && cmd->op_active)) {
+		cmd->op_active = false;
+		cmd->op_gen++;
+		return true;
+	}
+	dev_contract(cmd->dev, "completed cmd %u twice (%s with no operation of it outstanding); ignored",
+		     cmd->cmd_id, how);
+	return false;
+}
+
+static void finish_sense(struct rts_cmd *cmd, uint8_t key, uint8_t asc, uint8_t ascq)
+{
+	struct scsi_result res;
+
+	scsi_set_sense(&res, key, (uint16_t)(asc << 8 | ascq));
+	dev_cmd_finish(cmd, res.status, res.sense, sizeof(res.sense), -1);
+}
+
+void dev_cmd_end(struct rts_cmd *cmd, int err)
 {
 	cmd_step_fn step = cmd->step;
 
@@ -438,19 +571,57 @@ RTS_EXPORT void rts_cmd_complete(struct rts_cmd *cmd, int err)
 		     cmd->info.kind != SCSI_KIND_EMULATE;
 	errno_to_sense(err, write, &status, &key, &asc);
 	if (status == RTS_SAM_CHECK_CONDITION) {
-		rts_cmd_complete_sense(cmd, key, (uint8_t)(asc >> 8), (uint8_t)asc);
+		finish_sense(cmd, key, (uint8_t)(asc >> 8), (uint8_t)asc);
 		return;
 	}
 	dev_cmd_finish(cmd, status, NULL, 0, -1);
 }
 
+RTS_EXPORT void rts_cmd_complete(struct rts_cmd *cmd, int err)
+{
+	void (*fn)(struct rts_cmd *, int);
+
+	if (!op_claim(cmd, "rts_cmd_complete"))
+		return;
+	fn = cmd->intercept;
+	if (_unlikely_(fn)) {
+		/* a wrapper handler sees the wrapped handler's result; the operation stays its */
+		cmd->intercept = NULL;
+		cmd->op_active = true;
+		fn(cmd, err);
+		return;
+	}
+	dev_cmd_end(cmd, err);
+}
+
+RTS_EXPORT void rts_cmd_intercept(struct rts_cmd *cmd, void (*fn)(struct rts_cmd *cmd, int err))
+{
+	cmd->intercept = fn;
+}
+
+RTS_EXPORT int rts_dev_wrap_cfgstring(struct rts_dev *dev, const char *inner)
+{
+	const char *start, *end;
+
+	assert_return(dev && inner, -EINVAL);
+	/* anywhere in the handler's part of the cfgstring: a wrapper can also restore it */
+	start = strchr(dev->cfgstring, '/');
+	start = start ? start + 1 : dev->cfgstring + strlen(dev->cfgstring);
+	end = start + strlen(start);
+	if (inner < start || inner > end)
+		return -EINVAL;
+	dev->handler_cfg = inner;
+	return 0;
+}
+
 RTS_EXPORT void rts_cmd_complete_sense(struct rts_cmd *cmd, uint8_t key, uint8_t asc,
 				       uint8_t ascq)
 {
-	struct scsi_result res;
-
-	scsi_set_sense(&res, key, (uint16_t)(asc << 8 | ascq));
-	dev_cmd_finish(cmd, res.status, res.sense, sizeof(res.sense), -1);
+	if (!op_claim(cmd, "rts_cmd_complete_sense"))
+		return;
+	cmd->intercept = NULL;
+	cmd->step = NULL;
+	finish_sense(cmd, key, asc, ascq);
 }
 
 RTS_EXPORT void rts_cmd_complete_sense_info(struct rts_cmd *cmd, uint8_t key, uint8_t asc,
@@ -464,16 +635,27 @@ RTS_EXPORT void rts_cmd_complete_sense_info(struct rts_cmd *cmd, uint8_t key, ui
 
 RTS_EXPORT void rts_cmd_complete_status(struct rts_cmd *cmd, uint8_t status)
 {
+	if (!op_claim(cmd, "rts_cmd_complete_status"))
+		return;
+	cmd->intercept = NULL;
+	cmd->step = NULL;
 	dev_cmd_finish(cmd, status, NULL, 0, -1);
 }
 
 RTS_EXPORT void rts_cmd_complete_async(struct rts_cmd *cmd, int err)
 {
 	struct rts_dev *dev = cmd->dev;
-	struct rts_cmd *old = atomic_load_explicit(&dev->async_head, memory_order_relaxed);
+	struct rts_cmd *old;
 	uint64_t one = 1;
 
+	/* Pushing a queued command again would loop the stack: report it instead. */
+	if (atomic_exchange_explicit(&cmd->async_queued, true, memory_order_acq_rel)) {
+		dev_contract(dev, "completed cmd %u twice (rts_cmd_complete_async while its first "
+			     "completion is still queued); ignored", cmd->cmd_id);
+		return;
+	}
 	cmd->async_err = err;
+	old = atomic_load_explicit(&dev->async_head, memory_order_relaxed);
 	do {
 		cmd->async_next = old;
 	} while (!atomic_compare_exchange_weak_explicit(&dev->async_head, &old, cmd,
@@ -498,7 +680,10 @@ static void run_async_completions(struct rts_dev *dev)
 	}
 	while (fifo) {
 		struct rts_cmd *next = fifo->async_next;
-		rts_cmd_complete(fifo, fifo->async_err);
+		int err = fifo->async_err;
+
+		atomic_store_explicit(&fifo->async_queued, false, memory_order_release);
+		rts_cmd_complete(fifo, err);
 		fifo = next;
 	}
 }
@@ -631,6 +816,19 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 {
 	if (!dev)
 		return NULL;
+	if (dev->close_stuck) {
+		struct timespec ts = deadline_in(dev->handler_timeout_ms);
+
+		if (pthread_timedjoin_np(dev->close_thread, NULL, &ts) == 0)
+			dev->close_stuck = false; /* the handler's close() has returned since */
+	}
+	if (dev->wedged)
+		rts_dev_stop(dev, dev->handler_timeout_ms);
+	if (dev->wedged || dev->close_stuck || dev->offload_stuck) {
+		/* a thread may still be inside the handler, using this device: leave it */
+		rts_dev_err(dev, "not freed: a handler call never returned (the memory is leaked)");
+		return NULL;
+	}
 	if (dev->uring_ready)
 		io_uring_queue_exit(&dev->uring);
 	if (dev->wake_fd >= 0)
@@ -661,6 +859,7 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 	free(dev->serial);
 	free(dev->serial_file);
 	dev_alua_free(dev);
+	free(dev->ctl_cfgstring);
 	free(dev);
 	return NULL;
 }
@@ -677,6 +876,7 @@ int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h,
 	if (!dev)
 		return -ENOMEM;
 	dev->wake_fd = -1;
+	dev->handler_timeout_ms = DEV_HANDLER_TIMEOUT_MS;
 	pthread_mutex_init(&dev->ctl_lock, NULL);
 	pthread_cond_init(&dev->ctl_cond, NULL);
 	dev->tp = *tp;
@@ -759,13 +959,42 @@ RTS_EXPORT int rts_dev_open(struct rts_dev *dev, bool reopen, char **reterr_reas
 	return 0;
 }
 
+static void *close_thread(void *arg)
+{
+	struct rts_dev *dev = arg;
+
+	dev->h->close(dev);
+	return NULL;
+}
+
 RTS_EXPORT void rts_dev_close(struct rts_dev *dev)
 {
+	struct timespec ts;
+	int r;
+
 	if (!dev || !dev->opened)
 		return;
-	if (dev->h->close)
-		dev->h->close(dev);
 	dev->opened = false;
+	if (!dev->h->close)
+		return;
+	if (dev->wedged) {
+		rts_dev_err(dev, "handler '%s' close() skipped: the I/O thread is still inside the "
+			    "handler", dev->h->subtype);
+		return;
+	}
+	/* On its own thread so that a close() that never returns cannot hold the caller. */
+	r = pthread_create(&dev->close_thread, NULL, close_thread, dev);
+	if (r != 0) {
+		dev->h->close(dev);
+		return;
+	}
+	ts = deadline_in(dev->handler_timeout_ms);
+	r = pthread_timedjoin_np(dev->close_thread, NULL, &ts);
+	if (r == ETIMEDOUT) {
+		dev_contract(dev, "close() did not return within %d ms; the device is left as it is",
+			     dev->handler_timeout_ms);
+		dev->close_stuck = true;
+	}
 }
 
 /* ---------------------------------------------------------------- reconfig */
@@ -774,10 +1003,17 @@ static int apply_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
 {
 	int r;
 
-	if (dev->h->reconfig)
+	if (dev->h->reconfig) {
+		atomic_store_explicit(&dev->in_handler, "reconfig", memory_order_relaxed);
 		r = dev->h->reconfig(dev, rc);
-	else
+		atomic_store_explicit(&dev->in_handler, NULL, memory_order_relaxed);
+		if (r > 0) {
+			dev_contract(dev, "returned %d from reconfig(): not 0 or -errno; refused", r);
+			r = -EPROTO;
+		}
+	} else {
 		r = rc->what & ~(uint32_t)RTS_RECONFIG_WRITE_CACHE ? -EOPNOTSUPP : 0;
+	}
 	if (r == 0 && (rc->what & RTS_RECONFIG_WRITE_CACHE))
 		rts_dev_set_write_cache(dev, rc->write_cache);
 	if (r == 0)
@@ -790,38 +1026,79 @@ static void run_ctl_request(struct rts_dev *dev)
 {
 	if (!atomic_exchange(&dev->ctl_pending, false))
 		return;
-	pthread_mutex_lock(&dev->ctl_lock);
-	const struct rts_reconfig *rc = dev->ctl_req;
-	pthread_mutex_unlock(&dev->ctl_lock);
-	int r = apply_reconfig(dev, rc);
+	/* ctl_copy is stable while ctl_busy: the control thread queues nothing else */
+	int r = apply_reconfig(dev, &dev->ctl_copy);
 	pthread_mutex_lock(&dev->ctl_lock);
 	dev->ctl_result = r;
 	dev->ctl_done = true;
+	dev->ctl_busy = false;
 	pthread_cond_signal(&dev->ctl_cond);
 	pthread_mutex_unlock(&dev->ctl_lock);
+}
+
+RTS_EXPORT void rts_dev_set_handler_timeout(struct rts_dev *dev, int timeout_ms)
+{
+	if (dev)
+		dev->handler_timeout_ms = timeout_ms > 0 ? timeout_ms : DEV_HANDLER_TIMEOUT_MS;
 }
 
 RTS_EXPORT int rts_dev_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
 {
 	uint64_t one = 1;
-	int r;
+	struct timespec ts;
+	int r = 0;
 
 	assert_return(dev && rc && dev->opened, -EINVAL);
 	assert_return(rc->struct_size >= rts_offsetofend(struct rts_reconfig, write_cache), -EINVAL);
+	if (dev->wedged)
+		return -EIO;
 	if (!dev->running)
 		return apply_reconfig(dev, rc);
 	pthread_mutex_lock(&dev->ctl_lock);
-	dev->ctl_req = rc;
+	if (dev->ctl_busy) {
+		/* an earlier request timed out and the handler has still not finished it */
+		pthread_mutex_unlock(&dev->ctl_lock);
+		rts_dev_err(dev, "reconfig refused: the previous one is still running in handler '%s'",
+			    dev->h->subtype);
+		return -EBUSY;
+	}
+	free(dev->ctl_cfgstring);
+	dev->ctl_cfgstring = NULL;
+	dev->ctl_copy = (struct rts_reconfig){ .struct_size = sizeof(dev->ctl_copy),
+					       .what = rc->what,
+					       .size = rc->size,
+					       .write_cache = rc->write_cache };
+	if (rc->cfgstring) {
+		dev->ctl_cfgstring = strdup(rc->cfgstring);
+		if (!dev->ctl_cfgstring) {
+			pthread_mutex_unlock(&dev->ctl_lock);
+			return -ENOMEM;
+		}
+		dev->ctl_copy.cfgstring = dev->ctl_cfgstring;
+	}
 	dev->ctl_done = false;
+	dev->ctl_busy = true;
 	pthread_mutex_unlock(&dev->ctl_lock);
 	atomic_store(&dev->ctl_pending, true);
 	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -errno;
+	ts = deadline_in(dev->handler_timeout_ms);
 	pthread_mutex_lock(&dev->ctl_lock);
-	while (!dev->ctl_done)
-		pthread_cond_wait(&dev->ctl_cond, &dev->ctl_lock);
-	r = dev->ctl_result;
-	dev->ctl_req = NULL;
+	while (!dev->ctl_done && r == 0)
+		r = pthread_cond_timedwait(&dev->ctl_cond, &dev->ctl_lock, &ts);
+	if (dev->ctl_done) {
+		r = dev->ctl_result;
+	} else {
+		const char *in = atomic_load_explicit(&dev->in_handler, memory_order_relaxed);
+
+		char nbuf[32];
+
+		rts_dev_err(dev, "reconfig not done after %d ms (the I/O thread is %s%s%s); "
+			    "giving up on it, the device goes on",
+			    dev->handler_timeout_ms, in ? "inside handler call " : "busy",
+			    in ? op_label(in, nbuf, sizeof(nbuf)) : "", in ? "()" : "");
+		r = -ETIMEDOUT;
+	}
 	pthread_mutex_unlock(&dev->ctl_lock);
 	return r;
 }
@@ -974,6 +1251,8 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	cmd->lock_active = false;
 	cmd->flush_after = false;
 	cmd->waiting = false;
+	cmd->op_active = false;
+	cmd->intercept = NULL;
 	memset(cmd->sqe_cnt, 0, sizeof(cmd->sqe_cnt));
 	cmd->step = NULL;
 	cmd->info = (struct scsi_cmd_info){ .kind = SCSI_KIND_EMULATE };
@@ -1023,7 +1302,7 @@ static void drain_ring(struct rts_dev *dev)
 	struct ring_ent ent;
 	const char *why = NULL;
 
-	while (dev->nfree && !dev->stopping && !dev->failure) {
+	while (dev->nfree && !dev->stopping && !rts_dev_get_failure(dev)) {
 		int r = ring_next(&dev->ring, &ent, &why);
 
 		if (r == 0)
@@ -1053,6 +1332,46 @@ static void drain_ring(struct rts_dev *dev)
 	}
 }
 
+/*
+ * The stop's grace period is over and commands are still in flight: the handler broke its
+ * contract (never completed them) or its I/O hangs. Fail what the handler holds with a named
+ * reason so the kernel gets every slot back; I/O queued through rts_dev_get_sqe() is
+ * cancelled instead (its buffers are in the data area: the command ends when the cancelled
+ * I/O has landed, through io_done as usual).
+ */
+static void abandon_inflight(struct rts_dev *dev)
+{
+	for (uint32_t i = 0; i < dev->ncmds; i++) {
+		struct rts_cmd *cmd = &dev->cmds[i];
+		bool has_io = false;
+
+		if (!cmd->in_use)
+			continue;
+		for (unsigned int t = 0; t < RTS_CMD_TRACK; t++)
+			has_io |= cmd->sqe_cnt[t] != 0;
+		if (has_io) {
+			rts_dev_err(dev, "cmd %u: cancelling its handler I/O, still running after %d ms",
+				    cmd->cmd_id, dev->handler_timeout_ms);
+			abort_cmd(dev, cmd);
+			continue;
+		}
+		if (cmd->waiting) {
+			dispatch_unwait(cmd);
+		} else if (cmd->op_active) {
+			char nbuf[32];
+
+			dev_contract(dev, "never completed cmd %u (%s) before the stop's timeout; it "
+				     "fails with HARDWARE ERROR",
+				     cmd->cmd_id, op_label(cmd->op_name, nbuf, sizeof(nbuf)));
+		}
+		cmd->op_active = false;
+		cmd->op_gen++;
+		cmd->step = NULL;
+		cmd->aborted = false;
+		dev_cmd_end(cmd, -EPROTO);
+	}
+}
+
 static void handle_cqe(struct rts_dev *dev, const struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
@@ -1076,12 +1395,15 @@ static void handle_cqe(struct rts_dev *dev, const struct io_uring_cqe *cqe)
 		}
 		break;
 	case UD_WAKE:
-		if (!atomic_load(&dev->stop))
-			arm_read(dev, dev->wake_fd, &dev->wake_buf, sizeof(dev->wake_buf), UD_WAKE);
-		else
+		/* Re-armed while stopping too: async completions, abandon and force_exit of a
+		 * stop still have to wake the loop. */
+		arm_read(dev, dev->wake_fd, &dev->wake_buf, sizeof(dev->wake_buf), UD_WAKE);
+		if (atomic_load(&dev->stop))
 			dev->stopping = true;
 		run_async_completions(dev);
 		run_ctl_request(dev);
+		if (atomic_exchange(&dev->abandon, false))
+			abandon_inflight(dev);
 		break;
 	case UD_CANCEL:
 		/* -ENOENT/-EALREADY: the I/O finished or is past cancelling; it completes itself */
@@ -1134,6 +1456,18 @@ static void *io_thread(void *arg)
 			send_kick(dev);
 		if (dev->stopping && dev->nfree == dev->ncmds)
 			break;
+		if (atomic_load(&dev->force_exit)) {
+			/* The wakeups may not have been reaped (the thread was in the handler). */
+			run_async_completions(dev);
+			if (atomic_exchange(&dev->abandon, false))
+				abandon_inflight(dev);
+			if (dev->nfree != dev->ncmds) {
+				rts_dev_err(dev, "leaving %u command(s) to the kernel: their I/O "
+					    "never ended", dev->ncmds - dev->nfree);
+				dev_fail(dev, "stopped with handler I/O that never ended");
+			}
+			break;
+		}
 		r = io_uring_submit_and_wait(&dev->uring, 1);
 		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
 			dev_fail(dev, "io_uring_submit_and_wait failed");
@@ -1149,7 +1483,7 @@ static void *io_thread(void *arg)
 		if (n)
 			STAT_INC(dev, wakeups);
 		drain_ring(dev);
-		if (dev->failure && !dev->stopping) {
+		if (rts_dev_get_failure(dev) && !dev->stopping) {
 			/* Keep completing what is in flight, take nothing new, wait for stop. */
 			dev->stopping = atomic_load(&dev->stop);
 		}
@@ -1201,31 +1535,77 @@ RTS_EXPORT int rts_dev_start(struct rts_dev *dev)
 	return 0;
 }
 
-RTS_EXPORT int rts_dev_stop(struct rts_dev *dev, int timeout_ms)
+static int join_by(struct rts_dev *dev, int ms)
+{
+	struct timespec ts = deadline_in(ms);
+
+	return pthread_timedjoin_np(dev->thread, NULL, &ts);
+}
+
+static void wake(struct rts_dev *dev)
 {
 	uint64_t one = 1;
-	struct timespec ts;
+
+	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		rts_dev_err(dev, "cannot wake the I/O thread: %s", strerror(errno));
+}
+
+RTS_EXPORT int rts_dev_stop(struct rts_dev *dev, int timeout_ms)
+{
 	int r;
 
 	assert_return(dev, -EINVAL);
 	if (!dev->running)
 		return 0;
+	if (dev->wedged) {
+		/* an earlier stop left the thread inside the handler: has that call returned? */
+		wake(dev);
+		if (join_by(dev, timeout_ms) != 0)
+			return -EBUSY;
+		dev->wedged = false;
+		r = ETIMEDOUT;
+		goto joined;
+	}
 	atomic_store(&dev->stop, true);
-	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		return -errno;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	r = pthread_timedjoin_np(dev->thread, NULL, &ts);
+	wake(dev);
+	r = join_by(dev, timeout_ms);
 	if (r == ETIMEDOUT) {
-		rts_dev_err(dev, "%u command(s) still in flight after %d ms; waiting for the handler",
-			    dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED), timeout_ms);
-		r = pthread_join(dev->thread, NULL);
+		/* The handler holds commands past the bound: fail them (named) and go on. */
+		rts_dev_err(dev, "%u command(s) still in flight after %d ms; failing what handler "
+			    "'%s' never completed",
+			    dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED), timeout_ms,
+			    dev->h->subtype);
+		atomic_store(&dev->abandon, true);
+		wake(dev);
+		r = join_by(dev, DEV_STOP_GRACE_MS);
+		if (r == ETIMEDOUT) {
+			atomic_store(&dev->force_exit, true);
+			wake(dev);
+			r = join_by(dev, DEV_STOP_GRACE_MS);
+		}
+		if (r == 0)
+			r = ETIMEDOUT;
+		else if (r == ETIMEDOUT) {
+			const char *in = atomic_load_explicit(&dev->in_handler, memory_order_relaxed);
+			char nbuf[32];
+
+			/* The thread is inside a handler call that does not return. It cannot be
+			 * cancelled safely: leave it, and the device with it. */
+			dev_contract(dev, "%s%s did not return within %d ms; the device is abandoned "
+				     "with its I/O thread",
+				     in ? op_label(in, nbuf, sizeof(nbuf)) : "a call", in ? "()" : "",
+				     timeout_ms + 2 * DEV_STOP_GRACE_MS);
+			dev_fail(dev, "the I/O thread is stuck in the handler");
+			dev->wedged = true;
+			return -EBUSY;
+		}
 	}
+joined:
+	dev_offload_stop(dev);
+	atomic_store(&dev->abandon, false);
+	atomic_store(&dev->force_exit, false);
+	atomic_store(&dev->ctl_pending, false);
+	dev->ctl_busy = false;
 	dev->running = false;
 	/* A later rts_dev_start() builds a fresh ring (handlers register their files again). */
 	io_uring_queue_exit(&dev->uring);

@@ -25,6 +25,10 @@
 #define DEV_INLINE_IOVS 16
 #define RTS_CMD_TRACK 4
 #define DEV_MAX_QUEUE_DEPTH 4096
+/* Default bound on waits for a handler (reconfig, close): rts_dev_set_handler_timeout(). */
+#define DEV_HANDLER_TIMEOUT_MS 5000
+/* After a stop's own timeout: time for cancelled I/O to land, then for the loop to leave. */
+#define DEV_STOP_GRACE_MS 1000
 
 /* io_uring user_data: kind in bits 56..63; handler SQEs carry slot (0..15) and tag (16..31). */
 enum ud_kind {
@@ -84,6 +88,17 @@ struct rts_cmd {
 	/* async completion from foreign threads */
 	struct rts_cmd *async_next;
 	int async_err;
+	atomic_bool async_queued; /* on dev->async_head: a second push is a double completion */
+
+	/* handler contract: one completion per operation the core started (dev_op_begin) */
+	uint32_t op_gen;         /* bumped when an operation starts and when it completes */
+	bool op_active;          /* an operation is outstanding in the handler */
+	const char *op_name;     /* "read", "write", ... for messages */
+	void (*intercept)(struct rts_cmd *cmd, int err); /* rts_cmd_intercept() */
+	/* rts_cmd_offload(): the job and the pool's queue link (offload.c) */
+	int (*offload_fn)(struct rts_dev *dev, struct rts_cmd *cmd, void *arg);
+	void *offload_arg;
+	struct rts_cmd *offload_next;
 
 	void *priv;              /* handler's cmd_private_size bytes */
 	uint64_t t_start_ns;     /* dev->clock_ns of the pass that took it from the ring (iostat) */
@@ -158,15 +173,33 @@ struct rts_dev {
 	uint64_t irq_val;
 
 	/* A control-thread request run on the I/O thread (rts_dev_reconfig). ctl_lock protects
-	 * ctl_req, ctl_result and ctl_done; ctl_pending tells the loop to look. */
+	 * ctl_copy, ctl_busy, ctl_result and ctl_done; ctl_pending tells the loop to look. */
 	pthread_mutex_t ctl_lock;
 	pthread_cond_t ctl_cond;
-	const struct rts_reconfig *ctl_req;
 	int ctl_result;
 	bool ctl_done;
 	atomic_bool ctl_pending;
 
 	pthread_t thread;
+	/* Bounded stop: after the grace period the I/O thread fails what the handler never
+	 * completed (abandon), then leaves its loop whatever is left (force_exit). */
+	atomic_bool abandon;
+	atomic_bool force_exit;
+	int handler_timeout_ms;
+	pthread_t close_thread;  /* a handler close() that did not return in time (wedged) */
+	bool close_stuck;
+	struct dev_offload *offload; /* rts_cmd_offload() workers, started on first use */
+	bool offload_stuck;          /* a worker never returned: the device is left allocated */
+	/* The I/O thread is inside this handler operation (NULL between calls), so a stop that
+	 * cannot join can say where it is stuck. */
+	_Atomic(const char *) in_handler;
+	/* The I/O thread or a handler call never returned: the device cannot be closed or
+	 * freed safely any more and is left (leaked) as it is. */
+	bool wedged;
+	/* The reconfig request is copied here: a request the caller gave up on stays valid. */
+	struct rts_reconfig ctl_copy;
+	char *ctl_cfgstring;
+	bool ctl_busy;           /* a request is queued or running (ctl_lock) */
 	const char *failure;
 	struct dev_stats_atomic stats;
 	struct iostat io;        /* written by the I/O thread only, read by rts_dev_get_io_stats() */
@@ -181,6 +214,21 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 void dev_fail(struct rts_dev *dev, const char *why);
 int dev_bounce(struct rts_cmd *cmd, size_t len);
 void dev_refresh_serial(struct rts_dev *dev);
+/* End a command with @err through its step chain (the core's own path, no contract check). */
+void dev_cmd_end(struct rts_cmd *cmd, int err);
+/* Handler contract around every operation the core starts. dev_op_begin() returns a token
+ * for dev_op_end(), which checks the return value: 0 fine; -errno ends the command unless the
+ * handler already completed it (then the error is a named violation and ignored); anything
+ * else is a named violation that fails the command if it is still outstanding. */
+uint32_t dev_op_begin(struct rts_cmd *cmd, const char *name);
+void dev_op_end(struct rts_cmd *cmd, uint32_t token, const char *name, int r);
+/* handle_cmd returned RTS_CMD_NOT_HANDLED: true when the core may go on with the command. */
+bool dev_op_declined(struct rts_cmd *cmd, uint32_t token);
+/* Log a broken handler contract, naming the handler. */
+void dev_contract(const struct rts_dev *dev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* offload.c: end the worker pool (after the I/O thread), bounded by the handler timeout */
+void dev_offload_stop(struct rts_dev *dev);
 
 /* uio.c: read a wwn/vpd_unit_serial file ("T10 VPD Unit Serial Number: X") into @out;
  * returns the serial's length (0 when none is set) or -errno. */

@@ -87,7 +87,7 @@ static void finish_res(struct rts_cmd *cmd, const struct scsi_result *res, int64
 static void finish_err(struct rts_cmd *cmd, int err)
 {
 	cmd->step = NULL;
-	rts_cmd_complete(cmd, err);
+	dev_cmd_end(cmd, err);
 }
 
 static void finish_sense(struct rts_cmd *cmd, uint8_t key, uint16_t asc)
@@ -106,16 +106,16 @@ static void count_op(struct rts_dev *dev)
 /*
  * Start a handler operation whose result goes to @stepfn. The step is set before the call
  * because a handler may complete synchronously from inside it; a negative return means the
- * operation never started and ends the command.
+ * operation never started and ends the command. dev_op_end() checks the handler kept its
+ * contract; the call's text names the operation in its messages.
  */
-#define OP(cmd, stepfn, call)                     \
-	do {                                      \
-		int op_r_;                        \
-		(cmd)->step = (stepfn);           \
-		count_op((cmd)->dev);             \
-		op_r_ = (call);                   \
-		if (op_r_ < 0)                    \
-			finish_err((cmd), op_r_); \
+#define OP(cmd, stepfn, call)                                      \
+	do {                                                       \
+		uint32_t op_t_;                                    \
+		(cmd)->step = (stepfn);                            \
+		count_op((cmd)->dev);                              \
+		op_t_ = dev_op_begin((cmd), #call);                \
+		dev_op_end((cmd), op_t_, #call, (call));           \
 	} while (0)
 
 /* Cut the command's iovec copy down to exactly @len bytes. */
@@ -667,12 +667,15 @@ void dispatch_cmd(struct rts_cmd *cmd)
 	if (dev->alua && dispatch_alua(cmd))
 		return; /* REPORT / SET TARGET PORT GROUPS (alua_dev.c) */
 	if (dev->h->handle_cmd) {
+		uint32_t t = dev_op_begin(cmd, "handle_cmd");
+
 		r = dev->h->handle_cmd(dev, cmd);
 		if (r != RTS_CMD_NOT_HANDLED) {
-			if (r < 0)
-				finish_err(cmd, r);
+			dev_op_end(cmd, t, "handle_cmd", r);
 			return;
 		}
+		if (!dev_op_declined(cmd, t))
+			return;
 	}
 	if (scsi_decode(&dev->di, cmd->cdb, cmd->cdb_len, &cmd->info, &res) < 0) {
 		finish_res(cmd, &res, -1);

@@ -162,13 +162,28 @@ int rts_dev_start(struct rts_dev *dev);
 /**
  * @brief Stop taking commands, let in-flight ones finish, publish their completions and
  *        join the I/O thread. Commands still queued in the ring stay there for the next
- *        opener. In-flight handler I/O is never abandoned (its buffers are in the shared
- *        data area); if it takes longer than @p timeout_ms that is logged and waited for.
+ *        opener.
+ *
+ * Bounded: after @p timeout_ms, what the handler still holds is failed with HARDWARE ERROR
+ * and named (the handler broke its contract), its io_uring I/O is cancelled and given one more
+ * second to land (its buffers are in the shared data area), then the loop leaves whatever
+ * is left to the kernel (reset_ring, cmd_time_out). When the I/O thread itself is stuck in a
+ * handler call, the device is failed and abandoned with it after another second; calling
+ * rts_dev_stop() again later joins it if that call has returned.
+ *
+ * @return 0; -ETIMEDOUT when commands had to be failed (the device is stopped and can be
+ *         started again); -EBUSY when the I/O thread is stuck in a handler call (the device
+ *         is failed and abandoned until a later stop joins it)
  */
 int rts_dev_stop(struct rts_dev *dev, int timeout_ms);
-/** @brief Close the handler (handler->close). */
+/** @brief Close the handler (handler->close), waiting at most the handler timeout. */
 void rts_dev_close(struct rts_dev *dev);
-/** @brief Free a stopped, closed device (NULL-tolerant); returns NULL. */
+/**
+ * @brief Free a stopped, closed device (NULL-tolerant); returns NULL.
+ *
+ * A device whose I/O thread or close() is still inside the handler (see rts_dev_stop()) is
+ * not freed, since that thread still uses it: it is logged and leaked.
+ */
 struct rts_dev *rts_dev_free(struct rts_dev *dev);
 
 /**
@@ -182,6 +197,16 @@ struct rts_dev *rts_dev_free(struct rts_dev *dev);
  * @return 0, -EOPNOTSUPP when the handler cannot apply it, or the handler's -errno
  */
 int rts_dev_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc);
+
+/**
+ * @brief Bound the waits for the handler outside the I/O path (default 5000 ms).
+ *
+ * rts_dev_reconfig() gives up with -ETIMEDOUT when the handler has not applied a request
+ * within this time (the device goes on; a later request gets -EBUSY until it has), and
+ * rts_dev_close() stops waiting for a close() that does not return (the device is then
+ * left allocated: see rts_dev_free()). Control thread.
+ */
+void rts_dev_set_handler_timeout(struct rts_dev *dev, int timeout_ms);
 
 /** @brief Snapshot the device counters. */
 void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret);

@@ -17,10 +17,44 @@
  * negative errno when it failed at once (the core then completes the command with the
  * sense data rts_cmd_complete() documents). Never SCSI status codes in an int.
  *
- * Threads: check_config runs on the runner's control thread; open and close run on the
- * control thread while the device's I/O loop is not running; everything else runs on the
+ * Threads: check_config runs on the runner's control thread; open and close run while the
+ * device's I/O loop is not running, open on the control thread, close on a short-lived
+ * thread the control thread waits for (bounded, see rts_dev_close()); everything else runs on the
  * device's I/O thread, one call at a time per device, so a handler needs no locks for
  * per-device state unless it creates threads of its own.
+ *
+ * The contract the core enforces (each break is logged as "handler '<subtype>' broke its
+ * contract: ..." naming the command, and the device goes on wherever it can):
+ *  - An operation returns 0 or a negative errno. Any other value ("returned 5 from write():
+ *    not 0 or -errno") fails the command with HARDWARE ERROR / INTERNAL TARGET FAILURE.
+ *  - An operation that completed its command (even synchronously, from inside the call)
+ *    returns 0; a negative return after completing is ignored and named.
+ *  - Each operation is completed exactly once; a second completion is ignored and named
+ *    ("completed cmd 12 twice").
+ *  - Every operation completes within the runner's stop timeout (5 s). When the device stops
+ *    (runner exit, device removal) what is still outstanding after that is failed with
+ *    HARDWARE ERROR and named ("never completed cmd 12 (read)"), I/O queued through
+ *    rts_dev_get_sqe() is cancelled, and rts_dev_stop() returns; a later completion of such a
+ *    command is ignored. A call that never returns (a handler blocking the I/O thread) leaves
+ *    the device abandoned with its thread: rts_dev_stop() still returns, the device is failed
+ *    and not freed. reconfig and close are bounded the same way (rts_dev_set_handler_timeout()).
+ *
+ * A handler that must block (a synchronous library, a network round trip without an fd to
+ * poll) must not block the I/O thread, which serves every command of the device. The SDK's
+ * worker pool does it: `return rts_cmd_offload(cmd, my_blocking_read, my_args);` from the
+ * operation, where my_blocking_read(dev, cmd, arg) does the call and returns 0 or -errno
+ * (tcmu/offload.c; threads: option offload_threads). Or, with threads of its own:
+ *  1. open() starts a few worker threads (pthread_create) with a queue of its own (a mutex, a
+ *     condition variable, a list); close() tells them to finish and joins them.
+ *  2. read()/write()/flush()/... put (cmd, iov, iovcnt, off, len) on the queue and return 0.
+ *     The iovecs point into the shared data area and stay valid until the command completes;
+ *     the array itself is the core's and stays valid as well (copy it if the worker needs to
+ *     change it).
+ *  3. A worker does the blocking call and then calls rts_cmd_complete_async(cmd, 0 or -errno),
+ *     exactly once, and does not touch cmd afterwards. rts_cmd_complete_async() is the only
+ *     rts_cmd_* call allowed off the I/O thread (rts_dev_log() is allowed too).
+ * handlers/file needs none of it (it queues io_uring SQEs); a synchronous library such as
+ * libiscsi's sync API or a blocking REST client fits the recipe as is.
  */
 #ifndef RTS_HANDLER_H
 #define RTS_HANDLER_H

@@ -137,6 +137,32 @@ unsigned int rts_sim_outstanding(const struct rts_sim *sim);
 int rts_sim_exec(struct rts_sim *sim, const uint8_t *cdb, size_t cdb_len, enum rts_sim_dir dir,
 		 void *buf, size_t len, int timeout_ms, struct rts_sim_completion *ret);
 
+/** Damage rts_sim_corrupt() can do to the shared region, as a buggy or hostile kernel would. */
+enum rts_sim_corruption {
+	/** the last queued entry's length becomes 0 (the ring cannot be walked) */
+	RTS_SIM_CORRUPT_ENTRY_LEN = 1,
+	/** the last queued command's first iovec points past the data area */
+	RTS_SIM_CORRUPT_DATA_OFF,
+	/** the next rts_sim_kick() publishes a cmd_head beyond the end of the ring */
+	RTS_SIM_CORRUPT_HEAD,
+};
+
+/**
+ * @brief Corrupt the shared region (tests of the device's ring checks and recovery).
+ * @return 0, -ENOENT when nothing is queued to corrupt (ENTRY_LEN, DATA_OFF without iovecs)
+ */
+int rts_sim_corrupt(struct rts_sim *sim, enum rts_sim_corruption what);
+
+/**
+ * @brief Reset the ring as the kernel's action/reset_ring does: every outstanding command
+ *        completes with @p status (BUSY: retried by the initiator, as reset_ring level 1),
+ *        reported through @p cb; cmd_head and cmd_tail become 0 and the simulator is no
+ *        longer broken. The device must be stopped; it reattaches (rts_dev_new_sim()) after.
+ * @return the number of commands completed this way
+ */
+int rts_sim_reset_ring(struct rts_sim *sim, uint8_t status,
+		       void (*cb)(void *userdata, const struct rts_sim_completion *c), void *userdata);
+
 /** @brief Why the simulator considers the device broken (NULL while it is not). */
 const char *rts_sim_broken_reason(const struct rts_sim *sim);
 

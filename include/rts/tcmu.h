@@ -143,12 +143,48 @@ void rts_cmd_complete_status(struct rts_cmd *cmd, uint8_t status);
  */
 void rts_cmd_complete_async(struct rts_cmd *cmd, int err);
 
+/**
+ * @brief For a handler that wraps another (handlers/errinj): the next rts_cmd_complete() or
+ *        rts_cmd_complete_async() of the current operation calls @p fn(cmd, err) instead.
+ *
+ * @p fn runs on the I/O thread with the operation still outstanding and must complete it
+ * (rts_cmd_complete*() with any result, now or later). rts_cmd_complete_sense() and
+ * rts_cmd_complete_status() are not intercepted. Set it before passing the operation on.
+ * I/O thread only.
+ */
+void rts_cmd_intercept(struct rts_cmd *cmd, void (*fn)(struct rts_cmd *cmd, int err));
+
+/**
+ * @brief Run blocking work off the I/O thread: @p fn(dev, cmd, arg) runs on one of the
+ *        device's worker threads and its return value (0 or -errno) completes @p cmd, as
+ *        rts_cmd_complete_async() would.
+ *
+ * For handlers built on blocking calls (a synchronous library): the operation calls this and
+ * returns 0. Workers start on first use: 4 per device, or the handler option
+ * "offload_threads" (runner.conf [handler.<subtype>], 1..64). @p fn may use the command's
+ * iovecs and private area and must not call rts_cmd_complete*() itself. rts_dev_stop()
+ * ends the pool after the I/O thread; work still running then is bounded by the stop like any
+ * operation (see rts_dev_stop()). I/O thread only.
+ *
+ * @return 0, or -ENOMEM / -EAGAIN when no worker could be started (fail the operation)
+ */
+int rts_cmd_offload(struct rts_cmd *cmd,
+		    int (*fn)(struct rts_dev *dev, struct rts_cmd *cmd, void *arg), void *arg);
+
 /* ----------------------------------------------------------------- devices */
 
 /** @brief Device name (the configfs directory name, or the simulator's name). */
 const char *rts_dev_get_name(const struct rts_dev *dev);
 /** @brief Handler part of the cfgstring, i.e. what follows "<subtype>/". */
 const char *rts_dev_get_cfgstring(const struct rts_dev *dev);
+/**
+ * @brief For a handler that wraps another: from now on rts_dev_get_cfgstring() returns
+ *        @p inner, which must point into the handler's part of the device's cfgstring (the
+ *        wrapped handler's part, e.g. "path" of "rules/file/path"; the start of it restores
+ *        the original). Control thread, in open().
+ * @return 0, or -EINVAL when @p inner is not inside the handler's part of the cfgstring
+ */
+int rts_dev_wrap_cfgstring(struct rts_dev *dev, const char *inner);
 /** @brief Logical block size in bytes. */
 uint32_t rts_dev_get_block_size(const struct rts_dev *dev);
 /** @brief Number of logical blocks. */

@@ -180,8 +180,11 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 					reterr, -EINVAL,
 					"%s:%u: [runner] handler_dir: expected an absolute path, got '%s'",
 					c->path, line, v);
-			else
+			else {
+				/* a key given twice: the last one counts (and the first is freed) */
+				g_free(c->handler_dir);
 				c->handler_dir = g_strdup(v);
+			}
 		} else if (strcmp(*k, "log_level") == 0) {
 			int p = runner_parse_log_level(g_strstrip(v));
 			if (p < 0)

@@ -182,6 +182,68 @@ unblock:
 	return ret;
 }
 
+/*
+ * A failed device (corrupt ring, I/O loop error) is recovered without a restart: stop it,
+ * then adopt it again, which blocks it, resets the ring (the kernel fails what was in flight
+ * with BUSY, so initiators retry) and reopens the handler. A few attempts per device; one
+ * whose I/O thread is stuck in its handler cannot be stopped and stays failed.
+ */
+#define RUNNER_MAX_RECOVERIES 3
+
+static void recover_dev(struct runner *r, struct runner_dev *rd, const char *why)
+{
+	unsigned int attempt = rd->recoveries + 1;
+	struct rts_tcmu_info info;
+	int ret;
+
+	if (attempt > RUNNER_MAX_RECOVERIES) {
+		runner_log(r, RTS_LOG_ERR, "%s: failed again (%s); not recovering it after %u attempts",
+			   rd->name, why, RUNNER_MAX_RECOVERIES);
+		rd->no_recover = true;
+		return;
+	}
+	runner_log(r, RTS_LOG_WARNING, "%s: device failed (%s); recovering with reset_ring and "
+		   "reopen (attempt %u of %u)", rd->name, why, attempt, RUNNER_MAX_RECOVERIES);
+	ret = rts_dev_stop(rd->dev, 5000);
+	if (ret == -EBUSY) {
+		runner_log(r, RTS_LOG_ERR, "%s: cannot recover: its I/O thread is stuck in the handler",
+			   rd->name);
+		rd->no_recover = true;
+		return;
+	}
+	info = *rd->info;
+	drop_dev(r, rd);
+	ret = runner_attach(r, &info, true);
+	if (ret < 0) {
+		runner_log(r, RTS_LOG_ERR, "%s: recovery failed: %s; the device is not served",
+			   info.dev_name, strerror(-ret));
+		return;
+	}
+	rd = find_dev(r, info.minor);
+	if (rd)
+		rd->recoveries = attempt;
+	runner_log(r, RTS_LOG_NOTICE, "%s: recovered", info.dev_name);
+}
+
+static gboolean on_recover_tick(gpointer data)
+{
+	struct runner *r = data;
+
+	for (unsigned int i = 0; i < r->ndevs; i++) {
+		struct runner_dev *rd = &r->devs[i];
+		const char *why = rd->dev ? rts_dev_get_failure(rd->dev) : NULL;
+
+		if (why && rd->info && !rd->no_recover) {
+			char *reason = g_strdup(why); /* freed with the device */
+
+			recover_dev(r, rd, reason);
+			g_free(reason);
+			break; /* the device table changed: the next one on the next tick */
+		}
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 static void on_event(void *userdata, const struct rts_nl_event *ev)
 {
 	struct runner *r = userdata;
@@ -275,6 +337,7 @@ int runner_kernel_start(struct runner *r)
 	for (size_t i = 0; i < n; i++)
 		runner_attach(r, &list[i], true);
 	free(list);
+	r->recover_watch = g_timeout_add_seconds(1, on_recover_tick, r);
 	runner_log(r, RTS_LOG_NOTICE, "ready: %u TCMU device(s), %u handler(s)", r->ndevs,
 		   r->nhandlers);
 	return 0;
@@ -282,6 +345,9 @@ int runner_kernel_start(struct runner *r)
 
 void runner_kernel_stop(struct runner *r)
 {
+	if (r->recover_watch)
+		g_source_remove(r->recover_watch);
+	r->recover_watch = 0;
 	if (r->nl_watch)
 		g_source_remove(r->nl_watch);
 	r->nl_watch = 0;

@@ -32,47 +32,56 @@ static struct nla_policy policy[TCMU_ATTR_MAX + 1] = {
 	[TCMU_ATTR_SUPP_KERN_CMD_REPLY] = { .type = NLA_U8 },
 };
 
-static int on_msg(struct nl_msg *msg, void *arg)
+int rts_nl_parse(struct nlmsghdr *nlh, struct rts_nl_event *ev)
 {
-	struct rts_nl *nl = arg;
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct genlmsghdr *gh = nlmsg_data(nlh);
+	struct genlmsghdr *gh;
 	struct nlattr *a[TCMU_ATTR_MAX + 1];
-	struct rts_nl_event ev = { 0 };
 
-	if (genlmsg_parse(nlh, 0, a, TCMU_ATTR_MAX, policy) < 0)
-		return NL_SKIP;
+	*ev = (struct rts_nl_event){ 0 };
+	if (!genlmsg_valid_hdr(nlh, 0) || genlmsg_parse(nlh, 0, a, TCMU_ATTR_MAX, policy) < 0)
+		return -EBADMSG;
+	gh = nlmsg_data(nlh);
 	switch (gh->cmd) {
 	case TCMU_CMD_ADDED_DEVICE:
 	case TCMU_CMD_REMOVED_DEVICE:
 	case TCMU_CMD_RECONFIG_DEVICE:
 		break;
 	default:
-		return NL_SKIP; /* our own commands echoed, or newer kernels' */
+		return -ENOMSG; /* our own commands echoed, or newer kernels' */
 	}
 	if (!a[TCMU_ATTR_DEVICE] || !a[TCMU_ATTR_MINOR])
-		return NL_SKIP;
-	ev.cmd = gh->cmd;
-	ev.wants_reply = gh->version > 1;
-	ev.uio_name = nla_get_string(a[TCMU_ATTR_DEVICE]);
-	ev.minor = nla_get_u32(a[TCMU_ATTR_MINOR]);
+		return -EBADMSG;
+	ev->cmd = gh->cmd;
+	ev->wants_reply = gh->version > 1;
+	ev->uio_name = nla_get_string(a[TCMU_ATTR_DEVICE]);
+	ev->minor = nla_get_u32(a[TCMU_ATTR_MINOR]);
 	if (a[TCMU_ATTR_DEVICE_ID])
-		ev.dev_id = nla_get_u32(a[TCMU_ATTR_DEVICE_ID]);
+		ev->dev_id = nla_get_u32(a[TCMU_ATTR_DEVICE_ID]);
 	else
-		ev.wants_reply = false; /* kernels without replies send no id */
+		ev->wants_reply = false; /* kernels without replies send no id */
 	if (a[TCMU_ATTR_DEV_CFG]) {
-		ev.reconfig.what |= RTS_RECONFIG_CFGSTRING;
-		ev.reconfig.cfgstring = nla_get_string(a[TCMU_ATTR_DEV_CFG]);
+		ev->reconfig.what |= RTS_RECONFIG_CFGSTRING;
+		ev->reconfig.cfgstring = nla_get_string(a[TCMU_ATTR_DEV_CFG]);
 	}
 	if (a[TCMU_ATTR_DEV_SIZE]) {
-		ev.reconfig.what |= RTS_RECONFIG_SIZE;
-		ev.reconfig.size = nla_get_u64(a[TCMU_ATTR_DEV_SIZE]);
+		ev->reconfig.what |= RTS_RECONFIG_SIZE;
+		ev->reconfig.size = nla_get_u64(a[TCMU_ATTR_DEV_SIZE]);
 	}
 	if (a[TCMU_ATTR_WRITECACHE]) {
-		ev.reconfig.what |= RTS_RECONFIG_WRITE_CACHE;
-		ev.reconfig.write_cache = nla_get_u8(a[TCMU_ATTR_WRITECACHE]) != 0;
+		ev->reconfig.what |= RTS_RECONFIG_WRITE_CACHE;
+		ev->reconfig.write_cache = nla_get_u8(a[TCMU_ATTR_WRITECACHE]) != 0;
 	}
-	ev.reconfig.struct_size = sizeof(ev.reconfig);
+	ev->reconfig.struct_size = sizeof(ev->reconfig);
+	return 0;
+}
+
+static int on_msg(struct nl_msg *msg, void *arg)
+{
+	struct rts_nl *nl = arg;
+	struct rts_nl_event ev;
+
+	if (rts_nl_parse(nlmsg_hdr(msg), &ev) < 0)
+		return NL_SKIP;
 	nl->cb(nl->userdata, &ev);
 	return NL_OK;
 }

@@ -21,6 +21,14 @@ struct rts_nl_event {
 
 typedef void (*rts_nl_event_fn)(void *userdata, const struct rts_nl_event *ev);
 
+struct nlmsghdr;
+/*
+ * Decode one TCM-USER message (untrusted: fuzzed by tests/fuzz/fuzz_netlink.c). Strings in
+ * @ev point into @nlh. Returns 0, -ENOMSG for a command we do not handle, -EBADMSG for a
+ * malformed message or one without device and minor.
+ */
+int rts_nl_parse(struct nlmsghdr *nlh, struct rts_nl_event *ev);
+
 /* Join TCM-USER's config group. On failure *reason explains it. */
 int rts_nl_open(rts_nl_event_fn cb, void *userdata, struct rts_nl **ret, const char **reason);
 void rts_nl_close(struct rts_nl *nl);

@@ -17,6 +17,8 @@ struct runner_dev {
 	struct rts_sim *sim;         /* simulated devices only */
 	struct rts_tcmu_info *info;  /* kernel devices only (owned) */
 	char *name;
+	unsigned int recoveries;     /* reset_ring + reopen after a failure, so far */
+	bool no_recover;             /* recovery gave up on it */
 };
 
 struct rts_nl;
@@ -35,6 +37,7 @@ struct runner {
 	bool load_modules;
 	struct rts_nl *nl;
 	unsigned int nl_watch;
+	unsigned int recover_watch; /* failed kernel devices: reset_ring + reopen */
 
 	/* Appended for config.c, dbus.c (control thread only unless noted). */
 	struct runner_config *config; /* config file in effect (config.c), NULL: none */

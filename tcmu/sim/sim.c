@@ -66,6 +66,9 @@ struct rts_sim {
 	uint32_t *free_slots;
 	unsigned int outstanding;
 	const char *broken;
+	bool has_last;         /* last_ent is the last entry queued since the last kick */
+	uint32_t last_ent;
+	bool bad_head;         /* RTS_SIM_CORRUPT_HEAD pending */
 };
 
 static uint32_t len_op(enum tcmu_opcode op, uint32_t len)
@@ -417,6 +420,8 @@ RTS_EXPORT int rts_sim_submit(struct rts_sim *sim, const uint8_t *cdb, size_t cd
 	memset(e + base, 0, ent_len - base);
 	memcpy(e + base, cdb, cdb_len);
 	sim->shadow[sim->head / 8] = hdr.len_op;
+	sim->last_ent = sim->head;
+	sim->has_last = true;
 	sim->head = (sim->head + ent_len) % sim->p.cmdr_size;
 	sim->outstanding++;
 	if (ret_cmd_id)
@@ -458,7 +463,10 @@ RTS_EXPORT int rts_sim_kick(struct rts_sim *sim)
 	uint64_t one = 1;
 
 	assert_return(sim, -EINVAL);
-	__atomic_store_n(&sim->mb->cmd_head, sim->head, __ATOMIC_RELEASE);
+	__atomic_store_n(&sim->mb->cmd_head,
+			 sim->bad_head ? sim->p.cmdr_size + 64 : sim->head, __ATOMIC_RELEASE);
+	sim->bad_head = false;
+	sim->has_last = false;
 	if (write(sim->kick_fd, &one, sizeof(one)) != sizeof(one))
 		return -errno;
 	return 0;
@@ -538,6 +546,73 @@ RTS_EXPORT int rts_sim_reap(struct rts_sim *sim,
 		if (cb)
 			cb(userdata, &comp);
 	}
+	return count;
+}
+
+RTS_EXPORT int rts_sim_corrupt(struct rts_sim *sim, enum rts_sim_corruption what)
+{
+	uint8_t *e;
+	uint32_t len_op, iov_cnt;
+	uint64_t bad;
+
+	assert_return(sim, -EINVAL);
+	if (what == RTS_SIM_CORRUPT_HEAD) {
+		sim->bad_head = true;
+		return 0;
+	}
+	if (!sim->has_last)
+		return -ENOENT;
+	e = sim->cmdr + sim->last_ent;
+	switch (what) {
+	case RTS_SIM_CORRUPT_ENTRY_LEN:
+		memcpy(&len_op, e, sizeof(len_op));
+		len_op &= (uint32_t)TCMU_OP_MASK; /* length 0: the op bits stay */
+		memcpy(e, &len_op, sizeof(len_op));
+		return 0;
+	case RTS_SIM_CORRUPT_DATA_OFF:
+		memcpy(&iov_cnt, e + offsetof(struct tcmu_cmd_entry, req.iov_cnt), sizeof(iov_cnt));
+		if (!iov_cnt)
+			return -ENOENT;
+		bad = (uint64_t)sim->map_size + 4096; /* iov_base holds an offset into the map */
+		memcpy(e + RING_IOV_OFF, &bad, sizeof(bad));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+RTS_EXPORT int rts_sim_reset_ring(struct rts_sim *sim, uint8_t status,
+				  void (*cb)(void *userdata, const struct rts_sim_completion *c),
+				  void *userdata)
+{
+	int count = 0;
+
+	assert_return(sim, -EINVAL);
+	for (uint32_t i = 0; i < sim->nslots; i++) {
+		struct sim_cmd *c = &sim->slots[i];
+		struct rts_sim_completion comp;
+
+		if (!c->active)
+			continue;
+		comp = (struct rts_sim_completion){ .cmd_id = c->cmd_id, .tag = c->tag,
+						    .status = status };
+		free_blocks(sim, c);
+		c->active = false;
+		sim->id_slot[c->cmd_id] = 0;
+		sim->free_slots[sim->nfree++] = i;
+		sim->outstanding--;
+		count++;
+		if (cb)
+			cb(userdata, &comp);
+	}
+	sim->head = 0;
+	sim->last_cleaned = 0;
+	sim->has_last = false;
+	sim->bad_head = false;
+	sim->broken = NULL;
+	memset(sim->shadow, 0, sim->p.cmdr_size / 8 * sizeof(uint32_t));
+	__atomic_store_n(&sim->mb->cmd_tail, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&sim->mb->cmd_head, 0, __ATOMIC_RELEASE);
 	return count;
 }
 

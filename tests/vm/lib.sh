@@ -34,9 +34,22 @@ vm_scenario() {
 			case $v in RTS_VM_CACHE|RTS_VM_OUT|RTS_VM_SHARE) continue ;; esac
 			envs+=(--env "$v=${!v}")
 		done
-		local self
+		local self shares=()
 		self=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
-		exec "$VM_REPO/scripts/vm/run.sh" --timeout "$timeout" --share "$out" "${envs[@]}" \
+		# The build directory (binaries, handlers) may be anywhere, e.g. under /tmp, which
+		# the guest hides behind its own tmpfs: share it at its path too, before $out
+		# (which may sit inside it). The checkout itself is always shared by run.sh.
+		if [ -n "${RTS_TEST_BINDIR:-}" ] && [ -d "$RTS_TEST_BINDIR" ]; then
+			shares+=(--share "$(cd "$RTS_TEST_BINDIR" && pwd -P)")
+		fi
+		shares+=(--share "$out")
+		if [ -n "${RTS_VM_DRYRUN:-}" ]; then # print the guest's command line (tests of this)
+			printf '%q ' "$VM_REPO/scripts/vm/run.sh" --timeout "$timeout" "${shares[@]}" \
+				"${envs[@]}" --console "$out/console.log" -- "$self" "$@"
+			echo
+			exit 0
+		fi
+		exec "$VM_REPO/scripts/vm/run.sh" --timeout "$timeout" "${shares[@]}" "${envs[@]}" \
 			--console "$out/console.log" -- "$self" "$@"
 	fi
 	OUT=${OUT:-/tmp/vm-out/$name}

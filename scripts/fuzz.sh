@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Run every libFuzzer target for a while and report what it did.
+#
+#   scripts/fuzz.sh [seconds per target (60)] [build dir (build-fuzz)] [targets...]
+#
+# Configures <build dir> with clang and -DRTS_FUZZ=ON when it is not configured yet, builds
+# the fuzz targets, then runs each one on one core (-workers=1) for the given time, starting
+# from its committed corpus (tests/fuzz/corpus/<target>, never written to) plus a work corpus
+# in <build dir>/fuzz-out/<target>/corpus that keeps growing across runs. Prints one line per
+# target: executions, executions per second, work corpus size, findings. A finding
+# (crash-*, leak-*, timeout-*, oom-*) is left in <build dir>/fuzz-out/<target>/: fix it, then
+# copy the input into tests/fuzz/corpus/<target>/ as its regression test (ctest -L fuzz
+# replays every committed input in every build).
+set -eu
+
+secs=${1:-60}
+build=${2:-build-fuzz}
+[ $# -ge 2 ] && shift 2 || shift $#
+src=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ ! -f "$build/CMakeCache.txt" ]; then
+	CC=${CC:-clang} cmake -S "$src" -B "$build" -DRTS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+targets=${*:-$(sed -n 's/^rts_add_fuzz_target(\([a-z0-9_]*\).*/\1/p' "$src/tests/fuzz/CMakeLists.txt")}
+# shellcheck disable=SC2086
+cmake --build "$build" -j"${JOBS:-2}" --target $targets >/dev/null
+
+out="$build/fuzz-out"
+total_findings=0
+printf '%-24s %14s %10s %8s %9s\n' target executions exec/s corpus findings
+for t in $targets; do
+	bin=$(find "$build/tests/fuzz" -maxdepth 1 -name "$t" -type f | head -1)
+	[ -n "$bin" ] || { echo "$t: not built" >&2; exit 1; }
+	mkdir -p "$out/$t/corpus"
+	log="$out/$t/last.log"
+	# the target may chdir into a scratch directory: every path it gets is absolute
+	abs_out=$(cd "$out/$t" && pwd)
+	"$bin" -max_total_time="$secs" -print_final_stats=1 -workers=1 -timeout=20 \
+		-rss_limit_mb=2048 -artifact_prefix="$abs_out/" "$abs_out/corpus" \
+		"$src/tests/fuzz/corpus/$t" >"$log" 2>&1 || true
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	findings=$(find "$out/$t" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o \
+		-name 'timeout-*' -o -name 'oom-*' \) | wc -l)
+	size=$(find "$out/$t/corpus" -type f | wc -l)
+	total_findings=$((total_findings + findings))
+	printf '%-24s %14s %10s %8s %9s\n' "$t" "${execs:-?}" "${rate:-?}" "$size" "$findings"
+done
+[ "$total_findings" -eq 0 ] || { echo "findings are in $out/<target>/" >&2; exit 1; }

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Ring corruption and recovery through the simulator's corruption injection. A ring that
+ * cannot be walked any more (an entry length that is not a multiple of 8, a cmd_head beyond
+ * the ring) fails the device with the reason, while commands it already took still
+ * complete; the device is then recovered the way rts-runner does it without restarting:
+ * stop, reset_ring (the simulator plays the kernel: outstanding commands end BUSY), reopen
+ * on the same ring, serve. Data written before the corruption reads back. A command whose
+ * iovec points outside the data area fails alone (CHECK CONDITION, reason logged): the ring
+ * stays walkable and the device serves on.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rts/device.h>
+
+#define BS 512u
+#define NBLK 256u
+#define TMO 5000
+
+static uint8_t g_mem[NBLK * BS];
+static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char g_log[8192];
+
+static void log_cb(void *ud, int prio, const char *dev, const char *msg)
+{
+	(void)ud;
+	(void)prio;
+	(void)dev;
+	pthread_mutex_lock(&g_log_lock);
+	size_t n = strlen(g_log);
+	snprintf(g_log + n, sizeof(g_log) - n, "%s\n", msg);
+	pthread_mutex_unlock(&g_log_lock);
+}
+
+static bool log_has(const char *needle)
+{
+	bool found;
+
+	pthread_mutex_lock(&g_log_lock);
+	found = strstr(g_log, needle) != NULL;
+	pthread_mutex_unlock(&g_log_lock);
+	if (!found)
+		print_message("log lacks \"%s\":\n%s", needle, g_log);
+	return found;
+}
+
+static void mem_copy(const struct iovec *iov, unsigned int cnt, uint64_t off, bool to_mem)
+{
+	for (unsigned int i = 0; i < cnt; i++) {
+		if (to_mem)
+			memcpy(g_mem + off, iov[i].iov_base, iov[i].iov_len);
+		else
+			memcpy(iov[i].iov_base, g_mem + off, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+}
+
+static int mem_open(struct rts_dev *dev, bool reopen)
+{
+	(void)reopen;
+	rts_dev_set_num_lbas(dev, NBLK);
+	return 0;
+}
+
+static int mem_read(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		    unsigned int cnt, uint64_t off, uint64_t len)
+{
+	(void)dev;
+	(void)len;
+	mem_copy(iov, cnt, off, false);
+	rts_cmd_complete(cmd, 0);
+	return 0;
+}
+
+static int mem_write(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		     unsigned int cnt, uint64_t off, uint64_t len, unsigned int flags)
+{
+	(void)dev;
+	(void)len;
+	(void)flags;
+	mem_copy(iov, cnt, off, true);
+	rts_cmd_complete(cmd, 0);
+	return 0;
+}
+
+static const struct rts_handler mem_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test memory",
+	.subtype = "mem",
+	.open = mem_open,
+	.read = mem_read,
+	.write = mem_write,
+};
+
+struct fx {
+	struct rts_sim *sim;
+	struct rts_dev *dev;
+};
+
+static void dev_up(struct fx *f, bool reopen)
+{
+	struct rts_dev_config cfg = { .name = "r0", .cfgstring = "mem", .block_size = BS,
+				      .queue_depth = 16, .log_fn = log_cb };
+
+	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, f->sim, &f->dev), 0);
+	assert_int_equal(rts_dev_open(f->dev, reopen, NULL), 0);
+	assert_int_equal(rts_dev_start(f->dev), 0);
+}
+
+static void dev_down(struct fx *f)
+{
+	assert_int_equal(rts_dev_stop(f->dev, TMO), 0);
+	rts_dev_close(f->dev);
+	f->dev = rts_dev_free(f->dev);
+}
+
+static struct fx *fx_start(void)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct rts_sim_params sp = { .cmdr_size = 8192, .data_size = 1 << 20 };
+
+	assert_non_null(f);
+	memset(g_mem, 0, sizeof(g_mem));
+	g_log[0] = '\0';
+	assert_int_equal(rts_sim_new(&sp, &f->sim), 0);
+	dev_up(f, false);
+	return f;
+}
+
+static void cdb16(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
+{
+	memset(c, 0, 16);
+	c[0] = op;
+	for (int i = 0; i < 8; i++)
+		c[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		c[10 + i] = (uint8_t)(n >> (24 - 8 * i));
+}
+
+static struct rts_sim_completion rw(struct fx *f, bool write, uint64_t lba, void *buf)
+{
+	uint8_t cdb[16];
+	struct rts_sim_completion c;
+
+	cdb16(cdb, write ? 0x8a : 0x88, lba, 1);
+	assert_int_equal(rts_sim_exec(f->sim, cdb, 16, write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
+				      buf, BS, TMO, &c),
+			 0);
+	return c;
+}
+
+static void wait_failed(struct fx *f)
+{
+	for (int i = 0; i < TMO && !rts_dev_get_failure(f->dev); i++)
+		usleep(1000);
+	assert_non_null(rts_dev_get_failure(f->dev));
+}
+
+struct seen {
+	unsigned int n;
+	uint8_t status;
+};
+
+static void seen_cb(void *ud, const struct rts_sim_completion *c)
+{
+	struct seen *s = ud;
+
+	s->n++;
+	s->status = c->status;
+}
+
+/* Corrupt the ring in one of the two unwalkable ways, check the failure and its reason,
+ * recover without a restart, and check nothing written before is lost. */
+static void corrupt_and_recover(enum rts_sim_corruption what, const char *reason)
+{
+	struct fx *f = fx_start();
+	uint8_t w[BS], r[BS], cdb[16];
+	struct seen s = { 0 };
+
+	/* acknowledged writes before the corruption */
+	for (unsigned int lba = 0; lba < 32; lba++) {
+		memset(w, (int)(lba + 1), sizeof(w));
+		assert_int_equal(rw(f, true, lba, w).status, 0);
+	}
+	cdb16(cdb, 0x88, 3, 1);
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, r, BS, NULL, NULL), 0);
+	assert_int_equal(rts_sim_corrupt(f->sim, what), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	wait_failed(f);
+	assert_string_equal(rts_dev_get_failure(f->dev), reason);
+	assert_true(log_has("device failed: "));
+	assert_true(log_has(reason));
+	assert_int_equal(rts_sim_outstanding(f->sim), 1); /* never taken */
+
+	/* recovery: stop, reset the ring (the kernel ends what is outstanding BUSY), reopen */
+	dev_down(f);
+	assert_int_equal(rts_sim_reset_ring(f->sim, 0x08, seen_cb, &s), 1);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.status, 0x08);
+	assert_int_equal(rts_sim_outstanding(f->sim), 0);
+	dev_up(f, true);
+	for (unsigned int lba = 0; lba < 32; lba++) {
+		memset(w, (int)(lba + 1), sizeof(w));
+		assert_int_equal(rw(f, false, lba, r).status, 0);
+		assert_memory_equal(r, w, BS);
+	}
+	/* and it serves new work across many wraps of the small ring */
+	for (unsigned int i = 0; i < 400; i++) {
+		memset(w, (int)(i & 0xff), sizeof(w));
+		assert_int_equal(rw(f, true, 100 + i % 64, w).status, 0);
+	}
+	assert_null(rts_dev_get_failure(f->dev));
+	dev_down(f);
+	assert_null(rts_sim_broken_reason(f->sim));
+	rts_sim_free(f->sim);
+	free(f);
+}
+
+static void test_bad_entry_length(void **state)
+{
+	(void)state;
+	corrupt_and_recover(RTS_SIM_CORRUPT_ENTRY_LEN, "ring entry length is zero or misaligned");
+}
+
+static void test_head_beyond_ring(void **state)
+{
+	(void)state;
+	corrupt_and_recover(RTS_SIM_CORRUPT_HEAD, "kernel cmd_head out of range");
+}
+
+/* A data offset outside the data area fails that command only. */
+static void test_bad_data_offset(void **state)
+{
+	struct fx *f = fx_start();
+	uint8_t w[BS], r[BS], cdb[16];
+	struct rts_sim_completion c;
+
+	(void)state;
+	memset(w, 0x77, sizeof(w));
+	cdb16(cdb, 0x8a, 9, 1);
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w, BS, NULL, NULL), 0);
+	assert_int_equal(rts_sim_corrupt(f->sim, RTS_SIM_CORRUPT_DATA_OFF), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	assert_true(rts_sim_wait(f->sim, TMO) > 0);
+	struct seen s = { 0 };
+	assert_int_equal(rts_sim_reap(f->sim, seen_cb, &s), 1);
+	assert_int_equal(s.status, 2);
+	assert_true(log_has("iovec outside the data area"));
+	assert_null(rts_dev_get_failure(f->dev));
+	c = rw(f, false, 9, r);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(r[0], 0); /* the refused write never landed */
+	assert_int_equal(rw(f, true, 9, w).status, 0);
+	assert_int_equal(rw(f, false, 9, r).status, 0);
+	assert_memory_equal(r, w, BS);
+	assert_int_equal(rts_sim_corrupt(f->sim, RTS_SIM_CORRUPT_DATA_OFF), -ENOENT);
+	dev_down(f);
+	rts_sim_free(f->sim);
+	free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_entry_length),
+		cmocka_unit_test(test_head_beyond_ring),
+		cmocka_unit_test(test_bad_data_offset),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
