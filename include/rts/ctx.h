@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rts/log.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,9 +48,9 @@ struct rts_error {
 };
 
 /**
- * @brief Log callback (libkmod style). Libraries log at LOG_DEBUG only.
+ * @brief Log callback of librts (libkmod style). librts logs at RTS_LOG_DEBUG only.
  * @param userdata value given to rts_ctx_set_log_fn()
- * @param priority syslog priority (LOG_ERR..LOG_DEBUG)
+ * @param priority an enum rts_log_prio value (the syslog priorities, see log.h)
  * @param file source file
  * @param line source line
  * @param fn source function
@@ -112,9 +114,9 @@ void rts_ctx_clear_error(struct rts_ctx *ctx);
 void rts_ctx_set_log_fn(struct rts_ctx *ctx, rts_log_fn fn, void *userdata);
 
 /**
- * @brief Set the highest syslog priority passed to the log callback (default LOG_DEBUG).
+ * @brief Set the highest priority passed to the log callback (default RTS_LOG_DEBUG).
  * @param ctx context
- * @param priority LOG_EMERG..LOG_DEBUG
+ * @param priority RTS_LOG_EMERG..RTS_LOG_DEBUG (enum rts_log_prio, the syslog values)
  */
 void rts_ctx_set_log_priority(struct rts_ctx *ctx, int priority);
 

@@ -27,8 +27,12 @@
 extern "C" {
 #endif
 
-/** Log sink: @p dev is the device name or NULL. */
-typedef void (*rts_log_fn)(void *userdata, int prio, const char *dev, const char *msg);
+/**
+ * Log sink of librts-tcmu: @p prio is an enum rts_log_prio value, @p dev the device name or
+ * NULL, @p msg the formatted message without a trailing newline. (librts's callback is
+ * rts_log_fn in ctx.h; both use the same priorities, see log.h.)
+ */
+typedef void (*rts_dev_log_fn)(void *userdata, int prio, const char *dev, const char *msg);
 
 /** Device configuration; zero fields take the defaults shown. */
 struct rts_dev_config {
@@ -46,7 +50,7 @@ struct rts_dev_config {
 	/** handler options: NULL-terminated key, value, key, value, ... (copied; NULL: none).
 	 *  rts-runner passes its config file's [handler.<subtype>] group. */
 	const char *const *options;
-	rts_log_fn log_fn;         /**< log sink (NULL: silent) */
+	rts_dev_log_fn log_fn;     /**< log sink (NULL: silent) */
 	void *log_userdata;        /**< passed to log_fn */
 	int log_priority;          /**< drop messages above this RTS_LOG_* (RTS_LOG_INFO) */
 };

@@ -21,6 +21,29 @@
  * control thread while the device's I/O loop is not running; everything else runs on the
  * device's I/O thread, one call at a time per device, so a handler needs no locks for
  * per-device state unless it creates threads of its own.
+ *
+ * What the core guarantees to every data operation (read, write, flush, unmap, write_same):
+ * - Completing inline is allowed: an operation may call rts_cmd_complete() before it
+ *   returns and then return 0 (the memory handlers do). It must not both complete the
+ *   command and return a negative errno.
+ * - @p off and @p len are byte values, always multiples of the logical block size, with
+ *   len > 0 and off + len <= the device size; the SCSI layer has already refused commands
+ *   outside the device (LBA OUT OF RANGE) and checked the transfer length. @p iov holds at
+ *   least @p len bytes.
+ * - Unmapped blocks: a device that enables thin provisioning (rts_dev_set_thin_provisioning())
+ *   reports LBPRZ, so blocks never written and blocks passed to unmap() must read back as
+ *   zeros. Without thin provisioning unmap() is never called.
+ * - The cfgstring is the handler's: the core never parses it (beyond the "<subtype>/"
+ *   prefix) and never looks for a size in it. The device size comes from the kernel's
+ *   dev_size (rts_dev_get_size()) unless open() sets one with rts_dev_set_num_lbas().
+ *   <rts/cfgstring.h> offers the "<path>;key=value;..." splitter and the size parser the
+ *   project's own handlers use.
+ *
+ * C++: include <rts/handler.h> as is; RTS_HANDLER_DEFINE() gives the entry point C linkage
+ * and must be used at namespace scope. RTS_HANDLER_INIT needs C++20 designated
+ * initializers (in declaration order); before C++20 leave it out and fill the descriptor
+ * any way you like (e.g. an immediately invoked lambda): in C++ RTS_HANDLER_DEFINE() sets
+ * abi_version and struct_size itself.
  */
 #ifndef RTS_HANDLER_H
 #define RTS_HANDLER_H
@@ -142,6 +165,30 @@ typedef const struct rts_handler *(*rts_handler_entry_fn)(uint32_t runner_abi_ve
 
 #define RTS_HANDLER_ENTRY_SYMBOL "rts_handler_entry"
 
+#ifdef __cplusplus
+/* C++ only: a copy of @p h with abi_version and struct_size set (see RTS_HANDLER_DEFINE). */
+static inline struct rts_handler rts_handler_stamp_(struct rts_handler h)
+{
+	h.abi_version = RTS_HANDLER_ABI_VERSION;
+	h.struct_size = (uint32_t)sizeof(struct rts_handler);
+	return h;
+}
+
+/*
+ * Export @p h as this plugin's descriptor. At namespace scope; the entry point has C
+ * linkage (a mangled one is not found by the runner, which says so).
+ */
+#define RTS_HANDLER_DEFINE(h)                                                             \
+	extern "C" __attribute__((visibility("default"))) const struct rts_handler *          \
+	rts_handler_entry(uint32_t runner_abi_version);                                       \
+	extern "C" __attribute__((visibility("default"))) const struct rts_handler *          \
+	rts_handler_entry(uint32_t runner_abi_version)                                        \
+	{                                                                                     \
+		static const struct rts_handler rts_handler_stamped_ = rts_handler_stamp_(h); \
+		(void)runner_abi_version;                                                     \
+		return &rts_handler_stamped_;                                                 \
+	}
+#else
 /** Export @p h (a static const struct rts_handler) as this plugin's descriptor. */
 #define RTS_HANDLER_DEFINE(h)                                                           \
 	__attribute__((visibility("default"))) const struct rts_handler *rts_handler_entry( \
@@ -152,6 +199,7 @@ typedef const struct rts_handler *(*rts_handler_entry_fn)(uint32_t runner_abi_ve
 		(void)runner_abi_version;                                                   \
 		return &(h);                                                                \
 	}
+#endif
 
 #ifdef __cplusplus
 }

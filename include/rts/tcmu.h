@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include <rts/log.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -62,15 +64,6 @@ enum rts_sense_key {
 enum rts_io_flags {
 	RTS_IO_FUA = 1u << 0,   /**< force unit access: data must be durable on completion */
 	RTS_IO_UNMAP = 1u << 1, /**< write_same: the range may be deallocated (pattern is zero) */
-};
-
-/** Log priorities (syslog values). */
-enum rts_log_prio {
-	RTS_LOG_ERR = 3,
-	RTS_LOG_WARNING = 4,
-	RTS_LOG_NOTICE = 5,
-	RTS_LOG_INFO = 6,
-	RTS_LOG_DEBUG = 7,
 };
 
 /* ---------------------------------------------------------------- commands */
