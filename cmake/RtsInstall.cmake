@@ -31,25 +31,41 @@ _rts_pc_dir(RTS_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 _rts_pc_dir(RTS_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 _rts_pc_dir(RTS_PC_HANDLERDIR "${RTS_HANDLER_DIR}")
 
-# rts_install_pkgconfig(<template.pc.in> <component>): configure the template now (prefix
-# @RTS_PC_PREFIX@ left for install time) and install it into <libdir>/pkgconfig with
-# prefix= set to the prefix of that install (cmake --install --prefix, CPack, DESTDIR).
-function(rts_install_pkgconfig template component)
+# rts_install_configured(<template.in> <destination> <component> [<name>]): configure the
+# template now (@VAR@ from this configure), leaving @RTS_INSTALL_PREFIX@ for install time,
+# and install it into <destination> (relative to the prefix) with @RTS_INSTALL_PREFIX@ set to
+# the prefix of that install (cmake --install --prefix, CPack, DESTDIR are all honoured).
+# The build tree gets a copy for the configured prefix.
+function(rts_install_configured template destination component)
 	get_filename_component(name "${template}" NAME)
 	string(REGEX REPLACE "\\.in$" "" name "${name}")
-	set(RTS_PC_PREFIX "@RTS_PC_PREFIX@")
+	if(ARGC GREATER 3)
+		set(name "${ARGV3}")
+	endif()
+	set(RTS_INSTALL_PREFIX "@RTS_INSTALL_PREFIX@")
 	set(stage "${CMAKE_CURRENT_BINARY_DIR}/${name}.in")
 	configure_file("${template}" "${stage}" @ONLY)
-	# the build tree's copy points at the configured prefix
-	set(RTS_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+	set(RTS_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
 	configure_file("${stage}" "${CMAKE_CURRENT_BINARY_DIR}/${name}" @ONLY)
+	if(NOT IS_ABSOLUTE "${destination}")
+		set(destination "\${CMAKE_INSTALL_PREFIX}/${destination}")
+	endif()
 	install(CODE "
-		set(RTS_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+		set(RTS_INSTALL_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
 		configure_file(\"${stage}\" \"${CMAKE_CURRENT_BINARY_DIR}/install/${name}\" @ONLY)
-		file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\"
+		file(INSTALL DESTINATION \"${destination}\"
 			TYPE FILE FILES \"${CMAKE_CURRENT_BINARY_DIR}/install/${name}\")"
 		COMPONENT ${component})
 endfunction()
+
+# rts_install_pkgconfig(<template.pc.in> <component>): a .pc file into <libdir>/pkgconfig.
+function(rts_install_pkgconfig template component)
+	rts_install_configured("${template}" "${CMAKE_INSTALL_LIBDIR}/pkgconfig" ${component})
+endfunction()
+
+# systemd units, relative to the prefix (/usr/lib/systemd/system for prefix=/usr).
+set(RTS_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING
+	"systemd system unit directory (relative to CMAKE_INSTALL_PREFIX unless absolute)")
 
 # Installed programs find librts/librts-tcmu beside them ($ORIGIN/../<libdir>) when the
 # prefix is not /usr (whose libdir the dynamic linker searches anyway), so a
