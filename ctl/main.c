@@ -7,8 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "version_report.h"
 #include "rtsctl.h"
 #include "status.h"
+
+#ifndef RTS_VERSION
+#define RTS_VERSION "0"
+#endif
 
 static const struct {
 	const char *name;
@@ -63,6 +68,7 @@ static void usage(FILE *f)
 	      "  --no-modules        never load kernel modules\n"
 	      "  --socket PATH       status: rts-runner's status socket\n"
 	      "                      (default " STATUS_SOCKET_DEFAULT ")\n"
+	      "  -V, --version       version, handler ABI, io_uring and kernel features\n"
 	      "  -h, --help          this help\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 failure, 2 usage, 3 partial (restore/apply with failed objects).\n",
@@ -212,6 +218,7 @@ int main(int argc, char **argv)
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct cli c = { .depth = -1, .load_modules = true };
@@ -219,7 +226,7 @@ int main(int argc, char **argv)
 	char *end;
 
 	c.progress = isatty(STDERR_FILENO);
-	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_ROOT:
 			c.root = optarg;
@@ -288,6 +295,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			rts_print_version(stdout, "rtsctl", RTS_VERSION);
 			return EXIT_OK;
 		default:
 			usage(stderr);

@@ -8,13 +8,16 @@
 set -euo pipefail
 
 BUILD_PKGS=(
-	cmake gcc clang make pkg-config git
+	cmake gcc g++ clang make pkg-config git
 	libcmocka-dev liburing-dev libnl-3-dev libnl-genl-3-dev libkmod-dev
 	libglib2.0-dev libjson-c-dev libclang-rt-dev zlib1g-dev
 	qemu-utils # qemu-img/qemu-io: the qcow2 handler unit test checks images with them
 )
 TEST_PKGS=(
 	fio sg3-utils valgrind python3 xxd
+	# packaging and docs: dpkg-shlibdeps, rpmbuild, man page rendering, unit verification,
+	# the Doxygen API reference (the PDF needs TeX: see RTS_DOCS_PDF and --pdf below)
+	dpkg-dev rpm groff man-db systemd doxygen graphviz
 )
 # Real-kernel tier (scripts/vm): qemu boots Debian's kernel with our binaries; peers to compare.
 VM_PKGS=(

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "dbus.h"
+#include "version_report.h"
 #include "status.h"
 #include "notify.h"
 #include "runner.h"
@@ -256,7 +257,7 @@ int main(int argc, char **argv)
 	}
 	g_option_context_free(octx);
 	if (version) {
-		printf("rts-runner %s (handler ABI %u)\n", RTS_VERSION, RTS_HANDLER_ABI_VERSION);
+		rts_print_version(stdout, "rts-runner", RTS_VERSION);
 		return 0;
 	}
 	if (verbose)
