@@ -65,6 +65,8 @@ static void usage(FILE *f)
 	      "  --storage-object N  restore/clear/apply: only this storage object\n"
 	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N)\n"
 	      "  --depth N           ls: limit the tree depth\n"
+	      "  --wait SECONDS      restore: wait up to SECONDS for missing backing devices,\n"
+	      "                      files and portal addresses (boot)\n"
 	      "  --no-modules        never load kernel modules\n"
 	      "  --socket PATH       status: rts-runner's status socket\n"
 	      "                      (default " STATUS_SOCKET_DEFAULT ")\n"
@@ -91,6 +93,7 @@ enum {
 	OPT_DEPTH,
 	OPT_NO_MODULES,
 	OPT_SOCKET,
+	OPT_WAIT,
 };
 
 static int open_ctx(struct cli *c)
@@ -217,11 +220,12 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, OPT_DEPTH },
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct cli c = { .depth = -1, .load_modules = true };
+	struct cli c = { .depth = -1, .load_modules = true, .wait_s = -1 };
 	int opt, ret;
 	char *end;
 
@@ -290,6 +294,16 @@ int main(int argc, char **argv)
 		case OPT_NO_MODULES:
 			c.load_modules = false;
 			break;
+		case OPT_WAIT: {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v > 86400) {
+				errorf("--wait: invalid number of seconds '%s' (0..86400)", optarg);
+				return EXIT_USAGE;
+			}
+			c.wait_s = (int)v;
+			break;
+		}
 		case OPT_SOCKET:
 			c.socket = optarg;
 			break;

@@ -44,6 +44,7 @@ struct cli {
 	bool progress; /* stderr is a terminal */
 	bool load_modules;
 	const char *socket; /* status: rts-runner's status socket */
+	int wait_s;         /* restore --wait SECONDS; -1: do not wait */
 };
 
 /** Kinds of objects addressed by a path. */
