@@ -21,7 +21,9 @@
  * @endcode
  *
  * Everything here is static inline (no library symbol, no ABI), C11 and C++ compatible,
- * reentrant and thread-safe (no global state); strings are never longer than the input.
+ * reentrant and thread-safe (no global state). Returns: 0 or a negative errno (never
+ * errno). Ownership: copies returned through char ** are malloc()ed and the caller frees
+ * them; rts_cfg_next_option() points into the caller's own string.
  */
 #ifndef RTS_CFGSTRING_H
 #define RTS_CFGSTRING_H
@@ -91,7 +93,12 @@ static inline int rts_parse_size(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/* malloc'd copy of the first @p n bytes of @p s (C11 has no strndup). */
+/**
+ * @brief Internal: malloc'd copy of the first @p n bytes of @p s (C11 has no strndup).
+ * @param s source, at least @p n bytes
+ * @param n bytes to copy
+ * @return the copy, owned by the caller (free()), or NULL without memory
+ */
 static inline char *rts_cfg_strndup_(const char *s, size_t n)
 {
 	char *p = (char *)malloc(n + 1);
