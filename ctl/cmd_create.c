@@ -348,6 +348,9 @@ int cmd_create(struct cli *c, int argc, char **argv)
 			errorf("%s: warning: unused argument '%s'", argv[0], kv.argv[i]);
 	if (!c->quiet)
 		printf("%s: created\n", argv[0]);
+	x = create_auto(c, &r);
+	if (x < 0)
+		ret = report_rts_error(c, argv[0], x, "create (automatic tpg1, portal or mapped LUNs)");
 out:
 	cli_end(c);
 	free(kv.used);

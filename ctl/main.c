@@ -58,6 +58,10 @@ static void usage(FILE *f)
 	      "  -q, --quiet         only errors\n"
 	      "  --exist-ok          create: an existing object is not an error\n"
 	      "  --missing-ok        delete: a missing object is not an error\n"
+	      "  --no-auto-tpg       create: no automatic tpg1 (enabled) for a new target\n"
+	      "  --no-auto-portal    create: no default portal 0.0.0.0:3260 on that tpg1\n"
+	      "  --no-auto-map       create: do not map new LUNs into existing ACLs and\n"
+	      "                      existing LUNs into new ACLs\n"
 	      "  --dry-run           apply/restore: print the plan, change nothing\n"
 	      "  --atomic            apply/restore: roll back on the first failure\n"
 	      "  --clear-existing    restore: clear the selected objects first\n"
@@ -94,6 +98,9 @@ enum {
 	OPT_NO_MODULES,
 	OPT_SOCKET,
 	OPT_WAIT,
+	OPT_NO_AUTO_TPG,
+	OPT_NO_AUTO_PORTAL,
+	OPT_NO_AUTO_MAP,
 };
 
 static int open_ctx(struct cli *c)
@@ -221,11 +228,15 @@ int main(int argc, char **argv)
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "no-auto-tpg", no_argument, NULL, OPT_NO_AUTO_TPG },
+		{ "no-auto-portal", no_argument, NULL, OPT_NO_AUTO_PORTAL },
+		{ "no-auto-map", no_argument, NULL, OPT_NO_AUTO_MAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct cli c = { .depth = -1, .load_modules = true, .wait_s = -1 };
+	struct cli c = { .depth = -1, .load_modules = true, .wait_s = -1,
+			 .auto_tpg = true, .auto_portal = true, .auto_map = true };
 	int opt, ret;
 	char *end;
 
@@ -304,6 +315,15 @@ int main(int argc, char **argv)
 			c.wait_s = (int)v;
 			break;
 		}
+		case OPT_NO_AUTO_TPG:
+			c.auto_tpg = false;
+			break;
+		case OPT_NO_AUTO_PORTAL:
+			c.auto_portal = false;
+			break;
+		case OPT_NO_AUTO_MAP:
+			c.auto_map = false;
+			break;
 		case OPT_SOCKET:
 			c.socket = optarg;
 			break;

@@ -105,7 +105,7 @@ expect 1 r delete /alua/lu_gps/default_lu_gp
 has err "/alua/lu_gps/default_lu_gp: delete failed"
 expect 1 r create /iscsi/$IQN/tpg1
 has err "parent object does not exist"
-expect 0 r create /iscsi/$IQN
+expect 0 r --no-auto-tpg create /iscsi/$IQN
 expect 0 r create $T
 expect 0 r create $T/luns/lun0 storage=/backstores/fileio/disk1 alua_tg_pt_gp=site_b
 expect 1 r create $T/luns/lun1 storage=/backstores/fileio/nope
@@ -113,14 +113,40 @@ has err "does not exist"
 expect 0 r create $T/luns/lun1 storage=/backstores/ramdisk/rd0
 expect 0 r create $T/portals/0.0.0.0:3260
 expect 0 r create "$T/portals/[::1]:3261"
-expect 0 r create $T/acls/$INI tag=grp1 cmdsn_depth=32
+expect 0 r --no-auto-map create $T/acls/$INI tag=grp1 cmdsn_depth=32
 expect 1 r create $T/acls/not-a-wwn
 has err "acls/not-a-wwn: create failed"
 expect 0 r create $T/acls/$INI/mapped_lun0 tpg_lun=0
 expect 0 r create $T/acls/$INI/mapped_lun3 tpg_lun=1 write_protect=1
-expect 0 r create /loopback/naa.5001405abcdef012
+expect 0 r --no-auto-tpg create /loopback/naa.5001405abcdef012
 expect 0 r create /loopback/naa.5001405abcdef012/tpg1
 expect 0 r create /loopback/naa.5001405abcdef012/tpg1/luns/lun0 storage=/backstores/ramdisk/rd1
+
+# targetcli's automatic tpg1 (enabled), default portal and mapped LUNs, each with an opt-out
+A=iqn.2003-01.org.example:auto
+expect 0 r create /iscsi/$A
+has out "/iscsi/$A/tpg1: created (automatically)"
+has out "/iscsi/$A/tpg1/portals/0.0.0.0:3260: created (automatically)"
+expect 0 r get /iscsi/$A/tpg1 property enable
+has out "^enable=1"
+expect 0 r create /iscsi/$A/tpg1/acls/$INI
+expect 0 r create /iscsi/$A/tpg1/luns/lun2 storage=/backstores/ramdisk/rd1
+has out "/iscsi/$A/tpg1/acls/$INI/mapped_lun2: created (automatically)"
+expect 0 r --no-auto-map create /iscsi/$A/tpg1/luns/lun3 storage=/backstores/ramdisk/rd0
+expect 0 r create /iscsi/$A/tpg1/acls/iqn.1994-05.com.redhat:client2
+has out "acls/iqn.1994-05.com.redhat:client2/mapped_lun2: created (automatically)"
+has out "acls/iqn.1994-05.com.redhat:client2/mapped_lun3: created (automatically)"
+expect 0 r ls /iscsi/$A/tpg1/acls/$INI
+has out "mapped_lun2 \[lun2 rw\]"
+n=$((n + 1)); ! grep -q "mapped_lun3" "$W/out" || { echo "FAIL: --no-auto-map mapped lun3"; fails=$((fails + 1)); }
+expect 0 r --no-auto-portal create /iscsi/$A-2
+expect 0 r ls /iscsi/$A-2/tpg1/portals
+n=$((n + 1)); ! grep -q "3260" "$W/out" || { echo "FAIL: --no-auto-portal added a portal"; fails=$((fails + 1)); }
+expect 0 r --no-auto-tpg create /iscsi/$A-3
+expect 1 r ls /iscsi/$A-3/tpg1
+expect 0 r delete /iscsi/$A
+expect 0 r delete /iscsi/$A-2
+expect 0 r delete /iscsi/$A-3
 
 expect 0 r ls
 has out "o- disk1"
