@@ -202,6 +202,14 @@ has out "/iscsi/$IQN: deleted"
 expect 0 r --json ls /
 json_ok
 expect 0 r restore "$W/s1.json"
+# progress goes to a terminal only: none in the captured (piped) stderr ...
+n=$((n + 1)); ! grep -q '\[[0-9]*/[0-9]*\]' "$W/err" || { echo "FAIL: restore printed progress to a pipe"; fails=$((fails + 1)); }
+# ... and "[done/total]" on a pseudo-terminal (script(1)), when available
+if command -v script >/dev/null; then
+	n=$((n + 1))
+	script -qec "$RTSCTL --backend emulate --root '$R' restore --clear-existing '$W/s1.json'" /dev/null >"$W/tty" 2>&1 || true
+	grep -q '\[[0-9]*/[0-9]*\]' "$W/tty" || { echo "FAIL: no progress on a terminal"; head -5 "$W/tty"; fails=$((fails + 1)); }
+fi
 expect 0 r save "$W/s2.json"
 n=$((n + 1)); cmp -s "$W/s1.json" "$W/s2.json" || { echo "FAIL: save->clear->restore->save differs"; diff "$W/s1.json" "$W/s2.json" | head; fails=$((fails + 1)); }
 expect 0 r -q restore --clear-existing "$W/s1.json"
