@@ -50,7 +50,7 @@ for f in "${runtime_files[@]}"; do has rt "$f"; done
 for f in "${dev_files[@]}"; do has dev "$f"; done
 for f in "${doc_files[@]}"; do has doc "$f"; done
 if grep -qE '\.h$|\.pc$' "$tmp/rt.list"; then fail "the runtime package carries headers or .pc files"; fi
-dpkg-deb -f "$dev" Depends | grep -q "rtslib-c (= " || fail "rtslib-c-dev does not depend on rtslib-c (=)"
+grep -q "rtslib-c (= " <<< "$(dpkg-deb -f "$dev" Depends)" || fail "rtslib-c-dev does not depend on rtslib-c (=)"
 echo "deb contents: ${#runtime_files[@]} runtime, ${#dev_files[@]} dev, ${#doc_files[@]} doc files present"
 
 # SONAMEs and symbol versions
@@ -75,7 +75,8 @@ grep -q '^ExecStart=/usr/bin/rts-runner' "$root/usr/lib/systemd/system/rts-runne
 export LD_LIBRARY_PATH=$root/usr/$libdir
 "$root/usr/sbin/rtsctl" --version > "$tmp/v" || fail "installed rtsctl --version"
 grep -q "^rtsctl [0-9]" "$tmp/v" && grep -q "^handler ABI: [0-9]" "$tmp/v" || { cat "$tmp/v"; fail "rtsctl --version output"; }
-"$root/usr/bin/rts-runner" --version | grep -q "^handler ABI: " || fail "installed rts-runner --version"
+"$root/usr/bin/rts-runner" --version > "$tmp/rv" || fail "installed rts-runner --version"
+grep -q "^handler ABI: " "$tmp/rv" || { cat "$tmp/rv"; fail "rts-runner --version output"; }
 "$root/usr/bin/rts-runner" --simulate ram/8M --simulate file/"$tmp/disk.img"\;size=8M --demo > "$tmp/demo" 2>&1 ||
 	{ cat "$tmp/demo"; fail "installed rts-runner --simulate with the installed handlers"; }
 grep -q "all checks passed" "$tmp/demo" || { cat "$tmp/demo"; fail "demo"; }

@@ -37,12 +37,12 @@ options=$(printf '%s\n' "$help" | grep -oE '(^|[ ,])--?[a-zA-Z][a-zA-Z0-9-]*' | 
 n=0
 for v in $verbs; do
 	n=$((n + 1))
-	printf '%s\n' "$page" | grep -qE "(^|[^a-z_-])rtsctl .*\b$v\b|^ +$v( |$)" ||
+	grep -qE "(^|[^a-z_-])rtsctl .*\b$v\b|^ +$v( |$)" <<< "$page" ||
 		{ echo "FAIL: rtsctl(8) does not document the verb '$v'"; fail=1; }
 done
 for o in $options; do
 	n=$((n + 1))
-	printf '%s\n' "$page" | grep -qE -- "(^|[^a-zA-Z0-9-])$o([^a-zA-Z0-9-]|$)" ||
+	grep -qE -- "(^|[^a-zA-Z0-9-])$o([^a-zA-Z0-9-]|$)" <<< "$page" ||
 		{ echo "FAIL: rtsctl(8) does not document the option '$o' (listed by rtsctl --help)"; fail=1; }
 done
 echo "rtsctl(8): $n verbs and options of --help checked"
