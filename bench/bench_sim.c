@@ -11,7 +11,13 @@
  *          (one malloc'd work item per command), workers run the handler synchronously and
  *          complete under a completion lock, kicking the kernel once per completion
  *
- *   bench_sim [seconds-per-point]     (default 1.5)
+ * A second table puts N devices on one process (N in 1..64), one simulator per device, all
+ * driven at once by one kernel-side thread at QD 32 with 4 KiB READs: aggregate commands/s,
+ * and the runner's CPU time and context switches per command (the process's, less the
+ * driver thread's), i.e. how many commands one core of runner serves as devices are added.
+ *
+ *   bench_sim [seconds-per-point]            (default 1.5) both tables
+ *   bench_sim --devices [seconds] [N...]     only the N-devices table (default N: 1 8 32 64)
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -352,8 +359,261 @@ static struct result run_pool(unsigned int qd, uint32_t bs, double secs)
 	return res;
 }
 
+/* -------------------------------------------------- N devices, one process */
+
+#define MULTI_QD 32
+#define MULTI_MAX 256
+
+struct multi_result {
+	double cmds_per_s;
+	double cpu_us_per_cmd; /* the runner's threads: process CPU less the driver thread's */
+	double cs_per_cmd;
+};
+
+struct cost {
+	double proc_cpu, self_cpu;
+	long proc_cs, self_cs;
+};
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void cost_sample(struct cost *c)
+{
+	struct rusage p, t;
+
+	getrusage(RUSAGE_SELF, &p);
+	getrusage(RUSAGE_THREAD, &t);
+	c->proc_cpu = tv_s(p.ru_utime) + tv_s(p.ru_stime);
+	c->self_cpu = tv_s(t.ru_utime) + tv_s(t.ru_stime);
+	c->proc_cs = p.ru_nvcsw + p.ru_nivcsw;
+	c->self_cs = t.ru_nvcsw + t.ru_nivcsw;
+}
+
+static void count_done(void *ud, const struct rts_sim_completion *c)
+{
+	(void)c;
+	(*(uint64_t *)ud)++;
+}
+
+/* Keep MULTI_QD READs of 4 KiB outstanding on each of @n simulators for @secs; returns the
+ * commands completed on all of them. */
+static uint64_t drive_many(struct rts_sim **sims, unsigned int n, double secs)
+{
+	uint8_t cdb[16] = { 0x88 };
+	unsigned int inflight[MULTI_MAX] = { 0 };
+	struct pollfd pfd[MULTI_MAX];
+	uint64_t done = 0, lba = 0;
+	double t0 = now();
+	bool draining = false;
+
+	cdb[13] = 8;
+	for (unsigned int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = rts_sim_get_irq_fd(sims[i]), .events = POLLIN };
+	for (;;) {
+		unsigned int total = 0;
+
+		draining = draining || now() - t0 >= secs;
+		for (unsigned int i = 0; i < n; i++) {
+			bool queued = false;
+
+			while (!draining && inflight[i] < MULTI_QD) {
+				uint16_t id;
+
+				cdb[9] = (uint8_t)lba;
+				cdb[8] = (uint8_t)(lba >> 8);
+				lba += 8;
+				if (rts_sim_submit(sims[i], cdb, 16, RTS_SIM_FROM_DEV, NULL, 4096, NULL,
+						   &id) < 0)
+					break;
+				inflight[i]++;
+				queued = true;
+			}
+			if (queued)
+				rts_sim_kick(sims[i]);
+			total += inflight[i];
+		}
+		if (draining && !total)
+			break;
+		int r = poll(pfd, n, 5000);
+		if (r <= 0)
+			break;
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t got = 0;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			rts_sim_wait(sims[i], 0);
+			if (rts_sim_reap(sims[i], count_done, &got) < 0) {
+				fprintf(stderr, "simulator: %s\n", rts_sim_broken_reason(sims[i]));
+				exit(1);
+			}
+			inflight[i] -= (unsigned int)got;
+			done += got;
+		}
+	}
+	return done;
+}
+
+static struct multi_result multi_finish(uint64_t done, double el, const struct cost *a,
+					const struct cost *b)
+{
+	struct multi_result r = { 0 };
+	double cpu = (b->proc_cpu - a->proc_cpu) - (b->self_cpu - a->self_cpu);
+	long cs = (b->proc_cs - a->proc_cs) - (b->self_cs - a->self_cs);
+
+	if (!done)
+		return r;
+	r.cmds_per_s = (double)done / el;
+	r.cpu_us_per_cmd = cpu * 1e6 / (double)done;
+	r.cs_per_cmd = (double)cs / (double)done;
+	return r;
+}
+
+static struct multi_result run_ours_many(unsigned int n, double secs)
+{
+	struct rts_sim *sims[MULTI_MAX];
+	struct rts_dev *devs[MULTI_MAX];
+	struct rts_dev_config cfg = { .name = "bench", .cfgstring = "null/", .queue_depth = MAX_QD,
+				      .max_xfer_blocks = 65536 };
+	struct cost a, b;
+
+	for (unsigned int i = 0; i < n; i++) {
+		sims[i] = new_sim();
+		if (rts_dev_new_sim(&cfg, &bench_null, sims[i], &devs[i]) < 0 ||
+		    rts_dev_open(devs[i], false, NULL) < 0 || rts_dev_start(devs[i]) < 0) {
+			fprintf(stderr, "cannot start device %u\n", i);
+			exit(1);
+		}
+	}
+	cost_sample(&a);
+	double t0 = now();
+	uint64_t done = drive_many(sims, n, secs);
+	double el = now() - t0;
+	cost_sample(&b);
+	for (unsigned int i = 0; i < n; i++) {
+		rts_dev_stop(devs[i], 5000);
+		rts_dev_close(devs[i]);
+		rts_dev_free(devs[i]);
+		rts_sim_free(sims[i]);
+	}
+	return multi_finish(done, el, &a, &b);
+}
+
+struct pool_dev {
+	struct pool p;
+	pthread_t cmdproc, workers[POOL_WORKERS];
+};
+
+static void pool_dev_start(struct pool_dev *d, struct rts_sim *sim)
+{
+	size_t map_size;
+	void *map = rts_sim_get_map(sim, &map_size);
+	const char *why;
+
+	d->p = (struct pool){ .qlock = PTHREAD_MUTEX_INITIALIZER, .qcond = PTHREAD_COND_INITIALIZER,
+			      .clock = PTHREAD_MUTEX_INITIALIZER };
+	if (ring_attach(&d->p.ring, map, map_size, &why) < 0) {
+		fprintf(stderr, "ring: %s\n", why);
+		exit(1);
+	}
+	d->p.kick_fd = rts_sim_get_kick_fd(sim);
+	d->p.irq_fd = rts_sim_get_irq_fd(sim);
+	pthread_create(&d->cmdproc, NULL, pool_cmdproc, &d->p);
+	for (int i = 0; i < POOL_WORKERS; i++)
+		pthread_create(&d->workers[i], NULL, pool_worker, &d->p);
+}
+
+static void pool_dev_stop(struct pool_dev *d)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&d->p.qlock);
+	d->p.stop = true;
+	pthread_cond_broadcast(&d->p.qcond);
+	pthread_mutex_unlock(&d->p.qlock);
+	if (write(d->p.kick_fd, &one, sizeof(one)) < 0)
+		perror("kick");
+	pthread_join(d->cmdproc, NULL);
+	for (int i = 0; i < POOL_WORKERS; i++)
+		pthread_join(d->workers[i], NULL);
+}
+
+static struct multi_result run_pool_many(unsigned int n, double secs)
+{
+	struct rts_sim *sims[MULTI_MAX];
+	struct pool_dev *devs = calloc(n, sizeof(*devs));
+	struct cost a, b;
+
+	if (!devs) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		sims[i] = new_sim();
+		pool_dev_start(&devs[i], sims[i]);
+	}
+	cost_sample(&a);
+	double t0 = now();
+	uint64_t done = drive_many(sims, n, secs);
+	double el = now() - t0;
+	cost_sample(&b);
+	for (unsigned int i = 0; i < n; i++) {
+		pool_dev_stop(&devs[i]);
+		rts_sim_free(sims[i]);
+	}
+	free(devs);
+	return multi_finish(done, el, &a, &b);
+}
+
+static void multi_table(double secs, const unsigned int *counts, size_t ncounts)
+{
+	printf("N devices on one process, one simulator each, 4 KiB READ at QD %d per device, null handler\n",
+	       MULTI_QD);
+	printf("(%.1f s per point; one kernel-side thread drives all; runner = process less that thread;"
+	       " %ld CPUs)\n\n",
+	       secs, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("%4s | %12s %10s %8s %12s | %12s %10s %8s | %9s %9s\n", "N", "ours cmd/s", "cpu us/cmd",
+	       "cs/cmd", "cmd/core-s", "pool cmd/s", "cpu us/cmd", "cs/cmd", "ours/pool", "cpu ratio");
+	for (size_t i = 0; i < ncounts; i++) {
+		struct multi_result a = run_ours_many(counts[i], secs);
+		struct multi_result b = run_pool_many(counts[i], secs);
+
+		printf("%4u | %12.0f %10.2f %8.3f %12.0f | %12.0f %10.2f %8.3f | %8.2fx %8.2fx\n",
+		       counts[i], a.cmds_per_s, a.cpu_us_per_cmd, a.cs_per_cmd,
+		       a.cpu_us_per_cmd > 0 ? 1e6 / a.cpu_us_per_cmd : 0, b.cmds_per_s,
+		       b.cpu_us_per_cmd, b.cs_per_cmd, b.cmds_per_s > 0 ? a.cmds_per_s / b.cmds_per_s : 0,
+		       b.cpu_us_per_cmd > 0 ? a.cpu_us_per_cmd / b.cpu_us_per_cmd : 0);
+	}
+	printf("(cmd/core-s: commands one core of runner CPU serves; cpu ratio: ours/pool CPU per command,"
+	       " lower is better)\n");
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--devices") == 0) {
+		double secs = argc > 2 ? atof(argv[2]) : 1.5;
+		unsigned int counts[32] = { 1, 8, 32, 64 };
+		size_t n = 4;
+
+		if (argc > 3) {
+			n = 0;
+			for (int i = 3; i < argc && n < 32; i++) {
+				long v = strtol(argv[i], NULL, 10);
+				if (v < 1 || v > MULTI_MAX) {
+					fprintf(stderr, "bench_sim: device count '%s' not in 1..%d\n", argv[i],
+						MULTI_MAX);
+					return 2;
+				}
+				counts[n++] = (unsigned int)v;
+			}
+		}
+		multi_table(secs > 0 ? secs : 1.5, counts, n);
+		return 0;
+	}
+
 	double secs = argc > 1 ? atof(argv[1]) : 1.5;
 	static const unsigned int qds[] = { 1, 32, 128 };
 	static const uint32_t sizes[] = { 4096, 131072 };
@@ -373,5 +633,8 @@ int main(int argc, char **argv)
 			       a.p99_us, a.cmds_per_kick, b.cmds_per_s, b.p50_us, b.p99_us,
 			       b.cmds_per_kick, a.cmds_per_s / b.cmds_per_s);
 		}
+	static const unsigned int counts[] = { 1, 8, 32, 64 };
+	printf("\n");
+	multi_table(secs, counts, sizeof(counts) / sizeof(counts[0]));
 	return 0;
 }

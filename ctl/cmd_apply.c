@@ -15,11 +15,12 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		.target = c->target,
 		.storage_object = c->storage_object,
 		.progress = c->progress && !c->json,
+		.allow_recreate = c->recreate,
+		.check_devices = c->backend == BACKEND_REAL,
 	};
 	struct json_object *root = NULL;
 	struct conf_report rep;
-	char *plan = NULL;
-	size_t plan_len = 0, n = 0;
+	size_t n = 0;
 	int r, ret;
 
 	if (argc != 1) {
@@ -30,41 +31,48 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 	if (ret != EXIT_OK)
 		return ret;
 	if (c->json)
-		o.plan_out = open_memstream(&plan, &plan_len);
+		o.results = json_object_new_array();
 	else if (!c->quiet || c->dry_run)
 		o.plan_out = stdout;
 	conf_report_init(&rep);
 	r = conf_apply(c->ctx, root, &o, &rep, &n);
 	if (c->json) {
-		struct json_object *out = json_object_new_object(), *arr = json_object_new_array();
-		char *save = NULL, *line;
+		struct json_object *out = json_object_new_object();
 
-		fclose(o.plan_out);
-		for (line = plan ? strtok_r(plan, "\n", &save) : NULL; line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			struct json_object *a = json_object_new_object();
-			char *sp = strchr(line, ' ');
-
-			if (sp)
-				*sp++ = '\0';
-			json_object_object_add(a, "path", json_object_new_string(line));
-			json_object_object_add(a, "action", json_object_new_string(sp ? sp : ""));
-			json_object_array_add(arr, a);
-		}
-		json_object_object_add(out, "plan", arr);
+		/* "plan": one entry per action with its result (planned, done, failed,
+		 * skipped), followed by the report like restore's */
+		json_object_object_add(out, "plan", o.results);
 		json_object_object_add(out, "dry_run", json_object_new_boolean(c->dry_run));
 		json_object_object_add(out, "errors", json_object_new_int64((int64_t)rep.n_err));
+		{
+			struct json_object *arr = json_object_new_array();
+
+			for (size_t i = 0; i < rep.n; i++) {
+				struct json_object *m = json_object_new_object();
+
+				json_object_object_add(
+					m, "level",
+					json_object_new_string(conf_level_name(rep.v[i].level)));
+				json_object_object_add(m, "path",
+						       json_object_new_string(rep.v[i].path));
+				json_object_object_add(m, "message",
+						       json_object_new_string(rep.v[i].text));
+				json_object_array_add(arr, m);
+			}
+			json_object_object_add(out, "report", arr);
+		}
 		cli_print_json(out);
 		json_object_put(out);
+		fflush(stdout);
 		conf_report_print(&rep, stderr, CONF_WARN);
 	} else {
-		conf_report_print(&rep, stderr, CONF_WARN);
+		fflush(stdout);
+		conf_report_print(&rep, stderr, c->quiet ? CONF_WARN : CONF_INFO);
 		if (!c->quiet && n == 0)
 			printf("Nothing to do.\n");
 	}
 	if (r < 0 && rep.n_err == 0)
 		errorf("%s: apply failed: %s", argv[0], strerror(-r));
-	free(plan);
 	conf_report_free(&rep);
 	json_object_put(root);
 	return r < 0 ? EXIT_FAIL : r == 1 ? EXIT_PARTIAL : EXIT_OK;

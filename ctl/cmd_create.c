@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rtsctl.h"
 
@@ -73,6 +74,34 @@ static int need(const char *v, const char *path, const char *key)
 	return -EINVAL;
 }
 
+/*
+ * Like targetcli: an existing backing file keeps its size (size= is ignored, with a
+ * warning), and sharing it with another storage object is worth a warning.
+ */
+static void fileio_existing(struct cli *c, const char *path, const char *file, uint64_t *size)
+{
+	struct stat st;
+	struct rts_so *so;
+
+	if (stat(file, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return;
+	if (*size && *size != (uint64_t)st.st_size)
+		errorf("%s: warning: %s exists, using its size %lld (size=%" PRIu64 " ignored)",
+		       path, file, (long long)st.st_size, *size);
+	*size = 0;
+	for (so = rts_so_first(c->ctx); so; so = rts_so_next(so)) {
+		char *dev = NULL;
+
+		if (rts_so_get_plugin(so) == RTS_PLUGIN_FILEIO &&
+		    rts_so_get_udev_path(so, &dev) == 0 && !strcmp(dev, file))
+			errorf("%s: warning: %s is also the backing file of /backstores/fileio/%s%s: "
+			       "their data mix",
+			       path, file, rts_so_get_name(so),
+			       so_exports(c, so, NULL, 0) ? " (exported)" : "");
+		free(dev);
+	}
+}
+
 static int create_so(struct cli *c, struct objref *r, struct kv *kv)
 {
 	const char *wwn = kv_get(kv, "wwn"), *p = r->path;
@@ -92,6 +121,7 @@ static int create_so(struct cli *c, struct objref *r, struct kv *kv)
 		    kv_bool(kv, "write_back", &wb, p) < 0 || kv_bool(kv, "sparse", &sparse, p) < 0)
 			return -EINVAL;
 		fl = (wb ? RTS_FILEIO_WRITE_BACK : 0) | (sparse ? RTS_FILEIO_SPARSE : 0);
+		fileio_existing(c, p, file, &size);
 		x = rts_fileio_create(c->ctx, r->name, file, size, fl, &r->so);
 		break;
 	}
@@ -238,16 +268,26 @@ static int do_create(struct cli *c, struct objref *r, struct kv *kv)
 	}
 	case O_PORTAL:
 		return rts_portal_create(r->tpg, r->ip, r->port, NULL);
-	case O_ACL:
-		x = rts_acl_create(r->tpg, r->acl, &r->aclp);
-		if (x == 0 && (s = kv_get(kv, "tag")))
-			x = rts_acl_set_tag(r->aclp, s);
-		if (x == 0 && (s = kv_get(kv, "cmdsn_depth"))) {
-			if (parse_size(s, &u) < 0 || u > UINT32_MAX)
-				return -EINVAL;
-			x = rts_acl_set_cmdsn_depth(r->aclp, (uint32_t)u);
+	case O_ACL: {
+		const char *depth = kv_get(kv, "cmdsn_depth"), *tag = kv_get(kv, "tag");
+
+		/* values first: nothing is created when one is wrong */
+		if (depth && (parse_size(depth, &u) < 0 || u < 1 || u > CONF_CMDSN_DEPTH_MAX)) {
+			errorf("%s: cmdsn_depth '%s' out of range 1..%u", r->path, depth,
+			       CONF_CMDSN_DEPTH_MAX);
+			return -EINVAL;
 		}
+		if (tag && strlen(tag) > CONF_ACL_TAG_MAX) {
+			errorf("%s: tag longer than %u characters", r->path, CONF_ACL_TAG_MAX);
+			return -EINVAL;
+		}
+		x = rts_acl_create(r->tpg, r->acl, &r->aclp);
+		if (x == 0 && tag)
+			x = rts_acl_set_tag(r->aclp, tag);
+		if (x == 0 && depth)
+			x = rts_acl_set_cmdsn_depth(r->aclp, (uint32_t)u);
 		return x;
+	}
 	case O_MLUN: {
 		struct rts_lun *lun;
 
@@ -267,6 +307,109 @@ static int do_create(struct cli *c, struct objref *r, struct kv *kv)
 		errorf("%s: cannot create this kind of object", r->path);
 		return -EINVAL;
 	}
+}
+
+/* Keys each kind of object takes; a typo must not create something else than asked. */
+static const char *const *create_keys(const struct objref *r)
+{
+	static const char *const fileio[] = { "file", "dev", "size", "write_back", "sparse",
+					      "wwn", NULL };
+	static const char *const block[] = { "dev", "readonly", "write_back", "wwn", NULL };
+	static const char *const pscsi[] = { "dev", NULL };
+	static const char *const ramdisk[] = { "size", "nullio", "wwn", NULL };
+	static const char *const user[] = { "cfgstring",
+					    "config",
+					    "size",
+					    "max_data_area_mb",
+					    "hw_block_size",
+					    "hw_max_sectors",
+					    "nl_reply_supported",
+					    "control",
+					    "wwn",
+					    NULL };
+	static const char *const alua[] = { "id", "tg_pt_gp_id", NULL };
+	static const char *const lugp[] = { "id", "lu_gp_id", NULL };
+	static const char *const lun[] = { "storage", "storage_object", "alias", "alua_tg_pt_gp",
+					   NULL };
+	static const char *const acl[] = { "tag", "cmdsn_depth", NULL };
+	static const char *const mlun[] = { "tpg_lun", "lun", "write_protect", NULL };
+	static const char *const none[] = { NULL };
+
+	switch (r->kind) {
+	case O_SO:
+		switch (r->plugin) {
+		case RTS_PLUGIN_FILEIO:
+			return fileio;
+		case RTS_PLUGIN_BLOCK:
+			return block;
+		case RTS_PLUGIN_PSCSI:
+			return pscsi;
+		case RTS_PLUGIN_RAMDISK:
+			return ramdisk;
+		case RTS_PLUGIN_USER:
+			return user;
+		default:
+			return none;
+		}
+	case O_ALUA:
+		return alua;
+	case O_LU_GP:
+		return lugp;
+	case O_LUN:
+		return lun;
+	case O_ACL:
+		return acl;
+	case O_MLUN:
+		return mlun;
+	default:
+		return none;
+	}
+}
+
+/* Every KEY known and given once. @return 0 or -EINVAL (printed) */
+static int check_keys(const struct objref *r, int argc, char **argv)
+{
+	const char *const *keys = create_keys(r);
+
+	/* what save writes, restore (and validate) must read back */
+	if (r->kind == O_LUN && r->index > CONF_LUN_MAX) {
+		errorf("%s: LUN index %" PRIu64 " out of range 0..%u", r->path, r->index,
+		       CONF_LUN_MAX);
+		return -EINVAL;
+	}
+	if (r->kind == O_MLUN && r->index > CONF_MLUN_MAX) {
+		errorf("%s: mapped LUN index %" PRIu64 " out of range 0..%u", r->path, r->index,
+		       CONF_MLUN_MAX);
+		return -EINVAL;
+	}
+	if (r->kind == O_MLUN && r->index > CONF_MLUN_TARGETCLI_MAX)
+		errorf("%s: warning: targetcli cannot restore mapped LUNs above %u (rtsctl can)",
+		       r->path, CONF_MLUN_TARGETCLI_MAX);
+	for (int i = 0; i < argc; i++) {
+		size_t n = strcspn(argv[i], "=");
+		bool known = false;
+
+		for (size_t k = 0; keys[k]; k++)
+			known |= strlen(keys[k]) == n && !strncmp(keys[k], argv[i], n);
+		for (int j = 0; known && j < i; j++) {
+			if (strcspn(argv[j], "=") == n && !strncmp(argv[j], argv[i], n)) {
+				errorf("%s: %.*s given twice", r->path, (int)n, argv[i]);
+				return -EINVAL;
+			}
+		}
+		if (!known) {
+			char valid[512] = "";
+			size_t used = 0;
+
+			for (size_t k = 0; keys[k] && used < sizeof(valid); k++)
+				used += (size_t)snprintf(valid + used, sizeof(valid) - used,
+							 "%s%s", used ? ", " : "", keys[k]);
+			errorf("%s: unknown key '%.*s' (valid: %s)", r->path, (int)n, argv[i],
+			       used ? valid : "none");
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static bool parent_exists(struct objref *r)
@@ -305,6 +448,8 @@ int cmd_create(struct cli *c, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (check_keys(&r, argc - 1, argv + 1) < 0)
+		return EXIT_USAGE;
 	kv = (struct kv){ .argc = argc - 1,
 			  .argv = argv + 1,
 			  .used = calloc((size_t)argc, sizeof(bool)) };
@@ -343,9 +488,6 @@ int cmd_create(struct cli *c, int argc, char **argv)
 			ret = report_rts_error(c, argv[0], x, "create");
 		goto out;
 	}
-	for (int i = 0; i < kv.argc; i++)
-		if (!kv.used[i])
-			errorf("%s: warning: unused argument '%s'", argv[0], kv.argv[i]);
 	if (!c->quiet)
 		printf("%s: created\n", argv[0]);
 	x = create_auto(c, &r);

@@ -8,6 +8,8 @@
 int cmd_delete(struct cli *c, int argc, char **argv)
 {
 	struct objref r;
+	char took[4096] = "";
+	size_t nluns = 0;
 	int ret, x = 0;
 
 	if (argc != 1) {
@@ -48,6 +50,8 @@ int cmd_delete(struct cli *c, int argc, char **argv)
 	}
 	switch (r.kind) {
 	case O_SO:
+		/* say what goes with it: the LUNs exporting it and their mapped LUNs */
+		nluns = so_exports(c, r.so, took, sizeof(took));
 		x = rts_so_delete(r.so);
 		break;
 	case O_ALUA:
@@ -79,6 +83,9 @@ int cmd_delete(struct cli *c, int argc, char **argv)
 	}
 	if (x < 0)
 		ret = report_rts_error(c, argv[0], x, "delete");
+	else if (!c->quiet && nluns)
+		printf("%s: deleted, with %zu LUN(s) and their mapped LUNs:%s\n", argv[0], nluns,
+		       took);
 	else if (!c->quiet)
 		printf("%s: deleted\n", argv[0]);
 	cli_end(c);

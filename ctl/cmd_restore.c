@@ -28,9 +28,54 @@ static void restore_wait(const struct cli *c, struct json_object *root, const ch
 	free(missing);
 }
 
+/*
+ * --skip-invalid: like targetcli, restore what is valid. Objects holding errors are
+ * dropped (and, in later passes, what referred to them) until the file validates.
+ * @return EXIT_OK (with *skipped objects dropped) or EXIT_FAIL
+ */
+static int load_skipping(struct cli *c, const char *file, struct json_object **ret,
+			 size_t *skipped)
+{
+	struct json_object *root = NULL;
+	struct conf_report rep, dropped;
+	int ret_code = EXIT_FAIL;
+
+	*skipped = 0;
+	conf_report_init(&rep);
+	conf_report_init(&dropped);
+	if (conf_load_file(file, &root, &rep) < 0)
+		goto out;
+	for (int pass = 0; pass < 64; pass++) {
+		size_t removed;
+
+		conf_report_free(&rep);
+		conf_report_init(&rep);
+		if (conf_validate(c->ctx, root, &rep) == 0) {
+			ret_code = EXIT_OK;
+			break;
+		}
+		removed = conf_prune_invalid(root, &rep, &dropped);
+		if (!removed)
+			break; /* errors outside any object: the file is refused */
+		*skipped += removed;
+	}
+out:
+	conf_report_print(&dropped, stderr, CONF_WARN);
+	conf_report_print(&rep, stderr, CONF_WARN);
+	if (ret_code != EXIT_OK) {
+		errorf("%s: %zu error(s), nothing changed", file, rep.n_err ? rep.n_err : 1);
+		json_object_put(root);
+	} else {
+		*ret = root;
+	}
+	conf_report_free(&rep);
+	conf_report_free(&dropped);
+	return ret_code;
+}
+
 int cmd_restore(struct cli *c, int argc, char **argv)
 {
-	const char *file = argc > 0 ? argv[0] : CONF_DEFAULT_FILE;
+	const char *file = argc > 0 ? argv[0] : default_conf_file(c);
 	struct conf_opts o = {
 		.clear_existing = c->clear_existing,
 		.atomic = c->atomic,
@@ -40,20 +85,30 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 		.storage_object = c->storage_object,
 		.progress = c->progress && !c->json,
 		.plan_out = c->dry_run && !c->json ? stdout : NULL,
+		.check_devices = c->backend == BACKEND_REAL,
 	};
 	struct json_object *root = NULL;
 	struct conf_report rep;
+	size_t skipped = 0;
 	int r, ret;
 
 	if (argc > 1) {
 		errorf("restore takes at most one FILE");
 		return EXIT_USAGE;
 	}
+	if (!file) {
+		errorf("restore: give FILE: with --root or --backend emulate/memory the default " CONF_DEFAULT_FILE
+		       " (the host's configuration) is not used");
+		return EXIT_USAGE;
+	}
 	if (c->dry_run && c->clear_existing) {
 		errorf("--dry-run with --clear-existing: use 'apply --dry-run FILE' to see the plan");
 		return EXIT_USAGE;
 	}
-	ret = load_valid(c, file, &root, false);
+	if (c->skip_invalid)
+		ret = load_skipping(c, file, &root, &skipped);
+	else
+		ret = load_valid(c, file, &root, false);
 	if (ret != EXIT_OK)
 		return ret;
 	if (c->wait_s >= 0)
@@ -63,8 +118,11 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 	cli_print_report(c, &rep);
 	if (r < 0 && rep.n_err == 0)
 		errorf("%s: restore failed: %s", file, strerror(-r));
+	if (r == 0 && skipped)
+		r = 1; /* the invalid objects were not restored */
 	if (r == 1 && !c->json)
-		errorf("%s: restored partially: %zu error(s)", file, rep.n_err);
+		errorf("%s: restored partially: %zu error(s), %zu invalid object(s) skipped", file,
+		       rep.n_err, skipped);
 	conf_report_free(&rep);
 	json_object_put(root);
 	return r < 0 ? EXIT_FAIL : r == 1 ? EXIT_PARTIAL : EXIT_OK;

@@ -8,7 +8,7 @@
 
 int cmd_save(struct cli *c, int argc, char **argv)
 {
-	const char *file = argc > 0 ? argv[0] : CONF_DEFAULT_FILE;
+	const char *file = argc > 0 ? argv[0] : default_conf_file(c);
 	struct json_object *root = NULL;
 	struct conf_report rep;
 	char *text = NULL;
@@ -16,6 +16,11 @@ int cmd_save(struct cli *c, int argc, char **argv)
 
 	if (argc > 1) {
 		errorf("save takes at most one FILE");
+		return EXIT_USAGE;
+	}
+	if (!file) {
+		errorf("save: give FILE: with --root or --backend emulate/memory the default " CONF_DEFAULT_FILE
+		       " (the host's configuration) is not used");
 		return EXIT_USAGE;
 	}
 	conf_report_init(&rep);
@@ -56,6 +61,18 @@ int cmd_save(struct cli *c, int argc, char **argv)
 	if (!strcmp(file, "-")) {
 		fputs(text, stdout);
 	} else {
+		char *kept = NULL;
+
+		/* like targetcli: the replaced file is kept in DIR/backup/ */
+		if (!c->backups_set &&
+		    conf_keep_backup(file, text, CONF_KEPT_BACKUPS, &rep, &kept) < 0) {
+			ret = EXIT_FAIL;
+			conf_report_print(&rep, stderr, CONF_WARN);
+			goto out;
+		}
+		if (kept && !c->quiet && !c->json)
+			printf("Previous configuration kept in %s\n", kept);
+		free(kept);
 		r = conf_write_file(file, text, c->backups, &rep);
 		if (r < 0)
 			ret = EXIT_FAIL;

@@ -60,8 +60,103 @@ void status_doc_free(struct status_doc *d)
 {
 	if (d->root)
 		json_object_put(d->root);
+	for (size_t i = 0; d->devs && i < d->ndevs; i++)
+		free(d->devs[i].hist);
 	free(d->devs);
 	*d = (struct status_doc){ 0 };
+}
+
+/*
+ * The optional I/O members of a device: all counters or none (has_io), and "lat_hist" as an
+ * array of [upper ns, count] pairs with strictly ascending bounds. Returns NULL or what is
+ * wrong.
+ */
+static const char *parse_io(struct json_object *o, struct status_dev *sd)
+{
+	static const char *const keys[] = { "read_cmds",  "write_cmds", "read_bytes",
+					    "write_bytes", "lat_p50_ns", "lat_p99_ns",
+					    "lat_p999_ns" };
+	uint64_t *dst[] = { &sd->read_cmds,  &sd->write_cmds, &sd->read_bytes, &sd->write_bytes,
+			    &sd->lat_p50_ns, &sd->lat_p99_ns, &sd->lat_p999_ns };
+	struct json_object *h;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, "read_cmds", NULL))
+		return NULL; /* an older runner: no I/O statistics */
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (!get_u64(o, keys[k], dst[k]))
+			return "an I/O counter (read_cmds ... lat_p999_ns) is not a non-negative integer";
+	sd->has_io = true;
+	if (!json_object_object_get_ex(o, "lat_hist", &h))
+		return NULL;
+	if (!json_object_is_type(h, json_type_array))
+		return "\"lat_hist\" is not an array";
+	n = json_object_array_length(h);
+	if (n > STATUS_HIST_MAX)
+		return "\"lat_hist\" has too many buckets";
+	if (!n)
+		return NULL;
+	sd->hist = calloc(n, sizeof(*sd->hist));
+	if (!sd->hist)
+		return "out of memory";
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *pair = json_object_array_get_idx(h, i);
+
+		for (int k = 0; k < 2; k++) {
+			struct json_object *v;
+
+			if (!json_object_is_type(pair, json_type_array) ||
+			    json_object_array_length(pair) != 2)
+				return "\"lat_hist\" entries must be [upper_ns, count]";
+			v = json_object_array_get_idx(pair, (size_t)k);
+			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+				return "\"lat_hist\" entries must be non-negative integers";
+			errno = 0;
+			sd->hist[i][k] = json_object_get_uint64(v);
+			if (errno)
+				return "\"lat_hist\" entries must be non-negative integers";
+		}
+		if (i && sd->hist[i][0] <= sd->hist[i - 1][0])
+			return "\"lat_hist\" bounds are not ascending";
+	}
+	sd->nhist = n;
+	return NULL;
+}
+
+uint64_t status_hist_percentile(const struct status_dev *cur, const struct status_dev *prev,
+				unsigned int permille)
+{
+	uint64_t total = 0, want, seen = 0;
+	size_t j;
+
+	/* deltas by bucket bound; a bound missing from prev had no commands then */
+	for (int pass = 0; pass < 2; pass++) {
+		j = 0;
+		for (size_t i = 0; i < cur->nhist; i++) {
+			uint64_t c = cur->hist[i][1], p = 0, d;
+
+			while (prev && j < prev->nhist && prev->hist[j][0] < cur->hist[i][0])
+				j++;
+			if (prev && j < prev->nhist && prev->hist[j][0] == cur->hist[i][0])
+				p = prev->hist[j][1];
+			d = c > p ? c - p : 0;
+			if (pass == 0) {
+				total += d;
+				continue;
+			}
+			seen += d;
+			if (seen >= want)
+				return cur->hist[i][0];
+		}
+		if (pass == 0) {
+			if (!total)
+				return 0;
+			want = (total * permille + 999) / 1000;
+			if (!want)
+				want = 1;
+		}
+	}
+	return cur->nhist ? cur->hist[cur->nhist - 1][0] : 0;
 }
 
 int status_parse(const char *buf, size_t len, struct status_doc *d, char **err)
@@ -144,6 +239,13 @@ int status_parse(const char *buf, size_t len, struct status_doc *d, char **err)
 			}
 		if (!get_str(o, "failure", &sd->failure))
 			sd->failure = NULL;
+		const char *why = parse_io(o, sd);
+		if (why) {
+			int r = fail(err, "device %s: %s", idx, why);
+
+			status_doc_free(d);
+			return r;
+		}
 	}
 	return 0;
 }
@@ -232,20 +334,27 @@ static void human_size(uint64_t b, char *buf, size_t size)
 	snprintf(buf, size, i ? "%.1f%s" : "%.0f%s", v, u[i]);
 }
 
-int cmd_status(struct cli *c, int argc, char **argv)
+/* A latency in ns as a short human string: "850ns", "12.3us", "4.1ms", "2.0s"; "-" for 0. */
+static void human_lat(uint64_t ns, char *buf, size_t size)
 {
-	const char *path = c->socket ? c->socket : STATUS_SOCKET_DEFAULT;
-	struct status_doc d;
+	if (!ns)
+		snprintf(buf, size, "-");
+	else if (ns < 1000)
+		snprintf(buf, size, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, size, "%.1fus", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, size, "%.1fms", (double)ns / 1e6);
+	else
+		snprintf(buf, size, "%.1fs", (double)ns / 1e9);
+}
+
+static int get_doc(const char *path, struct status_doc *d)
+{
 	char *buf = NULL, *err = NULL;
 	size_t len = 0;
-	unsigned int failed = 0;
 	int r;
 
-	(void)argv;
-	if (argc > 0) {
-		errorf("status takes no arguments (see --socket)");
-		return EXIT_USAGE;
-	}
 	r = fetch(path, &buf, &len, &err);
 	if (r < 0) {
 		if (r == -ENOENT || r == -ECONNREFUSED)
@@ -254,15 +363,194 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		else
 			errorf("%s: cannot read the status: %s", path, err ? err : strerror(-r));
 		free(err);
-		return EXIT_FAIL;
+		return r;
 	}
-	r = status_parse(buf, len, &d, &err);
+	r = status_parse(buf, len, d, &err);
 	free(buf);
 	if (r < 0) {
 		errorf("%s: invalid status reply: %s", path, err ? err : strerror(-r));
 		free(err);
-		return EXIT_FAIL;
 	}
+	return r;
+}
+
+static void print_summary(const struct status_doc *d)
+{
+	printf("rts-runner %s, pid %llu, %s mode, %zu device(s), handlers:", d->version,
+	       (unsigned long long)d->pid, d->mode, d->ndevs);
+	for (size_t i = 0; d->handlers && i < json_object_array_length(d->handlers); i++) {
+		const char *st = NULL;
+
+		if (get_str(json_object_array_get_idx(d->handlers, i), "subtype", &st))
+			printf(" %s", st);
+	}
+	putchar('\n');
+}
+
+static void print_devices(const struct status_doc *d)
+{
+	if (d->ndevs)
+		printf("%-20s %-8s %-8s %8s %8s %12s %8s %8s %8s %8s %8s  %s\n", "DEVICE", "HANDLER",
+		       "STATE", "SIZE", "INFLIGHT", "CMDS", "ERRORS", "ABORTS", "P50", "P99", "P99.9",
+		       "CFGSTRING");
+	for (size_t i = 0; i < d->ndevs; i++) {
+		const struct status_dev *s = &d->devs[i];
+		char sz[16], p50[16], p99[16], p999[16];
+
+		human_size(s->size, sz, sizeof(sz));
+		human_lat(s->lat_p50_ns, p50, sizeof(p50));
+		human_lat(s->lat_p99_ns, p99, sizeof(p99));
+		human_lat(s->lat_p999_ns, p999, sizeof(p999));
+		printf("%-20s %-8s %-8s %8s %8llu %12llu %8llu %8llu %8s %8s %8s  %s\n", s->name,
+		       s->handler, s->state, sz, (unsigned long long)s->inflight,
+		       (unsigned long long)s->cmds, (unsigned long long)s->errors,
+		       (unsigned long long)s->aborts, p50, p99, p999, s->cfgstring);
+		if (s->failure)
+			printf("%-20s failure: %s\n", "", s->failure);
+	}
+}
+
+static const struct status_dev *find_dev(const struct status_doc *d, const char *name)
+{
+	for (size_t i = 0; d && i < d->ndevs; i++)
+		if (!strcmp(d->devs[i].name, name))
+			return &d->devs[i];
+	return NULL;
+}
+
+static uint64_t delta(uint64_t cur, uint64_t prev)
+{
+	return cur > prev ? cur - prev : 0;
+}
+
+/*
+ * One iostat-like report: per device the rates and latency percentiles of the interval since
+ * @prev (or since the device started, for the first report or a new device).
+ */
+static void print_rates(const struct status_doc *cur, const struct status_doc *prev,
+			double secs)
+{
+	time_t now = time(NULL);
+	char when[32];
+
+	strftime(when, sizeof(when), "%F %T", localtime(&now));
+	if (prev) {
+		printf("%s  last %.1f s\n", when, secs);
+		printf("%-20s %-8s %9s %9s %9s %9s %8s %7s %8s %8s %8s\n", "DEVICE", "STATE", "r/s",
+		       "w/s", "rMB/s", "wMB/s", "INFLIGHT", "err/s", "P50", "P99", "P99.9");
+	} else {
+		printf("%s  totals since each device started\n", when);
+		printf("%-20s %-8s %9s %9s %9s %9s %8s %7s %8s %8s %8s\n", "DEVICE", "STATE", "reads",
+		       "writes", "rMB", "wMB", "INFLIGHT", "errors", "P50", "P99", "P99.9");
+	}
+	for (size_t i = 0; i < cur->ndevs; i++) {
+		const struct status_dev *s = &cur->devs[i];
+		const struct status_dev *p = prev ? find_dev(prev, s->name) : NULL;
+		struct status_dev zero = { 0 };
+		double t = p ? secs : 1;
+		char p50[16], p99[16], p999[16];
+
+		if (!p)
+			p = &zero;
+		human_lat(status_hist_percentile(s, p == &zero ? NULL : p, 500), p50, sizeof(p50));
+		human_lat(status_hist_percentile(s, p == &zero ? NULL : p, 990), p99, sizeof(p99));
+		human_lat(status_hist_percentile(s, p == &zero ? NULL : p, 999), p999, sizeof(p999));
+		if (!s->has_io) {
+			printf("%-20s %-8s (this runner reports no I/O statistics)\n", s->name, s->state);
+			continue;
+		}
+		printf("%-20s %-8s %9.1f %9.1f %9.2f %9.2f %8llu %7.1f %8s %8s %8s\n", s->name,
+		       s->state, (double)delta(s->read_cmds, p->read_cmds) / t,
+		       (double)delta(s->write_cmds, p->write_cmds) / t,
+		       (double)delta(s->read_bytes, p->read_bytes) / t / 1e6,
+		       (double)delta(s->write_bytes, p->write_bytes) / t / 1e6,
+		       (unsigned long long)s->inflight, (double)delta(s->errors, p->errors) / t, p50,
+		       p99, p999);
+	}
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* rtsctl status --watch [SECONDS [COUNT]]: a report every SECONDS (default 1), COUNT times
+ * (default: until interrupted); the first covers the time since each device started. */
+static int watch(const char *path, int argc, char **argv)
+{
+	struct status_doc prev = { 0 }, cur;
+	double secs = 1;
+	long count = -1;
+	char *end;
+	bool have_prev = false;
+	struct timespec t0, t1;
+
+	if (argc > 2) {
+		errorf("status --watch takes at most SECONDS and COUNT");
+		return EXIT_USAGE;
+	}
+	if (argc > 0) {
+		secs = strtod(argv[0], &end);
+		if (*end || !(secs >= 0.1 && secs <= 86400)) {
+			errorf("status --watch: interval '%s' is not a number of seconds in 0.1..86400",
+			       argv[0]);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc > 1) {
+		count = strtol(argv[1], &end, 10);
+		if (*end || count < 1) {
+			errorf("status --watch: count '%s' is not a positive integer", argv[1]);
+			return EXIT_USAGE;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long n = 0; count < 0 || n < count; n++) {
+		if (n) {
+			struct timespec ts = { (time_t)secs,
+					       (long)((secs - (double)(time_t)secs) * 1e9) };
+
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
+		if (get_doc(path, &cur) < 0) {
+			if (have_prev)
+				status_doc_free(&prev);
+			return EXIT_FAIL;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (n == 0)
+			print_summary(&cur);
+		print_rates(&cur, have_prev ? &prev : NULL,
+			    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		if (have_prev)
+			status_doc_free(&prev);
+		prev = cur;
+		have_prev = true;
+		t0 = t1;
+	}
+	if (have_prev)
+		status_doc_free(&prev);
+	return EXIT_OK;
+}
+
+int cmd_status(struct cli *c, int argc, char **argv)
+{
+	const char *path = c->socket ? c->socket : STATUS_SOCKET_DEFAULT;
+	struct status_doc d;
+	unsigned int failed = 0;
+
+	if (c->watch) {
+		if (c->json) {
+			errorf("status: --watch prints a table; --json takes one snapshot");
+			return EXIT_USAGE;
+		}
+		return watch(path, argc, argv);
+	}
+	(void)argv;
+	if (argc > 0) {
+		errorf("status takes no arguments (see --socket, --watch)");
+		return EXIT_USAGE;
+	}
+	if (get_doc(path, &d) < 0)
+		return EXIT_FAIL;
 	for (size_t i = 0; i < d.ndevs; i++)
 		failed += strcmp(d.devs[i].state, "running") != 0;
 	if (c->json) {
@@ -275,30 +563,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
-		printf("rts-runner %s, pid %llu, %s mode, %zu device(s), handlers:", d.version,
-		       (unsigned long long)d.pid, d.mode, d.ndevs);
-		for (size_t i = 0; d.handlers && i < json_object_array_length(d.handlers); i++) {
-			const char *st = NULL;
-
-			if (get_str(json_object_array_get_idx(d.handlers, i), "subtype", &st))
-				printf(" %s", st);
-		}
-		putchar('\n');
-		if (d.ndevs)
-			printf("%-20s %-8s %-8s %8s %8s %12s %8s %8s  %s\n", "DEVICE", "HANDLER",
-			       "STATE", "SIZE", "INFLIGHT", "CMDS", "ERRORS", "ABORTS", "CFGSTRING");
-		for (size_t i = 0; i < d.ndevs; i++) {
-			const struct status_dev *s = &d.devs[i];
-			char sz[16];
-
-			human_size(s->size, sz, sizeof(sz));
-			printf("%-20s %-8s %-8s %8s %8llu %12llu %8llu %8llu  %s\n", s->name,
-			       s->handler, s->state, sz, (unsigned long long)s->inflight,
-			       (unsigned long long)s->cmds, (unsigned long long)s->errors,
-			       (unsigned long long)s->aborts, s->cfgstring);
-			if (s->failure)
-				printf("%-20s failure: %s\n", "", s->failure);
-		}
+		print_summary(&d);
+		print_devices(&d);
 	}
 	status_doc_free(&d);
 	return failed ? EXIT_FAIL : EXIT_OK;

@@ -85,6 +85,14 @@ int conf_load_file(const char *file, struct json_object **ret, struct conf_repor
  */
 size_t conf_validate(struct rts_ctx *ctx, struct json_object *root, struct conf_report *rep);
 /**
+ * restore --skip-invalid: remove from @p root every object (array element: storage object,
+ * target, TPG, LUN, portal, ACL, mapped LUN, ALUA group) holding an error of @p rep, each
+ * reported in @p skipped. Validate again afterwards: removing an object can leave others
+ * dangling. @return number of objects removed (0: the errors are not in any object)
+ */
+size_t conf_prune_invalid(struct json_object *root, const struct conf_report *rep,
+			  struct conf_report *skipped);
+/**
  * Serialise exactly like Python's json.dumps(obj, sort_keys=True, indent=2) + "\n"
  * (what rtslib's save_to_file writes), so files are byte-identical to targetcli's.
  * @return malloc()ed text or NULL on ENOMEM
@@ -104,6 +112,17 @@ char *conf_to_string_compact(struct json_object *root);
 int conf_write_file(const char *file, const char *text, unsigned int backups,
 		    struct conf_report *rep);
 
+/**
+ * Like targetcli's /etc/target/backup/: before @p file is replaced by @p text, copy its
+ * current content (when different) to DIR/backup/BASE-YYYYMMDD-HH:MM:SS.json and keep the
+ * @p keep newest. @p ret gets the copy's path (NULL when none was needed).
+ * @return 0 or negative errno
+ */
+int conf_keep_backup(const char *file, const char *text, unsigned int keep,
+		     struct conf_report *rep, char **ret);
+/** Backups conf_keep_backup() keeps by default (targetcli's kept_backups). */
+#define CONF_KEPT_BACKUPS 10
+
 /* ------------------------------------------------------------ dump (conf_dump.c) */
 
 /** Dump the live tree of @p ctx in saveconfig format. @return 0 or negative errno */
@@ -118,8 +137,13 @@ struct conf_opts {
 	bool load_modules; /**< load fabric kernel modules (real configfs only) */
 	const char *target; /**< only this target WWN */
 	const char *storage_object; /**< only this storage object name */
-	FILE *plan_out; /**< apply/dry-run: one line per action (may be NULL) */
+	FILE *plan_out; /**< apply/dry-run: one line per action with its outcome (may be NULL) */
 	bool progress; /**< print progress to stderr */
+	bool allow_recreate; /**< apply: recreate storage objects exported by LUNs */
+	bool check_devices; /**< pre-check block/pscsi devices on this host (real configfs) */
+	/** when set: one {"path", "action", "result"[, "problem"]} object per action is
+	 *  appended; result is planned, done, failed, skipped or rolled back */
+	struct json_object *results;
 };
 
 /**
@@ -139,6 +163,24 @@ int conf_apply(struct rts_ctx *ctx, struct json_object *root, const struct conf_
 int conf_clear(struct rts_ctx *ctx, const struct conf_opts *opts, struct conf_report *rep);
 
 /* ------------------------------------------------------------ helpers shared by the CLI */
+
+/* One set of limits for create, set, validate and restore. */
+#define CONF_LUN_MAX		  65535u /**< LUN index (rtslib, targetcli) */
+#define CONF_MLUN_MAX		  65535u /**< mapped LUN index accepted by rtsctl */
+#define CONF_MLUN_TARGETCLI_MAX	  255u /**< targetcli refuses mapped LUNs above */
+#define CONF_CMDSN_DEPTH_MAX	  512u /**< TA_DEFAULT_CMDSN_DEPTH_MAX */
+#define CONF_ACL_TAG_MAX	  255u /**< ACL tag length */
+
+/** Attribute owners: storage object, iSCSI TPG, iSCSI node ACL. */
+enum conf_obj { CONF_OBJ_SO, CONF_OBJ_TPG, CONF_OBJ_ACL };
+/**
+ * Check @p value against the domain the kernel enforces for attribute @p name of an object
+ * of kind @p kind (librts's rts_attr_check(), the table the emulator uses too); read-only
+ * attributes are refused as well. @p why gets the reason.
+ * @return 0, -EINVAL (not a number), -ERANGE (outside the domain), -EROFS (read-only)
+ */
+int conf_attr_check(enum conf_obj kind, const char *name, const char *value, char *why,
+		    size_t size);
 
 /** Fixed-size attribute name lists known read-only (configfs mode is not visible here). */
 bool conf_attr_is_readonly(const char *name);

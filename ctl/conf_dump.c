@@ -47,6 +47,20 @@ bool conf_attr_is_readonly(const char *name)
 	return false;
 }
 
+int conf_attr_check(enum conf_obj kind, const char *name, const char *value, char *why,
+		    size_t size)
+{
+	static const enum rts_attr_obj map[] = { [CONF_OBJ_SO] = RTS_ATTR_SO,
+						 [CONF_OBJ_TPG] = RTS_ATTR_ISCSI_TPG,
+						 [CONF_OBJ_ACL] = RTS_ATTR_ISCSI_ACL };
+
+	if (conf_attr_is_readonly(name)) {
+		snprintf(why, size, "read-only");
+		return -EROFS;
+	}
+	return rts_attr_check(map[kind], name, value, why, size);
+}
+
 void conf_strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf_plan.h"
@@ -32,9 +33,11 @@ static int get_so(struct plan *p, struct action *a, struct rts_so **so)
 {
 	int r = rts_so_lookup(p->ctx, a->plugin, a->so, so);
 
-	if (r < 0)
+	if (r < 0) {
+		p->skipped = true;
 		conf_report_add(p->rep, CONF_ERR, a->path, "skipped: storage object %s/%s missing",
 				rtslib_plugin[a->plugin], a->so);
+	}
 	return r;
 }
 
@@ -45,8 +48,10 @@ static int get_target(struct plan *p, struct action *a, struct rts_target **t)
 
 	if (r == 0)
 		r = rts_target_lookup(f, a->wwn, t);
-	if (r < 0)
+	if (r < 0) {
+		p->skipped = true;
 		conf_report_add(p->rep, CONF_ERR, a->path, "skipped: target %s missing", a->wwn);
+	}
 	return r;
 }
 
@@ -58,8 +63,10 @@ static int get_tpg(struct plan *p, struct action *a, struct rts_tpg **tpg)
 	if (r < 0)
 		return r;
 	r = rts_tpg_lookup(t, a->tag, tpg);
-	if (r < 0)
+	if (r < 0) {
+		p->skipped = true;
 		conf_report_add(p->rep, CONF_ERR, a->path, "skipped: TPG %u missing", a->tag);
+	}
 	return r;
 }
 
@@ -71,8 +78,10 @@ static int get_acl(struct plan *p, struct action *a, struct rts_acl **acl)
 	if (r < 0)
 		return r;
 	r = rts_acl_lookup(tpg, a->acl, acl);
-	if (r < 0)
+	if (r < 0) {
+		p->skipped = true;
 		conf_report_add(p->rep, CONF_ERR, a->path, "skipped: node ACL %s missing", a->acl);
+	}
 	return r;
 }
 
@@ -442,6 +451,7 @@ static int exec_action(struct plan *p, struct action *a)
 			return r;
 		if (parse_so_ref(jstr(a->obj, "storage_object"), &pl, name, sizeof(name)) < 0 ||
 		    rts_so_lookup(p->ctx, pl, name, &so) < 0) {
+			p->skipped = true;
 			conf_report_add(p->rep, CONF_ERR, a->path,
 					"skipped: storage object %s missing",
 					jstr(a->obj, "storage_object"));
@@ -501,6 +511,7 @@ static int exec_action(struct plan *p, struct action *a)
 		tpg = rts_acl_get_tpg(acl);
 		r = rts_lun_lookup(tpg, (uint64_t)jint(a->obj, "tpg_lun", 0), &lun);
 		if (r < 0) {
+			p->skipped = true;
 			conf_report_add(p->rep, CONF_ERR, a->path,
 					"skipped: TPG LUN %" PRId64 " missing",
 					jint(a->obj, "tpg_lun", 0));
@@ -557,85 +568,301 @@ static int exec_action(struct plan *p, struct action *a)
 	return -EINVAL;
 }
 
-/* Undo an executed action (atomic mode): delete what was created, restore old values. */
-static void undo_action(struct plan *p, struct action *a)
-{
-	struct action u = *a;
-	struct conf_report quiet;
-	struct conf_report *saved = p->rep;
+/* ------------------------------------------------------------------ pre-check */
 
-	conf_report_init(&quiet);
-	p->rep = &quiet;
-	u.value = a->old;
-	switch (a->kind) {
-	case A_NEW_SO:
-		u.kind = A_DEL_SO;
-		break;
-	case A_NEW_ALUA:
-		u.kind = A_DEL_ALUA;
-		break;
-	case A_NEW_TARGET:
-		u.kind = A_DEL_TARGET;
-		break;
-	case A_NEW_TPG:
-		u.kind = A_DEL_TPG;
-		break;
-	case A_NEW_LUN:
-		u.kind = A_DEL_LUN;
-		break;
-	case A_NEW_PORTAL:
-		u.kind = A_DEL_PORTAL;
-		break;
-	case A_NEW_ACL:
-		u.kind = A_DEL_ACL;
-		break;
-	case A_NEW_MLUN:
-		u.kind = A_DEL_MLUN;
-		break;
-	case A_NEW_LUGP:
-		u.kind = A_DEL_LUGP;
-		break;
-	case A_MLUN_WP:
-	case A_PORTAL_TRANSPORT:
-	case A_TPG_ENABLE:
-		u.flag = !a->flag;
-		break;
-	case A_SO_WWN:
-	case A_SO_ATTR:
-	case A_ALUA_ATTR:
-	case A_TPG_ATTR:
-	case A_TARGET_PARAM:
-	case A_ACL_ATTR:
-	case A_LUN_ALUA:
-	case A_LUGP_ID:
-	case A_SO_LUGP:
-		if (!a->old)
-			goto out;
-		break;
-	default:
-		goto out; /* deletions and bulk settings cannot be undone */
+static char *so_problem_v(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *so_problem_v(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Live storage objects other than @p name using backing file @p dev. */
+static size_t file_users(struct json_object *have, const char *dev, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; dev && i < jlen(have, "storage_objects"); i++) {
+		struct json_object *so = jidx(have, "storage_objects", i);
+		const char *d = jstr(so, "dev"), *nm = jstr(so, "name");
+
+		n += d && nm && !strcmp(d, dev) && strcmp(nm, name) != 0;
 	}
-	exec_action(p, &u);
-out:
-	p->rep = saved;
-	if (quiet.n_err)
-		conf_report_add(p->rep, CONF_WARN, a->path, "rollback incomplete: %s",
-				quiet.v[0].text);
-	else
-		conf_report_add(p->rep, CONF_INFO, a->path, "rolled back (%s)", a->what);
-	conf_report_free(&quiet);
+	return n;
+}
+
+/*
+ * What creating storage object @p so (saveconfig form) needs from this host: backing
+ * directory or file, size, device. Nothing is touched. Warnings (a file that would grow or
+ * is shared) go to the report. @return malloc()ed reason it would fail, or NULL
+ */
+char *conf_so_problem(struct json_object *so, struct json_object *have, bool check_devices,
+		      struct conf_report *rep, const char *path)
+{
+	enum rts_plugin pl;
+	const char *dev = jstr(so, "dev"), *name = jstr(so, "name");
+	int64_t size = jint(so, "size", 0);
+	struct stat st;
+
+	if (plugin_of(so, &pl) < 0)
+		return so_problem_v("unknown plugin");
+	switch (pl) {
+	case RTS_PLUGIN_FILEIO:
+		if (!dev || dev[0] != '/')
+			return so_problem_v("backing file must be an absolute path");
+		if (stat(dev, &st) == 0) {
+			if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+				return so_problem_v("%s is not a regular file or block device", dev);
+			if (S_ISREG(st.st_mode) && size == 0 && st.st_size == 0)
+				return so_problem_v("%s is empty and no size is given", dev);
+			if (S_ISREG(st.st_mode) && access(dev, R_OK | W_OK) < 0)
+				return so_problem_v("%s: %s", dev, strerror(errno));
+			if (rep && S_ISREG(st.st_mode) && size > (int64_t)st.st_size)
+				conf_report_add(rep, CONF_WARN, path,
+						"backing file %s will grow from %lld to %" PRId64
+						" bytes",
+						dev, (long long)st.st_size, size);
+			if (rep && file_users(have, dev, name ? name : ""))
+				conf_report_add(rep, CONF_WARN, path,
+						"backing file %s is shared with %zu other storage "
+						"object(s): their data mix",
+						dev, file_users(have, dev, name ? name : ""));
+		} else if (errno != ENOENT) {
+			return so_problem_v("%s: %s", dev, strerror(errno));
+		} else {
+			char *dir = strdup(dev), *slash;
+
+			if (!dir)
+				return so_problem_v("out of memory");
+			slash = strrchr(dir, '/');
+			if (slash == dir)
+				slash[1] = '\0';
+			else
+				*slash = '\0';
+			if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				char *r = so_problem_v("directory %s of backing file %s does not exist",
+						       dir, dev);
+
+				free(dir);
+				return r;
+			}
+			if (access(dir, W_OK) < 0) {
+				char *r = so_problem_v("cannot create %s: %s", dev, strerror(errno));
+
+				free(dir);
+				return r;
+			}
+			free(dir);
+			if (size <= 0)
+				return so_problem_v("%s does not exist and no size is given", dev);
+		}
+		return NULL;
+	case RTS_PLUGIN_BLOCK:
+	case RTS_PLUGIN_PSCSI:
+		if (!dev)
+			return so_problem_v("no dev given");
+		if (!check_devices || (pl == RTS_PLUGIN_PSCSI && dev[0] != '/'))
+			return NULL;
+		if (stat(dev, &st) < 0)
+			return so_problem_v("device %s: %s", dev, strerror(errno));
+		if (pl == RTS_PLUGIN_BLOCK && !S_ISBLK(st.st_mode))
+			return so_problem_v("%s is not a block device", dev);
+		return NULL;
+	case RTS_PLUGIN_RAMDISK:
+	case RTS_PLUGIN_USER:
+		if (size <= 0)
+			return so_problem_v("no size given");
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+static bool ramdisk_holds_data(struct json_object *so)
+{
+	enum rts_plugin pl;
+
+	return so && plugin_of(so, &pl) == 0 && pl == RTS_PLUGIN_RAMDISK &&
+	       !jbool(so, "nullio", false);
+}
+
+/*
+ * Find what would fail or cannot be undone before anything runs. @return number of
+ * problems that refuse the whole plan: a recreate that could not make the object again,
+ * an exported object recreated without allow_recreate, and with --atomic every problem
+ * and every loss that no rollback can repair.
+ */
+static size_t precheck(struct plan *p, struct json_object *have)
+{
+	size_t refuse = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct action *a = &p->v[i];
+		bool fatal = p->opts->atomic;
+
+		if (a->kind == A_NEW_SO) {
+			a->problem = conf_so_problem(a->obj, have, p->opts->check_devices, p->rep,
+						     a->path);
+			fatal |= a->recreate;
+		} else if (a->kind == A_DEL_SO && a->recreate && a->in_use &&
+			   !p->opts->allow_recreate) {
+			a->problem = so_problem_v(
+				"exported by %u LUN(s): recreating it drops them and their mapped "
+				"LUNs while it runs (initiators see I/O errors); use --recreate",
+				a->in_use);
+			fatal = true;
+		} else if (a->kind == A_DEL_SO && p->opts->atomic && ramdisk_holds_data(a->obj)) {
+			a->problem = so_problem_v(
+				"deleting a ramdisk loses its data: --atomic could not undo it");
+		}
+		if (!a->problem)
+			continue;
+		if (fatal) {
+			conf_report_add(p->rep, CONF_ERR, a->path, "%s: %s", a->what, a->problem);
+			refuse++;
+		} else {
+			conf_report_add(p->rep, CONF_WARN, a->path, "%s will fail: %s", a->what,
+					a->problem);
+		}
+	}
+	return refuse;
+}
+
+/* ------------------------------------------------------------------ running */
+
+static void note(struct plan *p, struct action *a, const char *result)
+{
+	if (p->opts->plan_out) {
+		if (p->opts->dry_run && a->problem)
+			fprintf(p->opts->plan_out, "%s %s [pre-check: %s]\n", a->path, a->what,
+				a->problem);
+		else if (p->opts->dry_run)
+			fprintf(p->opts->plan_out, "%s %s\n", a->path, a->what);
+		else
+			fprintf(p->opts->plan_out, "%s %s: %s\n", a->path, a->what, result);
+		fflush(p->opts->plan_out);
+	}
+	if (p->opts->results) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "path", json_object_new_string(a->path));
+		json_object_object_add(o, "action", json_object_new_string(a->what));
+		json_object_object_add(o, "result", json_object_new_string(result));
+		if (a->problem)
+			json_object_object_add(o, "problem", json_object_new_string(a->problem));
+		json_object_array_add(p->opts->results, o);
+	}
 }
 
 static bool is_bulk_or_setting(enum act k)
 {
 	return k != A_NEW_SO && k != A_NEW_ALUA && k != A_NEW_TARGET && k != A_NEW_TPG &&
 	       k != A_NEW_LUN && k != A_NEW_PORTAL && k != A_NEW_ACL && k != A_NEW_MLUN &&
-	       k != A_NEW_LUGP;
+	       k != A_NEW_LUGP && k != A_DEL_MLUN && k != A_DEL_ACL && k != A_DEL_PORTAL &&
+	       k != A_DEL_LUN && k != A_DEL_TPG && k != A_DEL_TARGET && k != A_DEL_SO &&
+	       k != A_DEL_ALUA && k != A_DEL_LUGP;
 }
 
-static int run_plan(struct plan *p, size_t *n_actions)
+static int snapshot_string(struct rts_ctx *ctx, const struct conf_opts *o, char **ret,
+			   struct json_object **model)
 {
+	struct json_object *now = NULL;
+	struct conf_report quiet;
+	int r;
+
+	conf_report_init(&quiet);
+	r = rts_ctx_refresh(ctx);
+	if (r == 0)
+		r = conf_dump(ctx, &now, &quiet);
+	conf_report_free(&quiet);
+	if (r < 0)
+		return r;
+	filter_scope(ctx, now, o);
+	*ret = conf_to_string(now);
+	if (model)
+		*model = now;
+	else
+		json_object_put(now);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * --atomic: put back the configuration saved before the run. The snapshot is the live
+ * model; the way back is the plan from what is live now to it (deleted objects are made
+ * again from their saved form: creation parameters, serial, attributes, ALUA groups,
+ * LUNs, ACLs, CHAP, mapped LUNs), then the result is compared with the snapshot.
+ */
+static void rollback(struct plan *p)
+{
+	struct conf_opts o = *p->opts;
+	struct plan rb = { .ctx = p->ctx, .opts = &o, .rep = p->rep, .rollback = true };
+	struct json_object *now = NULL, *want = NULL;
+	char *before = NULL, *after = NULL;
 	size_t failed = 0;
+	int r;
+
+	o.atomic = o.dry_run = o.clear_existing = false;
+	o.plan_out = NULL;
+	o.results = NULL;
+	o.progress = false;
+	o.allow_recreate = true;
+	r = snapshot_string(p->ctx, &o, &after, &now);
+	if (r == 0)
+		r = json_object_deep_copy(p->snapshot, &want, NULL) < 0 ? -ENOMEM : 0;
+	if (r == 0) {
+		filter_scope(p->ctx, want, &o);
+		before = conf_to_string(want);
+		plan_cache = json_object_new_object();
+		r = plan_all(&rb, want, now);
+		json_object_put(plan_cache);
+		plan_cache = NULL;
+	}
+	if (r < 0) {
+		conf_report_add(p->rep, CONF_ERR, "", "rollback impossible: %s", strerror(-r));
+		goto out;
+	}
+	if (rb.n)
+		qsort(rb.v, rb.n, sizeof(*rb.v), cmp_action);
+	for (size_t i = 0; i < rb.n; i++) {
+		struct action *a = &rb.v[i];
+		size_t errs = p->rep->n_err;
+
+		if (exec_action(&rb, a) == 0 && p->rep->n_err == errs) {
+			conf_report_add(p->rep, CONF_INFO, a->path, "rolled back: %s", a->what);
+		} else {
+			conf_report_add(p->rep, CONF_ERR, a->path, "rollback step failed: %s",
+					a->what);
+			failed++;
+		}
+	}
+	free(after);
+	after = NULL;
+	if (snapshot_string(p->ctx, &o, &after, NULL) == 0 && before &&
+	    strcmp(before, after) == 0)
+		conf_report_add(p->rep, CONF_INFO, "",
+				"rolled back: the configuration is as it was before (%zu step(s))",
+				rb.n);
+	else
+		conf_report_add(p->rep, CONF_ERR, "",
+				"rollback incomplete: the configuration differs from before%s",
+				failed ? " (failed steps above)" : "");
+out:
+	plan_free(&rb);
+	json_object_put(now);
+	json_object_put(want);
+	free(before);
+	free(after);
+}
+
+static int run_plan(struct plan *p, struct json_object *have, size_t *n_actions)
+{
+	size_t failed = 0, refuse;
 	bool tty = p->opts->progress;
 	int r = 0;
 
@@ -643,10 +870,17 @@ static int run_plan(struct plan *p, size_t *n_actions)
 		qsort(p->v, p->n, sizeof(*p->v), cmp_action);
 	if (n_actions)
 		*n_actions = p->n;
-	if (p->opts->dry_run) {
-		for (size_t i = 0; i < p->n && p->opts->plan_out; i++)
-			fprintf(p->opts->plan_out, "%s %s\n", p->v[i].path, p->v[i].what);
-		return 0;
+	refuse = precheck(p, have);
+	if (p->opts->dry_run || refuse) {
+		for (size_t i = 0; i < p->n; i++)
+			note(p, &p->v[i], p->opts->dry_run ? "planned" : "skipped");
+		if (refuse)
+			conf_report_add(p->rep, CONF_ERR, "",
+					"%s: %zu problem(s) found before running, nothing %s",
+					p->opts->dry_run ? "the plan would be refused" :
+							   "plan refused",
+					refuse, p->opts->dry_run ? "would change" : "changed");
+		return refuse ? -ECANCELED : 0;
 	}
 	r = rts_ctx_lock(p->ctx);
 	if (r < 0)
@@ -657,23 +891,29 @@ static int run_plan(struct plan *p, size_t *n_actions)
 
 		if (tty && (i % 16 == 0 || i + 1 == p->n))
 			fprintf(stderr, "\r[%zu/%zu] %s", i + 1, p->n, i + 1 == p->n ? "\n" : "");
-		if (p->opts->plan_out)
-			fprintf(p->opts->plan_out, "%s %s\n", a->path, a->what);
+		p->skipped = false;
 		r = exec_action(p, a);
 		if (r == 0 && p->rep->n_err == errs) {
 			a->done = true;
+			a->state = AS_DONE;
+			note(p, a, "done");
 			if (!is_bulk_or_setting(a->kind))
 				conf_report_add(p->rep, CONF_OK, a->path, "%s", a->what);
 			continue;
 		}
 		a->done = r == 0;
+		a->state = p->skipped ? AS_SKIPPED : AS_FAILED;
+		note(p, a, p->skipped ? "skipped" : "failed");
 		failed++;
 		if (p->opts->atomic) {
 			conf_report_add(p->rep, CONF_ERR, a->path,
-					"aborting (--atomic), rolling back");
-			for (size_t j = i + 1; j-- > 0;)
-				if (p->v[j].done)
-					undo_action(p, &p->v[j]);
+					"aborting (--atomic), rolling back every change");
+			for (size_t j = i + 1; j < p->n; j++) {
+				p->v[j].state = AS_SKIPPED;
+				note(p, &p->v[j], "skipped");
+			}
+			if (p->snapshot)
+				rollback(p);
 			rts_ctx_unlock(p->ctx);
 			return -ECANCELED;
 		}
@@ -695,6 +935,8 @@ int conf_apply(struct rts_ctx *ctx, struct json_object *root, const struct conf_
 	r = rts_ctx_refresh(ctx);
 	if (r == 0)
 		r = conf_dump(ctx, &have, rep);
+	if (r == 0 && opts->atomic)
+		r = json_object_deep_copy(have, &p.snapshot, NULL) < 0 ? -ENOMEM : 0;
 	if (r == 0)
 		r = json_object_deep_copy(root, &want, NULL) < 0 ? -ENOMEM : 0;
 	if (r == 0) {
@@ -706,9 +948,10 @@ int conf_apply(struct rts_ctx *ctx, struct json_object *root, const struct conf_
 		plan_cache = NULL;
 	}
 	if (r == 0)
-		r = run_plan(&p, n_actions);
+		r = run_plan(&p, have, n_actions);
 	rts_ctx_unlock(ctx);
 	plan_free(&p);
+	json_object_put(p.snapshot);
 	json_object_put(have);
 	json_object_put(want);
 	return r;
@@ -798,6 +1041,53 @@ int conf_restore(struct rts_ctx *ctx, struct json_object *root, const struct con
 	r = rts_ctx_refresh(ctx);
 	if (r < 0)
 		goto out;
+	if (opts->atomic) {
+		/* everything --atomic may have to put back, and what it could not */
+		size_t refuse = 0;
+
+		r = conf_dump(ctx, &p.snapshot, rep);
+		if (r < 0)
+			goto out;
+		for (size_t i = 0; i < jlen(root, "storage_objects"); i++) {
+			struct json_object *w = jidx(root, "storage_objects", i);
+			char path[600], *why;
+			enum rts_plugin pl;
+
+			if (!jstr(w, "name") || plugin_of(w, &pl) < 0 ||
+			    !selected_so(opts, jstr(w, "name")))
+				continue;
+			pfmt(path, sizeof(path), "/backstores/%s/%s", rtslib_plugin[pl],
+			     jstr(w, "name"));
+			why = conf_so_problem(w, p.snapshot, opts->check_devices, rep, path);
+			if (why) {
+				conf_report_add(rep, CONF_ERR, path, "create: %s", why);
+				refuse++;
+			}
+			free(why);
+		}
+		for (size_t i = 0; opts->clear_existing && i < jlen(p.snapshot, "storage_objects");
+		     i++) {
+			struct json_object *h = jidx(p.snapshot, "storage_objects", i);
+			enum rts_plugin pl;
+
+			if (!jstr(h, "name") || !selected_so(opts, jstr(h, "name")) ||
+			    !ramdisk_holds_data(h) || plugin_of(h, &pl) < 0)
+				continue;
+			conf_report_add(
+				rep, CONF_ERR, "",
+				"/backstores/ramdisk/%s: clearing a ramdisk loses its data: --atomic could not undo it",
+				jstr(h, "name"));
+			refuse++;
+		}
+		if (refuse) {
+			conf_report_add(rep, CONF_ERR, "",
+					"restore refused (--atomic): %zu problem(s) found before "
+					"running, nothing changed",
+					refuse);
+			r = -ECANCELED;
+			goto out;
+		}
+	}
 	if (opts->clear_existing) {
 		cr = conf_clear(ctx, opts, rep);
 		if (cr < 0) {
@@ -851,7 +1141,7 @@ int conf_restore(struct rts_ctx *ctx, struct json_object *root, const struct con
 	json_object_put(plan_cache);
 	plan_cache = NULL;
 	if (r == 0)
-		r = run_plan(&p, NULL);
+		r = run_plan(&p, have, NULL);
 	if (r == 0 && cr == 1)
 		r = 1;
 out:
@@ -859,6 +1149,7 @@ out:
 	plan_cache = NULL;
 	rts_ctx_unlock(ctx);
 	plan_free(&p);
+	json_object_put(p.snapshot);
 	json_object_put(have);
 	json_object_put(want);
 	return r;

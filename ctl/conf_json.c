@@ -706,6 +706,33 @@ static void check_attr_map(struct vctx *v, struct json_object *o, const char *ke
 	}
 }
 
+/* Values outside the domain the kernel enforces (rts_attr_check()); read-only ones are
+ * never written by restore or apply: a warning. */
+static void check_domains(struct vctx *v, struct json_object *o, const char *key,
+			  const char *path, enum conf_obj kind)
+{
+	struct json_object *m = get(o, key, T_OBJ);
+	char p[512], q[640], val[4096], why[160];
+
+	if (!m)
+		return;
+	subpath(p, sizeof(p), path, key);
+	json_object_object_foreach(m, k, x)
+	{
+		int r;
+
+		if (!(type_bit(x) & (T_INT | T_STR | T_BOOL)) ||
+		    conf_value_string(x, val, sizeof(val)) < 0)
+			continue;
+		pfmt(q, sizeof(q), "%s.%s", p, k);
+		r = conf_attr_check(kind, k, val, why, sizeof(why));
+		if (r == -EROFS)
+			conf_report_add(v->rep, CONF_WARN, q, "read-only, never written");
+		else if (r < 0)
+			verr(v, q, "%s: %s", val, why);
+	}
+}
+
 /* Duplicate detection in O(1): @p seen maps key -> first array position. */
 static bool seen_before(struct json_object *seen, const char *key, size_t i, size_t *first)
 {
@@ -884,6 +911,7 @@ static void check_storage_objects(struct vctx *v, struct json_object *root)
 			verr(v, q, "unknown plugin '%s'", json_object_get_string(val));
 		}
 		check_attr_map(v, so, "attributes", p, T_SCALAR);
+		check_domains(v, so, "attributes", p, CONF_OBJ_SO);
 		check_text(v, so, "wwn", p, 254);
 		check_text(v, so, "control", p, 4096);
 		check_text(v, so, "config", p, 4096);
@@ -1013,7 +1041,7 @@ static void check_luns(struct vctx *v, struct json_object *root, struct json_obj
 		pfmt(p, sizeof(p), "%s.luns[%zu]", path, i);
 		if (!check_fields(v, lun, p, lun_fields))
 			continue;
-		check_int(v, lun, "index", p, 0, 65535);
+		check_int(v, lun, "index", p, 0, CONF_LUN_MAX);
 		check_name(v, lun, "alias", p, "LUN alias");
 		val = get(lun, "storage_object", T_STR);
 		pfmt(q, sizeof(q), "%s.storage_object", p);
@@ -1137,9 +1165,11 @@ static void check_acls(struct vctx *v, struct json_object *tpg, const char *path
 		if (!check_fields(v, acl, p, acl_fields))
 			continue;
 		check_attr_map(v, acl, "attributes", p, T_SCALAR);
-		check_text(v, acl, "tag", p, 255);
+		if (fab && !strcmp(rts_fabric_get_name(fab), "iscsi"))
+			check_domains(v, acl, "attributes", p, CONF_OBJ_ACL);
+		check_text(v, acl, "tag", p, CONF_ACL_TAG_MAX);
 		check_chap(v, acl, p, "chap_");
-		check_int(v, acl, "tcq_depth", p, 1, 512);
+		check_int(v, acl, "tcq_depth", p, 1, CONF_CMDSN_DEPTH_MAX);
 		w = get(acl, "node_wwn", T_STR);
 		pfmt(q, sizeof(q), "%s.node_wwn", p);
 		if (w && fab &&
@@ -1165,7 +1195,12 @@ static void check_acls(struct vctx *v, struct json_object *tpg, const char *path
 			pfmt(q, sizeof(q), "%s.mapped_luns[%zu]", p, k);
 			if (!check_fields(v, m, q, mlun_fields))
 				continue;
-			check_int(v, m, "index", q, 0, 65535);
+			check_int(v, m, "index", q, 0, CONF_MLUN_MAX);
+			if (get(m, "index", T_INT) &&
+			    json_object_get_int64(get(m, "index", T_INT)) > CONF_MLUN_TARGETCLI_MAX)
+				conf_report_add(v->rep, CONF_WARN, q,
+						"mapped LUN index above %u: targetcli cannot restore it",
+						CONF_MLUN_TARGETCLI_MAX);
 			check_name(v, m, "alias", q, "mapped LUN alias");
 			tl = get(m, "tpg_lun", T_INT);
 			if (tl && !lun_index_exists(luns_seen, json_object_get_int64(tl))) {
@@ -1255,6 +1290,8 @@ static void check_targets(struct vctx *v, struct json_object *root)
 				continue;
 			check_int(v, tpg, "tag", r, 1, 65535);
 			check_attr_map(v, tpg, "attributes", r, T_SCALAR);
+			if (fabn && !strcmp(json_object_get_string(fabn), "iscsi"))
+				check_domains(v, tpg, "attributes", r, CONF_OBJ_TPG);
 			check_attr_map(v, tpg, "parameters", r, T_SCALAR);
 			check_chap(v, tpg, r, "chap_");
 			ext = get(tpg, "rtslib_c", T_OBJ);
@@ -1406,4 +1443,87 @@ int conf_value_string(struct json_object *v, char *buf, size_t size)
 		return -EINVAL;
 	}
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}
+
+/* ------------------------------------------------------------ --skip-invalid */
+
+struct victim {
+	struct json_object *array;
+	size_t index;
+};
+
+static int cmp_victim(const void *a, const void *b)
+{
+	const struct victim *x = a, *y = b;
+
+	if (x->array != y->array)
+		return (uintptr_t)x->array < (uintptr_t)y->array ? -1 : 1;
+	return x->index < y->index ? 1 : x->index > y->index ? -1 : 0; /* descending */
+}
+
+/* The innermost array element (an object of the file) holding JSON path @p path. */
+static bool element_of(struct json_object *root, const char *path, struct victim *ret)
+{
+	static const char *const arrays[] = { "storage_objects", "alua_tpgs", "targets", "tpgs",
+					      "luns", "portals", "node_acls", "mapped_luns",
+					      "fabric_modules", "lu_gps", NULL };
+	struct json_object *o = root;
+	bool found = false;
+	char tok[256];
+	const char *p = path;
+
+	while (*p && o) {
+		size_t n = strcspn(p, ".");
+		char *br;
+
+		pfmt(tok, sizeof(tok), "%.*s", (int)n, p);
+		p += n + (p[n] == '.');
+		br = strchr(tok, '[');
+		if (br) {
+			struct json_object *arr = NULL;
+			size_t idx = strtoul(br + 1, NULL, 10);
+
+			*br = '\0';
+			if (!json_object_object_get_ex(o, tok, &arr) ||
+			    !json_object_is_type(arr, json_type_array) ||
+			    idx >= json_object_array_length(arr))
+				break;
+			for (size_t i = 0; arrays[i]; i++) {
+				if (!strcmp(arrays[i], tok)) {
+					ret->array = arr;
+					ret->index = idx;
+					found = true;
+				}
+			}
+			o = json_object_array_get_idx(arr, idx);
+		} else if (!json_object_object_get_ex(o, tok, &o)) {
+			break;
+		}
+	}
+	return found;
+}
+
+size_t conf_prune_invalid(struct json_object *root, const struct conf_report *rep,
+			  struct conf_report *skipped)
+{
+	struct victim *v = calloc(rep->n + 1, sizeof(*v));
+	size_t n = 0, removed = 0;
+
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < rep->n; i++) {
+		if (rep->v[i].level != CONF_ERR || !element_of(root, rep->v[i].path, &v[n]))
+			continue;
+		conf_report_add(skipped, CONF_ERR, rep->v[i].path, "skipped: %s", rep->v[i].text);
+		n++;
+	}
+	qsort(v, n, sizeof(*v), cmp_victim);
+	for (size_t i = 0; i < n; i++) {
+		if (i && v[i].array == v[i - 1].array && v[i].index == v[i - 1].index)
+			continue;
+		json_object_array_del_idx(v[i].array, v[i].index, 1);
+		removed++;
+	}
+	free(v);
+	return removed;
 }

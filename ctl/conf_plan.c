@@ -100,6 +100,7 @@ void plan_free(struct plan *p)
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].value);
 		free(p->v[i].old);
+		free(p->v[i].problem);
 	}
 	free(p->v);
 }
@@ -108,6 +109,9 @@ int cmp_action(const void *a, const void *b)
 {
 	const struct action *x = a, *y = b;
 
+	/* pure deletions last: whatever can fail while creating or setting fails first */
+	if (x->late != y->late)
+		return x->late ? 1 : -1;
 	if (x->phase != y->phase)
 		return x->phase < y->phase ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
@@ -400,7 +404,8 @@ static void plan_chap(struct plan *p, enum act kind, enum phase ph, const char *
 		h = jstr(have, key);
 		if (!w && (is_new || !h))
 			continue;
-		if (w && h && strcmp(w, h) == 0)
+		/* an empty string is the kernel's "not set": equal to an absent value */
+		if (strcmp(w ? w : "", h ? h : "") == 0)
 			continue;
 		a = add(p, kind, ph, path, "set auth %s", chap_files[i]);
 		if (!a)
@@ -443,12 +448,40 @@ static bool so_create_params_differ(struct json_object *w, struct json_object *h
 	for (size_t i = 0; keys[i]; i++) {
 		struct json_object *a = jget(w, keys[i]), *b = jget(h, keys[i]);
 
-		if (!a || (!strcmp(keys[i], "wwn") && (!jstr(w, "wwn") || !*jstr(w, "wwn"))))
+		if (!a || json_object_is_type(a, json_type_null) ||
+		    (!strcmp(keys[i], "wwn") && (!jstr(w, "wwn") || !*jstr(w, "wwn"))))
 			continue;
+		/* booleans: the kernel's default (false) equals an absent value */
+		if (!strcmp(keys[i], "readonly") || !strcmp(keys[i], "nullio")) {
+			if (jbool(w, keys[i], false) != jbool(h, keys[i], false))
+				return true;
+			continue;
+		}
 		if (!same_value(a, b))
 			return true;
 	}
 	return false;
+}
+
+/* LUNs of the live model @p have exporting storage object @p ref ("/backstores/P/N"). */
+static unsigned int luns_using(struct json_object *have, const char *ref)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < jlen(have, "targets"); i++) {
+		struct json_object *t = jidx(have, "targets", i);
+
+		for (size_t j = 0; j < jlen(t, "tpgs"); j++) {
+			struct json_object *g = jidx(t, "tpgs", j);
+
+			for (size_t k = 0; k < jlen(g, "luns"); k++) {
+				const char *so = jstr(jidx(g, "luns", k), "storage_object");
+
+				n += so && !strcmp(so, ref);
+			}
+		}
+	}
+	return n;
 }
 
 bool selected_so(const struct conf_opts *o, const char *name)
@@ -490,6 +523,10 @@ static void plan_storage(struct plan *p, struct json_object *want, struct json_o
 		if (a) {
 			a->plugin = pl;
 			pfmt(a->so, sizeof(a->so), "%s", name);
+			a->late = !w;
+			a->recreate = w != NULL;
+			a->in_use = luns_using(have, path);
+			a->obj = h;
 		}
 		if (w)
 			json_object_array_add(recreated, json_object_new_string(path));
@@ -499,12 +536,13 @@ static void plan_storage(struct plan *p, struct json_object *want, struct json_o
 		enum rts_plugin pl;
 		const char *name = jstr(w, "name");
 		struct action proto = { 0 }, *a;
+		struct json_object *live;
 		bool is_new;
 
 		if (!name || plugin_of(w, &pl) < 0 || !selected_so(p->opts, name))
 			continue;
 		pfmt(path, sizeof(path), "/backstores/%s/%s", rtslib_plugin[pl], name);
-		h = find_so(have, pl, name);
+		h = live = find_so(have, pl, name);
 		is_new = !h || so_create_params_differ(w, h);
 		proto.plugin = pl;
 		pfmt(proto.so, sizeof(proto.so), "%s", name);
@@ -515,9 +553,21 @@ static void plan_storage(struct plan *p, struct json_object *want, struct json_o
 			a->plugin = pl;
 			pfmt(a->so, sizeof(a->so), "%s", name);
 			a->obj = w;
+			a->recreate = h != NULL;
 			h = NULL;
 		}
-		if (is_new && pl != RTS_PLUGIN_PSCSI && (!jstr(w, "wwn") || !*jstr(w, "wwn"))) {
+		if (is_new && live && jstr(live, "wwn") && *jstr(live, "wwn") &&
+		    (!jstr(w, "wwn") || !*jstr(w, "wwn"))) {
+			/* recreated without a serial in the file: keep the old one, initiators
+			 * must not see a new disk */
+			if ((a = add(p, A_SO_WWN, P_SO, path, "set wwn %s (kept)",
+				     jstr(live, "wwn")))) {
+				a->plugin = pl;
+				pfmt(a->so, sizeof(a->so), "%s", name);
+				a->value = strdup(jstr(live, "wwn"));
+			}
+		} else if (is_new && pl != RTS_PLUGIN_PSCSI && !p->rollback &&
+			   (!jstr(w, "wwn") || !*jstr(w, "wwn"))) {
 			/* rtslib generates a unit serial when the file has none */
 			char gen[64];
 
@@ -638,11 +688,22 @@ static bool ref_recreated(struct json_object *recreated, const char *ref)
 	return false;
 }
 
-static bool lun_same(struct json_object *w, struct json_object *h, struct json_object *recreated)
+/* The alias is the name of the LUN's link: changing it means making the LUN again. */
+static bool alias_changed(struct json_object *w, struct json_object *h)
+{
+	const char *a = jstr(w, "alias"), *b = jstr(h, "alias");
+
+	return a && b && strcmp(a, b) != 0;
+}
+
+static bool lun_same(struct plan *p, struct json_object *w, struct json_object *h,
+		     struct json_object *recreated)
 {
 	const char *a = jstr(w, "storage_object"), *b = jstr(h, "storage_object");
 
-	return a && b && strcmp(a, b) == 0 && !ref_recreated(recreated, b);
+	if (!a || !b || strcmp(a, b) != 0 || ref_recreated(recreated, b))
+		return false;
+	return !(alias_changed(w, h) && p->opts->allow_recreate);
 }
 
 static void plan_acls(struct plan *p, struct json_object *w, struct json_object *h,
@@ -661,6 +722,8 @@ static void plan_acls(struct plan *p, struct json_object *w, struct json_object 
 			a = add(p, A_DEL_ACL, P_DEL_ACL, path, "delete");
 			pfmt(id->acl, sizeof(id->acl), "%s", n);
 			set_ids(a, id);
+			if (a)
+				a->late = true;
 			continue;
 		}
 		for (size_t j = 0; j < jlen(ha, "mapped_luns"); j++) {
@@ -672,15 +735,17 @@ static void plan_acls(struct plan *p, struct json_object *w, struct json_object 
 
 			wm = find_by_int(wa, "mapped_luns", "index", jint(hm, "index", -1), NULL);
 			if (wm && jint(wm, "tpg_lun", -1) == jint(hm, "tpg_lun", -2) && hl && wl &&
-			    lun_same(wl, hl, recreated))
+			    lun_same(p, wl, hl, recreated))
 				continue;
 			pfmt(mpath, sizeof(mpath), "%s/mapped_lun%" PRId64, path,
 			     jint(hm, "index", 0));
 			a = add(p, A_DEL_MLUN, P_DEL_MLUN, mpath, "delete");
 			pfmt(id->acl, sizeof(id->acl), "%s", n);
 			set_ids(a, id);
-			if (a)
+			if (a) {
 				a->index = (uint64_t)jint(hm, "index", 0);
+				a->late = !wm;
+			}
 		}
 	}
 	for (size_t i = 0; w && i < jlen(w, "node_acls"); i++) {
@@ -736,7 +801,7 @@ static void plan_acls(struct plan *p, struct json_object *w, struct json_object 
 				hm = find_by_int(ha, "mapped_luns", "index", jint(wm, "index", -1),
 						 NULL);
 				if (hm && !(jint(wm, "tpg_lun", -1) == jint(hm, "tpg_lun", -2) &&
-					    hl && wl && lun_same(wl, hl, recreated)))
+					    hl && wl && lun_same(p, wl, hl, recreated)))
 					hm = NULL;
 			}
 			pfmt(mpath, sizeof(mpath), "%s/mapped_lun%" PRId64, path,
@@ -823,14 +888,23 @@ static void plan_tpg(struct plan *p, struct json_object *w, struct json_object *
 		struct json_object *wl =
 			find_by_int(w, "luns", "index", jint(hl, "index", -1), NULL);
 
-		if (wl && lun_same(wl, hl, recreated))
-			continue;
 		pfmt(path, sizeof(path), "%s/luns/lun%" PRId64, tpath, jint(hl, "index", 0));
+		if (wl && lun_same(p, wl, hl, recreated)) {
+			if (alias_changed(wl, hl))
+				conf_report_add(p->rep, CONF_WARN, path,
+						"alias '%s' -> '%s' needs the LUN made again "
+						"(its mapped LUNs too): use --recreate",
+						jstr(hl, "alias"), jstr(wl, "alias"));
+			continue;
+		}
 		a = add(p, A_DEL_LUN, P_DEL_LUN, path, "delete%s",
-			wl ? " (storage object changed)" : "");
+			!wl ? "" : alias_changed(wl, hl) ? " (alias changed)" :
+							    " (storage object changed)");
 		set_ids(a, id);
-		if (a)
+		if (a) {
 			a->index = (uint64_t)jint(hl, "index", 0);
+			a->late = !wl;
+		}
 	}
 	for (size_t i = 0; i < jlen(w, "luns"); i++) {
 		struct json_object *wl = jidx(w, "luns", i);
@@ -839,7 +913,7 @@ static void plan_tpg(struct plan *p, struct json_object *w, struct json_object *
 		const char *gp = jstr(wl, "alua_tg_pt_gp_name");
 
 		pfmt(path, sizeof(path), "%s/luns/lun%" PRId64, tpath, jint(wl, "index", 0));
-		if (hl && !lun_same(wl, hl, recreated))
+		if (hl && !lun_same(p, wl, hl, recreated))
 			hl = NULL;
 		if (!hl) {
 			a = add(p, A_NEW_LUN, P_LUN, path, "create -> %s",
@@ -950,6 +1024,8 @@ static void plan_targets(struct plan *p, struct json_object *want, struct json_o
 		if (!wt) {
 			a = add(p, A_DEL_TARGET, P_DEL_TARGET, path, "delete");
 			set_ids(a, &id);
+			if (a)
+				a->late = true;
 			continue;
 		}
 		for (size_t j = 0; j < jlen(ht, "tpgs"); j++) {
@@ -961,6 +1037,8 @@ static void plan_targets(struct plan *p, struct json_object *want, struct json_o
 			pfmt(tpath, sizeof(tpath), "%s/tpg%" PRId64, path, tag);
 			a = add(p, A_DEL_TPG, P_DEL_TPG, tpath, "delete");
 			set_ids(a, &id);
+			if (a)
+				a->late = true;
 		}
 	}
 	for (size_t i = 0; i < jlen(want, "targets"); i++) {

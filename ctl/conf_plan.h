@@ -97,8 +97,14 @@ struct action {
 	char *value, *old;
 	bool flag;
 	struct json_object *obj;
+	/* planning facts */
+	bool late; /**< pure deletion: runs after every creation and setting */
+	bool recreate; /**< A_DEL_SO / A_NEW_SO of a storage object deleted and made again */
+	unsigned int in_use; /**< A_DEL_SO: LUNs exporting the object now */
+	char *problem; /**< pre-check: why this action would fail (NULL: none found) */
 	/* state */
 	bool done;
+	enum { AS_PLANNED, AS_DONE, AS_FAILED, AS_SKIPPED } state;
 };
 
 struct plan {
@@ -108,6 +114,9 @@ struct plan {
 	const struct conf_opts *opts;
 	struct conf_report *rep;
 	bool restore; /* no deletions */
+	bool rollback; /* undoing a failed --atomic run: no generated serials */
+	bool skipped; /* set by the executor when an action found its parent missing */
+	struct json_object *snapshot; /* --atomic: the live model before anything changed */
 	bool oom;
 };
 
@@ -134,6 +143,13 @@ bool selected_so(const struct conf_opts *o, const char *name);
 bool selected_target(const struct conf_opts *o, const char *wwn);
 /** Fill @p p with the actions turning @p have into @p want. @return 0 or -ENOMEM */
 int plan_all(struct plan *p, struct json_object *want, struct json_object *have);
+/**
+ * What creating storage object @p so (saveconfig form) needs from the host, checked
+ * without touching anything; warnings (growing or shared backing file) go to @p rep.
+ * @return malloc()ed reason it would fail, NULL when nothing was found
+ */
+char *conf_so_problem(struct json_object *so, struct json_object *have, bool check_devices,
+		      struct conf_report *rep, const char *path);
 /** Drop what --target / --storage-object leave out of scope. */
 void filter_scope(struct rts_ctx *ctx, struct json_object *model, const struct conf_opts *o);
 

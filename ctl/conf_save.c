@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,5 +153,123 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	return r;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Keep the @p keep newest "<base>-*.json" files of @p dir. */
+static void prune_backups(const char *dir, const char *base, unsigned int keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **v = NULL, path[PATH_MAX];
+	size_t n = 0, cap = 0, bl = strlen(base);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (l <= bl + 6 || strncmp(e->d_name, base, bl) != 0 || e->d_name[bl] != '-' ||
+		    strcmp(e->d_name + l - 5, ".json") != 0)
+			continue;
+		if (n == cap) {
+			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv)
+				break;
+			v = nv;
+		}
+		if (!(v[n] = strdup(e->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_name);
+	for (size_t i = 0; i < n; i++) {
+		if (i + keep < n) {
+			pfmt(path, sizeof(path), "%s/%s", dir, v[i]);
+			unlink(path);
+		}
+		free(v[i]);
+	}
+	free(v);
+}
+
+int conf_keep_backup(const char *file, const char *text, unsigned int keep,
+		     struct conf_report *rep, char **ret)
+{
+	char *old = NULL, *dirbuf = NULL, *basebuf = NULL, *dir = NULL, *path = NULL, *base, *dot;
+	char stamp[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	long len;
+	FILE *f;
+	int r = -ENOMEM;
+
+	*ret = NULL;
+	f = fopen(file, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
+	    len > (long)CONF_MAX_FILE_SIZE || !(old = calloc(1, (size_t)len + 1)) ||
+	    fread(old, 1, (size_t)len, f) != (size_t)len) {
+		r = old ? -EIO : -EFBIG;
+		fclose(f);
+		conf_report_add(rep, CONF_ERR, file, "cannot read the previous file for a backup");
+		free(old);
+		return r;
+	}
+	fclose(f);
+	if (strcmp(old, text) == 0) {
+		free(old);
+		return 0; /* nothing would be lost */
+	}
+	dirbuf = strdup(file);
+	basebuf = strdup(file);
+	if (!dirbuf || !basebuf || asprintf(&dir, "%s/backup", dirname(dirbuf)) < 0) {
+		dir = NULL;
+		goto out;
+	}
+	base = basename(basebuf);
+	dot = strrchr(base, '.');
+	if (dot && dot != base && !strcmp(dot, ".json"))
+		*dot = '\0';
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		conf_report_add(rep, CONF_ERR, dir, "cannot create backup directory: %s",
+				strerror(-r));
+		goto out;
+	}
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H:%M:%S", &tm);
+	if (asprintf(&path, "%s/%s-%s.json", dir, base, stamp) < 0) {
+		path = NULL;
+		goto out;
+	}
+	for (int i = 1; access(path, F_OK) == 0 && i < 100; i++) {
+		free(path);
+		if (asprintf(&path, "%s/%s-%s.%02d.json", dir, base, stamp, i) < 0) {
+			path = NULL;
+			goto out;
+		}
+	}
+	r = conf_write_file(path, old, 0, rep);
+	if (r == 0) {
+		prune_backups(dir, base, keep);
+		*ret = path;
+		path = NULL;
+	}
+out:
+	free(old);
+	free(dirbuf);
+	free(basebuf);
+	free(dir);
+	free(path);
 	return r;
 }

@@ -37,16 +37,20 @@ static void usage(FILE *f)
 	      "  ls [PATH]                          tree view of the LIO configuration\n"
 	      "  get PATH [GROUP [NAME...]]         read attributes, parameters, auth, properties\n"
 	      "  set PATH GROUP NAME=VALUE...       write them (GROUP: attribute, parameter, auth,\n"
-	      "                                     property, discovery_auth, alua)\n"
-	      "  create PATH [KEY=VALUE...]         create an object\n"
+	      "                                     property, discovery_auth)\n"
+	      "  create PATH [KEY=VALUE...]         create an object (fileio: write-through unless\n"
+	      "                                     write_back=1; targetcli defaults to write-back)\n"
 	      "  delete PATH                        delete an object and everything below it\n"
 	      "  save [FILE]                        write saveconfig.json (default " CONF_DEFAULT_FILE
-	      ")\n"
+	      ",\n"
+	      "                                     only without --root and with --backend real)\n"
 	      "  restore [FILE]                     restore a saveconfig.json file\n"
-	      "  clear                              delete every target and storage object\n"
+	      "  clear                              delete every target and storage object (asks,\n"
+	      "                                     or --yes)\n"
 	      "  apply FILE                         make the live configuration equal to FILE\n"
 	      "  validate FILE                      check a saveconfig.json file, touch nothing\n"
 	      "  status                             devices served by the running rts-runner\n"
+	      "  status --watch [SECONDS [COUNT]]   their I/O rates and latency, like iostat\n"
 	      "\n"
 	      "Options:\n"
 	      "  --root DIR          configfs root (default " RTS_DEFAULT_ROOT ")\n"
@@ -63,11 +67,18 @@ static void usage(FILE *f)
 	      "  --no-auto-map       create: do not map new LUNs into existing ACLs and\n"
 	      "                      existing LUNs into new ACLs\n"
 	      "  --dry-run           apply/restore: print the plan, change nothing\n"
-	      "  --atomic            apply/restore: roll back on the first failure\n"
+	      "  --atomic            apply/restore: all or nothing: refuse plans that cannot be\n"
+	      "                      undone, put everything back on the first failure\n"
+	      "  --recreate          apply: recreate storage objects exported by LUNs when\n"
+	      "                      their creation parameters changed\n"
 	      "  --clear-existing    restore: clear the selected objects first\n"
+	      "  --skip-invalid      restore: restore the valid objects of a file with errors\n"
+	      "                      (targetcli's way; default: refuse the whole file)\n"
 	      "  --target WWN        restore/clear/apply: only this target\n"
 	      "  --storage-object N  restore/clear/apply: only this storage object\n"
-	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N)\n"
+	      "  --yes               clear: do not ask (needed when stdin is not a terminal)\n"
+	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N); without it\n"
+	      "                      the replaced file is kept in DIR/backup/ (10 newest)\n"
 	      "  --depth N           ls: limit the tree depth\n"
 	      "  --wait SECONDS      restore: wait up to SECONDS for missing backing devices,\n"
 	      "                      files and portal addresses (boot)\n"
@@ -75,6 +86,8 @@ static void usage(FILE *f)
 	      "  --socket PATH       status: rts-runner's status socket\n"
 	      "                      (default " STATUS_SOCKET_DEFAULT ")\n"
 	      "  -V, --version       version, handler ABI, io_uring and kernel features\n"
+	      "  --watch             status [SECONDS [COUNT]]: I/O rates and latency every\n"
+	      "                      SECONDS (default 1), COUNT times (default: until killed)\n"
 	      "  -h, --help          this help\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 failure, 2 usage, 3 partial (restore/apply with failed objects).\n",
@@ -101,6 +114,10 @@ enum {
 	OPT_NO_AUTO_TPG,
 	OPT_NO_AUTO_PORTAL,
 	OPT_NO_AUTO_MAP,
+	OPT_WATCH,
+	OPT_RECREATE,
+	OPT_YES,
+	OPT_SKIP_INVALID,
 };
 
 static int open_ctx(struct cli *c)
@@ -141,6 +158,13 @@ static int open_ctx(struct cli *c)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+const char *default_conf_file(const struct cli *c)
+{
+	if (c->backend != BACKEND_REAL || (c->root && strcmp(c->root, RTS_DEFAULT_ROOT) != 0))
+		return NULL;
+	return CONF_DEFAULT_FILE;
 }
 
 int cli_begin(struct cli *c)
@@ -231,6 +255,10 @@ int main(int argc, char **argv)
 		{ "no-auto-tpg", no_argument, NULL, OPT_NO_AUTO_TPG },
 		{ "no-auto-portal", no_argument, NULL, OPT_NO_AUTO_PORTAL },
 		{ "no-auto-map", no_argument, NULL, OPT_NO_AUTO_MAP },
+		{ "watch", no_argument, NULL, OPT_WATCH },
+		{ "recreate", no_argument, NULL, OPT_RECREATE },
+		{ "yes", no_argument, NULL, OPT_YES },
+		{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -296,8 +324,10 @@ int main(int argc, char **argv)
 				errorf("invalid number '%s'", optarg);
 				return EXIT_USAGE;
 			}
-			if (opt == OPT_BACKUP)
+			if (opt == OPT_BACKUP) {
 				c.backups = (unsigned int)v;
+				c.backups_set = true;
+			}
 			else
 				c.depth = (int)v;
 			break;
@@ -326,6 +356,18 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SOCKET:
 			c.socket = optarg;
+			break;
+		case OPT_WATCH:
+			c.watch = true;
+			break;
+		case OPT_RECREATE:
+			c.recreate = true;
+			break;
+		case OPT_YES:
+			c.yes = true;
+			break;
+		case OPT_SKIP_INVALID:
+			c.skip_invalid = true;
 			break;
 		case 'h':
 			usage(stdout);

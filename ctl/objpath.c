@@ -301,3 +301,57 @@ int objref_resolve(struct cli *c, struct objref *r)
 		return 0;
 	}
 }
+
+size_t so_exports(struct cli *c, struct rts_so *so, char *list, size_t size)
+{
+	struct rts_fabric *f;
+	size_t n = 0, used = 0;
+
+	if (list && size)
+		list[0] = '\0';
+	rts_for_each_fabric(c->ctx, f) {
+		struct rts_target *t;
+
+		if (!rts_fabric_is_loaded(f))
+			continue;
+		rts_for_each_target(f, t) {
+			struct rts_tpg *tpg;
+
+			rts_for_each_tpg(t, tpg) {
+				struct rts_lun *lun;
+
+				rts_for_each_lun(tpg, lun) {
+					struct rts_acl *acl;
+
+					if (rts_lun_get_so(lun) != so)
+						continue;
+					n++;
+					if (list && used < size)
+						used += (size_t)snprintf(
+							list + used, size - used,
+							"\n  /%s/%s/tpg%u/luns/lun%" PRIu64,
+							rts_fabric_get_name(f), rts_target_get_wwn(t),
+							rts_tpg_get_tag(tpg), rts_lun_get_index(lun));
+					rts_for_each_acl(tpg, acl) {
+						struct rts_mapped_lun *m;
+
+						rts_for_each_mapped_lun(acl, m) {
+							if (rts_mapped_lun_get_lun(m) != lun ||
+							    !list || used >= size)
+								continue;
+							used += (size_t)snprintf(
+								list + used, size - used,
+								"\n  /%s/%s/tpg%u/acls/%s/mapped_lun%" PRIu64,
+								rts_fabric_get_name(f),
+								rts_target_get_wwn(t),
+								rts_tpg_get_tag(tpg),
+								rts_acl_get_wwn(acl),
+								rts_mapped_lun_get_index(m));
+						}
+					}
+				}
+			}
+		}
+	}
+	return n;
+}

@@ -37,7 +37,10 @@ struct cli {
 	bool atomic;
 	bool clear_existing;
 	bool yes;
+	bool recreate; /* apply: recreate exported storage objects */
+	bool skip_invalid; /* restore: restore the valid objects of an invalid file */
 	unsigned int backups;
+	bool backups_set; /* --backup given (0: keep no copy at all) */
 	int depth;
 	const char *target;
 	const char *storage_object;
@@ -48,6 +51,7 @@ struct cli {
 	bool auto_tpg;      /* create: a new target gets tpg1, enabled (create_auto.c) */
 	bool auto_portal;   /* create: ... and the default portal 0.0.0.0:3260 */
 	bool auto_map;      /* create: new LUNs/ACLs are mapped into existing ACLs/LUNs */
+	bool watch;         /* status: refresh like iostat */
 };
 
 /** Kinds of objects addressed by a path. */
@@ -100,6 +104,12 @@ struct objref {
 	struct rts_lu_gp *lugp;
 };
 
+/**
+ * Default saveconfig file: /etc/target/saveconfig.json only for the real configfs at its
+ * usual place; NULL with --root or another backend (rehearsals never touch the host's
+ * file: FILE must be given).
+ */
+const char *default_conf_file(const struct cli *c);
 /** Parse @p path; prints the reason on failure. @return 0 or -EINVAL */
 int objref_parse(struct cli *c, const char *path, struct objref *ret);
 /**
@@ -118,6 +128,9 @@ int create_auto(struct cli *c, struct objref *ref);
 int parse_size(const char *s, uint64_t *ret);
 /** Parse a boolean ("1", "0", "true", "yes", "on"...). */
 int parse_bool(const char *s, bool *ret);
+/** LUNs exporting @p so; with @p list, their paths and those of their mapped LUNs, one per
+ *  line ("\n  /iscsi/.../luns/lun0"), truncated to @p size. @return number of LUNs */
+size_t so_exports(struct cli *c, struct rts_so *so, char *list, size_t size);
 /** Print an error naming @p path and the librts reason. @return EXIT_FAIL */
 int report_rts_error(struct cli *c, const char *path, int r, const char *what);
 /** Print "rtsctl: " + message to stderr. */

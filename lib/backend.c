@@ -734,5 +734,7 @@ RTS_EXPORT int rts_backend_new_memory(struct rts_backend **ret)
 	r = rts_backend_new(&mem_ops, mb, ret);
 	if (r < 0)
 		mem_destroy(mb);
+	else
+		(*ret)->in_memory = true;
 	return r;
 }

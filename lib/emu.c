@@ -1086,6 +1086,18 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 	strip_trailing(value);
 	snprintf(out, sizeof(out), "%s\n", value);
 
+	/* the domains the kernel enforces: one table with the tools (attr_domain.c) */
+	if (loc.kind == K_DEV_ATTRIB ||
+	    ((loc.kind == K_TPG_ATTRIB || loc.kind == K_ACL_ATTRIB) && loc.fabric &&
+	     (loc.fabric->kflags & FK_ISCSI_ATTRS))) {
+		enum rts_attr_obj o = loc.kind == K_DEV_ATTRIB ? RTS_ATTR_SO :
+				      loc.kind == K_TPG_ATTRIB ? RTS_ATTR_ISCSI_TPG :
+								 RTS_ATTR_ISCSI_ACL;
+
+		if (rts_attr_check(o, emu_base_name(p), value, NULL, 0) < 0)
+			return -EINVAL;
+	}
+
 	switch ((enum emu_check)a->check) {
 	case C_NONE:
 	case C_NO_SESSION: /* read-only: refused above */
@@ -1197,6 +1209,24 @@ static int emu_write(void *d, const char *p, const char *buf, size_t len)
 		if (loc.plugin == RTS_PLUGIN_FILEIO)
 			fileio_rescale(e, dir, v);
 		break;
+	case C_QUEUE_DEPTH:
+	case C_OPTIMAL_SECTORS: {
+		/* 6.1 queue_depth_store() / optimal_sectors_store(): no zero queue depth, not
+		 * above the hardware's limit, nothing while LUNs export the device */
+		const char *hw_name = a->check == C_QUEUE_DEPTH ? "hw_queue_depth" :
+								   "hw_max_sectors";
+		char hw[32] = "";
+		uint64_t h = 0;
+
+		if (parse_u64(value, &v) < 0 || v > UINT32_MAX ||
+		    (a->check == C_QUEUE_DEPTH && v == 0) || dev_exports(e, dir))
+			return -EINVAL;
+		if (emu_read_sibling(e, dir, hw_name, hw, sizeof(hw)) == 0)
+			hw[strcspn(hw, "\n")] = '\0';
+		if (parse_u64(hw, &h) == 0 && h && v > h)
+			return -EINVAL;
+		break;
+	}
 	case C_DEV_CONFIGURED_RO:
 		/* dir is <dev>/attrib: cut it to the device */
 		*strrchr(dir, '/') = '\0';

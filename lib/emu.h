@@ -91,6 +91,8 @@ enum emu_check {
 	C_DBROOT, /* absolute directory */
 	C_ALUA_STATE, /* 0..4, 14, 15 */
 	C_BLOCK_SIZE, /* 512, 1024, 2048, 4096 */
+	C_QUEUE_DEPTH, /* 1..hw_queue_depth, not while exported */
+	C_OPTIMAL_SECTORS, /* ..hw_max_sectors, not while exported */
 	C_DEV_CONFIGURED_RO, /* user attrib that cannot change after enable */
 	C_INT, /* signed decimal */
 	C_ALUA_TYPE, /* alua_access_type 0..3, shown as text */

@@ -26,6 +26,7 @@ struct rts_backend {
 	void *data;
 	struct rts_backend *raw; /* emulated backend: the wrapped one */
 	bool is_real_configfs; /* real backend on the default root */
+	bool in_memory; /* memory backend: rehearsals never touch host files */
 };
 
 /* ------------------------------------------------------------ hash index */

@@ -202,6 +202,47 @@ undo_hba:
 	return r;
 }
 
+/* The memory backend rehearses: host files are only looked at, never made or changed. */
+static bool touches_host_files(const struct rts_ctx *ctx)
+{
+	const struct rts_backend *b = ctx->be;
+
+	while (b->raw)
+		b = b->raw;
+	return !b->in_memory;
+}
+
+/* What creating or extending @p path would need; nothing is touched (memory backend). */
+static int check_backing_file(struct rts_ctx *ctx, const char *path, uint64_t *size)
+{
+	char dir[RTS_PATH_MAX], *slash;
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+			return rts_error(ctx, -EINVAL, path, "not a regular file or block device");
+		if (S_ISREG(st.st_mode) && *size == 0) {
+			if (st.st_size == 0)
+				return rts_error(ctx, -EINVAL, path,
+						 "empty file and no size given");
+			*size = (uint64_t)st.st_size;
+		}
+		return 0;
+	}
+	if (errno != ENOENT)
+		return rts_error(ctx, -errno, path, "cannot stat: %m");
+	if (*size == 0)
+		return rts_error(ctx, -EINVAL, path, "file does not exist and no size given");
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0';
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return rts_error(ctx, -ENOENT, path, "cannot create backing file: no directory %s",
+				 dir);
+	return 0;
+}
+
 /* Create or extend the backing file of a fileio object. */
 static int prepare_backing_file(struct rts_ctx *ctx, const char *path, uint64_t *size,
 				unsigned int flags, bool *created)
@@ -210,6 +251,8 @@ static int prepare_backing_file(struct rts_ctx *ctx, const char *path, uint64_t 
 	struct stat st;
 	int r;
 
+	if (!touches_host_files(ctx))
+		return check_backing_file(ctx, path, size);
 	if (stat(path, &st) == 0) {
 		if (S_ISBLK(st.st_mode))
 			return 0;

@@ -14,9 +14,11 @@ BUILD_PKGS=(
 	libcmocka-dev liburing-dev libnl-3-dev libnl-genl-3-dev libkmod-dev
 	libglib2.0-dev libjson-c-dev libclang-rt-dev zlib1g-dev
 	qemu-utils # qemu-img/qemu-io: the qcow2 handler unit test checks images with them
+	librbd-dev librados-dev # the rbd handler (built only where they are: RTS_WITH_RBD=AUTO)
 )
 TEST_PKGS=(
 	fio sg3-utils valgrind python3 xxd
+	ceph-mon ceph-osd ceph-common # tier `ceph`: scripts/ceph/cluster.sh runs a real cluster
 	# packaging and docs: dpkg-shlibdeps, rpmbuild, man page rendering, unit verification,
 	# the Doxygen API reference (the PDF needs TeX: see RTS_DOCS_PDF and --pdf below)
 	dpkg-dev rpm groff man-db systemd doxygen graphviz

@@ -2,7 +2,8 @@
 # Install dependencies, build, and run every test tier rtslib-c has.
 #
 #   scripts/test.sh            deps + -Werror build + unit/fuzz-replay tests + ASan/UBSan unit
-#                              tests + TSan threaded tests + the real-kernel VM tier
+#                              tests + TSan threaded tests + the rbd handler against a real
+#                              single-node Ceph cluster + the real-kernel VM tier
 #   RTS_TEST_SKIP_VM=1         leave the VM tier out (it says so in the summary)
 #   RTS_TEST_SKIP_ASAN=1       leave the sanitizer builds out
 #   RTS_DEPS_PDF=1             install TeX too, so the PDF API reference is built and packaged
@@ -47,6 +48,16 @@ if [ "${RTS_TEST_SKIP_ASAN:-0}" != 1 ]; then
 	cmake --build "$tsan" -j"$jobs"
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		ctest --test-dir "$tsan" -L threads --output-on-failure -j"$jobs"
+fi
+
+if ctest --test-dir "$build" -N -L ceph 2>/dev/null | grep -q 'Total Tests: [1-9]'; then
+	# One throw-away cluster (scripts/ceph/cluster.sh, 127.0.0.1 only) for the whole tier,
+	# started and stopped (by PID) by a ctest fixture, plus a bluestore one for the
+	# OSD stop/start test: ~50 s on 2 cores.
+	step "ceph tier (rbd handler on a real cluster)"
+	ctest --test-dir "$build" -L ceph --output-on-failure
+else
+	step "ceph tier: not run (librbd not found at configure time)"
 fi
 
 if [ "${RTS_TEST_SKIP_VM:-0}" != 1 ] && ctest --test-dir "$build" -N -L vm 2>/dev/null | grep -q 'Total Tests: [1-9]'; then

@@ -18,6 +18,7 @@
 #include <rts/device.h>
 #include <rts/handler.h>
 
+#include "iostat.h"
 #include "ring.h"
 #include "scsi/scsi.h"
 
@@ -85,6 +86,7 @@ struct rts_cmd {
 	int async_err;
 
 	void *priv;              /* handler's cmd_private_size bytes */
+	uint64_t t_start_ns;     /* dev->clock_ns of the pass that took it from the ring (iostat) */
 };
 
 struct dev_transport {
@@ -97,6 +99,15 @@ struct dev_transport {
 	bool owns_fds;
 	bool owns_map;
 };
+
+/*
+ * Counters written by the device's I/O thread alone and read by rts_dev_get_stats() from any
+ * thread: a relaxed load and store, no read-modify-write (no locked instruction per count).
+ */
+#define STAT_INC(dev, f)                                                                     \
+	atomic_store_explicit(&(dev)->stats.f,                                               \
+			      atomic_load_explicit(&(dev)->stats.f, memory_order_relaxed) + 1, \
+			      memory_order_relaxed)
 
 struct dev_stats_atomic {
 	atomic_uint_fast64_t cmds, completions, kicks, wakeups, emulated, handler_ops, errors,
@@ -118,6 +129,7 @@ struct rts_dev {
 	struct scsi_state st;
 	uint64_t size;
 	bool ua_capacity_changed;
+	struct scsi_alua *alua; /* NULL: no ALUA groups (see alua_dev.c) */
 	bool opened;
 	bool running;
 
@@ -157,6 +169,8 @@ struct rts_dev {
 	pthread_t thread;
 	const char *failure;
 	struct dev_stats_atomic stats;
+	struct iostat io;        /* written by the I/O thread only, read by rts_dev_get_io_stats() */
+	uint64_t clock_ns;       /* CLOCK_MONOTONIC at the start of the I/O loop's pass */
 };
 
 /* dev.c */
@@ -178,5 +192,9 @@ void dispatch_retry_waiters(struct rts_dev *dev);
 void dispatch_release(struct rts_cmd *cmd);
 void dispatch_unwait(struct rts_cmd *cmd);
 void errno_to_sense(int err, bool write, uint8_t *status, uint8_t *key, uint16_t *asc);
+
+/* ALUA (alua_dev.c): true when @cmd was RTPG/STPG and is taken care of. */
+bool dispatch_alua(struct rts_cmd *cmd);
+void dev_alua_free(struct rts_dev *dev);
 
 #endif

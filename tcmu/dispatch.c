@@ -100,7 +100,7 @@ static void finish_sense(struct rts_cmd *cmd, uint8_t key, uint16_t asc)
 
 static void count_op(struct rts_dev *dev)
 {
-	atomic_fetch_add_explicit(&dev->stats.handler_ops, 1, memory_order_relaxed);
+	STAT_INC(dev, handler_ops);
 }
 
 /*
@@ -664,6 +664,8 @@ void dispatch_cmd(struct rts_cmd *cmd)
 		finish_sense(cmd, RTS_SENSE_UNIT_ATTENTION, SCSI_ASC_CAPACITY_DATA_HAS_CHANGED);
 		return;
 	}
+	if (dev->alua && dispatch_alua(cmd))
+		return; /* REPORT / SET TARGET PORT GROUPS (alua_dev.c) */
 	if (dev->h->handle_cmd) {
 		r = dev->h->handle_cmd(dev, cmd);
 		if (r != RTS_CMD_NOT_HANDLED) {
@@ -678,7 +680,7 @@ void dispatch_cmd(struct rts_cmd *cmd)
 	}
 	switch (cmd->info.kind) {
 	case SCSI_KIND_EMULATE:
-		atomic_fetch_add_explicit(&dev->stats.emulated, 1, memory_order_relaxed);
+		STAT_INC(dev, emulated);
 		emulate(cmd);
 		break;
 	case SCSI_KIND_READ:

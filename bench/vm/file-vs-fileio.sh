@@ -7,6 +7,8 @@
 #
 # A third column serves the same size from rts-runner's ram handler (no backing I/O at all):
 # the cost of the TCMU round trip itself, so one can tell the handler's share from the ring's.
+# Beside IOPS it prints what each I/O costs (bench/vm/metrics.sh): the runner's CPU time and
+# context switches per I/O and the whole guest's CPU time per I/O, ours against kernel fileio.
 #
 #   bench/vm/file-vs-fileio.sh            (on the host: boots a guest through scripts/vm/run.sh)
 #   RTS_BENCH_REPS=5 RTS_BENCH_RUNTIME=5 bench/vm/file-vs-fileio.sh
@@ -66,35 +68,37 @@ RAM=/dev/$(lun naa.5001405000000205 naa.5001405000000206 $R)
 wait_for 5 test -b $OURS -a -b $KERN -a -b $RAM || die "disks missing"
 echo "ours: $OURS (rts-runner file handler), kernel: $KERN (fileio), ram: $RAM (rts-runner ram handler)"
 
-run_fio() { # run_fio <dev> <rw> <qd> -> IOPS
-	fio --name=b --filename=$1 --direct=1 --rw=$2 --bs=4k --iodepth=$3 --ioengine=io_uring \
-		--time_based --runtime=$RUNTIME --size=$((SIZE_MB - 16))M --eta=never \
-		--output-format=terse --terse-version=3 2>/dev/null |
-		awk -F';' -v rw=$2 '{ print (rw == "randread") ? $8 : $49 }'
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$VM_REPO/bench/vm/metrics.sh"
 
-printf '\n%-10s %3s | %10s %10s | %9s | %10s   (medians of %d interleaved %ds runs)\n' workload QD \
-	"ours IOPS" "fileio" "ours/kern" "ours ram" "$REPS" "$RUNTIME" | tee "$OUT/table.txt"
+# Per point and contender, one line per repetition: "iops runner_us cs guest_us".
+printf '\n%-10s %3s | %9s %9s %8s | %9s | %9s %8s %8s | %9s %9s %8s\n' workload QD \
+	"ours IOPS" "fileio" ours/kern "ram IOPS" "run us/IO" "cs/IO" "ram us" \
+	"guest us" "fileio" ours/kern | tee "$OUT/table.txt"
 for rw in randread randwrite; do
 	for qd in 1 16; do
 		: > /tmp/o
 		: > /tmp/k
 		: > /tmp/m
 		for _ in $(seq $REPS); do
-			run_fio $OURS $rw $qd >> /tmp/o
-			run_fio $KERN $rw $qd >> /tmp/k
-			run_fio $RAM $rw $qd >> /tmp/m
+			m_fio $RTS_PID $OURS $rw $qd >> /tmp/o
+			m_fio - $KERN $rw $qd >> /tmp/k
+			m_fio $RTS_PID $RAM $rw $qd >> /tmp/m
 		done
-		o=$(median < /tmp/o)
-		k=$(median < /tmp/k)
-		m=$(median < /tmp/m)
-		printf '%-10s %3s | %10.0f %10.0f | %8.2fx | %10.0f   ours: %s kernel: %s ram: %s\n' $rw $qd \
-			"$o" "$k" "$(awk -v a="$o" -v b="$k" 'BEGIN { print (b > 0) ? a / b : 0 }')" "$m" \
-			"$(tr '\n' ' ' < /tmp/o)" "$(tr '\n' ' ' < /tmp/k)" "$(tr '\n' ' ' < /tmp/m)" |
-			tee -a "$OUT/table.txt"
+		col() { awk -v c=$2 '{ print $c }' "$1" | median; }
+		o=$(col /tmp/o 1) k=$(col /tmp/k 1) m=$(col /tmp/m 1)
+		og=$(col /tmp/o 4) kg=$(col /tmp/k 4)
+		printf '%-10s %3s | %9.0f %9.0f %7sx | %9.0f | %9s %8s %8s | %9s %9s %7sx\n' $rw $qd \
+			"$o" "$k" "$(ratio "$o" "$k")" "$m" "$(col /tmp/o 2)" "$(col /tmp/o 3)" \
+			"$(col /tmp/m 2)" "$og" "$kg" "$(ratio "$og" "$kg")" | tee -a "$OUT/table.txt"
+		{ echo "  $rw QD$qd raw (iops runner_us cs guest_us):"
+		  sed 's/^/    ours /' /tmp/o; sed 's/^/    kern /' /tmp/k; sed 's/^/    ram  /' /tmp/m
+		} >> "$OUT/raw.txt"
 	done
 done
+printf 'rts-runner: %s threads, peak RSS %s KiB (file + ram devices)\n' "$(m_threads $RTS_PID)" \
+	"$(m_rss_kib $RTS_PID)" | tee -a "$OUT/table.txt"
+echo "(medians of $REPS interleaved ${RUNTIME}s runs; us/IO = CPU microseconds per I/O, cs = context" \
+	"switches; guest = whole-guest busy CPU, comparable with kernel fileio)" | tee -a "$OUT/table.txt"
 kill -TERM $RTS_PID
 wait $RTS_PID
 ok "bench complete: $OUT/table.txt"

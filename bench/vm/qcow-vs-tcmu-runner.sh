@@ -8,6 +8,9 @@
 # runner, creates its backstore and LUN, runs all four points, removes them and stops the
 # runner; the contenders alternate for REPS rounds. Medians and ours/tcmu-runner are printed.
 # Both devices get emulate_write_cache=1 (see serve()); RTS_BENCH_WCE=0 measures write-through.
+# Beside IOPS it prints each runner's CPU time and context switches per I/O, its threads and
+# peak RSS, and the whole guest's CPU per I/O (bench/vm/metrics.sh): under software emulation
+# the kernel's round trip caps both runners' IOPS, and the cost per I/O is what tells them apart.
 # Software emulation makes single runs noisy: read the ratios, not the IOPS.
 #
 #   bench/vm/qcow-vs-tcmu-runner.sh
@@ -51,7 +54,8 @@ serve() {
 	# promises durable writes, which ours keeps with a flush after every write and
 	# tcmu-runner's qcow handler does not (it acks page-cache writes). Compare like with like.
 	cfs_set $Q/attrib/emulate_write_cache ${RTS_BENCH_WCE:-1}
-	cfs_set $Q/enable 1
+	# a runner still subscribing to TCM-USER under load answers EAGAIN: retry, bounded
+	wait_for 30 cfs_try $Q/enable 1 || cfs_set $Q/enable 1
 	L=$CF/loopback/naa.50014050000009$(printf %02x $N)/tpgt_1
 	mkdir -p $L/lun/lun_0
 	cfs_set $L/nexus naa.50014050000008$(printf %02x $N)
@@ -69,24 +73,24 @@ unserve() {
 	kill -TERM $RPID
 	wait $RPID
 }
-run_fio() { # run_fio <dev> <rw> <qd> -> IOPS
-	fio --name=b --filename=$1 --direct=1 --rw=$2 --bs=4k --iodepth=$3 --ioengine=io_uring \
-		--time_based --runtime=$RUNTIME --size=$((SIZE_MB - 16))M --eta=never \
-		--output-format=terse --terse-version=3 2>/dev/null |
-		awk -F';' -v rw=$2 '{ print (rw == "randread") ? $8 : $49 }'
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$VM_REPO/bench/vm/metrics.sh"
 points="randread:1 randread:16 randwrite:1 randwrite:16"
 for p in $points; do : > /tmp/o.$p; : > /tmp/t.$p; done
+: > /tmp/o.proc
+: > /tmp/t.proc
 
+# Per point and runner, one line per round: "iops runner_us cs guest_us"; per round and
+# runner "threads peak_rss_kib" after all points.
 for rep in $(seq $REPS); do
 	step "round $rep/$REPS"
 	serve /tmp/theirs.qcow2 tcmu-runner -l "$OUT"
-	for p in $points; do run_fio $DEV ${p%:*} ${p#*:} >> /tmp/t.$p; done
+	for p in $points; do m_fio $RPID $DEV ${p%:*} ${p#*:} >> /tmp/t.$p; done
+	echo "$(m_threads $RPID) $(m_rss_kib $RPID)" >> /tmp/t.proc
 	unserve
 	serve /tmp/ours.qcow2 "$BIN/tcmu/runner/rts-runner" --handler-dir "$BIN/handlers" \
 		--status-socket none
-	for p in $points; do run_fio $DEV ${p%:*} ${p#*:} >> /tmp/o.$p; done
+	for p in $points; do m_fio $RPID $DEV ${p%:*} ${p#*:} >> /tmp/o.$p; done
+	echo "$(m_threads $RPID) $(m_rss_kib $RPID)" >> /tmp/o.proc
 	unserve
 done
 
@@ -94,14 +98,25 @@ step "images still consistent after the writes"
 check "qemu-img check ours" qemu-img check /tmp/ours.qcow2
 check "qemu-img check theirs" qemu-img check /tmp/theirs.qcow2
 
-printf '\n%-10s %3s | %10s %12s | %11s   (medians of %d alternating rounds, %ds runs)\n' workload QD \
-	"ours IOPS" "tcmu-runner" "ours/theirs" "$REPS" "$RUNTIME" | tee "$OUT/table.txt"
+col() { awk -v c=$2 '{ print $c }' "$1" | median; }
+printf '\n%-10s %3s | %9s %9s %7s | %9s %9s %7s | %7s %7s | %8s %8s %7s\n' workload QD \
+	"ours IOPS" "tcmu-r" ratio "ours us" "tcmu-r us" ratio "ours cs" "tcmu cs" \
+	"guest us" "tcmu-r" ratio | tee "$OUT/table.txt"
 for p in $points; do
-	o=$(median < /tmp/o.$p)
-	t=$(median < /tmp/t.$p)
-	printf '%-10s %3s | %10.0f %12.0f | %10.2fx   ours: %s tcmu-runner: %s\n' ${p%:*} ${p#*:} \
-		"$o" "$t" "$(awk -v a="$o" -v b="$t" 'BEGIN { print (b > 0) ? a / b : 0 }')" \
-		"$(tr '\n' ' ' < /tmp/o.$p)" "$(tr '\n' ' ' < /tmp/t.$p)" | tee -a "$OUT/table.txt"
+	o=$(col /tmp/o.$p 1) t=$(col /tmp/t.$p 1)
+	ou=$(col /tmp/o.$p 2) tu=$(col /tmp/t.$p 2)
+	og=$(col /tmp/o.$p 4) tg=$(col /tmp/t.$p 4)
+	printf '%-10s %3s | %9.0f %9.0f %6sx | %9s %9s %6sx | %7s %7s | %8s %8s %6sx\n' ${p%:*} ${p#*:} \
+		"$o" "$t" "$(ratio "$o" "$t")" "$ou" "$tu" "$(ratio "$ou" "$tu")" \
+		"$(col /tmp/o.$p 3)" "$(col /tmp/t.$p 3)" "$og" "$tg" "$(ratio "$og" "$tg")" |
+		tee -a "$OUT/table.txt"
+	{ echo "  $p raw (iops runner_us cs guest_us):"
+	  sed 's/^/    ours  /' /tmp/o.$p; sed 's/^/    tcmu  /' /tmp/t.$p; } >> "$OUT/raw.txt"
 done
+printf 'threads: ours %s, tcmu-runner %s; peak RSS KiB: ours %s, tcmu-runner %s (%sx)\n' \
+	"$(col /tmp/o.proc 1)" "$(col /tmp/t.proc 1)" "$(col /tmp/o.proc 2)" "$(col /tmp/t.proc 2)" \
+	"$(ratio "$(col /tmp/o.proc 2)" "$(col /tmp/t.proc 2)")" | tee -a "$OUT/table.txt"
+echo "(medians of $REPS alternating rounds, ${RUNTIME}s runs; us = runner CPU microseconds per I/O," \
+	"cs = runner context switches per I/O, guest = whole-guest CPU us per I/O)" | tee -a "$OUT/table.txt"
 ok "bench complete: $OUT/table.txt"
 vm_finish

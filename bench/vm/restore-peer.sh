@@ -3,7 +3,7 @@
 # fresh real-kernel guest. Peer numbers for the rtsctl restore bench.
 #
 #   bench/vm/restore-peer.sh [N...]                 default N: 10 100; targetctl (python3-rtslib-fb)
-#   RESTORE="rtsctl restore" CLEAR="rtsctl clear" bench/vm/restore-peer.sh   another tool
+#   RESTORE="rtsctl restore" CLEAR="rtsctl clear --yes" bench/vm/restore-peer.sh   another tool
 #   PLUGIN=fileio REPEAT=3 bench/vm/restore-peer.sh
 #
 # Config per N (bench/vm/gen-saveconfig.py): N 1 MiB backstores, 1 iSCSI target/TPG + portal,

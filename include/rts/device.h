@@ -75,6 +75,59 @@ struct rts_dev_stats {
 	uint64_t aborts_cancelled; /**< aborted commands ended early (I/O cancelled, not started) */
 };
 
+/**
+ * I/O statistics of one device since it was created (rts_dev_get_io_stats()).
+ *
+ * Versioned by size: the caller sets @c struct_size to sizeof(struct rts_dev_io_stats) as it
+ * was compiled; the library fills at most that many bytes and sets @c struct_size to what it
+ * filled, so fields added later at the end reach only callers that know them.
+ */
+struct rts_dev_io_stats {
+	uint32_t struct_size;  /**< in: the caller's sizeof; out: bytes filled */
+	uint64_t read_cmds;    /**< READ commands completed (any status) */
+	uint64_t write_cmds;   /**< WRITE, WRITE AND VERIFY, WRITE SAME, COMPARE AND WRITE */
+	uint64_t other_cmds;   /**< every other command */
+	uint64_t read_bytes;   /**< data returned by READs that completed GOOD */
+	uint64_t write_bytes;  /**< data taken by writes that completed GOOD */
+	uint64_t lat_count;    /**< commands in the latency histogram */
+	uint64_t lat_p50_ns;   /**< median time from the ring to completion (bucket bound) */
+	uint64_t lat_p99_ns;   /**< 99th percentile */
+	uint64_t lat_p999_ns;  /**< 99.9th percentile */
+	uint64_t lat_max_ns;   /**< largest latency seen */
+};
+
+/**
+ * @brief Counters by direction and latency percentiles of a device.
+ *
+ * Latency is the time a command spends in the runner: from the I/O loop's pass that takes it
+ * from the ring to the pass that writes its completion (the clock is read once per pass, so
+ * a command answered within one pass counts as 0). It goes into a fixed log-linear histogram
+ * (8 buckets per power of two: a reported percentile is the upper bound of its bucket, at
+ * most 12.5 % above the true value). The I/O thread updates it without locks; any thread
+ * may call this.
+ *
+ * @param dev the device
+ * @param ret filled up to ret->struct_size bytes (set it first)
+ * @return 0, or -EINVAL when @p ret is NULL or its struct_size is too small
+ */
+int rts_dev_get_io_stats(const struct rts_dev *dev, struct rts_dev_io_stats *ret);
+
+/**
+ * @brief The raw latency histogram: counts and each bucket's upper bound in nanoseconds.
+ *
+ * Lets a monitor compute percentiles over an interval from two snapshots. Copies at most @p n
+ * buckets; any thread may call this.
+ *
+ * @param dev the device
+ * @param counts receives up to @p n bucket counts (caller-owned array, NULL when n is 0)
+ * @param upper_ns receives up to @p n bucket upper bounds in ns (caller-owned, NULL when n is 0)
+ * @param n entries of each array
+ * @return the number of buckets the library has (call with n = 0 and NULL arrays to size
+ *         them), or -EINVAL when n > 0 and an array is NULL
+ */
+int rts_dev_get_latency_histogram(const struct rts_dev *dev, uint64_t *counts,
+				  uint64_t *upper_ns, unsigned int n);
+
 /** A handler plugin loaded by rts_handler_load(). */
 struct rts_loaded_handler;
 

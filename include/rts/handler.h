@@ -152,6 +152,15 @@ struct rts_handler {
 	 */
 	void (*io_done)(struct rts_dev *dev, struct rts_cmd *cmd, uint16_t tag, int res);
 	/* v1 ends here; later versions append fields below, never reorder. */
+
+	/**
+	 * Optional, for a handler that owns path state (which gateway is optimized). SET
+	 * TARGET PORT GROUPS asks for @p n validated transitions; return 0 and complete
+	 * @p cmd (rts_cmd_complete) once they are done, after which the core records the new
+	 * states, or a negative errno. Without it the core records them at once. I/O thread.
+	 */
+	int (*set_alua)(struct rts_dev *dev, struct rts_cmd *cmd,
+			const struct rts_alua_change *changes, unsigned int n);
 };
 
 /** Offset of the first byte after member @p m of struct type @p T. */

@@ -16,6 +16,7 @@
 #define RTS_STORAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -382,6 +383,24 @@ int rts_so_get_lu_gp(struct rts_so *so, char **ret);
  * @return 0, -EINVAL (no such group), negative errno
  */
 int rts_so_set_lu_gp(struct rts_so *so, const char *name);
+
+/** Objects whose attributes rts_attr_check() knows. */
+enum rts_attr_obj {
+	RTS_ATTR_SO, /**< storage object attrib/ */
+	RTS_ATTR_ISCSI_TPG, /**< iSCSI TPG attrib/ */
+	RTS_ATTR_ISCSI_ACL, /**< iSCSI node ACL attrib/ */
+};
+/**
+ * @brief Check @p value against the domain the kernel enforces for attribute @p name
+ * (e.g. block_size 512/1024/2048/4096, queue_depth >= 1, login_timeout 5..30). One table
+ * for the emulated backend and the tools; unknown names pass (the kernel decides).
+ * Conditions on the live device (hw_queue_depth, exported) are not checked here.
+ * @param kind object kind @param name attribute @param value text to write
+ * @param why receives the reason (may be NULL) @param size its size
+ * @return 0, -EINVAL (not a number), -ERANGE (outside the domain)
+ */
+int rts_attr_check(enum rts_attr_obj kind, const char *name, const char *value, char *why,
+		   size_t size);
 
 #ifdef __cplusplus
 }

@@ -153,6 +153,18 @@ void rts_cmd_complete(struct rts_cmd *cmd, int err);
  */
 void rts_cmd_complete_sense(struct rts_cmd *cmd, uint8_t key, uint8_t asc, uint8_t ascq);
 /**
+ * @brief Complete with CHECK CONDITION, fixed-format sense and the INFORMATION field set to
+ *        @p info (VALID set; a value above 32 bits leaves it clear), e.g. the offset of the
+ *        first differing byte of a MISCOMPARE. I/O thread only.
+ * @param cmd the command
+ * @param key sense key (enum rts_sense_key)
+ * @param asc additional sense code
+ * @param ascq additional sense code qualifier
+ * @param info the INFORMATION field
+ */
+void rts_cmd_complete_sense_info(struct rts_cmd *cmd, uint8_t key, uint8_t asc, uint8_t ascq,
+				 uint64_t info);
+/**
  * @brief Complete with a SAM status and no sense (e.g. RTS_SAM_BUSY). I/O thread only.
  * @param cmd the command
  * @param status SAM status (enum rts_sam_status)
@@ -302,6 +314,69 @@ struct io_uring_sqe *rts_dev_get_sqe(struct rts_dev *dev, struct rts_cmd *cmd, u
  */
 void rts_dev_log(const struct rts_dev *dev, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------- ALUA */
+
+/** Asymmetric access states (SPC-4 table 166). */
+enum rts_alua_state {
+	RTS_ALUA_ACTIVE_OPTIMIZED = 0x0,
+	RTS_ALUA_ACTIVE_NON_OPTIMIZED = 0x1,
+	RTS_ALUA_STANDBY = 0x2,
+	RTS_ALUA_UNAVAILABLE = 0x3,
+	RTS_ALUA_OFFLINE = 0xe,
+	RTS_ALUA_TRANSITIONING = 0xf,
+};
+
+/** Most target port groups rts_dev_set_alua() accepts. */
+#define RTS_ALUA_MAX_GROUPS 16
+/** Most relative port ids per group. */
+#define RTS_ALUA_MAX_PORTS  16
+
+/** One target port group of a device (as a configfs ALUA group directory describes it). */
+struct rts_alua_group {
+	uint16_t id;        /**< tg_pt_gp_id */
+	uint8_t state;      /**< enum rts_alua_state */
+	uint8_t supported;  /**< RTPG SUPPORTED bits (T_SUP 0x80 .. AO_SUP 0x01); 0: AO, AN, S, U, T */
+	bool preferred;     /**< PREF bit */
+	uint8_t nports;     /**< entries in rel_port_ids */
+	uint16_t rel_port_ids[RTS_ALUA_MAX_PORTS]; /**< relative target port identifiers */
+};
+
+/** One transition SET TARGET PORT GROUPS asks for (validated against the groups). */
+struct rts_alua_change {
+	uint16_t id;   /**< target port group */
+	uint8_t state; /**< active/optimized, active/non-optimized, standby or unavailable */
+};
+
+/**
+ * @brief Give the device target port groups: REPORT TARGET PORT GROUPS is then answered
+ *        from them, SET TARGET PORT GROUPS changes them (through the handler's set_alua
+ *        when it has one), and INQUIRY reports TPGS.
+ * @param dev the device
+ * @param tpgs 1 implicit, 2 explicit, 3 both (0 or @p n == 0: no ALUA)
+ * @param groups @p n groups (at most RTS_ALUA_MAX_GROUPS), copied
+ * @param n number of groups
+ * @return 0, -EINVAL (too many groups or ports, duplicate ids), -ENOMEM.
+ * Before rts_dev_start() or on the I/O thread.
+ */
+int rts_dev_set_alua(struct rts_dev *dev, unsigned int tpgs, const struct rts_alua_group *groups,
+		     unsigned int n);
+/**
+ * @brief Change the state of group @p id without STPG (an implicit transition, e.g. a
+ *        handler that acquired its lock); RTPG then reports STATUS "altered implicitly".
+ * @param dev the device
+ * @param id target port group id
+ * @param state new state (enum rts_alua_state)
+ * @return 0 or -ENOENT. I/O thread (or before rts_dev_start()).
+ */
+int rts_dev_set_alua_state(struct rts_dev *dev, uint16_t id, uint8_t state);
+/**
+ * @brief State of group @p id. I/O thread (or before rts_dev_start()).
+ * @param dev the device
+ * @param id target port group id
+ * @return the state (enum rts_alua_state) or -ENOENT
+ */
+int rts_dev_get_alua_state(const struct rts_dev *dev, uint16_t id);
 
 /** rts_dev_log() at RTS_LOG_ERR. */
 #define rts_dev_err(dev, ...)  rts_dev_log(dev, RTS_LOG_ERR, __VA_ARGS__)

@@ -30,6 +30,49 @@ static void add_u64(struct json_object *o, const char *k, uint64_t v)
 	json_object_object_add(o, k, json_object_new_uint64(v));
 }
 
+/*
+ * Counters by direction, latency percentiles, and the latency histogram as [upper bound ns,
+ * count] pairs of its non-empty buckets, ascending: two snapshots give the percentiles of
+ * the interval between them (rtsctl status --watch).
+ */
+static void add_io_stats(struct json_object *o, const struct rts_dev *dev)
+{
+	struct rts_dev_io_stats io = { .struct_size = sizeof(io) };
+	g_autofree uint64_t *counts = NULL, *upper = NULL;
+	struct json_object *hist;
+	int n;
+
+	if (rts_dev_get_io_stats(dev, &io) < 0)
+		return;
+	add_u64(o, "read_cmds", io.read_cmds);
+	add_u64(o, "write_cmds", io.write_cmds);
+	add_u64(o, "other_cmds", io.other_cmds);
+	add_u64(o, "read_bytes", io.read_bytes);
+	add_u64(o, "write_bytes", io.write_bytes);
+	add_u64(o, "lat_p50_ns", io.lat_p50_ns);
+	add_u64(o, "lat_p99_ns", io.lat_p99_ns);
+	add_u64(o, "lat_p999_ns", io.lat_p999_ns);
+	add_u64(o, "lat_max_ns", io.lat_max_ns);
+	n = rts_dev_get_latency_histogram(dev, NULL, NULL, 0);
+	if (n <= 0)
+		return;
+	counts = g_new(uint64_t, n);
+	upper = g_new(uint64_t, n);
+	n = rts_dev_get_latency_histogram(dev, counts, upper, (unsigned int)n);
+	hist = json_object_new_array();
+	for (int b = 0; b < n; b++) {
+		struct json_object *pair;
+
+		if (!counts[b])
+			continue;
+		pair = json_object_new_array();
+		json_object_array_add(pair, json_object_new_uint64(upper[b]));
+		json_object_array_add(pair, json_object_new_uint64(counts[b]));
+		json_object_array_add(hist, pair);
+	}
+	json_object_object_add(o, "lat_hist", hist);
+}
+
 char *runner_status_json(const struct runner *r)
 {
 	struct json_object *root = json_object_new_object();
@@ -89,6 +132,7 @@ char *runner_status_json(const struct runner *r)
 		add_u64(o, "handler_ops", st.handler_ops);
 		add_u64(o, "kicks", st.kicks);
 		add_u64(o, "wakeups", st.wakeups);
+		add_io_stats(o, rd->dev);
 		json_object_array_add(ds, o);
 	}
 	json_object_object_add(root, "handlers", hs);

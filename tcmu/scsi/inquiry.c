@@ -43,6 +43,7 @@ static size_t inquiry_std(const struct scsi_dev_info *di, uint8_t *buf)
 	buf[2] = INQ_VERSION_SPC4;
 	buf[3] = INQ_HISUP | INQ_RESP_FORMAT;
 	buf[4] = INQ_STD_LEN - 5;
+	buf[5] = (uint8_t)((di->tpgs & 3) << 4); /* TPGS */
 	buf[7] = INQ_CMDQUE;
 	scsi_put_ascii(&buf[8], 8, di->vendor, sizeof(di->vendor));
 	scsi_put_ascii(&buf[16], 16, di->product, sizeof(di->product));

@@ -97,6 +97,7 @@ struct scsi_dev_info {
 	char product[17];            /* INQUIRY PRODUCT IDENTIFICATION */
 	char revision[5];            /* INQUIRY PRODUCT REVISION LEVEL */
 	char serial[64];             /* VPD 80h unit serial; also the source of the NAA id */
+	uint8_t tpgs;                /* INQUIRY TPGS (ALUA): 0 none, 1 implicit, 2 explicit, 3 both */
 };
 
 /* Result of an emulated command. */

@@ -63,7 +63,7 @@ check "targetctl's save == rtsctl's file" \
 	saveconfig_equal "$OUT/rtsctl-save.json" "$OUT/targetctl-save.json" --except-ext
 
 step "rtsctl clear"
-timed t "$RTSCTL" clear
+timed t "$RTSCTL" clear --yes
 expect "rtsctl clear exit status" "$?" 0
 echo "     rtsctl clear: ${t}s"
 check "no backstores left" sh -c "[ -z \"\$(ls $CF/core | grep -v alua)\" ]"

@@ -478,12 +478,13 @@ static void test_apply_plan(void **state)
 	fclose(o.plan_out);
 	assert_string_equal(
 		plan,
-		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1 delete\n"
-		"/loopback/naa.5001405abcdef012 delete\n"
-		"/backstores/ramdisk/rd1 delete\n"
+		/* pure deletions last: whatever can fail runs before anything is destroyed */
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab set parameter cmd_completion_affinity=-1 (was 0)\n"
 		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1 set attribute authentication=1 (was 0)\n"
-		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/luns/lun9 create -> /backstores/user/u0\n");
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/luns/lun9 create -> /backstores/user/u0\n"
+		"/iscsi/iqn.2003-01.org.linux-iscsi.host.x8664:sn.0123456789ab/tpg1/acls/iqn.1994-05.com.redhat:client1 delete\n"
+		"/loopback/naa.5001405abcdef012 delete\n"
+		"/backstores/ramdisk/rd1 delete\n");
 	assert_int_equal(n, 6);
 	free(plan);
 	/* dry run changed nothing */
@@ -537,6 +538,16 @@ static void test_apply_recreate(void **state)
 				so, "wwn",
 				json_object_new_string("11111111-2222-4333-8444-555555555555"));
 	}
+	/* rd0 and disk1 are exported: recreating them needs allow_recreate (--recreate) */
+	s = dump_string(f->ctx);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/ramdisk/rd0", "use --recreate"));
+	w = dump_string(f->ctx);
+	assert_string_equal(s, w);
+	free(s);
+	free(w);
+	conf_report_free(&rep);
+	o.allow_recreate = true;
 	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
 	assert_int_equal(rep.n_err, 0);
 	assert_true(n > 4);
@@ -628,10 +639,11 @@ static void test_restore_partial_and_atomic(void **state)
 	assert_int_equal(conf_parse(broken_cfg, strlen(broken_cfg), &root, &rep), 0);
 	assert_int_equal(conf_validate(f->ctx, root, &rep), 0);
 
-	/* --atomic: everything created is rolled back */
+	/* --atomic: the missing directory is found before anything is created */
 	o.atomic = true;
 	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), -ECANCELED);
-	assert_true(report_has(&rep, CONF_ERR, "/backstores/fileio/bad", "create failed"));
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/fileio/bad", "does not exist"));
+	assert_true(report_has(&rep, CONF_ERR, NULL, "nothing changed"));
 	s = dump_string(f->ctx);
 	assert_string_equal(
 		s,
@@ -682,6 +694,441 @@ static void test_restore_selected(void **state)
 	assert_non_null(strstr(s, "\"name\": \"rd0\""));
 	free(s);
 	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* ------------------------------------------------------------------ issue #18: never lose config */
+
+/* A small exported configuration: fileio + ramdisk, two LUNs, an ACL with CHAP and a
+ * mapped LUN. @p dir holds the backing file. */
+static struct json_object *small_cfg(const char *dir, const char *extra_so)
+{
+	char *text = NULL;
+	struct json_object *root = NULL;
+	struct conf_report rep;
+
+	assert_true(asprintf(&text,
+			     "{\"storage_objects\": ["
+			     "{\"name\": \"d1\", \"plugin\": \"fileio\", \"dev\": \"%s/d1.img\", "
+			     "\"size\": 1048576, \"wwn\": \"2a0a3f5e-1c1e-4c6e-9a34-0d5b8f6e9a01\"},"
+			     "{\"name\": \"rd0\", \"plugin\": \"ramdisk\", \"size\": 1048576, "
+			     "\"nullio\": true, \"wwn\": \"2a0a3f5e-1c1e-4c6e-9a34-0d5b8f6e9a02\"}%s],"
+			     "\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": "
+			     "\"iqn.2003-01.org.example:t1\", \"tpgs\": [{\"tag\": 1,"
+			     " \"luns\": [{\"index\": 0, \"storage_object\": \"/backstores/fileio/d1\"},"
+			     "  {\"index\": 1, \"storage_object\": \"/backstores/ramdisk/rd0\"}],"
+			     " \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.redhat:c1\","
+			     "  \"chap_userid\": \"u1\", \"chap_password\": \"p1\","
+			     "  \"mapped_luns\": [{\"index\": 0, \"tpg_lun\": 0}]}]}]}]}",
+			     dir, extra_so ? extra_so : "") > 0);
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(text, strlen(text), &root, &rep), 0);
+	/* a storage object named "bad" is meant to be invalid */
+	assert_int_equal(conf_validate(NULL, root, &rep) == 0,
+			 !extra_so || !strstr(extra_so, "\"bad\""));
+	conf_report_free(&rep);
+	free(text);
+	return root;
+}
+
+static struct json_object *so_named(struct json_object *root, const char *name)
+{
+	struct json_object *sos = json_object_object_get(root, "storage_objects");
+
+	for (size_t i = 0; i < json_object_array_length(sos); i++) {
+		struct json_object *so = json_object_array_get_idx(sos, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(so, "name")), name))
+			return so;
+	}
+	fail_msg("no storage object %s", name);
+	return NULL;
+}
+
+static struct json_object *dump_model(struct rts_ctx *ctx)
+{
+	char *s = dump_string(ctx);
+	struct json_object *m = NULL;
+	struct conf_report rep;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(s, strlen(s), &m, &rep), 0);
+	conf_report_free(&rep);
+	free(s);
+	return m;
+}
+
+/* Item 1: --atomic undoes deletions (ACL with CHAP and mapped LUN, a LUN replaced, a
+ * storage object recreated) and the result is the configuration from before. */
+static void test_atomic_undoes_deletions(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(f->dir, NULL), *want, *tpg, *attrs;
+	struct conf_opts o = { .atomic = true, .allow_recreate = true };
+	struct conf_report rep;
+	char *before, *after, *dev = NULL;
+	size_t n = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	before = dump_string(f->ctx);
+	want = dump_model(f->ctx);
+	tpg = path_get(want, (const char *const[]){ "targets", "0", "tpgs", "0", NULL });
+	/* delete the ACL, move lun0 to rd0 (deletes lun0 early), recreate d1 on another
+	 * file, and fail afterwards on an attribute the kernel refuses */
+	json_object_array_del_idx(json_object_object_get(tpg, "node_acls"), 0, 1);
+	json_object_object_add(
+		json_object_array_get_idx(json_object_object_get(tpg, "luns"), 0),
+		"storage_object", json_object_new_string("/backstores/ramdisk/rd0"));
+	assert_true(asprintf(&dev, "%s/other.img", f->dir) > 0);
+	json_object_object_add(so_named(want, "d1"), "dev", json_object_new_string(dev));
+	attrs = json_object_object_get(so_named(want, "rd0"), "attributes");
+	json_object_object_add(attrs, "block_size", json_object_new_int(513));
+
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/ramdisk/rd0", "block_size=513"));
+	assert_true(report_has(&rep, CONF_INFO, "", "configuration is as it was before"));
+	assert_false(report_has(&rep, CONF_ERR, NULL, "rollback"));
+	after = dump_string(f->ctx);
+	assert_string_equal(before, after);
+	free(after);
+	conf_report_free(&rep);
+
+	/* without the failing attribute the same plan goes through */
+	json_object_object_del(attrs, "block_size");
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	after = dump_string(f->ctx);
+	assert_null(strstr(after, "iqn.1994-05.com.redhat:c1"));
+	assert_non_null(strstr(after, dev));
+	/* recreated with the serial of the file */
+	assert_non_null(strstr(after, "2a0a3f5e-1c1e-4c6e-9a34-0d5b8f6e9a01"));
+	free(after);
+	free(before);
+	free(dev);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* Item 2: a recreate whose new backing directory is missing is refused before anything
+ * is deleted, in plain and --atomic mode; --dry-run shows the problem. */
+static void test_recreate_precheck(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(f->dir, NULL), *want = NULL;
+	struct conf_opts o = { .allow_recreate = true };
+	struct conf_report rep;
+	char *before, *after, *plan = NULL;
+	size_t n = 0, len = 0;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	before = dump_string(f->ctx);
+	want = dump_model(f->ctx);
+	json_object_object_add(so_named(want, "d1"), "dev",
+			       json_object_new_string("/nonexistent-dir/sub/d1.img"));
+	for (int atomic = 0; atomic < 2; atomic++) {
+		o.atomic = atomic;
+		assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+		assert_true(report_has(&rep, CONF_ERR, "/backstores/fileio/d1",
+				       "directory /nonexistent-dir/sub of backing file"));
+		assert_true(report_has(&rep, CONF_ERR, NULL, "nothing changed"));
+		after = dump_string(f->ctx);
+		assert_string_equal(before, after);
+		free(after);
+		conf_report_free(&rep);
+	}
+	o = (struct conf_opts){ .allow_recreate = true, .dry_run = true };
+	o.plan_out = open_memstream(&plan, &len);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+	fclose(o.plan_out);
+	assert_non_null(strstr(plan, "/backstores/fileio/d1 create [pre-check: directory "
+				     "/nonexistent-dir/sub of backing file"));
+	free(plan);
+	conf_report_free(&rep);
+
+	/* per-action outcomes: done, and the results array */
+	json_object_put(want);
+	want = dump_model(f->ctx);
+	json_object_array_del_idx(
+		path_get(want, (const char *const[]){ "targets", "0", "tpgs", "0", "node_acls",
+						      NULL }),
+		0, 1);
+	o = (struct conf_opts){ .results = json_object_new_array() };
+	plan = NULL;
+	o.plan_out = open_memstream(&plan, &len);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	fclose(o.plan_out);
+	assert_string_equal(
+		plan,
+		"/iscsi/iqn.2003-01.org.example:t1/tpg1/acls/iqn.1994-05.com.redhat:c1 delete: done\n");
+	assert_int_equal(json_object_array_length(o.results), 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				    json_object_array_get_idx(o.results, 0), "result")),
+			    "done");
+	json_object_put(o.results);
+	free(plan);
+	free(before);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* restore --clear-existing --atomic: what the clear deleted comes back on a failure. */
+static void test_restore_clear_atomic_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(f->dir, NULL), *want;
+	struct conf_opts o = { .atomic = true, .clear_existing = true };
+	struct conf_report rep;
+	char *before, *after;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	before = dump_string(f->ctx);
+	want = dump_model(f->ctx);
+	json_object_object_add(json_object_object_get(so_named(want, "rd0"), "attributes"),
+			       "no_such_attribute", json_object_new_int(1));
+	assert_int_equal(conf_restore(f->ctx, want, &o, &rep), -ECANCELED);
+	assert_true(report_has(&rep, CONF_OK, "/iscsi/iqn.2003-01.org.example:t1", "deleted"));
+	assert_true(report_has(&rep, CONF_INFO, "", "configuration is as it was before"));
+	after = dump_string(f->ctx);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* --atomic refuses what it could not undo: a ramdisk's data. */
+static void test_atomic_refuses_ramdisk_loss(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(
+		f->dir, ",{\"name\": \"rdata\", \"plugin\": \"ramdisk\", \"size\": 1048576}");
+	struct json_object *want;
+	struct conf_opts o = { .atomic = true };
+	struct conf_report rep;
+	char *before, *after;
+	size_t n;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	before = dump_string(f->ctx);
+	want = dump_model(f->ctx);
+	json_object_array_del_idx(json_object_object_get(want, "storage_objects"), 2, 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				    json_object_array_get_idx(
+					    json_object_object_get(want, "storage_objects"), 1),
+				    "name")),
+			    "rd0");
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), -ECANCELED);
+	assert_true(report_has(&rep, CONF_ERR, "/backstores/ramdisk/rdata", "loses its data"));
+	after = dump_string(f->ctx);
+	assert_string_equal(before, after);
+	free(after);
+	/* without --atomic it is an ordinary deletion */
+	o.atomic = false;
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 1);
+	free(before);
+	json_object_put(want);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* #16 and item 9: values equal to the kernel's default compare equal to absent ones;
+ * restore X; apply X and apply X twice plan nothing; a recreate keeps the serial. */
+static void test_apply_settles(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(f->dir, NULL), *acl;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	char *s, *serial;
+	size_t n = 99;
+
+	/* explicit defaults and empty CHAP strings in the file */
+	json_object_object_add(so_named(root, "d1"), "write_back", json_object_new_boolean(0));
+	acl = path_get(root, (const char *const[]){ "targets", "0", "tpgs", "0", "node_acls",
+						    "0", NULL });
+	json_object_object_add(acl, "chap_mutual_userid", json_object_new_string(""));
+	json_object_object_add(acl, "chap_mutual_password", json_object_new_string(""));
+	json_object_object_add(so_named(root, "rd0"), "nullio", json_object_new_boolean(1));
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &o, &rep), 0);
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	/* a ramdisk with "nullio": false equals one saved without the key */
+	json_object_object_add(so_named(root, "rd0"), "nullio", json_object_new_boolean(0));
+	json_object_object_del(so_named(root, "rd0"), "wwn");
+	o.allow_recreate = true;
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0); /* recreated: nullio */
+	assert_true(n > 0);
+	assert_int_equal(rep.n_err, 0);
+	s = dump_string(f->ctx);
+	/* no wwn in the file: the recreated disk keeps its unit serial */
+	serial = strstr(s, "2a0a3f5e-1c1e-4c6e-9a34-0d5b8f6e9a02");
+	assert_non_null(serial);
+	free(s);
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	json_object_object_del(so_named(root, "rd0"), "nullio");
+	assert_int_equal(conf_apply(f->ctx, root, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	json_object_put(root);
+	conf_report_free(&rep);
+}
+
+/* Item 3: restore --skip-invalid drops the invalid objects and what refers to them. */
+static void test_prune_invalid(void **state)
+{
+	struct fx *f = *state;
+	struct json_object *root = small_cfg(
+		f->dir, ",{\"name\": \"bad\", \"plugin\": \"ramdisk\", \"size\": 4096, "
+			"\"attributes\": {\"block_size\": 513}}");
+	struct json_object *luns;
+	struct conf_report rep, dropped;
+	size_t removed = 0, pass;
+	char *s;
+
+	/* lun2 exports the bad object, mapped_lun2 maps lun2 */
+	luns = path_get(root, (const char *const[]){ "targets", "0", "tpgs", "0", "luns", NULL });
+	json_object_array_add(luns, json_tokener_parse("{\"index\": 2, \"storage_object\": "
+						       "\"/backstores/ramdisk/bad\"}"));
+	json_object_array_add(
+		path_get(root, (const char *const[]){ "targets", "0", "tpgs", "0", "node_acls", "0",
+						      "mapped_luns", NULL }),
+		json_tokener_parse("{\"index\": 2, \"tpg_lun\": 2}"));
+	conf_report_init(&dropped);
+	for (pass = 0; pass < 8; pass++) {
+		size_t r;
+
+		conf_report_init(&rep);
+		if (conf_validate(f->ctx, root, &rep) == 0) {
+			conf_report_free(&rep);
+			break;
+		}
+		r = conf_prune_invalid(root, &rep, &dropped);
+		conf_report_free(&rep);
+		assert_true(r > 0);
+		removed += r;
+	}
+	assert_int_equal(removed, 3); /* bad, lun2, mapped_lun2 */
+	assert_true(report_has(&dropped, CONF_ERR, "storage_objects[2].attributes.block_size",
+			       "must be one of 512"));
+	assert_true(report_has(&dropped, CONF_ERR, "luns[2].storage_object", "missing"));
+	assert_true(report_has(&dropped, CONF_ERR, "mapped_luns[1].tpg_lun", "missing TPG LUN 2"));
+	conf_report_init(&rep);
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	s = dump_string(f->ctx);
+	assert_null(strstr(s, "\"bad\""));
+	assert_non_null(strstr(s, "\"d1\""));
+	assert_non_null(strstr(s, "iqn.1994-05.com.redhat:c1"));
+	free(s);
+	conf_report_free(&rep);
+	conf_report_free(&dropped);
+	json_object_put(root);
+}
+
+/* Item 3: every object kind at its limits saves and restores to the same file. */
+static void test_limits_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	char name[RTS_NAME_MAX + 1], tag[CONF_ACL_TAG_MAX + 1], *text = NULL, *s1, *s2;
+	struct json_object *root = NULL, *again = NULL;
+	struct conf_report rep;
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memset(tag, 't', sizeof(tag) - 1);
+	tag[sizeof(tag) - 1] = '\0';
+	assert_true(
+		asprintf(&text,
+			 "{\"storage_objects\": [{\"name\": \"%s\", \"plugin\": \"ramdisk\", "
+			 "\"size\": 4096, \"nullio\": true, \"wwn\": \"x\","
+			 " \"alua_tpgs\": [{\"name\": \"gp\", \"tg_pt_gp_id\": 65535}]}],"
+			 "\"rtslib_c\": {\"lu_gps\": [{\"name\": \"lg\", \"lu_gp_id\": 65535, "
+			 "\"members\": []}]},"
+			 "\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": "
+			 "\"iqn.2003-01.org.example:limits\", \"tpgs\": [{\"tag\": 65535,"
+			 " \"luns\": [{\"index\": %u, \"storage_object\": \"/backstores/ramdisk/%s\"}],"
+			 " \"portals\": [{\"ip_address\": \"127.0.0.1\", \"port\": 65535}],"
+			 " \"node_acls\": [{\"node_wwn\": \"iqn.1994-05.com.redhat:c\", \"tag\": \"%s\","
+			 "  \"tcq_depth\": %u, \"mapped_luns\": [{\"index\": %u, \"tpg_lun\": %u}]}]}]}]}",
+			 name, CONF_LUN_MAX, name, tag, CONF_CMDSN_DEPTH_MAX, CONF_MLUN_MAX,
+			 CONF_LUN_MAX) > 0);
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(text, strlen(text), &root, &rep), 0);
+	assert_int_equal(conf_validate(f->ctx, root, &rep), 0);
+	assert_true(report_has(&rep, CONF_WARN, "mapped_luns[0]", "targetcli cannot restore"));
+	assert_int_equal(conf_restore(f->ctx, root, &(struct conf_opts){ 0 }, &rep), 0);
+	assert_int_equal(rep.n_err, 0);
+	s1 = dump_string(f->ctx);
+	assert_non_null(strstr(s1, "\"index\": 65535"));
+	assert_non_null(strstr(s1, "\"tag\": 65535"));
+	/* what save wrote, validate and restore read back */
+	assert_int_equal(conf_parse(s1, strlen(s1), &again, &rep), 0);
+	assert_int_equal(conf_validate(f->ctx, again, &rep), 0);
+	assert_int_equal(conf_clear(f->ctx, &(struct conf_opts){ 0 }, &rep), 0);
+	assert_int_equal(conf_restore(f->ctx, again, &(struct conf_opts){ 0 }, &rep), 0);
+	s2 = dump_string(f->ctx);
+	assert_string_equal(s1, s2);
+	free(s1);
+	free(s2);
+	free(text);
+	json_object_put(root);
+	json_object_put(again);
+	conf_report_free(&rep);
+}
+
+/* #16: restore X; apply X plans nothing, for both fixtures (every plugin, fabric object
+ * and field, targetcli's own file with "nullio": false); a LUN alias change is applied
+ * (with allow_recreate) instead of ignored. */
+static void test_apply_noop_fixtures(void **state)
+{
+	struct fx *f = *state;
+	char *path = fixture_path("targetcli-full.json"), *text = read_all(path), *s;
+	struct json_object *roots[2] = { load_fixture(f->dir), NULL }, *want = NULL, *lun;
+	struct conf_opts o = { 0 };
+	struct conf_report rep;
+	size_t n = 99;
+
+	conf_report_init(&rep);
+	assert_int_equal(conf_parse(text, strlen(text), &roots[1], &rep), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(conf_validate(f->ctx, roots[i], &rep), 0);
+		assert_int_equal(conf_clear(f->ctx, &o, &rep), 0);
+		assert_int_equal(conf_restore(f->ctx, roots[i], &o, &rep), 0);
+		assert_int_equal(conf_apply(f->ctx, roots[i], &o, &rep, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(conf_apply(f->ctx, roots[i], &o, &rep, &n), 0);
+		assert_int_equal(n, 0);
+	}
+	/* LUN alias: warned about without allow_recreate, applied with it */
+	assert_int_equal(json_object_deep_copy(roots[1], &want, NULL), 0);
+	lun = path_get(want, (const char *const[]){ "targets", "0", "tpgs", "0", "luns", "0",
+						    NULL });
+	assert_non_null(lun);
+	json_object_object_add(lun, "alias", json_object_new_string("renamed01"));
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	assert_true(report_has(&rep, CONF_WARN, "/luns/lun", "use --recreate"));
+	o.allow_recreate = true;
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_true(n > 0);
+	assert_true(report_has(&rep, CONF_OK, "/luns/lun", "delete (alias changed)"));
+	s = dump_string(f->ctx);
+	assert_non_null(strstr(s, "\"alias\": \"renamed01\""));
+	free(s);
+	assert_int_equal(conf_apply(f->ctx, want, &o, &rep, &n), 0);
+	assert_int_equal(n, 0);
+	json_object_put(want);
+	json_object_put(roots[0]);
+	json_object_put(roots[1]);
+	free(text);
+	free(path);
 	conf_report_free(&rep);
 }
 
@@ -798,6 +1245,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore_partial_and_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_selected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_undoes_deletions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recreate_precheck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_refuses_ramdisk_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_clear_atomic_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_settles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_noop_fixtures, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -171,8 +171,8 @@ has err "no such object"
 expect 0 r set $T attribute authentication=1 generate_node_acls=1
 expect 0 r get $T attribute authentication
 has out "authentication=1"
-expect 1 r set $T attribute nosuchattr=1
-has err "$T: set attribute nosuchattr=1 failed"
+expect 2 r set $T attribute nosuchattr=1
+has err "no attribute 'nosuchattr' on $T (valid: authentication, "
 expect 0 r set $T property enable=1
 expect 0 r set $T/acls/$INI/mapped_lun0 property write_protect=1
 expect 0 r set $T/acls/$INI auth userid=u1 password=p1
@@ -180,8 +180,8 @@ expect 0 r set /iscsi discovery_auth enable=1 userid=disc password=dp
 expect 0 r get /iscsi discovery_auth
 has out "userid=disc"
 expect 0 r set /loopback/naa.5001405abcdef012/tpg1 property nexus=naa.5001405abcdef099
-expect 1 r set $T property nosuch=1
-has err "no property 'nosuch'"
+expect 2 r set $T property nosuch=1
+has err "no property 'nosuch' on $T (valid: enable, nexus)"
 
 # ---------------------------------------------------------------- save / clear / restore
 expect 0 r save "$W/s1.json"
@@ -197,7 +197,7 @@ expect 0 r apply "$W/s1.json"
 has out "Nothing to do"
 expect 1 r restore "$W/s1.json"
 has err "exists, not restoring"
-expect 0 r clear
+expect 0 r clear --yes
 has out "/iscsi/$IQN: deleted"
 expect 0 r --json ls /
 json_ok
@@ -270,7 +270,14 @@ cat >"$W/partial.json" <<EOF
            {"index": 1, "storage_object": "/backstores/fileio/broken"}]}]}]}
 EOF
 expect 1 r restore --atomic --clear-existing "$W/partial.json"
-has err "rolling back"
+has err "clearing a ramdisk loses its data"
+has err "directory /nonexistent-dir/x of backing file /nonexistent-dir/x/y.img does not exist"
+has err "restore refused (--atomic)"
+expect 0 r --json ls /backstores/ramdisk
+has out '"name": "rd1"'
+expect 0 r clear --yes
+expect 1 r restore --atomic "$W/partial.json"
+has err "nothing changed"
 expect 0 r --json ls /backstores/ramdisk
 has out '"children": \[\]'
 expect 3 r restore "$W/partial.json"
@@ -281,7 +288,170 @@ expect 1 r delete /iscsi/iqn.2003-01.org.example:p
 has err "no such object"
 expect 0 r --missing-ok delete /iscsi/iqn.2003-01.org.example:p
 expect 0 r delete /backstores/ramdisk/ok
-expect 0 r clear
+expect 0 r clear --yes
+
+# ---------------------------------------------------------------- issue #18: never lose configuration
+# setup: an exported fileio and ramdisk, an ACL with CHAP and a mapped LUN
+I=iqn.2003-01.org.example:n18
+T18=/iscsi/$I/tpg1
+expect 0 r create /backstores/fileio/d18 file="$F/d18.img" size=1M
+expect 0 r create /backstores/ramdisk/r18 size=1M nullio=1
+expect 0 r create /iscsi/$I
+expect 0 r create $T18
+expect 0 r create $T18/luns/lun0 storage=/backstores/fileio/d18
+expect 0 r create $T18/luns/lun1 storage=/backstores/ramdisk/r18
+expect 0 r create $T18/acls/$INI
+expect 0 r create $T18/acls/$INI/mapped_lun0 tpg_lun=0
+expect 0 r set $T18/acls/$INI auth userid=u1 password=p1
+expect 0 r save "$W/n18.json"
+same18() { # the live configuration equals n18.json
+	expect 0 r save "$W/n18-after.json"
+	n=$((n + 1)); cmp -s "$W/n18.json" "$W/n18-after.json" || { echo "FAIL: $1 changed the configuration"; diff "$W/n18.json" "$W/n18-after.json" | head; fails=$((fails + 1)); }
+}
+# item 1: ACL removed + lun0 moved + a failing setting: --atomic puts everything back
+python3 - "$W/n18.json" "$W/n18-atomic.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+tpg = d["targets"][0]["tpgs"][0]
+tpg["node_acls"] = []
+tpg["luns"][0]["storage_object"] = "/backstores/ramdisk/r18"
+for so in d["storage_objects"]:
+    if so["name"] == "r18":
+        so["attributes"]["no_such_attribute"] = 1
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect 1 r apply --atomic "$W/n18-atomic.json"
+has out "luns/lun0 delete (storage object changed): done"
+has out "set attribute no_such_attribute=1: failed"
+has err "rolled back: the configuration is as it was before"
+same18 "apply --atomic"
+# item 2: a recreate in a missing directory is refused before anything is deleted
+python3 - "$W/n18.json" "$W/n18-recreate.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for so in d["storage_objects"]:
+    if so["name"] == "d18":
+        so["dev"] = "/nonexistent-dir/sub/d18.img"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect 1 r apply --dry-run --recreate "$W/n18-recreate.json"
+has out "/backstores/fileio/d18 create \[pre-check: directory /nonexistent-dir/sub"
+expect 1 r apply --recreate "$W/n18-recreate.json"
+has err "plan refused"
+same18 "apply of a failing recreate"
+expect 1 r apply "$W/n18-recreate.json"
+has err "exported by 1 LUN(s)"
+has err "use --recreate"
+expect 1 r --json apply --recreate "$W/n18-recreate.json"
+json_ok
+has out '"result": "skipped"'
+has out '"problem": "directory /nonexistent-dir/sub'
+same18 "--json apply"
+# item 3: what create writes, restore reads back
+expect 2 r create $T18/luns/lun99999 storage=/backstores/ramdisk/r18
+has err "LUN index 99999 out of range 0..65535"
+expect 0 r create $T18/luns/lun65535 storage=/backstores/ramdisk/r18
+expect 0 r create $T18/acls/$INI/mapped_lun300 tpg_lun=65535
+has err "targetcli cannot restore mapped LUNs above 255"
+expect 0 r save "$W/n18-limits.json"
+expect 0 r validate "$W/n18-limits.json"
+has err "mapped_luns\[1\]: mapped LUN index above 255"
+expect 0 r restore --clear-existing "$W/n18-limits.json"
+expect 0 r apply "$W/n18-limits.json"
+has out "Nothing to do"
+expect 0 r delete $T18/luns/lun65535
+# #16: restore X; apply X plans nothing, apply X twice: the second does nothing
+for plugin in ramdisk fileio; do
+	expect 0 r -q clear --yes
+	python3 "$SRC/bench/vm/gen-saveconfig.py" --plugin $plugin --acls per-lun 3 |
+		sed "s#/tmp/bench-fileio/#$F/gen-#" >"$W/gen-$plugin.json"
+	expect 0 r restore "$W/gen-$plugin.json"
+	expect 0 r apply --dry-run "$W/gen-$plugin.json"
+	has out "Nothing to do"
+	expect 0 r apply "$W/gen-$plugin.json"
+	has out "Nothing to do"
+done
+expect 0 r -q clear --yes
+expect 0 r restore "$W/n18.json"
+# item 3: a file with one bad object: refused whole by default, the rest with --skip-invalid
+expect 0 r -q clear --yes
+printf '{"storage_objects": [{"name": "good", "plugin": "ramdisk", "size": 4096}, {"name": "bad", "plugin": "ramdisk", "size": 4096, "attributes": {"block_size": 513}}], "targets": [{"fabric": "iscsi", "wwn": "%s", "tpgs": [{"tag": 1, "luns": [{"index": 0, "storage_object": "/backstores/ramdisk/good"}, {"index": 1, "storage_object": "/backstores/ramdisk/bad"}]}]}]}' "$I" >"$W/onebad.json"
+expect 1 r restore "$W/onebad.json"
+has err "nothing changed"
+expect 3 r restore --skip-invalid "$W/onebad.json"
+has err "storage_objects\[1\].attributes.block_size: skipped: 513: must be one of"
+has err "luns\[1\].storage_object: skipped: refers to missing storage object"
+has err "2 invalid object(s) skipped"
+expect 0 r ls $T18/luns
+has out "lun0 \[/backstores/ramdisk/good\]"
+expect 0 r -q clear --yes
+expect 0 r restore "$W/n18.json"
+# item 4: validate knows the kernel's domains
+python3 - "$W/n18.json" "$W/n18-domain.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for so in d["storage_objects"]:
+    so["attributes"]["block_size"] = 513
+d["targets"][0]["tpgs"][0]["attributes"]["login_timeout"] = 99
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect 1 r validate "$W/n18-domain.json"
+has err "attributes.block_size: 513: must be one of 512, 1024, 2048, 4096"
+has err "attributes.login_timeout: 99: out of range 5..30"
+# item 5: typos are usage errors, nothing written
+expect 2 r create /backstores/fileio/typo file="$F/typo.img" size=1M writeback=1
+has err "unknown key 'writeback' (valid: file, dev, size, write_back, sparse, wwn)"
+n=$((n + 1)); [ ! -e "$F/typo.img" ] || { echo "FAIL: typo created a backing file"; fails=$((fails + 1)); }
+expect 2 r set $T18/acls/$INI auth userid=X bogus=1
+has err "no auth 'bogus' on $T18/acls/$INI (valid: password, password_mutual, userid, userid_mutual)"
+same18 "set with a typo"
+expect 2 r set /backstores/ramdisk/r18 attribute emulate_tpu=1 block_size=513
+has err "block_size=513: must be one of 512, 1024, 2048, 4096"
+same18 "set with a bad value"
+# item 7: fields are named, both CHAP spellings accepted
+expect 2 r set /backstores/ramdisk/r18 attribute nonexistent=1
+has err "no attribute 'nonexistent' on /backstores/ramdisk/r18 (valid: alua_support, block_size"
+expect 1 r set /backstores/fileio/d18 attribute block_size=4096
+has err "in use by 1 LUN(s)"
+expect 0 r set $T18/acls/$INI auth mutual_userid=m1 mutual_password=mp1
+has out "auth userid_mutual=m1"
+expect 0 r set /iscsi discovery_auth userid_mutual=dm
+has out "discovery_auth mutual_userid=dm"
+expect 0 "$RTSCTL" --help
+n=$((n + 1)); ! grep -q "discovery_auth, alua" "$W/out" || { echo "FAIL: --help lists a set group alua"; fails=$((fails + 1)); }
+# item 6: clear asks (--yes without a terminal), delete says what it takes with it
+expect 2 r clear
+has err "confirm with --yes"
+expect 0 r --json ls /iscsi
+has out "$I"
+expect 0 r create /backstores/ramdisk/gone size=1M
+expect 0 r create $T18/luns/lun7 storage=/backstores/ramdisk/gone
+expect 0 r create $T18/acls/$INI/mapped_lun7 tpg_lun=7
+expect 0 r delete /backstores/ramdisk/gone
+has out "deleted, with 1 LUN(s) and their mapped LUNs:"
+has out "  $T18/luns/lun7"
+has out "  $T18/acls/$INI/mapped_lun7"
+expect 0 r create /backstores/fileio/share file="$F/d18.img" size=4M
+has err "d18.img exists, using its size 1048576 (size=4194304 ignored)"
+has err "also the backing file of /backstores/fileio/d18 (exported)"
+n=$((n + 1)); [ "$(stat -c %s "$F/d18.img")" = 1048576 ] || { echo "FAIL: create grew a shared file"; fails=$((fails + 1)); }
+expect 0 r delete /backstores/fileio/share
+# item 8: rehearsals never touch the host's default file
+expect 2 r save
+has err "save: give FILE"
+expect 2 "$RTSCTL" --backend memory restore
+has err "restore: give FILE"
+head -c 4096 /dev/zero >"$F/small.img"
+printf '{"storage_objects": [{"name": "s", "plugin": "fileio", "dev": "%s", "size": 1048576}]}' "$F/small.img" >"$W/grow.json"
+expect 0 "$RTSCTL" --backend memory restore "$W/grow.json"
+n=$((n + 1)); [ "$(stat -c %s "$F/small.img")" = 4096 ] || { echo "FAIL: memory restore grew a host file"; fails=$((fails + 1)); }
+expect 0 r set /backstores/ramdisk/r18 attribute emulate_tpu=1
+expect 0 r save "$W/n18.json"
+has out "Previous configuration kept in $W/backup/n18-"
+n=$((n + 1)); [ "$(ls "$W/backup" | grep -c "^n18-")" = 1 ] || { echo "FAIL: no backup kept"; fails=$((fails + 1)); }
+expect 0 r save "$W/n18.json"
+n=$((n + 1)); [ "$(ls "$W/backup" | grep -c "^n18-")" = 1 ] || { echo "FAIL: backup of an identical file"; fails=$((fails + 1)); }
+expect 0 r -q clear --yes
 
 fi
 
@@ -307,7 +477,7 @@ fi
 expect 0 r --json ls /backstores/ramdisk
 cnt=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["tree"]["children"]))' "$W/out")
 n=$((n + 1)); [ "$cnt" = 800 ] || { echo "FAIL: $cnt ramdisks after concurrent creates, expected 800"; fails=$((fails + 1)); }
-expect 0 r -q clear
+expect 0 r -q clear --yes
 fi
 
 echo "$n checks, $fails failed"

@@ -75,8 +75,19 @@ static void test_fileio(void **state)
 	assert_int_equal(rts_fileio_create(f->ctx, "disk1", path, 1 << 20,
 					   RTS_FILEIO_SPARSE | RTS_FILEIO_WRITE_BACK, &so),
 			 0);
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_size, 1 << 20);
+	if (!f->dir) {
+		/* memory backend: a rehearsal touches no host file */
+		assert_int_equal(stat(path, &st), -1);
+		assert_int_equal(errno, ENOENT);
+		/* what the real run would refuse is refused */
+		assert_int_equal(rts_fileio_create(f->ctx, "nodir", "/nonexistent-dir/x.img", 4096,
+						   0, NULL),
+				 -ENOENT);
+		assert_error(f->ctx, -ENOENT, "nonexistent-dir");
+	} else {
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, 1 << 20);
+	}
 	assert_string_equal(rts_so_get_name(so), "disk1");
 	assert_int_equal(rts_so_get_plugin(so), RTS_PLUGIN_FILEIO);
 	assert_string_equal(rts_so_get_path(so), "target/core/fileio_0/disk1");
@@ -95,6 +106,10 @@ static void test_fileio(void **state)
 	assert_int_equal(rts_fileio_create(f->ctx, "disk2", path, 65536, 0, &so), 0);
 	assert_int_equal(rts_so_get_hba_index(so), 1);
 	assert_int_equal(rts_so_delete(so), 0);
+	if (!f->dir) { /* the rehearsal made no file: give it one to reuse */
+		fclose(fopen(path, "w"));
+		assert_int_equal(truncate(path, 65536), 0);
+	}
 	assert_int_equal(rts_fileio_create(f->ctx, "disk2", path, 0, 0, &so), 0);
 	assert_int_equal(rts_so_get_size(so, &size), 0);
 	assert_int_equal(size, 65536);
@@ -127,6 +142,15 @@ static void test_fileio(void **state)
 	assert_int_equal(rts_so_lookup(f->ctx, RTS_PLUGIN_FILEIO, "disk2", &found), 0);
 	assert_int_equal(rts_so_delete(found), 0);
 	assert_int_equal(rts_so_lookup(f->ctx, RTS_PLUGIN_FILEIO, "disk2", &found), -ENOENT);
+	if (!f->dir) {
+		/* memory: an existing file keeps its size even when a larger one is asked for */
+		snprintf(path, sizeof(path), "%s/small.img", f->files);
+		fclose(fopen(path, "w"));
+		assert_int_equal(truncate(path, 4096), 0);
+		assert_int_equal(rts_fileio_create(f->ctx, "big", path, 1 << 20, 0, NULL), 0);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, 4096);
+	}
 }
 
 static void test_fileio_errors(void **state)
@@ -163,7 +187,7 @@ static void test_fileio_errors(void **state)
 	assert_int_equal(rts_backend_rmdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1/x"),
 			 0);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0, &so), 0);
-	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(access(path, F_OK), f->dir ? 0 : -1); /* memory: no host file */
 	assert_int_equal(rts_so_get_hba_index(so), 1);
 	assert_int_equal(rts_fileio_create(f->ctx, "x", path, 4096, 0, &so), -EEXIST);
 	assert_error(f->ctx, -EEXIST, "x");
@@ -480,6 +504,66 @@ static void test_lu_groups(void **state)
 	assert_int_equal(rts_lu_gp_lookup(f->ctx, "fastluns", &gp), -ENOENT);
 }
 
+/* The emulator refuses what the 6.1 kernel refuses (queue_depth_store, optimal_sectors_store). */
+static void test_queue_depth_domain(void **state)
+{
+	struct fixture *f = *state;
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_so *so;
+	char *hw = NULL, big[32];
+
+	assert_int_equal(rts_ramdisk_create(f->ctx, "qd", 1 << 20, 0, &so), 0);
+	assert_int_equal(rts_so_get_attr(so, RTS_GROUP_ATTRIB, "hw_queue_depth", &hw), 0);
+	snprintf(big, sizeof(big), "%llu", strtoull(hw, NULL, 10) + 1);
+	free(hw);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "0"), -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", big), -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "16"), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "optimal_sectors", "8"), 0);
+	/* exported: neither can change */
+	assert_int_equal(rts_fabric_lookup(f->ctx, "iscsi", &fab), 0);
+	assert_int_equal(rts_fabric_load(fab, false), 0);
+	assert_int_equal(rts_target_create(fab, "iqn.2003-01.org.example:qd", &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	/* the domain table the tools use (rts_attr_check) is the emulator's too */
+	assert_int_equal(rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "login_timeout", "99"), -EINVAL);
+	assert_int_equal(rts_tpg_set_attr(tpg, RTS_GROUP_ATTRIB, "login_timeout", "20"), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "emulate_ua_intlck_ctrl", "3"),
+			 -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "pi_prot_type", "2"), -EINVAL);
+	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, NULL), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "8"), -EINVAL);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "optimal_sectors", "16"), -EINVAL);
+	assert_int_equal(rts_target_delete(t), 0);
+	assert_int_equal(rts_so_set_attr(so, RTS_GROUP_ATTRIB, "queue_depth", "8"), 0);
+}
+
+static void test_attr_check(void **state)
+{
+	char why[128];
+
+	(void)state;
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "block_size", "513", why, sizeof(why)),
+			 -ERANGE);
+	assert_string_equal(why, "must be one of 512, 1024, 2048, 4096");
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "block_size", "4096", why, sizeof(why)), 0);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "queue_depth", "0", why, sizeof(why)),
+			 -ERANGE);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "queue_depth", "x", NULL, 0), -EINVAL);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "emulate_tpu", "y", NULL, 0), 0);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "emulate_tpu", "2", NULL, 0), -ERANGE);
+	assert_int_equal(rts_attr_check(RTS_ATTR_ISCSI_TPG, "login_timeout", "31", why,
+					sizeof(why)),
+			 -ERANGE);
+	assert_string_equal(why, "out of range 5..30");
+	assert_int_equal(rts_attr_check(RTS_ATTR_ISCSI_ACL, "authentication", "-1", NULL, 0), 0);
+	assert_int_equal(rts_attr_check(RTS_ATTR_ISCSI_TPG, "authentication", "-1", NULL, 0),
+			 -ERANGE);
+	assert_int_equal(rts_attr_check(RTS_ATTR_SO, "unknown_attr", "whatever", NULL, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,12 +574,14 @@ int main(void)
 		BOTH(test_ramdisk),
 		BOTH(test_user),
 		cmocka_unit_test(test_plugin_names),
+		cmocka_unit_test(test_attr_check),
 		BOTH(test_iteration_many),
 		BOTH(test_alua),
 		BOTH(test_busy_behind_our_back),
 		BOTH(test_walk_odd_trees),
 		BOTH(test_foreach_attr),
 		BOTH(test_lu_groups),
+		BOTH(test_queue_depth_domain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # rts-runner's status socket read by `rtsctl status`: simulated devices show up with their
-# handler, size and counters; a missing runner, a squatted path and --status-socket none
-# behave as documented.
+# handler, size, counters and I/O statistics (also through --watch); a missing runner, a
+# squatted path and --status-socket none behave as documented.
 # Usage: test_runner_status.sh RTS_RUNNER RTSCTL HANDLER_DIR
 set -u
 RUNNER=$1 RTSCTL=$2 HDIR=$3
@@ -52,10 +52,25 @@ assert r["schema"] == "rts-runner-status/1" and r["mode"] == "simulated", r
 devs = {x["name"]: x for x in r["devices"]}
 assert devs["sim0"]["cfgstring"] == "ram/16M" and devs["sim0"]["size"] == 16 << 20, devs
 assert devs["sim1"]["block_size"] == 512 and devs["sim1"]["state"] == "running", devs
-for k in ("inflight", "cmds", "completions", "errors", "aborts", "aborts_cancelled", "kicks"):
+for k in ("inflight", "cmds", "completions", "errors", "aborts", "aborts_cancelled", "kicks",
+          "read_cmds", "write_cmds", "other_cmds", "read_bytes", "write_bytes", "lat_p50_ns",
+          "lat_p99_ns", "lat_p999_ns", "lat_max_ns"):
     assert isinstance(devs["sim0"][k], int), k
+assert isinstance(devs["sim0"]["lat_hist"], list), devs["sim0"]
 assert {h["subtype"] for h in r["handlers"]} >= {"ram", "null"}, r["handlers"]
 ' "$W/json"
+
+"$RTSCTL" status --watch 0.2 3 --socket "$S" >"$W/watch" 2>"$W/err"
+check "watch exit 0" [ $? = 0 ]
+check "watch: two interval reports" [ "$(grep -c '^DEVICE  *STATE  *r/s  *w/s  *rMB/s  *wMB/s' "$W/watch")" = 2 ]
+check "watch: the first report has the totals" grep -Eq '^DEVICE +STATE +reads +writes +rMB +wMB ' "$W/watch"
+check "watch: the first report says so" grep -q 'totals since each device started' "$W/watch"
+check "watch: device rows" [ "$(grep -Ec '^sim[01] +running +0\.0 +0\.0 ' "$W/watch")" = 6 ]
+"$RTSCTL" status --watch 0 --socket "$S" >/dev/null 2>"$W/err"
+check "watch: interval 0 is a usage error" [ $? = 2 ]
+check "watch: says why" grep -q "interval '0' is not a number of seconds" "$W/err"
+"$RTSCTL" --json status --watch --socket "$S" >/dev/null 2>&1
+check "watch with --json is a usage error" [ $? = 2 ]
 
 # a second runner must not steal the live socket
 "$RUNNER" --no-dbus -H "$HDIR" --simulate ram/1M --status-socket "$S" >"$W/second.log" 2>&1 &

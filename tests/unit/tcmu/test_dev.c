@@ -826,6 +826,103 @@ static void test_serial_file(void **state)
 	unlink(path);
 }
 
+/* rts_dev_get_io_stats: counts by direction, bytes of good transfers, latency percentiles,
+ * and the struct_size contract (fill no more than the caller knows). */
+static void test_io_stats(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	uint8_t cdb[16], buf[4 * BS];
+	struct rts_sim_completion c;
+	struct rts_dev_io_stats st;
+	static uint64_t counts[1024], upper[1024];
+	uint64_t total = 0;
+	int nb;
+
+	(void)state;
+	memset(buf, 0x5a, sizeof(buf));
+	for (int i = 0; i < 3; i++) {
+		cdb16(cdb, 0x8a, 16, 2);
+		c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
+		assert_int_equal(c.status, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		cdb16(cdb, 0x88, 16, 4);
+		c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 4 * BS);
+		assert_int_equal(c.status, 0);
+	}
+	cdb16(cdb, 0x88, NBLK, 1); /* out of range: counted, no bytes */
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
+	expect_sense(&c, 5, 0x21, 0);
+	memset(cdb, 0, 6); /* TEST UNIT READY */
+	c = exec(f, cdb, 6, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0);
+
+	st = (struct rts_dev_io_stats){ .struct_size = sizeof(st) };
+	assert_int_equal(rts_dev_get_io_stats(f->dev, &st), 0);
+	assert_int_equal(st.struct_size, sizeof(st));
+	assert_int_equal(st.write_cmds, 3);
+	assert_int_equal(st.read_cmds, 3);
+	assert_int_equal(st.other_cmds, 1);
+	assert_int_equal(st.write_bytes, 3 * 2 * BS);
+	assert_int_equal(st.read_bytes, 2 * 4 * BS);
+	assert_int_equal(st.lat_count, 7);
+	assert_true(st.lat_p50_ns <= st.lat_p99_ns && st.lat_p99_ns <= st.lat_p999_ns);
+	assert_true(st.lat_max_ns <= st.lat_p999_ns); /* p99.9 of 7 is the largest one's bucket */
+	assert_true(st.lat_p999_ns - st.lat_max_ns <= st.lat_max_ns / 8);
+
+	nb = rts_dev_get_latency_histogram(f->dev, NULL, NULL, 0);
+	assert_true(nb > 0 && nb <= 1024);
+	assert_int_equal(rts_dev_get_latency_histogram(f->dev, counts, upper, 1024), nb);
+	for (int b = 0; b < nb; b++) {
+		total += counts[b];
+		if (b)
+			assert_true(upper[b] > upper[b - 1]);
+	}
+	assert_int_equal(total, 7);
+	assert_int_equal(rts_dev_get_latency_histogram(f->dev, NULL, upper, 4), -EINVAL);
+
+	/* An older caller that knows only up to write_bytes: nothing past it is written. */
+	memset(&st, 0xa5, sizeof(st));
+	st.struct_size = offsetof(struct rts_dev_io_stats, lat_count);
+	assert_int_equal(rts_dev_get_io_stats(f->dev, &st), 0);
+	assert_int_equal(st.struct_size, offsetof(struct rts_dev_io_stats, lat_count));
+	assert_int_equal(st.write_cmds, 3);
+	assert_true(st.lat_count == 0xa5a5a5a5a5a5a5a5ull);
+	st.struct_size = 2;
+	assert_int_equal(rts_dev_get_io_stats(f->dev, &st), -EINVAL);
+	assert_int_equal(rts_dev_get_io_stats(f->dev, NULL), -EINVAL);
+	fx_stop(f);
+}
+
+/* A command the handler holds for 3 ms shows at least that latency, within a bucket. */
+static void test_io_stats_latency(void **state)
+{
+	struct fx *f = fx_start(&gate_handler, 0, 0);
+	struct rts_dev_io_stats st = { .struct_size = sizeof(st) };
+	uint8_t cdb[16], buf[BS];
+	unsigned int bad = 0;
+	uint16_t id;
+
+	(void)state;
+	cdb16(cdb, 0x88, 1, 1);
+	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, buf, BS, NULL, &id), 0);
+	assert_int_equal(rts_sim_kick(f->sim), 0);
+	gate_wait(1);
+	usleep(3000);
+	gate_release();
+	assert_true(rts_sim_wait(f->sim, TMO) > 0);
+	assert_int_equal(rts_sim_reap(f->sim, io_done_cb, &bad), 1);
+	assert_int_equal(bad, 0);
+	assert_int_equal(rts_dev_get_io_stats(f->dev, &st), 0);
+	assert_int_equal(st.read_cmds, 1);
+	assert_int_equal(st.read_bytes, BS);
+	assert_int_equal(st.lat_count, 1);
+	assert_true(st.lat_max_ns >= 3000000);
+	assert_true(st.lat_p50_ns >= st.lat_max_ns);
+	assert_true(st.lat_p50_ns - st.lat_max_ns <= st.lat_max_ns / 8);
+	fx_stop(f);
+}
+
 static void test_config_errors(void **state)
 {
 	struct rts_sim *sim;
@@ -863,6 +960,8 @@ int main(void)
 		cmocka_unit_test(test_reconfig),
 		cmocka_unit_test(test_serial_file),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_io_stats),
+		cmocka_unit_test(test_io_stats_latency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
