@@ -296,11 +296,11 @@ I=iqn.2003-01.org.example:n18
 T18=/iscsi/$I/tpg1
 expect 0 r create /backstores/fileio/d18 file="$F/d18.img" size=1M
 expect 0 r create /backstores/ramdisk/r18 size=1M nullio=1
-expect 0 r create /iscsi/$I
+expect 0 r --no-auto-tpg create /iscsi/$I
 expect 0 r create $T18
 expect 0 r create $T18/luns/lun0 storage=/backstores/fileio/d18
 expect 0 r create $T18/luns/lun1 storage=/backstores/ramdisk/r18
-expect 0 r create $T18/acls/$INI
+expect 0 r --no-auto-map create $T18/acls/$INI
 expect 0 r create $T18/acls/$INI/mapped_lun0 tpg_lun=0
 expect 0 r set $T18/acls/$INI auth userid=u1 password=p1
 expect 0 r save "$W/n18.json"
@@ -350,7 +350,7 @@ same18 "--json apply"
 # item 3: what create writes, restore reads back
 expect 2 r create $T18/luns/lun99999 storage=/backstores/ramdisk/r18
 has err "LUN index 99999 out of range 0..65535"
-expect 0 r create $T18/luns/lun65535 storage=/backstores/ramdisk/r18
+expect 0 r --no-auto-map create $T18/luns/lun65535 storage=/backstores/ramdisk/r18
 expect 0 r create $T18/acls/$INI/mapped_lun300 tpg_lun=65535
 has err "targetcli cannot restore mapped LUNs above 255"
 expect 0 r save "$W/n18-limits.json"
@@ -425,7 +425,7 @@ has err "confirm with --yes"
 expect 0 r --json ls /iscsi
 has out "$I"
 expect 0 r create /backstores/ramdisk/gone size=1M
-expect 0 r create $T18/luns/lun7 storage=/backstores/ramdisk/gone
+expect 0 r --no-auto-map create $T18/luns/lun7 storage=/backstores/ramdisk/gone
 expect 0 r create $T18/acls/$INI/mapped_lun7 tpg_lun=7
 expect 0 r delete /backstores/ramdisk/gone
 has out "deleted, with 1 LUN(s) and their mapped LUNs:"
