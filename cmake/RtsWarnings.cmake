@@ -68,4 +68,12 @@ function(rts_shared_library_defaults tgt map)
 	if(NOT RTS_SANITIZE AND NOT RTS_FUZZ AND NOT RTS_TSAN)
 		target_link_options(${tgt} PRIVATE -Wl,-z,defs)
 	endif()
+	# The build fails when a public (RTS_EXPORT) symbol is not in the version script.
+	if(CMAKE_READELF)
+		add_custom_command(TARGET ${tgt} POST_BUILD
+			COMMAND ${CMAKE_COMMAND} -DSO=$<TARGET_FILE:${tgt}> -DMAP=${map}
+				"-DOBJECTS=$<JOIN:$<TARGET_OBJECTS:${tgt}>,|>" -DREADELF=${CMAKE_READELF}
+				-P ${PROJECT_SOURCE_DIR}/cmake/RtsCheckExports.cmake
+			COMMENT "Checking the exports of ${tgt} against ${map}" VERBATIM)
+	endif()
 endfunction()

@@ -490,6 +490,9 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	}
 	if (!c->quiet)
 		printf("%s: created\n", argv[0]);
+	x = create_auto(c, &r);
+	if (x < 0)
+		ret = report_rts_error(c, argv[0], x, "create (automatic tpg1, portal or mapped LUNs)");
 out:
 	cli_end(c);
 	free(kv.used);

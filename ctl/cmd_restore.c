@@ -1,9 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rtsctl restore [FILE]: validate the whole file, then create its objects in order. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "conf_wait.h"
 #include "rtsctl.h"
+
+/* --wait: give late backing stores and portal addresses until the deadline, then restore
+ * anyway (what is still missing fails as its object, named in the report). */
+static void restore_wait(const struct cli *c, struct json_object *root, const char *file)
+{
+	struct conf_wait_opts wo = {
+		.seconds = (unsigned int)c->wait_s,
+		.target = c->target,
+		.storage_object = c->storage_object,
+		.progress = c->quiet || c->json ? NULL : stderr,
+	};
+	char *missing = NULL;
+	int r = conf_wait_ready(root, &wo, &missing);
+
+	if (r > 0)
+		errorf("%s: still missing after %d s, restoring anyway: %s", file, c->wait_s,
+		       missing ? missing : "(out of memory)");
+	else if (r < 0)
+		errorf("%s: --wait: %s", file, strerror(-r));
+	free(missing);
+}
 
 /*
  * --skip-invalid: like targetcli, restore what is valid. Objects holding errors are
@@ -88,6 +111,8 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 		ret = load_valid(c, file, &root, false);
 	if (ret != EXIT_OK)
 		return ret;
+	if (c->wait_s >= 0)
+		restore_wait(c, root, file);
 	conf_report_init(&rep);
 	r = conf_restore(c->ctx, root, &o, &rep);
 	cli_print_report(c, &rep);

@@ -7,8 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "version_report.h"
 #include "rtsctl.h"
 #include "status.h"
+
+#ifndef RTS_VERSION
+#define RTS_VERSION "0"
+#endif
 
 static const struct {
 	const char *name;
@@ -57,6 +62,10 @@ static void usage(FILE *f)
 	      "  -q, --quiet         only errors\n"
 	      "  --exist-ok          create: an existing object is not an error\n"
 	      "  --missing-ok        delete: a missing object is not an error\n"
+	      "  --no-auto-tpg       create: no automatic tpg1 (enabled) for a new target\n"
+	      "  --no-auto-portal    create: no default portal 0.0.0.0:3260 on that tpg1\n"
+	      "  --no-auto-map       create: do not map new LUNs into existing ACLs and\n"
+	      "                      existing LUNs into new ACLs\n"
 	      "  --dry-run           apply/restore: print the plan, change nothing\n"
 	      "  --atomic            apply/restore: all or nothing: refuse plans that cannot be\n"
 	      "                      undone, put everything back on the first failure\n"
@@ -71,9 +80,12 @@ static void usage(FILE *f)
 	      "  --backup N          save: keep N rotated backups (FILE.1 .. FILE.N); without it\n"
 	      "                      the replaced file is kept in DIR/backup/ (10 newest)\n"
 	      "  --depth N           ls: limit the tree depth\n"
+	      "  --wait SECONDS      restore: wait up to SECONDS for missing backing devices,\n"
+	      "                      files and portal addresses (boot)\n"
 	      "  --no-modules        never load kernel modules\n"
 	      "  --socket PATH       status: rts-runner's status socket\n"
 	      "                      (default " STATUS_SOCKET_DEFAULT ")\n"
+	      "  -V, --version       version, handler ABI, io_uring and kernel features\n"
 	      "  --watch             status [SECONDS [COUNT]]: I/O rates and latency every\n"
 	      "                      SECONDS (default 1), COUNT times (default: until killed)\n"
 	      "  -h, --help          this help\n"
@@ -98,6 +110,10 @@ enum {
 	OPT_DEPTH,
 	OPT_NO_MODULES,
 	OPT_SOCKET,
+	OPT_WAIT,
+	OPT_NO_AUTO_TPG,
+	OPT_NO_AUTO_PORTAL,
+	OPT_NO_AUTO_MAP,
 	OPT_WATCH,
 	OPT_RECREATE,
 	OPT_YES,
@@ -235,19 +251,25 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, OPT_DEPTH },
 		{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "no-auto-tpg", no_argument, NULL, OPT_NO_AUTO_TPG },
+		{ "no-auto-portal", no_argument, NULL, OPT_NO_AUTO_PORTAL },
+		{ "no-auto-map", no_argument, NULL, OPT_NO_AUTO_MAP },
 		{ "watch", no_argument, NULL, OPT_WATCH },
 		{ "recreate", no_argument, NULL, OPT_RECREATE },
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct cli c = { .depth = -1, .load_modules = true };
+	struct cli c = { .depth = -1, .load_modules = true, .wait_s = -1,
+			 .auto_tpg = true, .auto_portal = true, .auto_map = true };
 	int opt, ret;
 	char *end;
 
 	c.progress = isatty(STDERR_FILENO);
-	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_ROOT:
 			c.root = optarg;
@@ -313,6 +335,25 @@ int main(int argc, char **argv)
 		case OPT_NO_MODULES:
 			c.load_modules = false;
 			break;
+		case OPT_WAIT: {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 0 || v > 86400) {
+				errorf("--wait: invalid number of seconds '%s' (0..86400)", optarg);
+				return EXIT_USAGE;
+			}
+			c.wait_s = (int)v;
+			break;
+		}
+		case OPT_NO_AUTO_TPG:
+			c.auto_tpg = false;
+			break;
+		case OPT_NO_AUTO_PORTAL:
+			c.auto_portal = false;
+			break;
+		case OPT_NO_AUTO_MAP:
+			c.auto_map = false;
+			break;
 		case OPT_SOCKET:
 			c.socket = optarg;
 			break;
@@ -330,6 +371,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			rts_print_version(stdout, "rtsctl", RTS_VERSION);
 			return EXIT_OK;
 		default:
 			usage(stderr);

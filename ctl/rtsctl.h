@@ -47,6 +47,10 @@ struct cli {
 	bool progress; /* stderr is a terminal */
 	bool load_modules;
 	const char *socket; /* status: rts-runner's status socket */
+	int wait_s;         /* restore --wait SECONDS; -1: do not wait */
+	bool auto_tpg;      /* create: a new target gets tpg1, enabled (create_auto.c) */
+	bool auto_portal;   /* create: ... and the default portal 0.0.0.0:3260 */
+	bool auto_map;      /* create: new LUNs/ACLs are mapped into existing ACLs/LUNs */
 	bool watch;         /* status: refresh like iostat */
 };
 
@@ -115,6 +119,11 @@ int objref_parse(struct cli *c, const char *path, struct objref *ret);
 int objref_resolve(struct cli *c, struct objref *ref);
 /** Canonical rtslib plugin name ("block" for iblock). */
 const char *plugin_rtslib_name(enum rts_plugin p);
+/**
+ * After a successful create of @p ref: targetcli's automatic tpg1, enable, default portal and
+ * mapped LUNs (unless turned off in @p c). @return 0 or the negative errno of what failed
+ */
+int create_auto(struct cli *c, struct objref *ref);
 /** Parse "1G", "512M", "4096" ... @return 0 or -EINVAL */
 int parse_size(const char *s, uint64_t *ret);
 /** Parse a boolean ("1", "0", "true", "yes", "on"...). */

@@ -6,6 +6,7 @@
 #                              single-node Ceph cluster + the real-kernel VM tier
 #   RTS_TEST_SKIP_VM=1         leave the VM tier out (it says so in the summary)
 #   RTS_TEST_SKIP_ASAN=1       leave the sanitizer builds out
+#   RTS_DEPS_PDF=1             install TeX too, so the PDF API reference is built and packaged
 #   BUILD_DIR=...              build directory (default: build/ci)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,10 @@ asan=${BUILD_DIR:-$src/build/ci}-asan
 step() { printf '\n=== %s ===\n' "$*"; }
 
 step "build (-Werror)"
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTS_WERROR=ON >/dev/null
+# the PDF API reference when TeX is installed (RTS_DEPS_PDF=1 scripts/deps.sh), HTML always
+pdf=OFF
+command -v pdflatex >/dev/null && pdf=ON
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTS_WERROR=ON -DRTS_DOCS_PDF=$pdf >/dev/null
 cmake --build "$build" -j"$jobs"
 
 step "unit + fuzz-replay tests"

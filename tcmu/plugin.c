@@ -16,6 +16,9 @@
 
 #include "macro.h"
 
+/* rts_handler_entry(uint32_t) as a C++ compiler mangles it without extern "C" (Itanium ABI). */
+#define RTS_HANDLER_ENTRY_SYMBOL_CXX "_Z17rts_handler_entryj"
+
 struct rts_loaded_handler {
 	void *dl;
 	char *path;
@@ -66,8 +69,16 @@ RTS_EXPORT int rts_handler_load(const char *path, struct rts_loaded_handler **re
 	}
 	*(void **)(&entry) = dlsym(dl, RTS_HANDLER_ENTRY_SYMBOL);
 	if (!entry) {
-		set_reason(reterr_reason, "handler '%s' does not export %s() (not an rtslib-c handler?)",
-			   path, RTS_HANDLER_ENTRY_SYMBOL);
+		if (dlsym(dl, RTS_HANDLER_ENTRY_SYMBOL_CXX))
+			set_reason(reterr_reason,
+				   "handler '%s' exports %s() only with C++ linkage (mangled %s): "
+				   "build it against an SDK whose RTS_HANDLER_DEFINE() declares it "
+				   "extern \"C\" (rebuild it with this SDK)",
+				   path, RTS_HANDLER_ENTRY_SYMBOL, RTS_HANDLER_ENTRY_SYMBOL_CXX);
+		else
+			set_reason(reterr_reason,
+				   "handler '%s' does not export %s() (not an rtslib-c handler?)",
+				   path, RTS_HANDLER_ENTRY_SYMBOL);
 		dlclose(dl);
 		return -ENOEXEC;
 	}

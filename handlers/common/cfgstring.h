@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rts/cfgstring.h>
+
 /* Store the first reason only (*reason stays as it is once set); returns @err. */
 static inline __attribute__((format(printf, 3, 4))) int set_reason(char **reason, int err,
 								    const char *fmt, ...)
@@ -27,28 +29,10 @@ static inline __attribute__((format(printf, 3, 4))) int set_reason(char **reason
 	return err;
 }
 
-/*
- * Split "<path>[;opt]..." at the first ';' (a path cannot contain one): *path gets a copy
- * of the path, *opts a copy of what follows (strtok_r it on ';'), or NULL without options.
- * Returns 0, -EINVAL when the path is empty (nothing is allocated then), or -ENOMEM.
- */
+/* The split lives in the SDK (<rts/cfgstring.h>); this name stays for our handlers. */
 static inline int cfg_split_path(const char *cfgstring, char **path, char **opts)
 {
-	const char *semi = strchr(cfgstring, ';');
-
-	*path = NULL;
-	*opts = NULL;
-	if (!*cfgstring || semi == cfgstring)
-		return -EINVAL;
-	*path = strndup(cfgstring, semi ? (size_t)(semi - cfgstring) : strlen(cfgstring));
-	*opts = semi ? strdup(semi + 1) : NULL;
-	if (!*path || (semi && !*opts)) {
-		free(*path);
-		free(*opts);
-		*path = *opts = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return rts_cfg_split_path(cfgstring, path, opts);
 }
 
 #endif

@@ -10,6 +10,14 @@
  * - emulated: wraps another backend and adds LIO configfs semantics (kernel-created
  *   children, enable rules, symlink rules, EBUSY/ENOTEMPTY/EEXIST/EINVAL like the kernel),
  *   driven by one table kept in lib/emu_model.c.
+ *
+ * Returns: functions returning int return 0 (or a count) on success and a negative errno
+ * on failure, and never set errno; rts_ctx_last_error() then describes the failure.
+ * Ownership: objects belong to their context and stay valid until deleted, until
+ * rts_ctx_refresh() or until the context is released; strings returned through char **
+ * are malloc()ed and the caller frees them; const char * results are owned by the object.
+ * Threads: a context and everything reached through it is used by one thread at a time;
+ * separate contexts are independent.
  */
 #ifndef RTS_BACKEND_H
 #define RTS_BACKEND_H

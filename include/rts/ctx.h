@@ -2,6 +2,14 @@
 /**
  * @file ctx.h
  * @brief librts context: backend selection, errors, logging, locking, kernel modules, root.
+ *
+ * Returns: functions returning int return 0 (or a count) on success and a negative errno
+ * on failure, and never set errno; rts_ctx_last_error() then describes the failure.
+ * Ownership: objects belong to their context and stay valid until deleted, until
+ * rts_ctx_refresh() or until the context is released; strings returned through char **
+ * are malloc()ed and the caller frees them; const char * results are owned by the object.
+ * Threads: a context and everything reached through it is used by one thread at a time;
+ * separate contexts are independent.
  */
 #ifndef RTS_CTX_H
 #define RTS_CTX_H
@@ -10,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <rts/log.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,9 +56,9 @@ struct rts_error {
 };
 
 /**
- * @brief Log callback (libkmod style). Libraries log at LOG_DEBUG only.
+ * @brief Log callback of librts (libkmod style). librts logs at RTS_LOG_DEBUG only.
  * @param userdata value given to rts_ctx_set_log_fn()
- * @param priority syslog priority (LOG_ERR..LOG_DEBUG)
+ * @param priority an enum rts_log_prio value (the syslog priorities, see log.h)
  * @param file source file
  * @param line source line
  * @param fn source function
@@ -112,9 +122,9 @@ void rts_ctx_clear_error(struct rts_ctx *ctx);
 void rts_ctx_set_log_fn(struct rts_ctx *ctx, rts_log_fn fn, void *userdata);
 
 /**
- * @brief Set the highest syslog priority passed to the log callback (default LOG_DEBUG).
+ * @brief Set the highest priority passed to the log callback (default RTS_LOG_DEBUG).
  * @param ctx context
- * @param priority LOG_EMERG..LOG_DEBUG
+ * @param priority RTS_LOG_EMERG..RTS_LOG_DEBUG (enum rts_log_prio, the syslog values)
  */
 void rts_ctx_set_log_priority(struct rts_ctx *ctx, int priority);
 

@@ -12,6 +12,12 @@
  *
  * Thread model: rts_dev_* lifecycle functions are called from one control thread; the
  * I/O thread runs between rts_dev_start() and rts_dev_stop().
+ *
+ * Returns: 0 or a negative errno, never errno; failures that have a story to tell also
+ * return a malloc()ed reason through reterr_reason (the caller frees it). Ownership:
+ * configurations are copied; handler descriptors and simulators passed in must outlive the
+ * device; a device is released with rts_dev_free(), a loaded handler with
+ * rts_handler_unload().
  */
 #ifndef RTS_DEVICE_H
 #define RTS_DEVICE_H
@@ -27,8 +33,12 @@
 extern "C" {
 #endif
 
-/** Log sink: @p dev is the device name or NULL. */
-typedef void (*rts_log_fn)(void *userdata, int prio, const char *dev, const char *msg);
+/**
+ * Log sink of librts-tcmu: @p prio is an enum rts_log_prio value, @p dev the device name or
+ * NULL, @p msg the formatted message without a trailing newline. (librts's callback is
+ * rts_log_fn in ctx.h; both use the same priorities, see log.h.)
+ */
+typedef void (*rts_dev_log_fn)(void *userdata, int prio, const char *dev, const char *msg);
 
 /** Device configuration; zero fields take the defaults shown. */
 struct rts_dev_config {
@@ -44,9 +54,9 @@ struct rts_dev_config {
 	 *  configfs wwn/vpd_unit_serial, which targetcli writes after enabling the device */
 	const char *serial_file;
 	/** handler options: NULL-terminated key, value, key, value, ... (copied; NULL: none).
-	 *  rts-runner passes its config file's [handler.<subtype>] group. */
+	 *  rts-runner passes its config file's [handler.SUBTYPE] group. */
 	const char *const *options;
-	rts_log_fn log_fn;         /**< log sink (NULL: silent) */
+	rts_dev_log_fn log_fn;     /**< log sink (NULL: silent) */
 	void *log_userdata;        /**< passed to log_fn */
 	int log_priority;          /**< drop messages above this RTS_LOG_* (RTS_LOG_INFO) */
 };
@@ -108,6 +118,10 @@ int rts_dev_get_io_stats(const struct rts_dev *dev, struct rts_dev_io_stats *ret
  * Lets a monitor compute percentiles over an interval from two snapshots. Copies at most @p n
  * buckets; any thread may call this.
  *
+ * @param dev the device
+ * @param counts receives up to @p n bucket counts (caller-owned array, NULL when n is 0)
+ * @param upper_ns receives up to @p n bucket upper bounds in ns (caller-owned, NULL when n is 0)
+ * @param n entries of each array
  * @return the number of buckets the library has (call with n = 0 and NULL arrays to size
  *         them), or -EINVAL when n > 0 and an array is NULL
  */
@@ -131,11 +145,23 @@ struct rts_loaded_handler;
  *         mismatch), -EINVAL (incomplete descriptor), -ENOMEM
  */
 int rts_handler_load(const char *path, struct rts_loaded_handler **ret, char **reterr_reason);
-/** @brief The runner-owned copy of the descriptor (fields past its struct_size are NULL). */
+/**
+ * @brief The runner-owned copy of the descriptor (fields past its struct_size are NULL).
+ * @param lh the loaded handler
+ * @return the descriptor copy, owned by @p lh (valid until rts_handler_unload())
+ */
 const struct rts_handler *rts_loaded_handler_get(const struct rts_loaded_handler *lh);
-/** @brief Path the handler was loaded from. */
+/**
+ * @brief Path the handler was loaded from.
+ * @param lh the loaded handler
+ * @return the path, owned by @p lh
+ */
 const char *rts_loaded_handler_get_path(const struct rts_loaded_handler *lh);
-/** @brief Unload (NULL-tolerant; no device may still use it); returns NULL. */
+/**
+ * @brief Unload (NULL-tolerant; no device may still use it); returns NULL.
+ * @param lh the loaded handler or NULL
+ * @return NULL, to assign back to the caller's pointer
+ */
 struct rts_loaded_handler *rts_handler_unload(struct rts_loaded_handler *lh);
 
 /**
@@ -155,9 +181,14 @@ int rts_dev_new_sim(const struct rts_dev_config *cfg, const struct rts_handler *
  * @param dev the device
  * @param reopen whether the device existed before (runner restart)
  * @param reterr_reason malloc'd explanation on failure (may be NULL)
+ * @return 0, or the handler's negative errno (-EINVAL, -ENOENT, ...) with *reterr_reason set when it gave a reason
  */
 int rts_dev_open(struct rts_dev *dev, bool reopen, char **reterr_reason);
-/** @brief Start the device's I/O thread. */
+/**
+ * @brief Start the device's I/O thread.
+ * @param dev an opened device
+ * @return 0, -EALREADY when running, or the errno of creating the thread or its io_uring. Control thread.
+ */
 int rts_dev_start(struct rts_dev *dev);
 /**
  * @brief Stop taking commands, let in-flight ones finish, publish their completions and
@@ -171,18 +202,25 @@ int rts_dev_start(struct rts_dev *dev);
  * handler call, the device is failed and abandoned with it after another second; calling
  * rts_dev_stop() again later joins it if that call has returned.
  *
+ * @param dev the device
+ * @param timeout_ms how long to wait for the handler's outstanding commands
  * @return 0; -ETIMEDOUT when commands had to be failed (the device is stopped and can be
  *         started again); -EBUSY when the I/O thread is stuck in a handler call (the device
  *         is failed and abandoned until a later stop joins it)
  */
 int rts_dev_stop(struct rts_dev *dev, int timeout_ms);
-/** @brief Close the handler (handler->close), waiting at most the handler timeout. */
+/**
+ * @brief Close the handler (handler->close), waiting at most the handler timeout.
+ * @param dev a stopped device. Control thread.
+ */
 void rts_dev_close(struct rts_dev *dev);
 /**
  * @brief Free a stopped, closed device (NULL-tolerant); returns NULL.
  *
  * A device whose I/O thread or close() is still inside the handler (see rts_dev_stop()) is
  * not freed, since that thread still uses it: it is logged and leaked.
+ * @param dev a stopped, closed device, or NULL. Control thread.
+ * @return NULL
  */
 struct rts_dev *rts_dev_free(struct rts_dev *dev);
 
@@ -195,6 +233,8 @@ struct rts_dev *rts_dev_free(struct rts_dev *dev);
  * Control thread.
  *
  * @return 0, -EOPNOTSUPP when the handler cannot apply it, or the handler's -errno
+ * @param dev a running device
+ * @param rc what to change (struct_size set by the caller)
  */
 int rts_dev_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc);
 
@@ -205,14 +245,28 @@ int rts_dev_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc);
  * within this time (the device goes on; a later request gets -EBUSY until it has), and
  * rts_dev_close() stops waiting for a close() that does not return (the device is then
  * left allocated: see rts_dev_free()). Control thread.
+ * @param dev the device
+ * @param timeout_ms the bound in milliseconds
  */
 void rts_dev_set_handler_timeout(struct rts_dev *dev, int timeout_ms);
 
-/** @brief Snapshot the device counters. */
+/**
+ * @brief Snapshot the device counters.
+ * @param dev the device
+ * @param ret receives the counters. Any thread.
+ */
 void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret);
-/** @brief The handler serving the device. */
+/**
+ * @brief The handler serving the device.
+ * @param dev the device
+ * @return the descriptor the device was created with (not owned by the caller). Any thread.
+ */
 const struct rts_handler *rts_dev_get_handler(const struct rts_dev *dev);
-/** @brief Reason the device failed (corrupt ring, I/O loop error), NULL while healthy. */
+/**
+ * @brief Reason the device failed (corrupt ring, I/O loop error), NULL while healthy.
+ * @param dev the device
+ * @return a description owned by the device, or NULL. Control thread.
+ */
 const char *rts_dev_get_failure(const struct rts_dev *dev);
 
 #ifdef __cplusplus

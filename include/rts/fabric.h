@@ -3,6 +3,14 @@
  * @file fabric.h
  * @brief Fabric modules, targets, TPGs, LUNs, network portals, node ACLs, mapped LUNs,
  *        CHAP credentials and sessions.
+ *
+ * Returns: functions returning int return 0 (or a count) on success and a negative errno
+ * on failure, and never set errno; rts_ctx_last_error() then describes the failure.
+ * Ownership: objects belong to their context and stay valid until deleted, until
+ * rts_ctx_refresh() or until the context is released; strings returned through char **
+ * are malloc()ed and the caller frees them; const char * results are owned by the object.
+ * Threads: a context and everything reached through it is used by one thread at a time;
+ * separate contexts are independent.
  */
 #ifndef RTS_FABRIC_H
 #define RTS_FABRIC_H
@@ -468,8 +476,11 @@ int rts_acl_group_add_acl(struct rts_tpg *tpg, const char *group, const char *ww
 /**
  * @brief Map @p lun as @p index for every ACL of @p group (members already mapping
  *        @p index are left alone).
- * @param tpg TPG @param group group @param index mapped LUN id (not RTS_AUTO)
- * @param lun LUN of @p tpg @param write_protect map read-only
+ * @param tpg TPG
+ * @param group group
+ * @param index mapped LUN id (not RTS_AUTO)
+ * @param lun LUN of @p tpg
+ * @param write_protect map read-only
  * @return 0, -ENOENT (empty group), negative errno
  */
 int rts_acl_group_map_lun(struct rts_tpg *tpg, const char *group, uint64_t index,

@@ -13,6 +13,10 @@
  * serve a real UIO device.
  *
  * A simulator is used from one thread at a time (the "kernel" thread).
+ *
+ * Returns: 0 (or a count) or a negative errno, never errno. Ownership: a simulator owns its
+ * shared region and eventfds and releases them in rts_sim_free(); data buffers given to
+ * rts_sim_submit() stay the caller's and must stay valid until the command is reaped.
  */
 #ifndef RTS_SIM_H
 #define RTS_SIM_H
@@ -47,7 +51,7 @@ struct rts_sim_params {
 
 /** One completion collected by rts_sim_reap(). */
 struct rts_sim_completion {
-	uint16_t cmd_id;
+	uint16_t cmd_id;        /**< the command id the device completed */
 	void *tag;              /**< the tag given to rts_sim_submit() */
 	uint8_t status;         /**< SAM status */
 	uint8_t uflags;         /**< TCMU_UFLAG_* set by the device */
@@ -63,14 +67,31 @@ struct rts_sim_completion {
  * @return 0, -EINVAL for impossible geometry, -ENOMEM, or the memfd/mmap/eventfd errno
  */
 int rts_sim_new(const struct rts_sim_params *params, struct rts_sim **ret);
-/** @brief Destroy a simulator (NULL-tolerant); returns NULL. */
+/**
+ * @brief Destroy a simulator (NULL-tolerant); returns NULL.
+ * @param sim the simulator or NULL (no device may still use it)
+ * @return NULL
+ */
 struct rts_sim *rts_sim_free(struct rts_sim *sim);
 
-/** @brief The shared region (map0) and its size. */
+/**
+ * @brief The shared region (map0) and its size.
+ * @param sim the simulator
+ * @param ret_size receives the region size in bytes
+ * @return the region, owned by the simulator
+ */
 void *rts_sim_get_map(const struct rts_sim *sim, size_t *ret_size);
-/** @brief eventfd the device reads: becomes readable when commands were queued. */
+/**
+ * @brief eventfd the device reads: becomes readable when commands were queued.
+ * @param sim the simulator
+ * @return the eventfd, owned by the simulator
+ */
 int rts_sim_get_kick_fd(const struct rts_sim *sim);
-/** @brief eventfd the device writes when it completed commands (the kernel's irqcontrol). */
+/**
+ * @brief eventfd the device writes when it completed commands (the kernel's irqcontrol).
+ * @param sim the simulator
+ * @return the eventfd, owned by the simulator
+ */
 int rts_sim_get_irq_fd(const struct rts_sim *sim);
 
 /**
@@ -94,11 +115,19 @@ int rts_sim_submit(struct rts_sim *sim, const uint8_t *cdb, size_t cdb_len,
 /**
  * @brief Queue a TMR notification listing aborted command ids (CAP_TMR).
  * @return 0, -EAGAIN when the ring is full, -ENOTSUP without CAP_TMR
+ * @param sim the simulator
+ * @param tmr_type TMR type (TCMU_TMR_*)
+ * @param cmd_ids ids of the aborted commands
+ * @param count number of ids
  */
 int rts_sim_queue_tmr(struct rts_sim *sim, uint8_t tmr_type, const uint16_t *cmd_ids,
 		      uint32_t count);
 
-/** @brief Publish queued entries (cmd_head) and kick the device once. */
+/**
+ * @brief Publish queued entries (cmd_head) and kick the device once.
+ * @param sim the simulator
+ * @return 0, or the eventfd write's negative errno
+ */
 int rts_sim_kick(struct rts_sim *sim);
 
 /**
@@ -116,10 +145,16 @@ int rts_sim_reap(struct rts_sim *sim,
 /**
  * @brief Wait until the device kicks (completions may be ready) or @p timeout_ms passes.
  * @return 1 when kicked, 0 on timeout, -errno on error
+ * @param sim the simulator
+ * @param timeout_ms how long to wait (-1: forever)
  */
 int rts_sim_wait(struct rts_sim *sim, int timeout_ms);
 
-/** @brief Commands submitted and not yet reaped. */
+/**
+ * @brief Commands submitted and not yet reaped.
+ * @param sim the simulator
+ * @return the number of outstanding commands
+ */
 unsigned int rts_sim_outstanding(const struct rts_sim *sim);
 
 /**
@@ -149,6 +184,8 @@ enum rts_sim_corruption {
 
 /**
  * @brief Corrupt the shared region (tests of the device's ring checks and recovery).
+ * @param sim the simulator
+ * @param what the damage to do
  * @return 0, -ENOENT when nothing is queued to corrupt (ENTRY_LEN, DATA_OFF without iovecs)
  */
 int rts_sim_corrupt(struct rts_sim *sim, enum rts_sim_corruption what);
@@ -158,12 +195,20 @@ int rts_sim_corrupt(struct rts_sim *sim, enum rts_sim_corruption what);
  *        completes with @p status (BUSY: retried by the initiator, as reset_ring level 1),
  *        reported through @p cb; cmd_head and cmd_tail become 0 and the simulator is no
  *        longer broken. The device must be stopped; it reattaches (rts_dev_new_sim()) after.
+ * @param sim the simulator
+ * @param status SCSI status every outstanding command completes with
+ * @param cb called for each completion (may be NULL)
+ * @param userdata passed to @p cb
  * @return the number of commands completed this way
  */
 int rts_sim_reset_ring(struct rts_sim *sim, uint8_t status,
 		       void (*cb)(void *userdata, const struct rts_sim_completion *c), void *userdata);
 
-/** @brief Why the simulator considers the device broken (NULL while it is not). */
+/**
+ * @brief Why the simulator considers the device broken (NULL while it is not).
+ * @param sim the simulator
+ * @return a description owned by the simulator, or NULL
+ */
 const char *rts_sim_broken_reason(const struct rts_sim *sim);
 
 #ifdef __cplusplus

@@ -3,11 +3,20 @@
  * @file storage.h
  * @brief Storage objects (backstores: fileio, block, pscsi, ramdisk, user) and their ALUA
  *        target port groups.
+ *
+ * Returns: functions returning int return 0 (or a count) on success and a negative errno
+ * on failure, and never set errno; rts_ctx_last_error() then describes the failure.
+ * Ownership: objects belong to their context and stay valid until deleted, until
+ * rts_ctx_refresh() or until the context is released; strings returned through char **
+ * are malloc()ed and the caller frees them; const char * results are owned by the object.
+ * Threads: a context and everything reached through it is used by one thread at a time;
+ * separate contexts are independent.
  */
 #ifndef RTS_STORAGE_H
 #define RTS_STORAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus

@@ -3,10 +3,15 @@
  * @file uio.h
  * @brief Finding and opening the kernel's TCMU devices (UIO + configfs).
  *
- * Each enabled user backstore appears as /dev/uio<minor> whose sysfs name is
+ * Each enabled user backstore appears as /dev/uioN whose sysfs name is
  * "tcm-user/<hba>/<device>/<cfgstring>"; its one map (map0) holds mailbox, command ring and
- * data area. Its settings live in configfs under target/core/user_<hba>/<device>/.
+ * data area. Its settings live in configfs under target/core/user_HBA/DEVICE/.
  * All paths are rooted at caller-given directories so tests can use fake trees.
+ *
+ * Returns: 0 or a negative errno, never errno. Ownership: results are written to caller
+ * structures; rts_tcmu_scan() returns a malloc()ed array the caller frees; a device from
+ * rts_dev_new_uio() is released with rts_dev_free(). Threads: reentrant; device lifecycle
+ * calls follow device.h (one control thread).
  */
 #ifndef RTS_UIO_H
 #define RTS_UIO_H
@@ -23,7 +28,7 @@ extern "C" {
 
 /** A TCMU device as UIO describes it. */
 struct rts_tcmu_info {
-	unsigned int minor;     /**< /dev/uio<minor> */
+	unsigned int minor;     /**< N of /dev/uioN */
 	char uio_name[400];     /**< "tcm-user/<hba>/<device>[/<cfgstring>]" */
 	unsigned int hba;       /**< N of configfs core/user_N */
 	char dev_name[128];     /**< configfs device directory name */
@@ -43,11 +48,13 @@ struct rts_tcmu_attrs {
 /**
  * @brief Parse a UIO name "tcm-user/<hba>/<device>[/<cfgstring>]".
  * @return 0, or -EINVAL when it is not a TCMU name (other UIO drivers) or malformed
+ * @param name the UIO name from sysfs
+ * @param ret filled on success (minor and map_size are left alone)
  */
 int rts_tcmu_parse_uio_name(const char *name, struct rts_tcmu_info *ret);
 
 /**
- * @brief Describe /dev/uio<minor> from sysfs (name and map0 size).
+ * @brief Describe /dev/uioN from sysfs (name and map0 size).
  * @param sysfs the sysfs mount ("/sys")
  * @param minor UIO minor number
  * @param ret filled on success
@@ -77,13 +84,21 @@ int rts_tcmu_read_attrs(const char *configfs, const struct rts_tcmu_info *info,
 /**
  * @brief Write a device action (action/block_dev, action/reset_ring, action/free_kept_buf).
  * @return 0, -ENOENT when the kernel lacks the action, or the write's -errno
+ * @param configfs the configfs mount
+ * @param info the device
+ * @param action action file name, e.g. "block_dev"
+ * @param value what to write, e.g. "1"
  */
 int rts_tcmu_action(const char *configfs, const struct rts_tcmu_info *info, const char *action,
 		    const char *value);
 
 /**
- * @brief Write a device attribute (attrib/<name>), e.g. tmr_notification.
+ * @brief Write a device attribute (attrib/NAME), e.g. tmr_notification.
  * @return 0, -ENOENT when the kernel lacks the attribute, or the write's -errno
+ * @param configfs the configfs mount
+ * @param info the device
+ * @param name attribute name
+ * @param value what to write
  */
 int rts_tcmu_set_attrib(const char *configfs, const struct rts_tcmu_info *info, const char *name,
 			const char *value);

@@ -2,6 +2,10 @@
 /**
  * @file wwn.h
  * @brief World wide names (RFC 3720/3721/3722/3980, T11 NAA) and object name validation.
+ *
+ * Returns: 0 or a negative errno, never errno. Ownership: results are written to caller
+ * buffers or returned malloc()ed through char ** (the caller frees them).
+ * Threads: reentrant, no shared state.
  */
 #ifndef RTS_WWN_H
 #define RTS_WWN_H

@@ -107,6 +107,16 @@ const struct rts_handler *runner_find_handler(const struct runner *r, const char
 	return NULL;
 }
 
+char *runner_handler_names(const struct runner *r)
+{
+	GString *s = g_string_new(NULL);
+
+	for (unsigned int i = 0; i < r->nhandlers; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "",
+				       rts_loaded_handler_get(r->handlers[i])->subtype);
+	return g_string_free(s, FALSE);
+}
+
 void runner_unload_handlers(struct runner *r)
 {
 	for (unsigned int i = 0; i < r->nhandlers; i++)

@@ -100,8 +100,10 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 	int ret;
 
 	if (!h) {
-		runner_log(r, RTS_LOG_ERR, "%s: no handler for cfgstring '%s'", info->dev_name,
-			   info->cfgstring);
+		g_autofree gchar *names = runner_handler_names(r);
+
+		runner_log(r, RTS_LOG_ERR, "%s: no handler for cfgstring '%s' (loaded: %s)",
+			   info->dev_name, info->cfgstring, *names ? names : "none");
 		return -ENOENT;
 	}
 	if (find_dev(r, info->minor))

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "dbus.h"
+#include "version_report.h"
 #include "status.h"
 #include "notify.h"
 #include "runner.h"
@@ -29,6 +30,9 @@
 
 #ifndef RTS_HANDLER_DIR_DEFAULT
 #define RTS_HANDLER_DIR_DEFAULT "/usr/local/lib/rts/handlers"
+#endif
+#ifndef RTS_HANDLER_DIR_FROM_BINDIR
+#define RTS_HANDLER_DIR_FROM_BINDIR "../lib/rts/handlers"
 #endif
 #ifndef RTS_VERSION
 #define RTS_VERSION "0"
@@ -50,6 +54,27 @@ void runner_log(const struct runner *r, int prio, const char *fmt, ...)
 	runner_log_sink((void *)r, prio, NULL, msg);
 }
 
+/*
+ * The handler directory when neither --handler-dir, $RTS_HANDLER_DIR nor the config file
+ * names one: the directory installed beside this executable (<bindir>/../lib/rts/handlers
+ * for the prefix it was installed into, so a relocated `cmake --install --prefix` tree
+ * finds its own handlers), else the configured RTS_HANDLER_DIR_DEFAULT.
+ */
+static gchar *default_handler_dir(void)
+{
+	g_autofree gchar *exe = g_file_read_link("/proc/self/exe", NULL);
+
+	if (exe) {
+		g_autofree gchar *bindir = g_path_get_dirname(exe);
+		gchar *dir = g_build_filename(bindir, RTS_HANDLER_DIR_FROM_BINDIR, NULL);
+
+		if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+			return dir;
+		g_free(dir);
+	}
+	return g_strdup(RTS_HANDLER_DIR_DEFAULT);
+}
+
 static int add_sim_device(struct runner *r, const char *cfgstring, uint64_t size,
 			  uint32_t block_size, uint32_t queue_depth)
 {
@@ -59,8 +84,11 @@ static int add_sim_device(struct runner *r, const char *cfgstring, uint64_t size
 	int ret;
 
 	if (!h) {
-		runner_log(r, RTS_LOG_ERR, "no handler for cfgstring '%s' (loaded: %u handler(s))",
-			   cfgstring, r->nhandlers);
+		g_autofree gchar *names = runner_handler_names(r);
+
+		runner_log(r, RTS_LOG_ERR,
+			   "no handler for cfgstring '%s': no handler_%.*s.so was loaded (loaded: %s)",
+			   cfgstring, (int)strcspn(cfgstring, "/"), cfgstring, *names ? names : "none");
 		return -ENOENT;
 	}
 	if (r->ndevs >= RUNNER_MAX_DEVICES)
@@ -229,7 +257,7 @@ int main(int argc, char **argv)
 	}
 	g_option_context_free(octx);
 	if (version) {
-		printf("rts-runner %s (handler ABI %u)\n", RTS_VERSION, RTS_HANDLER_ABI_VERSION);
+		rts_print_version(stdout, "rts-runner", RTS_VERSION);
 		return 0;
 	}
 	if (verbose)
@@ -265,7 +293,7 @@ int main(int argc, char **argv)
 	if (!handler_dir) {
 		const char *env = getenv("RTS_HANDLER_DIR");
 		const char *conf = runner_config_get_handler_dir(rp->config);
-		handler_dir = g_strdup(env && *env ? env : conf ? conf : RTS_HANDLER_DIR_DEFAULT);
+		handler_dir = env && *env ? g_strdup(env) : conf ? g_strdup(conf) : default_handler_dir();
 	}
 	if (runner_load_handlers(rp, handler_dir) <= 0) {
 		fprintf(stderr, "rts-runner: no usable handler in '%s'\n", handler_dir);

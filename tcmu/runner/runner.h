@@ -57,6 +57,8 @@ void runner_log_sink(void *userdata, int prio, const char *dev, const char *msg)
 
 int runner_load_handlers(struct runner *r, const char *dir);
 const struct rts_handler *runner_find_handler(const struct runner *r, const char *subtype);
+/* The loaded handlers' subtypes, ", "-separated ("" when none; g_free). */
+char *runner_handler_names(const struct runner *r);
 void runner_unload_handlers(struct runner *r);
 /* The device's full "<subtype>/<config>", as configfs and targetcli show it (g_free). */
 char *runner_dev_cfgstring(const struct runner_dev *rd);

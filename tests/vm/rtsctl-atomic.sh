@@ -38,11 +38,11 @@ step "an exported fileio and ramdisk, an ACL with CHAP and a mapped LUN"
 truncate -s 16M /tmp/d1.img
 check "create fileio" "$RTSCTL" -q create /backstores/fileio/d1 file=/tmp/d1.img
 check "create ramdisk" "$RTSCTL" -q create /backstores/ramdisk/rd0 size=16M nullio=1
-check "create target" "$RTSCTL" -q create /iscsi/$IQN
+check "create target" "$RTSCTL" -q --no-auto-tpg create /iscsi/$IQN
 check "create tpg" "$RTSCTL" -q create $T
 check "create lun0" "$RTSCTL" -q create $T/luns/lun0 storage=/backstores/fileio/d1
 check "create lun1" "$RTSCTL" -q create $T/luns/lun1 storage=/backstores/ramdisk/rd0
-check "create acl" "$RTSCTL" -q create $T/acls/$INI
+check "create acl" "$RTSCTL" -q --no-auto-map create $T/acls/$INI
 check "create mapped lun" "$RTSCTL" -q create $T/acls/$INI/mapped_lun0 tpg_lun=0
 check "set chap" "$RTSCTL" -q set $T/acls/$INI auth userid=u1 password=p1
 "$RTSCTL" -q save --backup 0 "$OUT/before.json" || die "save"

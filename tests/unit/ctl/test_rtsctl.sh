@@ -105,7 +105,7 @@ expect 1 r delete /alua/lu_gps/default_lu_gp
 has err "/alua/lu_gps/default_lu_gp: delete failed"
 expect 1 r create /iscsi/$IQN/tpg1
 has err "parent object does not exist"
-expect 0 r create /iscsi/$IQN
+expect 0 r --no-auto-tpg create /iscsi/$IQN
 expect 0 r create $T
 expect 0 r create $T/luns/lun0 storage=/backstores/fileio/disk1 alua_tg_pt_gp=site_b
 expect 1 r create $T/luns/lun1 storage=/backstores/fileio/nope
@@ -113,14 +113,40 @@ has err "does not exist"
 expect 0 r create $T/luns/lun1 storage=/backstores/ramdisk/rd0
 expect 0 r create $T/portals/0.0.0.0:3260
 expect 0 r create "$T/portals/[::1]:3261"
-expect 0 r create $T/acls/$INI tag=grp1 cmdsn_depth=32
+expect 0 r --no-auto-map create $T/acls/$INI tag=grp1 cmdsn_depth=32
 expect 1 r create $T/acls/not-a-wwn
 has err "acls/not-a-wwn: create failed"
 expect 0 r create $T/acls/$INI/mapped_lun0 tpg_lun=0
 expect 0 r create $T/acls/$INI/mapped_lun3 tpg_lun=1 write_protect=1
-expect 0 r create /loopback/naa.5001405abcdef012
+expect 0 r --no-auto-tpg create /loopback/naa.5001405abcdef012
 expect 0 r create /loopback/naa.5001405abcdef012/tpg1
 expect 0 r create /loopback/naa.5001405abcdef012/tpg1/luns/lun0 storage=/backstores/ramdisk/rd1
+
+# targetcli's automatic tpg1 (enabled), default portal and mapped LUNs, each with an opt-out
+A=iqn.2003-01.org.example:auto
+expect 0 r create /iscsi/$A
+has out "/iscsi/$A/tpg1: created (automatically)"
+has out "/iscsi/$A/tpg1/portals/0.0.0.0:3260: created (automatically)"
+expect 0 r get /iscsi/$A/tpg1 property enable
+has out "^enable=1"
+expect 0 r create /iscsi/$A/tpg1/acls/$INI
+expect 0 r create /iscsi/$A/tpg1/luns/lun2 storage=/backstores/ramdisk/rd1
+has out "/iscsi/$A/tpg1/acls/$INI/mapped_lun2: created (automatically)"
+expect 0 r --no-auto-map create /iscsi/$A/tpg1/luns/lun3 storage=/backstores/ramdisk/rd0
+expect 0 r create /iscsi/$A/tpg1/acls/iqn.1994-05.com.redhat:client2
+has out "acls/iqn.1994-05.com.redhat:client2/mapped_lun2: created (automatically)"
+has out "acls/iqn.1994-05.com.redhat:client2/mapped_lun3: created (automatically)"
+expect 0 r ls /iscsi/$A/tpg1/acls/$INI
+has out "mapped_lun2 \[lun2 rw\]"
+n=$((n + 1)); ! grep -q "mapped_lun3" "$W/out" || { echo "FAIL: --no-auto-map mapped lun3"; fails=$((fails + 1)); }
+expect 0 r --no-auto-portal create /iscsi/$A-2
+expect 0 r ls /iscsi/$A-2/tpg1/portals
+n=$((n + 1)); ! grep -q "3260" "$W/out" || { echo "FAIL: --no-auto-portal added a portal"; fails=$((fails + 1)); }
+expect 0 r --no-auto-tpg create /iscsi/$A-3
+expect 1 r ls /iscsi/$A-3/tpg1
+expect 0 r delete /iscsi/$A
+expect 0 r delete /iscsi/$A-2
+expect 0 r delete /iscsi/$A-3
 
 expect 0 r ls
 has out "o- disk1"
@@ -176,6 +202,14 @@ has out "/iscsi/$IQN: deleted"
 expect 0 r --json ls /
 json_ok
 expect 0 r restore "$W/s1.json"
+# progress goes to a terminal only: none in the captured (piped) stderr ...
+n=$((n + 1)); ! grep -q '\[[0-9]*/[0-9]*\]' "$W/err" || { echo "FAIL: restore printed progress to a pipe"; fails=$((fails + 1)); }
+# ... and "[done/total]" on a pseudo-terminal (script(1)), when available
+if command -v script >/dev/null; then
+	n=$((n + 1))
+	script -qec "$RTSCTL --backend emulate --root '$R' restore --clear-existing '$W/s1.json'" /dev/null >"$W/tty" 2>&1 || true
+	grep -q '\[[0-9]*/[0-9]*\]' "$W/tty" || { echo "FAIL: no progress on a terminal"; head -5 "$W/tty"; fails=$((fails + 1)); }
+fi
 expect 0 r save "$W/s2.json"
 n=$((n + 1)); cmp -s "$W/s1.json" "$W/s2.json" || { echo "FAIL: save->clear->restore->save differs"; diff "$W/s1.json" "$W/s2.json" | head; fails=$((fails + 1)); }
 expect 0 r -q restore --clear-existing "$W/s1.json"
@@ -262,11 +296,11 @@ I=iqn.2003-01.org.example:n18
 T18=/iscsi/$I/tpg1
 expect 0 r create /backstores/fileio/d18 file="$F/d18.img" size=1M
 expect 0 r create /backstores/ramdisk/r18 size=1M nullio=1
-expect 0 r create /iscsi/$I
+expect 0 r --no-auto-tpg create /iscsi/$I
 expect 0 r create $T18
 expect 0 r create $T18/luns/lun0 storage=/backstores/fileio/d18
 expect 0 r create $T18/luns/lun1 storage=/backstores/ramdisk/r18
-expect 0 r create $T18/acls/$INI
+expect 0 r --no-auto-map create $T18/acls/$INI
 expect 0 r create $T18/acls/$INI/mapped_lun0 tpg_lun=0
 expect 0 r set $T18/acls/$INI auth userid=u1 password=p1
 expect 0 r save "$W/n18.json"
@@ -316,7 +350,7 @@ same18 "--json apply"
 # item 3: what create writes, restore reads back
 expect 2 r create $T18/luns/lun99999 storage=/backstores/ramdisk/r18
 has err "LUN index 99999 out of range 0..65535"
-expect 0 r create $T18/luns/lun65535 storage=/backstores/ramdisk/r18
+expect 0 r --no-auto-map create $T18/luns/lun65535 storage=/backstores/ramdisk/r18
 expect 0 r create $T18/acls/$INI/mapped_lun300 tpg_lun=65535
 has err "targetcli cannot restore mapped LUNs above 255"
 expect 0 r save "$W/n18-limits.json"
@@ -391,7 +425,7 @@ has err "confirm with --yes"
 expect 0 r --json ls /iscsi
 has out "$I"
 expect 0 r create /backstores/ramdisk/gone size=1M
-expect 0 r create $T18/luns/lun7 storage=/backstores/ramdisk/gone
+expect 0 r --no-auto-map create $T18/luns/lun7 storage=/backstores/ramdisk/gone
 expect 0 r create $T18/acls/$INI/mapped_lun7 tpg_lun=7
 expect 0 r delete /backstores/ramdisk/gone
 has out "deleted, with 1 LUN(s) and their mapped LUNs:"
