@@ -118,6 +118,7 @@ struct rts_dev {
 	struct scsi_state st;
 	uint64_t size;
 	bool ua_capacity_changed;
+	uint32_t handler_max_xfer; /* rts_dev_set_max_xfer_blocks() (0: none) */
 	bool opened;
 	bool running;
 
@@ -167,6 +168,8 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 void dev_fail(struct rts_dev *dev, const char *why);
 int dev_bounce(struct rts_cmd *cmd, size_t len);
 void dev_refresh_serial(struct rts_dev *dev);
+/* Recompute di.max_xfer_blocks from the data area, the handler's and the config's limits. */
+void dev_update_xfer_limit(struct rts_dev *dev);
 
 /* uio.c: read a wwn/vpd_unit_serial file ("T10 VPD Unit Serial Number: X") into @out;
  * returns the serial's length (0 when none is set) or -errno. */

@@ -451,8 +451,22 @@ static void do_caw(struct rts_cmd *cmd)
 	struct iovec *v;
 	int r;
 
-	if (cmd->data_len < 2 * half) {
-		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR);
+	/* SBC-4 5.3: NUMBER OF LOGICAL BLOCKS 0 transfers nothing and is not an error. */
+	if (!half) {
+		finish_err(cmd, 0);
+		return;
+	}
+	/*
+	 * Step 6 of the check order (tcmu/scsi/cdb.c): the Data-Out buffer must hold exactly the
+	 * verify and the write instance (2 * NUMBER OF LOGICAL BLOCKS blocks); the CDB decides
+	 * the length, so another length is an INVALID FIELD IN CDB (NUMBER OF LOGICAL BLOCKS).
+	 */
+	if (cmd->data_len != 2 * half) {
+		struct scsi_result res;
+
+		scsi_set_sense_field(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB,
+				     true, 13, -1);
+		finish_res(cmd, &res, -1);
 		return;
 	}
 	r = dev_bounce(cmd, 3 * half + sizeof(struct iovec));

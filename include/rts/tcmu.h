@@ -153,8 +153,17 @@ uint64_t rts_dev_get_num_lbas(const struct rts_dev *dev);
 void rts_dev_set_num_lbas(struct rts_dev *dev, uint64_t num_lbas);
 /** @brief Size in bytes requested by the kernel (dev_size) or simulator, 0 if unknown. */
 uint64_t rts_dev_get_size(const struct rts_dev *dev);
-/** @brief Maximum transfer length per command, in blocks. */
+/**
+ * @brief Maximum transfer length per command, in blocks: what Block Limits advertises and
+ *        the core enforces (the data area, the handler's limit, an explicit hw_max_sectors).
+ */
 uint32_t rts_dev_get_max_xfer_blocks(const struct rts_dev *dev);
+/**
+ * @brief State the largest transfer, in blocks, the handler serves in one command (call in
+ *        open()); 0 removes the handler's limit. The device advertises the smaller of this
+ *        and what the data area allows. Since librts-tcmu 0.2.
+ */
+void rts_dev_set_max_xfer_blocks(struct rts_dev *dev, uint32_t blocks);
 /** @brief Whether the volatile write cache is enabled (MODE page 08h WCE). */
 bool rts_dev_get_write_cache(const struct rts_dev *dev);
 /** @brief Set the write cache state reported to initiators. */

@@ -1,10 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * CDB decoding (SBC-3 5.x): tells the dispatcher whether a command is answered by
+ * CDB decoding (SBC-4 5.x): tells the dispatcher whether a command is answered by
  * scsi_emulate() or is block I/O, and range-checks the I/O against the device.
  *
- * Check order for I/O commands: CDB length, CONTROL byte, reserved/unsupported CDB bits,
- * transfer length limits, LBA range, then write protection.
+ * THE ORDER OF CHECKS (SBC-4 4.2.2 / SPC-5 4.4; the one place it is stated). Every command
+ * goes through them in this order and ends at the first that fails:
+ *   1. operation code: unsupported -> INVALID COMMAND OPERATION CODE (scsi_decode);
+ *   2. CDB fields: CDB length, CONTROL (NACA), reserved bits and fields we do not support
+ *      (PROTECT, ANCHOR, BYTCHK 10b, ...) -> INVALID FIELD IN CDB with the field pointer
+ *      (scsi_cdb_check, then the decode_* functions);
+ *   3. transfer length: MAXIMUM TRANSFER LENGTH / MAXIMUM COMPARE AND WRITE LENGTH /
+ *      MAXIMUM WRITE SAME LENGTH -> INVALID FIELD IN CDB pointing at the length field
+ *      (check_xfer);
+ *   4. LBA range: LBA + length past the last block -> LOGICAL BLOCK ADDRESS OUT OF RANGE
+ *      (lba_out_of_range);
+ *   5. write protection -> DATA PROTECT / WRITE PROTECTED;
+ *   6. data: the Data-Out buffer (its length against the CDB, parameter list contents,
+ *      COMPARE AND WRITE's verify data) is only looked at by the dispatcher
+ *      (tcmu/dispatch.c), after all of the above passed.
  */
 #include <errno.h>
 

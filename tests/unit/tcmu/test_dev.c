@@ -246,13 +246,15 @@ struct fx {
 	struct rts_dev *dev;
 };
 
-static struct fx *fx_start(const struct rts_handler *h, uint32_t cmdr_size, uint32_t max_iov_blocks)
+static struct fx *fx_start_xfer(const struct rts_handler *h, uint32_t cmdr_size,
+				uint32_t max_iov_blocks, uint32_t max_xfer_blocks)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .cmdr_size = cmdr_size, .data_size = 8 << 20,
 				     .max_iov_blocks = max_iov_blocks };
 	struct rts_dev_config cfg = { .name = "t0", .cfgstring = h->subtype, .block_size = BS,
-				      .queue_depth = 32, .write_cache = true };
+				      .queue_depth = 32, .write_cache = true,
+				      .max_xfer_blocks = max_xfer_blocks };
 
 	assert_non_null(f);
 	memset(g_mem, 0, sizeof(g_mem));
@@ -265,6 +267,11 @@ static struct fx *fx_start(const struct rts_handler *h, uint32_t cmdr_size, uint
 	assert_int_equal(rts_dev_open(f->dev, false, NULL), 0);
 	assert_int_equal(rts_dev_start(f->dev), 0);
 	return f;
+}
+
+static struct fx *fx_start(const struct rts_handler *h, uint32_t cmdr_size, uint32_t max_iov_blocks)
+{
+	return fx_start_xfer(h, cmdr_size, max_iov_blocks, 0);
 }
 
 static void fx_stop(struct fx *f)
@@ -554,6 +561,201 @@ static void test_caw_miscompare_offset(void **state)
 	expect_sense(&c, 0xe, 0x1d, 0);
 	assert_int_equal(get_be32(c.sense + 3), 77);
 	assert_int_equal(g_mem[9 * BS + 77], 0x22); /* nothing written */
+	fx_stop(f);
+}
+
+/* VPD B0h MAXIMUM TRANSFER LENGTH as the device reports it. */
+static uint32_t block_limits_max_xfer(struct fx *f)
+{
+	uint8_t cdb[6] = { 0x12, 0x01, 0xb0, 0, 64, 0 }, vpd[64];
+	struct rts_sim_completion c = exec(f, cdb, 6, RTS_SIM_FROM_DEV, vpd, sizeof(vpd));
+
+	assert_int_equal(c.status, 0);
+	assert_int_equal(vpd[1], 0xb0);
+	return get_be32(vpd + 8);
+}
+
+static void expect_invalid_field(const struct rts_sim_completion *c, uint16_t field)
+{
+	expect_sense(c, 5, 0x24, 0);
+	assert_int_equal(c->sense[15], 0x80 | 0x40); /* SKSV, C/D = CDB, no bit pointer */
+	assert_int_equal(c->sense[16] << 8 | c->sense[17], field);
+}
+
+/*
+ * Nobody set a limit: the device serves (and advertises) what its 8 MiB data area holds,
+ * far above the kernel's unenforced default of 128 sectors; beyond that INVALID FIELD IN
+ * CDB (transfer length before LBA range, SBC-4), and a large transfer past the end is
+ * LBA OUT OF RANGE.
+ */
+static void test_max_xfer_from_data_area(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	static uint8_t big[2048 * BS];
+	uint8_t cdb[16];
+	struct rts_sim_completion c;
+
+	(void)state;
+	assert_int_equal(block_limits_max_xfer(f), (8u << 20) / BS);
+	assert_int_equal(rts_dev_get_max_xfer_blocks(f->dev), (8u << 20) / BS);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + i / BS);
+	cdb16(cdb, 0x8a, 100, 2048); /* WRITE(16) 1 MiB */
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, big, sizeof(big));
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(g_mem + 100 * BS, big, sizeof(big));
+	memset(big, 0, sizeof(big));
+	cdb[0] = 0x88; /* READ(16) 1 MiB back */
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, big, sizeof(big));
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(g_mem + 100 * BS, big, sizeof(big));
+	/* READ(10) of 256 blocks crossing the end: LBA OUT OF RANGE, not INVALID FIELD */
+	memset(cdb, 0, 16);
+	cdb[0] = 0x28;
+	put_be32(cdb + 2, NBLK - 100);
+	cdb[7] = 1; /* 256 */
+	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, big, 256 * BS);
+	expect_sense(&c, 5, 0x21, 0);
+	/* one block more than the data area can hold: the length field is pointed at */
+	cdb16(cdb, 0x88, 0, (8u << 20) / BS + 1);
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	expect_invalid_field(&c, 10);
+	/* ... and it wins over the LBA range (checked first) */
+	cdb16(cdb, 0x88, NBLK, (8u << 20) / BS + 1);
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	expect_invalid_field(&c, 10);
+	fx_stop(f);
+}
+
+/* An explicit limit (hw_max_sectors an administrator set) is advertised and enforced. */
+static void test_max_xfer_explicit(void **state)
+{
+	struct fx *f = fx_start_xfer(&mem_handler, 0, 0, 64);
+	static uint8_t buf[65 * BS];
+	uint8_t cdb[16];
+	struct rts_sim_completion c;
+
+	(void)state;
+	assert_int_equal(block_limits_max_xfer(f), 64);
+	cdb16(cdb, 0x88, 0, 64);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 64 * BS);
+	assert_int_equal(c.status, 0);
+	cdb16(cdb, 0x88, 0, 65);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 65 * BS);
+	expect_invalid_field(&c, 10);
+	memset(cdb, 0, 16); /* WRITE AND VERIFY(10): same limit, TRANSFER LENGTH at byte 7 */
+	cdb[0] = 0x2e;
+	cdb[8] = 65;
+	c = exec(f, cdb, 10, RTS_SIM_TO_DEV, buf, 65 * BS);
+	expect_invalid_field(&c, 7);
+	memset(cdb, 0, 16); /* VERIFY(10) without BYTCHK transfers nothing, still limited */
+	cdb[0] = 0x2f;
+	cdb[8] = 65;
+	c = exec(f, cdb, 10, RTS_SIM_NONE, NULL, 0);
+	expect_invalid_field(&c, 7);
+	fx_stop(f);
+	/* larger than the data area: the data area wins */
+	f = fx_start_xfer(&mem_handler, 0, 0, 1u << 30);
+	assert_int_equal(block_limits_max_xfer(f), (8u << 20) / BS);
+	fx_stop(f);
+}
+
+/* A handler's own limit (rts_dev_set_max_xfer_blocks in open) caps the advertised one. */
+static int limited_open(struct rts_dev *dev, bool reopen)
+{
+	rts_dev_set_max_xfer_blocks(dev, 300);
+	return mem_open(dev, reopen);
+}
+
+static const struct rts_handler limited_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test memory, 300-block transfers",
+	.subtype = "lim",
+	.open = limited_open,
+	.read = mem_read,
+	.write = mem_write,
+	.flush = mem_flush,
+	.unmap = mem_unmap,
+};
+
+static void test_max_xfer_handler_limit(void **state)
+{
+	struct fx *f = fx_start_xfer(&limited_handler, 0, 0, 1000);
+	static uint8_t buf[301 * BS];
+	uint8_t cdb[16];
+	struct rts_sim_completion c;
+
+	(void)state;
+	assert_int_equal(block_limits_max_xfer(f), 300);
+	cdb16(cdb, 0x8a, 0, 300);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 300 * BS);
+	assert_int_equal(c.status, 0);
+	cdb16(cdb, 0x8a, 0, 301);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 301 * BS);
+	expect_invalid_field(&c, 10);
+	fx_stop(f);
+	/* an explicit limit below the handler's wins */
+	f = fx_start_xfer(&limited_handler, 0, 0, 200);
+	assert_int_equal(block_limits_max_xfer(f), 200);
+	fx_stop(f);
+}
+
+/*
+ * COMPARE AND WRITE field checks: NUMBER OF LOGICAL BLOCKS above MAXIMUM COMPARE AND WRITE
+ * LENGTH (1) and a Data-Out length other than twice the blocks are INVALID FIELD IN CDB
+ * (never a medium error); 0 blocks is a no-op; past the end is LBA OUT OF RANGE; the range
+ * check comes after the length check.
+ */
+static void test_caw_field_checks(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	uint8_t cdb[16], buf[4 * BS];
+	struct rts_sim_completion c;
+
+	(void)state;
+	memset(buf, 0, 2 * BS);
+	memset(buf + 2 * BS, 0x77, 2 * BS);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x89;
+	put_be32(cdb + 6, 9);
+	cdb[13] = 2;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 4 * BS);
+	expect_invalid_field(&c, 13);
+	assert_int_equal(g_mem[9 * BS], 0);
+	cdb[13] = 255;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 4 * BS);
+	expect_invalid_field(&c, 13);
+	/* too long past the end: the length is checked first */
+	put_be32(cdb + 6, NBLK);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 4 * BS);
+	expect_invalid_field(&c, 13);
+	cdb[13] = 1;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
+	expect_sense(&c, 5, 0x21, 0);
+	/* Data-Out of 1 or 3 blocks for 1 block */
+	put_be32(cdb + 6, 9);
+	memset(buf + BS, 0x77, BS);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, BS);
+	expect_invalid_field(&c, 13);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 3 * BS);
+	expect_invalid_field(&c, 13);
+	assert_int_equal(g_mem[9 * BS], 0);
+	/* 0 blocks: GOOD, nothing read or written */
+	cdb[13] = 0;
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_mem[9 * BS], 0);
+	/* and the right length works */
+	cdb[13] = 1;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_mem[9 * BS + 511], 0x77);
+	/* PROTECT bits (a CDB field) come before the length */
+	cdb[1] = 0x20;
+	cdb[13] = 2;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 4 * BS);
+	expect_sense(&c, 5, 0x24, 0);
+	assert_int_equal(c.sense[16] << 8 | c.sense[17], 1);
 	fx_stop(f);
 }
 
@@ -855,6 +1057,10 @@ int main(void)
 		cmocka_unit_test(test_errno_to_sense),
 		cmocka_unit_test(test_fua_sync_write_same_unmap_verify),
 		cmocka_unit_test(test_caw_miscompare_offset),
+		cmocka_unit_test(test_caw_field_checks),
+		cmocka_unit_test(test_max_xfer_from_data_area),
+		cmocka_unit_test(test_max_xfer_explicit),
+		cmocka_unit_test(test_max_xfer_handler_limit),
 		cmocka_unit_test(test_caw_atomic_against_writes),
 		cmocka_unit_test(test_tmr_abort_and_stop_waits),
 		cmocka_unit_test(test_tmr_cancels_inflight_io),
