@@ -313,7 +313,7 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		dev_fail(dev, "ring slot headers changed under us: cannot write completions");
 	else if (r < 0)
 		dev_fail(dev, "completion without a consumed ring slot");
-	if (status != RTS_SAM_GOOD)
+	if (status != RTS_SAM_GOOD && status != RTS_SAM_CONDITION_MET)
 		STAT_INC(dev, errors);
 	STAT_INC(dev, completions);
 	dev->need_kick = true;
@@ -911,6 +911,7 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	cmd->lock = RLOCK_NONE;
 	cmd->lock_active = false;
 	cmd->flush_after = false;
+	cmd->prefetch = false;
 	cmd->waiting = false;
 	memset(cmd->sqe_cnt, 0, sizeof(cmd->sqe_cnt));
 	cmd->step = NULL;

@@ -71,6 +71,7 @@ struct rts_cmd {
 	enum cmd_lock lock;
 	bool lock_active;        /* RLOCK_CAW: holds the range (else queued behind writes) */
 	bool flush_after;        /* FUA emulated by a flush after the write */
+	bool prefetch;           /* the verify read-through is a PRE-FETCH: CONDITION MET */
 	uint8_t *bounce;         /* scratch for CAW/VERIFY/WRITE SAME/UNMAP, kept per slot */
 	size_t bounce_cap;
 	struct rts_cmd *wait_next;

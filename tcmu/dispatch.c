@@ -238,6 +238,7 @@ static void step_done(struct rts_cmd *cmd, int err)
 }
 
 static void verify_start(struct rts_cmd *cmd, uint8_t bytchk, uint64_t data_off);
+static void finish_condition_met(struct rts_cmd *cmd, int err);
 
 static void step_write_done(struct rts_cmd *cmd, int err)
 {
@@ -336,7 +337,10 @@ static void verify_next(struct rts_cmd *cmd)
 	struct iovec *v;
 
 	if (cmd->pos >= total) {
-		finish_err(cmd, 0);
+		if (cmd->prefetch)
+			finish_condition_met(cmd, 0);
+		else
+			finish_err(cmd, 0);
 		return;
 	}
 	v = (struct iovec *)(void *)(cmd->bounce + CHUNK_BYTES);
@@ -410,6 +414,43 @@ static void verify_start(struct rts_cmd *cmd, uint8_t bytchk, uint64_t data_off)
 	cmd->pos = 0;
 	cmd->count = (uint32_t)(data_off << 8 | bytchk);
 	verify_next(cmd);
+}
+
+/* ---------------------------------------------------------------- pre-fetch */
+
+/*
+ * PRE-FETCH 10/16 (SBC-4 5.9): read the range once through the handler (the page cache or
+ * the handler's own cache keeps it) and answer CONDITION MET. A range larger than what we
+ * call the cache (PREFETCH_MAX_BYTES), "to the last block" (length 0) or IMMED reads nothing
+ * and answers as the standard asks for a cache too small or an immediate return: GOOD, or
+ * CONDITION MET when the range would fit.
+ */
+#define PREFETCH_MAX_BYTES (32u << 20)
+
+static void finish_condition_met(struct rts_cmd *cmd, int err)
+{
+	if (err) {
+		finish_err(cmd, err);
+		return;
+	}
+	cmd->step = NULL;
+	dev_cmd_finish(cmd, RTS_SAM_CONDITION_MET, NULL, 0, -1);
+}
+
+static void do_prefetch(struct rts_cmd *cmd)
+{
+	uint64_t len = byte_len(cmd);
+
+	if (!cmd->info.nr_blocks || len > PREFETCH_MAX_BYTES) {
+		finish_err(cmd, 0);
+		return;
+	}
+	if (cmd->info.immed) {
+		finish_condition_met(cmd, 0);
+		return;
+	}
+	cmd->prefetch = true;
+	verify_start(cmd, 0, 0);
 }
 
 /* --------------------------------------------------------- compare and write */
@@ -700,6 +741,9 @@ void dispatch_cmd(struct rts_cmd *cmd)
 		break;
 	case SCSI_KIND_VERIFY:
 		verify_start(cmd, cmd->info.bytchk, 0);
+		break;
+	case SCSI_KIND_PREFETCH:
+		do_prefetch(cmd);
 		break;
 	case SCSI_KIND_SYNC:
 		if (dev->h->flush)

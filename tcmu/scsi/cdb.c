@@ -88,6 +88,9 @@ bool scsi_op_is_emulated(uint8_t op)
 	case SCSI_MODE_SELECT_10:
 	case SCSI_MODE_SENSE_10:
 	case SCSI_SERVICE_ACTION_IN_16:
+	case SCSI_MAINTENANCE_IN:
+	case SCSI_READ_DEFECT_DATA_10:
+	case SCSI_READ_DEFECT_DATA_12:
 		return true;
 	default:
 		return false;
@@ -211,6 +214,7 @@ static int decode_rw(const struct scsi_dev_info *di, const uint8_t *cdb, struct 
 		write = true;
 		break;
 	case SCSI_VERIFY_10:
+	case SCSI_VERIFY_12:
 	case SCSI_VERIFY_16:
 		info->kind = SCSI_KIND_VERIFY;
 		break;
@@ -267,6 +271,20 @@ static int decode_sync(const struct scsi_dev_info *di, const uint8_t *cdb,
 		get_lba_len(cdb, &layout_16, &info->lba, &info->nr_blocks);
 	info->immed = cdb[1] & CDB1_SYNC_IMMED;
 	/* NUMBER OF LOGICAL BLOCKS 0 means "through the last block". */
+	return lba_out_of_range(di, info->lba, info->nr_blocks, res);
+}
+
+/* PRE-FETCH 10/16 (SBC-4 5.9): no data transfer, so no transfer length limit. */
+static int decode_prefetch(const struct scsi_dev_info *di, const uint8_t *cdb,
+			   struct scsi_cmd_info *info, struct scsi_result *res)
+{
+	info->kind = SCSI_KIND_PREFETCH;
+	if (cdb[0] == SCSI_PRE_FETCH_10)
+		get_lba_len(cdb, &layout_10, &info->lba, &info->nr_blocks);
+	else
+		get_lba_len(cdb, &layout_16, &info->lba, &info->nr_blocks);
+	info->immed = cdb[1] & CDB1_SYNC_IMMED;
+	/* PREFETCH LENGTH 0 means "through the last block". */
 	return lba_out_of_range(di, info->lba, info->nr_blocks, res);
 }
 
@@ -377,6 +395,11 @@ static uint32_t emulated_xfer_len(const uint8_t *cdb)
 		return scsi_get_be16(&cdb[7]);
 	case SCSI_SERVICE_ACTION_IN_16:
 		return scsi_get_be32(&cdb[10]);
+	case SCSI_READ_DEFECT_DATA_10:
+		return scsi_get_be16(&cdb[7]);
+	case SCSI_MAINTENANCE_IN:
+	case SCSI_READ_DEFECT_DATA_12:
+		return scsi_get_be32(&cdb[6]);
 	default:
 		return 0;
 	}
@@ -407,11 +430,15 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 	case SCSI_READ_16:
 	case SCSI_WRITE_16:
 	case SCSI_VERIFY_10:
+	case SCSI_VERIFY_12:
 	case SCSI_VERIFY_16:
 	case SCSI_WRITE_VERIFY_10:
+	case SCSI_WRITE_VERIFY_12:
 	case SCSI_WRITE_VERIFY_16:
 	case SCSI_SYNCHRONIZE_CACHE_10:
 	case SCSI_SYNCHRONIZE_CACHE_16:
+	case SCSI_PRE_FETCH_10:
+	case SCSI_PRE_FETCH_16:
 	case SCSI_WRITE_SAME_10:
 	case SCSI_WRITE_SAME_16:
 	case SCSI_COMPARE_AND_WRITE:
@@ -443,13 +470,18 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 	case SCSI_READ_16:
 	case SCSI_WRITE_16:
 	case SCSI_VERIFY_10:
+	case SCSI_VERIFY_12:
 	case SCSI_VERIFY_16:
 	case SCSI_WRITE_VERIFY_10:
+	case SCSI_WRITE_VERIFY_12:
 	case SCSI_WRITE_VERIFY_16:
 		return decode_rw(di, cdb, info, res);
 	case SCSI_SYNCHRONIZE_CACHE_10:
 	case SCSI_SYNCHRONIZE_CACHE_16:
 		return decode_sync(di, cdb, info, res);
+	case SCSI_PRE_FETCH_10:
+	case SCSI_PRE_FETCH_16:
+		return decode_prefetch(di, cdb, info, res);
 	case SCSI_WRITE_SAME_10:
 	case SCSI_WRITE_SAME_16:
 		return decode_write_same(di, cdb, info, res);
@@ -459,6 +491,12 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 		return decode_unmap(di, cdb, info, res);
 	case SCSI_SERVICE_ACTION_IN_16:
 		if ((cdb[1] & 0x1f) != SCSI_SAI_READ_CAPACITY_16) {
+			scsi_invalid_cdb_field(res, 1, 4);
+			return -EINVAL;
+		}
+		break;
+	case SCSI_MAINTENANCE_IN:
+		if ((cdb[1] & 0x1f) != SCSI_MI_REPORT_SUPPORTED_OPCODES) {
 			scsi_invalid_cdb_field(res, 1, 4);
 			return -EINVAL;
 		}

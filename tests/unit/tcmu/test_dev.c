@@ -759,6 +759,80 @@ static void test_caw_field_checks(void **state)
 	fx_stop(f);
 }
 
+/* PRE-FETCH reads the range through the handler and answers CONDITION MET; VERIFY(12) and
+ * WRITE AND VERIFY(12) go the same way as their 10/16-byte forms. */
+static unsigned int g_reads;
+
+static int count_read(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		      unsigned int cnt, uint64_t off, uint64_t len)
+{
+	g_reads++;
+	return mem_read(dev, cmd, iov, cnt, off, len);
+}
+
+static const struct rts_handler count_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test memory, counting reads",
+	.subtype = "cnt",
+	.open = mem_open,
+	.read = count_read,
+	.write = mem_write,
+	.flush = mem_flush,
+	.unmap = mem_unmap,
+};
+
+static void test_prefetch_verify12(void **state)
+{
+	struct fx *f = fx_start(&count_handler, 0, 0);
+	uint8_t cdb[16], buf[8 * BS];
+	struct rts_sim_completion c;
+
+	(void)state;
+	g_reads = 0;
+	memset(cdb, 0, 16);
+	cdb[0] = 0x34; /* PRE-FETCH(10) 3000 blocks: more than one chunk */
+	put_be32(cdb + 2, 10);
+	cdb[7] = 3000 >> 8;
+	cdb[8] = 3000 & 0xff;
+	c = exec(f, cdb, 10, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0x04); /* CONDITION MET */
+	assert_int_equal(g_reads, 2);
+	cdb[1] = 0x02; /* IMMED: status at once, nothing read */
+	c = exec(f, cdb, 10, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0x04);
+	assert_int_equal(g_reads, 2);
+	cdb16(cdb, 0x90, 0, 0); /* PRE-FETCH(16) to the end: GOOD, nothing read */
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_reads, 2);
+	cdb16(cdb, 0x90, NBLK - 1, 2);
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	expect_sense(&c, 5, 0x21, 0);
+	struct rts_dev_stats st;
+	rts_dev_get_stats(f->dev, &st);
+	assert_int_equal(st.errors, 1); /* CONDITION MET is not an error */
+
+	/* WRITE AND VERIFY(12) then VERIFY(12) BYTCHK=1 with one byte off */
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 13);
+	memset(cdb, 0, 16);
+	cdb[0] = 0xae;
+	cdb[1] = 0x02;
+	put_be32(cdb + 2, 50);
+	put_be32(cdb + 6, 8);
+	c = exec(f, cdb, 12, RTS_SIM_TO_DEV, buf, sizeof(buf));
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(g_mem + 50 * BS, buf, sizeof(buf));
+	cdb[0] = 0xaf;
+	c = exec(f, cdb, 12, RTS_SIM_TO_DEV, buf, sizeof(buf));
+	assert_int_equal(c.status, 0);
+	buf[3 * BS + 9] ^= 0x40;
+	c = exec(f, cdb, 12, RTS_SIM_TO_DEV, buf, sizeof(buf));
+	expect_sense(&c, 0xe, 0x1d, 0);
+	assert_int_equal(get_be32(c.sense + 3), 3 * BS + 9);
+	fx_stop(f);
+}
+
 /* COMPARE AND WRITE is atomic against writes to the same range, not against others. */
 static void test_caw_atomic_against_writes(void **state)
 {
@@ -1058,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_fua_sync_write_same_unmap_verify),
 		cmocka_unit_test(test_caw_miscompare_offset),
 		cmocka_unit_test(test_caw_field_checks),
+		cmocka_unit_test(test_prefetch_verify12),
 		cmocka_unit_test(test_max_xfer_from_data_area),
 		cmocka_unit_test(test_max_xfer_explicit),
 		cmocka_unit_test(test_max_xfer_handler_limit),
