@@ -490,6 +490,18 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 	case SCSI_UNMAP:
 		return decode_unmap(di, cdb, info, res);
 	case SCSI_SERVICE_ACTION_IN_16:
+		/* GET LBA STATUS: thin devices (LBPME=1) only, SBC-4 5.6 */
+		if ((cdb[1] & 0x1f) == SCSI_SAI_GET_LBA_STATUS && di->thin) {
+			info->kind = SCSI_KIND_GET_LBA_STATUS;
+			info->lba = scsi_get_be64(&cdb[2]);
+			info->xfer_len = scsi_get_be32(&cdb[10]);
+			if (info->lba >= di->num_lbas) {
+				scsi_set_sense(res, RTS_SENSE_ILLEGAL_REQUEST,
+					       SCSI_ASC_LBA_OUT_OF_RANGE);
+				return -EINVAL;
+			}
+			return 0;
+		}
 		if ((cdb[1] & 0x1f) != SCSI_SAI_READ_CAPACITY_16) {
 			scsi_invalid_cdb_field(res, 1, 4);
 			return -EINVAL;

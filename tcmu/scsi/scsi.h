@@ -61,6 +61,7 @@ enum scsi_opcode {
 	SCSI_READ_DEFECT_DATA_12 = 0xb7,
 };
 #define SCSI_SAI_READ_CAPACITY_16 0x10
+#define SCSI_SAI_GET_LBA_STATUS 0x12
 #define SCSI_MI_REPORT_SUPPORTED_OPCODES 0x0c
 
 /* Additional sense code / qualifier pairs, as (asc << 8 | ascq). */
@@ -125,6 +126,7 @@ enum scsi_cmd_kind {
 	SCSI_KIND_WRITE_SAME,  /* WRITE SAME 10/16 */
 	SCSI_KIND_CAW,         /* COMPARE AND WRITE */
 	SCSI_KIND_PREFETCH,    /* PRE-FETCH 10/16 (nr_blocks 0: to the last block; immed) */
+	SCSI_KIND_GET_LBA_STATUS, /* GET LBA STATUS (lba: STARTING LBA, xfer_len: alloc len) */
 };
 
 /* A decoded CDB. */
