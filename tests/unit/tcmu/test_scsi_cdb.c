@@ -484,9 +484,24 @@ static void test_emulated_kinds(void **state)
 		t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST,
 				     SCSI_ASC_INVALID_FIELD_IN_CDB);
 	}
-	/* SERVICE ACTION IN(16) other than READ CAPACITY(16). */
-	const uint8_t sai[16] = { SCSI_SERVICE_ACTION_IN_16, 0x12 };
+	/* SERVICE ACTION IN(16) other than READ CAPACITY(16) / GET LBA STATUS. */
+	uint8_t sai[16] = { SCSI_SERVICE_ACTION_IN_16, 0x13 };
 
+	assert_int_equal(decode(&di, sai, 16, &info, &res), -EINVAL);
+	t_assert_invalid_cdb(&res, 1, 4);
+	/* GET LBA STATUS: thin devices only; STARTING LBA must be inside the device */
+	sai[1] = SCSI_SAI_GET_LBA_STATUS;
+	scsi_put_be64(&sai[2], T_NUM_LBAS - 1);
+	scsi_put_be32(&sai[10], 24);
+	assert_int_equal(decode(&di, sai, 16, &info, &res), 0);
+	assert_int_equal(info.kind, SCSI_KIND_GET_LBA_STATUS);
+	assert_int_equal(info.lba, T_NUM_LBAS - 1);
+	assert_int_equal(info.xfer_len, 24);
+	scsi_put_be64(&sai[2], T_NUM_LBAS);
+	assert_int_equal(decode(&di, sai, 16, &info, &res), -EINVAL);
+	t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_LBA_OUT_OF_RANGE);
+	di.thin = false;
+	scsi_put_be64(&sai[2], 0);
 	assert_int_equal(decode(&di, sai, 16, &info, &res), -EINVAL);
 	t_assert_invalid_cdb(&res, 1, 4);
 }
