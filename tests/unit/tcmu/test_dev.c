@@ -833,6 +833,111 @@ static void test_prefetch_verify12(void **state)
 	fx_stop(f);
 }
 
+/* GET LBA STATUS through the handler's map: here a block is mapped when it holds data. */
+static bool blk_mapped(uint64_t b)
+{
+	for (uint32_t i = 0; i < BS; i++)
+		if (g_mem[b * BS + i])
+			return true;
+	return false;
+}
+
+static int map_get_lba_status(struct rts_dev *dev, uint64_t off, uint64_t *len)
+{
+	uint64_t b = off / BS, end = b + *len / BS, e = b + 1;
+	bool m = blk_mapped(b);
+
+	(void)dev;
+	while (e < end && blk_mapped(e) == m)
+		e++;
+	*len = (e - b) * BS;
+	return m;
+}
+
+static const struct rts_handler map_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test memory with an allocation map",
+	.subtype = "map",
+	.open = mem_open,
+	.read = mem_read,
+	.write = mem_write,
+	.flush = mem_flush,
+	.unmap = mem_unmap,
+	.get_lba_status = map_get_lba_status,
+};
+
+static void get_lba_status_cdb(uint8_t *cdb, uint64_t lba, uint32_t alloc)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = 0x9e;
+	cdb[1] = 0x12;
+	put_be32(cdb + 2, (uint32_t)(lba >> 32));
+	put_be32(cdb + 6, (uint32_t)lba);
+	put_be32(cdb + 10, alloc);
+}
+
+static void test_get_lba_status(void **state)
+{
+	struct fx *f = fx_start(&map_handler, 0, 0);
+	uint8_t cdb[16], buf[8 + 16 * 8], blk[4 * BS];
+	struct rts_sim_completion c;
+
+	(void)state;
+	memset(blk, 0x5a, sizeof(blk));
+	cdb16(cdb, 0x8a, 100, 4); /* blocks 100-103 mapped, the rest deallocated */
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, sizeof(blk));
+	assert_int_equal(c.status, 0);
+	get_lba_status_cdb(cdb, 10, sizeof(buf));
+	memset(buf, 0xee, sizeof(buf));
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, sizeof(buf));
+	assert_int_equal(c.status, 0);
+	assert_int_equal(get_be32(buf), 4 + 3 * 16); /* three extents */
+	assert_int_equal(get_be32(buf + 8 + 4), 10);  /* LBA 10 */
+	assert_int_equal(get_be32(buf + 8 + 8), 90);  /* 10..99 */
+	assert_int_equal(buf[8 + 12] & 0xf, 1);       /* deallocated */
+	assert_int_equal(get_be32(buf + 24 + 4), 100);
+	assert_int_equal(get_be32(buf + 24 + 8), 4);
+	assert_int_equal(buf[24 + 12] & 0xf, 0); /* mapped */
+	assert_int_equal(get_be32(buf + 40 + 4), 104);
+	assert_int_equal(get_be32(buf + 40 + 8), NBLK - 104);
+	assert_int_equal(buf[40 + 12] & 0xf, 1);
+	/* UNMAP (WRITE SAME UNMAP) is what makes blocks deallocated again */
+	memset(blk, 0, BS);
+	cdb16(cdb, 0x93, 100, 4);
+	cdb[1] = 0x08;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
+	assert_int_equal(c.status, 0);
+	get_lba_status_cdb(cdb, 0, sizeof(buf));
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, sizeof(buf));
+	assert_int_equal(get_be32(buf), 4 + 16);
+	assert_int_equal(get_be32(buf + 8 + 8), NBLK);
+	assert_int_equal(buf[8 + 12] & 0xf, 1);
+	/* allocation length 24 holds one descriptor; the header still says what there is */
+	memset(blk, 0x11, BS);
+	cdb16(cdb, 0x8a, 5, 1);
+	exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
+	get_lba_status_cdb(cdb, 0, 24);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 24);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(get_be32(buf), 4 + 16);
+	assert_int_equal(get_be32(buf + 8 + 8), 5);
+	/* past the end */
+	get_lba_status_cdb(cdb, NBLK, 24);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 24);
+	expect_sense(&c, 5, 0x21, 0);
+	fx_stop(f);
+	/* a handler without the callback: one mapped extent to the end */
+	f = fx_start(&mem_handler, 0, 0);
+	get_lba_status_cdb(cdb, 7, 64);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 64);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(get_be32(buf), 4 + 16);
+	assert_int_equal(get_be32(buf + 8 + 4), 7);
+	assert_int_equal(get_be32(buf + 8 + 8), NBLK - 7);
+	assert_int_equal(buf[8 + 12], 0);
+	fx_stop(f);
+}
+
 /* COMPARE AND WRITE is atomic against writes to the same range, not against others. */
 static void test_caw_atomic_against_writes(void **state)
 {
@@ -1133,6 +1238,7 @@ int main(void)
 		cmocka_unit_test(test_caw_miscompare_offset),
 		cmocka_unit_test(test_caw_field_checks),
 		cmocka_unit_test(test_prefetch_verify12),
+		cmocka_unit_test(test_get_lba_status),
 		cmocka_unit_test(test_max_xfer_from_data_area),
 		cmocka_unit_test(test_max_xfer_explicit),
 		cmocka_unit_test(test_max_xfer_handler_limit),
