@@ -4,7 +4,9 @@
   cu-summary.py <label>=<output file> ...
 
 Prints a Markdown table of passed / failed / skipped per LUN (a test that logged [SKIPPED]
-counts as skipped, not passed) and every test whose outcome is not the same on all LUNs.
+counts as skipped, not passed; one a time limit cut short is "unfinished"), the same counts
+over the tests that completed on every LUN (runs cut short at different points compare like
+with like), and every test whose outcome is not the same on all LUNs.
 """
 import re
 import sys
@@ -28,8 +30,8 @@ def parse(path):
         elif m.group("res") and test:
             out[test] = "failed" if m.group("res") == "FAILED" else ("skipped" if skipped else "passed")
             test = None
-    if test:  # the run ended inside a test (timeout, crash)
-        out[test] = "failed"
+    if test:  # the run ended inside a test (its time limit, a crash)
+        out[test] = "unfinished"
     return out
 
 
@@ -44,6 +46,17 @@ def main():
         vals = list(res.values())
         print("| %s | %d | %d | %d | %d |" % (label, len(vals), vals.count("passed"),
                                                vals.count("failed"), vals.count("skipped")))
+    done = [{n for n, v in r.items() if v != "unfinished"} for _, r in runs]
+    common = set.intersection(*done) if done else set()
+    print()
+    print("Over the %d tests completed on every LUN:" % len(common))
+    print()
+    print("| LUN | passed | failed | skipped |")
+    print("|---|---|---|---|")
+    for label, res in runs:
+        vals = [res[n] for n in common]
+        print("| %s | %d | %d | %d |" % (label, vals.count("passed"), vals.count("failed"),
+                                         vals.count("skipped")))
     names = sorted(set().union(*(r for _, r in runs)))
     diff = [n for n in names if len({r.get(n, "-") for _, r in runs}) > 1]
     print()

@@ -5,7 +5,8 @@
 # start and the end, past the end, FUA/DPO, WRITE AND VERIFY, VERIFY with BYTCHK
 # (tests/vm/iscsi_io.py), then fio crc32c verify with 4 KiB..1 MiB requests. The regression
 # test of transfers above the kernel's TCMU hw_max_sectors default (128 sectors), which we
-# used to advertise and enforce.
+# used to advertise and enforce. Then the differential run (tests/vm/scsi_diff.py): generated
+# CDBs to kernel fileio and ours, every difference in $OUT/scsi-diff.md.
 . "$(dirname "$0")/lib.sh"
 vm_scenario iscsi-lun --timeout 600 "$@"
 . "$VM_REPO/tests/vm/iscsi-lib.sh"
@@ -55,6 +56,13 @@ for lun in 0 1 2; do
 	expect "$name: fio randwrite 4k-1m crc32c verify exit status" "$?" 0
 	grep -E "^  (write|read):" "$OUT/fio-$name.txt" | sed "s/^/     $name /"
 done
+
+step "differential: the same generated CDBs to kernel fileio (LUN 0) and ours (LUN 1)"
+sg0=/dev/$(basename /sys/bus/scsi/devices/$H:0:0:0/scsi_generic/sg*)
+sg1=/dev/$(basename /sys/bus/scsi/devices/$H:0:0:1/scsi_generic/sg*)
+python3 "$VM_REPO/tests/vm/scsi_diff.py" "$sg0" "$sg1" "$OUT/scsi-diff.md"
+expect "scsi_diff.py exit status" "$?" 0
+sed -n '1p' "$OUT/scsi-diff.md"
 
 step "logout, teardown"
 check "logout" iscsiadm -m node -T "$ISCSI_IQN" -p 127.0.0.1:3260 --logout
