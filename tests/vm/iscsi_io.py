@@ -147,6 +147,15 @@ else:
     print("  info %s: VERIFY(10) BYTCHK=1 with differing data -> %s" % (label, r.brief()))
 expect("VERIFY(16) past the end", d.cmd(sgio.rw16(0x8f, last - 10, 300)), 5, 0x2100)
 
+# COMPARE AND WRITE field checks (MAXIMUM COMPARE AND WRITE LENGTH is 1 for both).
+caw_cdb = lambda lba, n: bytes([0x89, 0]) + sgio.be(lba, 8) + bytes([0, 0, 0, n, 0, 0])  # noqa: E731
+blk = d.cmd(sgio.rw16(0x88, 9000, 1), data_in_len=bs).data
+expect("COMPARE AND WRITE 1 block", d.cmd(caw_cdb(9000, 1), data_out=blk + blk))
+expect_ours("COMPARE AND WRITE 2 blocks (above the maximum)",
+            d.cmd(caw_cdb(9000, 2), data_out=(blk + blk) * 2), 5, 0x2400)
+expect_ours("COMPARE AND WRITE 1 block with 4 blocks of Data-Out",
+            d.cmd(caw_cdb(9000, 1), data_out=(blk + blk) * 2), 5, 0x2400)
+
 d.close()
 print("  %s: %d failed" % (label, fails))
 sys.exit(1 if fails else 0)
