@@ -22,6 +22,12 @@ iscsi_setup() {
 	qemu-img convert -f raw -O qcow2 /tmp/pattern /tmp/uqcow.qcow2 || die "qemu-img convert"
 	rm -f /tmp/pattern /tmp/chunk
 
+	# PERSISTENT RESERVE OUT (answered by the kernel for every backstore) writes APTPL state
+	# under the target's dbroot; point it at a writable directory while no device exists
+	mkdir -p /etc/target/pr /etc/target/alua
+	[ "$(cat "$CF/dbroot" 2>/dev/null)" = /etc/target ] ||
+		printf /etc/target > "$CF/dbroot" 2>/dev/null ||
+		echo "     (dbroot stays $(cat "$CF/dbroot" 2>/dev/null): PR tests may fail alike on every LUN)"
 	step "rts-runner + targetcli: backstores, iSCSI target, LUNs 0-2"
 	start_dbus
 	RUNNER=$BIN/tcmu/runner/rts-runner
