@@ -8,7 +8,7 @@
 # used to advertise and enforce. Then the differential run (tests/vm/scsi_diff.py): generated
 # CDBs to kernel fileio and ours, every difference in $OUT/scsi-diff.md.
 . "$(dirname "$0")/lib.sh"
-vm_scenario iscsi-lun --timeout 600 "$@"
+vm_scenario iscsi-lun --timeout 1300 "$@"
 . "$VM_REPO/tests/vm/iscsi-lib.sh"
 
 iscsi_setup
