@@ -142,15 +142,35 @@ add("GET LBA STATUS", [0x9e, 0x12] + list(sgio.be(0, 8)) + list(sgio.be(64, 4)) 
 
 
 def key(r):
+    if r.status == -1:
+        return ("refused", r.err)
     return (r.status, r.key if r.status == 2 else None, r.asc if r.status == 2 else None,
             sgio.sense_sks(r.sense) if r.status == 2 else None)
 
 
 rows, diffs = [], []
 by_op = {}
+class Refused:
+    """SG_IO itself refused the command (the initiator's block layer, not the target)."""
+
+    def __init__(self, err):
+        self.status, self.key, self.asc, self.sense, self.data = -1, None, None, b"", b""
+        self.err = err
+
+    def brief(self):
+        return "SG_IO %s" % self.err
+
+
+def send(d, cdb, out, inlen):
+    try:
+        return d.cmd(cdb, data_out=out, data_in_len=inlen)
+    except OSError as e:
+        return Refused(e.strerror)
+
+
 for name, cdb, out, inlen, cmp_data in cases:
-    a = ref.cmd(cdb, data_out=out, data_in_len=inlen)
-    b = ours.cmd(cdb, data_out=out, data_in_len=inlen)
+    a = send(ref, cdb, out, inlen)
+    b = send(ours, cdb, out, inlen)
     same = key(a) == key(b)
     if same and a.status == 0 and inlen:
         same = len(a.data) == len(b.data) and (not cmp_data or a.data == b.data)
@@ -170,4 +190,5 @@ with open(report, "w") as f:
     f.write("\n| case | CDB | kernel fileio | ours |\n|---|---|---|---|\n")
     for d in diffs:
         f.write("| %s | %s | %s | %s |\n" % d)
+refused = sum(1 for d in diffs if "SG_IO" in d[2] or "SG_IO" in d[3])
 print("scsi_diff: %d commands sent to each LUN, %d differences (%s)" % (len(cases), len(diffs), report))
