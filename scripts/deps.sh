@@ -20,6 +20,7 @@ TEST_PKGS=(
 VM_PKGS=(
 	qemu-system-x86 busybox-static cpio kmod iproute2
 	targetcli-fb python3-rtslib-fb tcmu-runner dbus
+	open-iscsi libiscsi-bin # tests/vm/iscsi-*: kernel initiator, libiscsi's iscsi-test-cu
 )
 
 want=("${BUILD_PKGS[@]}")
