@@ -27,6 +27,7 @@ TEST_PKGS=(
 VM_PKGS=(
 	qemu-system-x86 busybox-static cpio kmod iproute2
 	targetcli-fb python3-rtslib-fb tcmu-runner dbus
+	open-iscsi libiscsi-bin # tests/vm/iscsi-*: kernel initiator, libiscsi's iscsi-test-cu
 )
 
 # PDF API reference (doxygen's LaTeX output): pdflatex and the packages refman.tex uses.

@@ -416,7 +416,7 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		dev_fail(dev, "ring slot headers changed under us: cannot write completions");
 	else if (r < 0)
 		dev_fail(dev, "completion without a consumed ring slot");
-	if (status != RTS_SAM_GOOD)
+	if (status != RTS_SAM_GOOD && status != RTS_SAM_CONDITION_MET)
 		STAT_INC(dev, errors);
 	STAT_INC(dev, completions);
 	io_account(dev, cmd, status, data_in_len);
@@ -741,8 +741,6 @@ static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 	dev->handler_cfg = dev->cfgstring + sublen + (slash ? 1 : 0);
 	if (!dev->cfg.block_size)
 		dev->cfg.block_size = 512;
-	if (!dev->cfg.max_xfer_blocks)
-		dev->cfg.max_xfer_blocks = 2048;
 	if (!dev->cfg.queue_depth)
 		dev->cfg.queue_depth = 128;
 	if (!dev->cfg.log_priority)
@@ -761,7 +759,7 @@ static void init_dev_info(struct rts_dev *dev)
 	*di = (struct scsi_dev_info){
 		.block_size = dev->cfg.block_size,
 		.num_lbas = dev->cfg.size / dev->cfg.block_size,
-		.max_xfer_blocks = dev->cfg.max_xfer_blocks,
+		.max_xfer_blocks = 0, /* dev_update_xfer_limit() */
 		.opt_xfer_blocks = 0,
 		.opt_unmap_gran = 1,
 		.max_write_same_blocks = 0xffffffff / dev->cfg.block_size,
@@ -786,6 +784,42 @@ static void init_dev_info(struct rts_dev *dev)
 		snprintf(di->serial, sizeof(di->serial), "%016llx%016llx", (unsigned long long)h1,
 			 (unsigned long long)h2);
 	}
+}
+
+/*
+ * MAXIMUM TRANSFER LENGTH (VPD B0h), advertised and enforced (tcmu/scsi/cdb.c). The rule:
+ * the smallest of
+ *   - what one command's data can occupy: the whole data area (the kernel refuses a command
+ *     larger than the data area with INVALID FIELD IN CDB and queues smaller ones until
+ *     there is room), and a byte count the ring's 32-bit lengths can describe;
+ *   - the handler's limit, rts_dev_set_max_xfer_blocks() (0: none);
+ *   - rts_dev_config.max_xfer_blocks when the embedder set one: rts-runner passes
+ *     attrib/hw_max_sectors when an administrator set it explicitly (any value but the
+ *     kernel's TCMU default of 128, which nobody chose, see runner/kernel.c).
+ * The kernel itself does not enforce hw_max_sectors for TCMU (passthrough_parse_cdb sizes
+ * commands from the fabric; only the data area bounds them), so the limit is ours to pick.
+ */
+void dev_update_xfer_limit(struct rts_dev *dev)
+{
+	uint32_t bs = dev->di.block_size;
+	uint64_t area = dev->ring.map_size > dev->ring.data_off
+				? dev->ring.map_size - dev->ring.data_off
+				: 0;
+	uint64_t lim = area / bs;
+
+	if (lim > UINT32_MAX / bs)
+		lim = UINT32_MAX / bs;
+	if (dev->cfg.max_xfer_blocks && dev->cfg.max_xfer_blocks < lim)
+		lim = dev->cfg.max_xfer_blocks;
+	if (dev->handler_max_xfer && dev->handler_max_xfer < lim)
+		lim = dev->handler_max_xfer;
+	dev->di.max_xfer_blocks = lim ? (uint32_t)lim : 1;
+}
+
+RTS_EXPORT void rts_dev_set_max_xfer_blocks(struct rts_dev *dev, uint32_t blocks)
+{
+	dev->handler_max_xfer = blocks;
+	dev_update_xfer_limit(dev);
 }
 
 static int alloc_slots(struct rts_dev *dev)
@@ -891,6 +925,7 @@ int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h,
 		return r;
 	}
 	init_dev_info(dev);
+	dev_update_xfer_limit(dev);
 	r = alloc_slots(dev);
 	if (r < 0)
 		return r;
@@ -1250,6 +1285,7 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	cmd->lock = RLOCK_NONE;
 	cmd->lock_active = false;
 	cmd->flush_after = false;
+	cmd->prefetch = false;
 	cmd->waiting = false;
 	cmd->op_active = false;
 	cmd->intercept = NULL;

@@ -76,6 +76,7 @@ struct rts_cmd {
 	enum cmd_lock lock;
 	bool lock_active;        /* RLOCK_CAW: holds the range (else queued behind writes) */
 	bool flush_after;        /* FUA emulated by a flush after the write */
+	bool prefetch;           /* the verify read-through is a PRE-FETCH: CONDITION MET */
 	uint8_t *bounce;         /* scratch for CAW/VERIFY/WRITE SAME/UNMAP, kept per slot */
 	size_t bounce_cap;
 	struct rts_cmd *wait_next;
@@ -145,6 +146,7 @@ struct rts_dev {
 	uint64_t size;
 	bool ua_capacity_changed;
 	struct scsi_alua *alua; /* NULL: no ALUA groups (see alua_dev.c) */
+	uint32_t handler_max_xfer; /* rts_dev_set_max_xfer_blocks() (0: none) */
 	bool opened;
 	bool running;
 
@@ -229,6 +231,8 @@ void dev_contract(const struct rts_dev *dev, const char *fmt, ...) __attribute__
 
 /* offload.c: end the worker pool (after the I/O thread), bounded by the handler timeout */
 void dev_offload_stop(struct rts_dev *dev);
+/* Recompute di.max_xfer_blocks from the data area, the handler's and the config's limits. */
+void dev_update_xfer_limit(struct rts_dev *dev);
 
 /* uio.c: read a wwn/vpd_unit_serial file ("T10 VPD Unit Serial Number: X") into @out;
  * returns the serial's length (0 when none is set) or -errno. */

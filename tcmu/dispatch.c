@@ -238,6 +238,7 @@ static void step_done(struct rts_cmd *cmd, int err)
 }
 
 static void verify_start(struct rts_cmd *cmd, uint8_t bytchk, uint64_t data_off);
+static void finish_condition_met(struct rts_cmd *cmd, int err);
 
 static void step_write_done(struct rts_cmd *cmd, int err)
 {
@@ -336,7 +337,10 @@ static void verify_next(struct rts_cmd *cmd)
 	struct iovec *v;
 
 	if (cmd->pos >= total) {
-		finish_err(cmd, 0);
+		if (cmd->prefetch)
+			finish_condition_met(cmd, 0);
+		else
+			finish_err(cmd, 0);
 		return;
 	}
 	v = (struct iovec *)(void *)(cmd->bounce + CHUNK_BYTES);
@@ -412,6 +416,104 @@ static void verify_start(struct rts_cmd *cmd, uint8_t bytchk, uint64_t data_off)
 	verify_next(cmd);
 }
 
+/* ---------------------------------------------------------------- pre-fetch */
+
+/*
+ * PRE-FETCH 10/16 (SBC-4 5.9): read the range once through the handler (the page cache or
+ * the handler's own cache keeps it) and answer CONDITION MET. A range larger than what we
+ * call the cache (PREFETCH_MAX_BYTES), "to the last block" (length 0) or IMMED reads nothing
+ * and answers as the standard asks for a cache too small or an immediate return: GOOD, or
+ * CONDITION MET when the range would fit.
+ */
+#define PREFETCH_MAX_BYTES (32u << 20)
+
+static void finish_condition_met(struct rts_cmd *cmd, int err)
+{
+	if (err) {
+		finish_err(cmd, err);
+		return;
+	}
+	cmd->step = NULL;
+	dev_cmd_finish(cmd, RTS_SAM_CONDITION_MET, NULL, 0, -1);
+}
+
+static void do_prefetch(struct rts_cmd *cmd)
+{
+	uint64_t len = byte_len(cmd);
+
+	if (!cmd->info.nr_blocks || len > PREFETCH_MAX_BYTES) {
+		finish_err(cmd, 0);
+		return;
+	}
+	if (cmd->info.immed) {
+		finish_condition_met(cmd, 0);
+		return;
+	}
+	cmd->prefetch = true;
+	verify_start(cmd, 0, 0);
+}
+
+/* ----------------------------------------------------------- get lba status */
+
+#define LBA_STATUS_MAX_DESCS 64
+
+/*
+ * GET LBA STATUS (SBC-4 5.6): descriptors from STARTING LBA on, as many as the allocation
+ * length holds (at most LBA_STATUS_MAX_DESCS), each one extent of one provisioning status
+ * from the handler's map (rts_handler.get_lba_status), or one "mapped" extent to the end
+ * without it. PARAMETER DATA LENGTH counts what we have, the copy stops at the allocation
+ * length (SPC-5 4.2.5.6).
+ */
+static void do_get_lba_status(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint32_t bs = dev->di.block_size;
+	uint32_t alloc = cmd->info.xfer_len;
+	uint32_t want = alloc > 8 ? (alloc - 8 + 15) / 16 : 1;
+	uint8_t buf[8 + 16 * LBA_STATUS_MAX_DESCS];
+	uint64_t lba = cmd->info.lba;
+	uint32_t n = 0;
+	struct scsi_result res;
+
+	if (want > LBA_STATUS_MAX_DESCS)
+		want = LBA_STATUS_MAX_DESCS;
+	memset(buf, 0, sizeof(buf));
+	while (n < want && lba < dev->di.num_lbas) {
+		uint64_t left = dev->di.num_lbas - lba, len = left * bs, blocks;
+		int mapped = 1;
+		uint8_t *d = buf + 8 + 16 * n;
+
+		if (dev->h->get_lba_status) {
+			mapped = dev->h->get_lba_status(dev, lba * bs, &len);
+			if (mapped < 0) {
+				finish_err(cmd, mapped);
+				return;
+			}
+			if (len < bs || len > left * bs) {
+				rts_dev_warn(dev, "handler's get_lba_status gave a bad extent length %llu at LBA %llu",
+					     (unsigned long long)len, (unsigned long long)lba);
+				finish_sense(cmd, RTS_SENSE_HARDWARE_ERROR,
+					     SCSI_ASC_INTERNAL_TARGET_FAILURE);
+				return;
+			}
+		}
+		blocks = len / bs;
+		if (blocks > UINT32_MAX)
+			blocks = UINT32_MAX;
+		scsi_put_be64(&d[0], lba);
+		scsi_put_be32(&d[8], (uint32_t)blocks);
+		d[12] = mapped ? 0 : 1; /* PROVISIONING STATUS: 0 mapped, 1 deallocated */
+		lba += blocks;
+		n++;
+	}
+	scsi_put_be32(&buf[0], 4 + 16 * n);
+	res.status = RTS_SAM_GOOD;
+	memset(res.sense, 0, sizeof(res.sense));
+	res.data_len = (uint32_t)scsi_iov_copy_to(cmd->iov, cmd->iovcnt, 0, buf,
+						  MIN((size_t)alloc, (size_t)(8 + 16 * n)));
+	finish_res(cmd, &res, res.data_len);
+}
+
 /* --------------------------------------------------------- compare and write */
 
 static void step_caw_read(struct rts_cmd *cmd, int err)
@@ -451,8 +553,22 @@ static void do_caw(struct rts_cmd *cmd)
 	struct iovec *v;
 	int r;
 
-	if (cmd->data_len < 2 * half) {
-		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_PARAMETER_LIST_LENGTH_ERROR);
+	/* SBC-4 5.3: NUMBER OF LOGICAL BLOCKS 0 transfers nothing and is not an error. */
+	if (!half) {
+		finish_err(cmd, 0);
+		return;
+	}
+	/*
+	 * Step 6 of the check order (tcmu/scsi/cdb.c): the Data-Out buffer must hold exactly the
+	 * verify and the write instance (2 * NUMBER OF LOGICAL BLOCKS blocks); the CDB decides
+	 * the length, so another length is an INVALID FIELD IN CDB (NUMBER OF LOGICAL BLOCKS).
+	 */
+	if (cmd->data_len != 2 * half) {
+		struct scsi_result res;
+
+		scsi_set_sense_field(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB,
+				     true, 13, -1);
+		finish_res(cmd, &res, -1);
 		return;
 	}
 	r = dev_bounce(cmd, 3 * half + sizeof(struct iovec));
@@ -691,6 +807,12 @@ void dispatch_cmd(struct rts_cmd *cmd)
 		break;
 	case SCSI_KIND_VERIFY:
 		verify_start(cmd, cmd->info.bytchk, 0);
+		break;
+	case SCSI_KIND_PREFETCH:
+		do_prefetch(cmd);
+		break;
+	case SCSI_KIND_GET_LBA_STATUS:
+		do_get_lba_status(cmd);
 		break;
 	case SCSI_KIND_SYNC:
 		if (dev->h->flush)

@@ -794,6 +794,43 @@ static int file_unmap(struct rts_dev *dev, struct rts_cmd *cmd, uint64_t off, ui
 	return start(dev, cmd, FOP_PUNCH, NULL, 0, off, len, 0);
 }
 
+/*
+ * GET LBA STATUS from the file's allocation (SEEK_DATA/SEEK_HOLE): what UNMAP punched is
+ * deallocated and reads zeros (LBPRZ). A block partly holding data counts as mapped. Block
+ * devices and file systems without SEEK_DATA report everything mapped.
+ */
+static int file_get_lba_status(struct rts_dev *dev, uint64_t off, uint64_t *len)
+{
+	struct file_dev *fd = rts_dev_get_private(dev);
+	uint32_t bs = rts_dev_get_block_size(dev);
+	uint64_t want = *len, end;
+	off_t data, hole;
+
+	if (fd->is_blk)
+		return 1;
+	data = lseek(fd->fd, (off_t)off, SEEK_DATA);
+	if (data < 0) {
+		if (errno == ENXIO)
+			return 0; /* nothing but holes up to the end of the file (and beyond) */
+		if (errno == EINVAL || errno == EOPNOTSUPP)
+			return 1;
+		return -errno;
+	}
+	end = (uint64_t)data / bs * bs;
+	if (end > off) {
+		*len = MIN(want, end - off);
+		return 0;
+	}
+	hole = lseek(fd->fd, (off_t)off, SEEK_HOLE);
+	if (hole < 0)
+		return -errno;
+	end = ((uint64_t)hole + bs - 1) / bs * bs;
+	if (end < off + bs)
+		end = off + bs;
+	*len = MIN(want, end - off);
+	return 1;
+}
+
 /* ---------------------------------------------------------------- reconfig */
 
 static int file_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
@@ -851,6 +888,7 @@ static const struct rts_handler file_handler = {
 	.flush = file_flush,
 	.unmap = file_unmap,
 	.io_done = file_io_done,
+	.get_lba_status = file_get_lba_status,
 };
 
 RTS_HANDLER_DEFINE(file_handler)

@@ -2092,6 +2092,39 @@ static int q2_reconfig(struct rts_dev *dev, const struct rts_reconfig *rc)
 	return 0;
 }
 
+/*
+ * GET LBA STATUS from the L1/L2 tables (img_map, through the backing chain): clusters that
+ * read as zeros without data (unallocated without a backing file, zero clusters) are
+ * deallocated, the rest mapped. An L2 table not in the cache is read synchronously (one
+ * cluster of metadata); compressed clusters count as mapped.
+ */
+static int q2_get_lba_status(struct rts_dev *dev, uint64_t off, uint64_t *len)
+{
+	struct q2_dev *q = rts_dev_get_private(dev);
+	uint32_t bs = rts_dev_get_block_size(dev);
+	uint64_t want = *len, done = 0;
+	int kind = -1;
+
+	while (done < want) {
+		struct q2_ext e;
+		int r = img_map(q->top, off + done, want - done, &e);
+
+		if (r < 0)
+			return r;
+		if (!e.len)
+			break;
+		if (kind >= 0 && (e.kind == Q2_EXT_ZERO) != (kind == 0))
+			break;
+		kind = e.kind == Q2_EXT_ZERO ? 0 : 1;
+		done += e.len;
+	}
+	if (kind < 0)
+		return 0;
+	done = done / bs * bs;
+	*len = done ? done : bs;
+	return kind;
+}
+
 static const struct rts_handler qcow2_handler = {
 	RTS_HANDLER_INIT,
 	.name = "qcow: qcow2 image (v2/v3) through io_uring",
@@ -2107,6 +2140,7 @@ static const struct rts_handler qcow2_handler = {
 	.flush = q2_flush,
 	.unmap = q2_unmap,
 	.io_done = q2_io_done,
+	.get_lba_status = q2_get_lba_status,
 };
 
 RTS_HANDLER_DEFINE(qcow2_handler)

@@ -46,7 +46,9 @@ struct rts_dev_config {
 	const char *cfgstring;     /**< "<subtype>/<handler config>" (required) */
 	uint64_t size;             /**< bytes (dev_size); 0: the handler decides in open() */
 	uint32_t block_size;       /**< logical block size (512) */
-	uint32_t max_xfer_blocks;  /**< hw_max_sectors: largest transfer in blocks (2048) */
+	/** largest transfer in blocks when set explicitly (hw_max_sectors an administrator
+	 *  chose); 0: as large as the data area and the handler allow */
+	uint32_t max_xfer_blocks;
 	uint32_t queue_depth;      /**< command slots served concurrently (128, max 4096) */
 	bool write_cache;          /**< initial WCE */
 	const char *serial;        /**< unit serial (wwn/vpd_unit_serial); NULL: derived from name */

@@ -195,6 +195,18 @@ struct rts_handler {
 	 */
 	int (*set_alua)(struct rts_dev *dev, struct rts_cmd *cmd,
 			const struct rts_alua_change *changes, unsigned int n);
+
+	/**
+	 * Optional (appended after v1: a plugin whose struct_size ends before it has none).
+	 * Provisioning status for GET LBA STATUS: the extent that starts at byte @p off and has
+	 * one status. On entry *@p len is the most the caller wants (to the end of the device);
+	 * set it to the extent's length (> 0, a multiple of the block size, at most the entry
+	 * value). Return 1 for mapped, 0 for deallocated (reads zeros, like UNMAP leaves it),
+	 * or a negative errno. Runs synchronously on the I/O thread: answer from metadata
+	 * (SEEK_DATA/SEEK_HOLE, cached tables), never wait for data I/O. Without it every block
+	 * is reported mapped.
+	 */
+	int (*get_lba_status)(struct rts_dev *dev, uint64_t off, uint64_t *len);
 };
 
 /** Offset of the first byte after member @p m of struct type @p T. */

@@ -259,11 +259,20 @@ void rts_dev_set_num_lbas(struct rts_dev *dev, uint64_t num_lbas);
  */
 uint64_t rts_dev_get_size(const struct rts_dev *dev);
 /**
- * @brief Maximum transfer length per command, in blocks.
+ * @brief Maximum transfer length per command, in blocks: what Block Limits advertises and
+ *        the core enforces (the data area, the handler's limit, an explicit hw_max_sectors).
  * @param dev the device
- * @return the largest transfer in blocks (hw_max_sectors). Any thread.
+ * @return the largest transfer in blocks. Any thread.
  */
 uint32_t rts_dev_get_max_xfer_blocks(const struct rts_dev *dev);
+/**
+ * @brief State the largest transfer, in blocks, the handler serves in one command (call in
+ *        open()); 0 removes the handler's limit. The device advertises the smaller of this
+ *        and what the data area allows. Since librts-tcmu 0.2.
+ * @param dev the device
+ * @param blocks the handler's limit in blocks, 0 for none. Control thread, in open().
+ */
+void rts_dev_set_max_xfer_blocks(struct rts_dev *dev, uint32_t blocks);
 /**
  * @brief Whether the volatile write cache is enabled (MODE page 08h WCE).
  * @param dev the device

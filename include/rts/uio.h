@@ -36,6 +36,12 @@ struct rts_tcmu_info {
 	uint64_t map_size;      /**< bytes of map0 (mmap must use exactly this) */
 };
 
+/**
+ * attrib/hw_max_sectors of a TCMU device nobody configured: the kernel sets 128 when the
+ * control string has no hw_max_sectors=. rts-runner treats exactly this value as "not set".
+ */
+#define RTS_TCMU_DEFAULT_MAX_SECTORS 128u
+
 /** Settings of a TCMU device read from configfs (zero when a file is missing). */
 struct rts_tcmu_attrs {
 	uint32_t block_size;    /**< attrib/hw_block_size */

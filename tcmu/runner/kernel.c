@@ -140,7 +140,11 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 		.cfgstring = info->cfgstring,
 		.size = attrs.size,
 		.block_size = attrs.block_size,
-		.max_xfer_blocks = attrs.max_sectors,
+		/* the kernel's default 128 is nobody's choice and the kernel does not enforce
+		 * it for TCMU: advertise what the data area and handler serve (dev.c) */
+		.max_xfer_blocks = attrs.max_sectors == RTS_TCMU_DEFAULT_MAX_SECTORS
+					   ? 0
+					   : attrs.max_sectors,
 		.queue_depth = 128,
 		.write_cache = attrs.write_cache,
 		.serial = attrs.serial,

@@ -1,10 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * CDB decoding (SBC-3 5.x): tells the dispatcher whether a command is answered by
+ * CDB decoding (SBC-4 5.x): tells the dispatcher whether a command is answered by
  * scsi_emulate() or is block I/O, and range-checks the I/O against the device.
  *
- * Check order for I/O commands: CDB length, CONTROL byte, reserved/unsupported CDB bits,
- * transfer length limits, LBA range, then write protection.
+ * THE ORDER OF CHECKS (SBC-4 4.2.2 / SPC-5 4.4; the one place it is stated). Every command
+ * goes through them in this order and ends at the first that fails:
+ *   1. operation code: unsupported -> INVALID COMMAND OPERATION CODE (scsi_decode);
+ *   2. CDB fields: CDB length, CONTROL (NACA), reserved bits and fields we do not support
+ *      (PROTECT, ANCHOR, BYTCHK 10b, ...) -> INVALID FIELD IN CDB with the field pointer
+ *      (scsi_cdb_check, then the decode_* functions);
+ *   3. transfer length: MAXIMUM TRANSFER LENGTH / MAXIMUM COMPARE AND WRITE LENGTH /
+ *      MAXIMUM WRITE SAME LENGTH -> INVALID FIELD IN CDB pointing at the length field
+ *      (check_xfer);
+ *   4. LBA range: LBA + length past the last block -> LOGICAL BLOCK ADDRESS OUT OF RANGE
+ *      (lba_out_of_range);
+ *   5. write protection -> DATA PROTECT / WRITE PROTECTED;
+ *   6. data: the Data-Out buffer (its length against the CDB, parameter list contents,
+ *      COMPARE AND WRITE's verify data) is only looked at by the dispatcher
+ *      (tcmu/dispatch.c), after all of the above passed.
  */
 #include <errno.h>
 
@@ -75,6 +88,9 @@ bool scsi_op_is_emulated(uint8_t op)
 	case SCSI_MODE_SELECT_10:
 	case SCSI_MODE_SENSE_10:
 	case SCSI_SERVICE_ACTION_IN_16:
+	case SCSI_MAINTENANCE_IN:
+	case SCSI_READ_DEFECT_DATA_10:
+	case SCSI_READ_DEFECT_DATA_12:
 		return true;
 	default:
 		return false;
@@ -198,6 +214,7 @@ static int decode_rw(const struct scsi_dev_info *di, const uint8_t *cdb, struct 
 		write = true;
 		break;
 	case SCSI_VERIFY_10:
+	case SCSI_VERIFY_12:
 	case SCSI_VERIFY_16:
 		info->kind = SCSI_KIND_VERIFY;
 		break;
@@ -254,6 +271,20 @@ static int decode_sync(const struct scsi_dev_info *di, const uint8_t *cdb,
 		get_lba_len(cdb, &layout_16, &info->lba, &info->nr_blocks);
 	info->immed = cdb[1] & CDB1_SYNC_IMMED;
 	/* NUMBER OF LOGICAL BLOCKS 0 means "through the last block". */
+	return lba_out_of_range(di, info->lba, info->nr_blocks, res);
+}
+
+/* PRE-FETCH 10/16 (SBC-4 5.9): no data transfer, so no transfer length limit. */
+static int decode_prefetch(const struct scsi_dev_info *di, const uint8_t *cdb,
+			   struct scsi_cmd_info *info, struct scsi_result *res)
+{
+	info->kind = SCSI_KIND_PREFETCH;
+	if (cdb[0] == SCSI_PRE_FETCH_10)
+		get_lba_len(cdb, &layout_10, &info->lba, &info->nr_blocks);
+	else
+		get_lba_len(cdb, &layout_16, &info->lba, &info->nr_blocks);
+	info->immed = cdb[1] & CDB1_SYNC_IMMED;
+	/* PREFETCH LENGTH 0 means "through the last block". */
 	return lba_out_of_range(di, info->lba, info->nr_blocks, res);
 }
 
@@ -364,6 +395,11 @@ static uint32_t emulated_xfer_len(const uint8_t *cdb)
 		return scsi_get_be16(&cdb[7]);
 	case SCSI_SERVICE_ACTION_IN_16:
 		return scsi_get_be32(&cdb[10]);
+	case SCSI_READ_DEFECT_DATA_10:
+		return scsi_get_be16(&cdb[7]);
+	case SCSI_MAINTENANCE_IN:
+	case SCSI_READ_DEFECT_DATA_12:
+		return scsi_get_be32(&cdb[6]);
 	default:
 		return 0;
 	}
@@ -394,11 +430,15 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 	case SCSI_READ_16:
 	case SCSI_WRITE_16:
 	case SCSI_VERIFY_10:
+	case SCSI_VERIFY_12:
 	case SCSI_VERIFY_16:
 	case SCSI_WRITE_VERIFY_10:
+	case SCSI_WRITE_VERIFY_12:
 	case SCSI_WRITE_VERIFY_16:
 	case SCSI_SYNCHRONIZE_CACHE_10:
 	case SCSI_SYNCHRONIZE_CACHE_16:
+	case SCSI_PRE_FETCH_10:
+	case SCSI_PRE_FETCH_16:
 	case SCSI_WRITE_SAME_10:
 	case SCSI_WRITE_SAME_16:
 	case SCSI_COMPARE_AND_WRITE:
@@ -430,13 +470,18 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 	case SCSI_READ_16:
 	case SCSI_WRITE_16:
 	case SCSI_VERIFY_10:
+	case SCSI_VERIFY_12:
 	case SCSI_VERIFY_16:
 	case SCSI_WRITE_VERIFY_10:
+	case SCSI_WRITE_VERIFY_12:
 	case SCSI_WRITE_VERIFY_16:
 		return decode_rw(di, cdb, info, res);
 	case SCSI_SYNCHRONIZE_CACHE_10:
 	case SCSI_SYNCHRONIZE_CACHE_16:
 		return decode_sync(di, cdb, info, res);
+	case SCSI_PRE_FETCH_10:
+	case SCSI_PRE_FETCH_16:
+		return decode_prefetch(di, cdb, info, res);
 	case SCSI_WRITE_SAME_10:
 	case SCSI_WRITE_SAME_16:
 		return decode_write_same(di, cdb, info, res);
@@ -445,7 +490,25 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 	case SCSI_UNMAP:
 		return decode_unmap(di, cdb, info, res);
 	case SCSI_SERVICE_ACTION_IN_16:
+		/* GET LBA STATUS: thin devices (LBPME=1) only, SBC-4 5.6 */
+		if ((cdb[1] & 0x1f) == SCSI_SAI_GET_LBA_STATUS && di->thin) {
+			info->kind = SCSI_KIND_GET_LBA_STATUS;
+			info->lba = scsi_get_be64(&cdb[2]);
+			info->xfer_len = scsi_get_be32(&cdb[10]);
+			if (info->lba >= di->num_lbas) {
+				scsi_set_sense(res, RTS_SENSE_ILLEGAL_REQUEST,
+					       SCSI_ASC_LBA_OUT_OF_RANGE);
+				return -EINVAL;
+			}
+			return 0;
+		}
 		if ((cdb[1] & 0x1f) != SCSI_SAI_READ_CAPACITY_16) {
+			scsi_invalid_cdb_field(res, 1, 4);
+			return -EINVAL;
+		}
+		break;
+	case SCSI_MAINTENANCE_IN:
+		if ((cdb[1] & 0x1f) != SCSI_MI_REPORT_SUPPORTED_OPCODES) {
 			scsi_invalid_cdb_field(res, 1, 4);
 			return -EINVAL;
 		}

@@ -91,6 +91,27 @@ static void send_diagnostic(const uint8_t *cdb, struct scsi_result *res)
 	scsi_set_good(res, 0);
 }
 
+/*
+ * READ DEFECT DATA 10/12 (SBC-4 5.12, 5.13): a virtual disk has no defects. The header
+ * answers in the requested format with PLISTV/GLISTV as requested and an empty list.
+ */
+static void read_defect_data(const uint8_t *cdb, const struct iovec *iov, size_t iovcnt,
+			     struct scsi_result *res)
+{
+	uint8_t buf[8] = { 0 };
+	bool is12 = cdb[0] == SCSI_READ_DEFECT_DATA_12;
+	uint8_t req = is12 ? cdb[1] : cdb[2];
+
+	/* REQ_PLIST (bit 4) -> PLISTV, REQ_GLIST (bit 3) -> GLISTV, format (bits 2-0) echoed */
+	buf[1] = req & 0x1f;
+	/* DEFECT LIST LENGTH (bytes 2-3, or 4-7 with a GENERATION CODE at 2-3 for the 12-byte
+	 * CDB) is 0: buf is already zero. */
+	if (is12)
+		scsi_data_in(iov, iovcnt, buf, 8, scsi_get_be32(&cdb[6]), res);
+	else
+		scsi_data_in(iov, iovcnt, buf, 4, scsi_get_be16(&cdb[7]), res);
+}
+
 void scsi_emulate(const struct scsi_dev_info *di, struct scsi_state *st, const uint8_t *cdb,
 		  size_t cdb_len, const struct iovec *iov, size_t iovcnt, struct scsi_result *res)
 {
@@ -141,6 +162,13 @@ void scsi_emulate(const struct scsi_dev_info *di, struct scsi_state *st, const u
 		break;
 	case SCSI_READ_CAPACITY_10:
 		read_capacity_10(di, iov, iovcnt, res);
+		break;
+	case SCSI_READ_DEFECT_DATA_10:
+	case SCSI_READ_DEFECT_DATA_12:
+		read_defect_data(cdb, iov, iovcnt, res);
+		break;
+	case SCSI_MAINTENANCE_IN:
+		scsi_emulate_rsoc(di, cdb, iov, iovcnt, res);
 		break;
 	default: /* SCSI_SERVICE_ACTION_IN_16 */
 		read_capacity_16(di, cdb, iov, iovcnt, res);

@@ -36,7 +36,9 @@ enum scsi_opcode {
 	SCSI_WRITE_10 = 0x2a,
 	SCSI_WRITE_VERIFY_10 = 0x2e,
 	SCSI_VERIFY_10 = 0x2f,
+	SCSI_PRE_FETCH_10 = 0x34,
 	SCSI_SYNCHRONIZE_CACHE_10 = 0x35,
+	SCSI_READ_DEFECT_DATA_10 = 0x37,
 	SCSI_WRITE_SAME_10 = 0x41,
 	SCSI_UNMAP = 0x42,
 	SCSI_MODE_SELECT_10 = 0x55,
@@ -46,6 +48,7 @@ enum scsi_opcode {
 	SCSI_WRITE_16 = 0x8a,
 	SCSI_WRITE_VERIFY_16 = 0x8e,
 	SCSI_VERIFY_16 = 0x8f,
+	SCSI_PRE_FETCH_16 = 0x90,
 	SCSI_SYNCHRONIZE_CACHE_16 = 0x91,
 	SCSI_WRITE_SAME_16 = 0x93,
 	SCSI_SERVICE_ACTION_IN_16 = 0x9e,
@@ -53,8 +56,13 @@ enum scsi_opcode {
 	SCSI_MAINTENANCE_IN = 0xa3,
 	SCSI_READ_12 = 0xa8,
 	SCSI_WRITE_12 = 0xaa,
+	SCSI_WRITE_VERIFY_12 = 0xae,
+	SCSI_VERIFY_12 = 0xaf,
+	SCSI_READ_DEFECT_DATA_12 = 0xb7,
 };
 #define SCSI_SAI_READ_CAPACITY_16 0x10
+#define SCSI_SAI_GET_LBA_STATUS 0x12
+#define SCSI_MI_REPORT_SUPPORTED_OPCODES 0x0c
 
 /* Additional sense code / qualifier pairs, as (asc << 8 | ascq). */
 enum scsi_asc {
@@ -112,12 +120,14 @@ enum scsi_cmd_kind {
 	SCSI_KIND_EMULATE,     /* answer with scsi_emulate() */
 	SCSI_KIND_READ,        /* READ 6/10/12/16 */
 	SCSI_KIND_WRITE,       /* WRITE 6/10/12/16 */
-	SCSI_KIND_WRITE_VERIFY, /* WRITE AND VERIFY 10/16 (write, then compare if BYTCHK) */
-	SCSI_KIND_VERIFY,      /* VERIFY 10/16 */
+	SCSI_KIND_WRITE_VERIFY, /* WRITE AND VERIFY 10/12/16 (write, then compare if BYTCHK) */
+	SCSI_KIND_VERIFY,      /* VERIFY 10/12/16 */
 	SCSI_KIND_SYNC,        /* SYNCHRONIZE CACHE 10/16 */
 	SCSI_KIND_UNMAP,       /* UNMAP (parameter list via scsi_unmap_parse) */
 	SCSI_KIND_WRITE_SAME,  /* WRITE SAME 10/16 */
 	SCSI_KIND_CAW,         /* COMPARE AND WRITE */
+	SCSI_KIND_PREFETCH,    /* PRE-FETCH 10/16 (nr_blocks 0: to the last block; immed) */
+	SCSI_KIND_GET_LBA_STATUS, /* GET LBA STATUS (lba: STARTING LBA, xfer_len: alloc len) */
 };
 
 /* A decoded CDB. */
@@ -158,8 +168,9 @@ void scsi_state_init(struct scsi_state *st, const struct scsi_dev_info *di);
  * Execute an SCSI_KIND_EMULATE command: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard
  * and VPD 00h 80h 83h B0h B1h B2h), READ CAPACITY 10/16, MODE SENSE 6/10 (caching 08h,
  * control 0Ah, all pages 3Fh; current/changeable/default/saved page control), MODE SELECT
- * 6/10 (caching page WCE), START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, REPORT LUNS is
- * never sent by LIO. Data-in goes into @iov (at most the allocation length and the buffer
+ * 6/10 (caching page WCE), START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, READ DEFECT DATA
+ * 10/12 (an empty list), REPORT SUPPORTED OPERATION CODES (the table in opcodes.c); REPORT
+ * LUNS is never sent by LIO. Data-in goes into @iov (at most the allocation length and the buffer
  * size); data-out is read from @iov. Always fills @res.
  */
 void scsi_emulate(const struct scsi_dev_info *di, struct scsi_state *st, const uint8_t *cdb,

@@ -60,6 +60,12 @@ static inline void scsi_put_be24(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)v;
 }
 
+void scsi_emulate_rsoc(const struct scsi_dev_info *di, const uint8_t *cdb,
+		       const struct iovec *iov, size_t iovcnt, struct scsi_result *res);
+/* The REPORT SUPPORTED OPERATION CODES entry of a command: CDB length and usage data. */
+bool scsi_rsoc_lookup(const struct scsi_dev_info *di, uint8_t op, uint16_t sa, bool has_sa,
+		      uint8_t *ret_len, const uint8_t **ret_usage);
+
 /* Opcodes scsi_emulate() answers (the one list decode and emulate share). */
 bool scsi_op_is_emulated(uint8_t op);
 

@@ -49,6 +49,17 @@ seeds = {
     "read_capacity10": seed(L10 | 0x80, 0x11, [0x25] + [0] * 9),
     "request_sense_desc": seed(L6, 0x21, [0x03, 1, 0, 0, 0xfc, 0]),
     "sync16": seed(L16, 0x00, [0x91, 0x02] + [0] * 14),
+    "rsoc_all_rctd": seed(L12 | THIN, 0xf3, [0xa3, 0x0c, 0x80, 0, 0, 0, 0, 0, 0x04, 0, 0, 0]),
+    "rsoc_one_sa": seed(L12, 0x42, [0xa3, 0x0c, 0x82, 0x9e, 0, 0x10, 0, 0, 0, 0x40, 0, 0]),
+    "rsoc_one": seed(L12 | THIN, 0x21, [0xa3, 0x0c, 0x01, 0x42, 0, 0, 0, 0, 0, 0x0c, 0, 0]),
+    "read_defect10": seed(L10, 0x11, [0x37, 0, 0x1d, 0, 0, 0, 0, 0, 0x20, 0]),
+    "read_defect12": seed(L12, 0x11, [0xb7, 0x13, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0]),
+    "prefetch10": seed(L10, 0x00, [0x34, 0x02, 0, 0, 0x0f, 0xf0, 0, 0, 0x10, 0]),
+    "prefetch16": seed(L16 | 0x80, 0x00, [0x90, 0] + list(struct.pack(">QI", 1 << 39, 0)) + [0, 0]),
+    "verify12": seed(L12, 0x02, [0xaf, 0x02, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0], bytes(1024)),
+    "write_verify12": seed(L12, 0x02, [0xae, 0x02, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0], bytes(512)),
+    "get_lba_status": seed(L16 | THIN, 0x32, [0x9e, 0x12] + list(struct.pack(">QI", 100, 40)) +
+                           [0, 0]),
     "verify16_bytchk": seed(L16, 0x02, [0x8f, 0x02] + list(struct.pack(">QI", 0, 2)) + [0, 0],
                             bytes(1024)),
 }

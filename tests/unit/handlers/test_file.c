@@ -538,6 +538,26 @@ static void test_unmap_write_same(void **state)
 		free(want);
 	}
 	assert_true(allocated_bytes(p) + 512 * 1024 <= before);
+	/* GET LBA STATUS (SEEK_DATA/SEEK_HOLE) agrees: mapped, deallocated, mapped, and the
+	 * never-written tail of the 4 MiB file deallocated. */
+	{
+		uint8_t gls[16] = { 0x9e, 0x12 }, st[8 + 16 * 8];
+		static const uint32_t want[4][3] = {
+			{ 0, 512, 0 }, { 512, 1024, 1 }, { 1536, 512, 0 }, { 2048, 8192 - 2048, 1 }
+		};
+
+		gls[13] = sizeof(st);
+		exec(&t, gls, 16, RTS_SIM_FROM_DEV, st, sizeof(st), &c);
+		assert_good(&c);
+		assert_int_equal(st[3], 4 + 4 * 16);
+		for (int i = 0; i < 4; i++) {
+			const uint8_t *d = st + 8 + 16 * i;
+
+			assert_int_equal((uint32_t)(d[4] << 24 | d[5] << 16 | d[6] << 8 | d[7]), want[i][0]);
+			assert_int_equal((uint32_t)(d[8] << 24 | d[9] << 16 | d[10] << 8 | d[11]), want[i][1]);
+			assert_int_equal(d[12], want[i][2]);
+		}
+	}
 
 	/* WRITE SAME with a pattern (emulated by the core through write()). */
 	fill(blk, BS, 99);

@@ -849,6 +849,25 @@ static void unmap_pattern(const char *img, uint8_t *shadow, size_t dev, bool exp
 	assert_good(&c);
 	memset(shadow + (3u << 20), 0, 64u << 10);
 	verify_all(&t, shadow, dev, "after UNMAP");
+	if (expect_freed) {
+		/* GET LBA STATUS agrees with the L2 tables: [1M, 1.5M) deallocated, the data
+		 * just before it mapped */
+		uint8_t gls[16] = { 0x9e, 0x12 }, st[8 + 16 * 4];
+
+		put_be64(gls + 2, ((1u << 20) - 4096) / BS);
+		put_be32(gls + 10, sizeof(st));
+		assert_int_equal(rts_sim_exec(t.sim, gls, 16, RTS_SIM_FROM_DEV, st, sizeof(st),
+					      TIMEOUT_MS, &c),
+				 0);
+		assert_good(&c);
+		assert_int_equal(st[8 + 12], 0); /* mapped */
+		assert_int_equal((uint32_t)(st[8 + 8] << 24 | st[8 + 9] << 16 | st[8 + 10] << 8 |
+					    st[8 + 11]),
+				 4096 / BS);
+		assert_int_equal(st[24 + 12], 1); /* deallocated */
+		assert_true((uint32_t)(st[24 + 8] << 24 | st[24 + 9] << 16 | st[24 + 10] << 8 |
+				       st[24 + 11]) >= (512u << 10) / BS);
+	}
 	tdev_close(&t);
 	if (expect_freed) {
 		char out[8192], *e;

@@ -246,13 +246,15 @@ struct fx {
 	struct rts_dev *dev;
 };
 
-static struct fx *fx_start(const struct rts_handler *h, uint32_t cmdr_size, uint32_t max_iov_blocks)
+static struct fx *fx_start_xfer(const struct rts_handler *h, uint32_t cmdr_size,
+				uint32_t max_iov_blocks, uint32_t max_xfer_blocks)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .cmdr_size = cmdr_size, .data_size = 8 << 20,
 				     .max_iov_blocks = max_iov_blocks };
 	struct rts_dev_config cfg = { .name = "t0", .cfgstring = h->subtype, .block_size = BS,
-				      .queue_depth = 32, .write_cache = true };
+				      .queue_depth = 32, .write_cache = true,
+				      .max_xfer_blocks = max_xfer_blocks };
 
 	assert_non_null(f);
 	memset(g_mem, 0, sizeof(g_mem));
@@ -265,6 +267,11 @@ static struct fx *fx_start(const struct rts_handler *h, uint32_t cmdr_size, uint
 	assert_int_equal(rts_dev_open(f->dev, false, NULL), 0);
 	assert_int_equal(rts_dev_start(f->dev), 0);
 	return f;
+}
+
+static struct fx *fx_start(const struct rts_handler *h, uint32_t cmdr_size, uint32_t max_iov_blocks)
+{
+	return fx_start_xfer(h, cmdr_size, max_iov_blocks, 0);
 }
 
 static void fx_stop(struct fx *f)
@@ -554,6 +561,380 @@ static void test_caw_miscompare_offset(void **state)
 	expect_sense(&c, 0xe, 0x1d, 0);
 	assert_int_equal(get_be32(c.sense + 3), 77);
 	assert_int_equal(g_mem[9 * BS + 77], 0x22); /* nothing written */
+	fx_stop(f);
+}
+
+/* VPD B0h MAXIMUM TRANSFER LENGTH as the device reports it. */
+static uint32_t block_limits_max_xfer(struct fx *f)
+{
+	uint8_t cdb[6] = { 0x12, 0x01, 0xb0, 0, 64, 0 }, vpd[64];
+	struct rts_sim_completion c = exec(f, cdb, 6, RTS_SIM_FROM_DEV, vpd, sizeof(vpd));
+
+	assert_int_equal(c.status, 0);
+	assert_int_equal(vpd[1], 0xb0);
+	return get_be32(vpd + 8);
+}
+
+static void expect_invalid_field(const struct rts_sim_completion *c, uint16_t field)
+{
+	expect_sense(c, 5, 0x24, 0);
+	assert_int_equal(c->sense[15], 0x80 | 0x40); /* SKSV, C/D = CDB, no bit pointer */
+	assert_int_equal(c->sense[16] << 8 | c->sense[17], field);
+}
+
+/*
+ * Nobody set a limit: the device serves (and advertises) what its 8 MiB data area holds,
+ * far above the kernel's unenforced default of 128 sectors; beyond that INVALID FIELD IN
+ * CDB (transfer length before LBA range, SBC-4), and a large transfer past the end is
+ * LBA OUT OF RANGE.
+ */
+static void test_max_xfer_from_data_area(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	static uint8_t big[2048 * BS];
+	uint8_t cdb[16];
+	struct rts_sim_completion c;
+
+	(void)state;
+	assert_int_equal(block_limits_max_xfer(f), (8u << 20) / BS);
+	assert_int_equal(rts_dev_get_max_xfer_blocks(f->dev), (8u << 20) / BS);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + i / BS);
+	cdb16(cdb, 0x8a, 100, 2048); /* WRITE(16) 1 MiB */
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, big, sizeof(big));
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(g_mem + 100 * BS, big, sizeof(big));
+	memset(big, 0, sizeof(big));
+	cdb[0] = 0x88; /* READ(16) 1 MiB back */
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, big, sizeof(big));
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(g_mem + 100 * BS, big, sizeof(big));
+	/* READ(10) of 256 blocks crossing the end: LBA OUT OF RANGE, not INVALID FIELD */
+	memset(cdb, 0, 16);
+	cdb[0] = 0x28;
+	put_be32(cdb + 2, NBLK - 100);
+	cdb[7] = 1; /* 256 */
+	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, big, 256 * BS);
+	expect_sense(&c, 5, 0x21, 0);
+	/* one block more than the data area can hold: the length field is pointed at */
+	cdb16(cdb, 0x88, 0, (8u << 20) / BS + 1);
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	expect_invalid_field(&c, 10);
+	/* ... and it wins over the LBA range (checked first) */
+	cdb16(cdb, 0x88, NBLK, (8u << 20) / BS + 1);
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	expect_invalid_field(&c, 10);
+	fx_stop(f);
+}
+
+/* An explicit limit (hw_max_sectors an administrator set) is advertised and enforced. */
+static void test_max_xfer_explicit(void **state)
+{
+	struct fx *f = fx_start_xfer(&mem_handler, 0, 0, 64);
+	static uint8_t buf[65 * BS];
+	uint8_t cdb[16];
+	struct rts_sim_completion c;
+
+	(void)state;
+	assert_int_equal(block_limits_max_xfer(f), 64);
+	cdb16(cdb, 0x88, 0, 64);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 64 * BS);
+	assert_int_equal(c.status, 0);
+	cdb16(cdb, 0x88, 0, 65);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 65 * BS);
+	expect_invalid_field(&c, 10);
+	memset(cdb, 0, 16); /* WRITE AND VERIFY(10): same limit, TRANSFER LENGTH at byte 7 */
+	cdb[0] = 0x2e;
+	cdb[8] = 65;
+	c = exec(f, cdb, 10, RTS_SIM_TO_DEV, buf, 65 * BS);
+	expect_invalid_field(&c, 7);
+	memset(cdb, 0, 16); /* VERIFY(10) without BYTCHK transfers nothing, still limited */
+	cdb[0] = 0x2f;
+	cdb[8] = 65;
+	c = exec(f, cdb, 10, RTS_SIM_NONE, NULL, 0);
+	expect_invalid_field(&c, 7);
+	fx_stop(f);
+	/* larger than the data area: the data area wins */
+	f = fx_start_xfer(&mem_handler, 0, 0, 1u << 30);
+	assert_int_equal(block_limits_max_xfer(f), (8u << 20) / BS);
+	fx_stop(f);
+}
+
+/* A handler's own limit (rts_dev_set_max_xfer_blocks in open) caps the advertised one. */
+static int limited_open(struct rts_dev *dev, bool reopen)
+{
+	rts_dev_set_max_xfer_blocks(dev, 300);
+	return mem_open(dev, reopen);
+}
+
+static const struct rts_handler limited_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test memory, 300-block transfers",
+	.subtype = "lim",
+	.open = limited_open,
+	.read = mem_read,
+	.write = mem_write,
+	.flush = mem_flush,
+	.unmap = mem_unmap,
+};
+
+static void test_max_xfer_handler_limit(void **state)
+{
+	struct fx *f = fx_start_xfer(&limited_handler, 0, 0, 1000);
+	static uint8_t buf[301 * BS];
+	uint8_t cdb[16];
+	struct rts_sim_completion c;
+
+	(void)state;
+	assert_int_equal(block_limits_max_xfer(f), 300);
+	cdb16(cdb, 0x8a, 0, 300);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 300 * BS);
+	assert_int_equal(c.status, 0);
+	cdb16(cdb, 0x8a, 0, 301);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 301 * BS);
+	expect_invalid_field(&c, 10);
+	fx_stop(f);
+	/* an explicit limit below the handler's wins */
+	f = fx_start_xfer(&limited_handler, 0, 0, 200);
+	assert_int_equal(block_limits_max_xfer(f), 200);
+	fx_stop(f);
+}
+
+/*
+ * COMPARE AND WRITE field checks: NUMBER OF LOGICAL BLOCKS above MAXIMUM COMPARE AND WRITE
+ * LENGTH (1) and a Data-Out length other than twice the blocks are INVALID FIELD IN CDB
+ * (never a medium error); 0 blocks is a no-op; past the end is LBA OUT OF RANGE; the range
+ * check comes after the length check.
+ */
+static void test_caw_field_checks(void **state)
+{
+	struct fx *f = fx_start(&mem_handler, 0, 0);
+	uint8_t cdb[16], buf[4 * BS];
+	struct rts_sim_completion c;
+
+	(void)state;
+	memset(buf, 0, 2 * BS);
+	memset(buf + 2 * BS, 0x77, 2 * BS);
+	memset(cdb, 0, 16);
+	cdb[0] = 0x89;
+	put_be32(cdb + 6, 9);
+	cdb[13] = 2;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 4 * BS);
+	expect_invalid_field(&c, 13);
+	assert_int_equal(g_mem[9 * BS], 0);
+	cdb[13] = 255;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 4 * BS);
+	expect_invalid_field(&c, 13);
+	/* too long past the end: the length is checked first */
+	put_be32(cdb + 6, NBLK);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 4 * BS);
+	expect_invalid_field(&c, 13);
+	cdb[13] = 1;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
+	expect_sense(&c, 5, 0x21, 0);
+	/* Data-Out of 1 or 3 blocks for 1 block */
+	put_be32(cdb + 6, 9);
+	memset(buf + BS, 0x77, BS);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, BS);
+	expect_invalid_field(&c, 13);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 3 * BS);
+	expect_invalid_field(&c, 13);
+	assert_int_equal(g_mem[9 * BS], 0);
+	/* 0 blocks: GOOD, nothing read or written */
+	cdb[13] = 0;
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_mem[9 * BS], 0);
+	/* and the right length works */
+	cdb[13] = 1;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_mem[9 * BS + 511], 0x77);
+	/* PROTECT bits (a CDB field) come before the length */
+	cdb[1] = 0x20;
+	cdb[13] = 2;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 4 * BS);
+	expect_sense(&c, 5, 0x24, 0);
+	assert_int_equal(c.sense[16] << 8 | c.sense[17], 1);
+	fx_stop(f);
+}
+
+/* PRE-FETCH reads the range through the handler and answers CONDITION MET; VERIFY(12) and
+ * WRITE AND VERIFY(12) go the same way as their 10/16-byte forms. */
+static unsigned int g_reads;
+
+static int count_read(struct rts_dev *dev, struct rts_cmd *cmd, const struct iovec *iov,
+		      unsigned int cnt, uint64_t off, uint64_t len)
+{
+	g_reads++;
+	return mem_read(dev, cmd, iov, cnt, off, len);
+}
+
+static const struct rts_handler count_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test memory, counting reads",
+	.subtype = "cnt",
+	.open = mem_open,
+	.read = count_read,
+	.write = mem_write,
+	.flush = mem_flush,
+	.unmap = mem_unmap,
+};
+
+static void test_prefetch_verify12(void **state)
+{
+	struct fx *f = fx_start(&count_handler, 0, 0);
+	uint8_t cdb[16], buf[8 * BS];
+	struct rts_sim_completion c;
+
+	(void)state;
+	g_reads = 0;
+	memset(cdb, 0, 16);
+	cdb[0] = 0x34; /* PRE-FETCH(10) 3000 blocks: more than one chunk */
+	put_be32(cdb + 2, 10);
+	cdb[7] = 3000 >> 8;
+	cdb[8] = 3000 & 0xff;
+	c = exec(f, cdb, 10, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0x04); /* CONDITION MET */
+	assert_int_equal(g_reads, 2);
+	cdb[1] = 0x02; /* IMMED: status at once, nothing read */
+	c = exec(f, cdb, 10, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0x04);
+	assert_int_equal(g_reads, 2);
+	cdb16(cdb, 0x90, 0, 0); /* PRE-FETCH(16) to the end: GOOD, nothing read */
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(g_reads, 2);
+	cdb16(cdb, 0x90, NBLK - 1, 2);
+	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
+	expect_sense(&c, 5, 0x21, 0);
+	struct rts_dev_stats st;
+	rts_dev_get_stats(f->dev, &st);
+	assert_int_equal(st.errors, 1); /* CONDITION MET is not an error */
+
+	/* WRITE AND VERIFY(12) then VERIFY(12) BYTCHK=1 with one byte off */
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 13);
+	memset(cdb, 0, 16);
+	cdb[0] = 0xae;
+	cdb[1] = 0x02;
+	put_be32(cdb + 2, 50);
+	put_be32(cdb + 6, 8);
+	c = exec(f, cdb, 12, RTS_SIM_TO_DEV, buf, sizeof(buf));
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(g_mem + 50 * BS, buf, sizeof(buf));
+	cdb[0] = 0xaf;
+	c = exec(f, cdb, 12, RTS_SIM_TO_DEV, buf, sizeof(buf));
+	assert_int_equal(c.status, 0);
+	buf[3 * BS + 9] ^= 0x40;
+	c = exec(f, cdb, 12, RTS_SIM_TO_DEV, buf, sizeof(buf));
+	expect_sense(&c, 0xe, 0x1d, 0);
+	assert_int_equal(get_be32(c.sense + 3), 3 * BS + 9);
+	fx_stop(f);
+}
+
+/* GET LBA STATUS through the handler's map: here a block is mapped when it holds data. */
+static bool blk_mapped(uint64_t b)
+{
+	for (uint32_t i = 0; i < BS; i++)
+		if (g_mem[b * BS + i])
+			return true;
+	return false;
+}
+
+static int map_get_lba_status(struct rts_dev *dev, uint64_t off, uint64_t *len)
+{
+	uint64_t b = off / BS, end = b + *len / BS, e = b + 1;
+	bool m = blk_mapped(b);
+
+	(void)dev;
+	while (e < end && blk_mapped(e) == m)
+		e++;
+	*len = (e - b) * BS;
+	return m;
+}
+
+static const struct rts_handler map_handler = {
+	RTS_HANDLER_INIT,
+	.name = "test memory with an allocation map",
+	.subtype = "map",
+	.open = mem_open,
+	.read = mem_read,
+	.write = mem_write,
+	.flush = mem_flush,
+	.unmap = mem_unmap,
+	.get_lba_status = map_get_lba_status,
+};
+
+static void get_lba_status_cdb(uint8_t *cdb, uint64_t lba, uint32_t alloc)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = 0x9e;
+	cdb[1] = 0x12;
+	put_be32(cdb + 2, (uint32_t)(lba >> 32));
+	put_be32(cdb + 6, (uint32_t)lba);
+	put_be32(cdb + 10, alloc);
+}
+
+static void test_get_lba_status(void **state)
+{
+	struct fx *f = fx_start(&map_handler, 0, 0);
+	uint8_t cdb[16], buf[8 + 16 * 8], blk[4 * BS];
+	struct rts_sim_completion c;
+
+	(void)state;
+	memset(blk, 0x5a, sizeof(blk));
+	cdb16(cdb, 0x8a, 100, 4); /* blocks 100-103 mapped, the rest deallocated */
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, sizeof(blk));
+	assert_int_equal(c.status, 0);
+	get_lba_status_cdb(cdb, 10, sizeof(buf));
+	memset(buf, 0xee, sizeof(buf));
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, sizeof(buf));
+	assert_int_equal(c.status, 0);
+	assert_int_equal(get_be32(buf), 4 + 3 * 16); /* three extents */
+	assert_int_equal(get_be32(buf + 8 + 4), 10);  /* LBA 10 */
+	assert_int_equal(get_be32(buf + 8 + 8), 90);  /* 10..99 */
+	assert_int_equal(buf[8 + 12] & 0xf, 1);       /* deallocated */
+	assert_int_equal(get_be32(buf + 24 + 4), 100);
+	assert_int_equal(get_be32(buf + 24 + 8), 4);
+	assert_int_equal(buf[24 + 12] & 0xf, 0); /* mapped */
+	assert_int_equal(get_be32(buf + 40 + 4), 104);
+	assert_int_equal(get_be32(buf + 40 + 8), NBLK - 104);
+	assert_int_equal(buf[40 + 12] & 0xf, 1);
+	/* UNMAP (WRITE SAME UNMAP) is what makes blocks deallocated again */
+	memset(blk, 0, BS);
+	cdb16(cdb, 0x93, 100, 4);
+	cdb[1] = 0x08;
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
+	assert_int_equal(c.status, 0);
+	get_lba_status_cdb(cdb, 0, sizeof(buf));
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, sizeof(buf));
+	assert_int_equal(get_be32(buf), 4 + 16);
+	assert_int_equal(get_be32(buf + 8 + 8), NBLK);
+	assert_int_equal(buf[8 + 12] & 0xf, 1);
+	/* allocation length 24 holds one descriptor; the header still says what there is */
+	memset(blk, 0x11, BS);
+	cdb16(cdb, 0x8a, 5, 1);
+	exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
+	get_lba_status_cdb(cdb, 0, 24);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 24);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(get_be32(buf), 4 + 16);
+	assert_int_equal(get_be32(buf + 8 + 8), 5);
+	/* past the end */
+	get_lba_status_cdb(cdb, NBLK, 24);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 24);
+	expect_sense(&c, 5, 0x21, 0);
+	fx_stop(f);
+	/* a handler without the callback: one mapped extent to the end */
+	f = fx_start(&mem_handler, 0, 0);
+	get_lba_status_cdb(cdb, 7, 64);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 64);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(get_be32(buf), 4 + 16);
+	assert_int_equal(get_be32(buf + 8 + 4), 7);
+	assert_int_equal(get_be32(buf + 8 + 8), NBLK - 7);
+	assert_int_equal(buf[8 + 12], 0);
 	fx_stop(f);
 }
 
@@ -952,6 +1333,12 @@ int main(void)
 		cmocka_unit_test(test_errno_to_sense),
 		cmocka_unit_test(test_fua_sync_write_same_unmap_verify),
 		cmocka_unit_test(test_caw_miscompare_offset),
+		cmocka_unit_test(test_caw_field_checks),
+		cmocka_unit_test(test_prefetch_verify12),
+		cmocka_unit_test(test_get_lba_status),
+		cmocka_unit_test(test_max_xfer_from_data_area),
+		cmocka_unit_test(test_max_xfer_explicit),
+		cmocka_unit_test(test_max_xfer_handler_limit),
 		cmocka_unit_test(test_caw_atomic_against_writes),
 		cmocka_unit_test(test_tmr_abort_and_stop_waits),
 		cmocka_unit_test(test_tmr_cancels_inflight_io),

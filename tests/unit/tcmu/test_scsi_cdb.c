@@ -484,11 +484,95 @@ static void test_emulated_kinds(void **state)
 		t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST,
 				     SCSI_ASC_INVALID_FIELD_IN_CDB);
 	}
-	/* SERVICE ACTION IN(16) other than READ CAPACITY(16). */
-	const uint8_t sai[16] = { SCSI_SERVICE_ACTION_IN_16, 0x12 };
+	/* SERVICE ACTION IN(16) other than READ CAPACITY(16) / GET LBA STATUS. */
+	uint8_t sai[16] = { SCSI_SERVICE_ACTION_IN_16, 0x13 };
 
 	assert_int_equal(decode(&di, sai, 16, &info, &res), -EINVAL);
 	t_assert_invalid_cdb(&res, 1, 4);
+	/* GET LBA STATUS: thin devices only; STARTING LBA must be inside the device */
+	sai[1] = SCSI_SAI_GET_LBA_STATUS;
+	scsi_put_be64(&sai[2], T_NUM_LBAS - 1);
+	scsi_put_be32(&sai[10], 24);
+	assert_int_equal(decode(&di, sai, 16, &info, &res), 0);
+	assert_int_equal(info.kind, SCSI_KIND_GET_LBA_STATUS);
+	assert_int_equal(info.lba, T_NUM_LBAS - 1);
+	assert_int_equal(info.xfer_len, 24);
+	scsi_put_be64(&sai[2], T_NUM_LBAS);
+	assert_int_equal(decode(&di, sai, 16, &info, &res), -EINVAL);
+	t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_LBA_OUT_OF_RANGE);
+	di.thin = false;
+	scsi_put_be64(&sai[2], 0);
+	assert_int_equal(decode(&di, sai, 16, &info, &res), -EINVAL);
+	t_assert_invalid_cdb(&res, 1, 4);
+}
+
+/* VERIFY(12), WRITE AND VERIFY(12), PRE-FETCH 10/16 (SBC-4 5.9, 5.31, 5.35). */
+static void test_verify12_prefetch(void **state)
+{
+	struct scsi_dev_info di;
+	struct scsi_cmd_info info;
+	struct scsi_result res;
+	uint8_t cdb[16] = { 0 };
+
+	(void)state;
+	t_dev_info(&di);
+	cdb[0] = SCSI_VERIFY_12;
+	cdb[1] = 0x02; /* BYTCHK 01b */
+	scsi_put_be32(&cdb[2], 100);
+	scsi_put_be32(&cdb[6], 8);
+	assert_int_equal(decode(&di, cdb, 12, &info, &res), 0);
+	assert_int_equal(info.kind, SCSI_KIND_VERIFY);
+	assert_int_equal(info.lba, 100);
+	assert_int_equal(info.nr_blocks, 8);
+	assert_int_equal(info.bytchk, 1);
+	assert_int_equal(info.xfer_len, 8 * 512);
+	cdb[1] = 0x04; /* BYTCHK 10b reserved */
+	assert_int_equal(decode(&di, cdb, 12, &info, &res), -EINVAL);
+	t_assert_invalid_cdb(&res, 1, 2);
+	cdb[0] = SCSI_WRITE_VERIFY_12;
+	cdb[1] = 0x06; /* BYTCHK 11b is VERIFY only */
+	assert_int_equal(decode(&di, cdb, 12, &info, &res), -EINVAL);
+	t_assert_invalid_cdb(&res, 1, 2);
+	cdb[1] = 0x02;
+	assert_int_equal(decode(&di, cdb, 12, &info, &res), 0);
+	assert_int_equal(info.kind, SCSI_KIND_WRITE_VERIFY);
+	scsi_put_be32(&cdb[6], 129); /* above MAXIMUM TRANSFER LENGTH 128 */
+	assert_int_equal(decode(&di, cdb, 12, &info, &res), -EINVAL);
+	t_assert_invalid_cdb(&res, 6, -1);
+	di.read_only = true;
+	scsi_put_be32(&cdb[6], 1);
+	assert_int_equal(decode(&di, cdb, 12, &info, &res), -EINVAL);
+	t_assert_sense_nosks(&res, RTS_SENSE_DATA_PROTECT, SCSI_ASC_WRITE_PROTECTED);
+	di.read_only = false;
+
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SCSI_PRE_FETCH_10;
+	cdb[1] = 0x02; /* IMMED */
+	scsi_put_be32(&cdb[2], T_NUM_LBAS - 10);
+	scsi_put_be16(&cdb[7], 10);
+	assert_int_equal(decode(&di, cdb, 10, &info, &res), 0);
+	assert_int_equal(info.kind, SCSI_KIND_PREFETCH);
+	assert_true(info.immed);
+	assert_int_equal(info.nr_blocks, 10);
+	assert_int_equal(info.xfer_len, 0);
+	scsi_put_be16(&cdb[7], 11);
+	assert_int_equal(decode(&di, cdb, 10, &info, &res), -EINVAL);
+	t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_LBA_OUT_OF_RANGE);
+	/* no data transfer: no MAXIMUM TRANSFER LENGTH */
+	scsi_put_be32(&cdb[2], 0);
+	scsi_put_be16(&cdb[7], 1000);
+	assert_int_equal(decode(&di, cdb, 10, &info, &res), 0);
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SCSI_PRE_FETCH_16;
+	scsi_put_be64(&cdb[2], T_NUM_LBAS);
+	assert_int_equal(decode(&di, cdb, 16, &info, &res), 0); /* 0 blocks at the end */
+	assert_false(info.immed);
+	scsi_put_be32(&cdb[10], 1);
+	assert_int_equal(decode(&di, cdb, 16, &info, &res), -EINVAL);
+	t_assert_sense_nosks(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_LBA_OUT_OF_RANGE);
+	cdb[15] = 0x04; /* NACA */
+	assert_int_equal(decode(&di, cdb, 16, &info, &res), -EINVAL);
+	t_assert_invalid_cdb(&res, 15, 2);
 }
 
 static void test_unknown_opcodes(void **state)
@@ -498,7 +582,7 @@ static void test_unknown_opcodes(void **state)
 	struct scsi_result res;
 	/* ... plus WRITE BUFFER (3Bh) and EXTENDED COPY (83h), not emulated. */
 	/* clang-format off */
-	const uint8_t ops[] = { SCSI_FORMAT_UNIT, SCSI_REPORT_LUNS, SCSI_MAINTENANCE_IN, 0x01, 0x7f,
+	const uint8_t ops[] = { SCSI_FORMAT_UNIT, SCSI_REPORT_LUNS, 0x01, 0x7f,
 				0x60, 0xc0, 0xff, 0x3b, 0x83 };
 	/* clang-format on */
 	uint8_t cdb[16] = { 0 };
@@ -515,6 +599,17 @@ static void test_unknown_opcodes(void **state)
 	}
 	assert_int_equal(decode(&di, cdb, 0, &info, &res), -EINVAL);
 	t_assert_sense(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_COMMAND_OPERATION_CODE);
+	/* MAINTENANCE IN: only REPORT SUPPORTED OPERATION CODES is ours; others are a bad SA */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SCSI_MAINTENANCE_IN;
+	cdb[1] = 0x0a; /* REPORT TARGET PORT GROUPS: the kernel's (ALUA) */
+	assert_int_equal(decode(&di, cdb, 12, &info, &res), -EINVAL);
+	t_assert_invalid_cdb(&res, 1, 4);
+	cdb[1] = SCSI_MI_REPORT_SUPPORTED_OPCODES;
+	scsi_put_be32(&cdb[6], 512);
+	assert_int_equal(decode(&di, cdb, 12, &info, &res), 0);
+	assert_int_equal(info.kind, SCSI_KIND_EMULATE);
+	assert_int_equal(info.xfer_len, 512);
 	assert_int_equal(decode(&di, NULL, 10, &info, &res), -EINVAL);
 	t_assert_sense(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_COMMAND_OPERATION_CODE);
 }
@@ -553,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_compare_and_write),
 		cmocka_unit_test(test_emulated_kinds),
 		cmocka_unit_test(test_unknown_opcodes),
+		cmocka_unit_test(test_verify12_prefetch),
 		cmocka_unit_test(test_naca),
 	};
 

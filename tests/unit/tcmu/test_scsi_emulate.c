@@ -17,7 +17,7 @@ struct fixture {
 	struct scsi_dev_info di;
 	struct scsi_state st;
 	struct scsi_result res;
-	uint8_t buf[64];
+	uint8_t buf[1024];
 };
 
 static int setup(void **state)
@@ -203,6 +203,179 @@ static void test_send_diagnostic(void **state)
 	t_assert_invalid_cdb(&f->res, 3, -1);
 }
 
+/* READ DEFECT DATA 10/12: an empty list in the requested format, PLISTV/GLISTV as asked. */
+static void test_read_defect_data(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cdb10[10] = { SCSI_READ_DEFECT_DATA_10, 0, 0x18 | 0x05, 0, 0, 0, 0, 0, 64, 0 };
+	uint8_t cdb12[12] = { SCSI_READ_DEFECT_DATA_12, 0x10 | 0x03, 0, 0, 0, 0, 0, 0, 0, 64, 0, 0 };
+
+	run(f, cdb10, 10, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 4);
+	assert_int_equal(f->buf[0], 0);
+	assert_int_equal(f->buf[1], 0x1d); /* PLISTV GLISTV, format 101b */
+	assert_int_equal(f->buf[2], 0);
+	assert_int_equal(f->buf[3], 0);
+	assert_int_equal(f->buf[4], 0xcc);
+	run(f, cdb12, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 8);
+	assert_int_equal(f->buf[1], 0x13); /* PLISTV, format 011b */
+	for (int i = 2; i < 8; i++)
+		assert_int_equal(f->buf[i], 0);
+	/* allocation length truncates */
+	cdb10[8] = 2;
+	run(f, cdb10, 10, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 2);
+	assert_int_equal(f->buf[2], 0xcc);
+}
+
+static void rsoc_cdb(uint8_t *cdb, uint8_t opts, uint8_t op, uint16_t sa, uint32_t alloc)
+{
+	memset(cdb, 0, 12);
+	cdb[0] = SCSI_MAINTENANCE_IN;
+	cdb[1] = SCSI_MI_REPORT_SUPPORTED_OPCODES;
+	cdb[2] = opts;
+	cdb[3] = op;
+	scsi_put_be16(&cdb[4], sa);
+	scsi_put_be32(&cdb[6], alloc);
+}
+
+/*
+ * REPORT SUPPORTED OPERATION CODES, all commands: every listed command decodes (no INVALID
+ * COMMAND OPERATION CODE), its one-command form agrees on the CDB length, and a CDB with
+ * every bit outside the usage data set is never refused for a field the usage data hides.
+ */
+static void test_rsoc_all(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cdb[12], all[1024];
+	size_t n, count = 0;
+	bool seen_unmap = false, seen_rc16 = false;
+
+	rsoc_cdb(cdb, 0, 0, 0, sizeof(all));
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	memcpy(all, f->buf, sizeof(all));
+	n = scsi_get_be32(all);
+	assert_int_equal(f->res.data_len, n + 4);
+	assert_int_equal(n % 8, 0);
+	for (size_t off = 4; off < n + 4; off += 8) {
+		const uint8_t *d = all + off;
+		uint8_t op = d[0], one[12], usage_len;
+		const uint8_t *usage;
+		bool servactv = d[5] & 1;
+		uint16_t sa = scsi_get_be16(&d[2]);
+
+		count++;
+		assert_int_equal(d[5] & 0x02, 0); /* no RCTD: no timeouts */
+		assert_true(scsi_rsoc_lookup(&f->di, op, sa, servactv, &usage_len, &usage));
+		assert_int_equal(scsi_get_be16(&d[6]), usage_len);
+		assert_int_equal(scsi_cdb_group_len(op), usage_len);
+		seen_unmap |= op == SCSI_UNMAP;
+		seen_rc16 |= op == SCSI_SERVICE_ACTION_IN_16 && sa == SCSI_SAI_READ_CAPACITY_16;
+		/* one command: SUPPORT 011b, same length, usage data with the opcode first */
+		rsoc_cdb(one, servactv ? 2 : 1, op, sa, 64);
+		run(f, one, 12, sizeof(f->buf));
+		t_assert_good(&f->res);
+		assert_int_equal(f->buf[1], 0x03);
+		assert_int_equal(scsi_get_be16(&f->buf[2]), usage_len);
+		assert_int_equal(f->buf[4], op);
+		if (servactv)
+			assert_int_equal(f->buf[5] & 0x1f, sa);
+		assert_int_equal(f->res.data_len, 4 + usage_len);
+		/* the opcode is known to the decoder (REPORT LUNS is the kernel's) */
+		if (op != SCSI_REPORT_LUNS) {
+			struct scsi_cmd_info info;
+			struct scsi_result r;
+			uint8_t probe[16] = { op };
+
+			if (servactv)
+				probe[1] = (uint8_t)sa;
+			scsi_decode(&f->di, probe, usage_len, &info, &r);
+			assert_false(r.status == RTS_SAM_CHECK_CONDITION && r.sense[12] == 0x20);
+		}
+	}
+	assert_true(count >= 35);
+	assert_true(seen_unmap); /* the fixture device is thin */
+	assert_true(seen_rc16);
+	/* not thin: no UNMAP */
+	f->di.thin = false;
+	rsoc_cdb(cdb, 0, 0, 0, sizeof(all));
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(scsi_get_be32(f->buf), n - 16); /* no UNMAP, no GET LBA STATUS */
+	for (size_t off = 4; off < n - 12; off += 8)
+		assert_int_not_equal(f->buf[off], SCSI_UNMAP);
+	rsoc_cdb(cdb, 1, SCSI_UNMAP, 0, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->buf[1], 0x01); /* not supported */
+}
+
+static void test_rsoc_one_and_rctd(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cdb[12];
+	static const uint8_t read16[16] = { 0x88, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x04 };
+
+	rsoc_cdb(cdb, 0x80 | 1, SCSI_READ_16, 0, 64); /* RCTD */
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 4 + 16 + 12);
+	assert_int_equal(f->buf[1], 0x83); /* CTDP, SUPPORT 011b */
+	assert_memory_equal(&f->buf[4], read16, 16);
+	assert_int_equal(scsi_get_be16(&f->buf[20]), 10); /* timeouts descriptor length */
+	assert_int_equal(scsi_get_be32(&f->buf[28]), 30);  /* recommended timeout */
+	/* all commands with RCTD: 20-byte descriptors, CTDP set */
+	rsoc_cdb(cdb, 0x80, 0, 0, 1024);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(scsi_get_be32(f->buf) % 20, 0);
+	assert_int_equal(f->buf[4 + 5] & 0x02, 0x02);
+	assert_int_equal(scsi_get_be16(&f->buf[4 + 8]), 10);
+	/* option 001b on a command with service actions, 010b on one without */
+	rsoc_cdb(cdb, 1, SCSI_SERVICE_ACTION_IN_16, 0, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 3, -1);
+	rsoc_cdb(cdb, 2, SCSI_READ_10, 0, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 3, -1);
+	/* 010b with an unknown service action: not supported */
+	rsoc_cdb(cdb, 2, SCSI_SERVICE_ACTION_IN_16, 0x1f, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->buf[1], 0x01);
+	assert_int_equal(f->res.data_len, 4);
+	/* 011b: READ(10) with SA 0 is supported, with SA 1 not */
+	rsoc_cdb(cdb, 3, SCSI_READ_10, 0, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	assert_int_equal(f->buf[1], 0x03);
+	rsoc_cdb(cdb, 3, SCSI_READ_10, 1, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	assert_int_equal(f->buf[1], 0x01);
+	/* reserved reporting options, unknown opcode, truncation */
+	rsoc_cdb(cdb, 4, SCSI_READ_10, 0, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 2, 2);
+	rsoc_cdb(cdb, 1, 0xd3, 0, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->buf[1], 0x01);
+	rsoc_cdb(cdb, 1, SCSI_READ_16, 0, 6);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 6);
+	assert_int_equal(f->buf[6], 0xcc);
+	/* another MAINTENANCE IN service action is not ours */
+	cdb[1] = 0x0a;
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 1, 4);
+}
+
 static void test_not_emulated(void **state)
 {
 	struct fixture *f = *state;
@@ -347,6 +520,9 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_cdb_length_and_naca, setup),
 		cmocka_unit_test_setup(test_alloc_len_sweep, setup),
 		cmocka_unit_test(test_group_len),
+		cmocka_unit_test_setup(test_read_defect_data, setup),
+		cmocka_unit_test_setup(test_rsoc_all, setup),
+		cmocka_unit_test_setup(test_rsoc_one_and_rctd, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
