@@ -189,6 +189,8 @@ void rts_cmd_complete_async(struct rts_cmd *cmd, int err);
  * (rts_cmd_complete*() with any result, now or later). rts_cmd_complete_sense() and
  * rts_cmd_complete_status() are not intercepted. Set it before passing the operation on.
  * I/O thread only.
+ * @param cmd the command of the current operation
+ * @param fn called once with the command and the error it was completed with
  */
 void rts_cmd_intercept(struct rts_cmd *cmd, void (*fn)(struct rts_cmd *cmd, int err));
 
@@ -199,11 +201,14 @@ void rts_cmd_intercept(struct rts_cmd *cmd, void (*fn)(struct rts_cmd *cmd, int 
  *
  * For handlers built on blocking calls (a synchronous library): the operation calls this and
  * returns 0. Workers start on first use: 4 per device, or the handler option
- * "offload_threads" (runner.conf [handler.<subtype>], 1..64). @p fn may use the command's
+ * "offload_threads" (runner.conf [handler.SUBTYPE], 1..64). @p fn may use the command's
  * iovecs and private area and must not call rts_cmd_complete*() itself. rts_dev_stop()
  * ends the pool after the I/O thread; work still running then is bounded by the stop like any
  * operation (see rts_dev_stop()). I/O thread only.
  *
+ * @param cmd the command of the current operation
+ * @param fn the blocking work; returns 0 or -errno
+ * @param arg passed to @p fn
  * @return 0, or -ENOMEM / -EAGAIN when no worker could be started (fail the operation)
  */
 int rts_cmd_offload(struct rts_cmd *cmd,
