@@ -132,12 +132,11 @@ static void do_stpg(struct rts_cmd *cmd)
 	for (int i = 0; i < n; i++)
 		pub[i] = (struct rts_alua_change){ .id = dev->alua->groups[ch[i].group].id,
 						   .state = ch[i].state };
+	/* a handler operation like any other: its completion runs step_stpg, and
+	 * dev_op_end() checks the contract (a -errno without completing ends the command) */
 	cmd->step = step_stpg;
-	r = dev->h->set_alua(dev, cmd, pub, (unsigned int)n);
-	if (r < 0) {
-		cmd->step = NULL;
-		rts_cmd_complete(cmd, r);
-	}
+	uint32_t t = dev_op_begin(cmd, "set_alua");
+	dev_op_end(cmd, t, "set_alua", dev->h->set_alua(dev, cmd, pub, (unsigned int)n));
 }
 
 bool dispatch_alua(struct rts_cmd *cmd)

@@ -222,7 +222,11 @@ static void test_no_alua(void **state)
 	cdb[9] = 64;
 	exec(&f, cdb, sizeof(cdb), RTS_SIM_FROM_DEV, buf, 64, &c);
 	assert_int_equal(c.status, 2);
-	assert_int_equal(c.sense[12], 0x20); /* INVALID COMMAND OPERATION CODE */
+	/* MAINTENANCE IN is supported (REPORT SUPPORTED OPERATION CODES), its RTPG service
+	 * action is not: INVALID FIELD IN CDB pointing at the service action (SPC-5 4.5.2) */
+	assert_int_equal(c.sense[12], 0x24);
+	assert_int_equal(c.sense[15] & 0xc0, 0xc0); /* SKSV, C/D: in the CDB */
+	assert_int_equal(c.sense[17], 1);    /* byte 1 */
 	assert_int_equal(rts_dev_set_alua(f.dev, 3, dup, 2), -EINVAL);
 	stop(&f);
 }
