@@ -85,7 +85,9 @@ expect_match "READ CAPACITY(16) thin provisioning" "$cap" "lbpme=1, lbprz=1"
 vpd83=$(sg_vpd -p 0x83 $DEV 2>&1)
 expect_match "VPD 83h NAA (LIO's OUI 001405, serial digits)" "$vpd83" "0x60014056a1b2c3d4e5f4a0b9c8d7e6f5"
 vpd_b0=$(sg_vpd -p 0xb0 $DEV 2>&1)
-expect_match "VPD B0h max transfer = hw_max_sectors" "$vpd_b0" "Maximum transfer length: 128 blocks"
+# MAXIMUM TRANSFER LENGTH is what the data area can hold (max_data_area_mb=16 above: 16 MiB
+# of 512-byte blocks), not the kernel's untouched hw_max_sectors default of 128 (dev.c).
+expect_match "VPD B0h max transfer = data area (16 MiB / 512)" "$vpd_b0" "Maximum transfer length: 32768 blocks"
 expect_match "VPD B0h unmap descriptors" "$vpd_b0" "Maximum unmap block descriptor count: 256"
 check "VPD B2h logical block provisioning" sg_vpd -p 0xb2 $DEV
 check "TEST UNIT READY" sg_turs $DEV
