@@ -146,6 +146,7 @@ struct rts_dev {
 	uint64_t size;
 	bool ua_capacity_changed;
 	struct scsi_alua *alua; /* NULL: no ALUA groups (see alua_dev.c) */
+	struct alua_cfs *alua_cfs; /* NULL: groups not read from configfs (alua_cfs.c) */
 	uint32_t handler_max_xfer; /* rts_dev_set_max_xfer_blocks() (0: none) */
 	bool opened;
 	bool running;

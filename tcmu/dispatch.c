@@ -780,7 +780,7 @@ void dispatch_cmd(struct rts_cmd *cmd)
 		finish_sense(cmd, RTS_SENSE_UNIT_ATTENTION, SCSI_ASC_CAPACITY_DATA_HAS_CHANGED);
 		return;
 	}
-	if (dev->alua && dispatch_alua(cmd))
+	if ((dev->alua || dev->alua_cfs) && dispatch_alua(cmd))
 		return; /* REPORT / SET TARGET PORT GROUPS (alua_dev.c) */
 	if (dev->h->handle_cmd) {
 		uint32_t t = dev_op_begin(cmd, "handle_cmd");

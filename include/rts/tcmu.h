@@ -429,6 +429,14 @@ int rts_dev_set_alua_state(struct rts_dev *dev, uint16_t id, uint8_t state);
  * @return the state (enum rts_alua_state) or -ENOENT
  */
 int rts_dev_get_alua_state(const struct rts_dev *dev, uint16_t id);
+/**
+ * @brief The target port group of the ports commands can arrive on at this host, when the
+ *        groups come from configfs (rts_tcmu_use_alua()) and every enabled port of the
+ *        device is in one group: a gateway's own group. I/O thread or before start.
+ * @param dev the device
+ * @return the group id, or -ENOENT (not known)
+ */
+int rts_dev_get_alua_port_group(const struct rts_dev *dev);
 
 /** rts_dev_log() at RTS_LOG_ERR. */
 #define rts_dev_err(dev, ...)  rts_dev_log(dev, RTS_LOG_ERR, __VA_ARGS__)

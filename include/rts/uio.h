@@ -110,6 +110,23 @@ int rts_tcmu_set_attrib(const char *configfs, const struct rts_tcmu_info *info, 
 			const char *value);
 
 /**
+ * @brief Serve the ALUA target port groups configfs defines for the device
+ *        (target/core/user_N/DEVICE/alua/GROUP): REPORT TARGET PORT GROUPS answers from
+ *        them (groups with members, their LUNs' relative port ids), SET TARGET PORT GROUPS
+ *        writes alua_access_state there (the kernel enforces it per command), INQUIRY
+ *        reports TPGS from alua_access_type and VPD 83h the target port designators where
+ *        the arrival port is known (see tcmu/alua_cfs.c: TCMU does not say which port a
+ *        command came in on). The groups are read now and again on the I/O thread for every
+ *        INQUIRY, RTPG and STPG. Before rts_dev_start().
+ * @param configfs the configfs mount ("/sys/kernel/config")
+ * @param info the device
+ * @param dev the device created for @p info
+ * @return the number of groups with members (0: none yet, TPGS 0 until LUNs join one),
+ *         -ENOENT when the device has no alua directory, -errno
+ */
+int rts_tcmu_use_alua(const char *configfs, const struct rts_tcmu_info *info, struct rts_dev *dev);
+
+/**
  * @brief Create a device on a real UIO node: open it (O_NONBLOCK), map exactly
  *        @p map_size bytes and check the mailbox.
  * @param cfg device configuration (name, cfgstring, geometry from rts_tcmu_read_attrs())

@@ -164,6 +164,11 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 			   strerror(-ret));
 		goto unblock;
 	}
+	/* before open: a handler that owns path state asks for its group there */
+	ret = rts_tcmu_use_alua(r->configfs, info, rd->dev);
+	if (ret < 0 && ret != -ENOENT)
+		runner_log(r, RTS_LOG_WARNING, "%s: cannot read its ALUA groups: %s; no ALUA",
+			   info->dev_name, strerror(-ret));
 	ret = rts_dev_open(rd->dev, reopen, &why);
 	if (ret < 0) {
 		runner_log(r, RTS_LOG_ERR, "%s: %s", info->dev_name, why ? why : strerror(-ret));

@@ -131,6 +131,26 @@ static size_t vpd_device_id(const struct scsi_dev_info *di, uint8_t *buf)
 	scsi_put_ascii(&buf[off + 4], 8, di->vendor, sizeof(di->vendor));
 	scsi_put_ascii(&buf[off + 12], n, di->serial, n);
 	off += 4 + 8 + n;
+
+	/*
+	 * Target port designators, as LIO's spc_emulate_evpd_83(): protocol identifier with
+	 * PIV, code set binary, association target port, 4 bytes. Only where the runner knows
+	 * the port (TCMU does not say which one a command came in on; see alua_cfs.c).
+	 */
+	if (di->port_rtpi_known) {
+		buf[off] = (uint8_t)(di->port_proto_id << 4 | 0x01);
+		buf[off + 1] = 0x80 | 0x10 | 0x04; /* PIV, target port, relative target port */
+		buf[off + 3] = 4;
+		scsi_put_be16(&buf[off + 6], di->port_rtpi);
+		off += 8;
+	}
+	if (di->port_group_known) {
+		buf[off] = (uint8_t)(di->port_proto_id << 4 | 0x01);
+		buf[off + 1] = 0x80 | 0x10 | 0x05; /* PIV, target port, target port group */
+		buf[off + 3] = 4;
+		scsi_put_be16(&buf[off + 6], di->port_group);
+		off += 8;
+	}
 	return off;
 }
 

@@ -106,6 +106,12 @@ struct scsi_dev_info {
 	char revision[5];            /* INQUIRY PRODUCT REVISION LEVEL */
 	char serial[64];             /* VPD 80h unit serial; also the source of the NAA id */
 	uint8_t tpgs;                /* INQUIRY TPGS (ALUA): 0 none, 1 implicit, 2 explicit, 3 both */
+	/* VPD 83h target port designators of the port commands arrive on, where known */
+	bool port_rtpi_known;        /* relative target port (designator type 4) */
+	bool port_group_known;       /* target port group (designator type 5) */
+	uint8_t port_proto_id;       /* PROTOCOL IDENTIFIER for them (PIV=1) */
+	uint16_t port_rtpi;
+	uint16_t port_group;
 };
 
 /* Result of an emulated command. */
