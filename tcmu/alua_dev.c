@@ -96,6 +96,16 @@ RTS_EXPORT int rts_tcmu_use_alua(const char *configfs, const struct rts_tcmu_inf
 	return n;
 }
 
+RTS_EXPORT unsigned int rts_dev_get_alua_groups(const struct rts_dev *dev, uint16_t *ids,
+					       unsigned int max)
+{
+	unsigned int n = dev && dev->alua ? dev->alua->ngroups : 0;
+
+	for (unsigned int i = 0; ids && i < n && i < max; i++)
+		ids[i] = dev->alua->groups[i].id;
+	return n;
+}
+
 RTS_EXPORT int rts_dev_get_alua_port_group(const struct rts_dev *dev)
 {
 	if (!dev || !dev->di.port_group_known)

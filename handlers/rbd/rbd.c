@@ -133,7 +133,18 @@ struct rbd_dev {
 	atomic_bool reopen_stop;
 	struct rbd_handles old, fresh;
 	uint64_t reopens;
+
+	/* two gateways (see "two gateways" below); alua_group < 0: no lock policy */
+	int alua_group;          /* this gateway's target port group */
+	atomic_bool owner;       /* holds the image's exclusive lock */
+	atomic_int optimized;    /* group recorded in the image metadata (-1: none) */
+	atomic_bool alua_sync;   /* group states to write on the I/O thread */
+	uint64_t lock_moves;     /* acquisitions by this device after open */
 };
+
+/* two gateways (ALUA): see that section below */
+static void alua_lock_open(struct rts_dev *dev, struct rbd_dev *rd, rbd_image_t image);
+static bool h_ready(struct rbd_dev *rd);
 
 /* ------------------------------------------------------------ connections */
 
@@ -439,6 +450,11 @@ static int h_open_dev(struct rts_dev *dev, bool reopen)
 		goto err;
 	}
 	rts_dev_set_private(dev, rd);
+	rd->alua_group = rd->ro ? -1 : rts_dev_get_alua_port_group(dev);
+	atomic_store(&rd->optimized, -1);
+	if (rd->alua_group >= 0) {
+		alua_lock_open(dev, rd, rd->h.image);
+	}
 	rts_dev_set_num_lbas(dev, size / bs);
 	rts_dev_set_read_only(dev, rd->ro);
 	rts_dev_set_thin_provisioning(dev, !rd->ro,
@@ -503,6 +519,8 @@ static void *reopen_main(void *arg)
 		int r = handles_open(&rd->cfg, rd->shared, &rd->fresh, &why);
 
 		if (r == 0) {
+			if (rd->alua_group >= 0) /* fenced: most likely another gateway took over */
+				alua_lock_open(rd->dev, rd, rd->fresh.image);
 			atomic_store_explicit(&rd->reopen_done, 1, memory_order_release);
 			return NULL;
 		}
@@ -718,8 +736,15 @@ static void finish(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd,
 {
 	struct rbd_cmd *rc = rts_cmd_get_private(cmd);
 
-	if (r == -ESHUTDOWN && rd->state == ST_OK)
+	if (r == -ESHUTDOWN && rd->state == ST_OK) {
 		rd->state = ST_FENCED;
+		if (rd->alua_group >= 0 && atomic_exchange(&rd->owner, false)) {
+			/* whoever blocklisted us took the lock: our group is standby now */
+			rts_dev_warn(dev, "rbd: fenced while holding the exclusive lock; ALUA "
+					  "group %d goes standby", rd->alua_group);
+			atomic_store(&rd->alua_sync, true);
+		}
+	}
 	if (rc->op == OP_CAW) {
 		if (r == -EILSEQ) {
 			/* librbd reports the image offset of the first differing byte. */
@@ -785,6 +810,231 @@ static int submit_op(struct rbd_dev *rd, struct rbd_cmd *rc, const struct op_arg
 	return -EINVAL;
 }
 
+/* ------------------------------------------------------------ two gateways (ALUA) */
+
+/*
+ * Several gateways (runners on different hosts) export one image, each through its own
+ * target port group (rts_dev_get_alua_port_group(): the group of the ports enabled on this
+ * host). One source of truth for which one is active/optimized: the holder of the image's
+ * exclusive lock, recorded in the image metadata (RBD_ALUA_KEY) so every gateway reports the
+ * same states. rbd_lock_acquire() switches librbd to its "standard" lock policy on every
+ * gateway (acquired or refused): a peer's lock request is refused and a write never requests
+ * the lock, so I/O arriving on a non-owner never moves it (tcmu-runner's ping-pong). A
+ * non-owner ends I/O with NOT READY, TARGET PORT IN STANDBY STATE, like the kernel for a
+ * standby port, and sets its group standby. The lock moves only through SET TARGET PORT
+ * GROUPS making this gateway's group active: the group reports transitioning, a worker
+ * breaks the holder's lock (librbd blocklists that client, alive or dead: a live one
+ * reconnects as a non-owner) and acquires it, with a bounded number of tries.
+ * librbd 16.2 has no RBD_LOCK_MODE_EXCLUSIVE_TRANSIENT (only EXCLUSIVE and SHARED).
+ */
+#define RBD_ALUA_KEY	   "rts.alua.optimized_group"
+#define RBD_ALUA_TRIES	   5
+#define ASC_LU_NOT_ACCESS  0x04
+#define ASCQ_TP_STANDBY	   0x0b
+
+static int alua_read_metadata(rbd_image_t image)
+{
+	char buf[16];
+	size_t len = sizeof(buf);
+	char *end;
+	long v;
+
+	if (rbd_metadata_get(image, RBD_ALUA_KEY, buf, &len) < 0)
+		return -1;
+	buf[sizeof(buf) - 1] = '\0';
+	v = strtol(buf, &end, 10);
+	return end != buf && v >= 0 && v <= UINT16_MAX ? (int)v : -1;
+}
+
+/* Who holds the lock: 1 someone, 0 nobody, -errno. */
+static int lock_held(rbd_image_t image)
+{
+	rbd_lock_mode_t mode;
+	char *owners[4];
+	size_t n = 4;
+	int r = rbd_lock_get_owners(image, &mode, owners, &n);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	rbd_lock_get_owners_cleanup(owners, n);
+	return n > 0;
+}
+
+/*
+ * Control thread (open) or the reconnect thread (@image not yet in use): take the lock if
+ * nobody holds it (a holder, even a dead one, is left alone: only STPG breaks it), and read
+ * who is optimized.
+ */
+static void alua_lock_open(struct rts_dev *dev, struct rbd_dev *rd, rbd_image_t image)
+{
+	int r = lock_held(image);
+
+	if (r == 0)
+		r = rbd_lock_acquire(image, RBD_LOCK_MODE_EXCLUSIVE);
+	else if (r > 0)
+		r = -EBUSY;
+	if (r == -EINVAL) {
+		rts_dev_warn(dev, "rbd: image '%s/%s' has no exclusive-lock feature: ALUA groups "
+				  "are not tied to a lock owner",
+			     rd->cfg.pool, rd->cfg.image);
+		rd->alua_group = -1;
+		return;
+	}
+	atomic_store(&rd->owner, r == 0);
+	if (r == 0) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%d", rd->alua_group);
+		r = rbd_metadata_set(image, RBD_ALUA_KEY, v);
+		if (r < 0)
+			rts_dev_warn(dev, "rbd: cannot record the optimized group: %s",
+				     strerror(-r));
+		atomic_store(&rd->optimized, rd->alua_group);
+	} else {
+		atomic_store(&rd->optimized, alua_read_metadata(image));
+	}
+	rts_dev_info(dev, "rbd: ALUA group %d is %s (exclusive lock %s; optimized group %d)",
+		     rd->alua_group, atomic_load(&rd->owner) ? "active/optimized" : "standby",
+		     atomic_load(&rd->owner) ? "acquired" : "held elsewhere",
+		     atomic_load(&rd->optimized));
+	atomic_store(&rd->alua_sync, true);
+}
+
+/*
+ * I/O thread: write the states that follow from the lock into the device's groups: ours
+ * optimized when we hold the lock, the recorded holder's group optimized when we do not,
+ * every other group standby.
+ */
+static void alua_apply(struct rts_dev *dev, struct rbd_dev *rd)
+{
+	uint16_t ids[RTS_ALUA_MAX_GROUPS];
+	int opt = atomic_load(&rd->optimized);
+	bool owner = atomic_load(&rd->owner);
+	unsigned int n = rts_dev_get_alua_groups(dev, ids, RTS_ALUA_MAX_GROUPS);
+
+	atomic_store(&rd->alua_sync, false);
+	for (unsigned int i = 0; i < n && i < RTS_ALUA_MAX_GROUPS; i++) {
+		bool ao = ids[i] == rd->alua_group ? owner : !owner && ids[i] == opt;
+		uint8_t want = ao ? RTS_ALUA_ACTIVE_OPTIMIZED : RTS_ALUA_STANDBY;
+		int cur = rts_dev_get_alua_state(dev, ids[i]);
+
+		if (cur >= 0 && cur != want && rts_dev_set_alua_state(dev, ids[i], want) < 0)
+			rts_dev_warn(dev, "rbd: cannot set ALUA group %u to state %u", ids[i], want);
+	}
+}
+
+/* I/O thread: may this command go to librbd? Otherwise it is completed here. */
+static bool alua_gate(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd)
+{
+	if (rd->state != ST_OK)
+		h_ready(rd); /* a fenced non-owner still reconnects (no I/O reaches issue()) */
+	if (atomic_load(&rd->alua_sync))
+		alua_apply(dev, rd);
+	if (atomic_load(&rd->owner))
+		return true;
+	rts_cmd_complete_sense(cmd, RTS_SENSE_NOT_READY, ASC_LU_NOT_ACCESS, ASCQ_TP_STANDBY);
+	return false;
+}
+
+/*
+ * Worker: the initiator asked for this path. Break whoever holds the lock (librbd
+ * blocklists that client: a live gateway reconnects as a non-owner, a dead one's lock does
+ * not wait for its watch to time out), then take it; a bounded number of tries.
+ */
+static int alua_take(struct rts_dev *dev, struct rts_cmd *cmd, void *arg)
+{
+	struct rbd_dev *rd = arg;
+	char v[16];
+	int r = -EAGAIN;
+
+	(void)cmd;
+	for (unsigned int t = 0; t < RBD_ALUA_TRIES; t++) {
+		rbd_lock_mode_t mode;
+		char *owners[4];
+		size_t n = 4;
+
+		r = rbd_lock_get_owners(rd->h.image, &mode, owners, &n);
+		if (r == 0) {
+			for (size_t i = 0; i < n; i++) {
+				int b = rbd_lock_break(rd->h.image, mode, owners[i]);
+
+				rts_dev_warn(dev, "rbd: breaking the exclusive lock of %s "
+						  "(blocklisting it): %s",
+					     owners[i], b < 0 ? strerror(-b) : "done");
+			}
+			rbd_lock_get_owners_cleanup(owners, n);
+		}
+		r = rbd_lock_acquire(rd->h.image, RBD_LOCK_MODE_EXCLUSIVE);
+		if (r == 0)
+			break;
+	}
+	if (r < 0) {
+		rts_dev_err(dev, "rbd: could not take the exclusive lock for ALUA group %d: %s",
+			    rd->alua_group, strerror(-r));
+		return -EBUSY;
+	}
+	snprintf(v, sizeof(v), "%d", rd->alua_group);
+	r = rbd_metadata_set(rd->h.image, RBD_ALUA_KEY, v);
+	if (r < 0)
+		rts_dev_warn(dev, "rbd: cannot record the optimized group: %s", strerror(-r));
+	atomic_store(&rd->optimized, rd->alua_group);
+	atomic_store(&rd->owner, true);
+	atomic_store(&rd->alua_sync, true);
+	rd->lock_moves++;
+	rts_dev_info(dev, "rbd: ALUA group %d active/optimized: exclusive lock acquired",
+		     rd->alua_group);
+	return 0;
+}
+
+/* Worker: give the lock up (this gateway's group was set standby or unavailable). */
+static int alua_release(struct rts_dev *dev, struct rts_cmd *cmd, void *arg)
+{
+	struct rbd_dev *rd = arg;
+	int r;
+
+	(void)cmd;
+	atomic_store(&rd->owner, false);
+	r = rbd_lock_release(rd->h.image);
+	if (r < 0 && r != -EINVAL)
+		rts_dev_warn(dev, "rbd: releasing the exclusive lock: %s", strerror(-r));
+	atomic_store(&rd->alua_sync, true);
+	return 0;
+}
+
+static int h_set_alua(struct rts_dev *dev, struct rts_cmd *cmd,
+		      const struct rts_alua_change *changes, unsigned int n)
+{
+	struct rbd_dev *rd = rts_dev_get_private(dev);
+	const struct rts_alua_change *mine = NULL;
+
+	for (unsigned int i = 0; rd->alua_group >= 0 && i < n; i++)
+		if (changes[i].id == rd->alua_group)
+			mine = &changes[i];
+	if (!mine) {
+		rts_cmd_complete(cmd, 0); /* other gateways' groups: recorded by the core */
+		return 0;
+	}
+	if (rd->state != ST_OK && !h_ready(rd))
+		return -EBUSY; /* reconnecting after a fence: the initiator retries */
+	if (mine->state == RTS_ALUA_ACTIVE_OPTIMIZED ||
+	    mine->state == RTS_ALUA_ACTIVE_NON_OPTIMIZED) {
+		if (atomic_load(&rd->owner)) {
+			rts_cmd_complete(cmd, 0);
+			return 0;
+		}
+		/* initiators see transitioning (and retry) until the lock is ours */
+		rts_dev_set_alua_state(dev, (uint16_t)rd->alua_group, RTS_ALUA_TRANSITIONING);
+		return rts_cmd_offload(cmd, alua_take, rd);
+	}
+	if (!atomic_load(&rd->owner)) {
+		rts_cmd_complete(cmd, 0);
+		return 0;
+	}
+	return rts_cmd_offload(cmd, alua_release, rd);
+}
+
 /* Issue @cmd's operation (rc->op) to librbd; 0 when it will complete from drain(). */
 static int issue(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd,
 		 const struct op_args *a)
@@ -811,7 +1061,11 @@ static int issue(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd,
 static int start_op_args(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd,
 			 const struct op_args *a)
 {
-	int r = issue(dev, rd, cmd, a);
+	int r;
+
+	if (rd->alua_group >= 0 && !alua_gate(dev, rd, cmd))
+		return 0;
+	r = issue(dev, rd, cmd, a);
 
 	if (r < 0 && retryable(r)) {
 		rts_cmd_complete_sense(cmd, RTS_SENSE_NOT_READY, ASC_NOT_READY,
@@ -989,8 +1243,11 @@ static int h_handle_cmd(struct rts_dev *dev, struct rts_cmd *cmd)
 {
 	struct rbd_dev *rd = rts_dev_get_private(dev);
 
-	if (rts_cmd_get_cdb(cmd)[0] == 0x89)
+	if (rts_cmd_get_cdb(cmd)[0] == 0x89) {
+		if (rd->alua_group >= 0 && !alua_gate(dev, rd, cmd))
+			return 0;
 		return h_caw(dev, rd, cmd);
+	}
 	return RTS_CMD_NOT_HANDLED;
 }
 
@@ -1050,6 +1307,7 @@ static const struct rts_handler rbd_handler = {
 	.unmap = h_unmap,
 	.write_same = h_write_same,
 	.io_done = h_io_done,
+	.set_alua = h_set_alua,
 };
 
 RTS_HANDLER_DEFINE(rbd_handler)

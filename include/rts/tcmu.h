@@ -437,6 +437,14 @@ int rts_dev_get_alua_state(const struct rts_dev *dev, uint16_t id);
  * @return the group id, or -ENOENT (not known)
  */
 int rts_dev_get_alua_port_group(const struct rts_dev *dev);
+/**
+ * @brief The ids of the device's target port groups. I/O thread or before start.
+ * @param dev the device
+ * @param ids filled with up to @p max ids
+ * @param max room in @p ids
+ * @return the number of groups (may exceed @p max), 0 without ALUA
+ */
+unsigned int rts_dev_get_alua_groups(const struct rts_dev *dev, uint16_t *ids, unsigned int max);
 
 /** rts_dev_log() at RTS_LOG_ERR. */
 #define rts_dev_err(dev, ...)  rts_dev_log(dev, RTS_LOG_ERR, __VA_ARGS__)
