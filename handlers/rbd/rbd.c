@@ -1003,6 +1003,21 @@ static int alua_release(struct rts_dev *dev, struct rts_cmd *cmd, void *arg)
 	return 0;
 }
 
+/*
+ * I/O thread, the worker's result: write the group states that follow from it before the
+ * core records the STPG's (a failed take must not leave our group transitioning, a state
+ * in which the kernel lets no I/O through to tell us otherwise).
+ */
+static void alua_done(struct rts_cmd *cmd, int err)
+{
+	struct rts_dev *dev = rts_cmd_get_dev(cmd);
+	struct rbd_dev *rd = rts_dev_get_private(dev);
+
+	if (atomic_load(&rd->alua_sync) || err)
+		alua_apply(dev, rd);
+	rts_cmd_complete(cmd, err);
+}
+
 static int h_set_alua(struct rts_dev *dev, struct rts_cmd *cmd,
 		      const struct rts_alua_change *changes, unsigned int n)
 {
@@ -1026,12 +1041,14 @@ static int h_set_alua(struct rts_dev *dev, struct rts_cmd *cmd,
 		}
 		/* initiators see transitioning (and retry) until the lock is ours */
 		rts_dev_set_alua_state(dev, (uint16_t)rd->alua_group, RTS_ALUA_TRANSITIONING);
+		rts_cmd_intercept(cmd, alua_done);
 		return rts_cmd_offload(cmd, alua_take, rd);
 	}
 	if (!atomic_load(&rd->owner)) {
 		rts_cmd_complete(cmd, 0);
 		return 0;
 	}
+	rts_cmd_intercept(cmd, alua_done);
 	return rts_cmd_offload(cmd, alua_release, rd);
 }
 
