@@ -109,7 +109,7 @@ static long cfs_read_num(const char *dir, const char *name, long max)
 	return v;
 }
 
-static int parse_access_type(const char *s)
+int alua_cfs_parse_type(const char *s)
 {
 	if (isdigit((unsigned char)s[0]) && !s[1] && s[0] <= '3')
 		return s[0] - '0';
@@ -151,6 +151,17 @@ static const struct {
 	(SCSI_ALUA_SUP_T | SCSI_ALUA_SUP_O | SCSI_ALUA_SUP_U | SCSI_ALUA_SUP_S | SCSI_ALUA_SUP_AN | \
 	 SCSI_ALUA_SUP_AO)
 
+int alua_cfs_parse_member(const char *line, struct alua_cfs_member *m)
+{
+	int n = 0;
+
+	if (sscanf(line, "%63[^/]/%255[^/]/tpgt_%u/%63[^/\n]%n", m->fabric, m->wwn, &m->tpgt,
+		   m->lun, &n) != 4 ||
+	    line[n] != '\0' || strncmp(m->lun, "lun_", 4) != 0 || m->tpgt > UINT16_MAX)
+		return -EINVAL;
+	return 0;
+}
+
 /*
  * Resolve one members line to the port's TPG directory. The line names the fabric by its
  * fabric_name, which for iSCSI ("iSCSI") is not the configfs directory ("iscsi"): try the
@@ -159,19 +170,15 @@ static const struct {
 static int member_tpg_dir(const char *target, const char *line, char *tpg_dir, size_t tpg_len,
 			  char *lun, size_t lun_len)
 {
-	char fabric[64], wwn[256], lunname[64];
-	unsigned int tpgt;
-	int n = 0;
+	struct alua_cfs_member m;
 
-	if (sscanf(line, "%63[^/]/%255[^/]/tpgt_%u/%63[^/\n]%n", fabric, wwn, &tpgt, lunname, &n) !=
-		    4 ||
-	    line[n] != '\0' || strncmp(lunname, "lun_", 4) != 0 || tpgt > UINT16_MAX)
+	if (alua_cfs_parse_member(line, &m) < 0)
 		return -EINVAL;
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1) {
 			bool changed = false;
 
-			for (char *p = fabric; *p; p++)
+			for (char *p = m.fabric; *p; p++)
 				if (isupper((unsigned char)*p)) {
 					*p = (char)tolower((unsigned char)*p);
 					changed = true;
@@ -179,9 +186,10 @@ static int member_tpg_dir(const char *target, const char *line, char *tpg_dir, s
 			if (!changed)
 				break;
 		}
-		if (fmt_path(tpg_dir, tpg_len, "%s/%s/%s/tpgt_%u", target, fabric, wwn, tpgt) == 0 &&
+		if (fmt_path(tpg_dir, tpg_len, "%s/%s/%s/tpgt_%u", target, m.fabric, m.wwn,
+			     m.tpgt) == 0 &&
 		    access(tpg_dir, F_OK) == 0) {
-			snprintf(lun, lun_len, "%s", lunname);
+			snprintf(lun, lun_len, "%s", m.lun);
 			return 0;
 		}
 	}
@@ -245,7 +253,7 @@ static int read_group(struct alua_cfs *c, const char *name, struct scsi_alua *a,
 		return (int)state;
 	fmt_path(path, sizeof(path), "%s/alua_access_type", dir);
 	r = cfs_read(path, buf, sizeof(buf));
-	type = r < 0 ? r : parse_access_type(buf);
+	type = r < 0 ? r : alua_cfs_parse_type(buf);
 	if (type < 0)
 		return type;
 	memset(g, 0, sizeof(*g));

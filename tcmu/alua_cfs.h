@@ -31,6 +31,21 @@ struct alua_cfs {
 	struct alua_cfs_port port;
 };
 
+/* One line of a group's members file: "<fabric>/<wwn>/tpgt_<T>/lun_<L>". */
+struct alua_cfs_member {
+	char fabric[64];
+	char wwn[256];
+	unsigned int tpgt;
+	char lun[64];
+};
+
+/* Parse a members line (no newline). 0 or -EINVAL. Untrusted text: fuzz_alua_cfs. */
+int alua_cfs_parse_member(const char *line, struct alua_cfs_member *m);
+
+/* alua_access_type as configfs shows it ("Implicit and Explicit", ...) or a digit 0..3:
+ * ALUA_CFS_* bits, or -EINVAL. */
+int alua_cfs_parse_type(const char *s);
+
 /* Read every group with members into @a (tpgs: the union of their access types) and the
  * names, types and local port into @c. Returns the number of groups or -errno. */
 int alua_cfs_read(struct alua_cfs *c, struct scsi_alua *a);
