@@ -139,6 +139,7 @@ struct rbd_dev {
 	atomic_bool owner;       /* holds the image's exclusive lock */
 	atomic_int optimized;    /* group recorded in the image metadata (-1: none) */
 	atomic_bool alua_sync;   /* group states to write on the I/O thread */
+	bool alua_busy;          /* a lock worker uses h.image: no reconnect swaps it */
 	uint64_t lock_moves;     /* acquisitions by this device after open */
 };
 
@@ -539,7 +540,7 @@ static void reopen_start(struct rbd_dev *rd)
 {
 	int r;
 
-	if (rd->state != ST_FENCED || rd->ninflight)
+	if (rd->state != ST_FENCED || rd->ninflight || rd->alua_busy)
 		return;
 	rts_dev_warn(rd->dev, "rbd: client blocklisted; reconnecting with a new client");
 	conn_unlist(rd->h.conn);
@@ -1013,9 +1014,24 @@ static void alua_done(struct rts_cmd *cmd, int err)
 	struct rts_dev *dev = rts_cmd_get_dev(cmd);
 	struct rbd_dev *rd = rts_dev_get_private(dev);
 
+	rd->alua_busy = false;
 	if (atomic_load(&rd->alua_sync) || err)
 		alua_apply(dev, rd);
 	rts_cmd_complete(cmd, err);
+}
+
+static int alua_offload(struct rbd_dev *rd, struct rts_cmd *cmd,
+			int (*fn)(struct rts_dev *dev, struct rts_cmd *cmd, void *arg))
+{
+	int r;
+
+	if (rd->alua_busy)
+		return -EBUSY; /* one lock move at a time */
+	rts_cmd_intercept(cmd, alua_done);
+	r = rts_cmd_offload(cmd, fn, rd);
+	if (r == 0)
+		rd->alua_busy = true;
+	return r;
 }
 
 static int h_set_alua(struct rts_dev *dev, struct rts_cmd *cmd,
@@ -1041,15 +1057,13 @@ static int h_set_alua(struct rts_dev *dev, struct rts_cmd *cmd,
 		}
 		/* initiators see transitioning (and retry) until the lock is ours */
 		rts_dev_set_alua_state(dev, (uint16_t)rd->alua_group, RTS_ALUA_TRANSITIONING);
-		rts_cmd_intercept(cmd, alua_done);
-		return rts_cmd_offload(cmd, alua_take, rd);
+		return alua_offload(rd, cmd, alua_take);
 	}
 	if (!atomic_load(&rd->owner)) {
 		rts_cmd_complete(cmd, 0);
 		return 0;
 	}
-	rts_cmd_intercept(cmd, alua_done);
-	return rts_cmd_offload(cmd, alua_release, rd);
+	return alua_offload(rd, cmd, alua_release);
 }
 
 /* Issue @cmd's operation (rc->op) to librbd; 0 when it will complete from drain(). */
