@@ -449,6 +449,32 @@ static void test_handler_trust(void **state)
 		assert_int_equal(chmod(hd, 0755), 0);
 	}
 	assert_int_equal(load(hd, "handler 'ram' loaded"), 1);
+
+	/* errinj loads its inner handler itself: only from its own (checked) directory */
+	{
+		g_autofree char *bdir = handler_build_dir();
+		g_autofree char *esrc = g_build_filename(bdir, "handler_errinj.so", NULL);
+		g_autofree char *edst = g_build_filename(hd, "handler_errinj.so", NULL);
+		g_autofree char *ram2 = g_build_filename(other, "ram.so", NULL);
+		struct runner *r = g_new0(struct runner, 1);
+		const struct rts_handler *eh;
+		char *why = NULL;
+
+		copy_file(esrc, edst, 0755);
+		assert_int_equal(runner_load_handlers(r, hd), 2);
+		eh = runner_find_handler(r, "errinj");
+		assert_non_null(eh);
+		assert_int_equal(eh->check_config("none/ram/1M", &why), 0);
+		/* the inner handler as a symlink to a good file elsewhere: refused */
+		copy_file(src, ram2, 0755);
+		assert_int_equal(unlink(so), 0);
+		assert_int_equal(symlink(ram2, so), 0);
+		assert_int_equal(eh->check_config("none/ram/1M", &why), -EPERM);
+		assert_non_null(strstr(why, "in errinj's own directory"));
+		free(why);
+		runner_unload_handlers(r);
+		g_free(r);
+	}
 	rm_tree(top);
 }
 
