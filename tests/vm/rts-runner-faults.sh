@@ -10,7 +10,8 @@
 #     block it wrote (crc32c + offset headers): no acknowledged write lost or corrupted.
 #     RTS_CRASH_CYCLES cycles (default 3; the soak figure: RTS_CRASH_CYCLES=20 or more).
 . "$(dirname "$0")/lib.sh"
-vm_scenario rts-runner-faults --timeout 900 "$@"
+# qemu's bound grows with the cycles (about 10 s each under TCG); 3 cycles stay under ctest's
+vm_scenario rts-runner-faults --timeout $((400 + ${RTS_CRASH_CYCLES:-3} * 15)) "$@"
 
 BIN=${RTS_TEST_BINDIR:-$VM_REPO/build}
 RUNNER_BIN=$BIN/tcmu/runner/rts-runner
@@ -91,8 +92,7 @@ step "hang rule on one read (LBA 16384): cmd_time_out (5 s) completes it to the 
 check "hang rule accepted" cfs_try $E/attrib/dev_config 'errinj/hang,op=read,lba=16384-16391,count=1/ram/64M'
 timed T timeout 120 dd if="$EDEV" of=/dev/null bs=4k skip=2048 count=1 iflag=direct status=none
 rc=$?
-check "the hung read returned (exit $rc, $T s; not killed by the 120 s bound)" [ "$rc" != 124 ]
-ok "read of the hung block ended with status $rc after $T s"
+check "the hung read returned (exit $rc after $T s; not killed by the 120 s bound)" [ "$rc" != 124 ]
 check "the device still serves: read elsewhere" \
 	timeout 60 dd if="$EDEV" of=/dev/null bs=64k count=16 iflag=direct status=none
 check "the device still serves: write + read back" sh -c "
@@ -136,5 +136,5 @@ check "the file disk flushes after the cycles" sg_sync "$FDEV"
 kill -TERM "$RTS_PID"
 timeout 60 tail --pid="$RTS_PID" -f /dev/null
 wait "$RTS_PID"
-expect "rts-runner exit status after SIGTERM (a hung command pending on ei)" "$?" 0
+expect "rts-runner exit status after SIGTERM" "$?" 0
 vm_finish
