@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "private.h"
 
@@ -138,13 +141,115 @@ struct real_be {
 	unsigned int flags;
 };
 
+/*
+ * Nothing under --root may lead out of it: every path is resolved beneath rootfd, so a
+ * symlink (absolute, or relative with enough "..") in any component, a magic link, or a
+ * bind-mount crossing to elsewhere fails with EXDEV instead of being followed. openat2()
+ * (Linux 5.6) does it in the kernel; older kernels get a component walk that refuses every
+ * symlink on the way (O_NOFOLLOW), which is stricter and just as safe.
+ */
+static int open_walk(int rootfd, const char *p, int flags, mode_t mode)
+{
+	char comp[NAME_MAX + 1];
+	int fd = rootfd;
+
+	for (;;) {
+		const char *e = strchrnul(p, '/');
+		size_t n = (size_t)(e - p);
+		int next;
+
+		if (n > NAME_MAX) {
+			if (fd != rootfd)
+				close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (!*e)
+			next = openat(fd, comp, flags | O_NOFOLLOW, mode);
+		else
+			next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			int err = errno == ELOOP || errno == ENOTDIR ? -EXDEV : -errno;
+
+			/* the last component keeps its own errno (O_NOFOLLOW semantics: ELOOP) */
+			if (!*e)
+				err = -errno;
+			if (fd != rootfd)
+				close(fd);
+			return err;
+		}
+		if (fd != rootfd)
+			close(fd);
+		fd = next;
+		if (!*e)
+			return fd;
+		p = e + 1;
+	}
+}
+
+static int open_beneath(const struct real_be *rb, const char *p, int flags, mode_t mode)
+{
+	static int no_openat2;
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		fd = syscall(SYS_openat2, rb->rootfd, p, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != EPERM) /* EPERM: a seccomp filter that denies it */
+			return -errno;
+		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	}
+	return open_walk(rb->rootfd, p, flags | O_CLOEXEC, mode);
+}
+
+/*
+ * The directory holding @p's last component, opened beneath the root (rootfd itself for a
+ * top-level name); *base is that last component. Close with close_parent().
+ */
+static int open_parent(const struct real_be *rb, const char *p, const char **base)
+{
+	const char *slash = strrchr(p, '/');
+	char dir[RTS_PATH_MAX];
+
+	if (!slash) {
+		*base = p;
+		return rb->rootfd;
+	}
+	if ((size_t)(slash - p) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, p, (size_t)(slash - p));
+	dir[slash - p] = '\0';
+	*base = slash + 1;
+	return open_beneath(rb, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+static void close_parent(const struct real_be *rb, int fd)
+{
+	if (fd >= 0 && fd != rb->rootfd)
+		close(fd);
+}
+
 static int real_mkdir(void *d, const char *p)
 {
 	struct real_be *rb = d;
 
 	if (!path_ok(p))
 		return -EINVAL;
-	return RET_NERRNO(mkdirat(rb->rootfd, p, 0755));
+	const char *base;
+	int dfd = open_parent(rb, p, &base), r;
+
+	if (dfd < 0)
+		return dfd;
+	r = RET_NERRNO(mkdirat(dfd, base, 0755));
+	close_parent(rb, dfd);
+	return r;
 }
 
 static int real_rmdir(void *d, const char *p)
@@ -153,7 +258,14 @@ static int real_rmdir(void *d, const char *p)
 
 	if (!path_ok(p))
 		return -EINVAL;
-	return RET_NERRNO(unlinkat(rb->rootfd, p, AT_REMOVEDIR));
+	const char *base;
+	int dfd = open_parent(rb, p, &base), r;
+
+	if (dfd < 0)
+		return dfd;
+	r = RET_NERRNO(unlinkat(dfd, base, AT_REMOVEDIR));
+	close_parent(rb, dfd);
+	return r;
 }
 
 static int real_symlink(void *d, const char *target, const char *p)
@@ -168,7 +280,14 @@ static int real_symlink(void *d, const char *target, const char *p)
 	r = path_fmt(abs, sizeof(abs), "%s/%s", rb->root, target);
 	if (r < 0)
 		return r;
-	return RET_NERRNO(symlinkat(abs, rb->rootfd, p));
+	const char *base;
+	int dfd = open_parent(rb, p, &base);
+
+	if (dfd < 0)
+		return dfd;
+	r = RET_NERRNO(symlinkat(abs, dfd, base));
+	close_parent(rb, dfd);
+	return r;
 }
 
 static int real_unlink(void *d, const char *p)
@@ -177,7 +296,14 @@ static int real_unlink(void *d, const char *p)
 
 	if (!path_ok(p))
 		return -EINVAL;
-	return RET_NERRNO(unlinkat(rb->rootfd, p, 0));
+	const char *base;
+	int dfd = open_parent(rb, p, &base), r;
+
+	if (dfd < 0)
+		return dfd;
+	r = RET_NERRNO(unlinkat(dfd, base, 0));
+	close_parent(rb, dfd);
+	return r;
 }
 
 /* Resolve "a/b/../c" lexically into buf. */
@@ -230,9 +356,19 @@ static int real_readlink(void *d, const char *p, char *buf, size_t size)
 
 	if (!path_ok(p))
 		return -EINVAL;
-	n = readlinkat(rb->rootfd, p, t, sizeof(t) - 1);
-	if (n < 0)
-		return -errno;
+	{
+		const char *base;
+		int dfd = open_parent(rb, p, &base);
+
+		if (dfd < 0)
+			return dfd;
+		n = readlinkat(dfd, base, t, sizeof(t) - 1);
+		if (n < 0)
+			n = -errno;
+		close_parent(rb, dfd);
+		if (n < 0)
+			return (int)n;
+	}
 	t[n] = '\0';
 	if (t[0] == '/') {
 		if (strncmp(t, rb->root, rl) != 0 || (t[rl] != '/' && rl > 1))
@@ -258,9 +394,9 @@ static ssize_t real_read(void *d, const char *p, char *buf, size_t size)
 
 	if (!path_ok(p))
 		return -EINVAL;
-	fd = openat(rb->rootfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_beneath(rb, p, O_RDONLY | O_NOFOLLOW, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (got < size) {
 		ssize_t n = read(fd, buf + got, size - got);
 
@@ -296,9 +432,9 @@ static int real_write(void *d, const char *p, const char *buf, size_t len)
 		return -EINVAL;
 	if (rb->flags & RTS_BACKEND_REAL_CREATE)
 		flags |= O_CREAT | O_TRUNC;
-	fd = openat(rb->rootfd, p, flags, 0644);
+	fd = open_beneath(rb, p, flags, 0644);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	do {
 		n = write(fd, buf, len);
 	} while (n < 0 && errno == EINTR);
@@ -316,8 +452,17 @@ static int real_stat(void *d, const char *p, enum rts_ftype *type)
 
 	if (!path_ok(p))
 		return -EINVAL;
-	if (fstatat(rb->rootfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+	{
+		const char *base;
+		int dfd = open_parent(rb, p, &base), r;
+
+		if (dfd < 0)
+			return dfd;
+		r = RET_NERRNO(fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW));
+		close_parent(rb, dfd);
+		if (r < 0)
+			return r;
+	}
 	*type = S_ISDIR(st.st_mode) ? RTS_FT_DIR : S_ISLNK(st.st_mode) ? RTS_FT_LINK : RTS_FT_FILE;
 	return 0;
 }
@@ -331,9 +476,9 @@ static int real_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
 
 	if (!path_ok(p))
 		return -EINVAL;
-	fd = openat(rb->rootfd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open_beneath(rb, p, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	dir = fdopendir(fd);
 	if (!dir) {
 		r = -errno;

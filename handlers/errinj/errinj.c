@@ -89,26 +89,40 @@ static struct ei_cmd *ecmd(struct rts_cmd *cmd)
 
 /* ----------------------------------------------------------- loading the inner */
 
-/* The runner's rules for handler files (tcmu/runner/handlers.c): regular, not writable by
- * group or others, owned by root when we run as root. */
-static int check_trust(const char *path, char **reason)
+/*
+ * The runner's rules for handler files (tcmu/runner/handlers.c, docs/security.md): the inner
+ * handler must resolve into the directory errinj itself was loaded from, whose directories
+ * the runner has checked, and be a regular file writable only by its owner, root's when we
+ * run as root. A symlink leading elsewhere is refused: that is where the runner would look
+ * at the directories, and errinj does not repeat that walk.
+ */
+static int check_trust(const char *path, const char *own_file, char **reason)
 {
+	char *real = realpath(path, NULL);
+	int err = real ? 0 : -errno; /* now: realpath() may leave errno set even on success */
+	char *own = realpath(own_file, NULL);
+	char *rs = real ? strrchr(real, '/') : NULL, *os = own ? strrchr(own, '/') : NULL;
 	struct stat st;
 
-	if (stat(path, &st) < 0) {
-		int err = errno;
-		if (reason && asprintf(reason, "errinj: inner handler '%s': %s", path, strerror(err)) < 0)
-			*reason = NULL;
-		return -err;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    (geteuid() == 0 && st.st_uid != 0)) {
-		if (reason && asprintf(reason, "errinj: inner handler '%s' is not a root-owned regular "
-					       "file writable only by its owner; refusing it", path) < 0)
-			*reason = NULL;
-		return -EPERM;
-	}
-	return 0;
+	if (!err && !own)
+		err = -ENOENT;
+	if (!err && (!rs || !os || rs - real != os - own || strncmp(real, own, (size_t)(rs - real))))
+		err = -EPERM;
+	if (!err && stat(real, &st) < 0)
+		err = -errno;
+	if (!err && (!S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+		     (geteuid() == 0 && st.st_uid != 0)))
+		err = -EPERM;
+	if (err && reason &&
+	    asprintf(reason,
+		     err == -EPERM ? "errinj: inner handler '%s' is not a root-owned regular file "
+				     "writable only by its owner in errinj's own directory; refusing it" :
+				     "errinj: inner handler '%s': %s",
+		     path, strerror(-err)) < 0)
+		*reason = NULL;
+	free(real);
+	free(own);
+	return err;
 }
 
 static int load_inner(const char *sub, size_t sub_len, struct rts_loaded_handler **ret,
@@ -129,7 +143,7 @@ static int load_inner(const char *sub, size_t sub_len, struct rts_loaded_handler
 	snprintf(path, sizeof(path), "%.*s/handler_%.*s.so",
 		 slash ? (int)(slash - info.dli_fname) : 1, slash ? info.dli_fname : ".", (int)sub_len,
 		 sub);
-	r = check_trust(path, reason);
+	r = check_trust(path, info.dli_fname, reason);
 	if (r < 0)
 		return r;
 	return rts_handler_load(path, ret, reason);

@@ -106,7 +106,8 @@ int rts_sim_get_irq_fd(const struct rts_sim *sim);
  * @param tag returned in the completion
  * @param ret_cmd_id the command id allocated (1..65535), may be NULL
  * @return 0, -EAGAIN when the ring or data area has no room (reap, then retry),
- *         -EINVAL for a bad CDB length or a transfer larger than the data area,
+ *         -EINVAL for a bad CDB length, a transfer larger than the data area, or an
+ *         entry (with its iovecs) larger than half the ring, which could never be queued,
  *         -EIO when the simulator detected a protocol violation (device broken)
  */
 int rts_sim_submit(struct rts_sim *sim, const uint8_t *cdb, size_t cdb_len,

@@ -9,14 +9,17 @@
  */
 #include <errno.h>
 #include <glib.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "config.h"
 #include "notify.h"
+#include "status.h"
 
 struct runner_config {
 	char *path;
@@ -25,13 +28,14 @@ struct runner_config {
 	int log_level; /* RTS_LOG_*, 0: not set */
 	int log_target; /* enum runner_log_target, -1: not set */
 	int tmr_notification; /* 0/1, -1: not set (on) */
+	long status_group; /* gid of the status socket, -1: not set (root's group) */
 	GHashTable *handlers; /* subtype -> GHashTable (key -> value) */
 };
 
 #define HANDLER_GROUP_PREFIX "handler."
 
 static const char *const runner_keys[] = { "handler_dir", "log_level", "log_target",
-					    "tmr_notification", NULL };
+					    "tmr_notification", "status_group", NULL };
 
 struct runner_config *runner_config_free(struct runner_config *c)
 {
@@ -155,6 +159,23 @@ static gchar *get_string(GKeyFile *kf, const char *group, const char *key)
 	return v;
 }
 
+/* A group name or a numeric gid; -1 when neither names a group. */
+static long parse_group(const char *v)
+{
+	struct group *gr;
+	char *end;
+	long gid;
+
+	if (!*v)
+		return -1;
+	errno = 0;
+	gid = strtol(v, &end, 10);
+	if (!*end && !errno && gid >= 0 && gid < (long)UINT32_MAX)
+		return gid;
+	gr = getgrnam(v);
+	return gr ? (long)gr->gr_gid : -1;
+}
+
 /* Read [runner]: validate every key, warn about unknown ones. */
 static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFile *kf,
 			      const char *text, char **reterr)
@@ -204,6 +225,15 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 					   c->path, line, v);
 			else
 				c->tmr_notification = b;
+		} else if (strcmp(*k, "status_group") == 0) {
+			long gid = parse_group(g_strstrip(v));
+			if (gid < 0)
+				ret = fail(reterr, -EINVAL,
+					   "%s:%u: [runner] status_group: no group '%s' (expected a "
+					   "group name or a numeric gid)",
+					   c->path, line, v);
+			else
+				c->status_group = gid;
 		} else {
 			int t = parse_log_target(g_strstrip(v));
 			if (t < 0)
@@ -261,6 +291,7 @@ int runner_config_load(struct runner *r, const char *path, bool must_exist,
 	c->must_exist = must_exist;
 	c->log_target = -1;
 	c->tmr_notification = -1;
+	c->status_group = -1;
 	c->handlers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)g_hash_table_unref);
 	if (!g_file_get_contents(path, &text, NULL, &err)) {
@@ -321,6 +352,11 @@ const char *runner_config_get_handler_dir(const struct runner_config *c)
 int runner_config_get_log_level(const struct runner_config *c)
 {
 	return c->log_level;
+}
+
+long runner_config_get_status_group(const struct runner_config *c)
+{
+	return c ? c->status_group : -1;
 }
 
 bool runner_config_get_tmr_notification(const struct runner_config *c)
@@ -455,9 +491,20 @@ int runner_config_reload(struct runner *r, char **reterr)
 			res |= RUNNER_RELOAD_NEEDS_RESTART;
 		g_ptr_array_free(changed, TRUE);
 	}
+	bool group_changed = old && old->status_group != c->status_group;
 	runner_config_apply(r, c);
 	if (r->log_priority != prio || r->log_target != target)
 		res |= RUNNER_RELOAD_APPLIED;
+	if (group_changed && r->status) {
+		char *err = NULL;
+
+		if (runner_status_set_group(r, c->status_group, &err) < 0) {
+			runner_log(r, RTS_LOG_WARNING, "%s: %s", path, err);
+			g_free(err);
+		} else {
+			res |= RUNNER_RELOAD_APPLIED;
+		}
+	}
 	runner_log(r, RTS_LOG_INFO, "%s: reloaded (log level %d, target %s)", path, r->log_priority,
 		   r->log_target == RUNNER_LOG_SYSLOG ? "syslog" : "stderr");
 	return res;

@@ -8,6 +8,7 @@
  *   log_level = notice         # error|warning|notice|info|debug or tcmu-runner's 0..5
  *   log_target = stderr        # stderr|syslog
  *   tmr_notification = true    # ask the kernel for TMR entries (aborts cancel our I/O)
+ *   status_group = rts         # group that may use the status socket (mode 0660), read at start
  *   [handler.<subtype>]
  *   any_key = any value        # passed to the handler: rts_dev_get_option()
  *
@@ -58,6 +59,8 @@ int runner_config_get_log_target(const struct runner_config *c);
 const char *runner_config_handler_option(const struct runner_config *c, const char *subtype,
 					 const char *key);
 /* Keys of [handler.<subtype>], NULL-terminated, sorted; g_strfreev() it. Never NULL. */
+/* [runner] status_group as a gid, -1 when not set (the socket keeps the runner's group). */
+long runner_config_get_status_group(const struct runner_config *c);
 /* [runner] tmr_notification (default true; also with no config file). */
 bool runner_config_get_tmr_notification(const struct runner_config *c);
 char **runner_config_handler_keys(const struct runner_config *c, const char *subtype);

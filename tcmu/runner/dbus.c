@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <gio/gio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,73 @@ static void runner_handler_iface_init(RunnerHandlerIface *self)
 
 /* ------------------------------------------------ HandlerManager1 */
 
+/*
+ * Methods that would change the runner's state are for root only: the bus, not the caller,
+ * says who is calling (org.freedesktop.DBus.GetConnectionUnixUser of the sender). The system
+ * bus policy (rts-runner-dbus.conf) already keeps others from sending them; this holds with
+ * any policy, e.g. tcmu-runner's, which lets everyone call everything. Everything else on
+ * both interfaces only reads state or validates a string.
+ */
+typedef void (*privileged_fn)(GDBusMethodInvocation *inv);
+
+struct privileged_call {
+	GDBusMethodInvocation *inv;
+	privileged_fn then;
+};
+
+static void on_caller_uid(GObject *src, GAsyncResult *res, gpointer ud)
+{
+	struct privileged_call *pc = ud;
+	GVariant *v = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, NULL);
+	guint32 uid = UINT32_MAX;
+
+	if (v) {
+		g_variant_get(v, "(u)", &uid);
+		g_variant_unref(v);
+	}
+	if (uid == 0)
+		pc->then(pc->inv);
+	else
+		g_dbus_method_invocation_return_dbus_error(
+			pc->inv, "org.freedesktop.DBus.Error.AccessDenied",
+			uid == UINT32_MAX ?
+				"this method changes the runner's state: root only (the caller's "
+				"uid is unknown)" :
+				"this method changes the runner's state: root only");
+	g_object_unref(pc->inv);
+	g_free(pc);
+}
+
+static void run_privileged(GDBusConnection *conn, const char *sender, GDBusMethodInvocation *inv,
+			   privileged_fn then)
+{
+	struct privileged_call *pc;
+
+	if (!sender) { /* not through a bus: nobody to ask */
+		g_dbus_method_invocation_return_dbus_error(
+			inv, "org.freedesktop.DBus.Error.AccessDenied",
+			"this method changes the runner's state: root only (no bus to identify the "
+			"caller)");
+		return;
+	}
+	pc = g_new0(struct privileged_call, 1);
+	pc->inv = g_object_ref(inv);
+	pc->then = then;
+	g_dbus_connection_call(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "GetConnectionUnixUser",
+			       g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"),
+			       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, on_caller_uid, pc);
+}
+
+static void register_handler_reply(GDBusMethodInvocation *inv)
+{
+	g_dbus_method_invocation_return_value(
+		inv, g_variant_new("(bs)", FALSE,
+				   "rts-runner does not support out-of-process (D-Bus) handlers; "
+				   "install a handler_<subtype>.so plugin in its handler directory "
+				   "instead"));
+}
+
 static void hm_method_call(GDBusConnection *conn, const char *sender, const char *path,
 			   const char *iface, const char *method, GVariant *params,
 			   GDBusMethodInvocation *inv, gpointer user_data)
@@ -211,18 +279,15 @@ static void hm_method_call(GDBusConnection *conn, const char *sender, const char
 	struct runner_dbus *d = user_data;
 	const char *subtype, *desc;
 
-	(void)conn, (void)path, (void)iface, (void)method;
+	(void)path, (void)iface, (void)method;
 	g_variant_get(params, "(&s&s)", &subtype, &desc);
 	if (d->r)
 		runner_log(d->r, RTS_LOG_NOTICE,
 			   "D-Bus: refused RegisterHandler('%s') from %s: out-of-process handlers "
 			   "are not supported",
 			   subtype, sender ? sender : "?");
-	g_dbus_method_invocation_return_value(
-		inv, g_variant_new("(bs)", FALSE,
-				   "rts-runner does not support out-of-process (D-Bus) handlers; "
-				   "install a handler_<subtype>.so plugin in its handler directory "
-				   "instead"));
+	/* RegisterHandler would add a handler: privileged, even though we refuse it anyway */
+	run_privileged(conn, sender, inv, register_handler_reply);
 }
 
 static GDBusInterfaceVTable hm_vtable = { .method_call = hm_method_call };

@@ -386,7 +386,8 @@ RTS_EXPORT int rts_sim_submit(struct rts_sim *sim, const uint8_t *cdb, size_t cd
 	if (base < RING_CMD_ENTRY_SIZE)
 		base = RING_CMD_ENTRY_SIZE;
 	ent_len = base + (uint32_t)ALIGN_UP(cdb_len, 8);
-	ret = reserve(sim, ent_len);
+	/* never fits (the kernel fails such a command too): not a reason to wait and retry */
+	ret = ent_len > sim->p.cmdr_size / 2 ? -EINVAL : reserve(sim, ent_len);
 	if (ret == 0)
 		ret = alloc_id(sim, &id);
 	if (ret < 0) {

@@ -453,6 +453,27 @@ expect 0 r save "$W/n18.json"
 n=$((n + 1)); [ "$(ls "$W/backup" | grep -c "^n18-")" = 1 ] || { echo "FAIL: backup of an identical file"; fails=$((fails + 1)); }
 expect 0 r -q clear --yes
 
+# ---------------------------------------------------------------- symlinks never lead out of --root (#16)
+# A planted symlink in the tree (absolute, or relative with enough ".."): rtsctl on the real
+# backend neither lists, reads, writes nor creates through it; what lies outside is untouched.
+S=$W/sroot O=$W/outside
+mkdir -p "$S/target" "$O/core/rd_mcp_0/r0" "$O/iscsi/$IQN/tpgt_1"
+echo secret >"$O/core/rd_mcp_0/r0/udev_path"
+ln -s "$O/core" "$S/target/core"
+ln -s "../../outside/iscsi" "$S/target/iscsi"
+rs() { "$RTSCTL" --backend real --root "$S" "$@"; }
+expect 0 rs ls
+n=$((n + 1)); ! grep -q 'r0\|target1' "$W/out" || { echo "FAIL: ls shows what is outside --root"; fails=$((fails + 1)); }
+expect 1 rs create /backstores/ramdisk/r1 size=1M
+has err "outside\|cross-device"
+expect 1 rs create "/iscsi/iqn.2003-01.org.example:t9"
+expect 1 rs get /backstores/ramdisk/r0
+n=$((n + 1))
+if [ -e "$O/core/rd_mcp_0/r1" ] || [ -e "$O/core/rd_mcp_1" ] || [ -e "$O/iscsi/iqn.2003-01.org.example:t9" ] ||
+	[ "$(cat "$O/core/rd_mcp_0/r0/udev_path")" != secret ]; then
+	echo "FAIL: rtsctl changed something outside --root"; find "$O"; fails=$((fails + 1))
+fi
+
 fi
 
 if [ "$PART" != verbs ]; then

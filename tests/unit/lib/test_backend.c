@@ -176,6 +176,92 @@ static void test_real_links(void **state)
 	assert_int_equal(rts_backend_readlink(f->be, "e/abs", buf, sizeof(buf)), -EXDEV);
 }
 
+/*
+ * Nothing under the root leads out of it: a symlink in any component of a path (absolute, or
+ * relative with enough "..") makes the operation fail with EXDEV, never reach outside. The
+ * emulated backend on top (what rtsctl --root uses) sees the same.
+ */
+static void test_real_symlink_escape(void **state)
+{
+	struct bfix *f = *state;
+	char *out = make_tmpdir();
+	char p[600], q[600], buf[256];
+	struct stat st;
+	enum rts_ftype t;
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/secret", out);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/secret/key", out);
+	{
+		FILE *fp = fopen(p, "w");
+
+		assert_non_null(fp);
+		fputs("do not read", fp);
+		fclose(fp);
+	}
+	assert_int_equal(rts_backend_mkdir(f->be, "t"), 0);
+	assert_int_equal(rts_backend_mkdir(f->be, "t/in"), 0);
+	snprintf(p, sizeof(p), "%s/t/abs", f->dir);
+	snprintf(q, sizeof(q), "%s/secret", out);
+	assert_int_equal(symlink(q, p), 0);
+	snprintf(p, sizeof(p), "%s/t/rel", f->dir);
+	snprintf(q, sizeof(q), "../../%s/secret", strrchr(out, '/') + 1);
+	assert_int_equal(symlink(q, p), 0);
+
+	for (int i = 0; i < 2; i++) {
+		const char *l = i ? "t/rel" : "t/abs";
+		char k[64];
+
+		snprintf(k, sizeof(k), "%s/key", l);
+		assert_true(rts_backend_read(f->be, k, buf, sizeof(buf)) == -EXDEV);
+		assert_int_equal(rts_backend_write(f->be, k, "overwritten"), -EXDEV);
+		assert_int_equal(rts_backend_stat(f->be, k, &t), -EXDEV);
+		assert_int_equal(rts_backend_unlink(f->be, k), -EXDEV);
+		assert_int_equal(rts_backend_readdir(f->be, l, count_cb, &n), -EXDEV);
+		snprintf(k, sizeof(k), "%s/new", l);
+		assert_int_equal(rts_backend_mkdir(f->be, k), -EXDEV);
+		assert_int_equal(rts_backend_write(f->be, k, "x"), -EXDEV);
+		assert_int_equal(rts_backend_symlink(f->be, "t/in", k), -EXDEV);
+		assert_int_equal(rts_backend_rmdir(f->be, l), -ENOTDIR); /* the link itself */
+		assert_int_equal(rts_backend_readlink(f->be, l, buf, sizeof(buf)), -EXDEV);
+		/* the link itself is seen as a link, inside the root */
+		assert_int_equal(rts_backend_stat(f->be, l, &t), 0);
+		assert_int_equal(t, RTS_FT_LINK);
+	}
+	assert_int_equal(n, 0);
+	/* outside is untouched */
+	snprintf(p, sizeof(p), "%s/secret/key", out);
+	{
+		FILE *fp = fopen(p, "r");
+		char c[32] = "";
+
+		assert_non_null(fp);
+		assert_non_null(fgets(c, sizeof(c), fp));
+		fclose(fp);
+		assert_string_equal(c, "do not read");
+	}
+	snprintf(p, sizeof(p), "%s/secret/new", out);
+	assert_int_equal(lstat(p, &st), -1);
+	/* the root directory given as a symlink is fine: it is resolved once, at open */
+	{
+		struct rts_backend *be2;
+		char lnk[600];
+
+		snprintf(lnk, sizeof(lnk), "%s-link", f->dir);
+		assert_int_equal(symlink(f->dir, lnk), 0);
+		assert_int_equal(rts_backend_new_real(lnk, 0, &be2), 0);
+		assert_int_equal(rts_backend_stat(be2, "t/in", &t), 0);
+		assert_int_equal(t, RTS_FT_DIR);
+		assert_true(rts_backend_read(be2, "t/abs/key", buf, sizeof(buf)) == -EXDEV);
+		rts_backend_free(be2);
+		unlink(lnk);
+	}
+	snprintf(p, sizeof(p), "rm -rf '%s'", out);
+	assert_int_equal(system(p), 0);
+	free(out);
+}
+
 static void test_real_root_errors(void **state)
 {
 	struct rts_backend *be = NULL;
@@ -506,6 +592,8 @@ int main(void)
 		{ "realfs/path_traversal", test_raw_path_traversal, setup_raw_real, teardown,
 		  NULL },
 		{ "realfs/links", test_real_links, setup_raw_real, teardown, NULL },
+		{ "realfs/symlink_escape", test_real_symlink_escape, setup_raw_real, teardown,
+		  NULL },
 		cmocka_unit_test(test_real_root_errors),
 		cmocka_unit_test(test_custom_backend),
 		{ "mem/emu_initial_tree", test_emu_initial_tree, setup_emu_mem, teardown, NULL },

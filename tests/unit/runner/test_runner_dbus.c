@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,12 +56,13 @@ static int start_daemon(void)
 		"<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
 		" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
 		"<busconfig><type>session</type><listen>unix:dir=%s</listen>"
-		"<auth>EXTERNAL</auth><policy context=\"default\">"
+		"<auth>EXTERNAL</auth><policy context=\"default\"><allow user=\"*\"/>"
 		"<allow send_destination=\"*\" eavesdrop=\"true\"/>"
 		"<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n",
 		t.tmpdir);
 	if (!g_file_set_contents(conf, xml, -1, NULL))
 		return 1;
+	chmod(t.tmpdir, 0755); /* another user may reach the socket (privilege tests) */
 	argv[0] = exe;
 	argv[1] = g_strdup_printf("--config-file=%s", conf);
 	argv[2] = (char *)"--nofork";
@@ -303,6 +305,84 @@ static void test_register_handler_refused(void **state)
 	assert_false(ok);
 	assert_non_null(strstr(m, "does not support out-of-process"));
 	g_variant_unref(v);
+}
+
+/* Run gdbus as nobody against the private bus; its exit status, stdout+stderr in *out. */
+struct spawned {
+	bool done;
+	int status;
+};
+
+static void on_child(GPid pid, gint status, gpointer ud)
+{
+	struct spawned *sp = ud;
+
+	sp->status = status;
+	sp->done = true;
+	g_spawn_close_pid(pid);
+}
+
+static int gdbus_as_nobody(const char *method, const char *path, const char *arg1,
+			   const char *arg2, char **out)
+{
+	char *argv[] = { (char *)"setpriv", (char *)"--reuid=65534", (char *)"--regid=65534",
+			 (char *)"--clear-groups", (char *)"gdbus", (char *)"call",
+			 (char *)"--address", t.address, (char *)"--dest",
+			 (char *)"org.kernel.TCMUService1", (char *)"--object-path", (char *)path,
+			 (char *)"--method", (char *)method, (char *)arg1, (char *)arg2, NULL };
+	struct spawned sp = { 0 };
+	GError *err = NULL;
+	gint fds[2];
+	GPid pid;
+	GString *s = g_string_new(NULL);
+	char buf[512];
+	ssize_t n;
+
+	assert_true(g_spawn_async_with_pipes(NULL, argv, NULL,
+					     G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+					     NULL, &pid, NULL, &fds[0], &fds[1], &err));
+	g_child_watch_add(pid, on_child, &sp);
+	iterate_until(&sp.done);
+	for (int i = 0; i < 2; i++) { /* a few hundred bytes: the pipes never filled */
+		while ((n = read(fds[i], buf, sizeof(buf))) > 0)
+			g_string_append_len(s, buf, n);
+		close(fds[i]);
+	}
+	*out = g_string_free(s, FALSE);
+	return sp.status;
+}
+
+/*
+ * A caller that is not root may read (ListHandlers) but not change state (RegisterHandler:
+ * AccessDenied from the runner itself, with a bus policy that allows everything). gdbus
+ * waits for the reply while the service answers from this thread's loop, hence async.
+ */
+static void test_state_changes_need_root(void **state)
+{
+	char *out = NULL, *setpriv = g_find_program_in_path("setpriv");
+	char *gdbus = g_find_program_in_path("gdbus");
+	int st;
+
+	(void)state;
+	if (geteuid() != 0 || !setpriv || !gdbus) {
+		g_free(setpriv);
+		g_free(gdbus);
+		skip();
+	}
+	g_free(setpriv);
+	g_free(gdbus);
+	st = gdbus_as_nobody("org.rtslib.Runner1.ListHandlers", "/org/rtslib/Runner1", NULL, NULL,
+			     &out);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, "'ram'"));
+	g_free(out);
+	st = gdbus_as_nobody("org.kernel.TCMUService1.HandlerManager1.RegisterHandler",
+			     "/org/kernel/TCMUService1/HandlerManager1", "ext", "ext/x", &out);
+	assert_int_not_equal(st, 0);
+	assert_non_null(strstr(out, "org.freedesktop.DBus.Error.AccessDenied"));
+	assert_non_null(strstr(out, "changes the runner's state: root only"));
+	assert_null(strstr(out, "does not support"));
+	g_free(out);
 }
 
 static void test_runner_properties_and_handlers(void **state)
@@ -634,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_check_config),
 		cmocka_unit_test(test_introspection),
 		cmocka_unit_test(test_register_handler_refused),
+		cmocka_unit_test(test_state_changes_need_root),
 		cmocka_unit_test(test_runner_properties_and_handlers),
 		cmocka_unit_test(test_list_devices_empty),
 		cmocka_unit_test(test_list_devices_one),
