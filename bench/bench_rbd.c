@@ -36,7 +36,7 @@
 
 #include "macro.h"
 #include "sim_drive.h"
-#include "size.h"
+#include <rts/cfgstring.h>
 
 #define TIMEOUT_MS BENCH_TIMEOUT_MS
 #define BS	   BENCH_BS

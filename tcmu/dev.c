@@ -22,8 +22,10 @@
 
 #include <rts/uio.h>
 
+#include "cfgstring.h"
 #include "dev.h"
 #include "macro.h"
+#include "uring.h"
 
 
 /* ------------------------------------------------------------------ logging */
@@ -236,16 +238,11 @@ RTS_EXPORT bool rts_cmd_is_aborted(const struct rts_cmd *cmd)
 RTS_EXPORT struct io_uring_sqe *rts_dev_get_sqe(struct rts_dev *dev, struct rts_cmd *cmd,
 						uint16_t tag)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&dev->uring);
+	struct io_uring_sqe *sqe = uring_get_sqe(&dev->uring);
 
 	if (_unlikely_(!sqe)) {
-		io_uring_submit(&dev->uring);
-		sqe = io_uring_get_sqe(&dev->uring);
-		/* After a submit the SQ ring has room unless the kernel refused everything. */
-		if (!sqe) {
-			rts_dev_err(dev, "io_uring submission queue stuck full");
-			return NULL;
-		}
+		rts_dev_err(dev, "io_uring submission queue stuck full");
+		return NULL;
 	}
 	io_uring_sqe_set_data64(sqe, ud_make(UD_HANDLER, cmd->slot, tag));
 	track_sqe(cmd, tag, 1);
@@ -605,8 +602,7 @@ RTS_EXPORT int rts_dev_wrap_cfgstring(struct rts_dev *dev, const char *inner)
 
 	assert_return(dev && inner, -EINVAL);
 	/* anywhere in the handler's part of the cfgstring: a wrapper can also restore it */
-	start = strchr(dev->cfgstring, '/');
-	start = start ? start + 1 : dev->cfgstring + strlen(dev->cfgstring);
+	start = cfgstring_split(dev->full_cfgstring).handler;
 	end = start + strlen(start);
 	if (inner < start || inner > end)
 		return -EINVAL;
@@ -693,19 +689,17 @@ static void run_async_completions(struct rts_dev *dev)
 static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 			const struct rts_handler *h)
 {
-	const char *slash;
-	size_t sublen;
+	struct cfgstring_parts parts;
 
 	if (!cfg->name || !*cfg->name || !cfg->cfgstring)
 		return -EINVAL;
-	slash = strchr(cfg->cfgstring, '/');
-	sublen = slash ? (size_t)(slash - cfg->cfgstring) : strlen(cfg->cfgstring);
-	if (strlen(h->subtype) != sublen || strncmp(h->subtype, cfg->cfgstring, sublen) != 0)
+	parts = cfgstring_split(cfg->cfgstring);
+	if (!cfgstring_subtype_is(&parts, h->subtype))
 		return -EINVAL;
 	dev->cfg = *cfg;
 	dev->name = strdup(cfg->name);
-	dev->cfgstring = strdup(cfg->cfgstring);
-	if (!dev->name || !dev->cfgstring)
+	dev->full_cfgstring = strdup(cfg->cfgstring);
+	if (!dev->name || !dev->full_cfgstring)
 		return -ENOMEM;
 	dev->cfg.name = dev->name;
 	dev->cfg.serial = NULL; /* copied into di.serial by init_dev_info() */
@@ -737,8 +731,8 @@ static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 				return -ENOMEM;
 		}
 	}
-	dev->cfg.cfgstring = dev->cfgstring;
-	dev->handler_cfg = dev->cfgstring + sublen + (slash ? 1 : 0);
+	dev->cfg.cfgstring = dev->full_cfgstring;
+	dev->handler_cfg = cfgstring_split(dev->full_cfgstring).handler;
 	if (!dev->cfg.block_size)
 		dev->cfg.block_size = 512;
 	if (!dev->cfg.queue_depth)
@@ -886,7 +880,7 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 	free(dev->free_slots);
 	free(dev->priv_area);
 	free(dev->name);
-	free(dev->cfgstring);
+	free(dev->full_cfgstring);
 	for (char **o = dev->options; o && *o; o++)
 		free(*o);
 	free(dev->options);
@@ -1142,11 +1136,11 @@ RTS_EXPORT int rts_dev_reconfig(struct rts_dev *dev, const struct rts_reconfig *
 
 static void arm_read(struct rts_dev *dev, int fd, void *buf, unsigned int len, enum ud_kind k)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&dev->uring);
+	struct io_uring_sqe *sqe = uring_get_sqe(&dev->uring);
 
-	if (!sqe) {
-		io_uring_submit(&dev->uring);
-		sqe = io_uring_get_sqe(&dev->uring);
+	if (_unlikely_(!sqe)) {
+		dev_fail(dev, "io_uring submission queue stuck full: cannot wait for wakeups");
+		return;
 	}
 	io_uring_prep_read(sqe, fd, buf, len, 0);
 	io_uring_sqe_set_data64(sqe, ud_make(k, 0, 0));
@@ -1160,11 +1154,11 @@ static void arm_read(struct rts_dev *dev, int fd, void *buf, unsigned int len, e
  */
 static void arm_kick_poll(struct rts_dev *dev)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&dev->uring);
+	struct io_uring_sqe *sqe = uring_get_sqe(&dev->uring);
 
-	if (!sqe) {
-		io_uring_submit(&dev->uring);
-		sqe = io_uring_get_sqe(&dev->uring);
+	if (_unlikely_(!sqe)) {
+		dev_fail(dev, "io_uring submission queue stuck full: cannot wait for kicks");
+		return;
 	}
 	io_uring_prep_poll_multishot(sqe, dev->tp.kick_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, ud_make(UD_KICK, 0, 0));
@@ -1236,13 +1230,9 @@ static void abort_cmd(struct rts_dev *dev, struct rts_cmd *cmd)
 
 		if (!cmd->sqe_cnt[i])
 			continue;
-		sqe = io_uring_get_sqe(&dev->uring);
-		if (!sqe) {
-			io_uring_submit(&dev->uring);
-			sqe = io_uring_get_sqe(&dev->uring);
-			if (!sqe)
-				break;
-		}
+		sqe = uring_get_sqe(&dev->uring);
+		if (!sqe)
+			break;
 		io_uring_prep_cancel64(sqe, ud_make(UD_HANDLER, cmd->slot, cmd->sqe_tag[i]),
 				       IORING_ASYNC_CANCEL_ALL);
 		io_uring_sqe_set_data64(sqe, ud_make(UD_CANCEL, cmd->slot, 0));

@@ -132,11 +132,11 @@ struct dev_stats_atomic {
 
 struct rts_dev {
 	char *name;
-	char *cfgstring;         /* full "<subtype>/<cfg>" */
+	char *full_cfgstring;    /* "<subtype>/<handler part>" (cfgstring_split()) */
 	char **options;          /* key, value, ..., NULL (rts_dev_config.options) */
 	char *serial;            /* copy of cfg.serial */
 	char *serial_file;       /* copy of cfg.serial_file */
-	const char *handler_cfg; /* points into cfgstring, after the first '/' */
+	const char *handler_cfg; /* the handler part, inside full_cfgstring (rts_dev_get_cfgstring) */
 	const struct rts_handler *h;
 	void *priv;
 	struct rts_dev_config cfg;

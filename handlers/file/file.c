@@ -46,11 +46,12 @@
 
 #include <liburing.h>
 
+#include <rts/cfgstring.h>
 #include <rts/handler.h>
 
 #include "macro.h"
 #include "cfgstring.h"
-#include "size.h"
+#include "parse.h"
 
 #define FILE_SUB_IOV 16 /* iovecs rebuilt for the remainder of a short transfer */
 #define FILE_MAX_IOV 1024 /* UIO_MAXIOV: larger iovec lists go in several transfers */
@@ -115,17 +116,6 @@ static void cfg_clear(struct file_cfg *c)
 {
 	free(c->path);
 	c->path = NULL;
-}
-
-static int parse_bool(const char *v, bool *ret)
-{
-	if (!strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
-		*ret = true;
-	else if (!strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
-		*ret = false;
-	else
-		return -EINVAL;
-	return 0;
 }
 
 /* Split "<path>[;opt]..." into @c. Pure: no file system access. */

@@ -16,6 +16,7 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "parse.h"
 #include "notify.h"
 
 struct runner_config {
@@ -105,20 +106,6 @@ int runner_parse_log_level(const char *s)
 	return -EINVAL;
 }
 
-static int parse_bool(const char *s)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1", NULL };
-	static const char *const no[] = { "false", "no", "off", "0", NULL };
-
-	for (unsigned int i = 0; yes[i]; i++) {
-		if (g_ascii_strcasecmp(s, yes[i]) == 0)
-			return 1;
-		if (g_ascii_strcasecmp(s, no[i]) == 0)
-			return 0;
-	}
-	return -1;
-}
-
 static int parse_log_target(const char *s)
 {
 	if (g_ascii_strcasecmp(s, "stderr") == 0)
@@ -196,8 +183,8 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 			else
 				c->log_level = p;
 		} else if (strcmp(*k, "tmr_notification") == 0) {
-			int b = parse_bool(g_strstrip(v));
-			if (b < 0)
+			bool b;
+			if (parse_bool(g_strstrip(v), &b) < 0)
 				ret = fail(reterr, -EINVAL,
 					   "%s:%u: [runner] tmr_notification: invalid value '%s' "
 					   "(expected true or false)",

@@ -16,6 +16,7 @@
 
 #include <rts/uio.h>
 
+#include "cfgstring.h"
 #include "config.h"
 #include "netlink.h"
 #include "runner.h"
@@ -282,8 +283,7 @@ static void on_event(void *userdata, const struct rts_nl_event *ev)
 		struct rts_reconfig rc = ev->reconfig;
 		if (rc.what & RTS_RECONFIG_CFGSTRING) {
 			/* the kernel sends the full dev_config: the handler gets its own part */
-			const char *slash = strchr(rc.cfgstring, '/');
-			rc.cfgstring = slash ? slash + 1 : "";
+			rc.cfgstring = cfgstring_split(rc.cfgstring).handler;
 		}
 		status = rts_dev_reconfig(rd->dev, &rc);
 		break;

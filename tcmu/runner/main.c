@@ -26,7 +26,7 @@
 #include "status.h"
 #include "notify.h"
 #include "runner.h"
-#include "size.h"
+#include <rts/cfgstring.h>
 
 #ifndef RTS_HANDLER_DIR_DEFAULT
 #define RTS_HANDLER_DIR_DEFAULT "/usr/local/lib/rts/handlers"
