@@ -57,8 +57,8 @@ void dev_fail(struct rts_dev *dev, const char *why)
 	const char *none = NULL;
 
 	/* read by any thread (rts_dev_get_failure); set once, by the I/O or the control thread */
-	if (!__atomic_compare_exchange_n(&dev->failure, &none, why, false, __ATOMIC_RELEASE,
-					 __ATOMIC_RELAXED))
+	if (!atomic_compare_exchange_strong_explicit(&dev->failure, &none, why,
+						     memory_order_release, memory_order_relaxed))
 		return;
 	rts_dev_err(dev, "device failed: %s", why);
 }
@@ -155,7 +155,7 @@ RTS_EXPORT void rts_dev_set_num_lbas(struct rts_dev *dev, uint64_t num_lbas)
 
 RTS_EXPORT uint64_t rts_dev_get_size(const struct rts_dev *dev)
 {
-	return dev->size;
+	return atomic_load_explicit(&((struct rts_dev *)dev)->size, memory_order_relaxed);
 }
 
 RTS_EXPORT uint32_t rts_dev_get_max_xfer_blocks(const struct rts_dev *dev)
@@ -256,7 +256,7 @@ RTS_EXPORT const struct rts_handler *rts_dev_get_handler(const struct rts_dev *d
 
 RTS_EXPORT const char *rts_dev_get_failure(const struct rts_dev *dev)
 {
-	return __atomic_load_n(&dev->failure, __ATOMIC_ACQUIRE);
+	return atomic_load_explicit(&((struct rts_dev *)dev)->failure, memory_order_acquire);
 }
 
 RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret)

@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,6 +182,63 @@ static void seen_cb(void *ud, const struct rts_sim_completion *c)
 	s->status = c->status;
 }
 
+/*
+ * A reader on another thread, as rts-runner's status socket and D-Bus are: everything they
+ * read of a running device, in a loop until told to stop. Under TSan (RTS_TSAN=ON, ctest -L
+ * threads) this checks the thread contract of struct rts_dev (tcmu/dev.h).
+ */
+struct reader {
+	pthread_t thread;
+	struct rts_dev *dev;
+	atomic_bool stop;
+	unsigned long rounds;
+	char failure[128]; /* the failure it saw, copied while the device is alive */
+	atomic_bool saw_failure; /* failure[] is written (release) */
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+
+	while (!atomic_load(&rd->stop)) {
+		struct rts_dev_stats st;
+		struct rts_dev_io_stats io = { .struct_size = sizeof(io) };
+		uint64_t counts[8], upper[8];
+		const char *why = rts_dev_get_failure(rd->dev);
+
+		if (why && !atomic_load(&rd->saw_failure)) {
+			snprintf(rd->failure, sizeof(rd->failure), "%s", why);
+			atomic_store(&rd->saw_failure, true);
+		}
+		rts_dev_get_stats(rd->dev, &st);
+		assert_int_equal(rts_dev_get_io_stats(rd->dev, &io), 0);
+		rts_dev_get_latency_histogram(rd->dev, counts, upper, 8);
+		assert_string_equal(rts_dev_get_name(rd->dev), "r0");
+		assert_int_equal(rts_dev_get_block_size(rd->dev), BS);
+		(void)rts_dev_get_size(rd->dev);
+		(void)rts_dev_get_handler(rd->dev);
+		rd->rounds++;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void reader_start(struct reader *rd, struct rts_dev *dev)
+{
+	*rd = (struct reader){ .dev = dev };
+	assert_int_equal(pthread_create(&rd->thread, NULL, reader_main, rd), 0);
+}
+
+/* Stop the reader; with @want_failure, once it has seen the device's failure. */
+static void reader_stop(struct reader *rd, bool want_failure)
+{
+	for (int i = 0; want_failure && i < TMO && !atomic_load(&rd->saw_failure); i++)
+		usleep(1000);
+	atomic_store(&rd->stop, true);
+	assert_int_equal(pthread_join(rd->thread, NULL), 0);
+	assert_true(rd->rounds > 0);
+}
+
 /* Corrupt the ring in one of the two unwalkable ways, check the failure and its reason,
  * recover without a restart, and check nothing written before is lost. */
 static void corrupt_and_recover(enum rts_sim_corruption what, const char *reason)
@@ -187,7 +246,9 @@ static void corrupt_and_recover(enum rts_sim_corruption what, const char *reason
 	struct fx *f = fx_start();
 	uint8_t w[BS], r[BS], cdb[16];
 	struct seen s = { 0 };
+	struct reader rd;
 
+	reader_start(&rd, f->dev);
 	/* acknowledged writes before the corruption */
 	for (unsigned int lba = 0; lba < 32; lba++) {
 		memset(w, (int)(lba + 1), sizeof(w));
@@ -202,6 +263,8 @@ static void corrupt_and_recover(enum rts_sim_corruption what, const char *reason
 	assert_true(log_has("device failed: "));
 	assert_true(log_has(reason));
 	assert_int_equal(rts_sim_outstanding(f->sim), 1); /* never taken */
+	reader_stop(&rd, true);
+	assert_string_equal(rd.failure, reason); /* the reader saw the failure, whole */
 
 	/* recovery: stop, reset the ring (the kernel ends what is outstanding BUSY), reopen */
 	dev_down(f);
