@@ -259,11 +259,16 @@ RTS_EXPORT const char *rts_dev_get_failure(const struct rts_dev *dev)
 	return atomic_load_explicit(&((struct rts_dev *)dev)->failure, memory_order_acquire);
 }
 
-RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret)
+RTS_EXPORT int rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret)
 {
 	struct dev_stats_atomic *s = (struct dev_stats_atomic *)&dev->stats;
+	struct rts_dev_stats v = { .struct_size = sizeof(v) };
+	size_t size;
 
-	*ret = (struct rts_dev_stats){
+	assert_return(dev && ret && ret->struct_size >= RTS_DEV_STATS_SIZE_V1, -EINVAL);
+	size = MIN((size_t)ret->struct_size, sizeof(v));
+	v = (struct rts_dev_stats){
+		.struct_size = (uint32_t)size,
 		.cmds = atomic_load_explicit(&s->cmds, memory_order_relaxed),
 		.completions = atomic_load_explicit(&s->completions, memory_order_relaxed),
 		.kicks = atomic_load_explicit(&s->kicks, memory_order_relaxed),
@@ -276,7 +281,9 @@ RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stat
 							 memory_order_relaxed),
 	};
 	/* nfree is only written by the I/O thread, with relaxed atomic stores */
-	ret->inflight = dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED);
+	v.inflight = dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED);
+	memcpy(ret, &v, size);
+	return 0;
 }
 
 RTS_EXPORT int rts_dev_get_io_stats(const struct rts_dev *dev, struct rts_dev_io_stats *ret)
@@ -897,9 +904,16 @@ int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h,
 		   const struct dev_transport *tp, struct rts_dev **ret)
 {
 	_cleanup_(rts_dev_freep) struct rts_dev *dev = NULL;
+	struct rts_dev_config c = { 0 };
 	const char *why = NULL;
 	int r;
 
+	/* fields past the caller's struct_size stay zero */
+	if (!cfg || cfg->struct_size < RTS_DEV_CONFIG_SIZE_V1)
+		return -EINVAL;
+	memcpy(&c, cfg, MIN((size_t)cfg->struct_size, sizeof(c)));
+	c.struct_size = sizeof(c);
+	cfg = &c;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;

@@ -239,7 +239,7 @@ static GVariant *list_devices(const struct runner *r)
 		const struct runner_dev *rd = &r->devs[i];
 		const struct rts_handler *h;
 		const char *failure;
-		struct rts_dev_stats st;
+		struct rts_dev_stats st = { .struct_size = sizeof(st) };
 		char *cfg;
 
 		if (!rd->dev)

@@ -349,7 +349,7 @@ int runner_demo(struct runner *r, struct runner_dev *rd)
 	free(wbuf);
 	free(rbuf);
 
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	rts_dev_get_stats(rd->dev, &st);
 	printf("device counters: %llu commands, %llu emulated, %llu handler operations, "
 	       "%llu completion kicks (%.1f commands per kick), %llu errors reported\n",

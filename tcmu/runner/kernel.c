@@ -137,6 +137,7 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 	rd = &r->devs[r->ndevs];
 	g_auto(GStrv) opts = runner_config_handler_options(r->config, h->subtype);
 	struct rts_dev_config cfg = {
+		RTS_DEV_CONFIG_INIT,
 		.name = info->dev_name,
 		.cfgstring = info->cfgstring,
 		.size = attrs.size,

@@ -99,7 +99,7 @@ char *runner_status_json(const struct runner *r)
 		const struct runner_dev *rd = &r->devs[i];
 		const struct rts_handler *h;
 		const char *failure;
-		struct rts_dev_stats st;
+		struct rts_dev_stats st = { .struct_size = sizeof(st) };
 		struct json_object *o;
 
 		if (!rd->dev)

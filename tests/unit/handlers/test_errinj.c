@@ -37,7 +37,7 @@ static struct fx *fx_start(const char *cfgstring)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .data_size = 4 << 20 };
-	struct rts_dev_config cfg = { .name = "e0", .cfgstring = cfgstring, .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "e0", .cfgstring = cfgstring, .block_size = BS,
 				      .queue_depth = 64, .write_cache = true };
 	char *why = NULL;
 
@@ -262,7 +262,7 @@ static void test_hang_abort_others_flow(void **state)
 		assert_true(rts_sim_reap(f->sim, got_cb, &g) >= 0);
 	}
 	assert_int_equal(g.hung_status, 0x40); /* TASK ABORTED */
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	rts_dev_get_stats(f->dev, &st);
 	assert_int_equal(st.aborts, 1);
 	assert_int_equal(st.aborts_cancelled, 1);

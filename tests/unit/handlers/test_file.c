@@ -107,6 +107,7 @@ static int tdev_open_sim(struct tdev *t, const char *cfg, uint64_t dev_size,
 			 const struct rts_sim_params *sp, char **why)
 {
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "tfile",
 		.cfgstring = cfg,
 		.size = dev_size,

@@ -172,6 +172,7 @@ static int tdev_try_open(struct tdev *t, const char *cfg, uint64_t dev_size,
 {
 	char full[512];
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "tqcow",
 		.cfgstring = full,
 		.size = dev_size,
@@ -1197,6 +1198,7 @@ static void crash_child(const char *img, uint8_t *buf, unsigned int round)
 	enum { QD = 16, LEN = 24 << 10, DEV = 8 << 20 };
 	char cfg[512];
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "crash",
 		.cfgstring = cfg,
 		.block_size = BS,

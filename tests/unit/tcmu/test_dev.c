@@ -252,7 +252,7 @@ static struct fx *fx_start_xfer(const struct rts_handler *h, uint32_t cmdr_size,
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .cmdr_size = cmdr_size, .data_size = 8 << 20,
 				     .max_iov_blocks = max_iov_blocks };
-	struct rts_dev_config cfg = { .name = "t0", .cfgstring = h->subtype, .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "t0", .cfgstring = h->subtype, .block_size = BS,
 				      .queue_depth = 32, .write_cache = true,
 				      .max_xfer_blocks = max_xfer_blocks };
 
@@ -384,7 +384,7 @@ static void test_integrity_qd_wrap(void **state)
 	}
 	assert_int_equal(bad, 0);
 	assert_memory_equal(g_mem, model, sizeof(model));
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	rts_dev_get_stats(f->dev, &st);
 	assert_int_equal(st.cmds, 150 * 16);
 	assert_int_equal(st.completions, 150 * 16);
@@ -808,7 +808,7 @@ static void test_prefetch_verify12(void **state)
 	cdb16(cdb, 0x90, NBLK - 1, 2);
 	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
 	expect_sense(&c, 5, 0x21, 0);
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	rts_dev_get_stats(f->dev, &st);
 	assert_int_equal(st.errors, 1); /* CONDITION MET is not an error */
 
@@ -999,7 +999,7 @@ static void test_tmr_abort_and_stop_waits(void **state)
 	gate_wait(1);
 	assert_int_equal(rts_sim_queue_tmr(f->sim, 1, &id, 1), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
-	struct rts_dev_stats st = { 0 };
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	for (int i = 0; i < 5000 && !st.aborts; i++) {
 		usleep(1000);
 		rts_dev_get_stats(f->dev, &st);
@@ -1033,7 +1033,7 @@ static void test_tmr_cancels_inflight_io(void **state)
 	struct fx *f;
 	uint8_t cdb[16], buf[BS];
 	struct want_id w = { .status = -1 };
-	struct rts_dev_stats st = { 0 };
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 
 	(void)state;
 	assert_int_equal(pipe(g_pipe), 0);
@@ -1109,7 +1109,7 @@ static void test_options(void **state)
 	struct rts_sim_params sp = { .data_size = 1 << 20 };
 	char k[8] = "pool", v[8] = "rbd";
 	const char *opts[] = { k, v, "cache", "64M", "dangling", NULL };
-	struct rts_dev_config cfg = { .name = "o0", .cfgstring = "mem", .options = opts };
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "o0", .cfgstring = "mem", .options = opts };
 	struct rts_sim *sim = NULL;
 	struct rts_dev *dev = NULL;
 
@@ -1176,7 +1176,7 @@ static void test_serial_file(void **state)
 	int fd = mkstemp(path);
 	struct rts_sim *sim;
 	struct rts_dev *dev;
-	struct rts_dev_config cfg = { .name = "s0", .cfgstring = "mem", .serial_file = path };
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "s0", .cfgstring = "mem", .serial_file = path };
 	uint8_t cdb[6] = { 0x12, 1, 0x80, 0, 255, 0 }, buf[255];
 	struct rts_sim_completion c;
 	const char *first = "T10 VPD Unit Serial Number: \n";
@@ -1308,7 +1308,7 @@ static void test_config_errors(void **state)
 {
 	struct rts_sim *sim;
 	struct rts_dev *dev = NULL;
-	struct rts_dev_config cfg = { .name = "x", .cfgstring = "other/thing" };
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "x", .cfgstring = "other/thing" };
 
 	(void)state;
 	assert_int_equal(rts_sim_new(NULL, &sim), 0);

@@ -284,7 +284,7 @@ static struct fx *fx_start(const struct rts_handler *h, enum bug bug)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .data_size = 1 << 20 };
-	struct rts_dev_config cfg = { .name = "b0", .cfgstring = "buggy/x", .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "b0", .cfgstring = "buggy/x", .block_size = BS,
 				      .queue_depth = 16, .log_fn = log_cb, .options = g_options };
 
 	assert_non_null(f);

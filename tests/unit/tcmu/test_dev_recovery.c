@@ -112,7 +112,7 @@ struct fx {
 
 static void dev_up(struct fx *f, bool reopen)
 {
-	struct rts_dev_config cfg = { .name = "r0", .cfgstring = "mem", .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "r0", .cfgstring = "mem", .block_size = BS,
 				      .queue_depth = 16, .log_fn = log_cb };
 
 	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, f->sim, &f->dev), 0);
@@ -201,7 +201,7 @@ static void *reader_main(void *arg)
 	struct reader *rd = arg;
 
 	while (!atomic_load(&rd->stop)) {
-		struct rts_dev_stats st;
+		struct rts_dev_stats st = { .struct_size = sizeof(st) };
 		struct rts_dev_io_stats io = { .struct_size = sizeof(io) };
 		uint64_t counts[8], upper[8];
 		const char *why = rts_dev_get_failure(rd->dev);
