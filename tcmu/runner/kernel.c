@@ -157,9 +157,9 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 	};
 	snprintf(devnode, sizeof(devnode), "%s/uio%u", r->devdir, info->minor);
 	char serial_file[700];
-	snprintf(serial_file, sizeof(serial_file), "%s/target/core/user_%u/%s/wwn/vpd_unit_serial",
-		 r->configfs, info->hba, info->dev_name);
-	cfg.serial_file = serial_file;
+	if (rts_tcmu_dev_path(r->configfs, info, "wwn/vpd_unit_serial", serial_file,
+			      sizeof(serial_file)) == 0)
+		cfg.serial_file = serial_file;
 	ret = rts_dev_new_uio(&cfg, h, devnode, info->map_size, &rd->dev);
 	if (ret < 0) {
 		runner_log(r, RTS_LOG_ERR, "%s: cannot open %s: %s", info->dev_name, devnode,
