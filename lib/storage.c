@@ -794,11 +794,40 @@ RTS_EXPORT int rts_alua_tpg_lookup(struct rts_so *so, const char *name, struct r
 	return 0;
 }
 
+/*
+ * Make an ALUA group directory (a target port group under a storage object's alua/, or an LU
+ * group under core/alua/lu_gps/) and write its id into @id_file, the directory removed again
+ * when the kernel refuses the id. Begins @txn, which the caller ends.
+ */
+static int group_mkdir(struct rts_ctx *ctx, struct rts_txn *txn, const char *path,
+		       const char *id_file, uint16_t id)
+{
+	char idp[RTS_PATH_MAX], v[16];
+	int r;
+
+	r = path_fmt(idp, sizeof(idp), "%s/%s", path, id_file);
+	if (r < 0)
+		return rts_error(ctx, r, path, "path too long");
+	r = txn_begin(ctx, txn);
+	if (r < 0)
+		return r;
+	r = cfs_mkdir(ctx, path);
+	if (r < 0)
+		return r;
+	snprintf(v, sizeof(v), "%u", id);
+	r = cfs_write(ctx, idp, v);
+	if (r < 0) {
+		cfs_undo_rmdir(ctx, path);
+		return r;
+	}
+	return 0;
+}
+
 RTS_EXPORT int rts_alua_tpg_create(struct rts_so *so, const char *name, uint16_t id,
 				   struct rts_alua_tpg **ret)
 {
 	struct rts_txn txn _cleanup_txn_ = { 0 };
-	char path[RTS_PATH_MAX], idp[RTS_PATH_MAX], v[16];
+	char path[RTS_PATH_MAX];
 	struct rts_ctx *ctx;
 	struct rts_alua_tpg *gp;
 	int r;
@@ -813,22 +842,11 @@ RTS_EXPORT int rts_alua_tpg_create(struct rts_so *so, const char *name, uint16_t
 	if (alua_find(so, name))
 		return rts_error(ctx, -EEXIST, name, "ALUA group '%s' exists", name);
 	r = path_fmt(path, sizeof(path), "%s/alua/%s", so->path, name);
-	if (r >= 0)
-		r = path_fmt(idp, sizeof(idp), "%s/tg_pt_gp_id", path);
 	if (r < 0)
 		return rts_error(ctx, r, name, "path too long");
-	r = txn_begin(ctx, &txn);
+	r = group_mkdir(ctx, &txn, path, "tg_pt_gp_id", id);
 	if (r < 0)
 		return r;
-	r = cfs_mkdir(ctx, path);
-	if (r < 0)
-		return r;
-	snprintf(v, sizeof(v), "%u", id);
-	r = cfs_write(ctx, idp, v);
-	if (r < 0) {
-		cfs_undo_rmdir(ctx, path);
-		return r;
-	}
 	gp = alua_add(so, name);
 	if (!gp)
 		return rts_error(ctx, -ENOMEM, path, "out of memory");
@@ -935,7 +953,7 @@ RTS_EXPORT int rts_lu_gp_create(struct rts_ctx *ctx, const char *name, uint16_t 
 				struct rts_lu_gp **ret)
 {
 	struct rts_txn txn _cleanup_txn_ = { 0 };
-	char path[RTS_PATH_MAX], v[16];
+	char path[RTS_PATH_MAX];
 	struct rts_lu_gp *gp;
 	int r;
 
@@ -953,18 +971,9 @@ RTS_EXPORT int rts_lu_gp_create(struct rts_ctx *ctx, const char *name, uint16_t 
 	r = path_fmt(path, sizeof(path), "target/core/alua/lu_gps/%s", name);
 	if (r < 0)
 		return rts_error(ctx, r, name, "path too long");
-	r = txn_begin(ctx, &txn);
+	r = group_mkdir(ctx, &txn, path, "lu_gp_id", id);
 	if (r < 0)
 		return r;
-	r = cfs_mkdir(ctx, path);
-	if (r < 0)
-		return r;
-	snprintf(v, sizeof(v), "%u", id);
-	r = obj_set_attr(ctx, path, RTS_GROUP_NONE, "lu_gp_id", v);
-	if (r < 0) {
-		cfs_undo_rmdir(ctx, path);
-		return r;
-	}
 	gp = lu_gp_add(ctx, name);
 	if (!gp)
 		return rts_error(ctx, -ENOMEM, path, "out of memory");
