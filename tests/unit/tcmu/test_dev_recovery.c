@@ -30,32 +30,10 @@
 #define NBLK 256u
 #define TMO 5000
 
+#define HARNESS_LOG
+#include "harness.h"
+
 static uint8_t g_mem[NBLK * BS];
-static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char g_log[8192];
-
-static void log_cb(void *ud, int prio, const char *dev, const char *msg)
-{
-	(void)ud;
-	(void)prio;
-	(void)dev;
-	pthread_mutex_lock(&g_log_lock);
-	size_t n = strlen(g_log);
-	snprintf(g_log + n, sizeof(g_log) - n, "%s\n", msg);
-	pthread_mutex_unlock(&g_log_lock);
-}
-
-static bool log_has(const char *needle)
-{
-	bool found;
-
-	pthread_mutex_lock(&g_log_lock);
-	found = strstr(g_log, needle) != NULL;
-	pthread_mutex_unlock(&g_log_lock);
-	if (!found)
-		print_message("log lacks \"%s\":\n%s", needle, g_log);
-	return found;
-}
 
 static void mem_copy(const struct iovec *iov, unsigned int cnt, uint64_t off, bool to_mem)
 {
@@ -134,20 +112,10 @@ static struct fx *fx_start(void)
 
 	assert_non_null(f);
 	memset(g_mem, 0, sizeof(g_mem));
-	g_log[0] = '\0';
+	log_clear();
 	assert_int_equal(rts_sim_new(&sp, &f->sim), 0);
 	dev_up(f, false);
 	return f;
-}
-
-static void cdb16(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
-{
-	memset(c, 0, 16);
-	c[0] = op;
-	for (int i = 0; i < 8; i++)
-		c[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
-	for (int i = 0; i < 4; i++)
-		c[10 + i] = (uint8_t)(n >> (24 - 8 * i));
 }
 
 static struct rts_sim_completion rw(struct fx *f, bool write, uint64_t lba, void *buf)
@@ -155,7 +123,7 @@ static struct rts_sim_completion rw(struct fx *f, bool write, uint64_t lba, void
 	uint8_t cdb[16];
 	struct rts_sim_completion c;
 
-	cdb16(cdb, write ? 0x8a : 0x88, lba, 1);
+	rw16(cdb, write ? 0x8a : 0x88, lba, 1);
 	assert_int_equal(rts_sim_exec(f->sim, cdb, 16, write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
 				      buf, BS, TMO, &c),
 			 0);
@@ -254,7 +222,7 @@ static void corrupt_and_recover(enum rts_sim_corruption what, const char *reason
 		memset(w, (int)(lba + 1), sizeof(w));
 		assert_int_equal(rw(f, true, lba, w).status, 0);
 	}
-	cdb16(cdb, 0x88, 3, 1);
+	rw16(cdb, 0x88, 3, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, r, BS, NULL, NULL), 0);
 	assert_int_equal(rts_sim_corrupt(f->sim, what), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
@@ -311,7 +279,7 @@ static void test_bad_data_offset(void **state)
 
 	(void)state;
 	memset(w, 0x77, sizeof(w));
-	cdb16(cdb, 0x8a, 9, 1);
+	rw16(cdb, 0x8a, 9, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w, BS, NULL, NULL), 0);
 	assert_int_equal(rts_sim_corrupt(f->sim, RTS_SIM_CORRUPT_DATA_OFF), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
