@@ -573,35 +573,11 @@ RTS_EXPORT int rts_so_delete(struct rts_so *so)
 
 /* ------------------------------------------------------------ accessors */
 
-RTS_EXPORT const char *rts_so_get_name(const struct rts_so *so)
-{
-	assert_return(so, NULL);
-	return so->name;
-}
-
-RTS_EXPORT enum rts_plugin rts_so_get_plugin(const struct rts_so *so)
-{
-	assert_return(so, RTS_PLUGIN_MAX);
-	return so->plugin;
-}
-
-RTS_EXPORT uint32_t rts_so_get_hba_index(const struct rts_so *so)
-{
-	assert_return(so, 0);
-	return so->hba_index;
-}
-
-RTS_EXPORT const char *rts_so_get_path(const struct rts_so *so)
-{
-	assert_return(so, NULL);
-	return so->path;
-}
-
-RTS_EXPORT struct rts_ctx *rts_so_get_ctx(const struct rts_so *so)
-{
-	assert_return(so, NULL);
-	return so->ctx;
-}
+RTS_GETTER(const char *, rts_so_get_name, struct rts_so, so, NULL, so->name)
+RTS_GETTER(enum rts_plugin, rts_so_get_plugin, struct rts_so, so, RTS_PLUGIN_MAX, so->plugin)
+RTS_GETTER(uint32_t, rts_so_get_hba_index, struct rts_so, so, 0, so->hba_index)
+RTS_GETTER(const char *, rts_so_get_path, struct rts_so, so, NULL, so->path)
+RTS_GETTER(struct rts_ctx *, rts_so_get_ctx, struct rts_so, so, NULL, so->ctx)
 
 RTS_EXPORT unsigned int rts_so_get_lun_count(struct rts_so *so)
 {
@@ -875,17 +851,8 @@ RTS_EXPORT int rts_alua_tpg_delete(struct rts_alua_tpg *gp)
 	return 0;
 }
 
-RTS_EXPORT const char *rts_alua_tpg_get_name(const struct rts_alua_tpg *gp)
-{
-	assert_return(gp, NULL);
-	return gp->name;
-}
-
-RTS_EXPORT struct rts_so *rts_alua_tpg_get_so(const struct rts_alua_tpg *gp)
-{
-	assert_return(gp, NULL);
-	return gp->so;
-}
+RTS_GETTER(const char *, rts_alua_tpg_get_name, struct rts_alua_tpg, gp, NULL, gp->name)
+RTS_GETTER(struct rts_so *, rts_alua_tpg_get_so, struct rts_alua_tpg, gp, NULL, gp->so)
 
 RTS_EXPORT int rts_alua_tpg_get_attr(struct rts_alua_tpg *gp, const char *name, char **ret)
 {
@@ -1001,11 +968,7 @@ RTS_EXPORT int rts_lu_gp_delete(struct rts_lu_gp *gp)
 	return 0;
 }
 
-RTS_EXPORT const char *rts_lu_gp_get_name(const struct rts_lu_gp *gp)
-{
-	assert_return(gp, NULL);
-	return gp->name;
-}
+RTS_GETTER(const char *, rts_lu_gp_get_name, struct rts_lu_gp, gp, NULL, gp->name)
 
 RTS_EXPORT int rts_lu_gp_get_attr(struct rts_lu_gp *gp, const char *name, char **ret)
 {
