@@ -118,6 +118,24 @@ int q2_l2_decode(struct q2_img *img, const uint64_t *tbl, uint64_t gcl, struct q
 	return 0;
 }
 
+/*
+ * The L2 entry of guest cluster @gcl in the table at @l2_off (0: no table, the cluster is
+ * unallocated); *@tbl gets the cached table (NULL without one) for the neighbours' entries.
+ */
+int q2_l2_entry(struct q2_img *img, uint64_t l2_off, uint64_t gcl, uint64_t **tbl,
+		struct qcow2_l2 *ret)
+{
+	int r;
+
+	*tbl = NULL;
+	if (l2_off) {
+		r = q2_l2_get(img, l2_off, tbl);
+		if (r < 0)
+			return r;
+	}
+	return q2_l2_decode(img, *tbl, gcl, ret);
+}
+
 /* Inflate the compressed cluster @l2 into q->top->dbuf. */
 int q2_decompress(struct q2_img *img, const struct qcow2_l2 *l2)
 {
@@ -187,10 +205,8 @@ int q2_img_map(struct q2_img *img, uint64_t g, uint64_t len, struct q2_ext *e)
 	gcl = g >> img->cb;
 	inoff = g & (img->cs - 1);
 	r = q2_l1_lookup(img, gcl, &l2_off, NULL);
-	if (r == 0 && l2_off)
-		r = q2_l2_get(img, l2_off, &tbl);
 	if (r == 0)
-		r = q2_l2_decode(img, tbl, gcl, &l);
+		r = q2_l2_entry(img, l2_off, gcl, &tbl, &l);
 	if (r < 0)
 		return r;
 	n = MIN(len, img->cs - inoff);

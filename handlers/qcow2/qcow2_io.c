@@ -29,44 +29,46 @@
 
 /* -------------------------------------------------------------- iovecs */
 
-/* Copy @len bytes at command offset @off from @src (NULL: zeros) into the command's data. */
-static void iov_put(const struct q2_cmd *qc, uint64_t off, const uint8_t *src, uint64_t len)
+/*
+ * Copy @len bytes between the command's data at command offset @off and @buf: into the
+ * command (@to_cmd; a NULL @buf writes zeros) or out of it into @buf.
+ */
+static void iov_copy(const struct q2_cmd *qc, uint64_t off, uint8_t *buf, uint64_t len,
+		     bool to_cmd)
 {
 	for (unsigned int i = 0; i < qc->iovcnt && len; i++) {
 		size_t l = qc->iov[i].iov_len;
+		uint8_t *data;
 
 		if (off >= l) {
 			off -= l;
 			continue;
 		}
 		l = (size_t)MIN((uint64_t)(l - off), len);
-		if (src) {
-			memcpy((uint8_t *)qc->iov[i].iov_base + off, src, l);
-			src += l;
-		} else {
-			memset((uint8_t *)qc->iov[i].iov_base + off, 0, l);
-		}
+		data = (uint8_t *)qc->iov[i].iov_base + off;
+		if (!to_cmd)
+			memcpy(buf, data, l);
+		else if (buf)
+			memcpy(data, buf, l);
+		else
+			memset(data, 0, l);
+		if (buf)
+			buf += l;
 		len -= l;
 		off = 0;
 	}
 }
 
+/* Copy @len bytes from @src (NULL: zeros) into the command's data at offset @off. */
+static void iov_put(const struct q2_cmd *qc, uint64_t off, const uint8_t *src, uint64_t len)
+{
+	iov_copy(qc, off, (uint8_t *)src, len, true); /* only read from when to_cmd */
+}
+
 /* Copy @len bytes at command offset @off out of the command's data into @dst. */
 static void iov_get(const struct q2_cmd *qc, uint64_t off, uint8_t *dst, uint64_t len)
 {
-	for (unsigned int i = 0; i < qc->iovcnt && len; i++) {
-		size_t l = qc->iov[i].iov_len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		l = (size_t)MIN((uint64_t)(l - off), len);
-		memcpy(dst, (const uint8_t *)qc->iov[i].iov_base + off, l);
-		dst += l;
-		len -= l;
-		off = 0;
-	}
+	iov_copy(qc, off, dst, len, false);
 }
 
 /* Point p->sub at the part of the command's data the extent has left; returns the count. */
@@ -345,14 +347,8 @@ static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 		goto submit;
 	}
 	r = q2_l1_lookup(q->top, gcl, &l2_off, &l1_copied);
-	if (r < 0)
-		return r;
-	if (l2_off) {
-		r = q2_l2_get(q->top, l2_off, &tbl);
-		if (r < 0)
-			return r;
-	}
-	r = q2_l2_decode(q->top, tbl, gcl, &l);
+	if (r == 0)
+		r = q2_l2_entry(q->top, l2_off, gcl, &tbl, &l);
 	if (r < 0)
 		return r;
 	if (l2_off && !l1_copied) {
@@ -504,10 +500,8 @@ static int map_unmap(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 			    img->path, l2_off);
 		r = -EIO;
 	}
-	if (r == 0 && l2_off)
-		r = q2_l2_get(img, l2_off, &tbl);
 	if (r == 0)
-		r = q2_l2_decode(img, tbl, gcl, &l);
+		r = q2_l2_entry(img, l2_off, gcl, &tbl, &l);
 	if (r < 0)
 		return r;
 	if (pending_overlaps(q, gcl))

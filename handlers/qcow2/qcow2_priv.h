@@ -151,6 +151,8 @@ int q2_l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret);
 uint64_t *q2_l2_peek(struct q2_img *img, uint64_t l2_off);
 int q2_l1_lookup(struct q2_img *img, uint64_t gcl, uint64_t *ret_l2, bool *ret_copied);
 int q2_l2_decode(struct q2_img *img, const uint64_t *tbl, uint64_t gcl, struct qcow2_l2 *ret);
+int q2_l2_entry(struct q2_img *img, uint64_t l2_off, uint64_t gcl, uint64_t **tbl,
+		struct qcow2_l2 *ret);
 int q2_decompress(struct q2_img *img, const struct qcow2_l2 *l2);
 bool q2_reads_zero(const struct q2_img *img, enum qcow2_cluster_type t);
 int q2_img_map(struct q2_img *img, uint64_t g, uint64_t len, struct q2_ext *e);
