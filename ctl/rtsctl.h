@@ -148,6 +148,9 @@ bool group_valid(enum obj_kind k, const char *group);
 enum rts_group dir_group(const char *group, const char **dir);
 /** Load and validate a saveconfig file; prints the report (cmd_validate.c). */
 int load_valid(struct cli *c, const char *file, struct json_object **ret, bool print_ok);
+/** The options restore and apply share, from the command line (--atomic, --dry-run,
+ *  --target, ...); each command adds its own. */
+struct conf_opts cli_conf_opts(const struct cli *c);
 
 int cmd_ls(struct cli *c, int argc, char **argv);
 int cmd_get(struct cli *c, int argc, char **argv);

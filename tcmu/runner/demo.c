@@ -117,6 +117,21 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Wait for completions and reap them; false when none came in time or reaping failed. */
+static bool reap_some(struct demo *d, int *inflight, uint64_t *done)
+{
+	int n;
+
+	if (rts_sim_wait(d->sim, TIMEOUT_MS) <= 0)
+		return false;
+	n = rts_sim_reap(d->sim, NULL, NULL);
+	if (n < 0)
+		return false;
+	*inflight -= n;
+	*done += (uint64_t)n;
+	return true;
+}
+
 /* QD32 4 KiB random reads for ~0.5 s: the data path under load. */
 static void burst(struct demo *d, uint64_t blocks, uint32_t bs)
 {
@@ -142,22 +157,12 @@ static void burst(struct demo *d, uint64_t blocks, uint32_t bs)
 			inflight++;
 		}
 		rts_sim_kick(d->sim);
-		if (rts_sim_wait(d->sim, TIMEOUT_MS) <= 0)
+		if (!reap_some(d, &inflight, &done))
 			break;
-		int n = rts_sim_reap(d->sim, NULL, NULL);
-		if (n < 0)
-			break;
-		inflight -= n;
-		done += (uint64_t)n;
 		t = now_s();
 	} while (t - t0 < 0.5);
-	while (inflight > 0 && rts_sim_wait(d->sim, TIMEOUT_MS) > 0) {
-		int n = rts_sim_reap(d->sim, NULL, NULL);
-		if (n < 0)
-			break;
-		inflight -= n;
-		done += (uint64_t)n;
-	}
+	while (inflight > 0 && reap_some(d, &inflight, &done))
+		;
 	t = now_s();
 	d->cmds += (unsigned int)done;
 	printf("  %llu random 4 KiB READ(16) at queue depth %d in %.2f s: %.0f commands/s "
