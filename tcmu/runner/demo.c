@@ -82,6 +82,17 @@ static int run(struct demo *d, const uint8_t *cdb, size_t cdb_len, enum rts_sim_
 	return r;
 }
 
+/* COMPARE AND WRITE of one block at @lba: @buf holds the compare data, then the new data. */
+static int caw(struct demo *d, uint64_t lba, uint8_t *buf, uint32_t bs,
+	       struct rts_sim_completion *c)
+{
+	uint8_t cdb[16] = { 0x89 };
+
+	put_be64(cdb + 2, lba);
+	cdb[13] = 1;
+	return run(d, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * (size_t)bs, c);
+}
+
 static void check(struct demo *d, bool ok, const char *what)
 {
 	printf("  %s %s\n", ok ? "ok  " : "FAIL", what);
@@ -311,11 +322,7 @@ int runner_demo(struct runner *r, struct runner_dev *rd)
 	/* COMPARE AND WRITE: one block, first with the right compare data, then a wrong one. */
 	memcpy(wbuf, rbuf + 0, bs);         /* current content of lba (zeros after unmap) */
 	fill_pattern(wbuf + bs, bs, 99);    /* new content */
-	memset(cdb, 0, 16);
-	cdb[0] = 0x89;
-	put_be64(cdb + 2, lba);
-	cdb[13] = 1;
-	if (run(&d, cdb, 16, RTS_SIM_TO_DEV, wbuf, 2 * bs, &c) == 0) {
+	if (caw(&d, lba, wbuf, bs, &c) == 0) {
 		describe(&c, what, sizeof(what));
 		printf("COMPARE AND WRITE LBA %llu (matching data): %s\n", (unsigned long long)lba, what);
 		check(&d, c.status == 0, "atomic compare-and-write succeeded");
@@ -323,11 +330,7 @@ int runner_demo(struct runner *r, struct runner_dev *rd)
 	rw16(cdb, 0x88, lba, 1); /* what the block holds now... */
 	run(&d, cdb, 16, RTS_SIM_FROM_DEV, wbuf, bs, &c);
 	wbuf[17] ^= 0x5a;        /* ...but stale in one byte */
-	memset(cdb, 0, 16);
-	cdb[0] = 0x89;
-	put_be64(cdb + 2, lba);
-	cdb[13] = 1;
-	if (run(&d, cdb, 16, RTS_SIM_TO_DEV, wbuf, 2 * bs, &c) == 0) {
+	if (caw(&d, lba, wbuf, bs, &c) == 0) {
 		describe(&c, what, sizeof(what));
 		uint32_t info = get_be32(c.sense + 3);
 		printf("COMPARE AND WRITE LBA %llu (stale data): %s, first difference at byte %u\n",
