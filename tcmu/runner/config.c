@@ -128,6 +128,14 @@ static int fail(char **reterr, int err, const char *fmt, ...)
 	return err;
 }
 
+/* "<file>:<line>: [runner] <key>: invalid value '<v>' (expected <expected>)" */
+static int bad_value(char **reterr, const struct runner_config *c, unsigned int line,
+		     const char *key, const char *v, const char *expected)
+{
+	return fail(reterr, -EINVAL, "%s:%u: [runner] %s: invalid value '%s' (expected %s)",
+		    c->path, line, key, v, expected);
+}
+
 /* The unescaped value, or NULL on an invalid escape (GLib then still returns a string). */
 static gchar *get_string(GKeyFile *kf, const char *group, const char *key)
 {
@@ -175,30 +183,21 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 		} else if (strcmp(*k, "log_level") == 0) {
 			int p = runner_parse_log_level(g_strstrip(v));
 			if (p < 0)
-				ret = fail(
-					reterr, -EINVAL,
-					"%s:%u: [runner] log_level: invalid value '%s' (expected error, "
-					"warning, notice, info, debug, or tcmu-runner's 0..5)",
-					c->path, line, v);
+				ret = bad_value(reterr, c, line, *k, v,
+						"error, warning, notice, info, debug, or "
+						"tcmu-runner's 0..5");
 			else
 				c->log_level = p;
 		} else if (strcmp(*k, "tmr_notification") == 0) {
 			bool b;
 			if (parse_bool(g_strstrip(v), &b) < 0)
-				ret = fail(reterr, -EINVAL,
-					   "%s:%u: [runner] tmr_notification: invalid value '%s' "
-					   "(expected true or false)",
-					   c->path, line, v);
+				ret = bad_value(reterr, c, line, *k, v, "true or false");
 			else
 				c->tmr_notification = b;
 		} else {
 			int t = parse_log_target(g_strstrip(v));
 			if (t < 0)
-				ret = fail(
-					reterr, -EINVAL,
-					"%s:%u: [runner] log_target: invalid value '%s' (expected stderr "
-					"or syslog)",
-					c->path, line, v);
+				ret = bad_value(reterr, c, line, *k, v, "stderr or syslog");
 			else
 				c->log_target = t;
 		}
