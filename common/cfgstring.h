@@ -21,9 +21,9 @@
 /* A full cfgstring "<subtype>/<handler part>", split at its first '/'. */
 struct cfgstring_parts {
 	const char *subtype; /* the start of the full cfgstring (not terminated at the '/') */
-	size_t subtype_len;  /* up to the first '/', or the whole string without one */
+	size_t subtype_len; /* up to the first '/', or the whole string without one */
 	const char *handler; /* after the first '/'; "" (the terminator) without one */
-	bool has_handler;    /* there was a '/' (the handler part may still be empty) */
+	bool has_handler; /* there was a '/' (the handler part may still be empty) */
 };
 
 static inline struct cfgstring_parts cfgstring_split(const char *full)
@@ -41,12 +41,13 @@ static inline struct cfgstring_parts cfgstring_split(const char *full)
 /* Whether the subtype part of @p is @subtype exactly. */
 static inline bool cfgstring_subtype_is(const struct cfgstring_parts *p, const char *subtype)
 {
-	return strlen(subtype) == p->subtype_len && strncmp(subtype, p->subtype, p->subtype_len) == 0;
+	return strlen(subtype) == p->subtype_len &&
+	       strncmp(subtype, p->subtype, p->subtype_len) == 0;
 }
 
 /* Store the first reason only (*reason stays as it is once set); returns @err. */
 static inline __attribute__((format(printf, 3, 4))) int set_reason(char **reason, int err,
-								    const char *fmt, ...)
+								   const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,6 +59,11 @@ static inline __attribute__((format(printf, 3, 4))) int set_reason(char **reason
 	}
 	return err;
 }
+
+/* Each ';'-separated option of @opts (from cfg_split_path(); NULL: none), cut in place. */
+#define cfg_for_each_opt(tok, opts, save)                                   \
+	for ((tok) = (opts) ? strtok_r((opts), ";", &(save)) : NULL; (tok); \
+	     (tok) = strtok_r(NULL, ";", &(save)))
 
 /* The split lives in the SDK (<rts/cfgstring.h>); this name stays for our handlers. */
 static inline int cfg_split_path(const char *cfgstring, char **path, char **opts)

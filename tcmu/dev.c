@@ -693,6 +693,19 @@ static void run_async_completions(struct rts_dev *dev)
 
 /* ------------------------------------------------------------- creation */
 
+/* The device's own copy of an optional string (@cfg_field: the copy, NULL when unset or ""). */
+static int dup_nonempty(const char *s, char **own, const char **cfg_field)
+{
+	*cfg_field = NULL;
+	if (!s || !*s)
+		return 0;
+	*own = strdup(s);
+	if (!*own)
+		return -ENOMEM;
+	*cfg_field = *own;
+	return 0;
+}
+
 static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 			const struct rts_handler *h)
 {
@@ -709,20 +722,10 @@ static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 	if (!dev->name || !dev->full_cfgstring)
 		return -ENOMEM;
 	dev->cfg.name = dev->name;
-	dev->cfg.serial = NULL; /* copied into di.serial by init_dev_info() */
-	if (cfg->serial && *cfg->serial) {
-		dev->serial = strdup(cfg->serial);
-		if (!dev->serial)
-			return -ENOMEM;
-		dev->cfg.serial = dev->serial;
-	}
-	dev->cfg.serial_file = NULL;
-	if (cfg->serial_file && *cfg->serial_file) {
-		dev->serial_file = strdup(cfg->serial_file);
-		if (!dev->serial_file)
-			return -ENOMEM;
-		dev->cfg.serial_file = dev->serial_file;
-	}
+	/* the serial is copied into di.serial by init_dev_info() */
+	if (dup_nonempty(cfg->serial, &dev->serial, &dev->cfg.serial) < 0 ||
+	    dup_nonempty(cfg->serial_file, &dev->serial_file, &dev->cfg.serial_file) < 0)
+		return -ENOMEM;
 	dev->cfg.options = NULL;
 	if (cfg->options) {
 		size_t n = 0;

@@ -131,8 +131,7 @@ static int cfg_parse(const char *cfgstring, struct file_cfg *c, char **reason)
 				  "file: no path given (expected file/<path>[;options])");
 	if (r < 0)
 		return r;
-	for (tok = opts ? strtok_r(opts, ";", &save) : NULL; tok;
-	     tok = strtok_r(NULL, ";", &save)) {
+	cfg_for_each_opt(tok, opts, save) {
 		char *val = strchr(tok, '=');
 		bool b;
 

@@ -46,8 +46,7 @@ int q2_cfg_parse(const char *cfgstring, struct q2_cfg *c, char **reason)
 				  "qcow: no path given (expected qcow/<path>[;ro])");
 	if (r < 0)
 		return r;
-	for (tok = opts ? strtok_r(opts, ";", &save) : NULL; tok;
-	     tok = strtok_r(NULL, ";", &save)) {
+	cfg_for_each_opt(tok, opts, save) {
 		if (!strcmp(tok, "ro")) {
 			c->ro = true;
 		} else {
