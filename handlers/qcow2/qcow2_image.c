@@ -61,19 +61,22 @@ int q2_cfg_parse(const char *cfgstring, struct q2_cfg *c, char **reason)
 	return r;
 }
 
-/* Read exactly @len bytes at @off; bytes past the end of the file read as zeros. */
-int q2_pread_full(int fd, void *buf, size_t len, uint64_t off)
+/*
+ * Read or write exactly @len bytes at @off, through EINTR and short transfers: bytes past
+ * the end of the file read as zeros; a write that makes no progress is -EIO.
+ */
+static int pio_full(int fd, uint8_t *p, size_t len, uint64_t off, bool to_file)
 {
-	uint8_t *p = buf;
-
 	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
+		ssize_t n = to_file ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0) {
+			if (to_file)
+				return -EIO;
 			memset(p, 0, len);
 			return 0;
 		}
@@ -84,24 +87,14 @@ int q2_pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+int q2_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	return pio_full(fd, buf, len, off, false);
+}
+
 int q2_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
+	return pio_full(fd, (uint8_t *)buf, len, off, true); /* only read from when writing */
 }
 
 void q2_img_free(struct q2_img *img)
