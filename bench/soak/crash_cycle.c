@@ -286,8 +286,19 @@ static void qemu_img_check(const char *img)
 	int rc;
 
 	snprintf(cmd, sizeof(cmd), "qemu-img check -q '%s' >/dev/null 2>&1", img);
-	rc = system(cmd);
-	rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+	/*
+	 * Exit 1 is also "Failed to get shared write lock": the killed process's io_uring is
+	 * torn down by the kernel after the process is reaped, and its in-flight requests keep
+	 * the image's open file (and qemu's OFD lock) until then. Give that a moment (bounded)
+	 * before calling the image unreadable.
+	 */
+	for (int tries = 0;; tries++) {
+		rc = system(cmd);
+		rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+		if (rc != 1 || tries == 100)
+			break;
+		usleep(20000);
+	}
 	if (rc == 0)
 		st.check_clean++;
 	else if (rc == 3)
