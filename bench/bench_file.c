@@ -27,7 +27,7 @@
 
 #include "macro.h"
 #include "sim_drive.h"
-#include "size.h"
+#include <rts/cfgstring.h>
 
 #define TIMEOUT_MS BENCH_TIMEOUT_MS
 #define BS	   BENCH_BS
@@ -64,6 +64,7 @@ static double run_ours(const char *path, uint64_t size, bool direct, bool no_cop
 				     .no_copy = no_copy };
 	char cfg[600], *why = NULL;
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "bench",
 		.cfgstring = cfg,
 		.block_size = BS,
@@ -89,7 +90,7 @@ static double run_ours(const char *path, uint64_t size, bool direct, bool no_cop
 	if (iops < 0)
 		goto fail_close;
 	if (verbose) {
-		struct rts_dev_stats st;
+		struct rts_dev_stats st = { .struct_size = sizeof(st) };
 
 		rts_dev_get_stats(dev, &st);
 		fprintf(stderr, "  [%s%s %s: %" PRIu64 " cmds, %.1f cmds/kick, %.1f cmds/wakeup]\n",
@@ -119,6 +120,7 @@ static double run_write_same(const char *path, uint64_t size, bool direct, doubl
 	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20 };
 	char cfg[600];
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "bench",
 		.cfgstring = cfg,
 		.block_size = BS,

@@ -27,7 +27,7 @@
 
 #include "macro.h"
 #include "sim_drive.h"
-#include "size.h"
+#include <rts/cfgstring.h>
 
 #define TIMEOUT_MS BENCH_TIMEOUT_MS
 #define BS	   BENCH_BS
@@ -60,6 +60,7 @@ static double run(const struct rts_handler *h, const char *cfg, uint64_t size,
 {
 	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20 };
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "bench",
 		.cfgstring = cfg,
 		.size = size,

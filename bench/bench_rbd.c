@@ -36,7 +36,7 @@
 
 #include "macro.h"
 #include "sim_drive.h"
-#include "size.h"
+#include <rts/cfgstring.h>
 
 #define TIMEOUT_MS BENCH_TIMEOUT_MS
 #define BS	   BENCH_BS
@@ -88,6 +88,7 @@ static struct result run_ours_on(const char *img, const char *const *options, ui
 	struct rts_sim_params sp = { .cmdr_size = 1 << 20, .data_size = 64 << 20 };
 	char cfg[1024], *why = NULL;
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "bench",
 		.cfgstring = cfg,
 		.block_size = BS,

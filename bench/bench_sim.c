@@ -192,11 +192,11 @@ static struct result run_ours(unsigned int qd, uint32_t bs, double secs)
 {
 	struct rts_sim *sim = new_sim();
 	struct rts_dev *dev;
-	struct rts_dev_config cfg = { .name = "bench", .cfgstring = "null/", .queue_depth = MAX_QD,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "bench", .cfgstring = "null/", .queue_depth = MAX_QD,
 				      .max_xfer_blocks = 65536 };
 	struct lat *l = new_lat();
 	struct result res;
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	double t0;
 	uint64_t done;
 
@@ -476,7 +476,7 @@ static struct multi_result run_ours_many(unsigned int n, double secs)
 {
 	struct rts_sim *sims[MULTI_MAX];
 	struct rts_dev *devs[MULTI_MAX];
-	struct rts_dev_config cfg = { .name = "bench", .cfgstring = "null/", .queue_depth = MAX_QD,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "bench", .cfgstring = "null/", .queue_depth = MAX_QD,
 				      .max_xfer_blocks = 65536 };
 	struct cost a, b;
 

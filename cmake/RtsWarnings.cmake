@@ -45,7 +45,7 @@ set(RTS_SANITIZE_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno
 # rts_target_defaults(<target>): warnings, hardening, sanitizers and the internal include path.
 function(rts_target_defaults tgt)
 	target_compile_options(${tgt} PRIVATE ${_rts_cflags} ${_rts_hardening})
-	target_include_directories(${tgt} PRIVATE ${PROJECT_SOURCE_DIR}/lib/shared)
+	target_include_directories(${tgt} PRIVATE ${PROJECT_SOURCE_DIR}/common)
 	if(RTS_SANITIZE)
 		target_compile_options(${tgt} PRIVATE ${RTS_SANITIZE_FLAGS})
 		target_link_options(${tgt} PRIVATE ${RTS_SANITIZE_FLAGS})

@@ -8,21 +8,13 @@
 
 int cmd_apply(struct cli *c, int argc, char **argv)
 {
-	struct conf_opts o = {
-		.atomic = c->atomic,
-		.dry_run = c->dry_run,
-		.load_modules = c->load_modules,
-		.target = c->target,
-		.storage_object = c->storage_object,
-		.progress = c->progress && !c->json,
-		.allow_recreate = c->recreate,
-		.check_devices = c->backend == BACKEND_REAL,
-	};
+	struct conf_opts o = cli_conf_opts(c);
 	struct json_object *root = NULL;
 	struct conf_report rep;
 	size_t n = 0;
 	int r, ret;
 
+	o.allow_recreate = c->recreate;
 	if (argc != 1) {
 		errorf("apply needs exactly one FILE");
 		return EXIT_USAGE;

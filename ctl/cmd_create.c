@@ -46,7 +46,7 @@ static int kv_size(struct kv *kv, const char *key, uint64_t *v, const char *path
 
 	if (!s)
 		return 0;
-	if (parse_size(s, v) < 0) {
+	if (rts_parse_size(s, v) < 0) {
 		errorf("%s: invalid %s '%s'", path, key, s);
 		return -EINVAL;
 	}
@@ -223,7 +223,7 @@ static int do_create(struct cli *c, struct objref *r, struct kv *kv)
 			s = kv_get(kv, "tg_pt_gp_id");
 		if (need(s, r->path, "id") < 0)
 			return -EINVAL;
-		if (parse_size(s, &u) < 0 || u > 65535) {
+		if (rts_parse_size(s, &u) < 0 || u > 65535) {
 			errorf("%s: invalid id '%s'", r->path, s);
 			return -EINVAL;
 		}
@@ -234,7 +234,7 @@ static int do_create(struct cli *c, struct objref *r, struct kv *kv)
 			s = kv_get(kv, "lu_gp_id");
 		if (need(s, r->path, "id") < 0)
 			return -EINVAL;
-		if (parse_size(s, &u) < 0 || u < 1 || u > 65535) {
+		if (rts_parse_size(s, &u) < 0 || u < 1 || u > 65535) {
 			errorf("%s: invalid id '%s'", r->path, s);
 			return -EINVAL;
 		}
@@ -272,7 +272,7 @@ static int do_create(struct cli *c, struct objref *r, struct kv *kv)
 		const char *depth = kv_get(kv, "cmdsn_depth"), *tag = kv_get(kv, "tag");
 
 		/* values first: nothing is created when one is wrong */
-		if (depth && (parse_size(depth, &u) < 0 || u < 1 || u > CONF_CMDSN_DEPTH_MAX)) {
+		if (depth && (rts_parse_size(depth, &u) < 0 || u < 1 || u > CONF_CMDSN_DEPTH_MAX)) {
 			errorf("%s: cmdsn_depth '%s' out of range 1..%u", r->path, depth,
 			       CONF_CMDSN_DEPTH_MAX);
 			return -EINVAL;
@@ -297,7 +297,7 @@ static int do_create(struct cli *c, struct objref *r, struct kv *kv)
 		if (need(s, r->path, "tpg_lun") < 0 ||
 		    kv_bool(kv, "write_protect", &b, r->path) < 0)
 			return -EINVAL;
-		if (parse_size(s, &u) < 0 || rts_lun_lookup(r->tpg, u, &lun) < 0) {
+		if (rts_parse_size(s, &u) < 0 || rts_lun_lookup(r->tpg, u, &lun) < 0) {
 			errorf("%s: TPG LUN '%s' does not exist", r->path, s);
 			return -EINVAL;
 		}

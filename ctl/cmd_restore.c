@@ -76,22 +76,14 @@ out:
 int cmd_restore(struct cli *c, int argc, char **argv)
 {
 	const char *file = argc > 0 ? argv[0] : default_conf_file(c);
-	struct conf_opts o = {
-		.clear_existing = c->clear_existing,
-		.atomic = c->atomic,
-		.dry_run = c->dry_run,
-		.load_modules = c->load_modules,
-		.target = c->target,
-		.storage_object = c->storage_object,
-		.progress = c->progress && !c->json,
-		.plan_out = c->dry_run && !c->json ? stdout : NULL,
-		.check_devices = c->backend == BACKEND_REAL,
-	};
+	struct conf_opts o = cli_conf_opts(c);
 	struct json_object *root = NULL;
 	struct conf_report rep;
 	size_t skipped = 0;
 	int r, ret;
 
+	o.clear_existing = c->clear_existing;
+	o.plan_out = c->dry_run && !c->json ? stdout : NULL;
 	if (argc > 1) {
 		errorf("restore takes at most one FILE");
 		return EXIT_USAGE;

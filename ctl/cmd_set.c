@@ -56,7 +56,7 @@ static int set_one(struct objref *r, const char *g, const char *k, const char *v
 			if (!strcmp(k, "tag"))
 				return rts_acl_set_tag(r->aclp, *v ? v : NULL);
 			if (!strcmp(k, "cmdsn_depth")) {
-				if (parse_size(v, &u) < 0 || u > UINT32_MAX)
+				if (rts_parse_size(v, &u) < 0 || u > UINT32_MAX)
 					return -EINVAL;
 				return rts_acl_set_cmdsn_depth(r->aclp, (uint32_t)u);
 			}
@@ -206,7 +206,7 @@ static int check_one(struct objref *r, const char *path, const char *g, const ch
 			return EXIT_USAGE;
 		}
 		if (!strcmp(k, "cmdsn_depth") &&
-		    (parse_size(v, &u) < 0 || u < 1 || u > CONF_CMDSN_DEPTH_MAX)) {
+		    (rts_parse_size(v, &u) < 0 || u < 1 || u > CONF_CMDSN_DEPTH_MAX)) {
 			errorf("%s: property cmdsn_depth: '%s' out of range 1..%u", path, v,
 			       CONF_CMDSN_DEPTH_MAX);
 			return EXIT_USAGE;

@@ -3,6 +3,19 @@
 #include "rtsctl.h"
 
 /* Load + validate; prints the report. @return EXIT_OK or EXIT_FAIL */
+struct conf_opts cli_conf_opts(const struct cli *c)
+{
+	return (struct conf_opts){
+		.atomic = c->atomic,
+		.dry_run = c->dry_run,
+		.load_modules = c->load_modules,
+		.target = c->target,
+		.storage_object = c->storage_object,
+		.progress = c->progress && !c->json,
+		.check_devices = c->backend == BACKEND_REAL,
+	};
+}
+
 int load_valid(struct cli *c, const char *file, struct json_object **ret, bool print_ok)
 {
 	struct json_object *root = NULL;

@@ -260,7 +260,8 @@ static int exec_new_so(struct plan *p, struct action *a)
 }
 
 /* Rename the link of a mapped LUN to @p alias (librts generates a random one). */
-static int exec_action(struct plan *p, struct action *a)
+/* Deletions: an object already gone is no failure (it went with its parent). */
+static int exec_delete(struct plan *p, struct action *a)
 {
 	struct rts_so *so;
 	struct rts_alua_tpg *gp;
@@ -270,7 +271,6 @@ static int exec_action(struct plan *p, struct action *a)
 	struct rts_portal *np;
 	struct rts_acl *acl;
 	struct rts_mapped_lun *m;
-	struct rts_fabric *f;
 	int r;
 
 	switch (a->kind) {
@@ -322,6 +322,20 @@ static int exec_action(struct plan *p, struct action *a)
 			return 0;
 		r = rts_mapped_lun_delete(m);
 		return r < 0 ? fail(p, a, r, "delete") : 0;
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* Storage objects, their ALUA target port groups, LU groups. */
+static int exec_storage(struct plan *p, struct action *a)
+{
+	struct rts_so *so;
+	struct rts_alua_tpg *gp;
+	int r;
+
+	switch (a->kind) {
 	case A_NEW_SO:
 		return exec_new_so(p, a);
 	case A_SO_WWN:
@@ -365,6 +379,39 @@ static int exec_action(struct plan *p, struct action *a)
 			json_object_put(params);
 			return r;
 		}
+	case A_NEW_LUGP:
+		r = rts_lu_gp_create(p->ctx, a->gp, (uint16_t)a->index, NULL);
+		return r < 0 ? fail(p, a, r, "create") : 0;
+	case A_LUGP_ID:
+	case A_DEL_LUGP: {
+		struct rts_lu_gp *lg;
+
+		r = rts_lu_gp_lookup(p->ctx, a->gp, &lg);
+		if (r == 0)
+			r = a->kind == A_DEL_LUGP ? rts_lu_gp_delete(lg) :
+						    rts_lu_gp_set_attr(lg, "lu_gp_id", a->value);
+		return r < 0 ? fail(p, a, r, a->what) : 0;
+	}
+	case A_SO_LUGP:
+		if ((r = get_so(p, a, &so)) < 0)
+			return r;
+		r = rts_so_set_lu_gp(so, a->value);
+		return r < 0 ? fail(p, a, r, a->what) : 0;
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* Fabrics (discovery auth), targets and TPGs. */
+static int exec_target(struct plan *p, struct action *a)
+{
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_fabric *f;
+	int r;
+
+	switch (a->kind) {
 	case A_DISC_AUTH: {
 		struct rts_chap c = { 0 };
 		char key[64];
@@ -442,6 +489,34 @@ static int exec_action(struct plan *p, struct action *a)
 		}
 		r = rts_tpg_set_nexus(tpg, a->value);
 		return r < 0 ? fail(p, a, r, "set nexus") : 0;
+	case A_TPG_ENABLE: {
+		bool cur = !a->flag;
+
+		if ((r = get_tpg(p, a, &tpg)) < 0)
+			return r;
+		if (rts_tpg_get_enable(tpg, &cur) == 0 && cur == a->flag)
+			return 0;
+		r = rts_tpg_set_enable(tpg, a->flag);
+		return r < 0 ? fail(p, a, r, a->what) : 0;
+	}
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* What lives in a TPG: LUNs, portals, node ACLs and their mapped LUNs. */
+static int exec_tpg_child(struct plan *p, struct action *a)
+{
+	struct rts_so *so;
+	struct rts_tpg *tpg;
+	struct rts_lun *lun;
+	struct rts_portal *np;
+	struct rts_acl *acl;
+	struct rts_mapped_lun *m;
+	int r;
+
+	switch (a->kind) {
 	case A_NEW_LUN: {
 		enum rts_plugin pl;
 		char name[RTS_NAME_MAX + 1];
@@ -536,34 +611,58 @@ static int exec_action(struct plan *p, struct action *a)
 		if (r == 0)
 			r = rts_mapped_lun_set_write_protect(m, a->flag);
 		return r < 0 ? fail(p, a, r, a->what) : 0;
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+static int exec_action(struct plan *p, struct action *a)
+{
+	switch (a->kind) {
+	case A_DEL_SO:
+	case A_DEL_ALUA:
+	case A_DEL_TARGET:
+	case A_DEL_TPG:
+	case A_DEL_LUN:
+	case A_DEL_PORTAL:
+	case A_DEL_ACL:
+	case A_DEL_MLUN:
+		return exec_delete(p, a);
+	case A_NEW_SO:
+	case A_SO_WWN:
+	case A_SO_ATTR:
+	case A_SO_ATTRS:
+	case A_NEW_ALUA:
+	case A_ALUA_ATTR:
+	case A_ALUA_ATTRS:
 	case A_NEW_LUGP:
-		r = rts_lu_gp_create(p->ctx, a->gp, (uint16_t)a->index, NULL);
-		return r < 0 ? fail(p, a, r, "create") : 0;
 	case A_LUGP_ID:
-	case A_DEL_LUGP: {
-		struct rts_lu_gp *lg;
-
-		r = rts_lu_gp_lookup(p->ctx, a->gp, &lg);
-		if (r == 0)
-			r = a->kind == A_DEL_LUGP ? rts_lu_gp_delete(lg) :
-						    rts_lu_gp_set_attr(lg, "lu_gp_id", a->value);
-		return r < 0 ? fail(p, a, r, a->what) : 0;
-	}
+	case A_DEL_LUGP:
 	case A_SO_LUGP:
-		if ((r = get_so(p, a, &so)) < 0)
-			return r;
-		r = rts_so_set_lu_gp(so, a->value);
-		return r < 0 ? fail(p, a, r, a->what) : 0;
-	case A_TPG_ENABLE: {
-		bool cur = !a->flag;
-
-		if ((r = get_tpg(p, a, &tpg)) < 0)
-			return r;
-		if (rts_tpg_get_enable(tpg, &cur) == 0 && cur == a->flag)
-			return 0;
-		r = rts_tpg_set_enable(tpg, a->flag);
-		return r < 0 ? fail(p, a, r, a->what) : 0;
-	}
+		return exec_storage(p, a);
+	case A_DISC_AUTH:
+	case A_NEW_TARGET:
+	case A_TARGET_PARAM:
+	case A_TARGET_PARAMS:
+	case A_NEW_TPG:
+	case A_TPG_ATTR:
+	case A_TPG_ATTRS:
+	case A_TPG_NEXUS:
+	case A_TPG_ENABLE:
+		return exec_target(p, a);
+	case A_NEW_LUN:
+	case A_LUN_ALUA:
+	case A_NEW_PORTAL:
+	case A_PORTAL_TRANSPORT:
+	case A_NEW_ACL:
+	case A_ACL_ATTR:
+	case A_ACL_ATTRS:
+	case A_ACL_TAG:
+	case A_ACL_DEPTH:
+	case A_NEW_MLUN:
+	case A_MLUN_WP:
+		return exec_tpg_child(p, a);
 	}
 	return -EINVAL;
 }

@@ -941,12 +941,13 @@ static void plan_tpg(struct plan *p, struct json_object *w, struct json_object *
 	/* portals */
 	for (size_t i = 0; !p->restore && h && i < jlen(h, "portals"); i++) {
 		struct json_object *hp = jidx(h, "portals", i);
+		const char *addr = jstr(hp, "ip_address") ? jstr(hp, "ip_address") : "";
 		char ip[64];
 
-		portal_ip(jstr(hp, "ip_address") ? jstr(hp, "ip_address") : "", ip, sizeof(ip));
+		portal_ip(addr, ip, sizeof(ip));
 		if (find_portal(w, ip, jint(hp, "port", 0)))
 			continue;
-		pfmt(path, sizeof(path), "%s/portals/%s:%" PRId64, tpath, jstr(hp, "ip_address"),
+		pfmt(path, sizeof(path), "%s/portals/%s:%" PRId64, tpath, addr,
 		     jint(hp, "port", 0));
 		a = add(p, A_DEL_PORTAL, P_DEL_PORTAL, path, "delete");
 		set_ids(a, id);
@@ -957,11 +958,12 @@ static void plan_tpg(struct plan *p, struct json_object *w, struct json_object *
 	}
 	for (size_t i = 0; i < jlen(w, "portals"); i++) {
 		struct json_object *wp = jidx(w, "portals", i), *hp;
+		const char *addr = jstr(wp, "ip_address") ? jstr(wp, "ip_address") : "";
 		char ip[64];
 
-		portal_ip(jstr(wp, "ip_address") ? jstr(wp, "ip_address") : "", ip, sizeof(ip));
+		portal_ip(addr, ip, sizeof(ip));
 		hp = h ? find_portal(h, ip, jint(wp, "port", 0)) : NULL;
-		pfmt(path, sizeof(path), "%s/portals/%s:%" PRId64, tpath, jstr(wp, "ip_address"),
+		pfmt(path, sizeof(path), "%s/portals/%s:%" PRId64, tpath, addr,
 		     jint(wp, "port", 0));
 		if (!hp) {
 			a = add(p, A_NEW_PORTAL, P_PORTAL, path, "create");

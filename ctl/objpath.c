@@ -46,61 +46,6 @@ int report_rts_error(struct cli *c, const char *path, int r, const char *what)
 	return EXIT_FAIL;
 }
 
-int parse_size(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
-
-	errno = 0;
-	if (!*s || *s == '-')
-		return -EINVAL;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mul = 1ull << 10;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1ull << 20;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1ull << 30;
-		break;
-	case 't':
-	case 'T':
-		mul = 1ull << 40;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end && end[1] && strcasecmp(end + 1, "B") != 0 && strcasecmp(end + 1, "iB") != 0)
-		return -EINVAL;
-	if (v > UINT64_MAX / mul)
-		return -ERANGE;
-	*ret = v * mul;
-	return 0;
-}
-
-int parse_bool(const char *s, bool *ret)
-{
-	if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
-	    !strcasecmp(s, "on"))
-		*ret = true;
-	else if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") ||
-		 !strcasecmp(s, "off"))
-		*ret = false;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static int parse_u64(const char *s, uint64_t *ret)
 {
 	char *end;

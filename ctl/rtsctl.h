@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rts/cfgstring.h>
 #include <rts/rts.h>
+
+#include "parse.h"
 
 #include "conf.h"
 
@@ -124,10 +127,6 @@ const char *plugin_rtslib_name(enum rts_plugin p);
  * mapped LUNs (unless turned off in @p c). @return 0 or the negative errno of what failed
  */
 int create_auto(struct cli *c, struct objref *ref);
-/** Parse "1G", "512M", "4096" ... @return 0 or -EINVAL */
-int parse_size(const char *s, uint64_t *ret);
-/** Parse a boolean ("1", "0", "true", "yes", "on"...). */
-int parse_bool(const char *s, bool *ret);
 /** LUNs exporting @p so; with @p list, their paths and those of their mapped LUNs, one per
  *  line ("\n  /iscsi/.../luns/lun0"), truncated to @p size. @return number of LUNs */
 size_t so_exports(struct cli *c, struct rts_so *so, char *list, size_t size);
@@ -149,6 +148,9 @@ bool group_valid(enum obj_kind k, const char *group);
 enum rts_group dir_group(const char *group, const char **dir);
 /** Load and validate a saveconfig file; prints the report (cmd_validate.c). */
 int load_valid(struct cli *c, const char *file, struct json_object **ret, bool print_ok);
+/** The options restore and apply share, from the command line (--atomic, --dry-run,
+ *  --target, ...); each command adds its own. */
+struct conf_opts cli_conf_opts(const struct cli *c);
 
 int cmd_ls(struct cli *c, int argc, char **argv);
 int cmd_get(struct cli *c, int argc, char **argv);

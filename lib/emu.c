@@ -222,70 +222,59 @@ static void link_dec(struct emu_be *e, const char *target)
 
 /* ------------------------------------------------------------ directory listing helper */
 
-int emu_collect(void *ud, const char *name, enum rts_ftype type)
+int emu_list_dir(struct emu_be *e, const char *p, struct rts_names *l)
 {
-	struct name_list *l = ud;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **nn = realloc(l->names, cap * sizeof(*nn));
-		enum rts_ftype *nt;
-
-		if (!nn)
-			return -ENOMEM;
-		l->names = nn;
-		nt = realloc(l->types, cap * sizeof(*nt));
-		if (!nt)
-			return -ENOMEM;
-		l->types = nt;
-		l->cap = cap;
-	}
-	l->names[l->n] = strdup(name);
-	if (!l->names[l->n])
-		return -ENOMEM;
-	l->types[l->n++] = type;
-	return 0;
-}
-
-void emu_names_free(struct name_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->names[i]);
-	free(l->names);
-	free(l->types);
-	*l = (struct name_list){ 0 };
-}
-
-int emu_list_dir(struct emu_be *e, const char *p, struct name_list *l)
-{
-	int r = RAW(e)->readdir(RAWD(e), p, emu_collect, l);
+	int r = RAW(e)->readdir(RAWD(e), p, names_add, l);
 
 	if (r < 0)
-		emu_names_free(l);
+		names_free(l);
 	return r;
 }
 
-static int rm_tree(struct emu_be *e, const char *p)
+/*
+ * Depth first below @p on the raw backend: @leaf for every entry that is not a directory,
+ * then @post (when not NULL) for every directory once its entries are done; stops at the
+ * first error and returns it.
+ */
+static int raw_walk(struct emu_be *e, const char *p,
+		    int (*leaf)(struct emu_be *e, const char *path, enum rts_ftype type),
+		    int (*post)(struct emu_be *e, const char *dir))
 {
-	struct name_list l = { 0 };
+	struct rts_names l = { 0 };
 	char child[RTS_PATH_MAX];
 	int r = emu_list_dir(e, p, &l);
 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l.n && r >= 0; i++) {
-		r = path_fmt(child, sizeof(child), "%s/%s", p, l.names[i]);
+		r = path_fmt(child, sizeof(child), "%s/%s", p, l.v[i]);
 		if (r < 0)
 			break;
-		if (l.types[i] == RTS_FT_DIR)
-			r = rm_tree(e, child);
+		if (l.t[i] == RTS_FT_DIR)
+			r = raw_walk(e, child, leaf, post);
 		else
-			r = RAW(e)->unlink(RAWD(e), child);
+			r = leaf(e, child, l.t[i]);
 	}
-	emu_names_free(&l);
-	if (r < 0)
+	names_free(&l);
+	if (r < 0 || !post)
 		return r;
-	return RAW(e)->rmdir(RAWD(e), p);
+	return post(e, p);
+}
+
+static int rm_leaf(struct emu_be *e, const char *path, enum rts_ftype type)
+{
+	(void)type;
+	return RAW(e)->unlink(RAWD(e), path);
+}
+
+static int rm_dir(struct emu_be *e, const char *dir)
+{
+	return RAW(e)->rmdir(RAWD(e), dir);
+}
+
+static int rm_tree(struct emu_be *e, const char *p)
+{
+	return raw_walk(e, p, rm_leaf, rm_dir);
 }
 
 /* ------------------------------------------------------------ populate */
@@ -492,7 +481,7 @@ static int emu_mkdir(void *d, const char *p)
 
 static int check_removable(struct emu_be *e, const char *p, const struct emu_loc *loc)
 {
-	struct name_list l = { 0 };
+	struct rts_names l = { 0 };
 	char child[RTS_PATH_MAX];
 	int r;
 
@@ -504,18 +493,18 @@ static int check_removable(struct emu_be *e, const char *p, const struct emu_loc
 	for (size_t i = 0; i < l.n && r >= 0; i++) {
 		const struct emu_group *g;
 
-		if (is_hidden(l.names[i]) || l.types[i] == RTS_FT_FILE)
+		if (is_hidden(l.v[i]) || l.t[i] == RTS_FT_FILE)
 			continue;
-		if (l.types[i] == RTS_FT_LINK) {
+		if (l.t[i] == RTS_FT_LINK) {
 			r = -ENOTEMPTY;
 			break;
 		}
-		g = find_group(loc, l.names[i]);
+		g = find_group(loc, l.v[i]);
 		if (!g) {
 			r = -ENOTEMPTY;
 			break;
 		}
-		r = path_fmt(child, sizeof(child), "%s/%s", p, l.names[i]);
+		r = path_fmt(child, sizeof(child), "%s/%s", p, l.v[i]);
 		if (r >= 0) {
 			struct emu_loc cl = *loc;
 
@@ -524,7 +513,7 @@ static int check_removable(struct emu_be *e, const char *p, const struct emu_loc
 			r = check_removable(e, child, &cl);
 		}
 	}
-	emu_names_free(&l);
+	names_free(&l);
 	return r < 0 ? r : 0;
 }
 
@@ -555,15 +544,15 @@ static int emu_rmdir(void *d, const char *p)
 
 static int has_link(struct emu_be *e, const char *dir)
 {
-	struct name_list l = { 0 };
+	struct rts_names l = { 0 };
 	int r = emu_list_dir(e, dir, &l);
 	bool found = false;
 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l.n; i++)
-		found |= l.types[i] == RTS_FT_LINK;
-	emu_names_free(&l);
+		found |= l.t[i] == RTS_FT_LINK;
+	names_free(&l);
 	return found;
 }
 
@@ -982,7 +971,7 @@ __attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char
 						    const char *value)
 {
 	char target[RTS_PATH_MAX], gp[RTS_PATH_MAX], id[32], out[RTS_VALUE_MAX];
-	struct name_list l = { 0 };
+	struct rts_names l = { 0 };
 	bool linked = false;
 	int r;
 
@@ -991,12 +980,12 @@ __attribute__((noinline)) static int tg_pt_gp_write(struct emu_be *e, const char
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l.n && !linked; i++) {
-		if (l.types[i] == RTS_FT_LINK &&
-		    path_fmt(gp, sizeof(gp), "%s/%s", lundir, l.names[i]) == 0 &&
+		if (l.t[i] == RTS_FT_LINK &&
+		    path_fmt(gp, sizeof(gp), "%s/%s", lundir, l.v[i]) == 0 &&
 		    RAW(e)->readlink(RAWD(e), gp, target, sizeof(target)) >= 0)
 			linked = true;
 	}
-	emu_names_free(&l);
+	names_free(&l);
 	if (!linked)
 		return -ENODEV;
 	if (rts_name_validate(value, NULL) < 0 ||
@@ -1305,26 +1294,18 @@ static const struct rts_backend_ops emu_ops = {
 };
 
 /* Count the symlinks already present below p (emulating an existing directory). */
+static int count_link(struct emu_be *e, const char *path, enum rts_ftype type)
+{
+	char target[RTS_PATH_MAX];
+
+	if (type == RTS_FT_LINK && RAW(e)->readlink(RAWD(e), path, target, sizeof(target)) >= 0)
+		return link_inc(e, target);
+	return 0;
+}
+
 static int scan_links(struct emu_be *e, const char *p)
 {
-	struct name_list l = { 0 };
-	char child[RTS_PATH_MAX], target[RTS_PATH_MAX];
-	int r = emu_list_dir(e, p, &l);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < l.n && r >= 0; i++) {
-		r = path_fmt(child, sizeof(child), "%s/%s", p, l.names[i]);
-		if (r < 0)
-			break;
-		if (l.types[i] == RTS_FT_DIR)
-			r = scan_links(e, child);
-		else if (l.types[i] == RTS_FT_LINK &&
-			 RAW(e)->readlink(RAWD(e), child, target, sizeof(target)) >= 0)
-			r = link_inc(e, target);
-	}
-	emu_names_free(&l);
-	return r;
+	return raw_walk(e, p, count_link, NULL);
 }
 
 /*

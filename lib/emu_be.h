@@ -17,20 +17,12 @@ struct emu_be {
 #define RAW(e)	((e)->raw->ops)
 #define RAWD(e) ((e)->raw->data)
 
-/* Entries of one directory (emu_list_dir), freed with emu_names_free. */
-struct name_list {
-	char **names;
-	enum rts_ftype *types;
-	size_t n, cap;
-};
-
 /* emu.c */
 const char *emu_base_name(const char *p);
 int emu_dir_name(const char *p, char *buf, size_t size);
 int emu_plugin_of_hba(const char *name);
-int emu_collect(void *ud, const char *name, enum rts_ftype type);
-void emu_names_free(struct name_list *l);
-int emu_list_dir(struct emu_be *e, const char *p, struct name_list *l);
+/* The raw backend's listing of @p into @l (struct rts_names, freed with names_free()). */
+int emu_list_dir(struct emu_be *e, const char *p, struct rts_names *l);
 int emu_read_sibling(struct emu_be *e, const char *dir, const char *name, char *buf, size_t size);
 int emu_write_sibling(struct emu_be *e, const char *dir, const char *name, const char *v);
 unsigned int emu_link_count(struct emu_be *e, const char *target);

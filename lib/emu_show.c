@@ -58,7 +58,7 @@ static int cmp_str(const void *a, const void *b)
  */
 __attribute__((noinline)) void emu_update_lu_gp_members(struct emu_be *e, const char *gpdir)
 {
-	struct name_list hbas = { 0 }, all = { 0 };
+	struct rts_names hbas = { 0 }, all = { 0 };
 	char hba[RTS_PATH_MAX], dev[RTS_PATH_MAX], v[512], want[RTS_NAME_MAX + 32];
 	_cleanup_free_ char *out = calloc(1, RTS_VALUE_MAX);
 	size_t n = 0;
@@ -67,63 +67,63 @@ __attribute__((noinline)) void emu_update_lu_gp_members(struct emu_be *e, const 
 	if (!out || emu_list_dir(e, "target/core", &hbas) < 0)
 		return;
 	for (size_t i = 0; i < hbas.n; i++) {
-		struct name_list devs = { 0 };
+		struct rts_names devs = { 0 };
 
-		if (hbas.types[i] != RTS_FT_DIR || emu_plugin_of_hba(hbas.names[i]) < 0 ||
-		    path_fmt(hba, sizeof(hba), "target/core/%s", hbas.names[i]) < 0 ||
+		if (hbas.t[i] != RTS_FT_DIR || emu_plugin_of_hba(hbas.v[i]) < 0 ||
+		    path_fmt(hba, sizeof(hba), "target/core/%s", hbas.v[i]) < 0 ||
 		    emu_list_dir(e, hba, &devs) < 0)
 			continue;
 		for (size_t j = 0; j < devs.n; j++) {
-			if (devs.types[j] != RTS_FT_DIR ||
-			    path_fmt(dev, sizeof(dev), "%s/%s", hba, devs.names[j]) < 0 ||
+			if (devs.t[j] != RTS_FT_DIR ||
+			    path_fmt(dev, sizeof(dev), "%s/%s", hba, devs.v[j]) < 0 ||
 			    emu_read_sibling(e, dev, "alua_lu_gp", v, sizeof(v)) < 0 ||
 			    strncmp(v, want, strlen(want)) || v[strlen(want)] != '\n')
 				continue;
-			snprintf(v, sizeof(v), "%s/%s", hbas.names[i], devs.names[j]);
-			emu_collect(&all, v, RTS_FT_DIR);
+			snprintf(v, sizeof(v), "%s/%s", hbas.v[i], devs.v[j]);
+			names_add(&all, v, RTS_FT_DIR);
 		}
-		emu_names_free(&devs);
+		names_free(&devs);
 	}
-	emu_names_free(&hbas);
+	names_free(&hbas);
 	if (all.n)
-		qsort(all.names, all.n, sizeof(*all.names), cmp_str);
+		qsort(all.v, all.n, sizeof(*all.v), cmp_str);
 	for (size_t i = 0; i < all.n; i++) {
-		int k = snprintf(out + n, RTS_VALUE_MAX - n, "%s\n", all.names[i]);
+		int k = snprintf(out + n, RTS_VALUE_MAX - n, "%s\n", all.v[i]);
 
 		if (k < 0 || (size_t)k >= RTS_VALUE_MAX - n)
 			break;
 		n += (size_t)k;
 	}
-	emu_names_free(&all);
+	names_free(&all);
 	emu_write_sibling(e, gpdir, "members", out);
 }
 
 struct tg_members {
 	const char *dev; /* device path the LUNs must link to */
 	const char *gp; /* group name */
-	struct name_list found; /* "<fabric>/<wwn>/tpgt_N/lun_M" */
+	struct rts_names found; /* "<fabric>/<wwn>/tpgt_N/lun_M" */
 };
 
 /* One LUN directory: is it linked to m->dev and in group m->gp? */
 __attribute__((noinline)) static void tg_member_lun(struct emu_be *e, struct tg_members *m,
 						    const char *lundir, const char *shown)
 {
-	struct name_list l = { 0 };
+	struct rts_names l = { 0 };
 	char p[RTS_PATH_MAX], target[RTS_PATH_MAX], v[512], want[RTS_NAME_MAX + 32];
 	bool linked = false;
 
 	if (emu_list_dir(e, lundir, &l) < 0)
 		return;
 	for (size_t i = 0; i < l.n && !linked; i++)
-		linked = l.types[i] == RTS_FT_LINK &&
-			 path_fmt(p, sizeof(p), "%s/%s", lundir, l.names[i]) == 0 &&
+		linked = l.t[i] == RTS_FT_LINK &&
+			 path_fmt(p, sizeof(p), "%s/%s", lundir, l.v[i]) == 0 &&
 			 RAW(e)->readlink(RAWD(e), p, target, sizeof(target)) >= 0 &&
 			 !strcmp(target, m->dev);
-	emu_names_free(&l);
+	names_free(&l);
 	snprintf(want, sizeof(want), "TG Port Alias: %s\n", m->gp);
 	if (linked && emu_read_sibling(e, lundir, "alua_tg_pt_gp", v, sizeof(v)) == 0 &&
 	    !strncmp(v, want, strlen(want)))
-		emu_collect(&m->found, shown, RTS_FT_DIR);
+		names_add(&m->found, shown, RTS_FT_DIR);
 }
 
 /*
@@ -134,7 +134,7 @@ __attribute__((noinline)) static void tg_member_lun(struct emu_be *e, struct tg_
 __attribute__((noinline)) void emu_update_tg_pt_gp_members(struct emu_be *e, const char *gpdir)
 {
 	struct tg_members m = { 0 };
-	struct name_list fabrics = { 0 };
+	struct rts_names fabrics = { 0 };
 	struct {
 		char dev[RTS_PATH_MAX], alua[RTS_PATH_MAX], fp[RTS_PATH_MAX], wp[RTS_PATH_MAX];
 		char lp[RTS_PATH_MAX], lun[RTS_PATH_MAX], shown[RTS_PATH_MAX];
@@ -160,60 +160,60 @@ __attribute__((noinline)) void emu_update_tg_pt_gp_members(struct emu_be *e, con
 	if (emu_list_dir(e, "target", &fabrics) < 0)
 		return;
 	for (size_t i = 0; i < fabrics.n; i++) {
-		const struct rts_fabric_spec *f = fabric_spec_by_cfs(fabrics.names[i]);
-		struct name_list wwns = { 0 };
+		const struct rts_fabric_spec *f = fabric_spec_by_cfs(fabrics.v[i]);
+		struct rts_names wwns = { 0 };
 
-		if (!f || fabrics.types[i] != RTS_FT_DIR ||
-		    path_fmt(fp, RTS_PATH_MAX, "target/%s", fabrics.names[i]) < 0 ||
+		if (!f || fabrics.t[i] != RTS_FT_DIR ||
+		    path_fmt(fp, RTS_PATH_MAX, "target/%s", fabrics.v[i]) < 0 ||
 		    emu_list_dir(e, fp, &wwns) < 0)
 			continue;
 		for (size_t j = 0; j < wwns.n; j++) {
-			struct name_list tpgs = { 0 };
+			struct rts_names tpgs = { 0 };
 
-			if (wwns.types[j] != RTS_FT_DIR ||
-			    path_fmt(wp, RTS_PATH_MAX, "%s/%s", fp, wwns.names[j]) < 0 ||
+			if (wwns.t[j] != RTS_FT_DIR ||
+			    path_fmt(wp, RTS_PATH_MAX, "%s/%s", fp, wwns.v[j]) < 0 ||
 			    emu_list_dir(e, wp, &tpgs) < 0)
 				continue;
 			for (size_t k = 0; k < tpgs.n; k++) {
-				struct name_list luns = { 0 };
+				struct rts_names luns = { 0 };
 
-				if (strncmp(tpgs.names[k], "tpgt_", 5) ||
-				    path_fmt(lp, RTS_PATH_MAX, "%s/%s/lun", wp, tpgs.names[k]) <
+				if (strncmp(tpgs.v[k], "tpgt_", 5) ||
+				    path_fmt(lp, RTS_PATH_MAX, "%s/%s/lun", wp, tpgs.v[k]) <
 					    0 ||
 				    emu_list_dir(e, lp, &luns) < 0)
 					continue;
 				for (size_t x = 0; x < luns.n; x++) {
 					/* tf_ops->fabric_name: "iSCSI" for iscsi, else the dir */
 					if (path_fmt(lun, RTS_PATH_MAX, "%s/%s", lp,
-						     luns.names[x]) < 0 ||
+						     luns.v[x]) < 0 ||
 					    path_fmt(shown, RTS_PATH_MAX, "%s/%s/%s/%s",
 						     strcmp(f->cfs_name, "iscsi") ? f->cfs_name :
 										    "iSCSI",
-						     wwns.names[j], tpgs.names[k],
-						     luns.names[x]) < 0)
+						     wwns.v[j], tpgs.v[k],
+						     luns.v[x]) < 0)
 						continue;
 					tg_member_lun(e, &m, lun, shown);
 				}
-				emu_names_free(&luns);
+				names_free(&luns);
 			}
-			emu_names_free(&tpgs);
+			names_free(&tpgs);
 		}
-		emu_names_free(&wwns);
+		names_free(&wwns);
 	}
-	emu_names_free(&fabrics);
+	names_free(&fabrics);
 	if (m.found.n)
-		qsort(m.found.names, m.found.n, sizeof(*m.found.names), cmp_str);
+		qsort(m.found.v, m.found.n, sizeof(*m.found.v), cmp_str);
 	for (size_t i = 0; i < m.found.n; i++) {
-		size_t len = strlen(m.found.names[i]);
+		size_t len = strlen(m.found.v[i]);
 
 		if (n + len + 2 >= RTS_VALUE_MAX)
 			break;
-		memcpy(out + n, m.found.names[i], len);
+		memcpy(out + n, m.found.v[i], len);
 		n += len;
 		out[n++] = '\n';
 		out[n++] = '\0';
 	}
-	emu_names_free(&m.found);
+	names_free(&m.found);
 	if (path_fmt(dev, RTS_PATH_MAX, "%s/members", gpdir) == 0)
 		RAW(e)->write(RAWD(e), dev, out, n);
 }

@@ -53,47 +53,13 @@ RTS_EXPORT int rts_fabric_lookup(struct rts_ctx *ctx, const char *name, struct r
 	return rts_error(ctx, -ENOENT, name, "unknown fabric '%s'", name);
 }
 
-RTS_EXPORT const char *rts_fabric_get_name(const struct rts_fabric *f)
-{
-	assert_return(f, NULL);
-	return f->spec.name;
-}
-
-RTS_EXPORT const char *rts_fabric_get_configfs_name(const struct rts_fabric *f)
-{
-	assert_return(f, NULL);
-	return f->spec.cfs_name;
-}
-
-RTS_EXPORT const char *rts_fabric_get_kernel_module(const struct rts_fabric *f)
-{
-	assert_return(f, NULL);
-	return f->spec.module;
-}
-
-RTS_EXPORT unsigned int rts_fabric_get_wwn_types(const struct rts_fabric *f)
-{
-	assert_return(f, 0);
-	return f->spec.wwn_types;
-}
-
-RTS_EXPORT unsigned int rts_fabric_get_features(const struct rts_fabric *f)
-{
-	assert_return(f, 0);
-	return f->features;
-}
-
-RTS_EXPORT bool rts_fabric_is_loaded(const struct rts_fabric *f)
-{
-	assert_return(f, false);
-	return f->loaded;
-}
-
-RTS_EXPORT bool rts_fabric_is_from_spec(const struct rts_fabric *f)
-{
-	assert_return(f, false);
-	return f->from_spec;
-}
+RTS_GETTER(const char *, rts_fabric_get_name, struct rts_fabric, f, NULL, f->spec.name)
+RTS_GETTER(const char *, rts_fabric_get_configfs_name, struct rts_fabric, f, NULL, f->spec.cfs_name)
+RTS_GETTER(const char *, rts_fabric_get_kernel_module, struct rts_fabric, f, NULL, f->spec.module)
+RTS_GETTER(unsigned int, rts_fabric_get_wwn_types, struct rts_fabric, f, 0, f->spec.wwn_types)
+RTS_GETTER(unsigned int, rts_fabric_get_features, struct rts_fabric, f, 0, f->features)
+RTS_GETTER(bool, rts_fabric_is_loaded, struct rts_fabric, f, false, f->loaded)
+RTS_GETTER(bool, rts_fabric_is_from_spec, struct rts_fabric, f, false, f->from_spec)
 
 /* Refine the features with what the live tree shows (files present). */
 void fabric_probe(struct rts_fabric *f)
@@ -431,23 +397,9 @@ RTS_EXPORT int rts_target_delete(struct rts_target *t)
 	return 0;
 }
 
-RTS_EXPORT const char *rts_target_get_wwn(const struct rts_target *t)
-{
-	assert_return(t, NULL);
-	return t->wwn;
-}
-
-RTS_EXPORT struct rts_fabric *rts_target_get_fabric(const struct rts_target *t)
-{
-	assert_return(t, NULL);
-	return t->fabric;
-}
-
-RTS_EXPORT const char *rts_target_get_path(const struct rts_target *t)
-{
-	assert_return(t, NULL);
-	return t->path;
-}
+RTS_GETTER(const char *, rts_target_get_wwn, struct rts_target, t, NULL, t->wwn)
+RTS_GETTER(struct rts_fabric *, rts_target_get_fabric, struct rts_target, t, NULL, t->fabric)
+RTS_GETTER(const char *, rts_target_get_path, struct rts_target, t, NULL, t->path)
 
 /* ------------------------------------------------------------ TPGs */
 
@@ -570,23 +522,9 @@ RTS_EXPORT int rts_tpg_delete(struct rts_tpg *tpg)
 	return 0;
 }
 
-RTS_EXPORT uint16_t rts_tpg_get_tag(const struct rts_tpg *tpg)
-{
-	assert_return(tpg, 0);
-	return tpg->tag;
-}
-
-RTS_EXPORT struct rts_target *rts_tpg_get_target(const struct rts_tpg *tpg)
-{
-	assert_return(tpg, NULL);
-	return tpg->target;
-}
-
-RTS_EXPORT const char *rts_tpg_get_path(const struct rts_tpg *tpg)
-{
-	assert_return(tpg, NULL);
-	return tpg->path;
-}
+RTS_GETTER(uint16_t, rts_tpg_get_tag, struct rts_tpg, tpg, 0, tpg->tag)
+RTS_GETTER(struct rts_target *, rts_tpg_get_target, struct rts_tpg, tpg, NULL, tpg->target)
+RTS_GETTER(const char *, rts_tpg_get_path, struct rts_tpg, tpg, NULL, tpg->path)
 
 static int check_group(struct rts_ctx *ctx, const char *path, enum rts_group g)
 {
@@ -882,35 +820,11 @@ RTS_EXPORT int rts_lun_delete(struct rts_lun *lun)
 	return 0;
 }
 
-RTS_EXPORT uint64_t rts_lun_get_index(const struct rts_lun *lun)
-{
-	assert_return(lun, 0);
-	return lun->index;
-}
-
-RTS_EXPORT struct rts_so *rts_lun_get_so(const struct rts_lun *lun)
-{
-	assert_return(lun, NULL);
-	return lun->so;
-}
-
-RTS_EXPORT const char *rts_lun_get_alias(const struct rts_lun *lun)
-{
-	assert_return(lun, NULL);
-	return lun->alias;
-}
-
-RTS_EXPORT struct rts_tpg *rts_lun_get_tpg(const struct rts_lun *lun)
-{
-	assert_return(lun, NULL);
-	return lun->tpg;
-}
-
-RTS_EXPORT const char *rts_lun_get_path(const struct rts_lun *lun)
-{
-	assert_return(lun, NULL);
-	return lun->path;
-}
+RTS_GETTER(uint64_t, rts_lun_get_index, struct rts_lun, lun, 0, lun->index)
+RTS_GETTER(struct rts_so *, rts_lun_get_so, struct rts_lun, lun, NULL, lun->so)
+RTS_GETTER(const char *, rts_lun_get_alias, struct rts_lun, lun, NULL, lun->alias)
+RTS_GETTER(struct rts_tpg *, rts_lun_get_tpg, struct rts_lun, lun, NULL, lun->tpg)
+RTS_GETTER(const char *, rts_lun_get_path, struct rts_lun, lun, NULL, lun->path)
 
 RTS_EXPORT int rts_lun_get_alua_group(struct rts_lun *lun, char **ret)
 {
@@ -1056,23 +970,9 @@ RTS_EXPORT int rts_portal_delete(struct rts_portal *np)
 	return 0;
 }
 
-RTS_EXPORT const char *rts_portal_get_ip(const struct rts_portal *np)
-{
-	assert_return(np, NULL);
-	return np->ip;
-}
-
-RTS_EXPORT uint16_t rts_portal_get_port(const struct rts_portal *np)
-{
-	assert_return(np, 0);
-	return np->port;
-}
-
-RTS_EXPORT bool rts_portal_is_ipv6(const struct rts_portal *np)
-{
-	assert_return(np, false);
-	return np->ipv6;
-}
+RTS_GETTER(const char *, rts_portal_get_ip, struct rts_portal, np, NULL, np->ip)
+RTS_GETTER(uint16_t, rts_portal_get_port, struct rts_portal, np, 0, np->port)
+RTS_GETTER(bool, rts_portal_is_ipv6, struct rts_portal, np, false, np->ipv6)
 
 static int check_transport(struct rts_ctx *ctx, const char *t)
 {
@@ -1212,23 +1112,9 @@ RTS_EXPORT int rts_acl_delete(struct rts_acl *acl)
 	return 0;
 }
 
-RTS_EXPORT const char *rts_acl_get_wwn(const struct rts_acl *acl)
-{
-	assert_return(acl, NULL);
-	return acl->wwn;
-}
-
-RTS_EXPORT struct rts_tpg *rts_acl_get_tpg(const struct rts_acl *acl)
-{
-	assert_return(acl, NULL);
-	return acl->tpg;
-}
-
-RTS_EXPORT const char *rts_acl_get_path(const struct rts_acl *acl)
-{
-	assert_return(acl, NULL);
-	return acl->path;
-}
+RTS_GETTER(const char *, rts_acl_get_wwn, struct rts_acl, acl, NULL, acl->wwn)
+RTS_GETTER(struct rts_tpg *, rts_acl_get_tpg, struct rts_acl, acl, NULL, acl->tpg)
+RTS_GETTER(const char *, rts_acl_get_path, struct rts_acl, acl, NULL, acl->path)
 
 RTS_EXPORT int rts_acl_get_attr(struct rts_acl *acl, enum rts_group group, const char *name,
 				char **ret)
@@ -1740,23 +1626,9 @@ RTS_EXPORT int rts_mapped_lun_delete(struct rts_mapped_lun *m)
 	return 0;
 }
 
-RTS_EXPORT uint64_t rts_mapped_lun_get_index(const struct rts_mapped_lun *m)
-{
-	assert_return(m, 0);
-	return m->index;
-}
-
-RTS_EXPORT struct rts_lun *rts_mapped_lun_get_lun(const struct rts_mapped_lun *m)
-{
-	assert_return(m, NULL);
-	return m->lun;
-}
-
-RTS_EXPORT struct rts_acl *rts_mapped_lun_get_acl(const struct rts_mapped_lun *m)
-{
-	assert_return(m, NULL);
-	return m->acl;
-}
+RTS_GETTER(uint64_t, rts_mapped_lun_get_index, struct rts_mapped_lun, m, 0, m->index)
+RTS_GETTER(struct rts_lun *, rts_mapped_lun_get_lun, struct rts_mapped_lun, m, NULL, m->lun)
+RTS_GETTER(struct rts_acl *, rts_mapped_lun_get_acl, struct rts_mapped_lun, m, NULL, m->acl)
 
 RTS_EXPORT int rts_mapped_lun_get_write_protect(struct rts_mapped_lun *m, bool *ret)
 {

@@ -251,13 +251,28 @@ int obj_set_attr(struct rts_ctx *ctx, const char *objpath, enum rts_group group,
 /* Name checks that record the error on ctx. */
 int check_name(struct rts_ctx *ctx, const char *what, const char *name);
 
-/* Directory listing collected into arrays (so the caller may modify the directory). */
+/*
+ * A public getter of one field of an object: NULL/0 (@none) for a NULL object, else @expr
+ * (which names the object @obj). One line per getter instead of six:
+ *   RTS_GETTER(const char *, rts_target_get_wwn, struct rts_target, t, NULL, t->wwn)
+ */
+#define RTS_GETTER(type, fn, obj_type, obj, none, expr) \
+	RTS_EXPORT type fn(const obj_type *obj)         \
+	{                                               \
+		assert_return(obj, none);               \
+		return expr;                            \
+	}
+
+/* Directory listing collected into arrays (so the caller may modify the directory): the one
+ * name vector of librts (the emulated backend lists its raw backend into it too). */
 struct rts_names {
 	char **v;
 	enum rts_ftype *t;
 	size_t n, cap;
 };
 int names_list(struct rts_ctx *ctx, const char *path, struct rts_names *l);
+/* Append one entry; an rts_backend_ops readdir callback (@ud: the struct rts_names). */
+int names_add(void *ud, const char *name, enum rts_ftype type);
 void names_free(struct rts_names *l);
 
 /* Parse helpers. */

@@ -573,35 +573,11 @@ RTS_EXPORT int rts_so_delete(struct rts_so *so)
 
 /* ------------------------------------------------------------ accessors */
 
-RTS_EXPORT const char *rts_so_get_name(const struct rts_so *so)
-{
-	assert_return(so, NULL);
-	return so->name;
-}
-
-RTS_EXPORT enum rts_plugin rts_so_get_plugin(const struct rts_so *so)
-{
-	assert_return(so, RTS_PLUGIN_MAX);
-	return so->plugin;
-}
-
-RTS_EXPORT uint32_t rts_so_get_hba_index(const struct rts_so *so)
-{
-	assert_return(so, 0);
-	return so->hba_index;
-}
-
-RTS_EXPORT const char *rts_so_get_path(const struct rts_so *so)
-{
-	assert_return(so, NULL);
-	return so->path;
-}
-
-RTS_EXPORT struct rts_ctx *rts_so_get_ctx(const struct rts_so *so)
-{
-	assert_return(so, NULL);
-	return so->ctx;
-}
+RTS_GETTER(const char *, rts_so_get_name, struct rts_so, so, NULL, so->name)
+RTS_GETTER(enum rts_plugin, rts_so_get_plugin, struct rts_so, so, RTS_PLUGIN_MAX, so->plugin)
+RTS_GETTER(uint32_t, rts_so_get_hba_index, struct rts_so, so, 0, so->hba_index)
+RTS_GETTER(const char *, rts_so_get_path, struct rts_so, so, NULL, so->path)
+RTS_GETTER(struct rts_ctx *, rts_so_get_ctx, struct rts_so, so, NULL, so->ctx)
 
 RTS_EXPORT unsigned int rts_so_get_lun_count(struct rts_so *so)
 {
@@ -794,11 +770,40 @@ RTS_EXPORT int rts_alua_tpg_lookup(struct rts_so *so, const char *name, struct r
 	return 0;
 }
 
+/*
+ * Make an ALUA group directory (a target port group under a storage object's alua/, or an LU
+ * group under core/alua/lu_gps/) and write its id into @id_file, the directory removed again
+ * when the kernel refuses the id. Begins @txn, which the caller ends.
+ */
+static int group_mkdir(struct rts_ctx *ctx, struct rts_txn *txn, const char *path,
+		       const char *id_file, uint16_t id)
+{
+	char idp[RTS_PATH_MAX], v[16];
+	int r;
+
+	r = path_fmt(idp, sizeof(idp), "%s/%s", path, id_file);
+	if (r < 0)
+		return rts_error(ctx, r, path, "path too long");
+	r = txn_begin(ctx, txn);
+	if (r < 0)
+		return r;
+	r = cfs_mkdir(ctx, path);
+	if (r < 0)
+		return r;
+	snprintf(v, sizeof(v), "%u", id);
+	r = cfs_write(ctx, idp, v);
+	if (r < 0) {
+		cfs_undo_rmdir(ctx, path);
+		return r;
+	}
+	return 0;
+}
+
 RTS_EXPORT int rts_alua_tpg_create(struct rts_so *so, const char *name, uint16_t id,
 				   struct rts_alua_tpg **ret)
 {
 	struct rts_txn txn _cleanup_txn_ = { 0 };
-	char path[RTS_PATH_MAX], idp[RTS_PATH_MAX], v[16];
+	char path[RTS_PATH_MAX];
 	struct rts_ctx *ctx;
 	struct rts_alua_tpg *gp;
 	int r;
@@ -813,22 +818,11 @@ RTS_EXPORT int rts_alua_tpg_create(struct rts_so *so, const char *name, uint16_t
 	if (alua_find(so, name))
 		return rts_error(ctx, -EEXIST, name, "ALUA group '%s' exists", name);
 	r = path_fmt(path, sizeof(path), "%s/alua/%s", so->path, name);
-	if (r >= 0)
-		r = path_fmt(idp, sizeof(idp), "%s/tg_pt_gp_id", path);
 	if (r < 0)
 		return rts_error(ctx, r, name, "path too long");
-	r = txn_begin(ctx, &txn);
+	r = group_mkdir(ctx, &txn, path, "tg_pt_gp_id", id);
 	if (r < 0)
 		return r;
-	r = cfs_mkdir(ctx, path);
-	if (r < 0)
-		return r;
-	snprintf(v, sizeof(v), "%u", id);
-	r = cfs_write(ctx, idp, v);
-	if (r < 0) {
-		cfs_undo_rmdir(ctx, path);
-		return r;
-	}
 	gp = alua_add(so, name);
 	if (!gp)
 		return rts_error(ctx, -ENOMEM, path, "out of memory");
@@ -857,17 +851,8 @@ RTS_EXPORT int rts_alua_tpg_delete(struct rts_alua_tpg *gp)
 	return 0;
 }
 
-RTS_EXPORT const char *rts_alua_tpg_get_name(const struct rts_alua_tpg *gp)
-{
-	assert_return(gp, NULL);
-	return gp->name;
-}
-
-RTS_EXPORT struct rts_so *rts_alua_tpg_get_so(const struct rts_alua_tpg *gp)
-{
-	assert_return(gp, NULL);
-	return gp->so;
-}
+RTS_GETTER(const char *, rts_alua_tpg_get_name, struct rts_alua_tpg, gp, NULL, gp->name)
+RTS_GETTER(struct rts_so *, rts_alua_tpg_get_so, struct rts_alua_tpg, gp, NULL, gp->so)
 
 RTS_EXPORT int rts_alua_tpg_get_attr(struct rts_alua_tpg *gp, const char *name, char **ret)
 {
@@ -935,7 +920,7 @@ RTS_EXPORT int rts_lu_gp_create(struct rts_ctx *ctx, const char *name, uint16_t 
 				struct rts_lu_gp **ret)
 {
 	struct rts_txn txn _cleanup_txn_ = { 0 };
-	char path[RTS_PATH_MAX], v[16];
+	char path[RTS_PATH_MAX];
 	struct rts_lu_gp *gp;
 	int r;
 
@@ -953,18 +938,9 @@ RTS_EXPORT int rts_lu_gp_create(struct rts_ctx *ctx, const char *name, uint16_t 
 	r = path_fmt(path, sizeof(path), "target/core/alua/lu_gps/%s", name);
 	if (r < 0)
 		return rts_error(ctx, r, name, "path too long");
-	r = txn_begin(ctx, &txn);
+	r = group_mkdir(ctx, &txn, path, "lu_gp_id", id);
 	if (r < 0)
 		return r;
-	r = cfs_mkdir(ctx, path);
-	if (r < 0)
-		return r;
-	snprintf(v, sizeof(v), "%u", id);
-	r = obj_set_attr(ctx, path, RTS_GROUP_NONE, "lu_gp_id", v);
-	if (r < 0) {
-		cfs_undo_rmdir(ctx, path);
-		return r;
-	}
 	gp = lu_gp_add(ctx, name);
 	if (!gp)
 		return rts_error(ctx, -ENOMEM, path, "out of memory");
@@ -992,11 +968,7 @@ RTS_EXPORT int rts_lu_gp_delete(struct rts_lu_gp *gp)
 	return 0;
 }
 
-RTS_EXPORT const char *rts_lu_gp_get_name(const struct rts_lu_gp *gp)
-{
-	assert_return(gp, NULL);
-	return gp->name;
-}
+RTS_GETTER(const char *, rts_lu_gp_get_name, struct rts_lu_gp, gp, NULL, gp->name)
 
 RTS_EXPORT int rts_lu_gp_get_attr(struct rts_lu_gp *gp, const char *name, char **ret)
 {

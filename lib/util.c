@@ -424,7 +424,7 @@ void index_free(struct rts_index *ix)
 
 /* ------------------------------------------------------------ directory listing */
 
-static int names_cb(void *ud, const char *name, enum rts_ftype type)
+int names_add(void *ud, const char *name, enum rts_ftype type)
 {
 	struct rts_names *l = ud;
 
@@ -463,7 +463,7 @@ int names_list(struct rts_ctx *ctx, const char *path, struct rts_names *l)
 	int r;
 
 	*l = (struct rts_names){ 0 };
-	r = ctx->be->ops->readdir(ctx->be->data, path, names_cb, l);
+	r = ctx->be->ops->readdir(ctx->be->data, path, names_add, l);
 	if (r < 0) {
 		names_free(l);
 		return rts_error(ctx, r, path, "cannot list: %s", strerror(-r));

@@ -22,8 +22,10 @@
 
 #include <rts/uio.h>
 
+#include "cfgstring.h"
 #include "dev.h"
 #include "macro.h"
+#include "uring.h"
 
 
 /* ------------------------------------------------------------------ logging */
@@ -55,8 +57,8 @@ void dev_fail(struct rts_dev *dev, const char *why)
 	const char *none = NULL;
 
 	/* read by any thread (rts_dev_get_failure); set once, by the I/O or the control thread */
-	if (!__atomic_compare_exchange_n(&dev->failure, &none, why, false, __ATOMIC_RELEASE,
-					 __ATOMIC_RELAXED))
+	if (!atomic_compare_exchange_strong_explicit(&dev->failure, &none, why,
+						     memory_order_release, memory_order_relaxed))
 		return;
 	rts_dev_err(dev, "device failed: %s", why);
 }
@@ -153,7 +155,7 @@ RTS_EXPORT void rts_dev_set_num_lbas(struct rts_dev *dev, uint64_t num_lbas)
 
 RTS_EXPORT uint64_t rts_dev_get_size(const struct rts_dev *dev)
 {
-	return dev->size;
+	return atomic_load_explicit(&((struct rts_dev *)dev)->size, memory_order_relaxed);
 }
 
 RTS_EXPORT uint32_t rts_dev_get_max_xfer_blocks(const struct rts_dev *dev)
@@ -236,16 +238,11 @@ RTS_EXPORT bool rts_cmd_is_aborted(const struct rts_cmd *cmd)
 RTS_EXPORT struct io_uring_sqe *rts_dev_get_sqe(struct rts_dev *dev, struct rts_cmd *cmd,
 						uint16_t tag)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&dev->uring);
+	struct io_uring_sqe *sqe = uring_get_sqe(&dev->uring);
 
 	if (_unlikely_(!sqe)) {
-		io_uring_submit(&dev->uring);
-		sqe = io_uring_get_sqe(&dev->uring);
-		/* After a submit the SQ ring has room unless the kernel refused everything. */
-		if (!sqe) {
-			rts_dev_err(dev, "io_uring submission queue stuck full");
-			return NULL;
-		}
+		rts_dev_err(dev, "io_uring submission queue stuck full");
+		return NULL;
 	}
 	io_uring_sqe_set_data64(sqe, ud_make(UD_HANDLER, cmd->slot, tag));
 	track_sqe(cmd, tag, 1);
@@ -259,14 +256,19 @@ RTS_EXPORT const struct rts_handler *rts_dev_get_handler(const struct rts_dev *d
 
 RTS_EXPORT const char *rts_dev_get_failure(const struct rts_dev *dev)
 {
-	return __atomic_load_n(&dev->failure, __ATOMIC_ACQUIRE);
+	return atomic_load_explicit(&((struct rts_dev *)dev)->failure, memory_order_acquire);
 }
 
-RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret)
+RTS_EXPORT int rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret)
 {
 	struct dev_stats_atomic *s = (struct dev_stats_atomic *)&dev->stats;
+	struct rts_dev_stats v = { .struct_size = sizeof(v) };
+	size_t size;
 
-	*ret = (struct rts_dev_stats){
+	assert_return(dev && ret && ret->struct_size >= RTS_DEV_STATS_SIZE_V1, -EINVAL);
+	size = MIN((size_t)ret->struct_size, sizeof(v));
+	v = (struct rts_dev_stats){
+		.struct_size = (uint32_t)size,
 		.cmds = atomic_load_explicit(&s->cmds, memory_order_relaxed),
 		.completions = atomic_load_explicit(&s->completions, memory_order_relaxed),
 		.kicks = atomic_load_explicit(&s->kicks, memory_order_relaxed),
@@ -279,7 +281,9 @@ RTS_EXPORT void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stat
 							 memory_order_relaxed),
 	};
 	/* nfree is only written by the I/O thread, with relaxed atomic stores */
-	ret->inflight = dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED);
+	v.inflight = dev->ncmds - __atomic_load_n(&dev->nfree, __ATOMIC_RELAXED);
+	memcpy(ret, &v, size);
+	return 0;
 }
 
 RTS_EXPORT int rts_dev_get_io_stats(const struct rts_dev *dev, struct rts_dev_io_stats *ret)
@@ -605,8 +609,7 @@ RTS_EXPORT int rts_dev_wrap_cfgstring(struct rts_dev *dev, const char *inner)
 
 	assert_return(dev && inner, -EINVAL);
 	/* anywhere in the handler's part of the cfgstring: a wrapper can also restore it */
-	start = strchr(dev->cfgstring, '/');
-	start = start ? start + 1 : dev->cfgstring + strlen(dev->cfgstring);
+	start = cfgstring_split(dev->full_cfgstring).handler;
 	end = start + strlen(start);
 	if (inner < start || inner > end)
 		return -EINVAL;
@@ -690,38 +693,39 @@ static void run_async_completions(struct rts_dev *dev)
 
 /* ------------------------------------------------------------- creation */
 
+/* The device's own copy of an optional string (@cfg_field: the copy, NULL when unset or ""). */
+static int dup_nonempty(const char *s, char **own, const char **cfg_field)
+{
+	*cfg_field = NULL;
+	if (!s || !*s)
+		return 0;
+	*own = strdup(s);
+	if (!*own)
+		return -ENOMEM;
+	*cfg_field = *own;
+	return 0;
+}
+
 static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 			const struct rts_handler *h)
 {
-	const char *slash;
-	size_t sublen;
+	struct cfgstring_parts parts;
 
 	if (!cfg->name || !*cfg->name || !cfg->cfgstring)
 		return -EINVAL;
-	slash = strchr(cfg->cfgstring, '/');
-	sublen = slash ? (size_t)(slash - cfg->cfgstring) : strlen(cfg->cfgstring);
-	if (strlen(h->subtype) != sublen || strncmp(h->subtype, cfg->cfgstring, sublen) != 0)
+	parts = cfgstring_split(cfg->cfgstring);
+	if (!cfgstring_subtype_is(&parts, h->subtype))
 		return -EINVAL;
 	dev->cfg = *cfg;
 	dev->name = strdup(cfg->name);
-	dev->cfgstring = strdup(cfg->cfgstring);
-	if (!dev->name || !dev->cfgstring)
+	dev->full_cfgstring = strdup(cfg->cfgstring);
+	if (!dev->name || !dev->full_cfgstring)
 		return -ENOMEM;
 	dev->cfg.name = dev->name;
-	dev->cfg.serial = NULL; /* copied into di.serial by init_dev_info() */
-	if (cfg->serial && *cfg->serial) {
-		dev->serial = strdup(cfg->serial);
-		if (!dev->serial)
-			return -ENOMEM;
-		dev->cfg.serial = dev->serial;
-	}
-	dev->cfg.serial_file = NULL;
-	if (cfg->serial_file && *cfg->serial_file) {
-		dev->serial_file = strdup(cfg->serial_file);
-		if (!dev->serial_file)
-			return -ENOMEM;
-		dev->cfg.serial_file = dev->serial_file;
-	}
+	/* the serial is copied into di.serial by init_dev_info() */
+	if (dup_nonempty(cfg->serial, &dev->serial, &dev->cfg.serial) < 0 ||
+	    dup_nonempty(cfg->serial_file, &dev->serial_file, &dev->cfg.serial_file) < 0)
+		return -ENOMEM;
 	dev->cfg.options = NULL;
 	if (cfg->options) {
 		size_t n = 0;
@@ -737,8 +741,8 @@ static int parse_config(struct rts_dev *dev, const struct rts_dev_config *cfg,
 				return -ENOMEM;
 		}
 	}
-	dev->cfg.cfgstring = dev->cfgstring;
-	dev->handler_cfg = dev->cfgstring + sublen + (slash ? 1 : 0);
+	dev->cfg.cfgstring = dev->full_cfgstring;
+	dev->handler_cfg = cfgstring_split(dev->full_cfgstring).handler;
 	if (!dev->cfg.block_size)
 		dev->cfg.block_size = 512;
 	if (!dev->cfg.queue_depth)
@@ -886,7 +890,7 @@ RTS_EXPORT struct rts_dev *rts_dev_free(struct rts_dev *dev)
 	free(dev->free_slots);
 	free(dev->priv_area);
 	free(dev->name);
-	free(dev->cfgstring);
+	free(dev->full_cfgstring);
 	for (char **o = dev->options; o && *o; o++)
 		free(*o);
 	free(dev->options);
@@ -903,9 +907,16 @@ int dev_new(const struct rts_dev_config *cfg, const struct rts_handler *h,
 		   const struct dev_transport *tp, struct rts_dev **ret)
 {
 	_cleanup_(rts_dev_freep) struct rts_dev *dev = NULL;
+	struct rts_dev_config c = { 0 };
 	const char *why = NULL;
 	int r;
 
+	/* fields past the caller's struct_size stay zero */
+	if (!cfg || cfg->struct_size < RTS_DEV_CONFIG_SIZE_V1)
+		return -EINVAL;
+	memcpy(&c, cfg, MIN((size_t)cfg->struct_size, sizeof(c)));
+	c.struct_size = sizeof(c);
+	cfg = &c;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
@@ -1142,11 +1153,11 @@ RTS_EXPORT int rts_dev_reconfig(struct rts_dev *dev, const struct rts_reconfig *
 
 static void arm_read(struct rts_dev *dev, int fd, void *buf, unsigned int len, enum ud_kind k)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&dev->uring);
+	struct io_uring_sqe *sqe = uring_get_sqe(&dev->uring);
 
-	if (!sqe) {
-		io_uring_submit(&dev->uring);
-		sqe = io_uring_get_sqe(&dev->uring);
+	if (_unlikely_(!sqe)) {
+		dev_fail(dev, "io_uring submission queue stuck full: cannot wait for wakeups");
+		return;
 	}
 	io_uring_prep_read(sqe, fd, buf, len, 0);
 	io_uring_sqe_set_data64(sqe, ud_make(k, 0, 0));
@@ -1160,11 +1171,11 @@ static void arm_read(struct rts_dev *dev, int fd, void *buf, unsigned int len, e
  */
 static void arm_kick_poll(struct rts_dev *dev)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&dev->uring);
+	struct io_uring_sqe *sqe = uring_get_sqe(&dev->uring);
 
-	if (!sqe) {
-		io_uring_submit(&dev->uring);
-		sqe = io_uring_get_sqe(&dev->uring);
+	if (_unlikely_(!sqe)) {
+		dev_fail(dev, "io_uring submission queue stuck full: cannot wait for kicks");
+		return;
 	}
 	io_uring_prep_poll_multishot(sqe, dev->tp.kick_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, ud_make(UD_KICK, 0, 0));
@@ -1236,13 +1247,9 @@ static void abort_cmd(struct rts_dev *dev, struct rts_cmd *cmd)
 
 		if (!cmd->sqe_cnt[i])
 			continue;
-		sqe = io_uring_get_sqe(&dev->uring);
-		if (!sqe) {
-			io_uring_submit(&dev->uring);
-			sqe = io_uring_get_sqe(&dev->uring);
-			if (!sqe)
-				break;
-		}
+		sqe = uring_get_sqe(&dev->uring);
+		if (!sqe)
+			break;
 		io_uring_prep_cancel64(sqe, ud_make(UD_HANDLER, cmd->slot, cmd->sqe_tag[i]),
 				       IORING_ASYNC_CANCEL_ALL);
 		io_uring_sqe_set_data64(sqe, ud_make(UD_CANCEL, cmd->slot, 0));

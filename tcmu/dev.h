@@ -130,20 +130,41 @@ struct dev_stats_atomic {
 		aborts, aborts_cancelled;
 };
 
+/*
+ * Thread contract. A device is touched by three kinds of thread: the control thread (the
+ * caller of rts_dev_new/open/start/stop/close/free and rts_dev_reconfig), the device's I/O
+ * thread (io_thread(), from rts_dev_start() until it is joined), and readers on any thread
+ * (rts-runner's status socket and D-Bus, rtsctl status through them).
+ * - Set at creation, constant after: name, full_cfgstring, options, serial_file, h, cfg,
+ *   ncmds, tp, handler_timeout_ms. Any thread may read them.
+ * - Read from any thread while the I/O thread runs, so atomic: failure (set once, by the I/O
+ *   or the control thread, dev_fail(): compare-exchange with release, loaded with acquire),
+ *   stats and io (written by the I/O thread alone, relaxed), nfree (rts_dev_get_stats()'s
+ *   inflight, relaxed), size (a resize on the I/O thread), in_handler (what a stuck stop
+ *   names). tests/unit/tcmu/test_dev_recovery.c reads them all from a second thread, the
+ *   way the status socket and D-Bus do, under TSan (ctest -L threads, RTS_TSAN=ON).
+ * - Control thread -> I/O thread: stop, abandon, force_exit, ctl_pending (atomics, then a
+ *   wake_fd write); async_head (lock-free push from any thread: rts_cmd_complete_async);
+ *   ctl_copy, ctl_cfgstring, ctl_busy, ctl_result, ctl_done under ctl_lock.
+ * - Everything else (the ring, cmds, free_slots, wait list, di, st, alua, stopping,
+ *   need_kick, clock_ns, ...) belongs to the I/O thread while it runs and to the control
+ *   thread before rts_dev_start() and after the thread is joined (handler_cfg is set in
+ *   open(), rts_dev_wrap_cfgstring(); di.serial is refreshed by INQUIRY on the I/O thread).
+ */
 struct rts_dev {
 	char *name;
-	char *cfgstring;         /* full "<subtype>/<cfg>" */
+	char *full_cfgstring;    /* "<subtype>/<handler part>" (cfgstring_split()) */
 	char **options;          /* key, value, ..., NULL (rts_dev_config.options) */
 	char *serial;            /* copy of cfg.serial */
 	char *serial_file;       /* copy of cfg.serial_file */
-	const char *handler_cfg; /* points into cfgstring, after the first '/' */
+	const char *handler_cfg; /* the handler part, inside full_cfgstring (rts_dev_get_cfgstring) */
 	const struct rts_handler *h;
 	void *priv;
 	struct rts_dev_config cfg;
 
 	struct scsi_dev_info di;
 	struct scsi_state st;
-	uint64_t size;
+	_Atomic uint64_t size; /* bytes; a resize (reconfig) changes it, any thread reads */
 	bool ua_capacity_changed;
 	struct scsi_alua *alua; /* NULL: no ALUA groups (see alua_dev.c) */
 	struct alua_cfs *alua_cfs; /* NULL: groups not read from configfs (alua_cfs.c) */
@@ -203,7 +224,7 @@ struct rts_dev {
 	struct rts_reconfig ctl_copy;
 	char *ctl_cfgstring;
 	bool ctl_busy;           /* a request is queued or running (ctl_lock) */
-	const char *failure;
+	_Atomic(const char *) failure; /* dev_fail(): set once; rts_dev_get_failure() */
 	struct dev_stats_atomic stats;
 	struct iostat io;        /* written by the I/O thread only, read by rts_dev_get_io_stats() */
 	uint64_t clock_ns;       /* CLOCK_MONOTONIC at the start of the I/O loop's pass */

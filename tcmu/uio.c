@@ -167,9 +167,15 @@ RTS_EXPORT int rts_tcmu_scan(const char *sysfs, struct rts_tcmu_info **ret, size
 	return 0;
 }
 
-static void dev_dir(const char *configfs, const struct rts_tcmu_info *info, char *buf, size_t len)
+RTS_EXPORT int rts_tcmu_dev_path(const char *configfs, const struct rts_tcmu_info *info,
+				 const char *file, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/target/core/user_%u/%s", configfs, info->hba, info->dev_name);
+	int n;
+
+	assert_return(configfs && info && buf && len, -EINVAL);
+	n = snprintf(buf, len, "%s/target/core/user_%u/%s%s%s", configfs, info->hba,
+		     info->dev_name, file ? "/" : "", file ? file : "");
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 static int read_u64(const char *dir, const char *file, uint64_t *v)
@@ -194,7 +200,7 @@ RTS_EXPORT int rts_tcmu_read_attrs(const char *configfs, const struct rts_tcmu_i
 	uint64_t v;
 
 	assert_return(configfs && info && ret, -EINVAL);
-	dev_dir(configfs, info, dir, sizeof(dir));
+	rts_tcmu_dev_path(configfs, info, NULL, dir, sizeof(dir));
 	if (access(dir, F_OK) < 0)
 		return -errno;
 	if (read_u64(dir, "attrib/hw_block_size", &v) == 0 && v <= UINT32_MAX)
@@ -218,8 +224,8 @@ static int write_dev_file(const char *configfs, const struct rts_tcmu_info *info
 	_cleanup_close_ int fd = -EBADF;
 	size_t len;
 
-	dev_dir(configfs, info, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, group, name);
+	rts_tcmu_dev_path(configfs, info, group, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

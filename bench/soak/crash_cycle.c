@@ -101,7 +101,7 @@ static pid_t start_runner(struct rts_sim *sim, const struct rts_handler *h, cons
 	if (pid < 0)
 		exit(2);
 	if (pid == 0) {
-		struct rts_dev_config cfg = { .name = "soak0", .cfgstring = cfgstring,
+		struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "soak0", .cfgstring = cfgstring,
 					      .block_size = BS, .size = (uint64_t)NBLK * BS,
 					      .queue_depth = 64, .write_cache = wce };
 		struct rts_dev *dev;

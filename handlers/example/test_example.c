@@ -56,7 +56,7 @@ static int rw10(struct rts_sim *sim, bool write, uint32_t lba, uint16_t nblocks,
 /* Run @cfgstring's device through writes, reads, an unmap and an out-of-range read. */
 static void exercise(const struct rts_handler *h, const char *cfgstring, uint64_t want_size)
 {
-	struct rts_dev_config cfg = { .name = "t0", .cfgstring = cfgstring, .block_size = BS };
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "t0", .cfgstring = cfgstring, .block_size = BS };
 	struct rts_sim_params sp = { .cmdr_size = 64 * 1024, .data_size = 4u << 20 };
 	struct rts_sim_completion c;
 	struct rts_sim *sim = NULL;

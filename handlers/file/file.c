@@ -46,11 +46,12 @@
 
 #include <liburing.h>
 
+#include <rts/cfgstring.h>
 #include <rts/handler.h>
 
 #include "macro.h"
 #include "cfgstring.h"
-#include "size.h"
+#include "parse.h"
 
 #define FILE_SUB_IOV 16 /* iovecs rebuilt for the remainder of a short transfer */
 #define FILE_MAX_IOV 1024 /* UIO_MAXIOV: larger iovec lists go in several transfers */
@@ -117,17 +118,6 @@ static void cfg_clear(struct file_cfg *c)
 	c->path = NULL;
 }
 
-static int parse_bool(const char *v, bool *ret)
-{
-	if (!strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
-		*ret = true;
-	else if (!strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
-		*ret = false;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 /* Split "<path>[;opt]..." into @c. Pure: no file system access. */
 static int cfg_parse(const char *cfgstring, struct file_cfg *c, char **reason)
 {
@@ -141,8 +131,7 @@ static int cfg_parse(const char *cfgstring, struct file_cfg *c, char **reason)
 				  "file: no path given (expected file/<path>[;options])");
 	if (r < 0)
 		return r;
-	for (tok = opts ? strtok_r(opts, ";", &save) : NULL; tok;
-	     tok = strtok_r(NULL, ";", &save)) {
+	cfg_for_each_opt(tok, opts, save) {
 		char *val = strchr(tok, '=');
 		bool b;
 

@@ -10,7 +10,7 @@
 
 #include <rts/handler.h>
 
-#include "size.h"
+#include <rts/cfgstring.h>
 
 static int null_check_config(const char *cfg, char **reason)
 {

@@ -13,7 +13,7 @@
 
 #include <rts/handler.h>
 
-#include "size.h"
+#include <rts/cfgstring.h>
 
 struct ram_dev {
 	uint8_t *mem;

@@ -41,7 +41,17 @@ extern "C" {
 typedef void (*rts_dev_log_fn)(void *userdata, int prio, const char *dev, const char *msg);
 
 /** Device configuration; zero fields take the defaults shown. */
+/**
+ * Configuration of a new device (rts_dev_new_sim(), rts_dev_new_uio()).
+ *
+ * Versioned by size like the handler descriptor: start an initializer with
+ * RTS_DEV_CONFIG_INIT (it sets @c struct_size to the sizeof the caller was compiled with);
+ * the library refuses a struct_size below RTS_DEV_CONFIG_SIZE_V1 with -EINVAL and takes
+ * fields past the caller's struct_size as zero, so fields added later at the end reach only
+ * callers that know them.
+ */
 struct rts_dev_config {
+	uint32_t struct_size;      /**< sizeof(struct rts_dev_config) of the caller */
 	const char *name;          /**< device name (required) */
 	const char *cfgstring;     /**< "<subtype>/<handler config>" (required) */
 	uint64_t size;             /**< bytes (dev_size); 0: the handler decides in open() */
@@ -63,8 +73,19 @@ struct rts_dev_config {
 	int log_priority;          /**< drop messages above this RTS_LOG_* (RTS_LOG_INFO) */
 };
 
-/** Counters of one device (read from any thread; values are approximate while running). */
+/** Size of the first version of struct rts_dev_config (the smallest one accepted). */
+#define RTS_DEV_CONFIG_SIZE_V1 rts_offsetofend(struct rts_dev_config, log_priority)
+/** Use first in a configuration initializer: `{ RTS_DEV_CONFIG_INIT, .name = "x", ... }`. */
+#define RTS_DEV_CONFIG_INIT .struct_size = sizeof(struct rts_dev_config)
+
+/**
+ * Counters of one device (rts_dev_get_stats(); read from any thread; values are approximate
+ * while running). Versioned by size like struct rts_dev_io_stats: the caller sets
+ * @c struct_size to its sizeof, the library fills at most that many bytes and sets
+ * @c struct_size to what it filled.
+ */
 struct rts_dev_stats {
+	uint32_t struct_size;   /**< in: the caller's sizeof; out: bytes filled */
 	uint64_t cmds;          /**< commands taken from the ring */
 	uint64_t completions;   /**< completions written */
 	uint64_t kicks;         /**< completion kicks sent to the kernel */
@@ -76,6 +97,9 @@ struct rts_dev_stats {
 	uint32_t inflight;      /**< commands currently owned by the device */
 	uint64_t aborts_cancelled; /**< aborted commands ended early (I/O cancelled, not started) */
 };
+
+/** Size of the first version of struct rts_dev_stats (the smallest one accepted). */
+#define RTS_DEV_STATS_SIZE_V1 rts_offsetofend(struct rts_dev_stats, aborts_cancelled)
 
 /**
  * I/O statistics of one device since it was created (rts_dev_get_io_stats()).
@@ -255,9 +279,10 @@ void rts_dev_set_handler_timeout(struct rts_dev *dev, int timeout_ms);
 /**
  * @brief Snapshot the device counters.
  * @param dev the device
- * @param ret receives the counters. Any thread.
+ * @param ret receives the counters; set its @c struct_size first (sizeof). Any thread.
+ * @return 0, or -EINVAL when @c ret->struct_size is below RTS_DEV_STATS_SIZE_V1
  */
-void rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret);
+int rts_dev_get_stats(const struct rts_dev *dev, struct rts_dev_stats *ret);
 /**
  * @brief The handler serving the device.
  * @param dev the device

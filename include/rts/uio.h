@@ -78,6 +78,20 @@ int rts_tcmu_info_from_sysfs(const char *sysfs, unsigned int minor, struct rts_t
 int rts_tcmu_scan(const char *sysfs, struct rts_tcmu_info **ret, size_t *ret_count);
 
 /**
+ * @brief The configfs path of a device, or of a file in its directory: the one place the
+ *        "target/core/user_HBA/DEVICE" layout is written.
+ * @param configfs the configfs mount ("/sys/kernel/config")
+ * @param info the device
+ * @param file a path inside the device directory ("wwn/vpd_unit_serial"), or NULL for the
+ *        directory itself
+ * @param buf receives the path
+ * @param len size of @p buf
+ * @return 0, -ENAMETOOLONG when it does not fit (@p buf then holds a truncated path)
+ */
+int rts_tcmu_dev_path(const char *configfs, const struct rts_tcmu_info *info, const char *file,
+		      char *buf, size_t len);
+
+/**
  * @brief Read a device's settings from configfs.
  * @param configfs the configfs mount ("/sys/kernel/config")
  * @param info the device

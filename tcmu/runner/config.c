@@ -18,6 +18,7 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "parse.h"
 #include "notify.h"
 #include "status.h"
 
@@ -109,20 +110,6 @@ int runner_parse_log_level(const char *s)
 	return -EINVAL;
 }
 
-static int parse_bool(const char *s)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1", NULL };
-	static const char *const no[] = { "false", "no", "off", "0", NULL };
-
-	for (unsigned int i = 0; yes[i]; i++) {
-		if (g_ascii_strcasecmp(s, yes[i]) == 0)
-			return 1;
-		if (g_ascii_strcasecmp(s, no[i]) == 0)
-			return 0;
-	}
-	return -1;
-}
-
 static int parse_log_target(const char *s)
 {
 	if (g_ascii_strcasecmp(s, "stderr") == 0)
@@ -143,6 +130,14 @@ static int fail(char **reterr, int err, const char *fmt, ...)
 		va_end(ap);
 	}
 	return err;
+}
+
+/* "<file>:<line>: [runner] <key>: invalid value '<v>' (expected <expected>)" */
+static int bad_value(char **reterr, const struct runner_config *c, unsigned int line,
+		     const char *key, const char *v, const char *expected)
+{
+	return fail(reterr, -EINVAL, "%s:%u: [runner] %s: invalid value '%s' (expected %s)",
+		    c->path, line, key, v, expected);
 }
 
 /* The unescaped value, or NULL on an invalid escape (GLib then still returns a string). */
@@ -209,20 +204,15 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 		} else if (strcmp(*k, "log_level") == 0) {
 			int p = runner_parse_log_level(g_strstrip(v));
 			if (p < 0)
-				ret = fail(
-					reterr, -EINVAL,
-					"%s:%u: [runner] log_level: invalid value '%s' (expected error, "
-					"warning, notice, info, debug, or tcmu-runner's 0..5)",
-					c->path, line, v);
+				ret = bad_value(reterr, c, line, *k, v,
+						"error, warning, notice, info, debug, or "
+						"tcmu-runner's 0..5");
 			else
 				c->log_level = p;
 		} else if (strcmp(*k, "tmr_notification") == 0) {
-			int b = parse_bool(g_strstrip(v));
-			if (b < 0)
-				ret = fail(reterr, -EINVAL,
-					   "%s:%u: [runner] tmr_notification: invalid value '%s' "
-					   "(expected true or false)",
-					   c->path, line, v);
+			bool b;
+			if (parse_bool(g_strstrip(v), &b) < 0)
+				ret = bad_value(reterr, c, line, *k, v, "true or false");
 			else
 				c->tmr_notification = b;
 		} else if (strcmp(*k, "status_group") == 0) {
@@ -237,11 +227,7 @@ static int parse_runner_group(struct runner *r, struct runner_config *c, GKeyFil
 		} else {
 			int t = parse_log_target(g_strstrip(v));
 			if (t < 0)
-				ret = fail(
-					reterr, -EINVAL,
-					"%s:%u: [runner] log_target: invalid value '%s' (expected stderr "
-					"or syslog)",
-					c->path, line, v);
+				ret = bad_value(reterr, c, line, *k, v, "stderr or syslog");
 			else
 				c->log_target = t;
 		}

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfgstring.h"
 #include "dbus.h"
 
 #ifndef RTS_VERSION
@@ -101,12 +102,12 @@ G_DEFINE_TYPE(RunnerHandlerIface, runner_handler_iface, G_TYPE_DBUS_INTERFACE_SK
 
 static GVariant *check_config(const struct rts_handler *h, const char *cfgstring)
 {
-	size_t n = strlen(h->subtype);
+	struct cfgstring_parts parts = cfgstring_split(cfgstring);
 	char *reason = NULL;
 	GVariant *v;
 	int ret;
 
-	if (strncmp(cfgstring, h->subtype, n) != 0 || cfgstring[n] != '/') {
+	if (!cfgstring_subtype_is(&parts, h->subtype) || !parts.has_handler) {
 		char *msg = g_strdup_printf("cfgstring '%s' does not start with '%s/'", cfgstring,
 					    h->subtype);
 		v = g_variant_new("(bs)", FALSE, msg);
@@ -115,7 +116,7 @@ static GVariant *check_config(const struct rts_handler *h, const char *cfgstring
 	}
 	if (!h->check_config)
 		return g_variant_new("(bs)", TRUE, "success");
-	ret = h->check_config(cfgstring + n + 1, &reason);
+	ret = h->check_config(parts.handler, &reason);
 	if (ret == 0)
 		v = g_variant_new("(bs)", TRUE, "success");
 	else
@@ -303,7 +304,7 @@ static GVariant *list_devices(const struct runner *r)
 		const struct runner_dev *rd = &r->devs[i];
 		const struct rts_handler *h;
 		const char *failure;
-		struct rts_dev_stats st;
+		struct rts_dev_stats st = { .struct_size = sizeof(st) };
 		char *cfg;
 
 		if (!rd->dev)
@@ -311,7 +312,7 @@ static GVariant *list_devices(const struct runner *r)
 		h = rts_dev_get_handler(rd->dev);
 		failure = rts_dev_get_failure(rd->dev);
 		rts_dev_get_stats(rd->dev, &st);
-		cfg = runner_dev_cfgstring(rd);
+		cfg = runner_dev_full_cfgstring(rd);
 		g_variant_builder_add(&b, DEVICE_TUPLE,
 				      rd->name ? rd->name : rts_dev_get_name(rd->dev), cfg,
 				      h ? h->subtype : "", failure ? "failed" : "running",

@@ -82,6 +82,17 @@ static int run(struct demo *d, const uint8_t *cdb, size_t cdb_len, enum rts_sim_
 	return r;
 }
 
+/* COMPARE AND WRITE of one block at @lba: @buf holds the compare data, then the new data. */
+static int caw(struct demo *d, uint64_t lba, uint8_t *buf, uint32_t bs,
+	       struct rts_sim_completion *c)
+{
+	uint8_t cdb[16] = { 0x89 };
+
+	put_be64(cdb + 2, lba);
+	cdb[13] = 1;
+	return run(d, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * (size_t)bs, c);
+}
+
 static void check(struct demo *d, bool ok, const char *what)
 {
 	printf("  %s %s\n", ok ? "ok  " : "FAIL", what);
@@ -117,6 +128,21 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Wait for completions and reap them; false when none came in time or reaping failed. */
+static bool reap_some(struct demo *d, int *inflight, uint64_t *done)
+{
+	int n;
+
+	if (rts_sim_wait(d->sim, TIMEOUT_MS) <= 0)
+		return false;
+	n = rts_sim_reap(d->sim, NULL, NULL);
+	if (n < 0)
+		return false;
+	*inflight -= n;
+	*done += (uint64_t)n;
+	return true;
+}
+
 /* QD32 4 KiB random reads for ~0.5 s: the data path under load. */
 static void burst(struct demo *d, uint64_t blocks, uint32_t bs)
 {
@@ -142,22 +168,12 @@ static void burst(struct demo *d, uint64_t blocks, uint32_t bs)
 			inflight++;
 		}
 		rts_sim_kick(d->sim);
-		if (rts_sim_wait(d->sim, TIMEOUT_MS) <= 0)
+		if (!reap_some(d, &inflight, &done))
 			break;
-		int n = rts_sim_reap(d->sim, NULL, NULL);
-		if (n < 0)
-			break;
-		inflight -= n;
-		done += (uint64_t)n;
 		t = now_s();
 	} while (t - t0 < 0.5);
-	while (inflight > 0 && rts_sim_wait(d->sim, TIMEOUT_MS) > 0) {
-		int n = rts_sim_reap(d->sim, NULL, NULL);
-		if (n < 0)
-			break;
-		inflight -= n;
-		done += (uint64_t)n;
-	}
+	while (inflight > 0 && reap_some(d, &inflight, &done))
+		;
 	t = now_s();
 	d->cmds += (unsigned int)done;
 	printf("  %llu random 4 KiB READ(16) at queue depth %d in %.2f s: %.0f commands/s "
@@ -306,11 +322,7 @@ int runner_demo(struct runner *r, struct runner_dev *rd)
 	/* COMPARE AND WRITE: one block, first with the right compare data, then a wrong one. */
 	memcpy(wbuf, rbuf + 0, bs);         /* current content of lba (zeros after unmap) */
 	fill_pattern(wbuf + bs, bs, 99);    /* new content */
-	memset(cdb, 0, 16);
-	cdb[0] = 0x89;
-	put_be64(cdb + 2, lba);
-	cdb[13] = 1;
-	if (run(&d, cdb, 16, RTS_SIM_TO_DEV, wbuf, 2 * bs, &c) == 0) {
+	if (caw(&d, lba, wbuf, bs, &c) == 0) {
 		describe(&c, what, sizeof(what));
 		printf("COMPARE AND WRITE LBA %llu (matching data): %s\n", (unsigned long long)lba, what);
 		check(&d, c.status == 0, "atomic compare-and-write succeeded");
@@ -318,11 +330,7 @@ int runner_demo(struct runner *r, struct runner_dev *rd)
 	rw16(cdb, 0x88, lba, 1); /* what the block holds now... */
 	run(&d, cdb, 16, RTS_SIM_FROM_DEV, wbuf, bs, &c);
 	wbuf[17] ^= 0x5a;        /* ...but stale in one byte */
-	memset(cdb, 0, 16);
-	cdb[0] = 0x89;
-	put_be64(cdb + 2, lba);
-	cdb[13] = 1;
-	if (run(&d, cdb, 16, RTS_SIM_TO_DEV, wbuf, 2 * bs, &c) == 0) {
+	if (caw(&d, lba, wbuf, bs, &c) == 0) {
 		describe(&c, what, sizeof(what));
 		uint32_t info = get_be32(c.sense + 3);
 		printf("COMPARE AND WRITE LBA %llu (stale data): %s, first difference at byte %u\n",
@@ -349,7 +357,7 @@ int runner_demo(struct runner *r, struct runner_dev *rd)
 	free(wbuf);
 	free(rbuf);
 
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	rts_dev_get_stats(rd->dev, &st);
 	printf("device counters: %llu commands, %llu emulated, %llu handler operations, "
 	       "%llu completion kicks (%.1f commands per kick), %llu errors reported\n",

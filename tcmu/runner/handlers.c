@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cfgstring.h"
 #include "runner.h"
 
 static bool is_handler_name(const char *n)
@@ -199,11 +200,11 @@ next:
 
 const struct rts_handler *runner_find_handler(const struct runner *r, const char *subtype)
 {
-	size_t len = strcspn(subtype, "/");
+	struct cfgstring_parts parts = cfgstring_split(subtype);
 
 	for (unsigned int i = 0; i < r->nhandlers; i++) {
 		const struct rts_handler *h = rts_loaded_handler_get(r->handlers[i]);
-		if (strlen(h->subtype) == len && strncmp(h->subtype, subtype, len) == 0)
+		if (cfgstring_subtype_is(&parts, h->subtype))
 			return h;
 	}
 	return NULL;
@@ -226,7 +227,7 @@ void runner_unload_handlers(struct runner *r)
 	r->nhandlers = 0;
 }
 
-char *runner_dev_cfgstring(const struct runner_dev *rd)
+char *runner_dev_full_cfgstring(const struct runner_dev *rd)
 {
 	const struct rts_handler *h = rts_dev_get_handler(rd->dev);
 

@@ -16,6 +16,7 @@
 
 #include <rts/uio.h>
 
+#include "cfgstring.h"
 #include "config.h"
 #include "netlink.h"
 #include "runner.h"
@@ -136,6 +137,7 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 	rd = &r->devs[r->ndevs];
 	g_auto(GStrv) opts = runner_config_handler_options(r->config, h->subtype);
 	struct rts_dev_config cfg = {
+		RTS_DEV_CONFIG_INIT,
 		.name = info->dev_name,
 		.cfgstring = info->cfgstring,
 		.size = attrs.size,
@@ -155,9 +157,9 @@ int runner_attach(struct runner *r, const struct rts_tcmu_info *info, bool reope
 	};
 	snprintf(devnode, sizeof(devnode), "%s/uio%u", r->devdir, info->minor);
 	char serial_file[700];
-	snprintf(serial_file, sizeof(serial_file), "%s/target/core/user_%u/%s/wwn/vpd_unit_serial",
-		 r->configfs, info->hba, info->dev_name);
-	cfg.serial_file = serial_file;
+	if (rts_tcmu_dev_path(r->configfs, info, "wwn/vpd_unit_serial", serial_file,
+			      sizeof(serial_file)) == 0)
+		cfg.serial_file = serial_file;
 	ret = rts_dev_new_uio(&cfg, h, devnode, info->map_size, &rd->dev);
 	if (ret < 0) {
 		runner_log(r, RTS_LOG_ERR, "%s: cannot open %s: %s", info->dev_name, devnode,
@@ -287,8 +289,7 @@ static void on_event(void *userdata, const struct rts_nl_event *ev)
 		struct rts_reconfig rc = ev->reconfig;
 		if (rc.what & RTS_RECONFIG_CFGSTRING) {
 			/* the kernel sends the full dev_config: the handler gets its own part */
-			const char *slash = strchr(rc.cfgstring, '/');
-			rc.cfgstring = slash ? slash + 1 : "";
+			rc.cfgstring = cfgstring_split(rc.cfgstring).handler;
 		}
 		status = rts_dev_reconfig(rd->dev, &rc);
 		break;

@@ -26,7 +26,7 @@
 #include "status.h"
 #include "notify.h"
 #include "runner.h"
-#include "size.h"
+#include <rts/cfgstring.h>
 
 #ifndef RTS_HANDLER_DIR_DEFAULT
 #define RTS_HANDLER_DIR_DEFAULT "/usr/local/lib/rts/handlers"
@@ -97,6 +97,7 @@ static int add_sim_device(struct runner *r, const char *cfgstring, uint64_t size
 	g_auto(GStrv) opts = runner_config_handler_options(r->config, h->subtype);
 	snprintf(name, sizeof(name), "sim%u", r->ndevs);
 	struct rts_dev_config cfg = {
+		RTS_DEV_CONFIG_INIT,
 		.name = name,
 		.cfgstring = cfgstring,
 		.size = size,
@@ -148,7 +149,7 @@ static void stop_devices(struct runner *r)
 {
 	for (unsigned int i = 0; i < r->ndevs; i++) {
 		struct runner_dev *rd = &r->devs[i];
-		struct rts_dev_stats st;
+		struct rts_dev_stats st = { .struct_size = sizeof(st) };
 
 		rts_dev_stop(rd->dev, 5000);
 		rts_dev_get_stats(rd->dev, &st);

@@ -56,12 +56,13 @@ void runner_log(const struct runner *r, int prio, const char *fmt, ...)
 void runner_log_sink(void *userdata, int prio, const char *dev, const char *msg);
 
 int runner_load_handlers(struct runner *r, const char *dir);
+/* The handler of a subtype, or of the subtype part of a full cfgstring; NULL: none loaded. */
 const struct rts_handler *runner_find_handler(const struct runner *r, const char *subtype);
 /* The loaded handlers' subtypes, ", "-separated ("" when none; g_free). */
 char *runner_handler_names(const struct runner *r);
 void runner_unload_handlers(struct runner *r);
 /* The device's full "<subtype>/<config>", as configfs and targetcli show it (g_free). */
-char *runner_dev_cfgstring(const struct runner_dev *rd);
+char *runner_dev_full_cfgstring(const struct runner_dev *rd);
 
 /* kernel.c: serve the kernel's TCMU devices (netlink + UIO). */
 int runner_load_module(struct runner *r, const char *name);

@@ -112,7 +112,7 @@ char *runner_status_json(const struct runner *r)
 		const struct runner_dev *rd = &r->devs[i];
 		const struct rts_handler *h;
 		const char *failure;
-		struct rts_dev_stats st;
+		struct rts_dev_stats st = { .struct_size = sizeof(st) };
 		struct json_object *o;
 
 		if (!rd->dev)
@@ -125,7 +125,7 @@ char *runner_status_json(const struct runner *r)
 			o, "name",
 			json_object_new_string(rd->name ? rd->name : rts_dev_get_name(rd->dev)));
 		json_object_object_add(o, "handler", json_object_new_string(h ? h->subtype : ""));
-		g_autofree char *cfg = runner_dev_cfgstring(rd);
+		g_autofree char *cfg = runner_dev_full_cfgstring(rd);
 		json_object_object_add(o, "cfgstring", json_object_new_string(cfg));
 		if (rd->info)
 			json_object_object_add(o, "uio", json_object_new_int64(rd->info->minor));

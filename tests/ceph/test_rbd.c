@@ -28,7 +28,12 @@
 
 #define TIMEOUT_MS 30000
 #define BS	   512u
+
 #define MIB	   (1024u * 1024u)
+
+#define HARNESS_TDEV
+#define HARNESS_BLOCK_IO
+#include "harness.h"
 
 static struct rts_loaded_handler *lh;
 static const struct rts_handler *h;
@@ -36,55 +41,7 @@ static const char *conf, *cdir, *srcdir;
 static rados_t cluster;
 static rados_ioctx_t io;
 
-struct tdev {
-	struct rts_sim *sim;
-	struct rts_dev *dev;
-};
-
 /* ---------------------------------------------------------------- helpers */
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void fill(uint8_t *p, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 2654435761u + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (uint8_t)x;
-	}
-}
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
 
 static double now_s(void)
 {
@@ -112,31 +69,6 @@ static void img_read(const char *name, uint64_t off, uint8_t *buf, size_t len)
 	rbd_close(img);
 }
 
-static int tdev_open_sim(struct tdev *t, const char *cfg, uint64_t dev_size,
-			 const struct rts_sim_params *sp, char **why)
-{
-	struct rts_dev_config dc = {
-		.name = "trbd",
-		.cfgstring = cfg,
-		.size = dev_size,
-		.block_size = BS,
-		.write_cache = true,
-	};
-	int r;
-
-	*t = (struct tdev){ 0 };
-	assert_int_equal(rts_sim_new(sp, &t->sim), 0);
-	assert_int_equal(rts_dev_new_sim(&dc, h, t->sim, &t->dev), 0);
-	r = rts_dev_open(t->dev, false, why);
-	if (r < 0) {
-		t->dev = rts_dev_free(t->dev);
-		t->sim = rts_sim_free(t->sim);
-		return r;
-	}
-	assert_int_equal(rts_dev_start(t->dev), 0);
-	return 0;
-}
-
 /* Open "rbd/rbd/<image>;conf=...<extra>" on a simulator. */
 static void tdev_open(struct tdev *t, const char *image, const char *extra,
 		      const struct rts_sim_params *sp)
@@ -145,88 +77,9 @@ static void tdev_open(struct tdev *t, const char *image, const char *extra,
 	int r;
 
 	snprintf(full, sizeof(full), "rbd/rbd/%s;conf=%s%s", image, conf, extra ? extra : "");
-	r = tdev_open_sim(t, full, 0, sp, &why);
+	r = tdev_open_sim(t, h, "trbd", full, 0, sp, &why);
 	if (r < 0)
 		fail_msg("open '%s': %s", full, why ? why : strerror(-r));
-}
-
-static void tdev_close(struct tdev *t)
-{
-	assert_int_equal(rts_dev_stop(t->dev, TIMEOUT_MS), 0);
-	assert_null(rts_dev_get_failure(t->dev));
-	assert_null(rts_sim_broken_reason(t->sim));
-	rts_dev_close(t->dev);
-	t->dev = rts_dev_free(t->dev);
-	t->sim = rts_sim_free(t->sim);
-}
-
-static void exec(struct tdev *t, const uint8_t *cdb, size_t cdb_len, enum rts_sim_dir dir,
-		 void *buf, size_t len, struct rts_sim_completion *c)
-{
-	assert_int_equal(rts_sim_exec(t->sim, cdb, cdb_len, dir, buf, len, TIMEOUT_MS, c), 0);
-}
-
-static void assert_good(const struct rts_sim_completion *c)
-{
-	if (c->status != 0)
-		fail_msg("status 0x%02x sense key %x asc/ascq %02x/%02x", c->status,
-			 c->sense[2] & 0xf, c->sense[12], c->sense[13]);
-}
-
-static void assert_sense(const struct rts_sim_completion *c, uint8_t key, uint8_t asc, uint8_t ascq)
-{
-	if (c->status != 2 || (c->sense[2] & 0xf) != key || c->sense[12] != asc ||
-	    c->sense[13] != ascq)
-		fail_msg("status 0x%02x sense %x/%02x/%02x, expected CHECK CONDITION %x/%02x/%02x",
-			 c->status, c->sense[2] & 0xf, c->sense[12], c->sense[13], key, asc, ascq);
-}
-
-static void rw16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t blocks)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	put_be64(cdb + 2, lba);
-	put_be32(cdb + 10, blocks);
-}
-
-static void do_rw(struct tdev *t, uint8_t op, uint64_t lba, uint32_t blocks, uint8_t *buf,
-		  struct rts_sim_completion *c)
-{
-	uint8_t cdb[16];
-
-	rw16(cdb, op, lba, blocks);
-	exec(t, cdb, 16, op == 0x88 ? RTS_SIM_FROM_DEV : RTS_SIM_TO_DEV, buf, (size_t)blocks * BS,
-	     c);
-}
-
-static void write_ok(struct tdev *t, uint64_t lba, uint32_t blocks, uint8_t *buf)
-{
-	struct rts_sim_completion c;
-
-	do_rw(t, 0x8a, lba, blocks, buf, &c);
-	assert_good(&c);
-}
-
-static void read_ok(struct tdev *t, uint64_t lba, uint32_t blocks, uint8_t *buf)
-{
-	struct rts_sim_completion c;
-
-	do_rw(t, 0x88, lba, blocks, buf, &c);
-	assert_good(&c);
-}
-
-static uint64_t capacity_blocks(struct tdev *t)
-{
-	uint8_t cdb[16] = { 0x9e, 0x10 }, buf[32];
-	struct rts_sim_completion c;
-	uint64_t last = 0;
-
-	put_be32(cdb + 10, sizeof(buf));
-	exec(t, cdb, 16, RTS_SIM_FROM_DEV, buf, sizeof(buf), &c);
-	assert_good(&c);
-	for (int i = 0; i < 8; i++)
-		last = last << 8 | buf[i];
-	return last + 1;
 }
 
 static void expect_check_fails(const char *cfg, int err, const char *needle)
@@ -325,17 +178,6 @@ static void test_enable_errors(void **state)
 		assert_true(now_s() - t0 < 15);
 	}
 	rbd_remove(io, "cc");
-}
-
-static void reap_cb(void *userdata, const struct rts_sim_completion *c)
-{
-	unsigned int *bad = userdata;
-
-	if (c->status) {
-		fprintf(stderr, "status 0x%02x sense %x/%02x/%02x\n", c->status,
-			c->sense[2] & 0xf, c->sense[12], c->sense[13]);
-		(*bad)++;
-	}
 }
 
 /* Random writes, many in flight, data split into 1-block iovecs; read back both through
@@ -652,7 +494,7 @@ static void test_osd_stopped(void **state)
 	assert_int_equal(rados_ioctx_create(bc, "rbd", &bio), 0);
 	assert_int_equal(rbd_create(bio, "stop", 4 * MIB, &order), 0);
 	snprintf(cfg, sizeof(cfg), "rbd/rbd/stop;conf=%s;osd_op_timeout=3", bconf);
-	if (tdev_open_sim(&t, cfg, 0, NULL, &why) < 0)
+	if (tdev_open_sim(&t, h, "trbd", cfg, 0, NULL, &why) < 0)
 		fail_msg("open '%s': %s", cfg, why ? why : "?");
 	fill(buf, sizeof(buf), 61);
 	write_ok(&t, 0, 8, buf);

@@ -126,7 +126,7 @@ static void log_sink(void *userdata, int prio, const char *dev, const char *msg)
 static void gw_open(struct gw *g, const char *root)
 {
 	char cfg[600], *why = NULL;
-	struct rts_dev_config dc = { .name = "gw", .block_size = BS, .write_cache = true,
+	struct rts_dev_config dc = { RTS_DEV_CONFIG_INIT, .name = "gw", .block_size = BS, .write_cache = true,
 				     .log_fn = log_sink, .log_priority = RTS_LOG_INFO };
 	struct rts_tcmu_info info = { .hba = 1 };
 	int r;

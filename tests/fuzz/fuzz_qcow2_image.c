@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct rts_handler *h = rts_handler_entry(RTS_HANDLER_ABI_VERSION);
 	struct rts_sim_params sp = { .cmdr_size = 65536, .data_size = 1 << 20 };
-	struct rts_dev_config cfg = { .name = "fz", .cfgstring = "qcow/fz.qcow2", .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "fz", .cfgstring = "qcow/fz.qcow2", .block_size = BS,
 				      .queue_depth = 8 };
 	struct rts_sim *sim = NULL;
 	struct rts_dev *dev = NULL;

@@ -25,6 +25,8 @@
 #define BS 512u
 #define TMO 5000
 
+#include "harness.h"
+
 static struct rts_loaded_handler *lh;
 static const struct rts_handler *h;
 
@@ -37,7 +39,7 @@ static struct fx *fx_start(const char *cfgstring)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .data_size = 4 << 20 };
-	struct rts_dev_config cfg = { .name = "e0", .cfgstring = cfgstring, .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "e0", .cfgstring = cfgstring, .block_size = BS,
 				      .queue_depth = 64, .write_cache = true };
 	char *why = NULL;
 
@@ -61,22 +63,12 @@ static void fx_stop(struct fx *f)
 	free(f);
 }
 
-static void cdb16(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
-{
-	memset(c, 0, 16);
-	c[0] = op;
-	for (int i = 0; i < 8; i++)
-		c[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
-	for (int i = 0; i < 4; i++)
-		c[10 + i] = (uint8_t)(n >> (24 - 8 * i));
-}
-
 static struct rts_sim_completion rw(struct fx *f, bool write, uint64_t lba, uint32_t n, void *buf)
 {
 	uint8_t cdb[16];
 	struct rts_sim_completion c;
 
-	cdb16(cdb, write ? 0x8a : 0x88, lba, n);
+	rw16(cdb, write ? 0x8a : 0x88, lba, n);
 	assert_int_equal(rts_sim_exec(f->sim, cdb, 16, write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
 				      buf, (size_t)n * BS, TMO, &c),
 			 0);
@@ -234,12 +226,12 @@ static void test_hang_abort_others_flow(void **state)
 	uint8_t cdb[16];
 
 	(void)state;
-	cdb16(cdb, 0x88, 10, 1);
+	rw16(cdb, 0x88, 10, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, hb, BS, NULL, &g.hung), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	for (int round = 0; round < 4; round++) {
 		for (int i = 0; i < 32; i++) {
-			cdb16(cdb, i % 2 ? 0x8a : 0x88, 100 + (uint64_t)i, 1);
+			rw16(cdb, i % 2 ? 0x8a : 0x88, 100 + (uint64_t)i, 1);
 			assert_int_equal(rts_sim_submit(f->sim, cdb, 16,
 							i % 2 ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
 							bufs[i], BS, NULL, NULL),
@@ -262,7 +254,7 @@ static void test_hang_abort_others_flow(void **state)
 		assert_true(rts_sim_reap(f->sim, got_cb, &g) >= 0);
 	}
 	assert_int_equal(g.hung_status, 0x40); /* TASK ABORTED */
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	rts_dev_get_stats(f->dev, &st);
 	assert_int_equal(st.aborts, 1);
 	assert_int_equal(st.aborts_cancelled, 1);
@@ -280,7 +272,7 @@ static void test_hang_does_not_hold_stop(void **state)
 	struct got g = { .hung_status = -1 };
 
 	(void)state;
-	cdb16(cdb, 0x8a, 3, 1);
+	rw16(cdb, 0x8a, 3, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, hb, BS, NULL, &g.hung), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	assert_int_equal(rts_sim_wait(f->sim, 50), 0);

@@ -46,43 +46,15 @@
 #define TIMEOUT_MS 10000
 #define BS	   512u
 
+#define HARNESS_TDEV
+#include "harness.h"
+
 static struct rts_loaded_handler *lh;
 static const struct rts_handler *h;
 static char tmpdir[64];
 static char logbuf[8192]; /* the device log of the last open, for expected messages */
 
-struct tdev {
-	struct rts_sim *sim;
-	struct rts_dev *dev;
-};
-
 /* ---------------------------------------------------------------- helpers */
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
-
-static void fill(uint8_t *p, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 2654435761u + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (uint8_t)x;
-	}
-}
 
 static void tpath(char *buf, size_t len, const char *name)
 {
@@ -172,6 +144,7 @@ static int tdev_try_open(struct tdev *t, const char *cfg, uint64_t dev_size,
 {
 	char full[512];
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "tqcow",
 		.cfgstring = full,
 		.size = dev_size,
@@ -204,24 +177,6 @@ static void tdev_open(struct tdev *t, const char *cfg, const struct rts_sim_para
 
 	if (r < 0)
 		fail_msg("open 'qcow/%s': %s; log: %s", cfg, why ? why : strerror(-r), logbuf);
-}
-
-static void tdev_close(struct tdev *t)
-{
-	assert_int_equal(rts_dev_stop(t->dev, TIMEOUT_MS), 0);
-	assert_null(rts_dev_get_failure(t->dev));
-	assert_null(rts_sim_broken_reason(t->sim));
-	rts_dev_close(t->dev);
-	t->dev = rts_dev_free(t->dev);
-	t->sim = rts_sim_free(t->sim);
-}
-
-static void rw16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t blocks)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	put_be64(cdb + 2, lba);
-	put_be32(cdb + 10, blocks);
 }
 
 static void do_rw(struct tdev *t, uint8_t op, uint64_t off, size_t len, uint8_t *buf,
@@ -279,37 +234,6 @@ static uint64_t capacity_bytes(struct tdev *t)
 	for (int i = 0; i < 8; i++)
 		last = last << 8 | buf[i];
 	return (last + 1) * BS;
-}
-
-static void reap_cb(void *userdata, const struct rts_sim_completion *c)
-{
-	unsigned int *bad = userdata;
-
-	if (c->status)
-		(*bad)++;
-}
-
-static void submit_retry(struct tdev *t, const uint8_t *cdb, enum rts_sim_dir dir, void *buf,
-			 size_t len, unsigned int *bad)
-{
-	int r;
-
-	while ((r = rts_sim_submit(t->sim, cdb, 16, dir, buf, len, NULL, NULL)) == -EAGAIN) {
-		assert_true(rts_sim_outstanding(t->sim) > 0);
-		rts_sim_kick(t->sim);
-		assert_true(rts_sim_wait(t->sim, TIMEOUT_MS) >= 0);
-		assert_true(rts_sim_reap(t->sim, reap_cb, bad) >= 0);
-	}
-	assert_int_equal(r, 0);
-}
-
-static void pump(struct tdev *t, unsigned int *bad)
-{
-	rts_sim_kick(t->sim);
-	while (rts_sim_outstanding(t->sim)) {
-		assert_true(rts_sim_wait(t->sim, TIMEOUT_MS) >= 0);
-		assert_true(rts_sim_reap(t->sim, reap_cb, bad) >= 0);
-	}
 }
 
 static void write_file(const char *path, const uint8_t *buf, size_t len)
@@ -792,12 +716,6 @@ static void test_contention(void **state)
 	free(rbuf);
 }
 
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* UNMAP of one byte range (block aligned); mirrored in @shadow as zeros (LBPRZ). */
 static void unmap_ok(struct tdev *t, uint8_t *shadow, uint64_t off, uint64_t len)
 {
@@ -813,14 +731,6 @@ static void unmap_ok(struct tdev *t, uint8_t *shadow, uint64_t off, uint64_t len
 		rts_sim_exec(t->sim, cdb, 10, RTS_SIM_TO_DEV, pl, sizeof(pl), TIMEOUT_MS, &c), 0);
 	assert_good(&c);
 	memset(shadow + off, 0, len);
-}
-
-static uint64_t allocated_bytes(const char *path)
-{
-	struct stat st;
-
-	assert_int_equal(stat(path, &st), 0);
-	return (uint64_t)st.st_blocks * 512;
 }
 
 /* The same UNMAP pattern on one image: partial, whole, straddling L2 tables, compressed. */
@@ -1197,6 +1107,7 @@ static void crash_child(const char *img, uint8_t *buf, unsigned int round)
 	enum { QD = 16, LEN = 24 << 10, DEV = 8 << 20 };
 	char cfg[512];
 	struct rts_dev_config dc = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "crash",
 		.cfgstring = cfg,
 		.block_size = BS,

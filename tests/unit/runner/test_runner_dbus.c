@@ -441,6 +441,7 @@ static void add_sim_device(struct runner *r, const char *cfgstring)
 	const struct rts_handler *h = runner_find_handler(r, cfgstring);
 	struct runner_dev *rd = &r->devs[r->ndevs];
 	struct rts_dev_config cfg = {
+		RTS_DEV_CONFIG_INIT,
 		.name = "sim0",
 		.cfgstring = cfgstring,
 		.block_size = 512,

@@ -68,6 +68,7 @@ static struct runner *runner_with_devices(unsigned int n)
 
 		snprintf(name, sizeof(name), "sim%u", i);
 		struct rts_dev_config cfg = {
+			RTS_DEV_CONFIG_INIT,
 			.name = name,
 			.cfgstring = "ram/1M",
 			.size = 1u << 20,

@@ -155,7 +155,7 @@ struct fix {
 
 static int start(struct fix *f, const char *dev_name)
 {
-	struct rts_dev_config cfg = { .name = "disk", .cfgstring = "zero/x", .block_size = 512,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "disk", .cfgstring = "zero/x", .block_size = 512,
 				      .serial = "0123456789abcdef" };
 	struct rts_tcmu_info info = { .hba = 1 };
 	char cfs[600];

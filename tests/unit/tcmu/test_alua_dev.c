@@ -78,7 +78,7 @@ struct fix {
 
 static void start(struct fix *f, const struct rts_handler *h, unsigned int tpgs)
 {
-	struct rts_dev_config cfg = { .name = "alua", .cfgstring = "zero/x", .block_size = 512 };
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "alua", .cfgstring = "zero/x", .block_size = 512 };
 	struct rts_alua_group g[2] = {
 		{ .id = 10, .state = RTS_ALUA_ACTIVE_OPTIMIZED, .preferred = true, .nports = 1,
 		  .rel_port_ids = { 1 } },

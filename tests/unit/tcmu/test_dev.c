@@ -27,6 +27,8 @@
 #define NBLK 8192u /* 4 MiB */
 #define TMO 5000
 
+#include "harness.h"
+
 /* ------------------------------------------------------------ test handlers */
 
 static uint8_t g_mem[NBLK * BS];
@@ -252,7 +254,7 @@ static struct fx *fx_start_xfer(const struct rts_handler *h, uint32_t cmdr_size,
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .cmdr_size = cmdr_size, .data_size = 8 << 20,
 				     .max_iov_blocks = max_iov_blocks };
-	struct rts_dev_config cfg = { .name = "t0", .cfgstring = h->subtype, .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "t0", .cfgstring = h->subtype, .block_size = BS,
 				      .queue_depth = 32, .write_cache = true,
 				      .max_xfer_blocks = max_xfer_blocks };
 
@@ -283,28 +285,6 @@ static void fx_stop(struct fx *f)
 	rts_dev_free(f->dev);
 	rts_sim_free(f->sim);
 	free(f);
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void cdb16(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
-{
-	memset(c, 0, 16);
-	c[0] = op;
-	put_be32(c + 2, (uint32_t)(lba >> 32));
-	put_be32(c + 6, (uint32_t)lba);
-	put_be32(c + 10, n);
 }
 
 static struct rts_sim_completion exec(struct fx *f, const uint8_t *cdb, size_t len,
@@ -366,7 +346,7 @@ static void test_integrity_qd_wrap(void **state)
 			if (s->write)
 				for (uint32_t k = 0; k < s->n * BS; k++)
 					s->buf[k] = (uint8_t)(x >> (k % 7) ^ k ^ (unsigned int)round);
-			cdb16(cdb, s->write ? 0x8a : 0x88, s->lba, s->n);
+			rw16(cdb, s->write ? 0x8a : 0x88, s->lba, s->n);
 			assert_int_equal(rts_sim_submit(f->sim, cdb, 16,
 							s->write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
 							s->buf, s->n * BS, s, NULL),
@@ -384,7 +364,7 @@ static void test_integrity_qd_wrap(void **state)
 	}
 	assert_int_equal(bad, 0);
 	assert_memory_equal(g_mem, model, sizeof(model));
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	rts_dev_get_stats(f->dev, &st);
 	assert_int_equal(st.cmds, 150 * 16);
 	assert_int_equal(st.completions, 150 * 16);
@@ -415,16 +395,16 @@ static void test_emulated_and_range_errors(void **state)
 	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, buf, 8);
 	assert_int_equal(get_be32(buf), NBLK - 1);
 	assert_int_equal(get_be32(buf + 4), BS);
-	cdb16(cdb, 0x88, NBLK - 1, 2); /* crosses the end */
+	rw16(cdb, 0x88, NBLK - 1, 2); /* crosses the end */
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 2 * BS);
 	expect_sense(&c, 5, 0x21, 0);
-	cdb16(cdb, 0x88, NBLK - 1, 1); /* last block is fine */
+	rw16(cdb, 0x88, NBLK - 1, 1); /* last block is fine */
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
 	assert_int_equal(c.status, 0);
-	cdb16(cdb, 0x8a, 0, 8); /* WRITE of 8 blocks with a 1-block buffer: refused, not overread */
+	rw16(cdb, 0x8a, 0, 8); /* WRITE of 8 blocks with a 1-block buffer: refused, not overread */
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, BS);
 	expect_sense(&c, 5, 0x24, 0);
-	cdb16(cdb, 0x88, 0, 8);
+	rw16(cdb, 0x88, 0, 8);
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
 	expect_sense(&c, 5, 0x24, 0);
 	memset(cdb, 0, 16);
@@ -442,7 +422,7 @@ static void expect_errno_sense(int err, bool write, uint8_t status, uint8_t key,
 	struct rts_sim_completion c;
 
 	g_fail_err = err;
-	cdb16(cdb, write ? 0x8a : 0x88, 7, 1);
+	rw16(cdb, write ? 0x8a : 0x88, 7, 1);
 	c = exec(f, cdb, 16, write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV, buf, BS);
 	assert_int_equal(c.status, status);
 	if (status == 2)
@@ -474,7 +454,7 @@ static void test_fua_sync_write_same_unmap_verify(void **state)
 	(void)state;
 	/* WRITE(16) with FUA: the handler lacks RTS_HANDLER_F_FUA, so the core flushes after. */
 	memset(blk, 0x42, BS);
-	cdb16(cdb, 0x8a, 3, 1);
+	rw16(cdb, 0x8a, 3, 1);
 	cdb[1] = 0x08;
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
 	assert_int_equal(c.status, 0);
@@ -488,7 +468,7 @@ static void test_fua_sync_write_same_unmap_verify(void **state)
 
 	/* WRITE SAME(16) of one 0x5a block over 3000 blocks (more than one 1 MiB chunk). */
 	memset(blk, 0x5a, BS);
-	cdb16(cdb, 0x93, 100, 3000);
+	rw16(cdb, 0x93, 100, 3000);
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
 	assert_int_equal(c.status, 0);
 	for (size_t i = 0; i < 3000 * BS; i++)
@@ -498,7 +478,7 @@ static void test_fua_sync_write_same_unmap_verify(void **state)
 	assert_int_equal(g_mem[3100 * BS], 0);
 	/* VERIFY(16) BYTCHK=01b: matching, then one byte off → MISCOMPARE at that offset */
 	memset(buf, 0x5a, 8 * BS);
-	cdb16(cdb, 0x8f, 100, 8);
+	rw16(cdb, 0x8f, 100, 8);
 	cdb[1] = 0x02;
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 8 * BS);
 	assert_int_equal(c.status, 0);
@@ -509,7 +489,7 @@ static void test_fua_sync_write_same_unmap_verify(void **state)
 	assert_int_equal(get_be32(c.sense + 3), 5 * BS + 3);
 	/* WRITE SAME(16) with UNMAP and a zero block: deallocated, reads zeros. */
 	memset(blk, 0, BS);
-	cdb16(cdb, 0x93, 100, 1000);
+	rw16(cdb, 0x93, 100, 1000);
 	cdb[1] = 0x08;
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
 	assert_int_equal(c.status, 0);
@@ -600,7 +580,7 @@ static void test_max_xfer_from_data_area(void **state)
 	assert_int_equal(rts_dev_get_max_xfer_blocks(f->dev), (8u << 20) / BS);
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 7 + i / BS);
-	cdb16(cdb, 0x8a, 100, 2048); /* WRITE(16) 1 MiB */
+	rw16(cdb, 0x8a, 100, 2048); /* WRITE(16) 1 MiB */
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, big, sizeof(big));
 	assert_int_equal(c.status, 0);
 	assert_memory_equal(g_mem + 100 * BS, big, sizeof(big));
@@ -617,11 +597,11 @@ static void test_max_xfer_from_data_area(void **state)
 	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, big, 256 * BS);
 	expect_sense(&c, 5, 0x21, 0);
 	/* one block more than the data area can hold: the length field is pointed at */
-	cdb16(cdb, 0x88, 0, (8u << 20) / BS + 1);
+	rw16(cdb, 0x88, 0, (8u << 20) / BS + 1);
 	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
 	expect_invalid_field(&c, 10);
 	/* ... and it wins over the LBA range (checked first) */
-	cdb16(cdb, 0x88, NBLK, (8u << 20) / BS + 1);
+	rw16(cdb, 0x88, NBLK, (8u << 20) / BS + 1);
 	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
 	expect_invalid_field(&c, 10);
 	fx_stop(f);
@@ -637,10 +617,10 @@ static void test_max_xfer_explicit(void **state)
 
 	(void)state;
 	assert_int_equal(block_limits_max_xfer(f), 64);
-	cdb16(cdb, 0x88, 0, 64);
+	rw16(cdb, 0x88, 0, 64);
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 64 * BS);
 	assert_int_equal(c.status, 0);
-	cdb16(cdb, 0x88, 0, 65);
+	rw16(cdb, 0x88, 0, 65);
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 65 * BS);
 	expect_invalid_field(&c, 10);
 	memset(cdb, 0, 16); /* WRITE AND VERIFY(10): same limit, TRANSFER LENGTH at byte 7 */
@@ -687,10 +667,10 @@ static void test_max_xfer_handler_limit(void **state)
 
 	(void)state;
 	assert_int_equal(block_limits_max_xfer(f), 300);
-	cdb16(cdb, 0x8a, 0, 300);
+	rw16(cdb, 0x8a, 0, 300);
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 300 * BS);
 	assert_int_equal(c.status, 0);
-	cdb16(cdb, 0x8a, 0, 301);
+	rw16(cdb, 0x8a, 0, 301);
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 301 * BS);
 	expect_invalid_field(&c, 10);
 	fx_stop(f);
@@ -801,14 +781,14 @@ static void test_prefetch_verify12(void **state)
 	c = exec(f, cdb, 10, RTS_SIM_NONE, NULL, 0);
 	assert_int_equal(c.status, 0x04);
 	assert_int_equal(g_reads, 2);
-	cdb16(cdb, 0x90, 0, 0); /* PRE-FETCH(16) to the end: GOOD, nothing read */
+	rw16(cdb, 0x90, 0, 0); /* PRE-FETCH(16) to the end: GOOD, nothing read */
 	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
 	assert_int_equal(c.status, 0);
 	assert_int_equal(g_reads, 2);
-	cdb16(cdb, 0x90, NBLK - 1, 2);
+	rw16(cdb, 0x90, NBLK - 1, 2);
 	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
 	expect_sense(&c, 5, 0x21, 0);
-	struct rts_dev_stats st;
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	rts_dev_get_stats(f->dev, &st);
 	assert_int_equal(st.errors, 1); /* CONDITION MET is not an error */
 
@@ -884,7 +864,7 @@ static void test_get_lba_status(void **state)
 
 	(void)state;
 	memset(blk, 0x5a, sizeof(blk));
-	cdb16(cdb, 0x8a, 100, 4); /* blocks 100-103 mapped, the rest deallocated */
+	rw16(cdb, 0x8a, 100, 4); /* blocks 100-103 mapped, the rest deallocated */
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, sizeof(blk));
 	assert_int_equal(c.status, 0);
 	get_lba_status_cdb(cdb, 10, sizeof(buf));
@@ -903,7 +883,7 @@ static void test_get_lba_status(void **state)
 	assert_int_equal(buf[40 + 12] & 0xf, 1);
 	/* UNMAP (WRITE SAME UNMAP) is what makes blocks deallocated again */
 	memset(blk, 0, BS);
-	cdb16(cdb, 0x93, 100, 4);
+	rw16(cdb, 0x93, 100, 4);
 	cdb[1] = 0x08;
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
 	assert_int_equal(c.status, 0);
@@ -914,7 +894,7 @@ static void test_get_lba_status(void **state)
 	assert_int_equal(buf[8 + 12] & 0xf, 1);
 	/* allocation length 24 holds one descriptor; the header still says what there is */
 	memset(blk, 0x11, BS);
-	cdb16(cdb, 0x8a, 5, 1);
+	rw16(cdb, 0x8a, 5, 1);
 	exec(f, cdb, 16, RTS_SIM_TO_DEV, blk, BS);
 	get_lba_status_cdb(cdb, 0, 24);
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 24);
@@ -958,9 +938,9 @@ static void test_caw_atomic_against_writes(void **state)
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, caw, sizeof(caw), NULL, NULL), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	gate_wait(1); /* CAW's read is in flight */
-	cdb16(cdb, 0x8a, 20, 1); /* overlapping write: must wait */
+	rw16(cdb, 0x8a, 20, 1); /* overlapping write: must wait */
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w1, BS, NULL, NULL), 0);
-	cdb16(cdb, 0x8a, 500, 1); /* unrelated write: goes straight through */
+	rw16(cdb, 0x8a, 500, 1); /* unrelated write: goes straight through */
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w2, BS, NULL, NULL), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	gate_wait(2);
@@ -993,13 +973,13 @@ static void test_tmr_abort_and_stop_waits(void **state)
 	unsigned int bad = 0;
 
 	(void)state;
-	cdb16(cdb, 0x88, 1, 1);
+	rw16(cdb, 0x88, 1, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, buf, BS, NULL, &id), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	gate_wait(1);
 	assert_int_equal(rts_sim_queue_tmr(f->sim, 1, &id, 1), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
-	struct rts_dev_stats st = { 0 };
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 	for (int i = 0; i < 5000 && !st.aborts; i++) {
 		usleep(1000);
 		rts_dev_get_stats(f->dev, &st);
@@ -1033,13 +1013,13 @@ static void test_tmr_cancels_inflight_io(void **state)
 	struct fx *f;
 	uint8_t cdb[16], buf[BS];
 	struct want_id w = { .status = -1 };
-	struct rts_dev_stats st = { 0 };
+	struct rts_dev_stats st = { .struct_size = sizeof(st) };
 
 	(void)state;
 	assert_int_equal(pipe(g_pipe), 0);
 	g_stuck_res = 1;
 	f = fx_start(&stuck_handler, 0, 0);
-	cdb16(cdb, 0x88, 3, 1);
+	rw16(cdb, 0x88, 3, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, buf, BS, NULL, &w.id), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	for (int i = 0; i < 5000 && !st.handler_ops; i++) {
@@ -1083,7 +1063,7 @@ static void test_tmr_aborts_waiting_write(void **state)
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, caw, sizeof(caw), NULL, NULL), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	gate_wait(1); /* CAW's read is in flight */
-	cdb16(cdb, 0x8a, 20, 1);
+	rw16(cdb, 0x8a, 20, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w1, BS, NULL, &w.id), 0);
 	assert_int_equal(rts_sim_queue_tmr(f->sim, 1, &w.id, 1), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
@@ -1109,7 +1089,7 @@ static void test_options(void **state)
 	struct rts_sim_params sp = { .data_size = 1 << 20 };
 	char k[8] = "pool", v[8] = "rbd";
 	const char *opts[] = { k, v, "cache", "64M", "dangling", NULL };
-	struct rts_dev_config cfg = { .name = "o0", .cfgstring = "mem", .options = opts };
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "o0", .cfgstring = "mem", .options = opts };
 	struct rts_sim *sim = NULL;
 	struct rts_dev *dev = NULL;
 
@@ -1176,7 +1156,7 @@ static void test_serial_file(void **state)
 	int fd = mkstemp(path);
 	struct rts_sim *sim;
 	struct rts_dev *dev;
-	struct rts_dev_config cfg = { .name = "s0", .cfgstring = "mem", .serial_file = path };
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "s0", .cfgstring = "mem", .serial_file = path };
 	uint8_t cdb[6] = { 0x12, 1, 0x80, 0, 255, 0 }, buf[255];
 	struct rts_sim_completion c;
 	const char *first = "T10 VPD Unit Serial Number: \n";
@@ -1222,16 +1202,16 @@ static void test_io_stats(void **state)
 	(void)state;
 	memset(buf, 0x5a, sizeof(buf));
 	for (int i = 0; i < 3; i++) {
-		cdb16(cdb, 0x8a, 16, 2);
+		rw16(cdb, 0x8a, 16, 2);
 		c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
 		assert_int_equal(c.status, 0);
 	}
 	for (int i = 0; i < 2; i++) {
-		cdb16(cdb, 0x88, 16, 4);
+		rw16(cdb, 0x88, 16, 4);
 		c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 4 * BS);
 		assert_int_equal(c.status, 0);
 	}
-	cdb16(cdb, 0x88, NBLK, 1); /* out of range: counted, no bytes */
+	rw16(cdb, 0x88, NBLK, 1); /* out of range: counted, no bytes */
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
 	expect_sense(&c, 5, 0x21, 0);
 	memset(cdb, 0, 6); /* TEST UNIT READY */
@@ -1285,7 +1265,7 @@ static void test_io_stats_latency(void **state)
 	uint16_t id;
 
 	(void)state;
-	cdb16(cdb, 0x88, 1, 1);
+	rw16(cdb, 0x88, 1, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, buf, BS, NULL, &id), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
 	gate_wait(1);
@@ -1308,7 +1288,7 @@ static void test_config_errors(void **state)
 {
 	struct rts_sim *sim;
 	struct rts_dev *dev = NULL;
-	struct rts_dev_config cfg = { .name = "x", .cfgstring = "other/thing" };
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "x", .cfgstring = "other/thing" };
 
 	(void)state;
 	assert_int_equal(rts_sim_new(NULL, &sim), 0);

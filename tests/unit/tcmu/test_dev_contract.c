@@ -28,43 +28,10 @@
 #define TMO 5000
 #define SHORT_MS 100 /* stop / handler timeout the buggy handlers run into */
 
+#define HARNESS_LOG
+#include "harness.h"
+
 /* ---------------------------------------------------------------- log capture */
-
-static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char g_log[16384];
-
-static void log_cb(void *ud, int prio, const char *dev, const char *msg)
-{
-	(void)ud;
-	(void)prio;
-	(void)dev;
-	pthread_mutex_lock(&g_log_lock);
-	size_t n = strlen(g_log);
-	snprintf(g_log + n, sizeof(g_log) - n, "%s\n", msg);
-	pthread_mutex_unlock(&g_log_lock);
-}
-
-static bool log_lacks_quiet(const char *needle)
-{
-	bool found;
-
-	pthread_mutex_lock(&g_log_lock);
-	found = strstr(g_log, needle) != NULL;
-	pthread_mutex_unlock(&g_log_lock);
-	return !found;
-}
-
-static bool log_has(const char *needle)
-{
-	bool found;
-
-	pthread_mutex_lock(&g_log_lock);
-	found = strstr(g_log, needle) != NULL;
-	pthread_mutex_unlock(&g_log_lock);
-	if (!found)
-		print_message("log lacks \"%s\":\n%s", needle, g_log);
-	return found;
-}
 
 /* The I/O thread logs concurrently with the test: wait for the line. */
 static bool log_wait(const char *needle)
@@ -284,11 +251,11 @@ static struct fx *fx_start(const struct rts_handler *h, enum bug bug)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rts_sim_params sp = { .data_size = 1 << 20 };
-	struct rts_dev_config cfg = { .name = "b0", .cfgstring = "buggy/x", .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "b0", .cfgstring = "buggy/x", .block_size = BS,
 				      .queue_depth = 16, .log_fn = log_cb, .options = g_options };
 
 	assert_non_null(f);
-	g_log[0] = '\0';
+	log_clear();
 	g_bug = bug;
 	g_held = NULL;
 	g_reads = 0;

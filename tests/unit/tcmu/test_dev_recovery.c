@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,32 +30,10 @@
 #define NBLK 256u
 #define TMO 5000
 
+#define HARNESS_LOG
+#include "harness.h"
+
 static uint8_t g_mem[NBLK * BS];
-static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char g_log[8192];
-
-static void log_cb(void *ud, int prio, const char *dev, const char *msg)
-{
-	(void)ud;
-	(void)prio;
-	(void)dev;
-	pthread_mutex_lock(&g_log_lock);
-	size_t n = strlen(g_log);
-	snprintf(g_log + n, sizeof(g_log) - n, "%s\n", msg);
-	pthread_mutex_unlock(&g_log_lock);
-}
-
-static bool log_has(const char *needle)
-{
-	bool found;
-
-	pthread_mutex_lock(&g_log_lock);
-	found = strstr(g_log, needle) != NULL;
-	pthread_mutex_unlock(&g_log_lock);
-	if (!found)
-		print_message("log lacks \"%s\":\n%s", needle, g_log);
-	return found;
-}
 
 static void mem_copy(const struct iovec *iov, unsigned int cnt, uint64_t off, bool to_mem)
 {
@@ -110,7 +90,7 @@ struct fx {
 
 static void dev_up(struct fx *f, bool reopen)
 {
-	struct rts_dev_config cfg = { .name = "r0", .cfgstring = "mem", .block_size = BS,
+	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "r0", .cfgstring = "mem", .block_size = BS,
 				      .queue_depth = 16, .log_fn = log_cb };
 
 	assert_int_equal(rts_dev_new_sim(&cfg, &mem_handler, f->sim, &f->dev), 0);
@@ -132,20 +112,10 @@ static struct fx *fx_start(void)
 
 	assert_non_null(f);
 	memset(g_mem, 0, sizeof(g_mem));
-	g_log[0] = '\0';
+	log_clear();
 	assert_int_equal(rts_sim_new(&sp, &f->sim), 0);
 	dev_up(f, false);
 	return f;
-}
-
-static void cdb16(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
-{
-	memset(c, 0, 16);
-	c[0] = op;
-	for (int i = 0; i < 8; i++)
-		c[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
-	for (int i = 0; i < 4; i++)
-		c[10 + i] = (uint8_t)(n >> (24 - 8 * i));
 }
 
 static struct rts_sim_completion rw(struct fx *f, bool write, uint64_t lba, void *buf)
@@ -153,7 +123,7 @@ static struct rts_sim_completion rw(struct fx *f, bool write, uint64_t lba, void
 	uint8_t cdb[16];
 	struct rts_sim_completion c;
 
-	cdb16(cdb, write ? 0x8a : 0x88, lba, 1);
+	rw16(cdb, write ? 0x8a : 0x88, lba, 1);
 	assert_int_equal(rts_sim_exec(f->sim, cdb, 16, write ? RTS_SIM_TO_DEV : RTS_SIM_FROM_DEV,
 				      buf, BS, TMO, &c),
 			 0);
@@ -180,6 +150,63 @@ static void seen_cb(void *ud, const struct rts_sim_completion *c)
 	s->status = c->status;
 }
 
+/*
+ * A reader on another thread, as rts-runner's status socket and D-Bus are: everything they
+ * read of a running device, in a loop until told to stop. Under TSan (RTS_TSAN=ON, ctest -L
+ * threads) this checks the thread contract of struct rts_dev (tcmu/dev.h).
+ */
+struct reader {
+	pthread_t thread;
+	struct rts_dev *dev;
+	atomic_bool stop;
+	unsigned long rounds;
+	char failure[128]; /* the failure it saw, copied while the device is alive */
+	atomic_bool saw_failure; /* failure[] is written (release) */
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+
+	while (!atomic_load(&rd->stop)) {
+		struct rts_dev_stats st = { .struct_size = sizeof(st) };
+		struct rts_dev_io_stats io = { .struct_size = sizeof(io) };
+		uint64_t counts[8], upper[8];
+		const char *why = rts_dev_get_failure(rd->dev);
+
+		if (why && !atomic_load(&rd->saw_failure)) {
+			snprintf(rd->failure, sizeof(rd->failure), "%s", why);
+			atomic_store(&rd->saw_failure, true);
+		}
+		rts_dev_get_stats(rd->dev, &st);
+		assert_int_equal(rts_dev_get_io_stats(rd->dev, &io), 0);
+		rts_dev_get_latency_histogram(rd->dev, counts, upper, 8);
+		assert_string_equal(rts_dev_get_name(rd->dev), "r0");
+		assert_int_equal(rts_dev_get_block_size(rd->dev), BS);
+		(void)rts_dev_get_size(rd->dev);
+		(void)rts_dev_get_handler(rd->dev);
+		rd->rounds++;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void reader_start(struct reader *rd, struct rts_dev *dev)
+{
+	*rd = (struct reader){ .dev = dev };
+	assert_int_equal(pthread_create(&rd->thread, NULL, reader_main, rd), 0);
+}
+
+/* Stop the reader; with @want_failure, once it has seen the device's failure. */
+static void reader_stop(struct reader *rd, bool want_failure)
+{
+	for (int i = 0; want_failure && i < TMO && !atomic_load(&rd->saw_failure); i++)
+		usleep(1000);
+	atomic_store(&rd->stop, true);
+	assert_int_equal(pthread_join(rd->thread, NULL), 0);
+	assert_true(rd->rounds > 0);
+}
+
 /* Corrupt the ring in one of the two unwalkable ways, check the failure and its reason,
  * recover without a restart, and check nothing written before is lost. */
 static void corrupt_and_recover(enum rts_sim_corruption what, const char *reason)
@@ -187,13 +214,15 @@ static void corrupt_and_recover(enum rts_sim_corruption what, const char *reason
 	struct fx *f = fx_start();
 	uint8_t w[BS], r[BS], cdb[16];
 	struct seen s = { 0 };
+	struct reader rd;
 
+	reader_start(&rd, f->dev);
 	/* acknowledged writes before the corruption */
 	for (unsigned int lba = 0; lba < 32; lba++) {
 		memset(w, (int)(lba + 1), sizeof(w));
 		assert_int_equal(rw(f, true, lba, w).status, 0);
 	}
-	cdb16(cdb, 0x88, 3, 1);
+	rw16(cdb, 0x88, 3, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_FROM_DEV, r, BS, NULL, NULL), 0);
 	assert_int_equal(rts_sim_corrupt(f->sim, what), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);
@@ -202,6 +231,8 @@ static void corrupt_and_recover(enum rts_sim_corruption what, const char *reason
 	assert_true(log_has("device failed: "));
 	assert_true(log_has(reason));
 	assert_int_equal(rts_sim_outstanding(f->sim), 1); /* never taken */
+	reader_stop(&rd, true);
+	assert_string_equal(rd.failure, reason); /* the reader saw the failure, whole */
 
 	/* recovery: stop, reset the ring (the kernel ends what is outstanding BUSY), reopen */
 	dev_down(f);
@@ -248,7 +279,7 @@ static void test_bad_data_offset(void **state)
 
 	(void)state;
 	memset(w, 0x77, sizeof(w));
-	cdb16(cdb, 0x8a, 9, 1);
+	rw16(cdb, 0x8a, 9, 1);
 	assert_int_equal(rts_sim_submit(f->sim, cdb, 16, RTS_SIM_TO_DEV, w, BS, NULL, NULL), 0);
 	assert_int_equal(rts_sim_corrupt(f->sim, RTS_SIM_CORRUPT_DATA_OFF), 0);
 	assert_int_equal(rts_sim_kick(f->sim), 0);

@@ -131,6 +131,7 @@ static void tdev_open(struct tdev *t, const struct rts_sim_params *sp, uint32_t 
 {
 	char *why = NULL;
 	struct rts_dev_config cfg = {
+		RTS_DEV_CONFIG_INIT,
 		.name = name,
 		.cfgstring = "pmem/",
 		.size = g_dev_size,

@@ -126,6 +126,15 @@ static void test_configfs(void **state)
 	assert_non_null(fgets(buf, sizeof(buf), f));
 	fclose(f);
 	assert_string_equal(buf, "1");
+	/* the device's configfs paths, composed in one place */
+	char want[600], got[600], tiny[16];
+	snprintf(want, sizeof(want), "%s/target/core/user_1/disk_a", cfg);
+	assert_int_equal(rts_tcmu_dev_path(cfg, &i, NULL, got, sizeof(got)), 0);
+	assert_string_equal(got, want);
+	snprintf(want, sizeof(want), "%s/target/core/user_1/disk_a/wwn/vpd_unit_serial", cfg);
+	assert_int_equal(rts_tcmu_dev_path(cfg, &i, "wwn/vpd_unit_serial", got, sizeof(got)), 0);
+	assert_string_equal(got, want);
+	assert_int_equal(rts_tcmu_dev_path(cfg, &i, NULL, tiny, sizeof(tiny)), -ENAMETOOLONG);
 	assert_int_equal(rts_tcmu_action(cfg, &i, "reset_ring", "1"), -ENOENT);
 	assert_int_equal(rts_tcmu_action(cfg, &i, "../enable", "1"), -EINVAL);
 	assert_int_equal(rts_tcmu_info_from_sysfs(sysfs, 3, &i), 0);

@@ -4,8 +4,8 @@
  * <linux/uio.h>, whose struct iovec collides with glibc's <sys/uio.h>. The layout is the
  * same, so the kernel's copy is renamed while the header is read.
  */
-#ifndef RTS_TCMU_UAPI_H
-#define RTS_TCMU_UAPI_H
+#ifndef RTS_COMMON_UAPI_H
+#define RTS_COMMON_UAPI_H
 
 #include <sys/uio.h>
 

@@ -4,8 +4,8 @@
  * transfer, argument checks on public entry points and errno conversion.
  * Never installed; never included from include/rts/.
  */
-#ifndef RTS_SHARED_MACRO_H
-#define RTS_SHARED_MACRO_H
+#ifndef RTS_COMMON_MACRO_H
+#define RTS_COMMON_MACRO_H
 
 #include <errno.h>
 #include <stddef.h>

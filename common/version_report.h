@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* --version of rts-runner and rtsctl: package and ABI versions, io_uring and kernel features. */
-#ifndef RTS_TCMU_VERSION_REPORT_H
-#define RTS_TCMU_VERSION_REPORT_H
+#ifndef RTS_COMMON_VERSION_REPORT_H
+#define RTS_COMMON_VERSION_REPORT_H
 
 #include <stdio.h>
 
