@@ -81,8 +81,7 @@ RTS_EXPORT int rts_tcmu_use_alua(const char *configfs, const struct rts_tcmu_inf
 		return -ENOMEM;
 	if ((size_t)snprintf(c->target_dir, sizeof(c->target_dir), "%s/target", configfs) >=
 		    sizeof(c->target_dir) ||
-	    (size_t)snprintf(c->alua_dir, sizeof(c->alua_dir), "%s/target/core/user_%u/%s/alua",
-			     configfs, info->hba, info->dev_name) >= sizeof(c->alua_dir)) {
+	    rts_tcmu_dev_path(configfs, info, "alua", c->alua_dir, sizeof(c->alua_dir)) < 0) {
 		free(c);
 		return -ENAMETOOLONG;
 	}
