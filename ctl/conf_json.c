@@ -1450,7 +1450,16 @@ int conf_value_string(struct json_object *v, char *buf, size_t size)
 struct victim {
 	struct json_object *array;
 	size_t index;
+	size_t prefix_len; /* length of the path up to and including "<array>[<index>]" */
+	const char *path;
 };
+
+/* @p in is nested inside the element @p out names (deleting @p out deletes it too). */
+static bool victim_inside(const struct victim *in, const struct victim *out)
+{
+	return in->prefix_len > out->prefix_len &&
+	       !strncmp(in->path, out->path, out->prefix_len) && in->path[out->prefix_len] == '.';
+}
 
 static int cmp_victim(const void *a, const void *b)
 {
@@ -1492,6 +1501,8 @@ static bool element_of(struct json_object *root, const char *path, struct victim
 				if (!strcmp(arrays[i], tok)) {
 					ret->array = arr;
 					ret->index = idx;
+					ret->path = path;
+					ret->prefix_len = (size_t)(p - path) - (p > path && p[-1] == '.');
 					found = true;
 				}
 			}
@@ -1517,9 +1528,22 @@ size_t conf_prune_invalid(struct json_object *root, const struct conf_report *re
 		conf_report_add(skipped, CONF_ERR, rep->v[i].path, "skipped: %s", rep->v[i].text);
 		n++;
 	}
+	/*
+	 * An element inside another victim goes with it: deleting both would touch an array
+	 * the outer deletion already freed.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++) {
+			if (j != i && v[j].array && victim_inside(&v[i], &v[j])) {
+				v[i].array = NULL;
+				break;
+			}
+		}
+	}
 	qsort(v, n, sizeof(*v), cmp_victim);
 	for (size_t i = 0; i < n; i++) {
-		if (i && v[i].array == v[i - 1].array && v[i].index == v[i - 1].index)
+		if (!v[i].array ||
+		    (i && v[i].array == v[i - 1].array && v[i].index == v[i - 1].index))
 			continue;
 		json_object_array_del_idx(v[i].array, v[i].index, 1);
 		removed++;
