@@ -3,6 +3,7 @@
 # Run every libFuzzer target for a while and report what it did.
 #
 #   scripts/fuzz.sh [seconds per target (60)] [build dir (build-fuzz)] [targets...]
+#   FUZZ_RUNS=N scripts/fuzz.sh ...   also stop a target after N executions (e.g. 10000000)
 #
 # Configures <build dir> with clang and -DRTS_FUZZ=ON when it is not configured yet, builds
 # the fuzz targets, then runs each one on one core (-workers=1) for the given time, starting
@@ -36,7 +37,7 @@ for t in $targets; do
 	log="$out/$t/last.log"
 	# the target may chdir into a scratch directory: every path it gets is absolute
 	abs_out=$(cd "$out/$t" && pwd)
-	"$bin" -max_total_time="$secs" -print_final_stats=1 -workers=1 -timeout=20 \
+	"$bin" -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -print_final_stats=1 -workers=1 -timeout=20 \
 		-rss_limit_mb=2048 -artifact_prefix="$abs_out/" "$abs_out/corpus" \
 		"$src/tests/fuzz/corpus/$t" >"$log" 2>&1 || true
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
