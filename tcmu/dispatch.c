@@ -564,15 +564,12 @@ static void do_caw(struct rts_cmd *cmd)
 	struct iovec *v;
 	int r;
 
-	/* SBC-4 5.3: NUMBER OF LOGICAL BLOCKS 0 transfers nothing and is not an error. */
-	if (!half) {
-		finish_err(cmd, 0);
-		return;
-	}
 	/*
 	 * Step 6 of the check order (tcmu/scsi/cdb.c): the Data-Out buffer must hold exactly the
 	 * verify and the write instance (2 * NUMBER OF LOGICAL BLOCKS blocks); the CDB decides
 	 * the length, so another length is an INVALID FIELD IN CDB (NUMBER OF LOGICAL BLOCKS).
+	 * That includes NUMBER OF LOGICAL BLOCKS 0 with Data-Out (libiscsi's CompareAndWrite
+	 * sends 256 blocks, which its one-byte field turns into 0): the CDB and the data disagree.
 	 */
 	if (cmd->data_len != 2 * half) {
 		struct scsi_result res;
@@ -580,6 +577,11 @@ static void do_caw(struct rts_cmd *cmd)
 		scsi_set_sense_field(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB,
 				     true, 13, -1);
 		finish_res(cmd, &res, -1);
+		return;
+	}
+	/* SBC-4 5.3: NUMBER OF LOGICAL BLOCKS 0 transfers nothing and is not an error. */
+	if (!half) {
+		finish_err(cmd, 0);
 		return;
 	}
 	r = dev_bounce(cmd, 3 * half + sizeof(struct iovec));

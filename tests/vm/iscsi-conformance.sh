@@ -30,11 +30,12 @@ step "summary"
 python3 "$VM_REPO/tests/vm/cu-summary.py" "${files[@]}" | tee "$OUT/summary.txt"
 for name in ufile uqcow; do
 	# the second table: counts over the tests completed on every LUN (like with like)
+	# (| LUN | passed | failed | skipped |: passed is field 3, failed field 4)
 	line=$(grep "^| $name " "$OUT/summary.txt" | tail -1)
-	failed=$(echo "$line" | awk -F'|' '{gsub(/ /,"",$5); print $5}')
+	failed=$(echo "$line" | awk -F'|' '{gsub(/ /,"",$4); print $4}')
 	expect "$name: iscsi-test-cu failures" "$failed" 0
-	passed=$(echo "$line" | awk -F'|' '{gsub(/ /,"",$4); print $4}')
-	kpassed=$(grep "^| kfile " "$OUT/summary.txt" | tail -1 | awk -F'|' '{gsub(/ /,"",$4); print $4}')
+	passed=$(echo "$line" | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+	kpassed=$(grep "^| kfile " "$OUT/summary.txt" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
 	check "$name passes $passed >= kernel fileio's $kpassed" test "$passed" -ge "$kpassed"
 done
 stop_runner
