@@ -1581,14 +1581,16 @@ RTS_EXPORT int rts_dev_start(struct rts_dev *dev)
 	atomic_store(&dev->stop, false);
 	dev->stopping = false;
 	dev->running = true;
+	/* before the I/O thread exists: the registry reads the device's VPD 83h identity */
+	xcopy_register(dev);
 	r = -pthread_create(&dev->thread, NULL, io_thread, dev);
 	if (r < 0) {
+		xcopy_unregister(dev, 0);
 		dev->running = false;
 		io_uring_queue_exit(&dev->uring);
 		dev->uring_ready = false;
 		return r;
 	}
-	xcopy_register(dev);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #   RTS_CU_TESTS=SCSI.Read10 tests/vm/iscsi-conformance.sh     a subset (default: family SCSI;
 #                                                             comma-separated patterns)
 #   RTS_CU_VERBOSE=1                                          iscsi-test-cu -V (CDBs and sense)
+#   RTS_CU_TIMEOUT=240                                        bound of each LUN's run (480 s)
 . "$(dirname "$0")/lib.sh"
 vm_scenario iscsi-conformance --timeout 1700 "$@"
 CU_TESTS=${RTS_CU_TESTS:-SCSI}
@@ -20,7 +21,7 @@ files=()
 for lun in 0 1 2; do
 	name=${ISCSI_LUN_NAMES[$lun]}
 	step "iscsi-test-cu --dataloss --test=$CU_TESTS on LUN $lun ($name)"
-	timed t timeout 480 iscsi-test-cu --dataloss ${RTS_CU_VERBOSE:+-V} --test="$CU_TESTS" \
+	timed t timeout "${RTS_CU_TIMEOUT:-480}" iscsi-test-cu --dataloss ${RTS_CU_VERBOSE:+-V} --test="$CU_TESTS" \
 		"iscsi://127.0.0.1/$ISCSI_IQN/$lun" > "$OUT/cu-$name.txt" 2>&1
 	echo "     ${t}s; $(grep -E '^ +tests ' "$OUT/cu-$name.txt" | tail -1)"
 	files+=("$name=$OUT/cu-$name.txt")
