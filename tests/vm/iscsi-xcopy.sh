@@ -23,20 +23,21 @@ EOT
 wait_for 10 grep -q "ufile2: serving /dev/uio" "$OUT/runner.log" || die "rts-runner does not serve ufile2"
 iscsi_login 4
 NAMES=(kfile ufile uqcow kfile2 ufile2)
-BLOCKS=2048 # 1 MiB: sg_xcopy sends 16 EXTENDED COPY commands of 128 blocks (bpt)
+BLOCKS=512 # 256 KiB: sg_xcopy sends 4 EXTENDED COPY commands of 128 blocks (bpt)
 head -c $((BLOCKS * 512)) /dev/urandom > /tmp/pat
 
 # xc SRC_LUN DST_LUN on_src|on_dst: copy $BLOCKS blocks from LBA 0 of SRC to LBA 8192 of
 # DST; prints "ok", "data differs" or the sense sg_xcopy reported.
 xc() {
 	local s=$1 d=$2 on=$3 log=$OUT/xcopy-$1-$2-$3.txt
-	dd if=/tmp/pat of="$(iscsi_sd "$s")" bs=1M count=1 oflag=direct conv=notrunc status=none
+	dd if=/tmp/pat of="$(iscsi_sd "$s")" bs=512 count=$BLOCKS oflag=direct conv=notrunc status=none
 	dd if=/dev/zero of="$(iscsi_sd "$d")" bs=512 count=$BLOCKS seek=8192 oflag=direct \
 		conv=notrunc status=none
 	if ! sg_xcopy if="$(iscsi_sg "$s")" of="$(iscsi_sg "$d")" bs=512 count=$BLOCKS skip=0 \
-		seek=8192 "--$on" > "$log" 2>&1; then
-		grep -io -m1 "copy target device not reachable\|unreachable copy target\|[a-z ]*descriptor[a-z ]*\|illegal request[^,]*\|copy aborted" "$log" |
-			head -1 | tr 'A-Z' 'a-z' || echo "failed"
+		seek=8192 "--$on" -v > "$log" 2>&1; then
+		# the additional sense sg_xcopy -v prints, else its last line
+		grep -io -m1 "copy target device not reachable\|unreachable copy target\|unsupported [a-z ]*descriptor[a-z ]*\|too many [a-z ]*descriptors\|invalid field in [a-z ]*" "$log" |
+			tr 'A-Z' 'a-z' | grep . || tail -1 "$log" | tr 'A-Z' 'a-z'
 		return
 	fi
 	dd if="$(iscsi_sd "$d")" of=/tmp/back bs=512 count=$BLOCKS skip=8192 iflag=direct status=none
