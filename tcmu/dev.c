@@ -409,32 +409,42 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		.sense_len = sense_len,
 	};
 	bool had_lock = cmd->lock != RLOCK_NONE;
+	bool internal = cmd->origin != NULL;
 
-	if (data_in_len >= 0 && (uint64_t)data_in_len < cmd->data_len &&
-	    (dev->ring.caps & TCMU_MAILBOX_FLAG_CAP_READ_LEN)) {
-		rsp.uflags |= TCMU_UFLAG_READ_LEN;
-		rsp.read_len = (uint32_t)data_in_len;
+	if (_unlikely_(cmd->xc))
+		xcopy_op_free(cmd);
+	if (_unlikely_(internal)) {
+		/* an EXTENDED COPY's read or write: the result goes to the copy, not the ring */
+		xcopy_internal_done(cmd, status);
+	} else {
+		if (data_in_len >= 0 && (uint64_t)data_in_len < cmd->data_len &&
+		    (dev->ring.caps & TCMU_MAILBOX_FLAG_CAP_READ_LEN)) {
+			rsp.uflags |= TCMU_UFLAG_READ_LEN;
+			rsp.read_len = (uint32_t)data_in_len;
+		}
+		int r = ring_complete(&dev->ring, cmd->cmd_id, &rsp);
+		if (r == -EPROTO)
+			dev_fail(dev, "ring slot headers changed under us: cannot write completions");
+		else if (r < 0)
+			dev_fail(dev, "completion without a consumed ring slot");
+		if (status != RTS_SAM_GOOD && status != RTS_SAM_CONDITION_MET)
+			STAT_INC(dev, errors);
+		STAT_INC(dev, completions);
+		io_account(dev, cmd, status, data_in_len);
+		dev->need_kick = true;
+		dev->id_slot[cmd->cmd_id] = 0;
 	}
-	int r = ring_complete(&dev->ring, cmd->cmd_id, &rsp);
-	if (r == -EPROTO)
-		dev_fail(dev, "ring slot headers changed under us: cannot write completions");
-	else if (r < 0)
-		dev_fail(dev, "completion without a consumed ring slot");
-	if (status != RTS_SAM_GOOD && status != RTS_SAM_CONDITION_MET)
-		STAT_INC(dev, errors);
-	STAT_INC(dev, completions);
-	io_account(dev, cmd, status, data_in_len);
-	dev->need_kick = true;
 	if (had_lock)
 		dispatch_release(cmd);
 	cmd->in_use = false;
 	cmd->step = NULL;
 	cmd->intercept = NULL;
-	dev->id_slot[cmd->cmd_id] = 0;
 	dev->free_slots[dev->nfree] = cmd->slot;
 	__atomic_store_n(&dev->nfree, dev->nfree + 1, __ATOMIC_RELAXED); /* read by get_stats */
 	if (had_lock && dev->wait_head)
 		dispatch_retry_waiters(dev);
+	if (_unlikely_(internal) && dev->peer_wait_head)
+		xcopy_run_peer(dev); /* a copy slot is free again */
 }
 
 /* ------------------------------------------------------- handler contract */
@@ -565,6 +575,8 @@ void dev_cmd_end(struct rts_cmd *cmd, int err)
 		step(cmd, err);
 		return;
 	}
+	if (_unlikely_(cmd->origin))
+		cmd->xc_err = err; /* the copy wants the errno (-EOPNOTSUPP from copy_range) */
 	if (!err) {
 		dev_cmd_finish(cmd, RTS_SAM_GOOD, NULL, 0, -1);
 		return;
@@ -769,6 +781,7 @@ static void init_dev_info(struct rts_dev *dev)
 		.max_write_same_blocks = 0xffffffff / dev->cfg.block_size,
 		.max_caw_blocks = 1,
 		.write_cache = dev->cfg.write_cache,
+		.xcopy = true, /* EXTENDED COPY (LID1) among the devices of this process: xcopy.c */
 	};
 	/* Handlers read these in open(): valid before it runs. */
 	dev->size = dev->cfg.size;
@@ -828,7 +841,7 @@ RTS_EXPORT void rts_dev_set_max_xfer_blocks(struct rts_dev *dev, uint32_t blocks
 
 static int alloc_slots(struct rts_dev *dev)
 {
-	uint32_t n = dev->cfg.queue_depth;
+	uint32_t n = dev->cfg.queue_depth + DEV_XCOPY_SLOTS;
 	size_t psz = ALIGN_UP((size_t)dev->h->cmd_private_size, 16);
 
 	dev->cmds = calloc(n, sizeof(*dev->cmds));
@@ -1296,6 +1309,9 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	cmd->waiting = false;
 	cmd->op_active = false;
 	cmd->intercept = NULL;
+	cmd->xc = NULL;
+	cmd->origin = NULL;
+	cmd->copy_src = NULL;
 	memset(cmd->sqe_cnt, 0, sizeof(cmd->sqe_cnt));
 	cmd->step = NULL;
 	cmd->info = (struct scsi_cmd_info){ .kind = SCSI_KIND_EMULATE };
@@ -1345,7 +1361,9 @@ static void drain_ring(struct rts_dev *dev)
 	struct ring_ent ent;
 	const char *why = NULL;
 
-	while (dev->nfree && !dev->stopping && !rts_dev_get_failure(dev)) {
+	/* the ring's commands leave DEV_XCOPY_SLOTS to EXTENDED COPY's internal ones */
+	while (dev->nfree > DEV_XCOPY_SLOTS - dev->xc_internal && !dev->stopping &&
+	       !rts_dev_get_failure(dev)) {
 		int r = ring_next(&dev->ring, &ent, &why);
 
 		if (r == 0)
@@ -1444,6 +1462,7 @@ static void handle_cqe(struct rts_dev *dev, const struct io_uring_cqe *cqe)
 		if (atomic_load(&dev->stop))
 			dev->stopping = true;
 		run_async_completions(dev);
+		xcopy_run_peer(dev);
 		run_ctl_request(dev);
 		if (atomic_exchange(&dev->abandon, false))
 			abandon_inflight(dev);
@@ -1502,6 +1521,7 @@ static void *io_thread(void *arg)
 		if (atomic_load(&dev->force_exit)) {
 			/* The wakeups may not have been reaped (the thread was in the handler). */
 			run_async_completions(dev);
+			xcopy_fail_peer(dev);
 			if (atomic_exchange(&dev->abandon, false))
 				abandon_inflight(dev);
 			if (dev->nfree != dev->ncmds) {
@@ -1568,8 +1588,11 @@ RTS_EXPORT int rts_dev_start(struct rts_dev *dev)
 	atomic_store(&dev->stop, false);
 	dev->stopping = false;
 	dev->running = true;
+	/* before the I/O thread exists: the registry reads the device's VPD 83h identity */
+	xcopy_register(dev);
 	r = -pthread_create(&dev->thread, NULL, io_thread, dev);
 	if (r < 0) {
+		xcopy_unregister(dev, 0);
 		dev->running = false;
 		io_uring_queue_exit(&dev->uring);
 		dev->uring_ready = false;
@@ -1600,6 +1623,8 @@ RTS_EXPORT int rts_dev_stop(struct rts_dev *dev, int timeout_ms)
 	assert_return(dev, -EINVAL);
 	if (!dev->running)
 		return 0;
+	/* no new copy can reach it; the ones holding it finish first (bounded) */
+	xcopy_unregister(dev, timeout_ms);
 	if (dev->wedged) {
 		/* an earlier stop left the thread inside the handler: has that call returned? */
 		wake(dev);

@@ -23,6 +23,9 @@
 #include "scsi/scsi.h"
 
 #define DEV_INLINE_IOVS 16
+/* Command slots beyond the queue depth for EXTENDED COPY's internal reads and writes
+ * (xcopy.c), so a copy never waits for the ring's commands to free one. */
+#define DEV_XCOPY_SLOTS 4
 #define RTS_CMD_TRACK 4
 #define DEV_MAX_QUEUE_DEPTH 4096
 /* Default bound on waits for a handler (reconfig, close): rts_dev_set_handler_timeout(). */
@@ -100,6 +103,17 @@ struct rts_cmd {
 	int (*offload_fn)(struct rts_dev *dev, struct rts_cmd *cmd, void *arg);
 	void *offload_arg;
 	struct rts_cmd *offload_next;
+
+	/* EXTENDED COPY (xcopy.c). On the copy command: its state. On an internal command
+	 * (a read or write it asked this device for): the copy command it serves, the source
+	 * of a copy_range, and the errno it ended with. peer_next links a copy command into
+	 * the target device's request queue. */
+	struct xcopy_op *xc;
+	struct rts_cmd *origin;
+	struct rts_dev *copy_src;
+	uint64_t copy_src_off;
+	int xc_err;
+	struct rts_cmd *peer_next;
 
 	void *priv;              /* handler's cmd_private_size bytes */
 	uint64_t t_start_ns;     /* dev->clock_ns of the pass that took it from the ring (iostat) */
@@ -228,6 +242,25 @@ struct rts_dev {
 	struct dev_stats_atomic stats;
 	struct iostat io;        /* written by the I/O thread only, read by rts_dev_get_io_stats() */
 	uint64_t clock_ns;       /* CLOCK_MONOTONIC at the start of the I/O loop's pass */
+
+	/* EXTENDED COPY (xcopy.c). reg_next, naa, naa_len: the registry's (its lock);
+	 * xc_users: copies holding the device (atomic); peer_head: requests of copy commands
+	 * (lock-free MPSC stack, pushed by any device's I/O thread); the rest: I/O thread. */
+	struct rts_dev *reg_next;
+	bool registered;
+	uint8_t naa[16];
+	uint8_t naa_len;
+	atomic_uint xc_users;
+	_Atomic(struct rts_cmd *) peer_head;
+	struct rts_cmd *peer_wait_head, *peer_wait_tail;
+	uint32_t xc_internal;    /* internal commands in use (<= DEV_XCOPY_SLOTS) */
+	struct xcopy_status_ent {
+		bool used;
+		uint8_t list_id;
+		uint64_t seq;
+		struct scsi_xcopy_status st;
+	} xc_status[SCSI_XCOPY_MAX_COPIES];
+	uint64_t xc_seq;
 };
 
 /* dev.c */
@@ -266,6 +299,21 @@ void dispatch_retry_waiters(struct rts_dev *dev);
 void dispatch_release(struct rts_cmd *cmd);
 void dispatch_unwait(struct rts_cmd *cmd);
 void errno_to_sense(int err, bool write, uint8_t *status, uint8_t *key, uint16_t *asc);
+
+/* xcopy.c: EXTENDED COPY and RECEIVE COPY RESULTS on the I/O thread; the registry of the
+ * devices a copy can reach (rts_dev_start registers, rts_dev_stop unregisters and waits
+ * for the copies holding the device); internal commands' end; the peer request queue. */
+void xcopy_start(struct rts_cmd *cmd);
+void xcopy_rcr(struct rts_cmd *cmd);
+void xcopy_register(struct rts_dev *dev);
+void xcopy_unregister(struct rts_dev *dev, int timeout_ms);
+void xcopy_refresh_id(struct rts_dev *dev);
+void xcopy_internal_done(struct rts_cmd *cmd, uint8_t status);
+void xcopy_op_free(struct rts_cmd *cmd);
+void xcopy_run_peer(struct rts_dev *dev);
+void xcopy_fail_peer(struct rts_dev *dev);
+/* dispatch.c: serve an internal READ(16)/WRITE(16) (or copy_range) built by xcopy.c */
+void dispatch_internal(struct rts_cmd *cmd);
 
 /* ALUA (alua_dev.c): true when @cmd was RTPG/STPG and is taken care of. */
 bool dispatch_alua(struct rts_cmd *cmd);

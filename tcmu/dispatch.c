@@ -307,6 +307,17 @@ static void do_read(struct rts_cmd *cmd)
 		   dev->h->read(dev, cmd, cmd->iov, cmd->iovcnt, byte_off(cmd), len));
 }
 
+/* EXTENDED COPY's fast path: the handler copies from cmd->copy_src itself (xcopy.c). */
+static void do_copy_range(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+
+	cmd->flush_after = !dev->st.write_cache && dev->h->flush;
+	OP(cmd, step_write_done,
+	   dev->h->copy_range(dev, cmd, cmd->copy_src, cmd->copy_src_off, byte_off(cmd),
+			      byte_len(cmd)));
+}
+
 static void do_write(struct rts_cmd *cmd)
 {
 	struct rts_dev *dev = cmd->dev;
@@ -553,15 +564,12 @@ static void do_caw(struct rts_cmd *cmd)
 	struct iovec *v;
 	int r;
 
-	/* SBC-4 5.3: NUMBER OF LOGICAL BLOCKS 0 transfers nothing and is not an error. */
-	if (!half) {
-		finish_err(cmd, 0);
-		return;
-	}
 	/*
 	 * Step 6 of the check order (tcmu/scsi/cdb.c): the Data-Out buffer must hold exactly the
 	 * verify and the write instance (2 * NUMBER OF LOGICAL BLOCKS blocks); the CDB decides
 	 * the length, so another length is an INVALID FIELD IN CDB (NUMBER OF LOGICAL BLOCKS).
+	 * That includes NUMBER OF LOGICAL BLOCKS 0 with Data-Out (libiscsi's CompareAndWrite
+	 * sends 256 blocks, which its one-byte field turns into 0): the CDB and the data disagree.
 	 */
 	if (cmd->data_len != 2 * half) {
 		struct scsi_result res;
@@ -569,6 +577,11 @@ static void do_caw(struct rts_cmd *cmd)
 		scsi_set_sense_field(&res, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB,
 				     true, 13, -1);
 		finish_res(cmd, &res, -1);
+		return;
+	}
+	/* SBC-4 5.3: NUMBER OF LOGICAL BLOCKS 0 transfers nothing and is not an error. */
+	if (!half) {
+		finish_err(cmd, 0);
 		return;
 	}
 	r = dev_bounce(cmd, 3 * half + sizeof(struct iovec));
@@ -726,7 +739,10 @@ static void dispatch_io(struct rts_cmd *cmd)
 	switch (cmd->info.kind) {
 	case SCSI_KIND_WRITE:
 	case SCSI_KIND_WRITE_VERIFY:
-		do_write(cmd);
+		if (_unlikely_(cmd->copy_src))
+			do_copy_range(cmd);
+		else
+			do_write(cmd);
 		break;
 	case SCSI_KIND_WRITE_SAME:
 		do_write_same(cmd);
@@ -746,8 +762,10 @@ static void emulate(struct rts_cmd *cmd)
 	uint8_t op = cmd->cdb[0];
 	bool data_in = op != SCSI_MODE_SELECT_6 && op != SCSI_MODE_SELECT_10;
 
-	if (op == SCSI_INQUIRY)
+	if (op == SCSI_INQUIRY) {
 		dev_refresh_serial(dev); /* rare command: the serial may be set after enable */
+		xcopy_refresh_id(dev);   /* what EXTENDED COPY's identification descriptors match */
+	}
 	scsi_emulate(&dev->di, &dev->st, cmd->cdb, cmd->cdb_len, cmd->iov, cmd->iovcnt, &res);
 	if (dev->st.wce_changed) {
 		dev->st.wce_changed = false;
@@ -765,6 +783,22 @@ static void emulate(struct rts_cmd *cmd)
 		}
 	}
 	finish_res(cmd, &res, data_in ? (int64_t)res.data_len : -1);
+}
+
+void dispatch_internal(struct rts_cmd *cmd)
+{
+	struct scsi_result res;
+
+	if (scsi_decode(&cmd->dev->di, cmd->cdb, cmd->cdb_len, &cmd->info, &res) < 0) {
+		finish_res(cmd, &res, -1);
+		return;
+	}
+	if (cmd->info.kind == SCSI_KIND_READ) {
+		do_read(cmd);
+		return;
+	}
+	cmd->lock = RLOCK_WRITE; /* waits for COMPARE AND WRITE like any write */
+	dispatch_io(cmd);
 }
 
 void dispatch_cmd(struct rts_cmd *cmd)
@@ -813,6 +847,12 @@ void dispatch_cmd(struct rts_cmd *cmd)
 		break;
 	case SCSI_KIND_GET_LBA_STATUS:
 		do_get_lba_status(cmd);
+		break;
+	case SCSI_KIND_XCOPY:
+		xcopy_start(cmd);
+		break;
+	case SCSI_KIND_RCR:
+		xcopy_rcr(cmd);
 		break;
 	case SCSI_KIND_SYNC:
 		if (dev->h->flush)

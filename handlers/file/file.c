@@ -47,6 +47,7 @@
 #include <liburing.h>
 
 #include <rts/cfgstring.h>
+#include <rts/device.h> /* rts_dev_get_handler() for copy_range */
 #include <rts/handler.h>
 
 #include "macro.h"
@@ -87,6 +88,8 @@ struct file_cmd {
 	uint64_t len; /* bytes of the operation */
 	uint64_t done; /* bytes transferred so far */
 	struct iovec sub[FILE_SUB_IOV];
+	int copy_in;        /* copy_range: the source fd */
+	uint64_t copy_from; /* copy_range: the source byte offset */
 };
 
 struct file_dev {
@@ -783,6 +786,62 @@ static int file_unmap(struct rts_dev *dev, struct rts_cmd *cmd, uint64_t off, ui
 	return start(dev, cmd, FOP_PUNCH, NULL, 0, off, len, 0);
 }
 
+/* Offloaded copy_file_range() of a copy_range (a worker thread, see file_copy_range). */
+static int copy_job(struct rts_dev *dev, struct rts_cmd *cmd, void *arg)
+{
+	struct file_dev *fd = rts_dev_get_private(dev);
+	struct file_cmd *fc = rts_cmd_get_private(cmd);
+	int out = fd->fd_buf >= 0 ? fd->fd_buf : fd->fd;
+	loff_t in_off = (loff_t)fc->copy_from, out_off = (loff_t)fc->off;
+	uint64_t left = fc->len;
+
+	(void)arg;
+	while (left) {
+		ssize_t n = copy_file_range(fc->copy_in, &in_off, out, &out_off, (size_t)MIN(left, (uint64_t)1 << 30), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* nothing copied yet and the kernel cannot do it here: the core copies */
+			if (left == fc->len && (errno == EXDEV || errno == EOPNOTSUPP ||
+						errno == ENOSYS || errno == EINVAL))
+				return -EOPNOTSUPP;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO; /* the source ended early: cannot happen inside the device */
+		left -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * EXTENDED COPY fast path: copy_file_range() from another file device of this runner (or
+ * this one) without the data passing through the runner. Overlapping ranges of one file are
+ * left to the core (copy_file_range refuses them).
+ */
+static int file_copy_range(struct rts_dev *dev, struct rts_cmd *cmd, struct rts_dev *src,
+			   uint64_t src_off, uint64_t off, uint64_t len)
+{
+	struct file_dev *fd = rts_dev_get_private(dev);
+	const struct rts_handler *sh = rts_dev_get_handler(src);
+	struct file_cmd *fc = rts_cmd_get_private(cmd);
+	struct file_dev *sfd;
+
+	if (fd->ro)
+		return -EROFS;
+	if (!sh || sh->copy_range != file_copy_range)
+		return -EOPNOTSUPP;
+	sfd = rts_dev_get_private(src);
+	if (sfd == fd && src_off < off + len && off < src_off + len)
+		return -EOPNOTSUPP;
+	fc->copy_in = sfd->fd_buf >= 0 ? sfd->fd_buf : sfd->fd;
+	fc->copy_from = src_off;
+	fc->off = off;
+	fc->len = len;
+	return rts_cmd_offload(cmd, copy_job, NULL);
+}
+
 /*
  * GET LBA STATUS from the file's allocation (SEEK_DATA/SEEK_HOLE): what UNMAP punched is
  * deallocated and reads zeros (LBPRZ). A block partly holding data counts as mapped. Block
@@ -878,6 +937,7 @@ static const struct rts_handler file_handler = {
 	.unmap = file_unmap,
 	.io_done = file_io_done,
 	.get_lba_status = file_get_lba_status,
+	.copy_range = file_copy_range,
 };
 
 RTS_HANDLER_DEFINE(file_handler)

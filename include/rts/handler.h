@@ -207,6 +207,21 @@ struct rts_handler {
 	 * is reported mapped.
 	 */
 	int (*get_lba_status)(struct rts_dev *dev, uint64_t off, uint64_t *len);
+
+	/**
+	 * Optional (appended after get_lba_status). EXTENDED COPY fast path: copy @p len bytes
+	 * from byte @p src_off of device @p src into byte @p off of @p dev, when the backing
+	 * store can copy by itself (copy_file_range, a server-side copy). @p src is @p dev
+	 * itself or another device this runner serves, possibly of another handler (compare
+	 * rts_dev_get_handler(src) with what you expect before rts_dev_get_private(src)); it
+	 * stays open until @p cmd completes, and its private data must only be read. The ranges
+	 * are inside both devices and may overlap when @p src is @p dev. Return -EOPNOTSUPP (at
+	 * once or as the completion) to let the core copy through the data area instead, 0 and
+	 * complete @p cmd once done (rts_cmd_offload() for a blocking call), or a negative
+	 * errno. A write-through device is flushed by the core afterwards. I/O thread of @p dev.
+	 */
+	int (*copy_range)(struct rts_dev *dev, struct rts_cmd *cmd, struct rts_dev *src,
+			  uint64_t src_off, uint64_t off, uint64_t len);
 };
 
 /** Offset of the first byte after member @p m of struct type @p T. */

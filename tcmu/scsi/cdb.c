@@ -448,6 +448,11 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 		/* Not thin: UNMAP is not supported at all (Block Limits reports no UNMAP). */
 		known = di->thin;
 		break;
+	case SCSI_EXTENDED_COPY:
+	case SCSI_RECEIVE_COPY_RESULTS:
+		/* 3PC: served by the device layer (tcmu/xcopy.c) when it says so */
+		known = di->xcopy;
+		break;
 	default:
 		break;
 	}
@@ -489,6 +494,24 @@ int scsi_decode(const struct scsi_dev_info *di, const uint8_t *cdb, size_t cdb_l
 		return decode_caw(di, cdb, info, res);
 	case SCSI_UNMAP:
 		return decode_unmap(di, cdb, info, res);
+	case SCSI_EXTENDED_COPY:
+		/* LID1 only (LID4, ROD tokens, is not implemented) */
+		if ((cdb[1] & 0x1f) != SCSI_XCOPY_SA_LID1) {
+			scsi_invalid_cdb_field(res, 1, 4);
+			return -EINVAL;
+		}
+		info->kind = SCSI_KIND_XCOPY;
+		info->xfer_len = scsi_get_be32(&cdb[10]);
+		return 0;
+	case SCSI_RECEIVE_COPY_RESULTS:
+		if ((cdb[1] & 0x1f) != SCSI_RCR_SA_COPY_STATUS &&
+		    (cdb[1] & 0x1f) != SCSI_RCR_SA_OPERATING_PARAMETERS) {
+			scsi_invalid_cdb_field(res, 1, 4);
+			return -EINVAL;
+		}
+		info->kind = SCSI_KIND_RCR;
+		info->xfer_len = scsi_get_be32(&cdb[10]);
+		return 0;
 	case SCSI_SERVICE_ACTION_IN_16:
 		/* GET LBA STATUS: thin devices (LBPME=1) only, SBC-4 5.6 */
 		if ((cdb[1] & 0x1f) == SCSI_SAI_GET_LBA_STATUS && di->thin) {

@@ -20,6 +20,8 @@
 #define VPD_SUPPORTED	   0x00
 #define VPD_UNIT_SERIAL	   0x80
 #define VPD_DEVICE_ID	   0x83
+#define VPD_THIRD_PARTY_COPY 0x8f
+#define INQ_3PC		   0x08
 #define VPD_BLOCK_LIMITS   0xb0
 #define VPD_BLOCK_DEV_CHAR 0xb1
 #define VPD_LB_PROVISION   0xb2
@@ -44,6 +46,8 @@ static size_t inquiry_std(const struct scsi_dev_info *di, uint8_t *buf)
 	buf[3] = INQ_HISUP | INQ_RESP_FORMAT;
 	buf[4] = INQ_STD_LEN - 5;
 	buf[5] = (uint8_t)((di->tpgs & 3) << 4); /* TPGS */
+	if (di->xcopy)
+		buf[5] |= INQ_3PC;
 	buf[7] = INQ_CMDQUE;
 	scsi_put_ascii(&buf[8], 8, di->vendor, sizeof(di->vendor));
 	scsi_put_ascii(&buf[16], 16, di->product, sizeof(di->product));
@@ -53,13 +57,19 @@ static size_t inquiry_std(const struct scsi_dev_info *di, uint8_t *buf)
 	return INQ_STD_LEN;
 }
 
-static size_t vpd_supported(uint8_t *buf)
+static size_t vpd_supported(const struct scsi_dev_info *di, uint8_t *buf)
 {
 	static const uint8_t pages[] = { VPD_SUPPORTED,	   VPD_UNIT_SERIAL,    VPD_DEVICE_ID,
 					 VPD_BLOCK_LIMITS, VPD_BLOCK_DEV_CHAR, VPD_LB_PROVISION };
+	size_t n = 4;
 
-	memcpy(&buf[4], pages, sizeof(pages));
-	return 4 + sizeof(pages);
+	/* ascending order (SPC-4 7.8.14); 8Fh goes after 83h when EXTENDED COPY is served */
+	for (size_t i = 0; i < sizeof(pages); i++) {
+		buf[n++] = pages[i];
+		if (pages[i] == VPD_DEVICE_ID && di->xcopy)
+			buf[n++] = VPD_THIRD_PARTY_COPY;
+	}
+	return n;
 }
 
 static size_t vpd_unit_serial(const struct scsi_dev_info *di, uint8_t *buf)
@@ -210,13 +220,20 @@ void scsi_emulate_inquiry(const struct scsi_dev_info *di, const uint8_t *cdb,
 
 	switch (page) {
 	case VPD_SUPPORTED:
-		len = vpd_supported(buf);
+		len = vpd_supported(di, buf);
 		break;
 	case VPD_UNIT_SERIAL:
 		len = vpd_unit_serial(di, buf);
 		break;
 	case VPD_DEVICE_ID:
 		len = vpd_device_id(di, buf);
+		break;
+	case VPD_THIRD_PARTY_COPY:
+		if (!di->xcopy) {
+			scsi_invalid_cdb_field(res, 2, -1);
+			return;
+		}
+		len = scsi_vpd_third_party_copy(di, buf);
 		break;
 	case VPD_BLOCK_LIMITS:
 		len = vpd_block_limits(di, buf);

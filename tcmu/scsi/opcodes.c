@@ -25,10 +25,13 @@ struct op_usage {
 	uint8_t op;
 	uint8_t sa;      /* service action (with has_sa) */
 	bool has_sa;
-	bool thin_only;  /* listed only when the device is thin */
+	uint8_t needs;   /* NEED_*: listed only when the device has that */
 	uint8_t len;
 	uint8_t usage[16]; /* usage[0] is the opcode, usage[1] carries the SA bits */
 };
+
+#define NEED_THIN 1 /* thin provisioning (UNMAP, GET LBA STATUS) */
+#define NEED_3PC  2 /* EXTENDED COPY served (scsi_dev_info.xcopy) */
 
 /* Bits: byte 1 of READ/WRITE: RDPROTECT/WRPROTECT (e0), DPO (10), FUA (08). CONTROL: NACA. */
 #define CTL 0x04
@@ -65,6 +68,12 @@ static const struct op_usage ops[] = {
 	  { 0x55, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, CTL } },
 	{ SCSI_MODE_SENSE_10, 0, false, false, 10,
 	  { 0x5a, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, CTL } },
+	{ SCSI_EXTENDED_COPY, SCSI_XCOPY_SA_LID1, true, NEED_3PC, 16,
+	  { 0x83, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
+	{ SCSI_RECEIVE_COPY_RESULTS, SCSI_RCR_SA_COPY_STATUS, true, NEED_3PC, 16,
+	  { 0x84, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
+	{ SCSI_RECEIVE_COPY_RESULTS, SCSI_RCR_SA_OPERATING_PARAMETERS, true, NEED_3PC, 16,
+	  { 0x84, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
 	{ SCSI_READ_16, 0, false, false, 16,
 	  { 0x88, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0,
 	    CTL } },
@@ -111,7 +120,7 @@ static const struct op_usage ops[] = {
 
 static bool listed(const struct scsi_dev_info *di, const struct op_usage *o)
 {
-	return !o->thin_only || di->thin;
+	return (!(o->needs & NEED_THIN) || di->thin) && (!(o->needs & NEED_3PC) || di->xcopy);
 }
 
 static size_t put_timeouts(uint8_t *p)

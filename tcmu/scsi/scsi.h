@@ -43,6 +43,8 @@ enum scsi_opcode {
 	SCSI_UNMAP = 0x42,
 	SCSI_MODE_SELECT_10 = 0x55,
 	SCSI_MODE_SENSE_10 = 0x5a,
+	SCSI_EXTENDED_COPY = 0x83,
+	SCSI_RECEIVE_COPY_RESULTS = 0x84,
 	SCSI_COMPARE_AND_WRITE = 0x89,
 	SCSI_READ_16 = 0x88,
 	SCSI_WRITE_16 = 0x8a,
@@ -63,10 +65,14 @@ enum scsi_opcode {
 #define SCSI_SAI_READ_CAPACITY_16 0x10
 #define SCSI_SAI_GET_LBA_STATUS 0x12
 #define SCSI_MI_REPORT_SUPPORTED_OPCODES 0x0c
+#define SCSI_XCOPY_SA_LID1 0x00
+#define SCSI_RCR_SA_COPY_STATUS 0x00
+#define SCSI_RCR_SA_OPERATING_PARAMETERS 0x03
 
 /* Additional sense code / qualifier pairs, as (asc << 8 | ascq). */
 enum scsi_asc {
 	SCSI_ASC_NO_ADDITIONAL_SENSE = 0x0000,
+	SCSI_ASC_OPERATION_IN_PROGRESS = 0x0016,
 	SCSI_ASC_LU_NOT_READY_MANUAL_INTERVENTION = 0x0403,
 	SCSI_ASC_WRITE_ERROR = 0x0c00,
 	SCSI_ASC_UNRECOVERED_READ_ERROR = 0x1100,
@@ -84,6 +90,11 @@ enum scsi_asc {
 	SCSI_ASC_SAVING_PARAMETERS_NOT_SUPPORTED = 0x3900,
 	SCSI_ASC_INTERNAL_TARGET_FAILURE = 0x4400,
 	SCSI_ASC_LU_COMMUNICATION_FAILURE = 0x0800,
+	SCSI_ASC_COPY_TARGET_DEVICE_NOT_REACHABLE = 0x0d02,
+	SCSI_ASC_TOO_MANY_TARGET_DESCS = 0x2606,
+	SCSI_ASC_UNSUPPORTED_TARGET_DESC_TYPE = 0x2607,
+	SCSI_ASC_TOO_MANY_SEGMENT_DESCS = 0x2608,
+	SCSI_ASC_UNSUPPORTED_SEGMENT_DESC_TYPE = 0x2609,
 };
 
 /* What the emulation needs to know about the device (filled by the dispatcher). */
@@ -112,6 +123,7 @@ struct scsi_dev_info {
 	uint8_t port_proto_id;       /* PROTOCOL IDENTIFIER for them (PIV=1) */
 	uint16_t port_rtpi;
 	uint16_t port_group;
+	bool xcopy;                  /* 3PC: EXTENDED COPY (LID1) served (device layer, xcopy.c) */
 };
 
 /* Result of an emulated command. */
@@ -134,6 +146,8 @@ enum scsi_cmd_kind {
 	SCSI_KIND_CAW,         /* COMPARE AND WRITE */
 	SCSI_KIND_PREFETCH,    /* PRE-FETCH 10/16 (nr_blocks 0: to the last block; immed) */
 	SCSI_KIND_GET_LBA_STATUS, /* GET LBA STATUS (lba: STARTING LBA, xfer_len: alloc len) */
+	SCSI_KIND_XCOPY,       /* EXTENDED COPY (LID1) (xfer_len: PARAMETER LIST LENGTH) */
+	SCSI_KIND_RCR,         /* RECEIVE COPY RESULTS 00h/03h (xfer_len: ALLOCATION LENGTH) */
 };
 
 /* A decoded CDB. */
@@ -197,6 +211,56 @@ struct scsi_unmap_desc {
 int scsi_unmap_parse(const struct scsi_dev_info *di, const struct iovec *iov, size_t iovcnt,
 		     uint32_t len, struct scsi_unmap_desc *descs, size_t max_descs,
 		     struct scsi_result *res);
+
+/* EXTENDED COPY (LID1) parameter lists (xcopy.c). Limits reported by OPERATING PARAMETERS. */
+#define SCSI_XCOPY_HDR_LEN	 16
+#define SCSI_XCOPY_MAX_CSCD	 8
+#define SCSI_XCOPY_MAX_SEGS	 16
+#define SCSI_XCOPY_MAX_DESC_LIST 1024
+#define SCSI_XCOPY_MAX_COPIES	 8   /* concurrent copies whose status is kept per device */
+#define SCSI_XCOPY_VPD_LEN	 64  /* VPD 8Fh as scsi_vpd_third_party_copy() builds it */
+
+/* An identification (E4h) CSCD descriptor: the copy target's NAA designator. */
+struct scsi_xcopy_cscd {
+	uint8_t desig_len;  /* 8 or 16 */
+	uint8_t desig[16];
+	uint16_t off;       /* byte offset of the descriptor in the parameter list */
+};
+
+/* A block-to-block (02h) segment descriptor. */
+struct scsi_xcopy_seg {
+	uint16_t src, dst;  /* CSCD descriptor IDs (indexes into the CSCD list) */
+	uint32_t nr_blocks;
+	uint64_t src_lba, dst_lba;
+	uint16_t off;       /* byte offset of the descriptor in the parameter list */
+};
+
+struct scsi_xcopy {
+	uint8_t list_id;
+	uint8_t list_id_usage; /* 00b hold results, 10b discard, 11b no list identifier */
+	unsigned int ncscd, nsegs;
+	struct scsi_xcopy_cscd cscd[SCSI_XCOPY_MAX_CSCD];
+	struct scsi_xcopy_seg seg[SCSI_XCOPY_MAX_SEGS];
+};
+
+/*
+ * Parse and validate an EXTENDED COPY (LID1) parameter list of @len bytes (what the
+ * initiator sent, at most the PARAMETER LIST LENGTH; @len > 0). Returns 0 with @x filled or
+ * -EINVAL with @res set (the order of checks is at the top of xcopy.c).
+ */
+int scsi_xcopy_parse(const uint8_t *p, size_t len, struct scsi_xcopy *x, struct scsi_result *res);
+
+/* Status of one EXTENDED COPY for RECEIVE COPY RESULTS COPY STATUS. */
+struct scsi_xcopy_status {
+	uint8_t state;       /* COPY MANAGER STATUS: 0 in progress, 1 done, 2 done with errors */
+	uint16_t segments;   /* SEGMENTS PROCESSED */
+	uint64_t bytes;      /* data moved */
+};
+/* RECEIVE COPY RESULTS data: OPERATING PARAMETERS (<= 64 bytes), COPY STATUS (12 bytes). */
+size_t scsi_xcopy_op_params(const struct scsi_dev_info *di, uint8_t *buf);
+size_t scsi_xcopy_copy_status(const struct scsi_xcopy_status *st, uint8_t *buf);
+/* VPD 8Fh (Third-party Copy) from byte 4 on; returns the page length with its header. */
+size_t scsi_vpd_third_party_copy(const struct scsi_dev_info *di, uint8_t *buf);
 
 /* Sense builders: fill @res with CHECK CONDITION and fixed-format sense. */
 void scsi_set_sense(struct scsi_result *res, uint8_t key, uint16_t asc_ascq);

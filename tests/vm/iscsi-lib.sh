@@ -23,8 +23,11 @@ iscsi_setup() {
 	rm -f /tmp/pattern /tmp/chunk
 
 	# PERSISTENT RESERVE OUT (answered by the kernel for every backstore) writes APTPL state
-	# under the target's dbroot; point it at a writable directory while no device exists
-	mkdir -p /etc/target/pr /etc/target/alua
+	# under the target's dbroot, even for REGISTER without APTPL ("No Registrations or
+	# Reservations"), and fails NOT READY / LOGICAL UNIT COMMUNICATION FAILURE when it cannot.
+	# Debian's targetcli (rtslib-fb) sets dbroot to /etc/rtslib-fb-target when it starts: both
+	# directories must exist with their pr/ and alua/ (the kernel does not create them).
+	mkdir -p /etc/target/pr /etc/target/alua /etc/rtslib-fb-target/pr /etc/rtslib-fb-target/alua
 	[ "$(cat "$CF/dbroot" 2>/dev/null)" = /etc/target ] ||
 		printf /etc/target > "$CF/dbroot" 2>/dev/null ||
 		echo "     (dbroot stays $(cat "$CF/dbroot" 2>/dev/null): PR tests may fail alike on every LUN)"
@@ -42,6 +45,7 @@ iscsi_setup() {
 /iscsi/$ISCSI_IQN/tpg1/luns create /backstores/user:qcow/uqcow lun=2
 /iscsi/$ISCSI_IQN/tpg1 set attribute generate_node_acls=1 demo_mode_write_protect=0 authentication=0 cache_dynamic_acls=1
 EOT
+	echo "     dbroot: $(cat "$CF/dbroot" 2>/dev/null)"
 	check "rts-runner serves ufile" grep -q "ufile: serving /dev/uio" "$OUT/runner.log"
 	check "rts-runner serves uqcow" grep -q "uqcow: serving /dev/uio" "$OUT/runner.log"
 	for n in ufile uqcow; do
@@ -51,3 +55,35 @@ EOT
 	wait_for 10 sh -c 'ss -ltn | grep -q ":3260 "' || die "nothing listens on port 3260"
 	ok "iSCSI portal listening on :3260"
 }
+
+# The kernel's initiator (open-iscsi) logs in to $ISCSI_IQN on 127.0.0.1 and waits until LUN
+# $1 (the highest) is a disk; sets H to the SCSI host number. iscsi_sd/iscsi_sg LUN print the
+# LUN's block and sg device nodes.
+iscsi_login() {
+	local last=$1
+	step "kernel initiator (open-iscsi) logs in to $ISCSI_IQN on 127.0.0.1"
+	command -v iscsiadm >/dev/null && command -v iscsid >/dev/null || die "open-iscsi not installed"
+	modprobe iscsi_tcp || die "modprobe iscsi_tcp"
+	modprobe sg || die "modprobe sg"
+	mkdir -p /etc/iscsi /run/lock/iscsi
+	echo "InitiatorName=iqn.2026-12.org.rtslib-c:vm-initiator" > /etc/iscsi/initiatorname.iscsi
+	iscsid || die "iscsid did not start"
+	iscsiadm -m discovery -t sendtargets -p 127.0.0.1 > "$OUT/discovery.txt" 2>&1 ||
+		{ cat "$OUT/discovery.txt"; die "discovery"; }
+	expect_match "discovery lists the target" "$(cat "$OUT/discovery.txt")" "$ISCSI_IQN"
+	iscsiadm -m node -T "$ISCSI_IQN" -p 127.0.0.1:3260 --login > "$OUT/login.txt" 2>&1 ||
+		{ cat "$OUT/login.txt"; die "login"; }
+	wait_for 20 sh -c "$(declare -f iscsi_host); [ -n \"\$(iscsi_host)\" ]" || die "no iscsi_tcp SCSI host"
+	H=$(iscsi_host | head -1)
+	H=${H#host}
+	wait_for 20 sh -c "ls -d /sys/bus/scsi/devices/$H:0:0:$last/block/sd* >/dev/null 2>&1" ||
+		die "LUN $last did not appear as a disk within 20 s"
+	ok "session on host$H, LUNs 0-$last"
+}
+iscsi_host() {
+	for h in /sys/class/scsi_host/host*; do
+		[ "$(cat "$h/proc_name" 2>/dev/null)" = iscsi_tcp ] && basename "$h"
+	done
+}
+iscsi_sd() { echo "/dev/$(basename /sys/bus/scsi/devices/$H:0:0:$1/block/sd*)"; }
+iscsi_sg() { echo "/dev/$(basename /sys/bus/scsi/devices/$H:0:0:$1/scsi_generic/sg*)"; }

@@ -13,29 +13,7 @@ vm_scenario iscsi-lun --timeout 1300 "$@"
 
 iscsi_setup
 
-step "kernel initiator (open-iscsi) logs in to $ISCSI_IQN on 127.0.0.1"
-command -v iscsiadm >/dev/null && command -v iscsid >/dev/null || die "open-iscsi not installed"
-modprobe iscsi_tcp || die "modprobe iscsi_tcp"
-modprobe sg || die "modprobe sg"
-mkdir -p /etc/iscsi /run/lock/iscsi
-echo "InitiatorName=iqn.2026-12.org.rtslib-c:vm-initiator" > /etc/iscsi/initiatorname.iscsi
-iscsid || die "iscsid did not start"
-iscsiadm -m discovery -t sendtargets -p 127.0.0.1 > "$OUT/discovery.txt" 2>&1 ||
-	{ cat "$OUT/discovery.txt"; die "discovery"; }
-expect_match "discovery lists the target" "$(cat "$OUT/discovery.txt")" "$ISCSI_IQN"
-iscsiadm -m node -T "$ISCSI_IQN" -p 127.0.0.1:3260 --login > "$OUT/login.txt" 2>&1 ||
-	{ cat "$OUT/login.txt"; die "login"; }
-iscsi_host() {
-	for h in /sys/class/scsi_host/host*; do
-		[ "$(cat "$h/proc_name" 2>/dev/null)" = iscsi_tcp ] && basename "$h"
-	done
-}
-wait_for 20 sh -c "$(declare -f iscsi_host); [ -n \"\$(iscsi_host)\" ]" || die "no iscsi_tcp SCSI host"
-H=$(iscsi_host | head -1)
-H=${H#host}
-wait_for 20 sh -c "ls -d /sys/bus/scsi/devices/$H:0:0:2/block/sd* >/dev/null 2>&1" ||
-	die "LUN 2 did not appear as a disk within 20 s"
-ok "session on host$H, 3 LUNs"
+iscsi_login 2
 
 rc_all=0
 for lun in 0 1 2; do

@@ -720,10 +720,14 @@ static void test_caw_field_checks(void **state)
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 3 * BS);
 	expect_invalid_field(&c, 13);
 	assert_int_equal(g_mem[9 * BS], 0);
-	/* 0 blocks: GOOD, nothing read or written */
+	/* 0 blocks: GOOD, nothing read or written; but 0 blocks with Data-Out (libiscsi's
+	 * 256 blocks in a one-byte field) disagree with the data: INVALID FIELD IN CDB */
 	cdb[13] = 0;
 	c = exec(f, cdb, 16, RTS_SIM_NONE, NULL, 0);
 	assert_int_equal(c.status, 0);
+	assert_int_equal(g_mem[9 * BS], 0);
+	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, 2 * BS);
+	expect_invalid_field(&c, 13);
 	assert_int_equal(g_mem[9 * BS], 0);
 	/* and the right length works */
 	cdb[13] = 1;

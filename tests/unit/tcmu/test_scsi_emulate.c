@@ -4,6 +4,7 @@
  * READY, REQUEST SENSE, READ CAPACITY 10/16, START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL,
  * SEND DIAGNOSTIC.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -315,6 +316,73 @@ static void test_rsoc_all(void **state)
 	assert_int_equal(f->buf[1], 0x01); /* not supported */
 }
 
+/*
+ * WRITE ATOMIC(16) (SBC-4 5.48): no handler can promise atomicity (no RWF_ATOMIC on the
+ * kernels we run on), so it is not advertised: the Block Limits atomic fields are 0, the
+ * opcode is INVALID COMMAND OPERATION CODE and REPORT SUPPORTED OPERATION CODES says
+ * "not supported".
+ */
+static void test_write_atomic_unsupported(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t wa[16] = { 0x9c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0 };
+	uint8_t vpd[6] = { SCSI_INQUIRY, 1, 0xb0, 0, 64, 0 }, cdb[12];
+	struct scsi_cmd_info info;
+	struct scsi_result r;
+
+	assert_int_equal(scsi_decode(&f->di, wa, 16, &info, &r), -EINVAL);
+	assert_int_equal(r.sense[2] & 0xf, RTS_SENSE_ILLEGAL_REQUEST);
+	assert_int_equal(r.sense[12] << 8 | r.sense[13], SCSI_ASC_INVALID_COMMAND_OPERATION_CODE);
+	rsoc_cdb(cdb, 1, 0x9c, 0, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->buf[1] & 0x07, 0x01);
+	run(f, vpd, 6, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(f->res.data_len, 64);
+	for (int i = 44; i < 64; i++) /* MAXIMUM ATOMIC TRANSFER LENGTH ... BOUNDARY SIZE */
+		assert_int_equal(f->buf[i], 0);
+}
+
+/* EXTENDED COPY is advertised (3PC, VPD 8Fh, RSOC) exactly when the device layer serves it. */
+static void test_xcopy_advertised_when_served(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t inq[6] = { SCSI_INQUIRY, 0, 0, 0, 96, 0 }, vpd8f[6] = { SCSI_INQUIRY, 1, 0x8f, 0, 255, 0 };
+	uint8_t xc[16] = { 0x83 }, cdb[12];
+	struct scsi_cmd_info info;
+	struct scsi_result r;
+
+	f->di.xcopy = false;
+	run(f, inq, 6, sizeof(f->buf));
+	assert_int_equal(f->buf[5] & 0x08, 0);
+	run(f, vpd8f, 6, sizeof(f->buf));
+	t_assert_invalid_cdb(&f->res, 2, -1);
+	assert_int_equal(scsi_decode(&f->di, xc, 16, &info, &r), -EINVAL);
+	assert_int_equal(r.sense[12], 0x20);
+	rsoc_cdb(cdb, 2, 0x83, 0, 64);
+	run(f, cdb, 12, sizeof(f->buf));
+	assert_int_equal(f->buf[1] & 0x07, 0x01);
+
+	f->di.xcopy = true;
+	run(f, inq, 6, sizeof(f->buf));
+	assert_int_equal(f->buf[5] & 0x08, 0x08);
+	run(f, vpd8f, 6, sizeof(f->buf));
+	t_assert_good(&f->res);
+	assert_int_equal(scsi_get_be16(&f->buf[2]) + 4, f->res.data_len);
+	assert_int_equal(scsi_decode(&f->di, xc, 16, &info, &r), 0);
+	assert_int_equal(info.kind, SCSI_KIND_XCOPY);
+	xc[1] = 0x01; /* LID4 */
+	assert_int_equal(scsi_decode(&f->di, xc, 16, &info, &r), -EINVAL);
+	assert_int_equal(r.sense[12], 0x24);
+	for (uint16_t sa = 0; sa < 5; sa++) {
+		rsoc_cdb(cdb, 2, 0x84, sa, 64);
+		run(f, cdb, 12, sizeof(f->buf));
+		t_assert_good(&f->res);
+		assert_int_equal(f->buf[1] & 0x07, sa == 0 || sa == 3 ? 0x03 : 0x01);
+	}
+}
+
 static void test_rsoc_one_and_rctd(void **state)
 {
 	struct fixture *f = *state;
@@ -523,6 +591,8 @@ int main(void)
 		cmocka_unit_test_setup(test_read_defect_data, setup),
 		cmocka_unit_test_setup(test_rsoc_all, setup),
 		cmocka_unit_test_setup(test_rsoc_one_and_rctd, setup),
+		cmocka_unit_test_setup(test_write_atomic_unsupported, setup),
+		cmocka_unit_test_setup(test_xcopy_advertised_when_served, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
