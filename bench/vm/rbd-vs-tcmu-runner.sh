@@ -94,11 +94,28 @@ points="randread:1 randread:16 randwrite:1 randwrite:16"
 for p in $points; do : > /tmp/o.$p; : > /tmp/t.$p; done
 : > /tmp/o.proc
 : > /tmp/t.proc
+: > /tmp/o.split
+: > /tmp/t.split
+# split PID: "name ticks" per thread of PID over its whole life (digits stripped from the
+# thread name, so msgr-worker-0..2 add up): where the runner's CPU goes, librbd/librados
+# threads (msgr-worker, io_context_pool, fn_anonymous, ...) or the runner's own
+split() {
+	local t s c
+	for t in /proc/$1/task/*; do
+		s=$(cat "$t/stat" 2>/dev/null) || continue
+		c=${s#*(}
+		c=${c%)*}
+		c=${c//[0-9]/}
+		s=${s##*) }
+		echo "${c// /_} $(awk '{ print $12 + $13 }' <<< "$s")"
+	done
+}
 
 theirs() {
 	serve - tcmu-runner -l "$OUT"
 	for p in $points; do m_fio $RPID $DEV ${p%:*} ${p#*:} >> /tmp/t.$p; done
 	echo "$(m_threads $RPID) $(m_rss_kib $RPID)" >> /tmp/t.proc
+	split $RPID >> /tmp/t.split
 	unserve
 }
 ours() {
@@ -106,6 +123,7 @@ ours() {
 		--status-socket none
 	for p in $points; do m_fio $RPID $DEV ${p%:*} ${p#*:} >> /tmp/o.$p; done
 	echo "$(m_threads $RPID) $(m_rss_kib $RPID)" >> /tmp/o.proc
+	split $RPID >> /tmp/o.split
 	unserve
 }
 # Per point and runner, one line per round: "iops runner_us cs guest_us"; per round and
@@ -143,6 +161,12 @@ printf 'threads: ours %s, tcmu-runner %s; peak RSS KiB: ours %s, tcmu-runner %s 
 echo "(medians of $REPS alternating rounds, ${RUNTIME}s runs, emulate_write_cache=${RTS_BENCH_WCE:-1};" \
 	"us = runner CPU microseconds per I/O, cs = runner context switches per I/O," \
 	"guest = whole-guest CPU us per I/O incl. mon+OSD)" | tee -a "$OUT/table.txt"
+for w in o:ours t:tcmu-runner; do
+	printf '%s CPU by thread (all rounds, open to close): %s\n' "${w#*:}" "$(awk '
+		{ n[$1] += $2; all += $2 }
+		END { for (k in n) if (all > 0) printf "%.1f %s\n", 100 * n[k] / all, k }' /tmp/${w%:*}.split |
+		sort -rn | head -8 | awk '{ printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1 }')"
+done | tee -a "$OUT/table.txt"
 ceph_down /tmp/ceph
 ok "bench complete: $OUT/table.txt"
 vm_finish
