@@ -241,3 +241,21 @@ if a != b:
     sys.exit(1)
 PY
 }
+
+# ceph_up <dir> <port base>: start a throw-away Ceph cluster in the guest (scripts/ceph/cluster.sh:
+# 1 mon + 1 memstore OSD of CEPH_OSD_SIZE_GB, default 1, pool rbd; bounded to 240 s), its log in
+# $OUT/ceph-up.txt. Sets CEPH_CONF_FILE (the cluster's ceph.conf; not CEPH_CONF, which librados
+# would read). Returns 77 when Ceph is not installed (the caller skips); dies when the cluster
+# does not start. ceph_down <dir> stops exactly that cluster's daemons (by PID) and removes <dir>.
+ceph_up() {
+	local t0 rc
+	t0=$(date +%s.%N)
+	CEPH_OSD_SIZE_GB=${CEPH_OSD_SIZE_GB:-1} CEPH_PORT_BASE=$2 timeout 240 \
+		"$VM_REPO/scripts/ceph/cluster.sh" up "$1" > "$OUT/ceph-up.txt" 2>&1
+	rc=$?
+	[ $rc = 77 ] && return 77
+	[ $rc = 0 ] || { tail -20 "$OUT/ceph-up.txt"; die "Ceph cluster did not start"; }
+	CEPH_CONF_FILE=$1/ceph.conf
+	echo "     Ceph cluster up in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+}
+ceph_down() { "$VM_REPO/scripts/ceph/cluster.sh" down "$1" > /dev/null 2>&1; }

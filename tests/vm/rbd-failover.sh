@@ -25,14 +25,9 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 
 step "Ceph in the guest"
-t0=$(now)
-CEPH_OSD_SIZE_GB=1 CEPH_PORT_BASE=26600 timeout 240 "$VM_REPO/scripts/ceph/cluster.sh" up $CEPH \
-	> "$OUT/ceph-up.txt" 2>&1
-rc=$?
-[ $rc = 77 ] && { skip "Ceph not installed"; vm_finish; }
-[ $rc = 0 ] || { tail -20 "$OUT/ceph-up.txt"; die "cluster did not start"; }
-CONF=$CEPH/ceph.conf
-echo "     cluster up in $(since $t0) s"
+ceph_up $CEPH 26600
+[ $? = 77 ] && { skip "Ceph not installed"; vm_finish; }
+CONF=$CEPH_CONF_FILE
 timeout 60 rbd -c $CONF create --size 64M rbd/mp || die "rbd create"
 
 step "two gateways: backstores, ALUA groups, local tcm_loop port + the other's disabled iSCSI port"
@@ -199,6 +194,6 @@ done
 rmdir $CF/loopback/naa.50014050000000f1 $CF/loopback/naa.50014050000000f2 \
 	$CF/iscsi/iqn.2003-01.org.x:gwa $CF/iscsi/iqn.2003-01.org.x:gwb 2>/dev/null
 for d in $DA $DB; do rmdir $d/alua/gw_a $d/alua/gw_b; rmdir $d; done
-"$VM_REPO/scripts/ceph/cluster.sh" down $CEPH > /dev/null 2>&1
+ceph_down $CEPH
 grep -hE "rbd: (ALUA|breaking|fenced|client blocklisted|reconnected)" "$OUT"/runner-*.log | sed 's/^/     log | /'
 vm_finish
