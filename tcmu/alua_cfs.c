@@ -47,6 +47,7 @@
 #include "alua_cfs.h"
 #include "dev.h"
 #include "macro.h"
+#include "readfile.h"
 
 /* snprintf into a path buffer; -ENAMETOOLONG instead of a truncated path. */
 static int __attribute__((format(printf, 3, 4))) fmt_path(char *buf, size_t len, const char *fmt, ...)
@@ -58,22 +59,6 @@ static int __attribute__((format(printf, 3, 4))) fmt_path(char *buf, size_t len,
 	n = vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static int cfs_read(const char *path, char *buf, size_t len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return (int)n;
 }
 
 static int cfs_write(const char *path, const char *value)
@@ -97,7 +82,7 @@ static long cfs_read_num(const char *dir, const char *name, long max)
 
 	r = fmt_path(path, sizeof(path), "%s/%s", dir, name);
 	if (r == 0)
-		r = cfs_read(path, buf, sizeof(buf));
+		r = read_small_file(path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	if (!isdigit((unsigned char)buf[0]))
@@ -245,14 +230,14 @@ static int read_group(struct alua_cfs *c, const char *name, struct scsi_alua *a,
 	if (id < 0)
 		return 0; /* no valid id yet: the kernel does not report it either */
 	fmt_path(path, sizeof(path), "%s/members", dir);
-	r = cfs_read(path, members, sizeof(members));
+	r = read_small_file(path, members, sizeof(members));
 	if (r <= 0)
 		return 0; /* empty groups are not reported (core_alua_emulate_report_tgpgs) */
 	state = cfs_read_num(dir, "alua_access_state", 0x0f);
 	if (state < 0)
 		return (int)state;
 	fmt_path(path, sizeof(path), "%s/alua_access_type", dir);
-	r = cfs_read(path, buf, sizeof(buf));
+	r = read_small_file(path, buf, sizeof(buf));
 	type = r < 0 ? r : alua_cfs_parse_type(buf);
 	if (type < 0)
 		return type;
@@ -260,7 +245,7 @@ static int read_group(struct alua_cfs *c, const char *name, struct scsi_alua *a,
 	g->id = (uint16_t)id;
 	g->state = (uint8_t)state;
 	fmt_path(path, sizeof(path), "%s/alua_access_status", dir);
-	if (cfs_read(path, buf, sizeof(buf)) >= 0)
+	if (read_small_file(path, buf, sizeof(buf)) >= 0)
 		g->status = parse_status(buf);
 	g->preferred = cfs_read_num(dir, "preferred", 1) == 1;
 	for (size_t i = 0; i < sizeof(sup_files) / sizeof(sup_files[0]); i++) {

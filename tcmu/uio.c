@@ -15,32 +15,16 @@
 
 #include "dev.h"
 #include "macro.h"
+#include "readfile.h"
 
 #define TCMU_PREFIX "tcm-user/"
-
-/* Read a small sysfs/configfs file into @buf (NUL-terminated, trailing newline removed). */
-static int read_small(const char *path, char *buf, size_t len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return (int)n;
-}
 
 int tcmu_read_serial_file(const char *path, char *out, size_t len)
 {
 	char buf[256];
 	const char *s;
 	size_t n;
-	int r = read_small(path, buf, sizeof(buf));
+	int r = read_small_file(path, buf, sizeof(buf));
 
 	if (r < 0)
 		return r;
@@ -102,7 +86,7 @@ RTS_EXPORT int rts_tcmu_info_from_sysfs(const char *sysfs, unsigned int minor,
 
 	assert_return(sysfs && ret, -EINVAL);
 	snprintf(path, sizeof(path), "%s/class/uio/uio%u/name", sysfs, minor);
-	r = read_small(path, buf, sizeof(buf));
+	r = read_small_file(path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	r = rts_tcmu_parse_uio_name(buf, &info);
@@ -110,7 +94,7 @@ RTS_EXPORT int rts_tcmu_info_from_sysfs(const char *sysfs, unsigned int minor,
 		return r;
 	info.minor = minor;
 	snprintf(path, sizeof(path), "%s/class/uio/uio%u/maps/map0/size", sysfs, minor);
-	r = read_small(path, buf, sizeof(buf));
+	r = read_small_file(path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	errno = 0;
@@ -184,7 +168,7 @@ static int read_u64(const char *dir, const char *file, uint64_t *v)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	r = read_small(path, buf, sizeof(buf));
+	r = read_small_file(path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	errno = 0;
