@@ -52,6 +52,7 @@
 
 #include "macro.h"
 #include "cfgstring.h"
+#include "iov.h"
 #include "parse.h"
 
 #define FILE_SUB_IOV 16 /* iovecs rebuilt for the remainder of a short transfer */
@@ -509,31 +510,12 @@ static void maybe_register(struct rts_dev *dev, struct file_dev *fd)
 /* Point fc->sub at the part of fc->iov after fc->done bytes; returns the iovec count. */
 static unsigned int remainder_iov(struct file_cmd *fc, const struct iovec **ret)
 {
-	uint64_t skip = fc->done, left = fc->len - fc->done;
-	unsigned int i = 0, n = 0;
-
-	if (!skip) {
+	if (!fc->done) {
 		*ret = fc->iov;
 		return MIN(fc->iovcnt, (unsigned int)FILE_MAX_IOV);
 	}
-	while (i < fc->iovcnt && skip >= fc->iov[i].iov_len) {
-		skip -= fc->iov[i].iov_len;
-		i++;
-	}
-	for (; i < fc->iovcnt && n < FILE_SUB_IOV && left; i++) {
-		size_t l = fc->iov[i].iov_len - (size_t)skip;
-
-		if (l > left)
-			l = (size_t)left;
-		fc->sub[n++] = (struct iovec){
-			.iov_base = (uint8_t *)fc->iov[i].iov_base + skip,
-			.iov_len = l,
-		};
-		left -= l;
-		skip = 0;
-	}
 	*ret = fc->sub;
-	return n;
+	return iov_window(fc->iov, fc->iovcnt, fc->done, fc->len - fc->done, fc->sub, FILE_SUB_IOV);
 }
 
 /* O_DIRECT needs buffers, lengths and offsets aligned to the logical block size. */

@@ -23,6 +23,7 @@
 #include <rts/handler.h>
 
 #include "cfgstring.h"
+#include "iov.h"
 #include "macro.h"
 
 #include "qcow2_priv.h"
@@ -74,26 +75,8 @@ static void iov_get(const struct q2_cmd *qc, uint64_t off, uint8_t *dst, uint64_
 /* Point p->sub at the part of the command's data the extent has left; returns the count. */
 static unsigned int iov_sub(const struct q2_cmd *qc, struct q2_part *p)
 {
-	uint64_t skip = p->cmd_off + p->done, left = p->len - p->done;
-	unsigned int i = 0, n = 0;
-
-	while (i < qc->iovcnt && skip >= qc->iov[i].iov_len) {
-		skip -= qc->iov[i].iov_len;
-		i++;
-	}
-	for (; i < qc->iovcnt && n < Q2_SUB_IOV && left; i++) {
-		size_t l = qc->iov[i].iov_len - (size_t)skip;
-
-		if (l > left)
-			l = (size_t)left;
-		p->sub[n++] = (struct iovec){
-			.iov_base = (uint8_t *)qc->iov[i].iov_base + skip,
-			.iov_len = l,
-		};
-		left -= l;
-		skip = 0;
-	}
-	return n;
+	return iov_window(qc->iov, qc->iovcnt, p->cmd_off + p->done, p->len - p->done, p->sub,
+			  Q2_SUB_IOV);
 }
 
 /* ------------------------------------------------------------------- I/O */
