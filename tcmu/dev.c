@@ -660,7 +660,6 @@ RTS_EXPORT void rts_cmd_complete_status(struct rts_cmd *cmd, uint8_t status)
 RTS_EXPORT void rts_cmd_complete_async(struct rts_cmd *cmd, int err)
 {
 	struct rts_dev *dev = cmd->dev;
-	struct rts_cmd *old;
 	uint64_t one = 1;
 
 	/* Pushing a queued command again would loop the stack: report it instead. */
@@ -670,29 +669,15 @@ RTS_EXPORT void rts_cmd_complete_async(struct rts_cmd *cmd, int err)
 		return;
 	}
 	cmd->async_err = err;
-	old = atomic_load_explicit(&dev->async_head, memory_order_relaxed);
-	do {
-		cmd->async_next = old;
-	} while (!atomic_compare_exchange_weak_explicit(&dev->async_head, &old, cmd,
-							memory_order_release,
-							memory_order_relaxed));
 	/* Only the push onto an empty stack needs to wake the loop. */
-	if (!old && write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (cmd_stack_push(&dev->async_head, cmd, offsetof(struct rts_cmd, async_next)) && write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		rts_dev_err(dev, "cannot wake the I/O thread: %s", strerror(errno));
 }
 
 static void run_async_completions(struct rts_dev *dev)
 {
-	struct rts_cmd *list = atomic_exchange_explicit(&dev->async_head, NULL,
-							memory_order_acquire);
-	struct rts_cmd *fifo = NULL;
+	struct rts_cmd *fifo = cmd_stack_take(&dev->async_head, offsetof(struct rts_cmd, async_next));
 
-	while (list) { /* reverse into submission order */
-		struct rts_cmd *next = list->async_next;
-		list->async_next = fifo;
-		fifo = list;
-		list = next;
-	}
 	while (fifo) {
 		struct rts_cmd *next = fifo->async_next;
 		int err = fifo->async_err;
@@ -1293,29 +1278,11 @@ static void handle_tmr(struct rts_dev *dev, const struct ring_ent *ent)
 static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 {
 	uint32_t slot = dev->free_slots[dev->nfree - 1];
-	struct rts_cmd *cmd = &dev->cmds[slot];
+	struct rts_cmd *cmd = dev_cmd_take_slot(dev, ent->cmd_id);
 	unsigned int iovcnt = 0, bidi = 0;
 	const char *why = NULL;
 	int r;
 
-	__atomic_store_n(&dev->nfree, dev->nfree - 1, __ATOMIC_RELAXED); /* read by get_stats */
-	cmd->in_use = true;
-	cmd->aborted = false;
-	cmd->cmd_id = ent->cmd_id;
-	cmd->lock = RLOCK_NONE;
-	cmd->lock_active = false;
-	cmd->flush_after = false;
-	cmd->prefetch = false;
-	cmd->waiting = false;
-	cmd->op_active = false;
-	cmd->intercept = NULL;
-	cmd->xc = NULL;
-	cmd->origin = NULL;
-	cmd->copy_src = NULL;
-	memset(cmd->sqe_cnt, 0, sizeof(cmd->sqe_cnt));
-	cmd->step = NULL;
-	cmd->info = (struct scsi_cmd_info){ .kind = SCSI_KIND_EMULATE };
-	cmd->iov = cmd->inline_iov;
 	r = ring_cmd_decode(&dev->ring, ent, cmd->cdb, &cmd->cdb_len, cmd->iov, DEV_INLINE_IOVS,
 			    &iovcnt, &bidi, &why);
 	if (r == -E2BIG) {
@@ -1331,7 +1298,6 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	ring_consume(&dev->ring, ent);
 	dev->id_slot[cmd->cmd_id] = (uint16_t)(slot + 1);
 	STAT_INC(dev, cmds);
-	cmd->t_start_ns = dev->clock_ns;
 	if (r < 0) {
 		struct scsi_result res;
 

@@ -14,6 +14,8 @@
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
 
 #include <rts/device.h>
 #include <rts/handler.h>
@@ -318,5 +320,86 @@ void dispatch_internal(struct rts_cmd *cmd);
 /* ALUA (alua_dev.c): true when @cmd was RTPG/STPG and is taken care of. */
 bool dispatch_alua(struct rts_cmd *cmd);
 void dev_alua_free(struct rts_dev *dev);
+
+/*
+ * Intrusive command lists. @off is offsetof(struct rts_cmd, <link field>): each list has its
+ * own link (async_next, peer_next, wait_next), so a command may be on several at once.
+ */
+static inline struct rts_cmd **cmd_link(struct rts_cmd *cmd, size_t off)
+{
+	return (struct rts_cmd **)((char *)cmd + off);
+}
+
+/* Push @cmd on a lock-free MPSC stack (any thread). @return true when the stack was empty. */
+static inline bool cmd_stack_push(_Atomic(struct rts_cmd *) *head, struct rts_cmd *cmd, size_t off)
+{
+	struct rts_cmd *old = atomic_load_explicit(head, memory_order_relaxed);
+
+	do {
+		*cmd_link(cmd, off) = old;
+	} while (!atomic_compare_exchange_weak_explicit(head, &old, cmd, memory_order_release,
+							memory_order_relaxed));
+	return !old;
+}
+
+/* Take the whole stack (its one consumer thread), in push order. */
+static inline struct rts_cmd *cmd_stack_take(_Atomic(struct rts_cmd *) *head, size_t off)
+{
+	struct rts_cmd *list = atomic_exchange_explicit(head, NULL, memory_order_acquire);
+	struct rts_cmd *fifo = NULL;
+
+	while (list) {
+		struct rts_cmd *next = *cmd_link(list, off);
+
+		*cmd_link(list, off) = fifo;
+		fifo = list;
+		list = next;
+	}
+	return fifo;
+}
+
+/* Append @cmd to the FIFO *@head .. *@tail (one thread). */
+static inline void cmd_fifo_append(struct rts_cmd **head, struct rts_cmd **tail, struct rts_cmd *cmd,
+				   size_t off)
+{
+	*cmd_link(cmd, off) = NULL;
+	if (*tail)
+		*cmd_link(*tail, off) = cmd;
+	else
+		*head = cmd;
+	*tail = cmd;
+}
+
+/*
+ * Take a free command slot and reset its per-command state (the I/O thread of @dev; the caller
+ * checked dev->nfree). Ring commands (take_cmd) and EXTENDED COPY's internal ones (xcopy.c)
+ * both start here, so a field added to struct rts_cmd is reset in one place.
+ */
+static inline struct rts_cmd *dev_cmd_take_slot(struct rts_dev *dev, uint16_t cmd_id)
+{
+	struct rts_cmd *cmd = &dev->cmds[dev->free_slots[dev->nfree - 1]];
+
+	__atomic_store_n(&dev->nfree, dev->nfree - 1, __ATOMIC_RELAXED); /* read by get_stats */
+	cmd->in_use = true;
+	cmd->aborted = false;
+	cmd->cmd_id = cmd_id;
+	cmd->lock = RLOCK_NONE;
+	cmd->lock_active = false;
+	cmd->flush_after = false;
+	cmd->prefetch = false;
+	cmd->waiting = false;
+	cmd->op_active = false;
+	cmd->intercept = NULL;
+	cmd->xc = NULL;
+	cmd->origin = NULL;
+	cmd->copy_src = NULL;
+	cmd->xc_err = 0;
+	memset(cmd->sqe_cnt, 0, sizeof(cmd->sqe_cnt));
+	cmd->step = NULL;
+	cmd->info = (struct scsi_cmd_info){ .kind = SCSI_KIND_EMULATE };
+	cmd->iov = cmd->inline_iov;
+	cmd->t_start_ns = dev->clock_ns;
+	return cmd;
+}
 
 #endif

@@ -179,12 +179,7 @@ static void defer(struct rts_cmd *cmd)
 	struct rts_dev *dev = cmd->dev;
 
 	cmd->waiting = true;
-	cmd->wait_next = NULL;
-	if (dev->wait_tail)
-		dev->wait_tail->wait_next = cmd;
-	else
-		dev->wait_head = cmd;
-	dev->wait_tail = cmd;
+	cmd_fifo_append(&dev->wait_head, &dev->wait_tail, cmd, offsetof(struct rts_cmd, wait_next));
 }
 
 void dispatch_release(struct rts_cmd *cmd)

@@ -119,12 +119,8 @@ void xcopy_refresh_id(struct rts_dev *dev)
 
 void xcopy_register(struct rts_dev *dev)
 {
-	uint8_t naa[16], len;
-
-	compute_naa(dev, naa, &len);
+	xcopy_refresh_id(dev);
 	pthread_mutex_lock(&reg_lock);
-	memcpy(dev->naa, naa, sizeof(naa));
-	dev->naa_len = len;
 	if (!dev->registered) {
 		dev->reg_next = reg_head;
 		reg_head = dev;
@@ -182,14 +178,7 @@ static void wake_dev(struct rts_dev *dev)
 /* Ask @target's I/O thread to serve @origin's request (any thread). */
 static int peer_push(struct rts_dev *target, struct rts_cmd *origin)
 {
-	struct rts_cmd *old = atomic_load_explicit(&target->peer_head, memory_order_relaxed);
-
-	do {
-		origin->peer_next = old;
-	} while (!atomic_compare_exchange_weak_explicit(&target->peer_head, &old, origin,
-							memory_order_release,
-							memory_order_relaxed));
-	if (!old)
+	if (cmd_stack_push(&target->peer_head, origin, offsetof(struct rts_cmd, peer_next)))
 		wake_dev(target);
 	return 0;
 }
@@ -198,37 +187,19 @@ static int peer_push(struct rts_dev *target, struct rts_cmd *origin)
 static void peer_start(struct rts_dev *dev, struct rts_cmd *origin)
 {
 	struct xcopy_op *xc = origin->xc;
-	uint32_t slot = dev->free_slots[dev->nfree - 1];
-	struct rts_cmd *cmd = &dev->cmds[slot];
+	struct rts_cmd *cmd = dev_cmd_take_slot(dev, 0);
 	uint32_t bs = dev->di.block_size;
 	bool write = xc->phase != XC_READ;
 
-	__atomic_store_n(&dev->nfree, dev->nfree - 1, __ATOMIC_RELAXED);
 	dev->xc_internal++;
-	cmd->in_use = true;
-	cmd->aborted = false;
-	cmd->cmd_id = 0;
-	cmd->lock = RLOCK_NONE;
-	cmd->lock_active = false;
-	cmd->flush_after = false;
-	cmd->prefetch = false;
-	cmd->waiting = false;
-	cmd->op_active = false;
-	cmd->intercept = NULL;
-	cmd->xc = NULL;
 	cmd->origin = origin;
-	cmd->xc_err = 0;
 	cmd->copy_src = xc->phase == XC_COPY ? xc->src : NULL;
 	cmd->copy_src_off = xc->src_off;
-	memset(cmd->sqe_cnt, 0, sizeof(cmd->sqe_cnt));
-	cmd->step = NULL;
-	cmd->t_start_ns = dev->clock_ns;
 	memset(cmd->cdb, 0, sizeof(cmd->cdb));
 	cmd->cdb[0] = write ? SCSI_WRITE_16 : SCSI_READ_16;
 	scsi_put_be64(&cmd->cdb[2], xc->lba);
 	scsi_put_be32(&cmd->cdb[10], xc->chunk);
 	cmd->cdb_len = 16;
-	cmd->iov = cmd->inline_iov;
 	if (xc->phase == XC_COPY) {
 		cmd->iovcnt = 0;
 		cmd->data_len = 0;
@@ -243,26 +214,13 @@ static void peer_start(struct rts_dev *dev, struct rts_cmd *origin)
 
 void xcopy_run_peer(struct rts_dev *dev)
 {
-	struct rts_cmd *list = atomic_exchange_explicit(&dev->peer_head, NULL,
-							memory_order_acquire);
-	struct rts_cmd *fifo = NULL;
+	size_t link = offsetof(struct rts_cmd, peer_next);
+	struct rts_cmd *fifo = cmd_stack_take(&dev->peer_head, link);
 
-	while (list) { /* reverse into arrival order, append to the waiting ones */
-		struct rts_cmd *next = list->peer_next;
-
-		list->peer_next = fifo;
-		fifo = list;
-		list = next;
-	}
-	while (fifo) {
+	while (fifo) { /* in arrival order, behind the waiting ones */
 		struct rts_cmd *next = fifo->peer_next;
 
-		fifo->peer_next = NULL;
-		if (dev->peer_wait_tail)
-			dev->peer_wait_tail->peer_next = fifo;
-		else
-			dev->peer_wait_head = fifo;
-		dev->peer_wait_tail = fifo;
+		cmd_fifo_append(&dev->peer_wait_head, &dev->peer_wait_tail, fifo, link);
 		fifo = next;
 	}
 	while (dev->peer_wait_head && dev->xc_internal < DEV_XCOPY_SLOTS && dev->nfree) {
