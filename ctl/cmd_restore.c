@@ -75,24 +75,17 @@ out:
 
 int cmd_restore(struct cli *c, int argc, char **argv)
 {
-	const char *file = argc > 0 ? argv[0] : default_conf_file(c);
 	struct conf_opts o = cli_conf_opts(c);
 	struct json_object *root = NULL;
 	struct conf_report rep;
+	const char *file;
 	size_t skipped = 0;
-	int r, ret;
+	int r, ret = conf_file_arg(c, "restore", argc, argv, &file);
 
+	if (ret != EXIT_OK)
+		return ret;
 	o.clear_existing = c->clear_existing;
 	o.plan_out = c->dry_run && !c->json ? stdout : NULL;
-	if (argc > 1) {
-		errorf("restore takes at most one FILE");
-		return EXIT_USAGE;
-	}
-	if (!file) {
-		errorf("restore: give FILE: with --root or --backend emulate/memory the default " CONF_DEFAULT_FILE
-		       " (the host's configuration) is not used");
-		return EXIT_USAGE;
-	}
 	if (c->dry_run && c->clear_existing) {
 		errorf("--dry-run with --clear-existing: use 'apply --dry-run FILE' to see the plan");
 		return EXIT_USAGE;

@@ -8,21 +8,14 @@
 
 int cmd_save(struct cli *c, int argc, char **argv)
 {
-	const char *file = argc > 0 ? argv[0] : default_conf_file(c);
+	const char *file;
 	struct json_object *root = NULL;
 	struct conf_report rep;
 	char *text = NULL;
-	int r, ret = EXIT_OK;
+	int r, ret = conf_file_arg(c, "save", argc, argv, &file);
 
-	if (argc > 1) {
-		errorf("save takes at most one FILE");
-		return EXIT_USAGE;
-	}
-	if (!file) {
-		errorf("save: give FILE: with --root or --backend emulate/memory the default " CONF_DEFAULT_FILE
-		       " (the host's configuration) is not used");
-		return EXIT_USAGE;
-	}
+	if (ret != EXIT_OK)
+		return ret;
 	conf_report_init(&rep);
 	/* one consistent snapshot: read under the lock */
 	ret = cli_begin(c);

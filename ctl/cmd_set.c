@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "rtsctl.h"
 
 static int set_one(struct objref *r, const char *g, const char *k, const char *v)
@@ -115,27 +116,12 @@ static const char *const *property_names(enum obj_kind k)
 	static const char *const acl[] = { "tag", "cmdsn_depth", NULL };
 	static const char *const mlun[] = { "write_protect", NULL };
 	static const char *const none[] = { NULL };
+	static const char *const *const by_kind[] = {
+		[O_SO] = so,   [O_LU_GP] = lugp, [O_ALUA] = alua_params, [O_TPG] = tpg,
+		[O_LUN] = lun, [O_PORTAL] = np,  [O_ACL] = acl,          [O_MLUN] = mlun,
+	};
 
-	switch (k) {
-	case O_SO:
-		return so;
-	case O_LU_GP:
-		return lugp;
-	case O_ALUA:
-		return alua_params;
-	case O_TPG:
-		return tpg;
-	case O_LUN:
-		return lun;
-	case O_PORTAL:
-		return np;
-	case O_ACL:
-		return acl;
-	case O_MLUN:
-		return mlun;
-	default:
-		return none;
-	}
+	return (size_t)k < ARRAY_SIZE(by_kind) && by_kind[k] ? by_kind[k] : none;
 }
 
 static bool in_list(const char *const *v, const char *k)

@@ -338,6 +338,26 @@ static void set_ids(struct action *a, const struct ids *id)
 	pfmt(a->acl, sizeof(a->acl), "%s", id->acl);
 }
 
+/* A deletion of what the file no longer has: planned late, after everything it may hold. */
+static void add_late_delete(struct plan *p, enum act kind, enum phase ph, const char *path,
+			    const struct ids *id)
+{
+	struct action *a = add(p, kind, ph, path, "delete");
+
+	set_ids(a, id);
+	if (a)
+		a->late = true;
+}
+
+/* The ids and configfs-like path of target @wwn of @fabric. */
+static void target_ids(struct ids *id, char *path, size_t len, const char *fabric, const char *wwn)
+{
+	*id = (struct ids){ 0 };
+	pfmt(id->fabric, sizeof(id->fabric), "%s", fabric);
+	pfmt(id->wwn, sizeof(id->wwn), "%s", wwn);
+	pfmt(path, len, "/%s/%s", fabric, wwn);
+}
+
 /* Differing attributes of an existing object: one action each. */
 static void plan_attr_diff(struct plan *p, enum act kind, enum phase ph, const char *path,
 			   struct json_object *want, struct json_object *have, enum rts_group g,
@@ -719,11 +739,8 @@ static void plan_acls(struct plan *p, struct json_object *w, struct json_object 
 		wa = w ? find_acl(p->ctx, id->fabric, w, n) : NULL;
 		pfmt(path, sizeof(path), "%s/acls/%s", tpath, n);
 		if (!wa) {
-			a = add(p, A_DEL_ACL, P_DEL_ACL, path, "delete");
 			pfmt(id->acl, sizeof(id->acl), "%s", n);
-			set_ids(a, id);
-			if (a)
-				a->late = true;
+			add_late_delete(p, A_DEL_ACL, P_DEL_ACL, path, id);
 			continue;
 		}
 		for (size_t j = 0; j < jlen(ha, "mapped_luns"); j++) {
@@ -1019,15 +1036,9 @@ static void plan_targets(struct plan *p, struct json_object *want, struct json_o
 		if (!selected_target(p->opts, n))
 			continue;
 		wt = find_target(p->ctx, want, fab, n);
-		id = (struct ids){ 0 };
-		pfmt(id.fabric, sizeof(id.fabric), "%s", fab);
-		pfmt(id.wwn, sizeof(id.wwn), "%s", n);
-		pfmt(path, sizeof(path), "/%s/%s", fab, n);
+		target_ids(&id, path, sizeof(path), fab, n);
 		if (!wt) {
-			a = add(p, A_DEL_TARGET, P_DEL_TARGET, path, "delete");
-			set_ids(a, &id);
-			if (a)
-				a->late = true;
+			add_late_delete(p, A_DEL_TARGET, P_DEL_TARGET, path, &id);
 			continue;
 		}
 		for (size_t j = 0; j < jlen(ht, "tpgs"); j++) {
@@ -1037,10 +1048,7 @@ static void plan_targets(struct plan *p, struct json_object *want, struct json_o
 				continue;
 			id.tag = (uint16_t)tag;
 			pfmt(tpath, sizeof(tpath), "%s/tpg%" PRId64, path, tag);
-			a = add(p, A_DEL_TPG, P_DEL_TPG, tpath, "delete");
-			set_ids(a, &id);
-			if (a)
-				a->late = true;
+			add_late_delete(p, A_DEL_TPG, P_DEL_TPG, tpath, &id);
 		}
 	}
 	for (size_t i = 0; i < jlen(want, "targets"); i++) {
@@ -1053,10 +1061,7 @@ static void plan_targets(struct plan *p, struct json_object *want, struct json_o
 		if (!selected_target(p->opts, n) && !selected_target(p->opts, jstr(wt, "wwn")))
 			continue;
 		ht = find_target(p->ctx, have, fab, n);
-		id = (struct ids){ 0 };
-		pfmt(id.fabric, sizeof(id.fabric), "%s", fab);
-		pfmt(id.wwn, sizeof(id.wwn), "%s", n);
-		pfmt(path, sizeof(path), "/%s/%s", fab, n);
+		target_ids(&id, path, sizeof(path), fab, n);
 		if (!ht) {
 			a = add(p, A_NEW_TARGET, P_TARGET, path, "create");
 			set_ids(a, &id);

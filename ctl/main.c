@@ -160,11 +160,25 @@ static int open_ctx(struct cli *c)
 	return EXIT_OK;
 }
 
-const char *default_conf_file(const struct cli *c)
+int conf_file_arg(const struct cli *c, const char *cmd, int argc, char **argv, const char **file)
 {
-	if (c->backend != BACKEND_REAL || (c->root && strcmp(c->root, RTS_DEFAULT_ROOT) != 0))
-		return NULL;
-	return CONF_DEFAULT_FILE;
+	if (argc > 1) {
+		errorf("%s takes at most one FILE", cmd);
+		return EXIT_USAGE;
+	}
+	if (argc == 1)
+		*file = argv[0];
+	else if (c->backend != BACKEND_REAL || (c->root && strcmp(c->root, RTS_DEFAULT_ROOT) != 0))
+		*file = NULL;
+	else
+		*file = CONF_DEFAULT_FILE;
+	if (!*file) {
+		errorf("%s: give FILE: with --root or --backend emulate/memory the default " CONF_DEFAULT_FILE
+		       " (the host's configuration) is not used",
+		       cmd);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
 }
 
 int cli_begin(struct cli *c)

@@ -108,11 +108,12 @@ struct objref {
 };
 
 /**
- * Default saveconfig file: /etc/target/saveconfig.json only for the real configfs at its
- * usual place; NULL with --root or another backend (rehearsals never touch the host's
- * file: FILE must be given).
+ * The FILE argument of save/restore (@p cmd): argv[0], else the default saveconfig file
+ * /etc/target/saveconfig.json, which is used only for the real configfs at its usual place
+ * (rehearsals with --root or another backend never touch the host's file: FILE must be
+ * given). @return EXIT_OK with *@p file set, or EXIT_USAGE (printed).
  */
-const char *default_conf_file(const struct cli *c);
+int conf_file_arg(const struct cli *c, const char *cmd, int argc, char **argv, const char **file);
 /** Parse @p path; prints the reason on failure. @return 0 or -EINVAL */
 int objref_parse(struct cli *c, const char *path, struct objref *ret);
 /**
