@@ -272,16 +272,29 @@ static unsigned int write_flags(struct rts_cmd *cmd)
 
 /*
  * Fit the command's iovecs to exactly the bytes its CDB transfers. False when the command
- * already ended: a buffer shorter than the CDB says (the kernel sizes it from the CDB, so it
- * is a broken command) or a zero-length transfer (nothing to do).
+ * already ended: a zero-length transfer (nothing to do) or a buffer shorter than the CDB says
+ * that cannot be served.
+ *
+ * A short buffer is an underflow (SAM-5 5.4.3): the initiator's expected length is smaller
+ * than the CDB's transfer. LIO rejects it for data-out block commands before they reach
+ * userspace and keeps it for data-in ones (target_cmd_size_check: the buffer stays the
+ * initiator's, the residual is reported by the kernel), where kernel fileio reads what the
+ * buffer holds. A READ whose buffer holds whole blocks reads those blocks, as fileio does;
+ * a buffer ending inside a block cannot be filled exactly and ends INVALID FIELD IN CDB, as
+ * does a short data-out buffer (only the simulator can send one).
  */
 static bool rw_prepare(struct rts_cmd *cmd, uint64_t *ret_len)
 {
+	uint32_t bs = cmd->dev->di.block_size;
 	uint64_t len = byte_len(cmd);
 
 	if (cmd->data_len < len) {
-		finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
-		return false;
+		if (cmd->info.kind != SCSI_KIND_READ || cmd->data_len % bs) {
+			finish_sense(cmd, RTS_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+			return false;
+		}
+		cmd->info.nr_blocks = (uint32_t)(cmd->data_len / bs);
+		len = cmd->data_len;
 	}
 	trim_iov(cmd, len);
 	if (!len) {

@@ -404,8 +404,16 @@ static void test_emulated_and_range_errors(void **state)
 	rw16(cdb, 0x8a, 0, 8); /* WRITE of 8 blocks with a 1-block buffer: refused, not overread */
 	c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, BS);
 	expect_sense(&c, 5, 0x24, 0);
+	/* READ of 8 blocks with a 1-block buffer (an underflow LIO passes on): the block it holds */
+	rw16(cdb, 0x88, 0, 1);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf + BS, BS);
+	assert_int_equal(c.status, 0);
 	rw16(cdb, 0x88, 0, 8);
+	memset(buf, 0xee, BS);
 	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(buf, buf + BS, BS);
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS + 100); /* ends inside a block */
 	expect_sense(&c, 5, 0x24, 0);
 	memset(cdb, 0, 16);
 	cdb[0] = 0xd0; /* vendor specific: unknown */
