@@ -422,6 +422,15 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 			rsp.uflags |= TCMU_UFLAG_READ_LEN;
 			rsp.read_len = (uint32_t)data_in_len;
 		}
+		if (_unlikely_(data_in_len == 0 && cmd->data_len && status == RTS_SAM_GOOD)) {
+			/*
+			 * Nothing to send (allocation length 0): the kernel takes READ_LEN 0 as
+			 * "not given" (tcmu_handle_completion) and sends the whole buffer, so
+			 * it must hold zeros, not what an earlier command left in the data area.
+			 */
+			for (unsigned int i = 0; i < cmd->iovcnt; i++)
+				memset(cmd->iov[i].iov_base, 0, cmd->iov[i].iov_len);
+		}
 		int r = ring_complete(&dev->ring, cmd->cmd_id, &rsp);
 		if (r == -EPROTO)
 			dev_fail(dev, "ring slot headers changed under us: cannot write completions");

@@ -527,11 +527,13 @@ RTS_EXPORT int rts_sim_reap(struct rts_sim *sim,
 		       sizeof(comp.sense));
 		if (c->dir == RTS_SIM_FROM_DEV) {
 			size_t n = c->len;
-			if ((hdr.uflags & TCMU_UFLAG_READ_LEN) &&
-			    (sim->p.mailbox_flags & TCMU_MAILBOX_FLAG_CAP_READ_LEN) &&
-			    comp.read_len < n)
+			/* as the kernel: READ_LEN with read_len 0 counts as not given */
+			bool read_len = (hdr.uflags & TCMU_UFLAG_READ_LEN) && comp.read_len &&
+					(sim->p.mailbox_flags & TCMU_MAILBOX_FLAG_CAP_READ_LEN);
+
+			if (read_len && comp.read_len < n)
 				n = comp.read_len;
-			if (comp.status == 0 || (hdr.uflags & TCMU_UFLAG_READ_LEN)) {
+			if (comp.status == 0 || read_len) {
 				if (!sim->p.no_copy)
 					copy_iov(sim, c, false, n);
 				comp.data_len = (uint32_t)n;

@@ -390,6 +390,25 @@ static void test_emulated_and_range_errors(void **state)
 	assert_true(c.uflags & 0x2); /* TCMU_UFLAG_READ_LEN */
 	assert_int_equal(c.read_len, 5);
 	assert_int_equal(buf[5], 0xee);
+	/*
+	 * Allocation length 0: the kernel ignores READ_LEN 0 and sends the whole buffer, so it
+	 * must be zeros, not what earlier WRITEs left in the data area (8 MiB of 0xab written in
+	 * 4 KiB commands: every data block of the simulator's round-robin allocator is dirty).
+	 */
+	memset(buf, 0xab, sizeof(buf));
+	for (unsigned int i = 0; i < (8u << 20) / sizeof(buf); i++) {
+		rw16(cdb, 0x8a, 0, sizeof(buf) / BS);
+		c = exec(f, cdb, 16, RTS_SIM_TO_DEV, buf, sizeof(buf));
+		assert_int_equal(c.status, 0);
+	}
+	memset(cdb, 0, 16);
+	cdb[0] = 0x12;
+	memset(buf, 0xee, sizeof(buf));
+	c = exec(f, cdb, 6, RTS_SIM_FROM_DEV, buf, 96);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(c.data_len, 96);
+	for (int i = 0; i < 96; i++)
+		assert_int_equal(buf[i], 0);
 	memset(cdb, 0, 16); /* READ CAPACITY(10) */
 	cdb[0] = 0x25;
 	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, buf, 8);
