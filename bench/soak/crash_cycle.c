@@ -31,7 +31,9 @@
 
 #include <rts/device.h>
 
-#define BS 4096u
+#include "genlog.h"
+
+#define BS GENLOG_BS
 #define NBLK 2048u /* 8 MiB */
 #define QD 16
 #define TMO 10000
@@ -43,14 +45,14 @@ struct wr {
 	uint8_t buf[BS];
 };
 
-static uint64_t acked[NBLK];   /* generation of the last acknowledged write (0: none) */
-static uint64_t pending[NBLK]; /* generation in flight at the kill (0: none) */
+static uint64_t acked[NBLK], pending[NBLK];
+static struct genlog glog = { .nblk = NBLK, .acked = acked, .pending = pending };
 static bool inflight[NBLK];
 static struct wr slots[QD];
 static uint64_t rng = 0x853c49e6748fea9bull;
 static uint64_t next_gen;
 static struct {
-	uint64_t acked, unacked_at_kill, verified, landed_pending, loss, torn;
+	uint64_t acked, unacked_at_kill;
 	unsigned int check_clean, check_leaks, check_bad;
 } st;
 
@@ -60,20 +62,6 @@ static uint64_t rnd(void)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return rng;
-}
-
-static uint64_t word(uint32_t lba, uint64_t gen, unsigned int i)
-{
-	return (gen << 24 | lba) * 0x9e3779b97f4a7c15ull ^ i;
-}
-
-static void fill(uint8_t *b, uint32_t lba, uint64_t gen)
-{
-	uint64_t *w = (uint64_t *)(void *)b;
-
-	w[0] = (uint64_t)lba << 40 | gen; /* header: what was written where */
-	for (unsigned int i = 1; i < BS / 8; i++)
-		w[i] = word(lba, gen, i);
 }
 
 static void cdb16(uint8_t *c, uint8_t op, uint64_t lba, uint32_t n)
@@ -135,13 +123,8 @@ static void on_write_done(void *ud, const struct rts_sim_completion *c)
 	struct wr *w = c->tag;
 
 	(void)ud;
-	if (c->status == 0) {
-		acked[w->lba] = w->gen;
-		pending[w->lba] = 0;
-		st.acked++;
-	} else {
-		pending[w->lba] = w->gen; /* failed: it may have landed or not */
-	}
+	genlog_done(&glog, w->lba, w->gen, c->status == 0);
+	st.acked += c->status == 0;
 	inflight[w->lba] = false;
 	w->busy = false;
 }
@@ -158,7 +141,7 @@ static void submit_write(struct rts_sim *sim, struct wr *w)
 	w->lba = lba;
 	w->gen = ++next_gen;
 	inflight[lba] = true;
-	fill(w->buf, lba, w->gen);
+	genlog_fill(w->buf, lba, w->gen);
 	cdb16(cdb, 0x8a, lba, 1);
 	if (rts_sim_submit(sim, cdb, 16, RTS_SIM_TO_DEV, w->buf, BS, w, NULL) < 0) {
 		fprintf(stderr, "crash_cycle: submit failed\n");
@@ -200,7 +183,7 @@ static void load_and_kill(struct rts_sim *sim, pid_t pid, int ms)
 	rts_sim_reap(sim, on_write_done, NULL);
 	for (int i = 0; i < QD; i++)
 		if (slots[i].busy) {
-			pending[slots[i].lba] = slots[i].gen;
+			genlog_done(&glog, slots[i].lba, slots[i].gen, false);
 			st.unacked_at_kill++;
 		}
 	/* action/reset_ring: the kernel ends what is still outstanding (BUSY: retried) */
@@ -210,43 +193,6 @@ static void load_and_kill(struct rts_sim *sim, pid_t pid, int ms)
 			inflight[slots[i].lba] = false;
 		slots[i].busy = false;
 	}
-}
-
-static int verify_block(uint32_t lba, const uint8_t *b, int cycle)
-{
-	const uint64_t *w = (const uint64_t *)(const void *)b;
-	uint64_t gen = w[0] & ((1ull << 40) - 1), want = acked[lba];
-	bool zero = w[0] == 0;
-
-	if (!zero && (w[0] >> 40) != lba) {
-		printf("LOSS cycle %d lba %u: holds the data of lba %llu\n", cycle, lba,
-		       (unsigned long long)(w[0] >> 40));
-		st.loss++;
-		return -1;
-	}
-	if (!zero)
-		for (unsigned int i = 1; i < BS / 8; i++)
-			if (w[i] != word(lba, gen, i)) {
-				printf("TORN cycle %d lba %u: generation %llu header, word %u differs\n",
-				       cycle, lba, (unsigned long long)gen, i);
-				st.torn++;
-				return -1;
-			}
-	if (gen == want) {
-		st.verified++;
-	} else if (pending[lba] && gen == pending[lba]) {
-		st.verified++;
-		st.landed_pending++;
-		acked[lba] = gen; /* landed: it is the durable state now */
-	} else {
-		printf("LOSS cycle %d lba %u: acknowledged generation %llu, found %llu%s\n", cycle,
-		       lba, (unsigned long long)want, (unsigned long long)gen,
-		       pending[lba] ? " (nor the one in flight)" : "");
-		st.loss++;
-		return -1;
-	}
-	pending[lba] = 0;
-	return 0;
 }
 
 static void verify_all(struct rts_sim *sim, int cycle)
@@ -259,7 +205,7 @@ static void verify_all(struct rts_sim *sim, int cycle)
 		unsigned int n = 0;
 
 		for (; base < NBLK && n < QD; base++) {
-			if (!acked[base] && !pending[base])
+			if (!genlog_touched(&glog, base))
 				continue;
 			cdb16(cdb, 0x88, base, 1);
 			if (rts_sim_submit(sim, cdb, 16, RTS_SIM_FROM_DEV, bufs[n], BS, NULL, NULL) < 0)
@@ -276,7 +222,7 @@ static void verify_all(struct rts_sim *sim, int cycle)
 			}
 		}
 		for (unsigned int i = 0; i < n; i++)
-			verify_block(lbas[i], bufs[i], cycle);
+			genlog_verify(&glog, lbas[i], bufs[i], cycle);
 	}
 }
 
@@ -379,13 +325,13 @@ int main(int argc, char **argv)
 		printf(" %18s", "qemu-img clean/leak/bad");
 	printf("\n%-8s %6d %10llu %12llu %14llu %10llu %6llu %6llu", argv[2], cycles,
 	       (unsigned long long)st.acked, (unsigned long long)st.unacked_at_kill,
-	       (unsigned long long)st.landed_pending, (unsigned long long)st.verified,
-	       (unsigned long long)st.loss, (unsigned long long)st.torn);
+	       (unsigned long long)glog.landed_pending, (unsigned long long)glog.verified,
+	       (unsigned long long)glog.loss, (unsigned long long)glog.torn);
 	if (qcow)
 		printf(" %8u/%u/%u", st.check_clean, st.check_leaks, st.check_bad);
 	printf("\n");
 	rts_sim_free(sim);
 	rts_handler_unload(lh);
 	unlink(img);
-	return st.loss || st.torn || st.check_bad ? 1 : 0;
+	return glog.loss || glog.torn || st.check_bad ? 1 : 0;
 }

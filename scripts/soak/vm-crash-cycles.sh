@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Crash cycles against the real kernel (qemu guest): kill -9 rts-runner under fio random
-# writes, restart, adoption (block_dev, reset_ring), fio verifies every block it wrote.
+# Crash cycles against the real kernel (qemu guest): kill -9 rts-runner under random writes
+# (bench/soak/blk_crash_verify: each block carries its LBA and write generation), restart,
+# adoption (block_dev, reset_ring), then every written block must hold its last acknowledged
+# generation; a loss is printed with its LBA.
 # The scenario is tests/vm/rts-runner-faults.sh (CI runs it with 3 cycles); this runs it
 # with more and prints its "crash cycles: N tried, F failed, L with data lost" line.
 #
