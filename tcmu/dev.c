@@ -417,12 +417,19 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		/* an EXTENDED COPY's read or write: the result goes to the copy, not the ring */
 		xcopy_internal_done(cmd, status);
 	} else {
-		if (data_in_len >= 0 && (uint64_t)data_in_len < cmd->data_len &&
-		    (dev->ring.caps & TCMU_MAILBOX_FLAG_CAP_READ_LEN)) {
+		/*
+		 * Data-In shorter than the initiator's buffer (an allocation length, or a READ
+		 * whose buffer is larger than its CDB: LIO passes TCMU the buffer unchecked):
+		 * READ_LEN says how much, and the kernel reports the rest as residual. The
+		 * kernel ignores READ_LEN for data-out commands.
+		 */
+		uint64_t sent = data_in_len >= 0 ? (uint64_t)data_in_len : cmd->data_len;
+
+		if (sent < cmd->buf_len && (dev->ring.caps & TCMU_MAILBOX_FLAG_CAP_READ_LEN)) {
 			rsp.uflags |= TCMU_UFLAG_READ_LEN;
-			rsp.read_len = (uint32_t)data_in_len;
+			rsp.read_len = (uint32_t)sent;
 		}
-		if (_unlikely_(data_in_len == 0 && cmd->data_len && status == RTS_SAM_GOOD)) {
+		if (_unlikely_(sent == 0 && cmd->buf_len && status == RTS_SAM_GOOD)) {
 			/*
 			 * Nothing to send (allocation length 0): the kernel takes READ_LEN 0 as
 			 * "not given" (tcmu_handle_completion) and sends the whole buffer, so
@@ -1328,6 +1335,7 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 	cmd->data_len = 0;
 	for (unsigned int i = 0; i < cmd->iovcnt; i++)
 		cmd->data_len += cmd->iov[i].iov_len;
+	cmd->buf_len = cmd->data_len;
 	dispatch_cmd(cmd);
 }
 

@@ -68,7 +68,8 @@ struct rts_cmd {
 	unsigned int cdb_len;
 	struct iovec *iov;       /* inline_iov or heap_iov */
 	unsigned int iovcnt;
-	uint64_t data_len;
+	uint64_t data_len;       /* bytes the command transfers (its iovecs, trimmed to the CDB) */
+	uint64_t buf_len;        /* bytes of the initiator's buffer in the ring entry */
 	struct iovec inline_iov[DEV_INLINE_IOVS];
 	struct iovec *heap_iov;  /* grown on demand, kept for the slot's lifetime */
 	unsigned int heap_cap;
@@ -398,6 +399,7 @@ static inline struct rts_cmd *dev_cmd_take_slot(struct rts_dev *dev, uint16_t cm
 	cmd->step = NULL;
 	cmd->info = (struct scsi_cmd_info){ .kind = SCSI_KIND_EMULATE };
 	cmd->iov = cmd->inline_iov;
+	cmd->buf_len = 0;
 	cmd->t_start_ns = dev->clock_ns;
 	return cmd;
 }

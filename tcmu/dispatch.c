@@ -296,11 +296,12 @@ static bool rw_prepare(struct rts_cmd *cmd, uint64_t *ret_len)
 		cmd->info.nr_blocks = (uint32_t)(cmd->data_len / bs);
 		len = cmd->data_len;
 	}
-	trim_iov(cmd, len);
-	if (!len) {
+	if (!len) { /* nothing sent: a buffer given anyway is zeroed whole at completion */
+		cmd->data_len = 0;
 		finish_err(cmd, 0);
 		return false;
 	}
+	trim_iov(cmd, len);
 	*ret_len = len;
 	return true;
 }

@@ -409,6 +409,22 @@ static void test_emulated_and_range_errors(void **state)
 	assert_int_equal(c.data_len, 96);
 	for (int i = 0; i < 96; i++)
 		assert_int_equal(buf[i], 0);
+	/* READ of 0 blocks with a buffer: zeros too */
+	rw16(cdb, 0x88, 0, 0);
+	memset(buf, 0xee, sizeof(buf));
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, BS);
+	assert_int_equal(c.status, 0);
+	for (unsigned int i = 0; i < BS; i++)
+		assert_int_equal(buf[i], 0);
+	/* READ of 1 block into a larger buffer: READ_LEN says 1 block, the rest is residual */
+	rw16(cdb, 0x88, 0, 1);
+	memset(buf, 0xee, sizeof(buf));
+	c = exec(f, cdb, 16, RTS_SIM_FROM_DEV, buf, 3 * BS);
+	assert_int_equal(c.status, 0);
+	assert_true(c.uflags & 0x2); /* TCMU_UFLAG_READ_LEN */
+	assert_int_equal(c.read_len, BS);
+	assert_int_equal(c.data_len, BS);
+	assert_int_equal(buf[BS], 0xee);
 	memset(cdb, 0, 16); /* READ CAPACITY(10) */
 	cdb[0] = 0x25;
 	c = exec(f, cdb, 10, RTS_SIM_FROM_DEV, buf, 8);
