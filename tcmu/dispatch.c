@@ -279,9 +279,9 @@ static unsigned int write_flags(struct rts_cmd *cmd)
  * than the CDB's transfer. LIO rejects it for data-out block commands before they reach
  * userspace and keeps it for data-in ones (target_cmd_size_check: the buffer stays the
  * initiator's, the residual is reported by the kernel), where kernel fileio reads what the
- * buffer holds. A READ whose buffer holds whole blocks reads those blocks, as fileio does;
- * a buffer ending inside a block cannot be filled exactly and ends INVALID FIELD IN CDB, as
- * does a short data-out buffer (only the simulator can send one).
+ * buffer holds. A READ whose buffer holds whole blocks reads those blocks, as fileio does
+ * (one ending inside a block goes through read_partial()); a short data-out buffer ends
+ * INVALID FIELD IN CDB: acknowledging fewer blocks than the CDB names would be a lie.
  */
 static bool rw_prepare(struct rts_cmd *cmd, uint64_t *ret_len)
 {
@@ -306,11 +306,49 @@ static bool rw_prepare(struct rts_cmd *cmd, uint64_t *ret_len)
 	return true;
 }
 
+static void step_partial_read_done(struct rts_cmd *cmd, int err)
+{
+	if (err) {
+		finish_err(cmd, err);
+		return;
+	}
+	scsi_iov_copy_to(cmd->iov, cmd->iovcnt, 0, cmd->bounce, (size_t)cmd->data_len);
+	cmd->step = NULL;
+	dev_cmd_finish(cmd, RTS_SAM_GOOD, NULL, 0, (int64_t)cmd->data_len);
+}
+
+/*
+ * A READ whose buffer ends inside a block (an underflow, e.g. one block into 200 bytes):
+ * read the blocks the buffer touches into the bounce buffer and send what fits, as kernel
+ * fileio does. Its iovec lives after the data, where it stays valid until the handler is done.
+ */
+static void read_partial(struct rts_cmd *cmd)
+{
+	struct rts_dev *dev = cmd->dev;
+	uint32_t bs = dev->di.block_size;
+	uint64_t len = (cmd->data_len + bs - 1) / bs * bs;
+	struct iovec *v;
+	int r = dev_bounce(cmd, (size_t)len + sizeof(struct iovec));
+
+	if (r < 0) {
+		finish_err(cmd, r);
+		return;
+	}
+	cmd->info.nr_blocks = (uint32_t)(len / bs);
+	v = (struct iovec *)(void *)((uint8_t *)cmd->bounce + len);
+	*v = (struct iovec){ .iov_base = cmd->bounce, .iov_len = (size_t)len };
+	OP(cmd, step_partial_read_done, dev->h->read(dev, cmd, v, 1, byte_off(cmd), len));
+}
+
 static void do_read(struct rts_cmd *cmd)
 {
 	struct rts_dev *dev = cmd->dev;
 	uint64_t len;
 
+	if (cmd->data_len < byte_len(cmd) && cmd->data_len % dev->di.block_size) {
+		read_partial(cmd);
+		return;
+	}
 	if (rw_prepare(cmd, &len))
 		OP(cmd, step_done,
 		   dev->h->read(dev, cmd, cmd->iov, cmd->iovcnt, byte_off(cmd), len));
