@@ -421,15 +421,18 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		 * Data-In shorter than the initiator's buffer (an allocation length, or a READ
 		 * whose buffer is larger than its CDB: LIO passes TCMU the buffer unchecked):
 		 * READ_LEN says how much, and the kernel reports the rest as residual. The
-		 * kernel ignores READ_LEN for data-out commands.
+		 * kernel ignores READ_LEN for data-out commands; with CHECK CONDITION it would
+		 * send the data too, so a failed command sets it only when told to.
 		 */
+		bool ok = status == RTS_SAM_GOOD || status == RTS_SAM_CONDITION_MET;
 		uint64_t sent = data_in_len >= 0 ? (uint64_t)data_in_len : cmd->data_len;
 
-		if (sent < cmd->buf_len && (dev->ring.caps & TCMU_MAILBOX_FLAG_CAP_READ_LEN)) {
+		if (sent < cmd->buf_len && (data_in_len >= 0 || ok) &&
+		    (dev->ring.caps & TCMU_MAILBOX_FLAG_CAP_READ_LEN)) {
 			rsp.uflags |= TCMU_UFLAG_READ_LEN;
 			rsp.read_len = (uint32_t)sent;
 		}
-		if (_unlikely_(sent == 0 && cmd->buf_len && status == RTS_SAM_GOOD)) {
+		if (_unlikely_(sent == 0 && cmd->buf_len && ok)) {
 			/*
 			 * Nothing to send (allocation length 0): the kernel takes READ_LEN 0 as
 			 * "not given" (tcmu_handle_completion) and sends the whole buffer, so
@@ -686,7 +689,8 @@ RTS_EXPORT void rts_cmd_complete_async(struct rts_cmd *cmd, int err)
 	}
 	cmd->async_err = err;
 	/* Only the push onto an empty stack needs to wake the loop. */
-	if (cmd_stack_push(&dev->async_head, cmd, offsetof(struct rts_cmd, async_next)) && write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (cmd_stack_push(&dev->async_head, cmd, offsetof(struct rts_cmd, async_next)) &&
+	    write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		rts_dev_err(dev, "cannot wake the I/O thread: %s", strerror(errno));
 }
 

@@ -275,13 +275,13 @@ static unsigned int write_flags(struct rts_cmd *cmd)
  * already ended: a zero-length transfer (nothing to do) or a buffer shorter than the CDB says
  * that cannot be served.
  *
- * A short buffer is an underflow (SAM-5 5.4.3): the initiator's expected length is smaller
- * than the CDB's transfer. LIO rejects it for data-out block commands before they reach
- * userspace and keeps it for data-in ones (target_cmd_size_check: the buffer stays the
- * initiator's, the residual is reported by the kernel), where kernel fileio reads what the
- * buffer holds. A READ whose buffer holds whole blocks reads those blocks, as fileio does
- * (one ending inside a block goes through read_partial()); a short data-out buffer ends
- * INVALID FIELD IN CDB: acknowledging fewer blocks than the CDB names would be a lie.
+ * The buffer is the initiator's expected length (EDTL): LIO does no size check for a TCMU
+ * device (passthrough_parse_cdb), so a buffer shorter or longer than the CDB's transfer
+ * reaches us as it is (SAM-5 5.4.3 overflow/underflow). A READ reads what the buffer holds,
+ * as kernel fileio does (one ending inside a block goes through read_partial()); a longer
+ * buffer is trimmed and READ_LEN tells the kernel what was sent (dev_cmd_finish). A short
+ * data-out buffer ends INVALID FIELD IN CDB: TCMU cannot report the overflow residual, so
+ * writing fewer blocks than the CDB names and answering GOOD would look like a full write.
  */
 static bool rw_prepare(struct rts_cmd *cmd, uint64_t *ret_len)
 {
