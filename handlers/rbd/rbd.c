@@ -926,13 +926,25 @@ static void alua_apply(struct rts_dev *dev, struct rbd_dev *rd)
 	}
 }
 
+/*
+ * I/O thread, every command: reconnect after a fence (a fenced non-owner still reconnects: no
+ * I/O reaches issue()) and write the group states that follow from the lock. Every command,
+ * not only I/O: once an initiator's multipath moved its I/O to the new owner, only its path
+ * checkers' TUR and REPORT TARGET PORT GROUPS reach the fenced gateway, and RTPG (answered
+ * from configfs) must not go on reporting its group active/optimized.
+ */
+static void alua_catch_up(struct rts_dev *dev, struct rbd_dev *rd)
+{
+	if (rd->state != ST_OK)
+		h_ready(rd);
+	if (atomic_load(&rd->alua_sync))
+		alua_apply(dev, rd);
+}
+
 /* I/O thread: may this command go to librbd? Otherwise it is completed here. */
 static bool alua_gate(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd)
 {
-	if (rd->state != ST_OK)
-		h_ready(rd); /* a fenced non-owner still reconnects (no I/O reaches issue()) */
-	if (atomic_load(&rd->alua_sync))
-		alua_apply(dev, rd);
+	alua_catch_up(dev, rd);
 	if (atomic_load(&rd->owner))
 		return true;
 	rts_cmd_complete_sense(cmd, RTS_SENSE_NOT_READY, ASC_LU_NOT_ACCESS, ASCQ_TP_STANDBY);
@@ -1274,6 +1286,8 @@ static int h_handle_cmd(struct rts_dev *dev, struct rts_cmd *cmd)
 {
 	struct rbd_dev *rd = rts_dev_get_private(dev);
 
+	if (rd->alua_group >= 0)
+		alua_catch_up(dev, rd);
 	if (rts_cmd_get_cdb(cmd)[0] == 0x89) {
 		if (rd->alua_group >= 0 && !alua_gate(dev, rd, cmd))
 			return 0;
