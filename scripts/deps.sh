@@ -28,6 +28,9 @@ VM_PKGS=(
 	qemu-system-x86 busybox-static cpio kmod iproute2
 	targetcli-fb python3-rtslib-fb tcmu-runner dbus
 	open-iscsi libiscsi-bin # tests/vm/iscsi-*: kernel initiator, libiscsi's iscsi-test-cu
+	# tests/vm/rbd-multipath: multipathd/multipath (pulls udev, kpartx, sg3-utils-udev) run in
+	# the guest only; installing it starts nothing here (no systemd in containers; policy-rc.d)
+	multipath-tools
 )
 
 # PDF API reference (doxygen's LaTeX output): pdflatex and the packages refman.tex uses.
