@@ -137,7 +137,8 @@ struct rbd_dev {
 	/* two gateways (see "two gateways" below); alua_group < 0: no lock policy */
 	int alua_group;          /* this gateway's target port group */
 	atomic_bool owner;       /* holds the image's exclusive lock */
-	atomic_int optimized;    /* group recorded in the image metadata (-1: none) */
+	atomic_int optimized;    /* group recorded in the image metadata (-1: none,
+				    RBD_OPT_FENCED: unknown until reconnected) */
 	atomic_bool alua_sync;   /* group states to write on the I/O thread */
 	bool alua_busy;          /* a lock worker uses h.image: no reconnect swaps it */
 	atomic_bool lock_lost;   /* the owner check found us blocklisted */
@@ -735,6 +736,8 @@ static bool retryable(int r)
 
 static int start_op(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd);
 
+#define RBD_OPT_FENCED (-2) /* rbd_dev.optimized of a fenced gateway */
+
 static void finish(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd, int r)
 {
 	struct rbd_cmd *rc = rts_cmd_get_private(cmd);
@@ -745,6 +748,7 @@ static void finish(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd,
 			/* whoever blocklisted us took the lock: our group is standby now */
 			rts_dev_warn(dev, "rbd: fenced while holding the exclusive lock; ALUA "
 					  "group %d goes standby", rd->alua_group);
+			atomic_store(&rd->optimized, RBD_OPT_FENCED);
 			atomic_store(&rd->alua_sync, true);
 		}
 	}
@@ -908,7 +912,11 @@ static void alua_lock_open(struct rts_dev *dev, struct rbd_dev *rd, rbd_image_t 
 /*
  * I/O thread: write the states that follow from the lock into the device's groups: ours
  * optimized when we hold the lock, the recorded holder's group optimized when we do not,
- * every other group standby.
+ * every other group standby. Fenced and not yet reconnected, we cannot know who took over:
+ * the other groups are transitioning, never all standby (Linux's scsi_dh_alua applies an
+ * RTPG answer to the other paths' groups too, and fails I/O at once on a standby one: a
+ * fenced gateway answering "nobody is optimized" failed the new owner's path, and the lock
+ * went back and forth).
  */
 static void alua_apply(struct rts_dev *dev, struct rbd_dev *rd)
 {
@@ -921,6 +929,9 @@ static void alua_apply(struct rts_dev *dev, struct rbd_dev *rd)
 	for (unsigned int i = 0; i < n && i < RTS_ALUA_MAX_GROUPS; i++) {
 		bool ao = ids[i] == rd->alua_group ? owner : !owner && ids[i] == opt;
 		uint8_t want = ao ? RTS_ALUA_ACTIVE_OPTIMIZED : RTS_ALUA_STANDBY;
+
+		if (!ao && !owner && opt == RBD_OPT_FENCED && ids[i] != rd->alua_group)
+			want = RTS_ALUA_TRANSITIONING;
 		int cur = rts_dev_get_alua_state(dev, ids[i]);
 
 		if (cur >= 0 && cur != want && rts_dev_set_alua_state(dev, ids[i], want) < 0)
@@ -1090,6 +1101,7 @@ static void alua_check_done(struct rts_cmd *cmd, int err)
 		rts_dev_warn(dev, "rbd: fenced while holding the exclusive lock (found by TEST UNIT "
 				  "READY); ALUA group %d goes standby",
 			     rd->alua_group);
+		atomic_store(&rd->optimized, RBD_OPT_FENCED);
 		atomic_store(&rd->alua_sync, true);
 	}
 	alua_catch_up(dev, rd);
