@@ -10,8 +10,9 @@
 # switch by sg_stpg through the standby path (the lock moves, the old gateway is fenced and
 # answers standby), data verified through the new path, then the runner of the optimized
 # gateway SIGKILLed and an STPG through the survivor: time from the kill to the first
-# completed I/O; both paths under I/O at once move the lock 0 times. No dm-multipath (not
-# installed): paths are switched explicitly.
+# completed I/O; both paths under I/O at once move the lock 0 times. Paths are switched
+# explicitly here (sg_stpg); tests/vm/rbd-multipath.sh runs dm-multipath over the same two
+# gateways (tests/vm/rbd-lib.sh).
 . "$(dirname "$0")/lib.sh"
 vm_scenario rbd-failover --timeout 400 "$@"
 
