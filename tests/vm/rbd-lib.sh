@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Two rbd gateways on one image for the rbd-* scenarios (source after lib.sh, inside the guest).
 # A throw-away Ceph cluster runs in the guest (scripts/ceph/cluster.sh, memstore). Two user:rbd
 # backstores (gwa, gwb) on the same image and with the same unit serial are two gateways: each

@@ -114,7 +114,6 @@ multipathd show topology 2>&1 | sed 's/^/     | /'
 expect "map $MAP: path groups" "$(multipathd show topology | grep -c 'status=')" 2
 expect "A: group status, dm state, checker" "$(mp_path $A | cut -d' ' -f2-)" "active active ready"
 expect "B: group status, dm state, checker" "$(mp_path $B | cut -d' ' -f2-)" "enabled active ghost"
-GA=$(mp_path $A | cut -d' ' -f1)
 GB=$(mp_path $B | cut -d' ' -f1)
 
 # ios <sdX>: I/Os the block layer completed on that path, failed ones included (reads +
