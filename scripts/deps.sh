@@ -28,6 +28,9 @@ VM_PKGS=(
 	qemu-system-x86 busybox-static cpio kmod iproute2
 	targetcli-fb python3-rtslib-fb tcmu-runner dbus
 	open-iscsi libiscsi-bin # tests/vm/iscsi-*: kernel initiator, libiscsi's iscsi-test-cu
+	# tests/vm/rbd-multipath: multipathd/multipath (pulls udev, kpartx, sg3-utils-udev) run in
+	# the guest only; never on this host (masked below where systemd runs)
+	multipath-tools
 )
 
 # PDF API reference (doxygen's LaTeX output): pdflatex and the packages refman.tex uses.
@@ -59,5 +62,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# multipathd is for the test guest: on a host booted with systemd its package would start it
+# (and scan the host's disks); masked first, so installing it starts nothing. (Containers
+# without systemd start no service anyway.)
+if [[ " ${missing[*]} " == *" multipath-tools "* ]] && [ -d /run/systemd/system ]; then
+	$SUDO systemctl mask multipathd.service multipathd.socket >/dev/null
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -137,9 +137,12 @@ struct rbd_dev {
 	/* two gateways (see "two gateways" below); alua_group < 0: no lock policy */
 	int alua_group;          /* this gateway's target port group */
 	atomic_bool owner;       /* holds the image's exclusive lock */
-	atomic_int optimized;    /* group recorded in the image metadata (-1: none) */
+	atomic_int optimized;    /* group recorded in the image metadata (-1: none,
+				    RBD_OPT_FENCED: unknown until reconnected) */
 	atomic_bool alua_sync;   /* group states to write on the I/O thread */
 	bool alua_busy;          /* a lock worker uses h.image: no reconnect swaps it */
+	atomic_bool lock_lost;   /* the owner check found us blocklisted */
+	uint64_t checked_ns;     /* last owner check (CLOCK_MONOTONIC) */
 	uint64_t lock_moves;     /* acquisitions by this device after open */
 };
 
@@ -733,6 +736,8 @@ static bool retryable(int r)
 
 static int start_op(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd);
 
+#define RBD_OPT_FENCED (-2) /* rbd_dev.optimized of a fenced gateway */
+
 static void finish(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd, int r)
 {
 	struct rbd_cmd *rc = rts_cmd_get_private(cmd);
@@ -743,6 +748,7 @@ static void finish(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd,
 			/* whoever blocklisted us took the lock: our group is standby now */
 			rts_dev_warn(dev, "rbd: fenced while holding the exclusive lock; ALUA "
 					  "group %d goes standby", rd->alua_group);
+			atomic_store(&rd->optimized, RBD_OPT_FENCED);
 			atomic_store(&rd->alua_sync, true);
 		}
 	}
@@ -906,7 +912,11 @@ static void alua_lock_open(struct rts_dev *dev, struct rbd_dev *rd, rbd_image_t 
 /*
  * I/O thread: write the states that follow from the lock into the device's groups: ours
  * optimized when we hold the lock, the recorded holder's group optimized when we do not,
- * every other group standby.
+ * every other group standby. Fenced and not yet reconnected, we cannot know who took over:
+ * the other groups are transitioning, never all standby (Linux's scsi_dh_alua applies an
+ * RTPG answer to the other paths' groups too, and fails I/O at once on a standby one: a
+ * fenced gateway answering "nobody is optimized" failed the new owner's path, and the lock
+ * went back and forth).
  */
 static void alua_apply(struct rts_dev *dev, struct rbd_dev *rd)
 {
@@ -919,6 +929,9 @@ static void alua_apply(struct rts_dev *dev, struct rbd_dev *rd)
 	for (unsigned int i = 0; i < n && i < RTS_ALUA_MAX_GROUPS; i++) {
 		bool ao = ids[i] == rd->alua_group ? owner : !owner && ids[i] == opt;
 		uint8_t want = ao ? RTS_ALUA_ACTIVE_OPTIMIZED : RTS_ALUA_STANDBY;
+
+		if (!ao && !owner && opt == RBD_OPT_FENCED && ids[i] != rd->alua_group)
+			want = RTS_ALUA_TRANSITIONING;
 		int cur = rts_dev_get_alua_state(dev, ids[i]);
 
 		if (cur >= 0 && cur != want && rts_dev_set_alua_state(dev, ids[i], want) < 0)
@@ -926,13 +939,25 @@ static void alua_apply(struct rts_dev *dev, struct rbd_dev *rd)
 	}
 }
 
+/*
+ * I/O thread, every command: reconnect after a fence (a fenced non-owner still reconnects: no
+ * I/O reaches issue()) and write the group states that follow from the lock. Every command,
+ * not only I/O: once an initiator's multipath moved its I/O to the new owner, only its path
+ * checkers' TUR and REPORT TARGET PORT GROUPS reach the fenced gateway, and RTPG (answered
+ * from configfs) must not go on reporting its group active/optimized.
+ */
+static void alua_catch_up(struct rts_dev *dev, struct rbd_dev *rd)
+{
+	if (rd->state != ST_OK)
+		h_ready(rd);
+	if (atomic_load(&rd->alua_sync))
+		alua_apply(dev, rd);
+}
+
 /* I/O thread: may this command go to librbd? Otherwise it is completed here. */
 static bool alua_gate(struct rts_dev *dev, struct rbd_dev *rd, struct rts_cmd *cmd)
 {
-	if (rd->state != ST_OK)
-		h_ready(rd); /* a fenced non-owner still reconnects (no I/O reaches issue()) */
-	if (atomic_load(&rd->alua_sync))
-		alua_apply(dev, rd);
+	alua_catch_up(dev, rd);
 	if (atomic_load(&rd->owner))
 		return true;
 	rts_cmd_complete_sense(cmd, RTS_SENSE_NOT_READY, ASC_LU_NOT_ACCESS, ASCQ_TP_STANDBY);
@@ -1021,17 +1046,85 @@ static void alua_done(struct rts_cmd *cmd, int err)
 }
 
 static int alua_offload(struct rbd_dev *rd, struct rts_cmd *cmd,
-			int (*fn)(struct rts_dev *dev, struct rts_cmd *cmd, void *arg))
+			int (*fn)(struct rts_dev *dev, struct rts_cmd *cmd, void *arg),
+			void (*done)(struct rts_cmd *cmd, int err))
 {
 	int r;
 
 	if (rd->alua_busy)
 		return -EBUSY; /* one lock move at a time */
-	rts_cmd_intercept(cmd, alua_done);
+	rts_cmd_intercept(cmd, done);
 	r = rts_cmd_offload(cmd, fn, rd);
 	if (r == 0)
 		rd->alua_busy = true;
 	return r;
+}
+
+/*
+ * Worker: is the lock still ours? A holder whose lock another gateway broke learns it from
+ * its next librbd op, and after a planned switch an initiator's multipath sends it none: only
+ * its path checker's TEST UNIT READY. rbd_is_exclusive_lock_owner() asks the OSD (a
+ * blocklisted client is refused), so it runs here, not on the I/O thread.
+ */
+static int alua_check(struct rts_dev *dev, struct rts_cmd *cmd, void *arg)
+{
+	struct rbd_dev *rd = arg;
+	int own = 0;
+	int r = rbd_is_exclusive_lock_owner(rd->h.image, &own);
+
+	(void)cmd;
+	if (r == -ESHUTDOWN) {
+		atomic_store(&rd->lock_lost, true);
+	} else if (r == 0 && !own) {
+		/* not ours, and we were not blocklisted: who is optimized now? */
+		atomic_store(&rd->owner, false);
+		atomic_store(&rd->optimized, alua_read_metadata(rd->h.image));
+		atomic_store(&rd->alua_sync, true);
+		rts_dev_warn(dev, "rbd: the exclusive lock is no longer ours; ALUA group %d goes "
+				  "standby",
+			     rd->alua_group);
+	}
+	return 0;
+}
+
+/* I/O thread: the check's TEST UNIT READY ends as the state it found says. */
+static void alua_check_done(struct rts_cmd *cmd, int err)
+{
+	struct rts_dev *dev = rts_cmd_get_dev(cmd);
+	struct rbd_dev *rd = rts_dev_get_private(dev);
+
+	(void)err;
+	rd->alua_busy = false;
+	if (atomic_exchange(&rd->lock_lost, false) && rd->state == ST_OK &&
+	    atomic_exchange(&rd->owner, false)) {
+		rd->state = ST_FENCED; /* reconnects like a fence found by I/O (finish()) */
+		rts_dev_warn(dev, "rbd: fenced while holding the exclusive lock (found by TEST UNIT "
+				  "READY); ALUA group %d goes standby",
+			     rd->alua_group);
+		atomic_store(&rd->optimized, RBD_OPT_FENCED);
+		atomic_store(&rd->alua_sync, true);
+	}
+	alua_catch_up(dev, rd);
+	if (atomic_load(&rd->owner))
+		rts_cmd_complete(cmd, 0);
+	else
+		rts_cmd_complete_sense(cmd, RTS_SENSE_NOT_READY, ASC_LU_NOT_ACCESS, ASCQ_TP_STANDBY);
+}
+
+/* I/O thread: a TEST UNIT READY through the owner checks the lock, at most once a second. */
+static bool alua_check_due(struct rbd_dev *rd)
+{
+	struct timespec ts;
+	uint64_t t;
+
+	if (!atomic_load(&rd->owner) || rd->state != ST_OK || rd->alua_busy)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (rd->checked_ns && t - rd->checked_ns < 1000000000u)
+		return false;
+	rd->checked_ns = t;
+	return true;
 }
 
 static int h_set_alua(struct rts_dev *dev, struct rts_cmd *cmd,
@@ -1057,13 +1150,13 @@ static int h_set_alua(struct rts_dev *dev, struct rts_cmd *cmd,
 		}
 		/* initiators see transitioning (and retry) until the lock is ours */
 		rts_dev_set_alua_state(dev, (uint16_t)rd->alua_group, RTS_ALUA_TRANSITIONING);
-		return alua_offload(rd, cmd, alua_take);
+		return alua_offload(rd, cmd, alua_take, alua_done);
 	}
 	if (!atomic_load(&rd->owner)) {
 		rts_cmd_complete(cmd, 0);
 		return 0;
 	}
-	return alua_offload(rd, cmd, alua_release);
+	return alua_offload(rd, cmd, alua_release, alua_done);
 }
 
 /* Issue @cmd's operation (rc->op) to librbd; 0 when it will complete from drain(). */
@@ -1274,6 +1367,12 @@ static int h_handle_cmd(struct rts_dev *dev, struct rts_cmd *cmd)
 {
 	struct rbd_dev *rd = rts_dev_get_private(dev);
 
+	if (rd->alua_group >= 0) {
+		alua_catch_up(dev, rd);
+		if (rts_cmd_get_cdb(cmd)[0] == 0x00 && alua_check_due(rd) &&
+		    alua_offload(rd, cmd, alua_check, alua_check_done) == 0)
+			return 0; /* TEST UNIT READY */
+	}
 	if (rts_cmd_get_cdb(cmd)[0] == 0x89) {
 		if (rd->alua_group >= 0 && !alua_gate(dev, rd, cmd))
 			return 0;

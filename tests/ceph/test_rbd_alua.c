@@ -179,6 +179,13 @@ static void stpg(struct gw *g, uint16_t id, struct rts_sim_completion *c)
 	exec(g, cdb, sizeof(cdb), RTS_SIM_TO_DEV, pl, sizeof(pl), c);
 }
 
+static void tur(struct gw *g, struct rts_sim_completion *c)
+{
+	uint8_t cdb[6] = { 0x00 };
+
+	exec(g, cdb, sizeof(cdb), RTS_SIM_NONE, NULL, 0, c);
+}
+
 static bool is_standby(const struct rts_sim_completion *c)
 {
 	return c->status == 2 && (c->sense[2] & 0xf) == 0x2 && c->sense[12] == 0x04 &&
@@ -289,7 +296,24 @@ static void test_owner_standby_and_switch(void **state)
 	assert_int_equal(c.status, 0);
 	assert_int_equal(state_of(roots[1], "gw_b"), 0);
 	assert_int_equal(state_of(roots[1], "gw_a"), 2);
-	/* the old holder was blocklisted: it never writes again, and ends up standby */
+	/* no I/O reaches the old holder any more (an initiator's multipath moved it to the new
+	 * owner), only its path checker's TEST UNIT READY: that alone finds the fence and brings
+	 * its groups to the new states, which RTPG reports from configfs */
+	t0 = now_s();
+	while ((state_of(roots[0], "gw_a") != 2 || state_of(roots[0], "gw_b") != 0) &&
+	       now_s() - t0 < 30) {
+		tur(&ga, &c);
+		/* never "nobody optimized" meanwhile: Linux applies an RTPG answer to the other
+		 * path's group too and fails I/O on a standby one (the new owner's path) */
+		assert_int_not_equal(state_of(roots[0], "gw_b"), 2);
+		usleep(100000);
+	}
+	print_message("old holder: standby in its configfs %.1f s after the switch, with TUR "
+		      "alone\n",
+		      now_s() - t0);
+	assert_int_equal(state_of(roots[0], "gw_a"), 2);
+	assert_int_equal(state_of(roots[0], "gw_b"), 0);
+	/* the old holder was blocklisted: it never writes again, and answers standby */
 	t0 = now_s();
 	while (now_s() - t0 < 30) {
 		write8(&ga, a, &c);

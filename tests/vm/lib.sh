@@ -5,7 +5,8 @@
 #                                          # in the guest: set up $OUT and the check counters
 #
 # A scenario prints what it checks (`ok ...` / `FAIL ...`), notes every skip with its reason
-# (`SKIP ...`) and ends with `vm_finish`, which exits 1 if any check failed. `die` stops at once
+# (`SKIP ...`) and ends with `vm_finish`, which exits 1 if any check failed (77 when nothing was
+# checked and something skipped: a scenario skipped as a whole, e.g. without Ceph). `die` stops at once
 # (for setup steps that make the rest meaningless).
 # $OUT (RTS_VM_OUT/<name>, default <repo>/build/vm-out/<name>) is shared read-write with the
 # host: logs and captured files go there.
@@ -168,6 +169,10 @@ vm_finish() {
 	if [ "$vm_failed" -ne 0 ]; then
 		echo "== RESULT: $vm_failed of $vm_checked checks FAILED"
 		exit 1
+	fi
+	if [ "$vm_checked" -eq 0 ] && [ ${#vm_skipped[@]} -gt 0 ]; then
+		echo "== RESULT: skipped" # the whole scenario (ctest: SKIP_RETURN_CODE 77)
+		exit 77
 	fi
 	[ "$vm_checked" -gt 0 ] || die "no checks ran"
 	echo "== RESULT: all $vm_checked checks passed (${#vm_skipped[@]} skipped)"
