@@ -293,7 +293,7 @@ RTS_EXPORT int rts_ctx_refresh(struct rts_ctx *ctx)
 {
 	assert_return(ctx, -EINVAL);
 	tree_free(ctx);
-	return ensure_tree(ctx);
+	return ensure_top(ctx);
 }
 
 RTS_EXPORT int rts_ctx_load_module(struct rts_ctx *ctx, const char *module)

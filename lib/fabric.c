@@ -15,13 +15,21 @@
 #define FCTX(f) ((f)->ctx)
 #define TCTX(t) ((t)->fabric->ctx)
 #define GCTX(g) ((g)->target->fabric->ctx)
+/* What is below a TPG is read when first needed: every entry point taking a TPG and
+ * reaching its LUNs, portals or ACLs starts with this. */
+#define ENSURE_TPG(tpg)                      \
+	do {                                 \
+		int er_ = ensure_tpg(tpg);   \
+		if (er_ < 0)                 \
+			return er_;          \
+	} while (0)
 
 /* ------------------------------------------------------------ fabrics */
 
 RTS_EXPORT struct rts_fabric *rts_fabric_first(struct rts_ctx *ctx)
 {
 	assert_return(ctx, NULL);
-	if (ensure_tree(ctx) < 0)
+	if (ensure_top(ctx) < 0)
 		return NULL;
 	return list_first(&ctx->fabrics, struct rts_fabric, node);
 }
@@ -41,7 +49,7 @@ RTS_EXPORT int rts_fabric_lookup(struct rts_ctx *ctx, const char *name, struct r
 	r = check_name(ctx, "fabric", name);
 	if (r < 0)
 		return r;
-	r = ensure_tree(ctx);
+	r = ensure_top(ctx);
 	if (r < 0)
 		return r;
 	list_for_each(&ctx->fabrics, f, node) {
@@ -57,7 +65,15 @@ RTS_GETTER(const char *, rts_fabric_get_name, struct rts_fabric, f, NULL, f->spe
 RTS_GETTER(const char *, rts_fabric_get_configfs_name, struct rts_fabric, f, NULL, f->spec.cfs_name)
 RTS_GETTER(const char *, rts_fabric_get_kernel_module, struct rts_fabric, f, NULL, f->spec.module)
 RTS_GETTER(unsigned int, rts_fabric_get_wwn_types, struct rts_fabric, f, 0, f->spec.wwn_types)
-RTS_GETTER(unsigned int, rts_fabric_get_features, struct rts_fabric, f, 0, f->features)
+
+RTS_EXPORT unsigned int rts_fabric_get_features(const struct rts_fabric *f)
+{
+	assert_return(f, 0);
+	/* NEXUS and AUTH are probed on a TPG: read the targets (a cache, hence the cast) */
+	ensure_fabric((struct rts_fabric *)f);
+	return f->features;
+}
+
 RTS_GETTER(bool, rts_fabric_is_loaded, struct rts_fabric, f, false, f->loaded)
 RTS_GETTER(bool, rts_fabric_is_from_spec, struct rts_fabric, f, false, f->from_spec)
 
@@ -277,6 +293,8 @@ RTS_EXPORT int rts_fabric_set_discovery_auth(struct rts_fabric *f, bool enforce,
 RTS_EXPORT struct rts_target *rts_target_first(struct rts_fabric *f)
 {
 	assert_return(f, NULL);
+	if (ensure_fabric(f) < 0)
+		return NULL;
 	return list_first(&f->targets, struct rts_target, node);
 }
 
@@ -326,6 +344,9 @@ RTS_EXPORT int rts_target_lookup(struct rts_fabric *f, const char *wwn, struct r
 	r = normalize_for(f, "target", wwn, norm, sizeof(norm));
 	if (r < 0)
 		return r;
+	r = ensure_fabric(f);
+	if (r < 0)
+		return r;
 	t = target_find(f, norm);
 	if (!t)
 		return rts_error(f->ctx, -ENOENT, norm, "no %s target '%s'", f->spec.name, norm);
@@ -354,6 +375,9 @@ RTS_EXPORT int rts_target_create(struct rts_fabric *f, const char *wwn, struct r
 		return r;
 	if (!f->loaded)
 		return rts_error(ctx, -ENODEV, f->path, "fabric %s is not loaded", f->spec.name);
+	r = ensure_fabric(f);
+	if (r < 0)
+		return r;
 	if (target_find(f, norm))
 		return rts_error(ctx, -EEXIST, norm, "target '%s' exists", norm);
 	r = rts_fabric_to_fabric_wwn(f, norm, cfs, sizeof(cfs));
@@ -471,6 +495,7 @@ RTS_EXPORT int rts_tpg_create(struct rts_target *t, uint64_t tag, struct rts_tpg
 	tpg = tpg_add(t, (uint16_t)tag);
 	if (!tpg)
 		return rts_error(ctx, -ENOMEM, path, "out of memory");
+	tpg->walked = true; /* a new TPG has no LUNs, ACLs or portals */
 	fabric_probe(t->fabric);
 	if (ret)
 		*ret = tpg;
@@ -489,6 +514,9 @@ RTS_EXPORT int rts_tpg_delete(struct rts_tpg *tpg)
 
 	assert_return(tpg, -EINVAL);
 	ctx = GCTX(tpg);
+	r = ensure_tpg(tpg);
+	if (r < 0)
+		return r;
 	r = txn_begin(ctx, &txn);
 	if (r < 0)
 		return r;
@@ -685,6 +713,8 @@ RTS_EXPORT int rts_tpg_get_chap(struct rts_tpg *tpg, struct rts_chap *chap)
 RTS_EXPORT struct rts_lun *rts_lun_first(struct rts_tpg *tpg)
 {
 	assert_return(tpg, NULL);
+	if (ensure_tpg(tpg) < 0)
+		return NULL;
 	return list_first(&tpg->luns, struct rts_lun, node);
 }
 
@@ -708,6 +738,7 @@ RTS_EXPORT int rts_lun_lookup(struct rts_tpg *tpg, uint64_t index, struct rts_lu
 	struct rts_lun *lun;
 
 	assert_return(tpg && ret, -EINVAL);
+	ENSURE_TPG(tpg);
 	lun = lun_find(tpg, index);
 	if (!lun)
 		return rts_error(GCTX(tpg), -ENOENT, tpg->path, "no LUN %" PRIu64, index);
@@ -725,6 +756,7 @@ RTS_EXPORT int rts_lun_create(struct rts_tpg *tpg, uint64_t index, struct rts_so
 	int r;
 
 	assert_return(tpg, -EINVAL);
+	ENSURE_TPG(tpg);
 	ctx = GCTX(tpg);
 	if (!so || so->ctx != ctx)
 		return rts_error(ctx, -EINVAL, tpg->path,
@@ -862,6 +894,8 @@ RTS_EXPORT int rts_lun_set_alua_group(struct rts_lun *lun, const char *name)
 RTS_EXPORT struct rts_portal *rts_portal_first(struct rts_tpg *tpg)
 {
 	assert_return(tpg, NULL);
+	if (ensure_tpg(tpg) < 0)
+		return NULL;
 	return list_first(&tpg->portals, struct rts_portal, node);
 }
 
@@ -908,6 +942,7 @@ RTS_EXPORT int rts_portal_lookup(struct rts_tpg *tpg, const char *ip, uint16_t p
 	int r;
 
 	assert_return(tpg && ret, -EINVAL);
+	ENSURE_TPG(tpg);
 	r = portal_name(GCTX(tpg), ip, port, name, sizeof(name), bare, sizeof(bare), &v6);
 	if (r < 0)
 		return r;
@@ -929,6 +964,7 @@ RTS_EXPORT int rts_portal_create(struct rts_tpg *tpg, const char *ip, uint16_t p
 	int r;
 
 	assert_return(tpg, -EINVAL);
+	ENSURE_TPG(tpg);
 	ctx = GCTX(tpg);
 	if (!(tpg->target->fabric->features & RTS_FEAT_NPS))
 		return rts_error(ctx, -EOPNOTSUPP, tpg->path, "fabric %s has no network portals",
@@ -1013,6 +1049,8 @@ RTS_EXPORT int rts_portal_set_transport(struct rts_portal *np, const char *trans
 RTS_EXPORT struct rts_acl *rts_acl_first(struct rts_tpg *tpg)
 {
 	assert_return(tpg, NULL);
+	if (ensure_tpg(tpg) < 0)
+		return NULL;
 	return list_first(&tpg->acls, struct rts_acl, node);
 }
 
@@ -1046,6 +1084,7 @@ RTS_EXPORT int rts_acl_lookup(struct rts_tpg *tpg, const char *wwn, struct rts_a
 	int r;
 
 	assert_return(tpg && wwn && ret, -EINVAL);
+	ENSURE_TPG(tpg);
 	r = acl_path(tpg, wwn, norm, sizeof(norm), p, sizeof(p));
 	if (r < 0)
 		return r;
@@ -1065,6 +1104,7 @@ RTS_EXPORT int rts_acl_create(struct rts_tpg *tpg, const char *wwn, struct rts_a
 	int r;
 
 	assert_return(tpg, -EINVAL);
+	ENSURE_TPG(tpg);
 	ctx = GCTX(tpg);
 	if (!(tpg->target->fabric->features & RTS_FEAT_ACLS))
 		return rts_error(ctx, -EOPNOTSUPP, tpg->path, "fabric %s has no node ACLs",
@@ -1336,6 +1376,7 @@ RTS_EXPORT int rts_tpg_foreach_acl_group(struct rts_tpg *tpg,
 	int r = 0;
 
 	assert_return(tpg && fn, -EINVAL);
+	ENSURE_TPG(tpg);
 	list_for_each(&tpg->acls, acl, node) {
 		_cleanup_free_ char *tag = NULL;
 		bool seen = false;
@@ -1373,6 +1414,7 @@ RTS_EXPORT int rts_acl_group_add_acl(struct rts_tpg *tpg, const char *group, con
 	int r;
 
 	assert_return(tpg, -EINVAL);
+	ENSURE_TPG(tpg);
 	r = check_name(GCTX(tpg), "ACL group", group);
 	if (r < 0)
 		return r;
@@ -1403,6 +1445,7 @@ RTS_EXPORT int rts_acl_group_map_lun(struct rts_tpg *tpg, const char *group, uin
 	int r, n = 0;
 
 	assert_return(tpg, -EINVAL);
+	ENSURE_TPG(tpg);
 	r = check_name(GCTX(tpg), "ACL group", group);
 	if (r < 0)
 		return r;
@@ -1434,6 +1477,7 @@ RTS_EXPORT int rts_acl_group_unmap_lun(struct rts_tpg *tpg, const char *group, u
 	int r, n = 0;
 
 	assert_return(tpg, -EINVAL);
+	ENSURE_TPG(tpg);
 	r = check_name(GCTX(tpg), "ACL group", group);
 	if (r < 0)
 		return r;
@@ -1463,6 +1507,7 @@ RTS_EXPORT int rts_acl_group_delete(struct rts_tpg *tpg, const char *group)
 	int r, n = 0;
 
 	assert_return(tpg, -EINVAL);
+	ENSURE_TPG(tpg);
 	r = check_name(GCTX(tpg), "ACL group", group);
 	if (r < 0)
 		return r;

@@ -101,7 +101,15 @@ struct rts_ctx {
 	bool emu_shared; /* emulated backend on a directory other processes may change */
 
 	char *spec_dir;
-	bool walked;
+	/*
+	 * The tree is read lazily, a level at a time, so a command reads what it touches and
+	 * not the whole configfs tree: the fabric list (top_walked), storage objects and LU
+	 * groups (core_walked), each fabric's targets and TPGs (rts_fabric.walked), each TPG's
+	 * LUNs, portals, ACLs and mapped LUNs (rts_tpg.walked), each storage object's ALUA
+	 * groups (rts_so.alua_walked). ensure_tree() reads everything.
+	 */
+	bool top_walked;
+	bool core_walked;
 	struct list_node sos; /* struct rts_so */
 	struct list_node fabrics; /* struct rts_fabric */
 	struct list_node lu_gps; /* struct rts_lu_gp */
@@ -118,7 +126,8 @@ struct rts_so {
 	char *path;
 	char *key; /* "@<plugin>/<name>": lookup by name without a scan */
 	struct list_node alua; /* struct rts_alua_tpg */
-	unsigned int lun_count;
+	bool alua_walked;
+	unsigned int lun_count; /* complete only after ensure_tree() */
 };
 
 struct rts_alua_tpg {
@@ -142,6 +151,7 @@ struct rts_fabric {
 	bool owns_strings;
 	bool from_spec;
 	bool loaded;
+	bool walked;
 	unsigned int features;
 	char *path;
 	struct list_node targets;
@@ -163,6 +173,7 @@ struct rts_tpg {
 	struct list_node luns; /* sorted by index */
 	struct list_node acls;
 	struct list_node portals;
+	bool walked; /* luns, acls (with their mapped LUNs) and portals read */
 };
 
 struct rts_lun {
@@ -218,9 +229,14 @@ int txn_begin(struct rts_ctx *ctx, struct rts_txn *txn);
 void txn_end(struct rts_txn *txn);
 #define _cleanup_txn_ _cleanup_(txn_end)
 
-int ensure_tree(struct rts_ctx *ctx);
+/* Read a level of the tree if it has not been read (see struct rts_ctx). 0 or -errno. */
+int ensure_tree(struct rts_ctx *ctx); /* everything */
+int ensure_top(struct rts_ctx *ctx);
+int ensure_core(struct rts_ctx *ctx);
+int ensure_fabric(struct rts_fabric *f);
+int ensure_tpg(struct rts_tpg *tpg);
+int ensure_so_alua(struct rts_so *so);
 void tree_free(struct rts_ctx *ctx);
-int tree_walk(struct rts_ctx *ctx);
 
 /* Path helpers: snprintf into a PATH_MAX buffer, -ENAMETOOLONG on overflow. */
 int path_fmt(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
@@ -271,6 +287,9 @@ struct rts_names {
 	size_t n, cap;
 };
 int names_list(struct rts_ctx *ctx, const char *path, struct rts_names *l);
+/* Like names_list(), but a directory that does not exist lists as empty (no error, and one
+ * lookup fewer than asking cfs_exists() first). */
+int names_list_opt(struct rts_ctx *ctx, const char *path, struct rts_names *l);
 /* Append one entry; an rts_backend_ops readdir callback (@ud: the struct rts_names). */
 int names_add(void *ud, const char *name, enum rts_ftype type);
 void names_free(struct rts_names *l);

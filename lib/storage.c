@@ -59,7 +59,7 @@ RTS_EXPORT int rts_plugin_from_name(const char *name, enum rts_plugin *ret)
 RTS_EXPORT struct rts_so *rts_so_first(struct rts_ctx *ctx)
 {
 	assert_return(ctx, NULL);
-	if (ensure_tree(ctx) < 0)
+	if (ensure_core(ctx) < 0)
 		return NULL;
 	return list_first(&ctx->sos, struct rts_so, node);
 }
@@ -91,7 +91,7 @@ RTS_EXPORT int rts_so_lookup(struct rts_ctx *ctx, enum rts_plugin plugin, const 
 	r = check_name(ctx, "storage object", name);
 	if (r < 0)
 		return r;
-	r = ensure_tree(ctx);
+	r = ensure_core(ctx);
 	if (r < 0)
 		return r;
 	so = so_find(ctx, plugin, name);
@@ -133,7 +133,7 @@ static int so_create(struct rts_ctx *ctx, enum rts_plugin plugin, const char *na
 	r = check_name(ctx, "storage object", name);
 	if (r < 0)
 		return r;
-	r = ensure_tree(ctx);
+	r = ensure_core(ctx);
 	if (r < 0)
 		return r;
 	if (so_find(ctx, plugin, name))
@@ -186,6 +186,7 @@ static int so_create(struct rts_ctx *ctx, enum rts_plugin plugin, const char *na
 		r = rts_error(ctx, -ENOMEM, dev, "out of memory");
 		goto undo_dev;
 	}
+	so->alua_walked = true; /* the kernel makes only the default group */
 	rts_dbg(ctx, "created storage object '%s'", dev);
 	if (ret)
 		*ret = so;
@@ -314,7 +315,7 @@ RTS_EXPORT int rts_fileio_create(struct rts_ctx *ctx, const char *name, const ch
 	r = check_name(ctx, "storage object", name);
 	if (r < 0)
 		return r;
-	r = ensure_tree(ctx);
+	r = ensure_core(ctx);
 	if (r < 0)
 		return r;
 	if (so_find(ctx, RTS_PLUGIN_FILEIO, name))
@@ -369,7 +370,7 @@ RTS_EXPORT int rts_block_create(struct rts_ctx *ctx, const char *name, const cha
 		if (!S_ISBLK(st.st_mode))
 			return rts_error(ctx, -ENOTBLK, dev, "not a block device");
 	}
-	r = ensure_tree(ctx);
+	r = ensure_core(ctx);
 	if (r < 0)
 		return r;
 	if (flags & RTS_BLOCK_EXCLUSIVE) {
@@ -524,6 +525,12 @@ RTS_EXPORT int rts_so_delete(struct rts_so *so)
 
 	assert_return(so, -EINVAL);
 	ctx = so->ctx;
+	/* every LUN exporting it must be known: the whole tree */
+	r = ensure_tree(ctx);
+	if (r >= 0)
+		r = ensure_so_alua(so);
+	if (r < 0)
+		return r;
 	r = txn_begin(ctx, &txn);
 	if (r < 0)
 		return r;
@@ -582,6 +589,7 @@ RTS_GETTER(struct rts_ctx *, rts_so_get_ctx, struct rts_so, so, NULL, so->ctx)
 RTS_EXPORT unsigned int rts_so_get_lun_count(struct rts_so *so)
 {
 	assert_return(so, 0);
+	ensure_tree(so->ctx); /* LUNs of every fabric */
 	return so->lun_count;
 }
 
@@ -735,6 +743,8 @@ RTS_EXPORT int rts_so_get_size(struct rts_so *so, uint64_t *ret)
 RTS_EXPORT struct rts_alua_tpg *rts_alua_tpg_first(struct rts_so *so)
 {
 	assert_return(so, NULL);
+	if (ensure_so_alua(so) < 0)
+		return NULL;
 	return list_first(&so->alua, struct rts_alua_tpg, node);
 }
 
@@ -761,6 +771,9 @@ RTS_EXPORT int rts_alua_tpg_lookup(struct rts_so *so, const char *name, struct r
 
 	assert_return(so && ret, -EINVAL);
 	r = check_name(so->ctx, "ALUA group", name);
+	if (r < 0)
+		return r;
+	r = ensure_so_alua(so);
 	if (r < 0)
 		return r;
 	gp = alua_find(so, name);
@@ -815,6 +828,9 @@ RTS_EXPORT int rts_alua_tpg_create(struct rts_so *so, const char *name, uint16_t
 		return r;
 	if (id == 0)
 		return rts_error(ctx, -EINVAL, name, "ALUA group id must be 1..65535");
+	r = ensure_so_alua(so);
+	if (r < 0)
+		return r;
 	if (alua_find(so, name))
 		return rts_error(ctx, -EEXIST, name, "ALUA group '%s' exists", name);
 	r = path_fmt(path, sizeof(path), "%s/alua/%s", so->path, name);
@@ -877,7 +893,7 @@ RTS_EXPORT int rts_alua_tpg_set_attr(struct rts_alua_tpg *gp, const char *name, 
 RTS_EXPORT struct rts_lu_gp *rts_lu_gp_first(struct rts_ctx *ctx)
 {
 	assert_return(ctx, NULL);
-	if (ensure_tree(ctx) < 0)
+	if (ensure_core(ctx) < 0)
 		return NULL;
 	return list_first(&ctx->lu_gps, struct rts_lu_gp, node);
 }
@@ -906,7 +922,7 @@ RTS_EXPORT int rts_lu_gp_lookup(struct rts_ctx *ctx, const char *name, struct rt
 	r = check_name(ctx, "LU group", name);
 	if (r < 0)
 		return r;
-	r = ensure_tree(ctx);
+	r = ensure_core(ctx);
 	if (r < 0)
 		return r;
 	gp = lu_gp_find(ctx, name);
@@ -930,7 +946,7 @@ RTS_EXPORT int rts_lu_gp_create(struct rts_ctx *ctx, const char *name, uint16_t 
 		return r;
 	if (id == 0)
 		return rts_error(ctx, -EINVAL, name, "LU group id must be 1..65535");
-	r = ensure_tree(ctx);
+	r = ensure_core(ctx);
 	if (r < 0)
 		return r;
 	if (lu_gp_find(ctx, name))

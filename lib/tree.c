@@ -403,7 +403,8 @@ void tree_free(struct rts_ctx *ctx)
 		so_free(so);
 	index_free(&ctx->index);
 	memset(ctx->hba_next, 0, sizeof(ctx->hba_next));
-	ctx->walked = false;
+	ctx->top_walked = false;
+	ctx->core_walked = false;
 }
 
 /* ------------------------------------------------------------ the walk */
@@ -427,24 +428,24 @@ static int plugin_of_hba(const char *name, enum rts_plugin *plugin, uint32_t *id
 
 #define NOMEM(ctx, p) rts_error(ctx, -ENOMEM, p, "out of memory")
 
+/*
+ * Storage objects and LU groups: target/core/<plugin>_<n>/<name>. Their ALUA groups are read
+ * by ensure_so_alua() when asked for.
+ */
 static int walk_core(struct rts_ctx *ctx)
 {
 	struct rts_names hbas, devs, gps;
 	char path[RTS_PATH_MAX];
 	int r;
 
-	if (!cfs_exists(ctx, "target/core", RTS_FT_DIR))
-		return 0;
-	if (cfs_exists(ctx, "target/core/alua/lu_gps", RTS_FT_DIR)) {
-		r = names_list(ctx, "target/core/alua/lu_gps", &gps);
-		for (size_t k = 0; r >= 0 && k < gps.n; k++)
-			if (gps.t[k] == RTS_FT_DIR && !lu_gp_add(ctx, gps.v[k]))
-				r = NOMEM(ctx, gps.v[k]);
-		names_free(&gps);
-		if (r < 0)
-			return r;
-	}
-	r = names_list(ctx, "target/core", &hbas);
+	r = names_list_opt(ctx, "target/core/alua/lu_gps", &gps);
+	for (size_t k = 0; r >= 0 && k < gps.n; k++)
+		if (gps.t[k] == RTS_FT_DIR && !lu_gp_add(ctx, gps.v[k]))
+			r = NOMEM(ctx, gps.v[k]);
+	names_free(&gps);
+	if (r < 0)
+		return r;
+	r = names_list_opt(ctx, "target/core", &hbas);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < hbas.n && r >= 0; i++) {
@@ -458,29 +459,41 @@ static int walk_core(struct rts_ctx *ctx)
 		r = path_fmt(path, sizeof(path), "target/core/%s", hbas.v[i]);
 		if (r < 0 || (r = names_list(ctx, path, &devs)) < 0)
 			break;
-		for (size_t j = 0; j < devs.n && r >= 0; j++) {
-			struct rts_so *so;
-
-			if (devs.t[j] != RTS_FT_DIR)
-				continue;
-			so = so_add(ctx, plugin, idx, devs.v[j]);
-			if (!so) {
+		for (size_t j = 0; j < devs.n && r >= 0; j++)
+			if (devs.t[j] == RTS_FT_DIR && !so_add(ctx, plugin, idx, devs.v[j]))
 				r = NOMEM(ctx, devs.v[j]);
-				break;
-			}
-			r = path_fmt(path, sizeof(path), "%s/alua", so->path);
-			if (r < 0 || !cfs_exists(ctx, path, RTS_FT_DIR))
-				continue;
-			r = names_list(ctx, path, &gps);
-			for (size_t k = 0; r >= 0 && k < gps.n; k++)
-				if (gps.t[k] == RTS_FT_DIR && !alua_add(so, gps.v[k]))
-					r = NOMEM(ctx, gps.v[k]);
-			names_free(&gps);
-		}
 		names_free(&devs);
 	}
 	names_free(&hbas);
 	return r;
+}
+
+int ensure_so_alua(struct rts_so *so)
+{
+	struct rts_ctx *ctx = so->ctx;
+	char path[RTS_PATH_MAX];
+	struct rts_names gps;
+	int r;
+
+	if (so->alua_walked)
+		return 0;
+	r = path_fmt(path, sizeof(path), "%s/alua", so->path);
+	if (r < 0)
+		return rts_error(ctx, r, so->path, "path too long");
+	r = names_list_opt(ctx, path, &gps);
+	for (size_t k = 0; r >= 0 && k < gps.n; k++)
+		if (gps.t[k] == RTS_FT_DIR && !alua_add(so, gps.v[k]))
+			r = NOMEM(ctx, gps.v[k]);
+	names_free(&gps);
+	if (r < 0) {
+		struct rts_alua_tpg *gp, *tmp;
+
+		list_for_each_safe(&so->alua, gp, tmp, node)
+			alua_free(gp);
+		return r;
+	}
+	so->alua_walked = true;
+	return 0;
 }
 
 /* "target/core/<hba>/<dev>" */
@@ -539,7 +552,7 @@ static int walk_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg)
 	int r;
 
 	r = path_fmt(path, sizeof(path), "%s/lun", tpg->path);
-	if (r >= 0 && cfs_exists(ctx, path, RTS_FT_DIR) && (r = names_list(ctx, path, &l)) >= 0) {
+	if (r >= 0 && (r = names_list_opt(ctx, path, &l)) >= 0) {
 		for (size_t i = 0; i < l.n && r >= 0; i++) {
 			_cleanup_free_ char *alias = NULL;
 			struct rts_so *so = NULL;
@@ -564,7 +577,7 @@ static int walk_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg)
 		return r;
 
 	r = path_fmt(path, sizeof(path), "%s/np", tpg->path);
-	if (r >= 0 && cfs_exists(ctx, path, RTS_FT_DIR) && (r = names_list(ctx, path, &l)) >= 0) {
+	if (r >= 0 && (r = names_list_opt(ctx, path, &l)) >= 0) {
 		for (size_t i = 0; i < l.n && r >= 0; i++) {
 			char ip[64];
 			uint16_t port;
@@ -581,7 +594,7 @@ static int walk_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg)
 		return r;
 
 	r = path_fmt(path, sizeof(path), "%s/acls", tpg->path);
-	if (r < 0 || !cfs_exists(ctx, path, RTS_FT_DIR) || (r = names_list(ctx, path, &l)) < 0)
+	if (r < 0 || (r = names_list_opt(ctx, path, &l)) < 0)
 		return r;
 	for (size_t i = 0; i < l.n && r >= 0; i++) {
 		char wwn[RTS_WWN_MAX + 8];
@@ -621,14 +634,42 @@ static int walk_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg)
 	return r;
 }
 
+int ensure_tpg(struct rts_tpg *tpg)
+{
+	struct rts_ctx *ctx = tpg_ctx(tpg);
+	int r;
+
+	if (tpg->walked)
+		return 0;
+	r = ensure_core(ctx); /* LUN links resolve to storage objects */
+	if (r < 0)
+		return r;
+	r = walk_tpg(ctx, tpg);
+	if (r < 0) {
+		struct rts_acl *acl, *ta;
+		struct rts_lun *lun, *tl;
+		struct rts_portal *np, *tn;
+
+		list_for_each_safe(&tpg->acls, acl, ta, node)
+			acl_free(acl);
+		list_for_each_safe(&tpg->luns, lun, tl, node)
+			lun_free(lun);
+		list_for_each_safe(&tpg->portals, np, tn, node)
+			portal_free(np);
+		return r;
+	}
+	tpg->walked = true;
+	return 0;
+}
+
+/* A fabric's targets and their TPGs; what is below a TPG waits for ensure_tpg(). */
 static int walk_fabric(struct rts_ctx *ctx, struct rts_fabric *f)
 {
 	struct rts_names wl, tl;
-	int r = names_list(ctx, f->path, &wl);
+	int r = names_list_opt(ctx, f->path, &wl);
 
 	if (r < 0)
 		return r;
-	f->loaded = true;
 	for (size_t i = 0; i < wl.n && r >= 0; i++) {
 		char wwn[RTS_WWN_MAX + 8];
 		struct rts_target *t;
@@ -644,20 +685,41 @@ static int walk_fabric(struct rts_ctx *ctx, struct rts_fabric *f)
 		}
 		r = names_list(ctx, t->path, &tl);
 		for (size_t j = 0; j < tl.n && r >= 0; j++) {
-			struct rts_tpg *tpg;
 			uint64_t tag;
 
 			if (tl.t[j] != RTS_FT_DIR || strncmp(tl.v[j], "tpgt_", 5) ||
 			    parse_u64(tl.v[j] + 5, &tag) < 0 || tag > UINT16_MAX)
 				continue;
-			tpg = tpg_add(t, (uint16_t)tag);
-			r = tpg ? walk_tpg(ctx, tpg) : NOMEM(ctx, tl.v[j]);
+			if (!tpg_add(t, (uint16_t)tag))
+				r = NOMEM(ctx, tl.v[j]);
 		}
 		names_free(&tl);
 	}
 	names_free(&wl);
 	fabric_probe(f);
 	return r;
+}
+
+int ensure_fabric(struct rts_fabric *f)
+{
+	int r;
+
+	if (f->walked)
+		return 0;
+	if (!f->loaded) { /* no directory: no targets */
+		f->walked = true;
+		return 0;
+	}
+	r = walk_fabric(f->ctx, f);
+	if (r < 0) {
+		struct rts_target *t, *tmp;
+
+		list_for_each_safe(&f->targets, t, tmp, node)
+			target_free(t);
+		return r;
+	}
+	f->walked = true;
+	return 0;
 }
 
 static int load_spec_files(struct rts_ctx *ctx)
@@ -712,7 +774,8 @@ static struct rts_fabric *fabric_by_cfs(struct rts_ctx *ctx, const char *cfs)
 	return NULL;
 }
 
-int tree_walk(struct rts_ctx *ctx)
+/* The fabrics: known ones, spec files, and every directory under target/ (loaded ones). */
+static int walk_top(struct rts_ctx *ctx)
 {
 	struct rts_names top;
 	int r;
@@ -724,12 +787,7 @@ int tree_walk(struct rts_ctx *ctx)
 		if (!fabric_by_cfs(ctx, rts_fabric_table[i].cfs_name) &&
 		    !fabric_add(ctx, &rts_fabric_table[i], false, false))
 			return NOMEM(ctx, rts_fabric_table[i].name);
-	if (!cfs_exists(ctx, "target", RTS_FT_DIR))
-		return 0;
-	r = walk_core(ctx);
-	if (r < 0)
-		return r;
-	r = names_list(ctx, "target", &top);
+	r = names_list_opt(ctx, "target", &top);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < top.n && r >= 0; i++) {
@@ -756,23 +814,77 @@ int tree_walk(struct rts_ctx *ctx)
 				break;
 			}
 		}
-		r = walk_fabric(ctx, f);
+		f->loaded = true;
+		fabric_probe(f);
 	}
 	names_free(&top);
 	return r;
 }
 
-int ensure_tree(struct rts_ctx *ctx)
+int ensure_top(struct rts_ctx *ctx)
 {
 	int r;
 
-	if (ctx->walked)
+	if (ctx->top_walked)
 		return 0;
-	r = tree_walk(ctx);
+	r = walk_top(ctx);
 	if (r < 0) {
-		tree_free(ctx);
+		tree_free(ctx); /* nothing of the tree was handed out yet */
 		return r;
 	}
-	ctx->walked = true;
+	ctx->top_walked = true;
+	return 0;
+}
+
+int ensure_core(struct rts_ctx *ctx)
+{
+	int r;
+
+	if (ctx->core_walked)
+		return 0;
+	r = ensure_top(ctx);
+	if (r < 0)
+		return r;
+	r = walk_core(ctx);
+	if (r < 0) {
+		struct rts_so *so, *ts;
+		struct rts_lu_gp *gp, *tg;
+
+		list_for_each_safe(&ctx->lu_gps, gp, tg, node)
+			lu_gp_free(gp);
+		list_for_each_safe(&ctx->sos, so, ts, node)
+			so_free(so);
+		memset(ctx->hba_next, 0, sizeof(ctx->hba_next));
+		return r;
+	}
+	ctx->core_walked = true;
+	return 0;
+}
+
+/* Everything: what needs the whole picture (reference counts of storage objects, clear). */
+int ensure_tree(struct rts_ctx *ctx)
+{
+	struct rts_fabric *f;
+	int r;
+
+	r = ensure_core(ctx);
+	if (r < 0)
+		return r;
+	list_for_each(&ctx->fabrics, f, node) {
+		struct rts_target *t;
+
+		r = ensure_fabric(f);
+		if (r < 0)
+			return r;
+		list_for_each(&f->targets, t, node) {
+			struct rts_tpg *tpg;
+
+			list_for_each(&t->tpgs, tpg, node) {
+				r = ensure_tpg(tpg);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
 	return 0;
 }

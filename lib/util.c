@@ -470,3 +470,20 @@ int names_list(struct rts_ctx *ctx, const char *path, struct rts_names *l)
 	}
 	return 0;
 }
+
+int names_list_opt(struct rts_ctx *ctx, const char *path, struct rts_names *l)
+{
+	int r;
+
+	*l = (struct rts_names){ 0 };
+	r = ctx->be->ops->readdir(ctx->be->data, path, names_add, l);
+	if (r == -ENOENT || r == -ENOTDIR) {
+		names_free(l);
+		return 0;
+	}
+	if (r < 0) {
+		names_free(l);
+		return rts_error(ctx, r, path, "cannot list: %s", strerror(-r));
+	}
+	return 0;
+}

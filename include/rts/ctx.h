@@ -163,9 +163,15 @@ int rts_ctx_unlock(struct rts_ctx *ctx);
 int rts_ctx_set_fabric_spec_dir(struct rts_ctx *ctx, const char *dir);
 
 /**
- * @brief Drop the tree and walk configfs again. Invalidates every object pointer.
+ * @brief Drop the tree; configfs is read again as it is used. Invalidates every object pointer.
+ *
+ * The tree is read a level at a time, when first needed: the fabric list here, storage objects
+ * at the first storage lookup or iteration, a fabric's targets and TPGs when its targets are
+ * asked for, what is below a TPG (LUNs, portals, ACLs, mapped LUNs) when that TPG's are, and
+ * everything when a storage object's LUN count is (rts_so_get_lun_count(), rts_so_delete()).
+ * So a command on one object of a large configuration reads little of it.
  * @param ctx context
- * @return 0 or a negative errno from the walk
+ * @return 0 or a negative errno from reading the fabric list
  */
 int rts_ctx_refresh(struct rts_ctx *ctx);
 

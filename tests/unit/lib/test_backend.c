@@ -177,6 +177,51 @@ static void test_real_links(void **state)
 }
 
 /*
+ * The real backend keeps the directory it listed last open for the reads that follow (a walk
+ * lists a LUN directory, then reads its link); every change through the backend drops it, so
+ * what is read afterwards is what is there now. Big directories list whole across several
+ * getdents64() calls.
+ */
+static void test_real_dir_cache(void **state)
+{
+	struct bfix *f = *state;
+	char buf[512], name[32];
+	int n = 0;
+
+	assert_int_equal(rts_backend_mkdir(f->be, "d1"), 0);
+	assert_int_equal(rts_backend_mkdir(f->be, "d2"), 0);
+	assert_int_equal(rts_backend_mkdir(f->be, "a"), 0);
+	assert_int_equal(rts_backend_symlink(f->be, "d1", "a/l"), 0);
+	assert_int_equal(rts_backend_readdir(f->be, "a", count_cb, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rts_backend_readlink(f->be, "a/l", buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "d1");
+	/* relinked: the new target */
+	assert_int_equal(rts_backend_unlink(f->be, "a/l"), 0);
+	assert_int_equal(rts_backend_symlink(f->be, "d2", "a/l"), 0);
+	assert_int_equal(rts_backend_readlink(f->be, "a/l", buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "d2");
+	/* listed, then removed and made again: the new directory, not the cached one */
+	n = 0;
+	assert_int_equal(rts_backend_readdir(f->be, "a", count_cb, &n), 0);
+	assert_int_equal(rts_backend_unlink(f->be, "a/l"), 0);
+	assert_int_equal(rts_backend_rmdir(f->be, "a"), 0);
+	assert_int_equal(rts_backend_mkdir(f->be, "a"), 0);
+	assert_int_equal(rts_backend_symlink(f->be, "d1", "a/l"), 0);
+	assert_int_equal(rts_backend_readlink(f->be, "a/l", buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "d1");
+	/* more entries than one getdents64() buffer holds */
+	for (int i = 0; i < 600; i++) {
+		snprintf(name, sizeof(name), "d2/entry_with_a_longer_name_%03d", i);
+		assert_int_equal(rts_backend_mkdir(f->be, name), 0);
+	}
+	n = 0;
+	assert_int_equal(rts_backend_readdir(f->be, "d2", count_cb, &n), 0);
+	assert_int_equal(n, 600);
+	assert_int_equal(rts_backend_readdir(f->be, "missing", count_cb, &n), -ENOENT);
+}
+
+/*
  * Nothing under the root leads out of it: a symlink in any component of a path (absolute, or
  * relative with enough "..") makes the operation fail with EXDEV, never reach outside. The
  * emulated backend on top (what rtsctl --root uses) sees the same.
@@ -592,6 +637,7 @@ int main(void)
 		{ "realfs/path_traversal", test_raw_path_traversal, setup_raw_real, teardown,
 		  NULL },
 		{ "realfs/links", test_real_links, setup_raw_real, teardown, NULL },
+		{ "realfs/dir_cache", test_real_dir_cache, setup_raw_real, teardown, NULL },
 		{ "realfs/symlink_escape", test_real_symlink_escape, setup_raw_real, teardown,
 		  NULL },
 		cmocka_unit_test(test_real_root_errors),

@@ -178,6 +178,8 @@ static void test_fileio_errors(void **state)
 	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_0/y"),
 			 0);
 	assert_int_equal(rts_ctx_refresh(f->ctx), 0);
+	/* read the storage objects now (the tree is read lazily), then race the kernel side */
+	assert_non_null(rts_so_first(f->ctx));
 	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1"), 0);
 	assert_int_equal(rts_backend_mkdir(rts_ctx_get_backend(f->ctx), "target/core/fileio_1/x"),
 			 0);

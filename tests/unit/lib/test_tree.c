@@ -168,10 +168,248 @@ static void test_kernel_shaped_tree(void **state)
 	free(root);
 }
 
+/*
+ * A backend that forwards to the real one and records every directory listed: which parts
+ * of the tree a call reads.
+ */
+struct spy {
+	struct rts_backend *inner;
+	char listed[24][160];
+	int n;
+};
+
+static int spy_mkdir(void *d, const char *p)
+{
+	return rts_backend_mkdir(((struct spy *)d)->inner, p);
+}
+
+static int spy_rmdir(void *d, const char *p)
+{
+	return rts_backend_rmdir(((struct spy *)d)->inner, p);
+}
+
+static int spy_symlink(void *d, const char *t, const char *p)
+{
+	return rts_backend_symlink(((struct spy *)d)->inner, t, p);
+}
+
+static int spy_unlink(void *d, const char *p)
+{
+	return rts_backend_unlink(((struct spy *)d)->inner, p);
+}
+
+static int spy_readlink(void *d, const char *p, char *buf, size_t size)
+{
+	return rts_backend_readlink(((struct spy *)d)->inner, p, buf, size);
+}
+
+static ssize_t spy_read(void *d, const char *p, char *buf, size_t size)
+{
+	return rts_backend_read(((struct spy *)d)->inner, p, buf, size);
+}
+
+static int spy_write(void *d, const char *p, const char *buf, size_t len)
+{
+	char v[4096];
+
+	assert_true(len < sizeof(v));
+	memcpy(v, buf, len);
+	v[len] = '\0';
+	return rts_backend_write(((struct spy *)d)->inner, p, v);
+}
+
+static int spy_stat(void *d, const char *p, enum rts_ftype *t)
+{
+	return rts_backend_stat(((struct spy *)d)->inner, p, t);
+}
+
+static int spy_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
+{
+	struct spy *s = d;
+
+	if (s->n < 24)
+		snprintf(s->listed[s->n++], sizeof(s->listed[0]), "%s", p);
+	return rts_backend_readdir(s->inner, p, fn, ud);
+}
+
+static void spy_destroy(void *d)
+{
+	rts_backend_free(((struct spy *)d)->inner);
+}
+
+static const struct rts_backend_ops spy_ops = {
+	.struct_size = sizeof(struct rts_backend_ops),
+	.mkdir = spy_mkdir,
+	.rmdir = spy_rmdir,
+	.symlink = spy_symlink,
+	.unlink = spy_unlink,
+	.readlink = spy_readlink,
+	.read = spy_read,
+	.write = spy_write,
+	.stat = spy_stat,
+	.readdir = spy_readdir,
+	.destroy = spy_destroy,
+};
+
+/* Was a directory whose path contains @part listed since the last spy_reset()? */
+static bool spy_listed(const struct spy *s, const char *part)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strstr(s->listed[i], part))
+			return true;
+	return false;
+}
+
+static void spy_reset(struct spy *s)
+{
+	s->n = 0;
+}
+
+/*
+ * The tree is read a level at a time: a call on one storage object or one TPG does not list
+ * the rest of configfs, and what needs the whole picture (a storage object's LUN count)
+ * still gets it right.
+ */
+static void test_lazy_levels(void **state)
+{
+	char *root = make_tmpdir();
+	struct spy spy = { 0 };
+	struct rts_backend *be;
+	struct rts_ctx *ctx;
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_lun *lun;
+	struct rts_so *so;
+	struct rts_alua_tpg *gp;
+	int n = 0;
+
+	(void)state;
+	build_kernel_like_tree(root);
+	assert_int_equal(rts_backend_new_real(root, 0, &spy.inner), 0);
+	assert_int_equal(rts_backend_new(&spy_ops, &spy, &be), 0);
+	assert_int_equal(rts_ctx_new_with_backend(be, &ctx), 0);
+
+	/* refresh: the fabric list only */
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_true(spy_listed(&spy, "target"));
+	assert_false(spy_listed(&spy, "target/core"));
+	assert_false(spy_listed(&spy, "target/iscsi"));
+
+	/* one storage object: core/ and its HBAs, no fabric, no ALUA groups */
+	spy_reset(&spy);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_BLOCK, "disk", &so), 0);
+	assert_true(spy_listed(&spy, "target/core/iblock_0"));
+	assert_false(spy_listed(&spy, "target/iscsi"));
+	assert_false(spy_listed(&spy, "disk/alua"));
+	spy_reset(&spy);
+	assert_int_equal(rts_alua_tpg_lookup(so, "ao", &gp), 0);
+	assert_true(spy_listed(&spy, "target/core/iblock_0/disk/alua"));
+	rts_for_each_alua_tpg(so, gp)
+		n++;
+	assert_int_equal(n, 2);
+
+	/* one TPG: the fabric's targets and TPGs, nothing below the TPG */
+	spy_reset(&spy);
+	assert_int_equal(rts_fabric_lookup(ctx, "iscsi", &fab), 0);
+	assert_int_equal(rts_target_lookup(fab, "iqn.2003-01.org.linux-iscsi.vm.x8664:sn.1234", &t),
+			 0);
+	assert_int_equal(rts_tpg_lookup(t, 1, &tpg), 0);
+	assert_true(spy_listed(&spy, "target/iscsi/iqn.2003-01.org.linux-iscsi.vm.x8664:sn.1234"));
+	assert_false(spy_listed(&spy, "tpgt_1/lun"));
+	assert_false(spy_listed(&spy, "tpgt_1/acls"));
+	assert_false(spy_listed(&spy, "target/loopback"));
+
+	/* the LUN count needs every TPG of every fabric */
+	spy_reset(&spy);
+	assert_int_equal(rts_so_get_lun_count(so), 1);
+	assert_true(spy_listed(&spy, "tpgt_1/lun/lun_0"));
+	assert_true(spy_listed(&spy, "target/loopback"));
+	assert_int_equal(rts_lun_lookup(tpg, 0, &lun), 0);
+	assert_ptr_equal(rts_lun_get_so(lun), so);
+	/* read once: asking again lists nothing */
+	spy_reset(&spy);
+	assert_int_equal(rts_so_get_lun_count(so), 1);
+	assert_int_equal(rts_lun_lookup(tpg, 300, &lun), 0);
+	assert_int_equal(spy.n, 0);
+
+	/* a change made behind the context's back shows after a refresh, read lazily again */
+	{
+		char p[1024];
+
+		snprintf(p, sizeof(p), "%s/target/core/iblock_0/late", root);
+		assert_int_equal(mkdir(p, 0755), 0);
+	}
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_BLOCK, "late", &so), 0);
+	assert_int_equal(rts_so_get_lun_count(so), 0);
+	rts_ctx_unref(ctx);
+	rm_rf(root);
+	free(root);
+}
+
+/*
+ * Deleting a storage object finds the LUNs and mapped LUNs that use it in TPGs nobody read
+ * yet, and takes them along (rtslib semantics), on the emulated backend.
+ */
+static void test_lazy_delete_cascade(void **state)
+{
+	char *root = make_tmpdir(), *files = make_tmpdir(), img[512];
+	struct rts_ctx *ctx;
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_lun *lun;
+	struct rts_acl *acl;
+	struct rts_so *so, *keep;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/d.img", files);
+	assert_int_equal(rts_ctx_new(root, RTS_CTX_EMULATE, &ctx), 0);
+	assert_int_equal(rts_fileio_create(ctx, "d", img, 1 << 20, RTS_FILEIO_SPARSE, &so), 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "keep", 1 << 20, 0, &keep), 0);
+	assert_int_equal(rts_fabric_lookup(ctx, "loopback", &fab), 0);
+	assert_int_equal(rts_fabric_load(fab, false), 0);
+	assert_int_equal(rts_target_create(fab, NULL, &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, &lun), 0);
+	assert_int_equal(rts_lun_create(tpg, 1, keep, NULL, NULL), 0);
+	assert_int_equal(rts_fabric_lookup(ctx, "iscsi", &fab), 0);
+	assert_int_equal(rts_fabric_load(fab, false), 0);
+	assert_int_equal(rts_target_create(fab, NULL, &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 4, so, NULL, &lun), 0);
+	assert_int_equal(rts_acl_create(tpg, "iqn.1994-05.com.example:c", &acl), 0);
+	assert_int_equal(rts_mapped_lun_create(acl, 0, lun, false, NULL), 0);
+
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_FILEIO, "d", &so), 0);
+	assert_int_equal(rts_so_delete(so), 0);
+
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_FILEIO, "d", &so), -ENOENT);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "keep", &keep), 0);
+	assert_int_equal(rts_so_get_lun_count(keep), 1);
+	assert_int_equal(rts_fabric_lookup(ctx, "iscsi", &fab), 0);
+	t = rts_target_first(fab);
+	assert_non_null(t);
+	tpg = rts_tpg_first(t);
+	assert_null(rts_lun_first(tpg));
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.1994-05.com.example:c", &acl), 0);
+	assert_null(rts_mapped_lun_first(acl));
+	rts_ctx_unref(ctx);
+	rm_rf(root);
+	rm_rf(files);
+	free(root);
+	free(files);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_shaped_tree),
+		cmocka_unit_test(test_lazy_levels),
+		cmocka_unit_test(test_lazy_delete_cascade),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
