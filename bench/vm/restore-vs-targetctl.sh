@@ -28,12 +28,12 @@ run_one() { # run_one <tool> <cfg> <n> -> seconds (or >T)
 	local t rc
 	case $1 in
 	rtsctl)
-		"$RTSCTL" clear > /dev/null 2>&1
+		"$RTSCTL" clear --yes > /dev/null 2>&1
 		timed t "$RTSCTL" restore "$2" > "$OUT/last.log" 2>&1
 		rc=$?
 		;;
 	targetctl)
-		"$RTSCTL" clear > /dev/null 2>&1
+		"$RTSCTL" clear --yes > /dev/null 2>&1
 		timed t timeout "$PEER_TIMEOUT" targetctl restore "$2" > "$OUT/last.log" 2>&1
 		rc=$?
 		[ $rc -eq 124 ] && { echo ">$PEER_TIMEOUT"; return 0; }
@@ -66,5 +66,5 @@ for n in "${sizes[@]}"; do
 		"$(awk -v a="$o" -v b="$p" 'BEGIN { print (a > 0) ? b / a : 0 }')" | tee -a "$res"
 	ok "N=$n: rtsctl ${ours[*]} s, targetctl ${peer[*]} s"
 done
-"$RTSCTL" clear > /dev/null 2>&1
+"$RTSCTL" clear --yes > /dev/null 2>&1
 vm_finish
