@@ -321,7 +321,8 @@ void portal_free(struct rts_portal *np)
 	free(np);
 }
 
-void tpg_free(struct rts_tpg *tpg)
+/* What is below a TPG (also what a failed ensure_tpg() had read of it). */
+static void tpg_free_children(struct rts_tpg *tpg)
 {
 	struct rts_acl *acl, *ta;
 	struct rts_lun *lun, *tl;
@@ -333,6 +334,11 @@ void tpg_free(struct rts_tpg *tpg)
 		lun_free(lun);
 	list_for_each_safe(&tpg->portals, np, tn, node)
 		portal_free(np);
+}
+
+void tpg_free(struct rts_tpg *tpg)
+{
+	tpg_free_children(tpg);
 	index_del(&tpg_ctx(tpg)->index, tpg->path);
 	list_del(&tpg->node);
 	free(tpg->path);
@@ -389,20 +395,27 @@ void so_free(struct rts_so *so)
 	free(so);
 }
 
-void tree_free(struct rts_ctx *ctx)
+/* Storage objects and LU groups (also what a failed ensure_core() had read). */
+static void core_free(struct rts_ctx *ctx)
 {
-	struct rts_fabric *f, *tf;
 	struct rts_so *so, *ts;
 	struct rts_lu_gp *gp, *tg;
 
-	list_for_each_safe(&ctx->fabrics, f, tf, node)
-		fabric_free(f);
 	list_for_each_safe(&ctx->lu_gps, gp, tg, node)
 		lu_gp_free(gp);
 	list_for_each_safe(&ctx->sos, so, ts, node)
 		so_free(so);
-	index_free(&ctx->index);
 	memset(ctx->hba_next, 0, sizeof(ctx->hba_next));
+}
+
+void tree_free(struct rts_ctx *ctx)
+{
+	struct rts_fabric *f, *tf;
+
+	list_for_each_safe(&ctx->fabrics, f, tf, node)
+		fabric_free(f);
+	core_free(ctx);
+	index_free(&ctx->index);
 	ctx->top_walked = false;
 	ctx->core_walked = false;
 }
@@ -646,16 +659,7 @@ int ensure_tpg(struct rts_tpg *tpg)
 		return r;
 	r = walk_tpg(ctx, tpg);
 	if (r < 0) {
-		struct rts_acl *acl, *ta;
-		struct rts_lun *lun, *tl;
-		struct rts_portal *np, *tn;
-
-		list_for_each_safe(&tpg->acls, acl, ta, node)
-			acl_free(acl);
-		list_for_each_safe(&tpg->luns, lun, tl, node)
-			lun_free(lun);
-		list_for_each_safe(&tpg->portals, np, tn, node)
-			portal_free(np);
+		tpg_free_children(tpg);
 		return r;
 	}
 	tpg->walked = true;
@@ -847,14 +851,7 @@ int ensure_core(struct rts_ctx *ctx)
 		return r;
 	r = walk_core(ctx);
 	if (r < 0) {
-		struct rts_so *so, *ts;
-		struct rts_lu_gp *gp, *tg;
-
-		list_for_each_safe(&ctx->lu_gps, gp, tg, node)
-			lu_gp_free(gp);
-		list_for_each_safe(&ctx->sos, so, ts, node)
-			so_free(so);
-		memset(ctx->hba_next, 0, sizeof(ctx->hba_next));
+		core_free(ctx);
 		return r;
 	}
 	ctx->core_walked = true;

@@ -74,32 +74,28 @@ median() { # median <file>
 	grep -v FAIL "$1" 2> /dev/null | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'
 }
 
+# rtsctl_rep <column> <rtsctl binary>: one repetition of every command ("startup" is
+# --version: dynamic linking, no configfs)
+rtsctl_rep() {
+	local col=$1 bin=$2
+	run "$col" startup "$bin" --version
+	run "$col" ls "$bin" ls
+	run "$col" get-so "$bin" get /backstores/ramdisk/bench5 attribute block_size
+	run "$col" get-tpg "$bin" get "$TPG" attribute
+	run "$col" create-so "$bin" create /backstores/ramdisk/newso size=1M
+	run "$col" create-lun "$bin" --no-auto-map create "$TPG/luns/lun$N" \
+		storage=/backstores/ramdisk/newso
+	run "$col" delete-lun "$bin" delete "$TPG/luns/lun$N"
+	run "$col" delete-so "$bin" delete /backstores/ramdisk/newso
+}
+
 rm -f "$OUT"/t-*.txt
 step "$REPS interleaved repetitions"
 for rep in $(seq "$REPS"); do
-	# "exec" (/bin/true: fork, exec and this measurement) and "startup" (rtsctl --version:
-	# dynamic linking too, no configfs) are the floors under every command
+	# "exec" (/bin/true: fork, exec and this measurement) is the floor under every command
 	run rtsctl exec /bin/true
-	run rtsctl startup "$RTSCTL" --version
-	run rtsctl ls "$RTSCTL" ls
-	run rtsctl get-so "$RTSCTL" get /backstores/ramdisk/bench5 attribute block_size
-	run rtsctl get-tpg "$RTSCTL" get "$TPG" attribute
-	run rtsctl create-so "$RTSCTL" create /backstores/ramdisk/newso size=1M
-	run rtsctl create-lun "$RTSCTL" --no-auto-map create "$TPG/luns/lun$N" \
-		storage=/backstores/ramdisk/newso
-	run rtsctl delete-lun "$RTSCTL" delete "$TPG/luns/lun$N"
-	run rtsctl delete-so "$RTSCTL" delete /backstores/ramdisk/newso
-	if [ -n "$BASE" ]; then
-		run before startup "$BASE" --version
-		run before ls "$BASE" ls
-		run before get-so "$BASE" get /backstores/ramdisk/bench5 attribute block_size
-		run before get-tpg "$BASE" get "$TPG" attribute
-		run before create-so "$BASE" create /backstores/ramdisk/newso size=1M
-		run before create-lun "$BASE" --no-auto-map create "$TPG/luns/lun$N" \
-			storage=/backstores/ramdisk/newso
-		run before delete-lun "$BASE" delete "$TPG/luns/lun$N"
-		run before delete-so "$BASE" delete /backstores/ramdisk/newso
-	fi
+	rtsctl_rep rtsctl "$RTSCTL"
+	[ -z "$BASE" ] || rtsctl_rep before "$BASE"
 	[ "$PEER" = 1 ] || continue
 	# targetcli, the same work
 	run targetcli startup targetcli --version
