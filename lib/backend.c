@@ -494,15 +494,6 @@ static int real_stat(void *d, const char *p, enum rts_ftype *type)
 	return 0;
 }
 
-/* What getdents64(2) returns; glibc's struct dirent64 has the same layout. */
-struct real_dirent {
-	uint64_t ino;
-	int64_t off;
-	unsigned short reclen;
-	unsigned char type;
-	char name[];
-};
-
 /*
  * getdents64(2) straight into a buffer: no fdopendir() (which costs an fcntl per directory)
  * and one call for a configfs directory of up to ~200 entries. Listing is most of
@@ -521,7 +512,7 @@ static int real_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
 	if (fd < 0)
 		return fd;
 	while (r == 0) {
-		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		ssize_t n = getdents64(fd, buf, sizeof(buf));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -536,17 +527,17 @@ static int real_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
 		 * record of the longest name means the directory is complete, and the call
 		 * that would return 0 is saved. Other file systems (FUSE) may return less.
 		 */
-		if (rb->configfs && (size_t)n + offsetof(struct real_dirent, name) + NAME_MAX + 9 <=
+		if (rb->configfs && (size_t)n + offsetof(struct dirent64, d_name) + NAME_MAX + 9 <=
 					    sizeof(buf))
 			last = true;
-		for (long off = 0; off < n && r == 0;) {
-			struct real_dirent *de = (struct real_dirent *)(void *)(buf + off);
+		for (ssize_t off = 0; off < n && r == 0;) {
+			struct dirent64 *de = (struct dirent64 *)(void *)(buf + off);
 			enum rts_ftype t;
 
-			off += de->reclen;
-			if (!strcmp(de->name, ".") || !strcmp(de->name, ".."))
+			off += de->d_reclen;
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
-			switch (de->type) {
+			switch (de->d_type) {
 			case DT_DIR:
 				t = RTS_FT_DIR;
 				break;
@@ -559,14 +550,14 @@ static int real_readdir(void *d, const char *p, rts_dirent_fn fn, void *ud)
 			default: {
 				struct stat st;
 
-				if (fstatat(fd, de->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 					continue;
 				t = S_ISDIR(st.st_mode) ? RTS_FT_DIR :
 				    S_ISLNK(st.st_mode) ? RTS_FT_LINK :
 							  RTS_FT_FILE;
 			}
 			}
-			r = fn(ud, de->name, t);
+			r = fn(ud, de->d_name, t);
 		}
 		if (last)
 			break;

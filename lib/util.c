@@ -458,32 +458,26 @@ void names_free(struct rts_names *l)
 	*l = (struct rts_names){ 0 };
 }
 
-int names_list(struct rts_ctx *ctx, const char *path, struct rts_names *l)
+static int list_names(struct rts_ctx *ctx, const char *path, struct rts_names *l, bool missing_ok)
 {
 	int r;
 
 	*l = (struct rts_names){ 0 };
 	r = ctx->be->ops->readdir(ctx->be->data, path, names_add, l);
-	if (r < 0) {
-		names_free(l);
-		return rts_error(ctx, r, path, "cannot list: %s", strerror(-r));
-	}
-	return 0;
+	if (r >= 0)
+		return 0;
+	names_free(l);
+	if (missing_ok && (r == -ENOENT || r == -ENOTDIR))
+		return 0;
+	return rts_error(ctx, r, path, "cannot list: %s", strerror(-r));
+}
+
+int names_list(struct rts_ctx *ctx, const char *path, struct rts_names *l)
+{
+	return list_names(ctx, path, l, false);
 }
 
 int names_list_opt(struct rts_ctx *ctx, const char *path, struct rts_names *l)
 {
-	int r;
-
-	*l = (struct rts_names){ 0 };
-	r = ctx->be->ops->readdir(ctx->be->data, path, names_add, l);
-	if (r == -ENOENT || r == -ENOTDIR) {
-		names_free(l);
-		return 0;
-	}
-	if (r < 0) {
-		names_free(l);
-		return rts_error(ctx, r, path, "cannot list: %s", strerror(-r));
-	}
-	return 0;
+	return list_names(ctx, path, l, true);
 }
