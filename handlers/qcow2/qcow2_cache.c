@@ -33,13 +33,17 @@ void q2_corrupt(struct q2_img *img, const char *what)
 	rts_dev_err(img->dev, "qcow: '%s' is corrupt: %s", img->path, what);
 }
 
-/* The cached L2 table at @l2_off, loading it (evicting the LRU one) when absent. */
+/*
+ * The cached L2 table at @l2_off, loading it (evicting the LRU one) when absent. A slot's
+ * table is allocated when the slot is first filled: an image opened for a few commands (or a
+ * small one) does not pay for a cache sized for 8 MiB of tables.
+ */
 int q2_l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret)
 {
 	struct l2_slot *victim = &img->l2c[0], *last = &img->l2c[img->l2c_last];
 	int r;
 
-	if (last->off == l2_off) { /* the common case: the same table as the last lookup */
+	if (last->tbl && last->off == l2_off) { /* the common case: the same table as the last lookup */
 		last->lru = ++img->lru_clock;
 		*ret = last->tbl;
 		return 0;
@@ -47,7 +51,7 @@ int q2_l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret)
 	for (unsigned int i = 0; i < img->l2c_n; i++) {
 		struct l2_slot *s = &img->l2c[i];
 
-		if (s->off == l2_off) {
+		if (s->tbl && s->off == l2_off) {
 			s->lru = ++img->lru_clock;
 			img->l2c_last = i;
 			*ret = s->tbl;
@@ -58,6 +62,11 @@ int q2_l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret)
 	}
 	victim->off = 0;
 	victim->lru = 0;
+	if (!victim->tbl) {
+		victim->tbl = malloc(img->cs);
+		if (!victim->tbl)
+			return -ENOMEM;
+	}
 	r = q2_pread_full(img->fd, victim->tbl, img->cs, l2_off);
 	if (r < 0) {
 		rts_dev_err(img->dev, "qcow: '%s': cannot read the L2 table at 0x%" PRIx64 ": %s",
@@ -77,7 +86,7 @@ int q2_l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret)
 uint64_t *q2_l2_peek(struct q2_img *img, uint64_t l2_off)
 {
 	for (unsigned int i = 0; i < img->l2c_n; i++)
-		if (img->l2c[i].off == l2_off)
+		if (img->l2c[i].tbl && img->l2c[i].off == l2_off)
 			return img->l2c[i].tbl;
 	return NULL;
 }

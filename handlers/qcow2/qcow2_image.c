@@ -385,13 +385,6 @@ int q2_img_open(struct rts_dev *dev, const char *path, const char *fmt, bool for
 		r = -ENOMEM;
 		goto err;
 	}
-	for (unsigned int i = 0; i < img->l2c_n; i++) {
-		img->l2c[i].tbl = malloc(img->cs);
-		if (!img->l2c[i].tbl) {
-			r = -ENOMEM;
-			goto err;
-		}
-	}
 
 	if (img->h.backing_file_offset) {
 		const char *name = img->h.backing_file, *colon = strchr(name, ':');

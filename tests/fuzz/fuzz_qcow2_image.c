@@ -5,7 +5,7 @@
  * it and, when the handler accepts it, the first MiB is read in 64 KiB commands (L1/L2
  * lookups, compressed clusters, backing chain reads), two 4 KiB writes allocate clusters
  * (refcount updates, L2 allocation, copy-on-write from a backing file) and are read back.
- * A scratch directory holds a valid base image the input may name as backing file; inputs
+ * A scratch directory (in /dev/shm where it exists) holds a valid base image the input may name as backing file; inputs
  * naming /dev, /proc or /sys are skipped (a fuzzer must not read from a device).
  * Invariants (abort on violation): no command hangs (each completes within 10 s), the
  * simulator never sees a protocol violation, and a write acknowledged GOOD reads back as
@@ -33,18 +33,34 @@ static void put_be(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)v;
 }
 
+static char scratch_dir[64];
+
+static void scratch_remove(void)
+{
+	unlink("fz.qcow2");
+	unlink("base.qcow2");
+	rmdir(scratch_dir);
+}
+
 static void scratch(void)
 {
 	static int done;
 	static uint8_t img[0x40000];
-	char dir[] = "/tmp/rts-fuzz-q2.XXXXXX";
+	/* tmpfs where there is one: the handler's fdatasync() on a disk would dominate the run */
+	char shm[] = "/dev/shm/rts-fuzz-q2.XXXXXX", tmp[] = "/tmp/rts-fuzz-q2.XXXXXX";
+	const char *dir;
 	int fd;
 
 	if (done)
 		return;
 	done = 1;
-	if (!mkdtemp(dir) || chdir(dir) < 0)
+	dir = mkdtemp(shm);
+	if (!dir)
+		dir = mkdtemp(tmp);
+	if (!dir || chdir(dir) < 0)
 		abort();
+	snprintf(scratch_dir, sizeof(scratch_dir), "%s", dir);
+	atexit(scratch_remove);
 	memcpy(img, "QFI\xfb", 4);
 	put_be(img + 4, 3, 4);
 	put_be(img + 20, 16, 4);
@@ -116,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rts_sim_params sp = { .cmdr_size = 65536, .data_size = 1 << 20 };
 	struct rts_dev_config cfg = { RTS_DEV_CONFIG_INIT, .name = "fz", .cfgstring = "qcow/fz.qcow2", .block_size = BS,
 				      .queue_depth = 8 };
-	struct rts_sim *sim = NULL;
+	static struct rts_sim *sim; /* one ring for every input, as a restarted runner re-attaches to its ring */
 	struct rts_dev *dev = NULL;
 	int fd;
 
@@ -128,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
 		abort();
 	close(fd);
-	if (rts_sim_new(&sp, &sim) < 0 || rts_dev_new_sim(&cfg, h, sim, &dev) < 0)
+	if ((!sim && rts_sim_new(&sp, &sim) < 0) || rts_dev_new_sim(&cfg, h, sim, &dev) < 0)
 		abort();
 	if (rts_dev_open(dev, false, NULL) == 0) {
 		if (rts_dev_start(dev) < 0)
@@ -141,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rts_dev_close(dev);
 	}
 	rts_dev_free(dev);
-	rts_sim_free(sim);
+	if (rts_sim_outstanding(sim)) /* every command of this input completed before the next */
+		abort();
 	return 0;
 }
