@@ -145,7 +145,7 @@ int rts_sim_reap(struct rts_sim *sim,
 
 /**
  * @brief Wait until the device kicks (completions may be ready) or @p timeout_ms passes.
- * @return 1 when kicked, 0 on timeout, -errno on error
+ * @return 1 when kicked, 0 on timeout, -EINTR when a signal handler ran first, -errno on error
  * @param sim the simulator
  * @param timeout_ms how long to wait (-1: forever)
  */
@@ -168,7 +168,8 @@ unsigned int rts_sim_outstanding(const struct rts_sim *sim);
  * @param len data bytes
  * @param timeout_ms give up after this long
  * @param ret the completion
- * @return 0, -ETIMEDOUT, or an error from submit/reap
+ * @return 0, -ETIMEDOUT, or an error from submit/reap; a signal caught while it waits is not
+ *         an error (it goes on waiting until @p timeout_ms)
  */
 int rts_sim_exec(struct rts_sim *sim, const uint8_t *cdb, size_t cdb_len, enum rts_sim_dir dir,
 		 void *buf, size_t len, int timeout_ms, struct rts_sim_completion *ret);

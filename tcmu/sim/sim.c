@@ -679,6 +679,8 @@ RTS_EXPORT int rts_sim_exec(struct rts_sim *sim, const uint8_t *cdb, size_t cdb_
 		if (left <= 0)
 			return -ETIMEDOUT;
 		r = rts_sim_wait(sim, (int)left);
+		if (r == -EINTR) /* a signal handler ran: wait out the rest of the timeout */
+			continue;
 		if (r < 0)
 			return r;
 		r = rts_sim_reap(sim, exec_cb, &x);

@@ -8,12 +8,14 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -263,6 +265,43 @@ static void test_hang_abort_others_flow(void **state)
 	fx_stop(f);
 }
 
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/*
+ * A signal caught while rts_sim_exec() waits (libFuzzer's timer, a test's SIGALRM) is not a
+ * failure: it waits out the rest of its timeout. The device thread keeps serving through the
+ * same signals (they may be delivered to any thread).
+ */
+static void test_exec_survives_signals(void **state)
+{
+	static uint8_t buf[BS];
+	struct sigaction sa = { .sa_handler = on_alarm }, old; /* no SA_RESTART: poll() fails EINTR */
+	struct itimerval every10ms = { { 0, 10000 }, { 0, 10000 } }, off = { { 0, 0 }, { 0, 0 } };
+	struct fx *f = fx_start("errinj/latency,ms=200/ram/1M");
+
+	(void)state;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+	alarms = 0;
+	assert_int_equal(setitimer(ITIMER_REAL, &every10ms, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		memset(buf, i + 1, sizeof(buf));
+		assert_int_equal(rw(f, true, (uint64_t)i, 1, buf).status, 0);
+		assert_int_equal(rw(f, false, (uint64_t)i, 1, buf).status, 0);
+		assert_int_equal(buf[BS - 1], i + 1);
+	}
+	assert_int_equal(setitimer(ITIMER_REAL, &off, NULL), 0);
+	assert_int_equal(sigaction(SIGALRM, &old, NULL), 0);
+	assert_true(alarms > 0);
+	fx_stop(f);
+}
+
 /* A hung command does not hold a stop: its timer is cancelled and it ends. */
 static void test_hang_does_not_hold_stop(void **state)
 {
@@ -407,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_short_write_lands_partly),
 		cmocka_unit_test(test_hang_abort_others_flow),
 		cmocka_unit_test(test_hang_does_not_hold_stop),
+		cmocka_unit_test(test_exec_survives_signals),
 		cmocka_unit_test(test_rules_change_at_runtime),
 		cmocka_unit_test(test_config_reasons),
 		cmocka_unit_test(test_rule_parser),
