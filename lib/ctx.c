@@ -3,9 +3,11 @@
  * The librts context: backend selection, error object, log callback, transaction lock,
  * kernel module loading and the target root attributes.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libkmod.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +298,57 @@ RTS_EXPORT int rts_ctx_refresh(struct rts_ctx *ctx)
 	return ensure_top(ctx);
 }
 
+/*
+ * libkmod is opened when a module must be loaded, not linked: it brings libcrypto, libzstd and
+ * liblzma, whose relocation is most of an rtsctl command's start-up on a slow machine, and
+ * most commands never load a module. The declarations still come from <libkmod.h>.
+ */
+#define KMOD_SONAME "libkmod.so.2"
+
+static struct {
+	__typeof__(kmod_new) *new_ctx;
+	__typeof__(kmod_unref) *unref;
+	__typeof__(kmod_module_new_from_lookup) *lookup;
+	__typeof__(kmod_module_get_module) *get_module;
+	__typeof__(kmod_module_probe_insert_module) *probe_insert;
+	__typeof__(kmod_module_unref) *module_unref;
+	__typeof__(kmod_module_unref_list) *unref_list;
+	__typeof__(kmod_list_next) *next_entry;
+	char error[160];
+} kmod;
+static pthread_once_t kmod_once = PTHREAD_ONCE_INIT;
+
+static void kmod_open(void)
+{
+	void *h = dlopen(KMOD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	struct {
+		const char *name;
+		void **fn;
+	} syms[] = {
+		{ "kmod_new", (void **)&kmod.new_ctx },
+		{ "kmod_unref", (void **)&kmod.unref },
+		{ "kmod_module_new_from_lookup", (void **)&kmod.lookup },
+		{ "kmod_module_get_module", (void **)&kmod.get_module },
+		{ "kmod_module_probe_insert_module", (void **)&kmod.probe_insert },
+		{ "kmod_module_unref", (void **)&kmod.module_unref },
+		{ "kmod_module_unref_list", (void **)&kmod.unref_list },
+		{ "kmod_list_next", (void **)&kmod.next_entry },
+	};
+
+	if (!h) {
+		snprintf(kmod.error, sizeof(kmod.error), "cannot open %s: %s", KMOD_SONAME, dlerror());
+		return;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		*syms[i].fn = dlsym(h, syms[i].name);
+		if (!*syms[i].fn) {
+			snprintf(kmod.error, sizeof(kmod.error), "%s has no %s", KMOD_SONAME, syms[i].name);
+			kmod.new_ctx = NULL; /* the library stays open: nothing of it is used */
+			return;
+		}
+	}
+}
+
 RTS_EXPORT int rts_ctx_load_module(struct rts_ctx *ctx, const char *module)
 {
 	struct kmod_ctx *kctx;
@@ -306,26 +359,27 @@ RTS_EXPORT int rts_ctx_load_module(struct rts_ctx *ctx, const char *module)
 	r = check_name(ctx, "module", module);
 	if (r < 0)
 		return r;
-	kctx = kmod_new(NULL, NULL); /* default module dir and modprobe.d (blacklists, options) */
+	pthread_once(&kmod_once, kmod_open);
+	if (!kmod.new_ctx)
+		return rts_error(ctx, -ENOSYS, module, "cannot load module: %s", kmod.error);
+	kctx = kmod.new_ctx(NULL, NULL); /* default module dir and modprobe.d (blacklists, options) */
 	if (!kctx)
 		return rts_error(ctx, -ENOMEM, module, "kmod_new failed");
-	r = kmod_module_new_from_lookup(kctx, module, &list);
+	r = kmod.lookup(kctx, module, &list);
 	if (r < 0 || !list) {
-		kmod_unref(kctx);
+		kmod.unref(kctx);
 		return rts_error(ctx, r < 0 ? r : -ENOENT, module, "module not found");
 	}
-	kmod_list_foreach(it, list)
-	{
-		struct kmod_module *mod = kmod_module_get_module(it);
+	for (it = list; it; it = kmod.next_entry(list, it)) {
+		struct kmod_module *mod = kmod.get_module(it);
 
-		r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
-						    NULL, NULL);
-		kmod_module_unref(mod);
+		r = kmod.probe_insert(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
+		kmod.module_unref(mod);
 		if (r < 0)
 			break;
 	}
-	kmod_module_unref_list(list);
-	kmod_unref(kctx);
+	kmod.unref_list(list);
+	kmod.unref(kctx);
 	if (r < 0)
 		return rts_error(ctx, r, module, "cannot load module: %s", strerror(-r));
 	rts_dbg(ctx, "loaded module '%s'", module);

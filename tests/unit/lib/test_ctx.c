@@ -140,6 +140,8 @@ static void test_modules(void **state)
 	assert_error(f->ctx, -EINVAL, "../evil");
 	assert_true(rts_ctx_load_module(f->ctx, "librts_no_such_module_xyz") < 0);
 	assert_true(rts_ctx_last_error(f->ctx)->code < 0);
+	/* libkmod is dlopen()ed on first use: it was found and answered for the module */
+	assert_null(strstr(rts_ctx_last_error(f->ctx)->message, "libkmod.so"));
 }
 
 static void test_clear_and_refresh(void **state)
