@@ -328,7 +328,7 @@ void dev_alua_free(struct rts_dev *dev);
  */
 static inline struct rts_cmd **cmd_link(struct rts_cmd *cmd, size_t off)
 {
-	return (struct rts_cmd **)((char *)cmd + off);
+	return (struct rts_cmd **)(void *)((char *)cmd + off); /* off is a link field's offset */
 }
 
 /* Push @cmd on a lock-free MPSC stack (any thread). @return true when the stack was empty. */
