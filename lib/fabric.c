@@ -16,12 +16,12 @@
 #define TCTX(t) ((t)->fabric->ctx)
 #define GCTX(g) ((g)->target->fabric->ctx)
 /* What is below a TPG is read when first needed: every entry point taking a TPG and
- * reaching its LUNs, portals or ACLs starts with this. */
-#define ENSURE_TPG(tpg)                      \
-	do {                                 \
-		int er_ = ensure_tpg(tpg);   \
-		if (er_ < 0)                 \
-			return er_;          \
+ * reaching its LUNs, portals or ACLs starts with this, naming the parts it reaches. */
+#define ENSURE_TPG(tpg, parts)                            \
+	do {                                              \
+		int er_ = ensure_tpg_parts(tpg, parts);   \
+		if (er_ < 0)                              \
+			return er_;                       \
 	} while (0)
 
 /* ------------------------------------------------------------ fabrics */
@@ -495,7 +495,7 @@ RTS_EXPORT int rts_tpg_create(struct rts_target *t, uint64_t tag, struct rts_tpg
 	tpg = tpg_add(t, (uint16_t)tag);
 	if (!tpg)
 		return rts_error(ctx, -ENOMEM, path, "out of memory");
-	tpg->walked = true; /* a new TPG has no LUNs, ACLs or portals */
+	tpg->walked = TPG_ALL; /* a new TPG has no LUNs, ACLs or portals */
 	fabric_probe(t->fabric);
 	if (ret)
 		*ret = tpg;
@@ -713,7 +713,7 @@ RTS_EXPORT int rts_tpg_get_chap(struct rts_tpg *tpg, struct rts_chap *chap)
 RTS_EXPORT struct rts_lun *rts_lun_first(struct rts_tpg *tpg)
 {
 	assert_return(tpg, NULL);
-	if (ensure_tpg(tpg) < 0)
+	if (ensure_tpg_parts(tpg, TPG_LUNS) < 0)
 		return NULL;
 	return list_first(&tpg->luns, struct rts_lun, node);
 }
@@ -738,7 +738,7 @@ RTS_EXPORT int rts_lun_lookup(struct rts_tpg *tpg, uint64_t index, struct rts_lu
 	struct rts_lun *lun;
 
 	assert_return(tpg && ret, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_LUNS);
 	lun = lun_find(tpg, index);
 	if (!lun)
 		return rts_error(GCTX(tpg), -ENOENT, tpg->path, "no LUN %" PRIu64, index);
@@ -756,7 +756,7 @@ RTS_EXPORT int rts_lun_create(struct rts_tpg *tpg, uint64_t index, struct rts_so
 	int r;
 
 	assert_return(tpg, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_LUNS);
 	ctx = GCTX(tpg);
 	if (!so || so->ctx != ctx)
 		return rts_error(ctx, -EINVAL, tpg->path,
@@ -820,10 +820,12 @@ RTS_EXPORT int rts_lun_delete(struct rts_lun *lun)
 
 	assert_return(lun, -EINVAL);
 	ctx = GCTX(lun->tpg);
+	r = ensure_tpg_parts(lun->tpg, TPG_ACLS); /* mapped LUNs pointing here go first */
+	if (r < 0)
+		return r;
 	r = txn_begin(ctx, &txn);
 	if (r < 0)
 		return r;
-	/* mapped LUNs pointing here go first */
 	list_for_each(&lun->tpg->acls, acl, node) {
 		struct rts_mapped_lun *m, *tmp;
 
@@ -837,6 +839,9 @@ RTS_EXPORT int rts_lun_delete(struct rts_lun *lun)
 				return r;
 		}
 	}
+	r = lun_read_link(lun);
+	if (r < 0)
+		return r;
 	if (lun->alias) {
 		r = path_fmt(link, sizeof(link), "%s/%s", lun->path, lun->alias);
 		if (r < 0)
@@ -853,8 +858,11 @@ RTS_EXPORT int rts_lun_delete(struct rts_lun *lun)
 }
 
 RTS_GETTER(uint64_t, rts_lun_get_index, struct rts_lun, lun, 0, lun->index)
-RTS_GETTER(struct rts_so *, rts_lun_get_so, struct rts_lun, lun, NULL, lun->so)
-RTS_GETTER(const char *, rts_lun_get_alias, struct rts_lun, lun, NULL, lun->alias)
+/* The link is read when first asked for (struct rts_lun): the getters fill the cache. */
+RTS_GETTER(struct rts_so *, rts_lun_get_so, struct rts_lun, lun, NULL,
+	   lun_get_so((struct rts_lun *)(uintptr_t)lun))
+RTS_GETTER(const char *, rts_lun_get_alias, struct rts_lun, lun, NULL,
+	   lun_read_link((struct rts_lun *)(uintptr_t)lun) < 0 ? NULL : lun->alias)
 RTS_GETTER(struct rts_tpg *, rts_lun_get_tpg, struct rts_lun, lun, NULL, lun->tpg)
 RTS_GETTER(const char *, rts_lun_get_path, struct rts_lun, lun, NULL, lun->path)
 
@@ -894,7 +902,7 @@ RTS_EXPORT int rts_lun_set_alua_group(struct rts_lun *lun, const char *name)
 RTS_EXPORT struct rts_portal *rts_portal_first(struct rts_tpg *tpg)
 {
 	assert_return(tpg, NULL);
-	if (ensure_tpg(tpg) < 0)
+	if (ensure_tpg_parts(tpg, TPG_PORTALS) < 0)
 		return NULL;
 	return list_first(&tpg->portals, struct rts_portal, node);
 }
@@ -942,7 +950,7 @@ RTS_EXPORT int rts_portal_lookup(struct rts_tpg *tpg, const char *ip, uint16_t p
 	int r;
 
 	assert_return(tpg && ret, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_PORTALS);
 	r = portal_name(GCTX(tpg), ip, port, name, sizeof(name), bare, sizeof(bare), &v6);
 	if (r < 0)
 		return r;
@@ -964,7 +972,7 @@ RTS_EXPORT int rts_portal_create(struct rts_tpg *tpg, const char *ip, uint16_t p
 	int r;
 
 	assert_return(tpg, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_PORTALS);
 	ctx = GCTX(tpg);
 	if (!(tpg->target->fabric->features & RTS_FEAT_NPS))
 		return rts_error(ctx, -EOPNOTSUPP, tpg->path, "fabric %s has no network portals",
@@ -1049,7 +1057,7 @@ RTS_EXPORT int rts_portal_set_transport(struct rts_portal *np, const char *trans
 RTS_EXPORT struct rts_acl *rts_acl_first(struct rts_tpg *tpg)
 {
 	assert_return(tpg, NULL);
-	if (ensure_tpg(tpg) < 0)
+	if (ensure_tpg_parts(tpg, TPG_ACLS) < 0)
 		return NULL;
 	return list_first(&tpg->acls, struct rts_acl, node);
 }
@@ -1084,7 +1092,7 @@ RTS_EXPORT int rts_acl_lookup(struct rts_tpg *tpg, const char *wwn, struct rts_a
 	int r;
 
 	assert_return(tpg && wwn && ret, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_ACLS);
 	r = acl_path(tpg, wwn, norm, sizeof(norm), p, sizeof(p));
 	if (r < 0)
 		return r;
@@ -1104,7 +1112,7 @@ RTS_EXPORT int rts_acl_create(struct rts_tpg *tpg, const char *wwn, struct rts_a
 	int r;
 
 	assert_return(tpg, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_ACLS);
 	ctx = GCTX(tpg);
 	if (!(tpg->target->fabric->features & RTS_FEAT_ACLS))
 		return rts_error(ctx, -EOPNOTSUPP, tpg->path, "fabric %s has no node ACLs",
@@ -1376,7 +1384,7 @@ RTS_EXPORT int rts_tpg_foreach_acl_group(struct rts_tpg *tpg,
 	int r = 0;
 
 	assert_return(tpg && fn, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_ACLS);
 	list_for_each(&tpg->acls, acl, node) {
 		_cleanup_free_ char *tag = NULL;
 		bool seen = false;
@@ -1414,7 +1422,7 @@ RTS_EXPORT int rts_acl_group_add_acl(struct rts_tpg *tpg, const char *group, con
 	int r;
 
 	assert_return(tpg, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_ACLS);
 	r = check_name(GCTX(tpg), "ACL group", group);
 	if (r < 0)
 		return r;
@@ -1445,7 +1453,7 @@ RTS_EXPORT int rts_acl_group_map_lun(struct rts_tpg *tpg, const char *group, uin
 	int r, n = 0;
 
 	assert_return(tpg, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_ACLS);
 	r = check_name(GCTX(tpg), "ACL group", group);
 	if (r < 0)
 		return r;
@@ -1477,7 +1485,7 @@ RTS_EXPORT int rts_acl_group_unmap_lun(struct rts_tpg *tpg, const char *group, u
 	int r, n = 0;
 
 	assert_return(tpg, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_ACLS);
 	r = check_name(GCTX(tpg), "ACL group", group);
 	if (r < 0)
 		return r;
@@ -1507,7 +1515,7 @@ RTS_EXPORT int rts_acl_group_delete(struct rts_tpg *tpg, const char *group)
 	int r, n = 0;
 
 	assert_return(tpg, -EINVAL);
-	ENSURE_TPG(tpg);
+	ENSURE_TPG(tpg, TPG_ACLS);
 	r = check_name(GCTX(tpg), "ACL group", group);
 	if (r < 0)
 		return r;

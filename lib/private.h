@@ -105,8 +105,8 @@ struct rts_ctx {
 	 * The tree is read lazily, a level at a time, so a command reads what it touches and
 	 * not the whole configfs tree: the fabric list (top_walked), storage objects and LU
 	 * groups (core_walked), each fabric's targets and TPGs (rts_fabric.walked), each TPG's
-	 * LUNs, portals, ACLs and mapped LUNs (rts_tpg.walked), each storage object's ALUA
-	 * groups (rts_so.alua_walked). ensure_tree() reads everything.
+	 * LUNs, portals, and ACLs with their mapped LUNs (rts_tpg.walked, each part apart), each
+	 * storage object's ALUA groups (rts_so.alua_walked). ensure_tree() reads everything.
 	 */
 	bool top_walked;
 	bool core_walked;
@@ -173,15 +173,23 @@ struct rts_tpg {
 	struct list_node luns; /* sorted by index */
 	struct list_node acls;
 	struct list_node portals;
-	bool walked; /* luns, acls (with their mapped LUNs) and portals read */
+	unsigned int walked; /* TPG_* parts read: luns, portals, acls (with their mapped LUNs) */
 };
 
 struct rts_lun {
 	struct rts_tpg *tpg;
 	struct list_node node;
 	uint64_t index;
+	/*
+	 * A LUN read from configfs is known by its directory; its link (alias, target) is read
+	 * by lun_read_link() and the storage object resolved by lun_get_so() when first asked,
+	 * so listing a TPG's LUNs costs one directory read. ensure_tree() resolves them all.
+	 */
+	bool linked;
+	bool so_resolved;
 	struct rts_so *so;
 	char *alias;
+	char *so_path; /* the link's target while so is unresolved */
 	char *path;
 	unsigned int mapped_count;
 };
@@ -234,7 +242,11 @@ int ensure_tree(struct rts_ctx *ctx); /* everything */
 int ensure_top(struct rts_ctx *ctx);
 int ensure_core(struct rts_ctx *ctx);
 int ensure_fabric(struct rts_fabric *f);
-int ensure_tpg(struct rts_tpg *tpg);
+int lun_read_link(struct rts_lun *lun);
+struct rts_so *lun_get_so(struct rts_lun *lun);
+int ensure_tpg(struct rts_tpg *tpg); /* every part */
+enum { TPG_LUNS = 1, TPG_PORTALS = 2, TPG_ACLS = 4, TPG_ALL = 7 };
+int ensure_tpg_parts(struct rts_tpg *tpg, unsigned int parts);
 int ensure_so_alua(struct rts_so *so);
 void tree_free(struct rts_ctx *ctx);
 

@@ -154,6 +154,7 @@ struct rts_lun *lun_add(struct rts_tpg *tpg, uint64_t index, struct rts_so *so, 
 		return NULL;
 	lun->tpg = tpg;
 	lun->index = index;
+	lun->linked = lun->so_resolved = true; /* callers reading configfs clear them */
 	lun->so = so;
 	lun->alias = alias ? strdup(alias) : NULL;
 	lun->path = path_dup("%s/lun/lun_%llu", tpg->path, (unsigned long long)index);
@@ -308,6 +309,7 @@ void lun_free(struct rts_lun *lun)
 	if (lun->so)
 		lun->so->lun_count--;
 	free(lun->alias);
+	free(lun->so_path);
 	free(lun->path);
 	free(lun);
 }
@@ -321,24 +323,27 @@ void portal_free(struct rts_portal *np)
 	free(np);
 }
 
-/* What is below a TPG (also what a failed ensure_tpg() had read of it). */
-static void tpg_free_children(struct rts_tpg *tpg)
+/* What is below a TPG, the parts in @parts (TPG_*: also what a failed ensure_tpg() read). */
+static void tpg_free_parts(struct rts_tpg *tpg, unsigned int parts)
 {
 	struct rts_acl *acl, *ta;
 	struct rts_lun *lun, *tl;
 	struct rts_portal *np, *tn;
 
-	list_for_each_safe(&tpg->acls, acl, ta, node)
-		acl_free(acl);
-	list_for_each_safe(&tpg->luns, lun, tl, node)
-		lun_free(lun);
-	list_for_each_safe(&tpg->portals, np, tn, node)
-		portal_free(np);
+	if (parts & TPG_ACLS)
+		list_for_each_safe(&tpg->acls, acl, ta, node)
+			acl_free(acl);
+	if (parts & TPG_LUNS)
+		list_for_each_safe(&tpg->luns, lun, tl, node)
+			lun_free(lun);
+	if (parts & TPG_PORTALS)
+		list_for_each_safe(&tpg->portals, np, tn, node)
+			portal_free(np);
 }
 
 void tpg_free(struct rts_tpg *tpg)
 {
-	tpg_free_children(tpg);
+	tpg_free_parts(tpg, TPG_ALL);
 	index_del(&tpg_ctx(tpg)->index, tpg->path);
 	list_del(&tpg->node);
 	free(tpg->path);
@@ -558,53 +563,108 @@ static int lun_link(struct rts_ctx *ctx, const char *lundir, char **alias, char 
 	return r;
 }
 
-static int walk_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg)
+/* The LUN directories; each link is read when asked for (lun_read_link). */
+static int walk_luns(struct rts_ctx *ctx, struct rts_tpg *tpg)
+{
+	struct rts_names l;
+	char path[RTS_PATH_MAX];
+	int r;
+
+	r = path_fmt(path, sizeof(path), "%s/lun", tpg->path);
+	if (r < 0 || (r = names_list_opt(ctx, path, &l)) < 0)
+		return r;
+	for (size_t i = 0; i < l.n && r >= 0; i++) {
+		struct rts_lun *lun;
+		uint64_t idx;
+
+		if (l.t[i] != RTS_FT_DIR || strncmp(l.v[i], "lun_", 4) ||
+		    parse_u64(l.v[i] + 4, &idx) < 0)
+			continue;
+		lun = lun_add(tpg, idx, NULL, NULL);
+		if (!lun) {
+			r = NOMEM(ctx, l.v[i]);
+			break;
+		}
+		lun->linked = lun->so_resolved = false;
+	}
+	names_free(&l);
+	return r;
+}
+
+int lun_read_link(struct rts_lun *lun)
+{
+	struct rts_ctx *ctx = tpg_ctx(lun->tpg);
+	char target[RTS_PATH_MAX];
+	char *alias = NULL;
+	int r;
+
+	if (lun->linked)
+		return 0;
+	r = lun_link(ctx, lun->path, &alias, target, sizeof(target));
+	if (r < 0)
+		return r;
+	if (r > 0 && is_so_path(target)) {
+		lun->so_path = strdup(target);
+		if (!lun->so_path) {
+			free(alias);
+			return NOMEM(ctx, lun->path);
+		}
+	} else {
+		lun->so_resolved = true; /* no link, or not to a storage object */
+	}
+	lun->alias = alias;
+	lun->linked = true;
+	return 0;
+}
+
+/* The storage object @lun exports (NULL: none, or it could not be read: see the error). */
+struct rts_so *lun_get_so(struct rts_lun *lun)
+{
+	struct rts_ctx *ctx = tpg_ctx(lun->tpg);
+
+	if (lun->so_resolved)
+		return lun->so;
+	if (lun_read_link(lun) < 0 || (!lun->so_resolved && ensure_core(ctx) < 0))
+		return NULL;
+	if (!lun->so_resolved) {
+		lun->so = index_get(&ctx->index, lun->so_path);
+		if (lun->so)
+			lun->so->lun_count++;
+		free(lun->so_path);
+		lun->so_path = NULL;
+		lun->so_resolved = true;
+	}
+	return lun->so;
+}
+
+static int walk_portals(struct rts_ctx *ctx, struct rts_tpg *tpg)
+{
+	struct rts_names l;
+	char path[RTS_PATH_MAX];
+	int r;
+
+	r = path_fmt(path, sizeof(path), "%s/np", tpg->path);
+	if (r < 0 || (r = names_list_opt(ctx, path, &l)) < 0)
+		return r;
+	for (size_t i = 0; i < l.n && r >= 0; i++) {
+		char ip[64];
+		uint16_t port;
+		bool v6;
+
+		if (l.t[i] != RTS_FT_DIR || portal_parse_name(l.v[i], ip, sizeof(ip), &port, &v6) < 0)
+			continue;
+		r = portal_add(tpg, ip, port, v6) ? 0 : NOMEM(ctx, l.v[i]);
+	}
+	names_free(&l);
+	return r;
+}
+
+/* ACLs and their mapped LUNs, which link to the TPG's LUNs (read first). */
+static int walk_acls(struct rts_ctx *ctx, struct rts_tpg *tpg)
 {
 	struct rts_names l, ml;
 	char path[RTS_PATH_MAX], target[RTS_PATH_MAX];
 	int r;
-
-	r = path_fmt(path, sizeof(path), "%s/lun", tpg->path);
-	if (r >= 0 && (r = names_list_opt(ctx, path, &l)) >= 0) {
-		for (size_t i = 0; i < l.n && r >= 0; i++) {
-			_cleanup_free_ char *alias = NULL;
-			struct rts_so *so = NULL;
-			uint64_t idx;
-
-			if (l.t[i] != RTS_FT_DIR || strncmp(l.v[i], "lun_", 4) ||
-			    parse_u64(l.v[i] + 4, &idx) < 0)
-				continue;
-			r = path_fmt(path, sizeof(path), "%s/lun/%s", tpg->path, l.v[i]);
-			if (r < 0)
-				break;
-			r = lun_link(ctx, path, &alias, target, sizeof(target));
-			if (r < 0)
-				break;
-			if (r > 0 && is_so_path(target))
-				so = index_get(&ctx->index, target);
-			r = lun_add(tpg, idx, so, alias) ? 0 : NOMEM(ctx, path);
-		}
-		names_free(&l);
-	}
-	if (r < 0)
-		return r;
-
-	r = path_fmt(path, sizeof(path), "%s/np", tpg->path);
-	if (r >= 0 && (r = names_list_opt(ctx, path, &l)) >= 0) {
-		for (size_t i = 0; i < l.n && r >= 0; i++) {
-			char ip[64];
-			uint16_t port;
-			bool v6;
-
-			if (l.t[i] != RTS_FT_DIR ||
-			    portal_parse_name(l.v[i], ip, sizeof(ip), &port, &v6) < 0)
-				continue;
-			r = portal_add(tpg, ip, port, v6) ? 0 : NOMEM(ctx, l.v[i]);
-		}
-		names_free(&l);
-	}
-	if (r < 0)
-		return r;
 
 	r = path_fmt(path, sizeof(path), "%s/acls", tpg->path);
 	if (r < 0 || (r = names_list_opt(ctx, path, &l)) < 0)
@@ -647,23 +707,40 @@ static int walk_tpg(struct rts_ctx *ctx, struct rts_tpg *tpg)
 	return r;
 }
 
-int ensure_tpg(struct rts_tpg *tpg)
+/*
+ * Read the @parts (TPG_LUNS, TPG_PORTALS, TPG_ACLS) of @tpg not read yet. A mapped LUN's link
+ * resolves to a LUN, so the ACLs bring the LUNs. A part that fails to read is freed and stays
+ * unread.
+ */
+int ensure_tpg_parts(struct rts_tpg *tpg, unsigned int parts)
 {
+	static const struct {
+		unsigned int part;
+		int (*walk)(struct rts_ctx *ctx, struct rts_tpg *tpg);
+	} order[] = { { TPG_LUNS, walk_luns }, { TPG_PORTALS, walk_portals }, { TPG_ACLS, walk_acls } };
 	struct rts_ctx *ctx = tpg_ctx(tpg);
 	int r;
 
-	if (tpg->walked)
+	if (parts & TPG_ACLS)
+		parts |= TPG_LUNS;
+	if (!(parts & ~tpg->walked))
 		return 0;
-	r = ensure_core(ctx); /* LUN links resolve to storage objects */
-	if (r < 0)
-		return r;
-	r = walk_tpg(ctx, tpg);
-	if (r < 0) {
-		tpg_free_children(tpg);
-		return r;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!(parts & order[i].part) || (tpg->walked & order[i].part))
+			continue;
+		r = order[i].walk(ctx, tpg);
+		if (r < 0) {
+			tpg_free_parts(tpg, order[i].part);
+			return r;
+		}
+		tpg->walked |= order[i].part;
 	}
-	tpg->walked = true;
 	return 0;
+}
+
+int ensure_tpg(struct rts_tpg *tpg)
+{
+	return ensure_tpg_parts(tpg, TPG_ALL);
 }
 
 /* A fabric's targets and their TPGs; what is below a TPG waits for ensure_tpg(). */
@@ -877,9 +954,14 @@ int ensure_tree(struct rts_ctx *ctx)
 			struct rts_tpg *tpg;
 
 			list_for_each(&t->tpgs, tpg, node) {
+				struct rts_lun *lun;
+
 				r = ensure_tpg(tpg);
 				if (r < 0)
 					return r;
+				list_for_each(&tpg->luns, lun, node)
+					if (!lun_get_so(lun) && !lun->so_resolved)
+						return ctx->err.code < 0 ? ctx->err.code : -EIO;
 			}
 		}
 	}

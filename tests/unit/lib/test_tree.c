@@ -320,10 +320,26 @@ static void test_lazy_levels(void **state)
 	assert_false(spy_listed(&spy, "tpgt_1/acls"));
 	assert_false(spy_listed(&spy, "target/loopback"));
 
+	/* its LUNs: the lun/ directory, not each LUN's link, the ACLs or the portals */
+	spy_reset(&spy);
+	assert_int_equal(rts_lun_lookup(tpg, 0, &lun), 0);
+	assert_true(spy_listed(&spy, "tpgt_1/lun"));
+	assert_false(spy_listed(&spy, "tpgt_1/lun/lun_0"));
+	assert_false(spy_listed(&spy, "tpgt_1/acls"));
+	assert_false(spy_listed(&spy, "tpgt_1/np"));
+	/* a LUN's storage object: its link, then the storage objects */
+	assert_non_null(rts_lun_get_so(lun));
+	assert_true(spy_listed(&spy, "tpgt_1/lun/lun_0"));
+	assert_false(spy_listed(&spy, "tpgt_1/lun/lun_300"));
+	spy_reset(&spy);
+	(void)rts_acl_first(tpg);
+	assert_true(spy_listed(&spy, "tpgt_1/acls"));
+	assert_false(spy_listed(&spy, "tpgt_1/lun")); /* read already */
+
 	/* the LUN count needs every TPG of every fabric */
 	spy_reset(&spy);
 	assert_int_equal(rts_so_get_lun_count(so), 1);
-	assert_true(spy_listed(&spy, "tpgt_1/lun/lun_0"));
+	assert_false(spy_listed(&spy, "tpgt_1/lun/lun_0")); /* that TPG was read above */
 	assert_true(spy_listed(&spy, "target/loopback"));
 	assert_int_equal(rts_lun_lookup(tpg, 0, &lun), 0);
 	assert_ptr_equal(rts_lun_get_so(lun), so);
@@ -404,12 +420,63 @@ static void test_lazy_delete_cascade(void **state)
 	free(files);
 }
 
+/*
+ * Deleting a LUN whose TPG's ACLs nobody read yet still takes the mapped LUNs that point at
+ * it first (and only those).
+ */
+static void test_lun_delete_reads_acls(void **state)
+{
+	char *root = make_tmpdir();
+	struct rts_ctx *ctx;
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg;
+	struct rts_lun *l0, *l1;
+	struct rts_acl *acl;
+	struct rts_mapped_lun *m;
+	struct rts_so *so;
+
+	(void)state;
+	assert_int_equal(rts_ctx_new(root, RTS_CTX_EMULATE, &ctx), 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "r", 1 << 20, 0, &so), 0);
+	assert_int_equal(rts_fabric_lookup(ctx, "iscsi", &fab), 0);
+	assert_int_equal(rts_fabric_load(fab, false), 0);
+	assert_int_equal(rts_target_create(fab, NULL, &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, &l0), 0);
+	assert_int_equal(rts_lun_create(tpg, 1, so, NULL, &l1), 0);
+	assert_int_equal(rts_acl_create(tpg, "iqn.1994-05.com.example:c", &acl), 0);
+	assert_int_equal(rts_mapped_lun_create(acl, 0, l0, false, NULL), 0);
+	assert_int_equal(rts_mapped_lun_create(acl, 1, l1, false, NULL), 0);
+
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_fabric_lookup(ctx, "iscsi", &fab), 0);
+	tpg = rts_tpg_first(rts_target_first(fab));
+	assert_non_null(tpg);
+	assert_int_equal(rts_lun_lookup(tpg, 0, &l0), 0);
+	assert_int_equal(rts_lun_delete(l0), 0);
+
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_fabric_lookup(ctx, "iscsi", &fab), 0);
+	tpg = rts_tpg_first(rts_target_first(fab));
+	assert_int_equal(rts_lun_lookup(tpg, 0, &l0), -ENOENT);
+	assert_int_equal(rts_acl_lookup(tpg, "iqn.1994-05.com.example:c", &acl), 0);
+	m = rts_mapped_lun_first(acl);
+	assert_non_null(m);
+	assert_int_equal(rts_mapped_lun_get_index(m), 1);
+	assert_null(rts_mapped_lun_next(m));
+	rts_ctx_unref(ctx);
+	rm_rf(root);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_shaped_tree),
 		cmocka_unit_test(test_lazy_levels),
 		cmocka_unit_test(test_lazy_delete_cascade),
+		cmocka_unit_test(test_lun_delete_reads_acls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
