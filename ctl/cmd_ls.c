@@ -2,6 +2,7 @@
 /* rtsctl ls [PATH] [--depth N] [--json]: targetcli-like tree of the live configuration. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,42 @@ static void node_free(struct node *n)
 	free(n);
 }
 
+/*
+ * Children in targetcli's order: by name, a trailing number compared as a number (lun2
+ * before lun10, client9 before client10), like configshell's natural sort key.
+ */
+static int natural_cmp(const void *a, const void *b)
+{
+	const char *x = (*(struct node *const *)a)->name, *y = (*(struct node *const *)b)->name;
+	size_t lx = strlen(x), ly = strlen(y), px = lx, py = ly, nx, ny;
+	int r;
+
+	while (px > 0 && x[px - 1] >= '0' && x[px - 1] <= '9')
+		px--;
+	while (py > 0 && y[py - 1] >= '0' && y[py - 1] <= '9')
+		py--;
+	r = strncmp(x, y, px < py ? px : py); /* the prefixes first */
+	if (r || px != py)
+		return r ? r : (px < py ? -1 : 1);
+	/* the same prefix: the numbers (none counts as 0) by value, leading zeros ignored */
+	while (px < lx - 1 && x[px] == '0')
+		px++;
+	while (py < ly - 1 && y[py] == '0')
+		py++;
+	nx = lx - px;
+	ny = ly - py;
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	r = strcmp(x + px, y + py);
+	return r ? r : strcmp(x, y);
+}
+
+static void node_sort(struct node *n)
+{
+	if (n->n > 1)
+		qsort(n->kids, n->n, sizeof(*n->kids), natural_cmp);
+}
+
 static void human(uint64_t v, char *buf, size_t size)
 {
 	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
@@ -90,6 +127,7 @@ static void build_so(struct node *plugin, struct rts_so *so)
 		free(id);
 		free(st);
 	}
+	node_sort(alua);
 }
 
 static void build_tpg(struct node *tn, struct rts_tpg *tpg)
@@ -123,6 +161,7 @@ static void build_tpg(struct node *tn, struct rts_tpg *tpg)
 				 wp ? "ro" : "rw");
 		}
 	}
+	node_sort(acls);
 	luns = node_new(n, "luns", NULL);
 	rts_for_each_lun(tpg, lun) {
 		struct rts_so *so = rts_lun_get_so(lun);
@@ -142,20 +181,41 @@ static void build_tpg(struct node *tn, struct rts_tpg *tpg)
 		     rts_portal_get_ip(np), rts_portal_get_port(np));
 		node_new(nps, p, NULL);
 	}
+	node_sort(nps);
 }
 
-static struct node *build(struct rts_ctx *ctx)
+/* A path component names @name: as spelled, or a WWN in any spelling the fabric accepts. */
+static bool names(struct rts_fabric *f, const char *tok, const char *name)
 {
-	struct node *root = node_new(NULL, "/", NULL), *bs = node_new(root, "backstores", NULL);
-	struct node *pn[RTS_PLUGIN_MAX];
+	char alt[RTS_WWN_MAX + 1];
+
+	if (!tok || !strcmp(tok, name))
+		return true;
+	return f && rts_fabric_normalize_wwn(f, tok, alt, sizeof(alt)) == 0 && !strcmp(alt, name);
+}
+
+/*
+ * The tree under the path's first components @tok[0..2] (NULL: all): `ls` of one TPG reads
+ * that TPG, not the whole configuration. The nodes on the way are built whole only where the
+ * path ends at them.
+ */
+static struct node *build(struct rts_ctx *ctx, char *const tok[3])
+{
+	struct node *root = node_new(NULL, "/", NULL);
 	struct rts_so *so;
 	struct rts_fabric *f;
 
-	for (int p = 0; p < RTS_PLUGIN_MAX; p++)
-		pn[p] = node_new(bs, plugin_rtslib_name((enum rts_plugin)p), NULL);
-	rts_for_each_storage_object(ctx, so)
-		build_so(pn[rts_so_get_plugin(so)], so);
-	{
+	if (!tok[0] || !strcmp(tok[0], "backstores")) {
+		struct node *bs = node_new(root, "backstores", NULL), *pn[RTS_PLUGIN_MAX];
+
+		for (int p = 0; p < RTS_PLUGIN_MAX; p++)
+			pn[p] = node_new(bs, plugin_rtslib_name((enum rts_plugin)p), NULL);
+		rts_for_each_storage_object(ctx, so)
+			build_so(pn[rts_so_get_plugin(so)], so);
+		for (int p = 0; p < RTS_PLUGIN_MAX; p++)
+			node_sort(pn[p]);
+	}
+	if (!tok[0] || !strcmp(tok[0], "alua")) {
 		struct node *alua = node_new(root, "alua", NULL),
 			    *lus = node_new(alua, "lu_gps", NULL);
 		struct rts_lu_gp *lg;
@@ -168,24 +228,34 @@ static struct node *build(struct rts_ctx *ctx)
 			node_new(lus, rts_lu_gp_get_name(lg), "id %s", id ? id : "?");
 			free(id);
 		}
+		node_sort(lus);
 	}
 	rts_for_each_fabric(ctx, f) {
 		struct node *fn;
 		struct rts_target *t;
 		size_t cnt = 0;
 
-		if (!rts_fabric_is_loaded(f))
+		if (!rts_fabric_is_loaded(f) || !names(NULL, tok[0], rts_fabric_get_name(f)))
 			continue;
 		rts_for_each_target(f, t)
 			cnt++;
 		fn = node_new(root, rts_fabric_get_name(f), "%zu target(s)", cnt);
 		rts_for_each_target(f, t) {
-			struct node *tn = node_new(fn, rts_target_get_wwn(t), NULL);
+			struct node *tn;
 			struct rts_tpg *tpg;
 
-			rts_for_each_tpg(t, tpg)
-				build_tpg(tn, tpg);
+			if (tok[0] && !names(f, tok[1], rts_target_get_wwn(t)))
+				continue;
+			tn = node_new(fn, rts_target_get_wwn(t), NULL);
+			rts_for_each_tpg(t, tpg) {
+				char name[32];
+
+				pfmt(name, sizeof(name), "tpg%u", rts_tpg_get_tag(tpg));
+				if (!tok[0] || !tok[1] || names(NULL, tok[2], name))
+					build_tpg(tn, tpg);
+			}
 		}
+		node_sort(fn);
 	}
 	return root;
 }
@@ -238,9 +308,17 @@ int cmd_ls(struct cli *c, int argc, char **argv)
 		errorf("%s: no such object", path);
 		return EXIT_FAIL;
 	}
-	root = build(c->ctx);
-	n = root;
 	pfmt(buf, sizeof(buf), "%s", path);
+	{
+		char scope_buf[1024], *scope[3] = { NULL, NULL, NULL }, *sv = NULL;
+
+		pfmt(scope_buf, sizeof(scope_buf), "%s", path);
+		scope[0] = strtok_r(scope_buf, "/", &sv);
+		scope[1] = scope[0] ? strtok_r(NULL, "/", &sv) : NULL;
+		scope[2] = scope[1] ? strtok_r(NULL, "/", &sv) : NULL;
+		root = build(c->ctx, scope);
+	}
+	n = root;
 	for (tok = strtok_r(buf, "/", &save); tok && n; tok = strtok_r(NULL, "/", &save)) {
 		struct node *next = NULL;
 		char alt[RTS_WWN_MAX + 1];

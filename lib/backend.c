@@ -480,13 +480,23 @@ static int real_stat(void *d, const char *p, enum rts_ftype *type)
 	if (!path_ok(p))
 		return -EINVAL;
 	{
-		const char *base;
-		int dfd = open_parent(rb, p, &base), r;
+		const char *slash = strrchr(p, '/');
+		int fd, r;
 
-		if (dfd < 0)
-			return dfd;
-		r = RET_NERRNO(fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW));
-		close_parent(rb, dfd);
+		if (!slash || (rb->dirfd >= 0 && (size_t)(slash - p) == strlen(rb->dirpath) &&
+			       !strncmp(p, rb->dirpath, (size_t)(slash - p)))) {
+			/* the root's or the cached directory's entry: one call */
+			r = RET_NERRNO(fstatat(slash ? rb->dirfd : rb->rootfd, slash ? slash + 1 : p,
+					       &st, AT_SYMLINK_NOFOLLOW));
+		} else {
+			/* the path itself beneath the root: what does not exist (lookups probe
+			 * for storage objects in every HBA) fails in one call */
+			fd = open_beneath(rb, p, O_PATH | O_NOFOLLOW, 0);
+			if (fd < 0)
+				return fd;
+			r = RET_NERRNO(fstat(fd, &st));
+			close(fd);
+		}
 		if (r < 0)
 			return r;
 	}

@@ -88,6 +88,14 @@ void fabric_spec_clear(struct rts_fabric_spec *spec);
 
 /* ------------------------------------------------------------ objects */
 
+/* Directory listing collected into arrays (so the caller may modify the directory): the one
+ * name vector of librts (the emulated backend lists its raw backend into it too). */
+struct rts_names {
+	char **v;
+	enum rts_ftype *t;
+	size_t n, cap;
+};
+
 struct rts_ctx {
 	struct rts_backend *be;
 	rts_log_fn log_fn;
@@ -109,7 +117,9 @@ struct rts_ctx {
 	 * storage object's ALUA groups (rts_so.alua_walked). ensure_tree() reads everything.
 	 */
 	bool top_walked;
-	bool core_walked;
+	bool core_walked; /* every storage object read (so_probe() may add single ones before) */
+	bool core_listed; /* core_hbas holds target/core's entries */
+	struct rts_names core_hbas;
 	struct list_node sos; /* struct rts_so */
 	struct list_node fabrics; /* struct rts_fabric */
 	struct list_node lu_gps; /* struct rts_lu_gp */
@@ -239,6 +249,7 @@ void txn_end(struct rts_txn *txn);
 
 /* Read a level of the tree if it has not been read (see struct rts_ctx). 0 or -errno. */
 int ensure_tree(struct rts_ctx *ctx); /* everything */
+int ensure_tpgs(struct rts_ctx *ctx, unsigned int parts); /* those parts of every TPG */
 int ensure_top(struct rts_ctx *ctx);
 int ensure_core(struct rts_ctx *ctx);
 int ensure_fabric(struct rts_fabric *f);
@@ -248,6 +259,8 @@ int ensure_tpg(struct rts_tpg *tpg); /* every part */
 enum { TPG_LUNS = 1, TPG_PORTALS = 2, TPG_ACLS = 4, TPG_ALL = 7 };
 int ensure_tpg_parts(struct rts_tpg *tpg, unsigned int parts);
 int ensure_so_alua(struct rts_so *so);
+/* One storage object without reading every HBA: 0 with *ret NULL when there is none. */
+int so_probe(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name, struct rts_so **ret);
 void tree_free(struct rts_ctx *ctx);
 
 /* Path helpers: snprintf into a PATH_MAX buffer, -ENAMETOOLONG on overflow. */
@@ -291,13 +304,6 @@ int check_name(struct rts_ctx *ctx, const char *what, const char *name);
 		return expr;                            \
 	}
 
-/* Directory listing collected into arrays (so the caller may modify the directory): the one
- * name vector of librts (the emulated backend lists its raw backend into it too). */
-struct rts_names {
-	char **v;
-	enum rts_ftype *t;
-	size_t n, cap;
-};
 int names_list(struct rts_ctx *ctx, const char *path, struct rts_names *l);
 /* Like names_list(), but a directory that does not exist lists as empty (no error, and one
  * lookup fewer than asking cfs_exists() first). */

@@ -70,15 +70,6 @@ RTS_EXPORT struct rts_so *rts_so_next(struct rts_so *so)
 	return list_next(&so->ctx->sos, so, node);
 }
 
-static struct rts_so *so_find(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name)
-{
-	char key[RTS_NAME_MAX + 16];
-
-	if (path_fmt(key, sizeof(key), "@%s/%s", plugin_names[plugin], name) < 0)
-		return NULL;
-	return index_get(&ctx->index, key);
-}
-
 RTS_EXPORT int rts_so_lookup(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name,
 			     struct rts_so **ret)
 {
@@ -91,10 +82,9 @@ RTS_EXPORT int rts_so_lookup(struct rts_ctx *ctx, enum rts_plugin plugin, const 
 	r = check_name(ctx, "storage object", name);
 	if (r < 0)
 		return r;
-	r = ensure_core(ctx);
+	r = so_probe(ctx, plugin, name, &so);
 	if (r < 0)
 		return r;
-	so = so_find(ctx, plugin, name);
 	if (!so)
 		return rts_error(ctx, -ENOENT, name, "no %s storage object '%s'",
 				 plugin_names[plugin], name);
@@ -133,10 +123,10 @@ static int so_create(struct rts_ctx *ctx, enum rts_plugin plugin, const char *na
 	r = check_name(ctx, "storage object", name);
 	if (r < 0)
 		return r;
-	r = ensure_core(ctx);
+	r = so_probe(ctx, plugin, name, &so); /* lists the HBAs: hba_next is the next free */
 	if (r < 0)
 		return r;
-	if (so_find(ctx, plugin, name))
+	if (so)
 		return rts_error(ctx, -EEXIST, name, "%s storage object '%s' exists",
 				 plugin_names[plugin], name);
 	r = txn_begin(ctx, &txn);
@@ -315,10 +305,10 @@ RTS_EXPORT int rts_fileio_create(struct rts_ctx *ctx, const char *name, const ch
 	r = check_name(ctx, "storage object", name);
 	if (r < 0)
 		return r;
-	r = ensure_core(ctx);
+	r = so_probe(ctx, RTS_PLUGIN_FILEIO, name, &so);
 	if (r < 0)
 		return r;
-	if (so_find(ctx, RTS_PLUGIN_FILEIO, name))
+	if (so)
 		return rts_error(ctx, -EEXIST, name, "fileio storage object '%s' exists", name);
 	r = prepare_backing_file(ctx, path, &size, flags, &created);
 	if (r < 0) {
@@ -370,11 +360,12 @@ RTS_EXPORT int rts_block_create(struct rts_ctx *ctx, const char *name, const cha
 		if (!S_ISBLK(st.st_mode))
 			return rts_error(ctx, -ENOTBLK, dev, "not a block device");
 	}
-	r = ensure_core(ctx);
-	if (r < 0)
-		return r;
 	if (flags & RTS_BLOCK_EXCLUSIVE) {
 		struct rts_so *so;
+
+		r = ensure_core(ctx); /* every block and fileio storage object */
+		if (r < 0)
+			return r;
 
 		list_for_each(&ctx->sos, so, node) {
 			_cleanup_free_ char *up = NULL;
@@ -589,7 +580,7 @@ RTS_GETTER(struct rts_ctx *, rts_so_get_ctx, struct rts_so, so, NULL, so->ctx)
 RTS_EXPORT unsigned int rts_so_get_lun_count(struct rts_so *so)
 {
 	assert_return(so, 0);
-	ensure_tree(so->ctx); /* LUNs of every fabric */
+	ensure_tpgs(so->ctx, TPG_LUNS); /* LUNs of every fabric */
 	return so->lun_count;
 }
 

@@ -400,7 +400,7 @@ void so_free(struct rts_so *so)
 	free(so);
 }
 
-/* Storage objects and LU groups (also what a failed ensure_core() had read). */
+/* Storage objects and LU groups. */
 static void core_free(struct rts_ctx *ctx)
 {
 	struct rts_so *so, *ts;
@@ -420,6 +420,8 @@ void tree_free(struct rts_ctx *ctx)
 	list_for_each_safe(&ctx->fabrics, f, tf, node)
 		fabric_free(f);
 	core_free(ctx);
+	names_free(&ctx->core_hbas);
+	ctx->core_listed = false;
 	index_free(&ctx->index);
 	ctx->top_walked = false;
 	ctx->core_walked = false;
@@ -446,13 +448,115 @@ static int plugin_of_hba(const char *name, enum rts_plugin *plugin, uint32_t *id
 
 #define NOMEM(ctx, p) rts_error(ctx, -ENOMEM, p, "out of memory")
 
+/* target/core's entries, read once per tree; every HBA index counts for the next one. */
+static int core_list(struct rts_ctx *ctx)
+{
+	int r;
+
+	if (ctx->core_listed)
+		return 0;
+	r = names_list_opt(ctx, "target/core", &ctx->core_hbas);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ctx->core_hbas.n; i++) {
+		enum rts_plugin plugin;
+		uint32_t idx;
+
+		if (ctx->core_hbas.t[i] == RTS_FT_DIR &&
+		    plugin_of_hba(ctx->core_hbas.v[i], &plugin, &idx) == 0 &&
+		    idx >= ctx->hba_next[plugin])
+			ctx->hba_next[plugin] = idx + 1;
+	}
+	ctx->core_listed = true;
+	return 0;
+}
+
+/* The storage object directory "target/core/<hba>/<name>" if it is one: 1, 0 when not. */
+static int so_dir_exists(struct rts_ctx *ctx, const char *path)
+{
+	enum rts_ftype t;
+	int r = ctx->be->ops->stat(ctx->be->data, path, &t);
+
+	if (r == -ENOENT || r == -ENOTDIR)
+		return 0;
+	if (r < 0)
+		return rts_error(ctx, r, path, "cannot stat: %s", strerror(-r));
+	return t == RTS_FT_DIR;
+}
+
+/*
+ * One storage object by name, without listing every HBA (a 1,000-backstore tree has 1,000):
+ * target/core is listed and <hba>/<name> looked up in each HBA of @plugin. What it finds
+ * joins the tree; walk_core() later skips it.
+ */
+int so_probe(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name, struct rts_so **ret)
+{
+	char key[RTS_NAME_MAX + 16], path[RTS_PATH_MAX];
+	int r;
+
+	*ret = NULL;
+	if (path_fmt(key, sizeof(key), "@%s/%s", rts_plugin_name(plugin), name) < 0)
+		return 0; /* too long to exist */
+	*ret = index_get(&ctx->index, key);
+	if (*ret || ctx->core_walked)
+		return 0;
+	r = ensure_top(ctx);
+	if (r < 0 || (r = core_list(ctx)) < 0)
+		return r;
+	for (size_t i = 0; i < ctx->core_hbas.n; i++) {
+		enum rts_plugin pl;
+		uint32_t idx;
+
+		if (ctx->core_hbas.t[i] != RTS_FT_DIR ||
+		    plugin_of_hba(ctx->core_hbas.v[i], &pl, &idx) < 0 || pl != plugin ||
+		    path_fmt(path, sizeof(path), "target/core/%s/%s", ctx->core_hbas.v[i], name) < 0)
+			continue;
+		r = so_dir_exists(ctx, path);
+		if (r < 0)
+			return r;
+		if (r) {
+			*ret = so_add(ctx, plugin, idx, name);
+			return *ret ? 0 : NOMEM(ctx, path);
+		}
+	}
+	return 0;
+}
+
+/* The storage object at @path ("target/core/<hba>/<name>"), probed like so_probe(). */
+static int so_probe_path(struct rts_ctx *ctx, const char *path, struct rts_so **ret)
+{
+	char hba[RTS_NAME_MAX + 32];
+	const char *name = path + strlen("target/core/"), *slash = strchr(name, '/');
+	enum rts_plugin plugin;
+	uint32_t idx;
+	int r;
+
+	*ret = index_get(&ctx->index, path);
+	if (*ret || ctx->core_walked)
+		return 0;
+	if (!slash || (size_t)(slash - name) >= sizeof(hba))
+		return 0;
+	memcpy(hba, name, (size_t)(slash - name));
+	hba[slash - name] = '\0';
+	if (plugin_of_hba(hba, &plugin, &idx) < 0)
+		return 0;
+	r = so_dir_exists(ctx, path);
+	if (r <= 0)
+		return r;
+	r = core_list(ctx); /* hba_next must see every HBA before anything is created */
+	if (r < 0)
+		return r;
+	*ret = so_add(ctx, plugin, idx, slash + 1);
+	return *ret ? 0 : NOMEM(ctx, path);
+}
+
 /*
  * Storage objects and LU groups: target/core/<plugin>_<n>/<name>. Their ALUA groups are read
- * by ensure_so_alua() when asked for.
+ * by ensure_so_alua() when asked for. Storage objects so_probe() found are kept.
  */
 static int walk_core(struct rts_ctx *ctx)
 {
-	struct rts_names hbas, devs, gps;
+	struct rts_names devs, gps;
 	char path[RTS_PATH_MAX];
 	int r;
 
@@ -463,26 +567,32 @@ static int walk_core(struct rts_ctx *ctx)
 	names_free(&gps);
 	if (r < 0)
 		return r;
-	r = names_list_opt(ctx, "target/core", &hbas);
+	r = core_list(ctx);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < hbas.n && r >= 0; i++) {
+	for (size_t i = 0; i < ctx->core_hbas.n && r >= 0; i++) {
+		const char *hba = ctx->core_hbas.v[i];
 		enum rts_plugin plugin;
 		uint32_t idx;
 
-		if (hbas.t[i] != RTS_FT_DIR || plugin_of_hba(hbas.v[i], &plugin, &idx) < 0)
+		if (ctx->core_hbas.t[i] != RTS_FT_DIR || plugin_of_hba(hba, &plugin, &idx) < 0)
 			continue;
-		if (idx >= ctx->hba_next[plugin])
-			ctx->hba_next[plugin] = idx + 1;
-		r = path_fmt(path, sizeof(path), "target/core/%s", hbas.v[i]);
+		r = path_fmt(path, sizeof(path), "target/core/%s", hba);
 		if (r < 0 || (r = names_list(ctx, path, &devs)) < 0)
 			break;
-		for (size_t j = 0; j < devs.n && r >= 0; j++)
-			if (devs.t[j] == RTS_FT_DIR && !so_add(ctx, plugin, idx, devs.v[j]))
+		for (size_t j = 0; j < devs.n && r >= 0; j++) {
+			char p[RTS_PATH_MAX];
+
+			if (devs.t[j] != RTS_FT_DIR)
+				continue;
+			if (path_fmt(p, sizeof(p), "target/core/%s/%s", hba, devs.v[j]) >= 0 &&
+			    index_get(&ctx->index, p))
+				continue; /* probed already */
+			if (!so_add(ctx, plugin, idx, devs.v[j]))
 				r = NOMEM(ctx, devs.v[j]);
+		}
 		names_free(&devs);
 	}
-	names_free(&hbas);
 	return r;
 }
 
@@ -624,10 +734,11 @@ struct rts_so *lun_get_so(struct rts_lun *lun)
 
 	if (lun->so_resolved)
 		return lun->so;
-	if (lun_read_link(lun) < 0 || (!lun->so_resolved && ensure_core(ctx) < 0))
+	if (lun_read_link(lun) < 0)
 		return NULL;
 	if (!lun->so_resolved) {
-		lun->so = index_get(&ctx->index, lun->so_path);
+		if (so_probe_path(ctx, lun->so_path, &lun->so) < 0)
+			return NULL;
 		if (lun->so)
 			lun->so->lun_count++;
 		free(lun->so_path);
@@ -919,6 +1030,7 @@ int ensure_top(struct rts_ctx *ctx)
 
 int ensure_core(struct rts_ctx *ctx)
 {
+	struct list_node *mark;
 	int r;
 
 	if (ctx->core_walked)
@@ -926,17 +1038,27 @@ int ensure_core(struct rts_ctx *ctx)
 	r = ensure_top(ctx);
 	if (r < 0)
 		return r;
+	mark = ctx->sos.prev;
 	r = walk_core(ctx);
 	if (r < 0) {
-		core_free(ctx);
+		/* what the walk read goes; storage objects probed before stay (LUNs point at them) */
+		struct rts_lu_gp *gp, *tg;
+
+		list_for_each_safe(&ctx->lu_gps, gp, tg, node)
+			lu_gp_free(gp);
+		while (ctx->sos.prev != mark)
+			so_free(list_entry(ctx->sos.prev, struct rts_so, node));
 		return r;
 	}
 	ctx->core_walked = true;
 	return 0;
 }
 
-/* Everything: what needs the whole picture (reference counts of storage objects, clear). */
-int ensure_tree(struct rts_ctx *ctx)
+/*
+ * The @parts (TPG_*) of every TPG of every fabric, with every LUN's storage object resolved:
+ * what needs the whole picture (a storage object's LUN count, its delete, clear).
+ */
+int ensure_tpgs(struct rts_ctx *ctx, unsigned int parts)
 {
 	struct rts_fabric *f;
 	int r;
@@ -956,7 +1078,7 @@ int ensure_tree(struct rts_ctx *ctx)
 			list_for_each(&t->tpgs, tpg, node) {
 				struct rts_lun *lun;
 
-				r = ensure_tpg(tpg);
+				r = ensure_tpg_parts(tpg, parts | TPG_LUNS);
 				if (r < 0)
 					return r;
 				list_for_each(&tpg->luns, lun, node)
@@ -966,4 +1088,9 @@ int ensure_tree(struct rts_ctx *ctx)
 		}
 	}
 	return 0;
+}
+
+int ensure_tree(struct rts_ctx *ctx)
+{
+	return ensure_tpgs(ctx, TPG_ALL);
 }

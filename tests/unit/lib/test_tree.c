@@ -280,7 +280,7 @@ static void test_lazy_levels(void **state)
 	struct rts_target *t;
 	struct rts_tpg *tpg;
 	struct rts_lun *lun;
-	struct rts_so *so;
+	struct rts_so *so, *gp_so;
 	struct rts_alua_tpg *gp;
 	int n = 0;
 
@@ -296,12 +296,28 @@ static void test_lazy_levels(void **state)
 	assert_false(spy_listed(&spy, "target/core"));
 	assert_false(spy_listed(&spy, "target/iscsi"));
 
-	/* one storage object: core/ and its HBAs, no fabric, no ALUA groups */
+	/* one storage object: core/ only (the HBAs are probed, not listed), no fabric, no ALUA */
 	spy_reset(&spy);
 	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_BLOCK, "disk", &so), 0);
-	assert_true(spy_listed(&spy, "target/core/iblock_0"));
+	assert_true(spy_listed(&spy, "target/core"));
+	assert_false(spy_listed(&spy, "target/core/iblock_0"));
 	assert_false(spy_listed(&spy, "target/iscsi"));
 	assert_false(spy_listed(&spy, "disk/alua"));
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_BLOCK, "nosuch", &gp_so), -ENOENT);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_FILEIO, "disk", &gp_so), -ENOENT);
+	/* iterating reads every HBA and keeps the probed object (once) */
+	{
+		struct rts_so *it;
+		int seen = 0, total = 0;
+
+		rts_for_each_storage_object(ctx, it) {
+			total++;
+			seen += it == so;
+		}
+		assert_int_equal(seen, 1);
+		assert_int_equal(total, 2); /* disk and q1 */
+	}
+	assert_true(spy_listed(&spy, "target/core/iblock_0"));
 	spy_reset(&spy);
 	assert_int_equal(rts_alua_tpg_lookup(so, "ao", &gp), 0);
 	assert_true(spy_listed(&spy, "target/core/iblock_0/disk/alua"));
@@ -470,6 +486,37 @@ static void test_lun_delete_reads_acls(void **state)
 	free(root);
 }
 
+/*
+ * A lookup or create that probes for one storage object (no HBA listed) sees what exists:
+ * a duplicate name is refused, a new object gets the next free HBA index, and iterating
+ * afterwards lists each object once.
+ */
+static void test_probe_then_create(void **state)
+{
+	char *root = make_tmpdir();
+	struct rts_ctx *ctx;
+	struct rts_so *a, *b, *c, *it;
+	int total = 0;
+
+	(void)state;
+	assert_int_equal(rts_ctx_new(root, RTS_CTX_EMULATE, &ctx), 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "a", 1 << 20, 0, &a), 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "b", 1 << 20, 0, &b), 0);
+	assert_int_equal(rts_so_delete(a), 0); /* rd_mcp_0 goes, rd_mcp_1 stays */
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "b", 1 << 20, 0, &c), -EEXIST);
+	assert_int_equal(rts_ramdisk_create(ctx, "c", 1 << 20, 0, &c), 0);
+	assert_int_equal(rts_so_get_hba_index(c), 2);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "b", &b), 0);
+	assert_int_equal(rts_so_get_hba_index(b), 1);
+	rts_for_each_storage_object(ctx, it)
+		total++;
+	assert_int_equal(total, 2);
+	rts_ctx_unref(ctx);
+	rm_rf(root);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_lazy_levels),
 		cmocka_unit_test(test_lazy_delete_cascade),
 		cmocka_unit_test(test_lun_delete_reads_acls),
+		cmocka_unit_test(test_probe_then_create),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
