@@ -70,6 +70,11 @@ set(RTS_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING
 # Installed programs find librts/librts-tcmu beside them ($ORIGIN/../<libdir>) when the
 # prefix is not /usr (whose libdir the dynamic linker searches anyway), so a
 # `cmake --install --prefix DIR` tree runs without LD_LIBRARY_PATH and can be moved.
+# rts_install_rpath(<target>) gives that RUNPATH to one program; only programs that link a
+# shared library of ours take it. Not a global CMAKE_INSTALL_RPATH: CMake pads the build-tree
+# RUNPATH of every target with ':' to leave room for the install one, and an empty RUNPATH
+# entry is the current directory, which the dynamic loader then searches for libc and every
+# other library (rtsctl, which links librts statically, had 14 of them).
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
 	set(_rts_rpath_default OFF)
 else()
@@ -77,7 +82,14 @@ else()
 endif()
 option(RTS_INSTALL_RPATH "Give installed programs a relative RUNPATH to the install libdir"
 	${_rts_rpath_default})
+set(RTS_PROGRAM_RPATH "")
 if(RTS_INSTALL_RPATH AND NOT IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
 	file(RELATIVE_PATH _rts_bin_to_lib "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_LIBDIR}")
-	set(CMAKE_INSTALL_RPATH "\$ORIGIN/${_rts_bin_to_lib}")
+	set(RTS_PROGRAM_RPATH "\$ORIGIN/${_rts_bin_to_lib}")
 endif()
+
+function(rts_install_rpath tgt)
+	if(RTS_PROGRAM_RPATH)
+		set_target_properties(${tgt} PROPERTIES INSTALL_RPATH "${RTS_PROGRAM_RPATH}")
+	endif()
+endfunction()

@@ -7,7 +7,9 @@
 #  - the example and a C++ handler (C++17 lambda descriptor, C++20 designated initializers)
 #    load into the installed rts-runner and pass the demo workload;
 #  - the installed rts-runner finds the installed handlers without --handler-dir;
-#  - a C++ plugin whose entry point is mangled is refused with a message that says so.
+#  - a C++ plugin whose entry point is mangled is refused with a message that says so;
+#  - no program or library, built or installed, has an empty RUNPATH entry (the dynamic
+#    loader reads one as the current directory and looks for libc there).
 #   tests/sdk/out-of-tree.sh <build dir> <source dir>
 set -euo pipefail
 build=$1
@@ -39,6 +41,26 @@ echo "pkg-config rts-handler: $(pkg-config --cflags --libs rts-handler)"
 
 runner=$(find "$prefix" -name rts-runner -type f | head -1)
 [ -x "$runner" ] || fail "rts-runner was not installed"
+
+# 0. RUNPATHs: none with an empty entry; the installed rts-runner's is relative to itself.
+# (Build-tree files that install rewrites, rts-runner and the handlers, are left out: CMake's
+# own RUNPATH editor needs them padded with ':' in the build tree. rtsctl and the libraries
+# must not carry one: nothing rewrites theirs.)
+runpath() { { readelf -d "$1" 2>/dev/null || true; } | sed -n 's/.*(RUNPATH).*\[\(.*\)\]$/\1/p'; }
+for elf in "$build/ctl/rtsctl" $(find "$build/lib" "$build/tcmu" -maxdepth 1 -name '*.so' \
+	-type f) $(find "$prefix" -type f \( -name '*.so*' -o -name rts-runner -o -name rtsctl \)); do
+	rp=$(runpath "$elf")
+	case ":$rp:" in
+	*::*) [ -z "$rp" ] || fail "$elf: RUNPATH '$rp' has an empty entry (the current directory)" ;;
+	esac
+done
+if grep -q '^RTS_INSTALL_RPATH:BOOL=ON' "$build/CMakeCache.txt"; then
+	rp=$(runpath "$runner")
+	case "$rp" in
+	'$ORIGIN/'*) ;;
+	*) fail "installed rts-runner: RUNPATH '$rp', want \$ORIGIN/<path to libdir>" ;;
+	esac
+fi
 
 # 1. the installed runner finds the installed handlers by itself
 "$runner" --simulate ram/8M --demo > "$prefix/ram.log" 2>&1 || { cat "$prefix/ram.log"; fail "installed ram handler"; }
