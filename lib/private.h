@@ -120,6 +120,9 @@ struct rts_ctx {
 	bool core_walked; /* every storage object read (so_probe() may add single ones before) */
 	bool core_listed; /* core_hbas holds target/core's entries */
 	struct rts_names core_hbas;
+	/* "@<plugin>/<name>" of the last storage object so_probe() did not find: a lookup and the
+	 * create that follows probe every HBA once, not twice */
+	char so_absent[RTS_NAME_MAX + 16];
 	struct list_node sos; /* struct rts_so */
 	struct list_node fabrics; /* struct rts_fabric */
 	struct list_node lu_gps; /* struct rts_lu_gp */

@@ -32,6 +32,7 @@ struct rts_so *so_add(struct rts_ctx *ctx, enum rts_plugin plugin, uint32_t hba,
 	so->path = path_dup("target/core/%s_%u/%s", rts_plugin_name(plugin), hba, name);
 	so->key = path_dup("@%s/%s", rts_plugin_name(plugin), name);
 	list_init(&so->alua);
+	ctx->so_absent[0] = '\0';
 	if (!so->name || !so->path || !so->key || reg(ctx, so->path, so) < 0) {
 		free(so->name);
 		free(so->path);
@@ -422,6 +423,7 @@ void tree_free(struct rts_ctx *ctx)
 	core_free(ctx);
 	names_free(&ctx->core_hbas);
 	ctx->core_listed = false;
+	ctx->so_absent[0] = '\0';
 	index_free(&ctx->index);
 	ctx->top_walked = false;
 	ctx->core_walked = false;
@@ -498,7 +500,7 @@ int so_probe(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name, stru
 	if (path_fmt(key, sizeof(key), "@%s/%s", rts_plugin_name(plugin), name) < 0)
 		return 0; /* too long to exist */
 	*ret = index_get(&ctx->index, key);
-	if (*ret || ctx->core_walked)
+	if (*ret || ctx->core_walked || strcmp(key, ctx->so_absent) == 0)
 		return 0;
 	r = ensure_top(ctx);
 	if (r < 0 || (r = core_list(ctx)) < 0)
@@ -519,6 +521,7 @@ int so_probe(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name, stru
 			return *ret ? 0 : NOMEM(ctx, path);
 		}
 	}
+	memcpy(ctx->so_absent, key, strlen(key) + 1);
 	return 0;
 }
 

@@ -176,6 +176,7 @@ struct spy {
 	struct rts_backend *inner;
 	char listed[24][160];
 	int n;
+	int stats; /* stat calls since spy_reset() */
 };
 
 static int spy_mkdir(void *d, const char *p)
@@ -220,6 +221,7 @@ static int spy_write(void *d, const char *p, const char *buf, size_t len)
 
 static int spy_stat(void *d, const char *p, enum rts_ftype *t)
 {
+	((struct spy *)d)->stats++;
 	return rts_backend_stat(((struct spy *)d)->inner, p, t);
 }
 
@@ -263,6 +265,7 @@ static bool spy_listed(const struct spy *s, const char *part)
 static void spy_reset(struct spy *s)
 {
 	s->n = 0;
+	s->stats = 0;
 }
 
 /*
@@ -517,6 +520,53 @@ static void test_probe_then_create(void **state)
 	free(root);
 }
 
+/*
+ * A name that is not there is probed once in each HBA of its plugin: the create that follows
+ * a failed lookup (what rtsctl create does) does not probe them all again, and what it
+ * creates is found afterwards.
+ */
+static void test_absent_probed_once(void **state)
+{
+	struct spy spy = { 0 };
+	struct rts_backend *raw, *be;
+	struct rts_ctx *ctx;
+	struct rts_so *so;
+	int probes;
+
+	(void)state;
+	assert_int_equal(rts_backend_new_memory(&raw), 0);
+	assert_int_equal(rts_backend_new_emulated(raw, &spy.inner), 0);
+	assert_int_equal(rts_backend_new(&spy_ops, &spy, &be), 0);
+	assert_int_equal(rts_ctx_new_with_backend(be, &ctx), 0);
+	for (int i = 0; i < 8; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "d%d", i);
+		assert_int_equal(rts_ramdisk_create(ctx, name, 1 << 20, 0, &so), 0);
+	}
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+
+	spy_reset(&spy);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "new", &so), -ENOENT);
+	probes = spy.stats;
+	assert_true(probes >= 8); /* one per rd_mcp HBA */
+	spy_reset(&spy);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "new", &so), -ENOENT);
+	assert_int_equal(spy.stats, 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "new", 1 << 20, 0, &so), 0);
+	assert_true(spy.stats < 8);
+	assert_int_equal(rts_so_get_hba_index(so), 8);
+	/* found now, by this context and by a fresh read */
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "new", &so), 0);
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "new", &so), 0);
+	/* another absent name is probed again */
+	spy_reset(&spy);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "other", &so), -ENOENT);
+	assert_int_equal(spy.stats, probes + 1);
+	rts_ctx_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_lazy_delete_cascade),
 		cmocka_unit_test(test_lun_delete_reads_acls),
 		cmocka_unit_test(test_probe_then_create),
+		cmocka_unit_test(test_absent_probed_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
