@@ -68,8 +68,20 @@ static void putu(struct json_object *o, const char *k, uint64_t v)
 	put(o, k, b);
 }
 
+static int get_one(struct objref *r, enum rts_group g, const char *name, char **v)
+{
+	return r->kind == O_SO	? rts_so_get_attr(r->so, g, name, v) :
+	       r->kind == O_TPG ? rts_tpg_get_attr(r->tpg, g, name, v) :
+				  rts_acl_get_attr(r->aclp, g, name, v);
+}
+
+/*
+ * The values of an attribute group directory: every file in it, or when @only names some
+ * (@n_only of them), those files alone, read without listing the directory. A named value
+ * that is no readable file is left out (the caller says "no <group> 'NAME'").
+ */
 static int file_group(struct cli *c, struct objref *r, enum rts_group g, const char *dir,
-		      struct json_object *out)
+		      char *const *only, int n_only, struct json_object *out)
 {
 	const char *base = r->so	    ? rts_so_get_path(r->so) :
 			   r->kind == O_TPG ? rts_tpg_get_path(r->tpg) :
@@ -77,17 +89,28 @@ static int file_group(struct cli *c, struct objref *r, enum rts_group g, const c
 	char path[1200], **names = NULL;
 	int rr;
 
+	if (only) {
+		for (int i = 0; i < n_only; i++) {
+			char *v = NULL;
+
+			rr = get_one(r, g, only[i], &v);
+			if (rr == 0)
+				put(out, only[i], v);
+			free(v);
+			if (rr < 0 && rr != -ENOENT && rr != -EISDIR && rr != -EINVAL && rr != -EACCES)
+				return rr;
+			rts_ctx_clear_error(c->ctx);
+		}
+		return 0;
+	}
 	pfmt(path, sizeof(path), "%s/%s", base, dir);
 	rr = conf_list_dir(c->ctx, path, RTS_FT_FILE, &names);
 	if (rr < 0)
 		return rr == -ENOENT ? 0 : rr;
 	for (size_t i = 0; names[i]; i++) {
 		char *v = NULL;
-		int x = r->kind == O_SO	 ? rts_so_get_attr(r->so, g, names[i], &v) :
-			r->kind == O_TPG ? rts_tpg_get_attr(r->tpg, g, names[i], &v) :
-					   rts_acl_get_attr(r->aclp, g, names[i], &v);
 
-		if (x == 0)
+		if (get_one(r, g, names[i], &v) == 0)
 			put(out, names[i], v);
 		free(v);
 	}
@@ -230,7 +253,8 @@ static int property_group(struct cli *c, struct objref *r, struct json_object *o
 	return 0;
 }
 
-static int read_group(struct cli *c, struct objref *r, const char *g, struct json_object *o)
+static int read_group(struct cli *c, struct objref *r, const char *g, char *const *only,
+		      int n_only, struct json_object *o)
 {
 	const char *dir;
 	enum rts_group grp;
@@ -249,7 +273,7 @@ static int read_group(struct cli *c, struct objref *r, const char *g, struct jso
 		return 0;
 	}
 	grp = dir_group(g, &dir);
-	return file_group(c, r, grp, dir, o);
+	return file_group(c, r, grp, dir, only, n_only, o);
 }
 
 int cmd_get(struct cli *c, int argc, char **argv)
@@ -285,7 +309,7 @@ int cmd_get(struct cli *c, int argc, char **argv)
 			       !group_valid(r.kind, group_names[i]))
 			continue;
 		o = json_object_new_object();
-		x = read_group(c, &r, group_names[i], o);
+		x = read_group(c, &r, group_names[i], argc > 2 ? argv + 2 : NULL, argc - 2, o);
 		if (x < 0) {
 			ret = report_rts_error(c, argv[0], x, "read");
 			json_object_put(o);

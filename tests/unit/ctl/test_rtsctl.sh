@@ -163,6 +163,19 @@ has out "attribute:"
 has out "  authentication="
 expect 0 r get $T attribute authentication
 has out "^authentication=0"
+# named values are read alone (no directory listing): only those, in the order of the group
+expect 0 r get /backstores/fileio/disk1 attribute block_size emulate_tpu
+has out "^block_size=512$"
+has out "^emulate_tpu=0$"
+n=$((n + 1))
+[ "$(wc -l < "$W/out")" = 2 ] || { echo "FAIL: get of two named attributes printed: $(cat "$W/out")"; fails=$((fails + 1)); }
+expect 1 r get /backstores/fileio/disk1 attribute block_size nosuch
+has err "no attribute 'nosuch'"
+has out "^block_size=512$"
+expect 1 r get /backstores/fileio/disk1 attribute ../enable
+has err "no attribute '../enable'"
+expect 1 r get /backstores/fileio/disk1 attribute alua
+has err "no attribute 'alua'"
 expect 0 r --json get /backstores/fileio/disk1 property
 json_ok
 has out '"plugin": "fileio"'
