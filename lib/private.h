@@ -140,7 +140,8 @@ struct rts_so {
 	char *key; /* "@<plugin>/<name>": lookup by name without a scan */
 	struct list_node alua; /* struct rts_alua_tpg */
 	bool alua_walked;
-	unsigned int lun_count; /* complete only after ensure_tree() */
+	bool exporters_read; /* every LUN exporting it is resolved: lun_count is complete */
+	unsigned int lun_count; /* complete only after ensure_so_exporters() or ensure_tree() */
 };
 
 struct rts_alua_tpg {
@@ -262,6 +263,7 @@ int ensure_tpg(struct rts_tpg *tpg); /* every part */
 enum { TPG_LUNS = 1, TPG_PORTALS = 2, TPG_ACLS = 4, TPG_ALL = 7 };
 int ensure_tpg_parts(struct rts_tpg *tpg, unsigned int parts);
 int ensure_so_alua(struct rts_so *so);
+int ensure_so_exporters(struct rts_so *so); /* every LUN exporting it */
 /* One storage object without reading every HBA: 0 with *ret NULL when there is none. */
 int so_probe(struct rts_ctx *ctx, enum rts_plugin plugin, const char *name, struct rts_so **ret);
 void tree_free(struct rts_ctx *ctx);

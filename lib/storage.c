@@ -516,8 +516,8 @@ RTS_EXPORT int rts_so_delete(struct rts_so *so)
 
 	assert_return(so, -EINVAL);
 	ctx = so->ctx;
-	/* every LUN exporting it must be known: the whole tree */
-	r = ensure_tree(ctx);
+	/* every LUN exporting it must be known */
+	r = ensure_so_exporters(so);
 	if (r >= 0)
 		r = ensure_so_alua(so);
 	if (r < 0)
@@ -580,7 +580,7 @@ RTS_GETTER(struct rts_ctx *, rts_so_get_ctx, struct rts_so, so, NULL, so->ctx)
 RTS_EXPORT unsigned int rts_so_get_lun_count(struct rts_so *so)
 {
 	assert_return(so, 0);
-	ensure_tpgs(so->ctx, TPG_LUNS); /* LUNs of every fabric */
+	ensure_so_exporters(so);
 	return so->lun_count;
 }
 

@@ -751,6 +751,141 @@ struct rts_so *lun_get_so(struct rts_lun *lun)
 	return lun->so;
 }
 
+/*
+ * One line of <dev>/alua/<group>/members, "<fabric name>/<wwn>/tpgt_<tag>/lun_<n>": the LUN
+ * it names, read and resolved. 1 when it exports @so, 0 when this tree cannot place it.
+ */
+static int member_lun(struct rts_so *so, char *line)
+{
+	struct rts_ctx *ctx = so->ctx;
+	char *lun_s = strrchr(line, '/'), *tpg_s, *wwn;
+	struct rts_fabric *f;
+	uint64_t tag, index;
+	int r;
+
+	if (!lun_s)
+		return 0;
+	*lun_s++ = '\0';
+	tpg_s = strrchr(line, '/');
+	if (!tpg_s)
+		return 0;
+	*tpg_s++ = '\0';
+	wwn = strchr(line, '/');
+	if (!wwn || strncmp(tpg_s, "tpgt_", 5) || strncmp(lun_s, "lun_", 4) ||
+	    parse_u64(tpg_s + 5, &tag) < 0 || parse_u64(lun_s + 4, &index) < 0)
+		return 0;
+	*wwn++ = '\0';
+	/* the kernel's fabric_name: the configfs directory's, but "iSCSI" for iscsi */
+	list_for_each(&ctx->fabrics, f, node) {
+		struct rts_target *t;
+
+		if (strcasecmp(f->spec.cfs_name, line))
+			continue;
+		r = ensure_fabric(f);
+		if (r < 0)
+			return r;
+		list_for_each(&f->targets, t, node) {
+			const char *dir = strrchr(t->path, '/') + 1;
+			struct rts_tpg *tpg;
+
+			if (strcmp(dir, wwn))
+				continue;
+			list_for_each(&t->tpgs, tpg, node) {
+				struct rts_lun *lun;
+
+				if (tpg->tag != tag)
+					continue;
+				r = ensure_tpg_parts(tpg, TPG_LUNS);
+				if (r < 0)
+					return r;
+				list_for_each(&tpg->luns, lun, node)
+					if (lun->index == index)
+						return lun_get_so(lun) == so;
+				return 0;
+			}
+			return 0;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * The LUNs exporting @so from what the kernel shows of the device, not from every TPG:
+ * <dev>/info starts "Status: DEACTIVATED" when no LUN exports it (export_count 0), else each
+ * exporting LUN is in one ALUA group's members page. 1 when that told everything, 0 when
+ * it could not: no info file (the plain in-memory backend), ALUA passthrough (its LUNs join
+ * no group), a page that may have been cut at PAGE_SIZE, a line this tree cannot place.
+ */
+static int so_exporters_shown(struct rts_so *so)
+{
+	struct rts_ctx *ctx = so->ctx;
+	const struct rts_backend_ops *ops = ctx->be->ops;
+	struct rts_alua_tpg *gp;
+	char path[RTS_PATH_MAX], buf[4097];
+	ssize_t n;
+	int r;
+
+	if (path_fmt(path, sizeof(path), "%s/info", so->path) < 0 ||
+	    (n = ops->read(ctx->be->data, path, buf, sizeof(buf) - 1)) < 0)
+		return 0;
+	buf[n] = '\0';
+	if (!strncmp(buf, "Status: DEACTIVATED", 19))
+		return 1;
+	if (strncmp(buf, "Status: ACTIVATED", 17))
+		return 0;
+	if (path_fmt(path, sizeof(path), "%s/attrib/alua_support", so->path) < 0 ||
+	    (n = ops->read(ctx->be->data, path, buf, sizeof(buf) - 1)) < 1 || buf[0] != '1')
+		return 0;
+	r = ensure_so_alua(so);
+	if (r < 0)
+		return r;
+	list_for_each(&so->alua, gp, node) {
+		size_t at = 0;
+
+		if (path_fmt(path, sizeof(path), "%s/members", gp->path) < 0 ||
+		    (n = ops->read(ctx->be->data, path, buf, sizeof(buf) - 1)) < 0)
+			return 0;
+		/* a line is at most ~260 bytes: one more might not have fit */
+		if (n > 4096 - 300)
+			return 0;
+		buf[n] = '\0';
+		while (at < (size_t)n) { /* "line\n\0" per LUN */
+			char *line = buf + at, *nl;
+
+			if (!*line) {
+				at++;
+				continue;
+			}
+			nl = strchr(line, '\n');
+			if (!nl)
+				return 0;
+			*nl = '\0';
+			at = (size_t)(nl - buf) + 1;
+			r = member_lun(so, line);
+			if (r <= 0)
+				return r;
+		}
+	}
+	return 1;
+}
+
+int ensure_so_exporters(struct rts_so *so)
+{
+	int r;
+
+	if (so->exporters_read)
+		return 0;
+	r = so_exporters_shown(so);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		r = ensure_tpgs(so->ctx, TPG_LUNS);
+	if (r >= 0)
+		so->exporters_read = true;
+	return r;
+}
+
 static int walk_portals(struct rts_ctx *ctx, struct rts_tpg *tpg)
 {
 	struct rts_names l;

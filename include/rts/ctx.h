@@ -168,7 +168,9 @@ int rts_ctx_set_fabric_spec_dir(struct rts_ctx *ctx, const char *dir);
  * The tree is read a level at a time, when first needed: the fabric list here, storage objects
  * at the first storage lookup or iteration, a fabric's targets and TPGs when its targets are
  * asked for, what is below a TPG (LUNs, portals, ACLs, mapped LUNs) when that TPG's are, and
- * everything when a storage object's LUN count is (rts_so_get_lun_count(), rts_so_delete()).
+ * the LUNs exporting a storage object when its LUN count is (rts_so_get_lun_count(),
+ * rts_so_delete(): the TPGs the kernel lists in the device's ALUA group members, every TPG
+ * where it cannot tell).
  * So a command on one object of a large configuration reads little of it.
  * @param ctx context
  * @return 0 or a negative errno from reading the fabric list

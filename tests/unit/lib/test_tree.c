@@ -177,6 +177,7 @@ struct spy {
 	char listed[24][160];
 	int n;
 	int stats; /* stat calls since spy_reset() */
+	bool hide_info; /* reads of <dev>/info fail with ENOENT, like a backend without one */
 };
 
 static int spy_mkdir(void *d, const char *p)
@@ -206,6 +207,10 @@ static int spy_readlink(void *d, const char *p, char *buf, size_t size)
 
 static ssize_t spy_read(void *d, const char *p, char *buf, size_t size)
 {
+	size_t n = strlen(p);
+
+	if (((struct spy *)d)->hide_info && n > 5 && !strcmp(p + n - 5, "/info"))
+		return -ENOENT;
 	return rts_backend_read(((struct spy *)d)->inner, p, buf, size);
 }
 
@@ -567,6 +572,107 @@ static void test_absent_probed_once(void **state)
 	rts_ctx_unref(ctx);
 }
 
+/*
+ * A storage object's LUN count and its delete read only the TPGs the kernel names in the
+ * device's ALUA group members (one LUN moved to a second group), nothing below the fabrics
+ * when the device's info says no LUN exports it, and every TPG when info cannot be read.
+ */
+static void test_exporters_from_kernel(void **state)
+{
+	struct spy spy = { 0 };
+	struct rts_backend *raw, *be;
+	struct rts_ctx *ctx;
+	struct rts_fabric *fab;
+	struct rts_target *t;
+	struct rts_tpg *tpg, *other;
+	struct rts_lun *lun;
+	struct rts_acl *acl;
+	struct rts_alua_tpg *gp;
+	struct rts_so *so, *keep, *lone;
+	char other_luns[512];
+
+	(void)state;
+	assert_int_equal(rts_backend_new_memory(&raw), 0);
+	assert_int_equal(rts_backend_new_emulated(raw, &spy.inner), 0);
+	assert_int_equal(rts_backend_new(&spy_ops, &spy, &be), 0);
+	assert_int_equal(rts_ctx_new_with_backend(be, &ctx), 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "d", 1 << 20, 0, &so), 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "keep", 1 << 20, 0, &keep), 0);
+	assert_int_equal(rts_ramdisk_create(ctx, "lone", 1 << 20, 0, &lone), 0);
+	assert_int_equal(rts_alua_tpg_create(so, "gp1", 7, &gp), 0);
+	assert_int_equal(rts_fabric_lookup(ctx, "loopback", &fab), 0);
+	assert_int_equal(rts_fabric_load(fab, false), 0);
+	assert_int_equal(rts_target_create(fab, NULL, &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 0, so, NULL, &lun), 0);
+	assert_int_equal(rts_lun_set_alua_group(lun, "gp1"), 0);
+	assert_int_equal(rts_fabric_lookup(ctx, "iscsi", &fab), 0);
+	assert_int_equal(rts_fabric_load(fab, false), 0);
+	assert_int_equal(rts_target_create(fab, NULL, &t), 0);
+	assert_int_equal(rts_tpg_create(t, 3, &tpg), 0);
+	assert_int_equal(rts_lun_create(tpg, 4, so, NULL, &lun), 0);
+	assert_int_equal(rts_lun_create(tpg, 5, keep, NULL, NULL), 0);
+	assert_int_equal(rts_acl_create(tpg, "iqn.1994-05.com.example:c", &acl), 0);
+	assert_int_equal(rts_mapped_lun_create(acl, 0, lun, false, NULL), 0);
+	assert_int_equal(rts_target_create(fab, NULL, &t), 0);
+	assert_int_equal(rts_tpg_create(t, 1, &other), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rts_lun_create(other, (uint64_t)i, keep, NULL, NULL), 0);
+	snprintf(other_luns, sizeof(other_luns), "%s/lun", rts_tpg_get_path(other));
+
+	/* exported through two groups of two fabrics: those two TPGs only */
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "d", &so), 0);
+	spy_reset(&spy);
+	assert_int_equal(rts_so_get_lun_count(so), 2);
+	assert_false(spy_listed(&spy, other_luns));
+	assert_true(spy_listed(&spy, "/tpgt_3/lun"));
+
+	/* exported by nothing: no fabric read */
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "lone", &lone), 0);
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "lone", &lone), 0);
+	spy_reset(&spy);
+	assert_int_equal(rts_so_get_lun_count(lone), 0);
+	assert_false(spy_listed(&spy, "target/iscsi"));
+	assert_false(spy_listed(&spy, "target/loopback"));
+	assert_int_equal(rts_so_delete(lone), 0);
+
+	/* the delete takes both LUNs and the mapped LUN, and leaves the other TPG alone */
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "d", &so), 0);
+	spy_reset(&spy);
+	assert_int_equal(rts_so_delete(so), 0);
+	assert_false(spy_listed(&spy, other_luns));
+
+	/* no info file: every TPG is read, the count is still right */
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "d", &so), -ENOENT);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "keep", &keep), 0);
+	spy.hide_info = true;
+	spy_reset(&spy);
+	assert_int_equal(rts_so_get_lun_count(keep), 4);
+	assert_true(spy_listed(&spy, other_luns));
+	spy.hide_info = false;
+	assert_int_equal(rts_ctx_refresh(ctx), 0);
+	assert_int_equal(rts_so_lookup(ctx, RTS_PLUGIN_RAMDISK, "keep", &keep), 0);
+	assert_int_equal(rts_so_get_lun_count(keep), 4);
+	assert_int_equal(rts_fabric_lookup(ctx, "iscsi", &fab), 0);
+	rts_for_each_target(fab, t) {
+		rts_for_each_tpg(t, tpg) {
+			if (rts_tpg_get_tag(tpg) != 3)
+				continue;
+			lun = rts_lun_first(tpg);
+			assert_non_null(lun);
+			assert_int_equal(rts_lun_get_index(lun), 5);
+			assert_null(rts_lun_next(lun));
+			assert_int_equal(rts_acl_lookup(tpg, "iqn.1994-05.com.example:c", &acl), 0);
+			assert_null(rts_mapped_lun_first(acl));
+		}
+	}
+	rts_ctx_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_lun_delete_reads_acls),
 		cmocka_unit_test(test_probe_then_create),
 		cmocka_unit_test(test_absent_probed_once),
+		cmocka_unit_test(test_exporters_from_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
