@@ -105,15 +105,17 @@ static void build_so(struct node *plugin, struct rts_so *so)
 {
 	char *dev = NULL, sz[32];
 	uint64_t size = 0;
+	unsigned int luns;
 	struct rts_alua_tpg *gp;
 	struct node *n, *alua;
 
 	rts_so_get_udev_path(so, &dev);
 	rts_so_get_size(so, &size);
 	human(size, sz, sizeof(sz));
+	luns = rts_so_get_lun_count(so);
+	/* "activated" as targetcli says it: exported by a LUN (the kernel's info "Status:") */
 	n = node_new(plugin, rts_so_get_name(so), "%s%s(%s) %s, %u LUN(s)", dev && *dev ? dev : "",
-		     dev && *dev ? " " : "", sz,
-		     rts_so_is_enabled(so) ? "activated" : "deactivated", rts_so_get_lun_count(so));
+		     dev && *dev ? " " : "", sz, luns ? "activated" : "deactivated", luns);
 	free(dev);
 	alua = node_new(n, "alua", NULL);
 	rts_for_each_alua_tpg(so, gp)

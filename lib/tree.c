@@ -876,7 +876,9 @@ int ensure_so_exporters(struct rts_so *so)
 
 	if (so->exporters_read)
 		return 0;
-	r = so_exporters_shown(so);
+	/* every storage object was read (an iteration: ls, save): every TPG is wanted too, and
+	 * one read of each costs less than asking the kernel about each object */
+	r = so->ctx->core_walked ? 0 : so_exporters_shown(so);
 	if (r < 0)
 		return r;
 	if (r == 0)

@@ -151,6 +151,14 @@ expect 0 r delete /iscsi/$A-3
 expect 0 r ls
 has out "o- disk1"
 has out "o- mapped_lun3 \[lun1 ro\]"
+# "activated" as targetcli says it: exported by a LUN, not merely enabled
+has out "o- disk1 \[.* activated, [1-9][0-9]* LUN(s)\]"
+has out "o- rd1 \[(4.0MiB) activated, 1 LUN(s)\]"
+has out "o- u0 \[.*(1.0GiB) deactivated, 0 LUN(s)\]"
+expect 0 r ls /backstores/ramdisk/rd1
+has out "o- rd1 \[(4.0MiB) activated, 1 LUN(s)\]"
+expect 0 r ls /backstores/user/u0
+has out "o- u0 \[.*(1.0GiB) deactivated, 0 LUN(s)\]"
 expect 0 r ls $T/luns
 has out "lun0 \[/backstores/fileio/disk1\]"
 expect 1 r ls /iscsi/iqn.2003-01.org.example:nosuch
