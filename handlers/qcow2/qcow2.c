@@ -143,7 +143,27 @@ static int find_alloc_next(struct q2_dev *q, uint64_t file_size)
 			break;
 	}
 	free(blk);
+	/*
+	 * Allocation goes forward from here: a refcount block at or past it (past the end of
+	 * the file, where it reads as zeros, with no refcount) would be handed out as a new
+	 * cluster and overwritten by guest data, or overwrite it. Data clusters are held to the
+	 * same limit when they are used (q2_l2_decode()); L2 tables past the end of the file
+	 * were refused with the L1 table.
+	 */
+	for (uint64_t b = 0; b < q->reft_entries; b++) {
+		if (q->reft[b] >= next) {
+			char why[160];
+
+			snprintf(why, sizeof(why),
+				 "refcount block %" PRIu64 " at 0x%" PRIx64
+				 " is past the allocated area (file size %" PRIu64 ")",
+				 b, q->reft[b], file_size);
+			q2_corrupt(q->top, why);
+			return -EINVAL;
+		}
+	}
 	q->alloc_next = next;
+	q->top->alloc_next = &q->alloc_next;
 	return 0;
 }
 

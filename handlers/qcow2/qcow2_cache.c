@@ -124,6 +124,18 @@ int q2_l2_decode(struct q2_img *img, const uint64_t *tbl, uint64_t gcl, struct q
 		q2_corrupt(img, why);
 		return -EIO;
 	}
+	/* data of the writable image at or past alloc_next: no refcount holds it (a compressed
+	 * stream's sector count may run past the end of the file; its start may not) */
+	if (img->alloc_next && ret->host_off >= *img->alloc_next &&
+	    (ret->type == QCOW2_CL_NORMAL || ret->type == QCOW2_CL_ZERO_ALLOC ||
+	     ret->type == QCOW2_CL_COMPRESSED)) {
+		snprintf(why, sizeof(why),
+			 "guest cluster %" PRIu64 " is at 0x%" PRIx64
+			 ", past the allocated area (0x%" PRIx64 ")",
+			 gcl, ret->host_off, *img->alloc_next);
+		q2_corrupt(img, why);
+		return -EIO;
+	}
 	return 0;
 }
 

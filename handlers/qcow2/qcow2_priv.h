@@ -101,6 +101,10 @@ struct q2_img {
 	struct q2_img *child; /* the image this one backs (NULL for the device's image) */
 	dev_t st_dev; /* identity, to detect backing chains that loop */
 	ino_t st_ino;
+	/* The writable image's first unallocated offset (its q2_dev's alloc_next), NULL for a
+	 * backing file or a read-only device: metadata or data referenced at or past it has no
+	 * refcount, and the allocator would hand its clusters out again. */
+	const uint64_t *alloc_next;
 };
 
 struct q2_dev {

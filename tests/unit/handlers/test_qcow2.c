@@ -1046,6 +1046,67 @@ static void test_refusals(void **state)
 }
 
 /*
+ * Metadata or data the writable image references past its allocated area (past the end of
+ * the file, with no refcount): the allocator hands those clusters out again, so guest data
+ * would overwrite a refcount block (a fuzz finding: an acknowledged write read back
+ * changed) or two guest clusters would share one host cluster. A refcount block or an L2
+ * table there refuses the open; a data cluster there fails the commands that use it,
+ * MEDIUM ERROR, and nothing else.
+ */
+static void test_metadata_past_allocation(void **state)
+{
+	char p[256];
+	uint8_t b8[8], buf[4096], w[4096];
+	struct rts_sim_completion c;
+	struct tdev t;
+
+	(void)state;
+	tpath(p, sizeof(p), "past.qcow2");
+	/* 64 KiB clusters: header, refcount table (0x10000), refcount block (0x20000), L1
+	 * (0x30000); the file ends at 0x40000 */
+	run_ok("qemu-img create -q -f qcow2 '%s' 4M", p);
+	put_be64(b8, 0x80000);
+	patch(p, 0x10000, b8, 8);
+	expect_open_fails(p, 0, "refcount block 0 at 0x80000 is past the allocated area");
+	/* read-only: nothing is allocated, the block is never used */
+	{
+		char cfg[300];
+
+		snprintf(cfg, sizeof(cfg), "%s;ro", p);
+		tdev_open(&t, cfg, NULL);
+		read_ok(&t, 0, sizeof(buf), buf);
+		tdev_close(&t);
+	}
+
+	/* an L2 table past the end of the file: refused with the L1 table */
+	run_ok("qemu-img create -q -f qcow2 '%s' 4M", p);
+	run_ok("qemu-io -f qcow2 -c 'write -P 0x5a 0 64k' '%s'", p); /* L2 0x40000, data 0x50000 */
+	put_be64(b8, 0x100000ull | 1ull << 63);
+	patch(p, 0x30000, b8, 8);
+	expect_open_fails(p, 0, "L2 table offset 0x100000 is past the end of the file");
+
+	/* a data cluster past the allocated area */
+	run_ok("qemu-img create -q -f qcow2 '%s' 4M", p);
+	run_ok("qemu-io -f qcow2 -c 'write -P 0x5a 0 64k' '%s'", p);
+	put_be64(b8, 0x200000ull | 1ull << 63);
+	patch(p, 0x40000 + 8, b8, 8); /* guest cluster 1 */
+	tdev_open(&t, p, NULL);
+	read_ok(&t, 0, sizeof(buf), buf);
+	assert_int_equal(buf[0], 0x5a);
+	do_rw(&t, 0x88, 64 << 10, sizeof(buf), buf, &c);
+	assert_sense_key(&c, 0x3);
+	assert_non_null(strstr(logbuf, "guest cluster 1 is at 0x200000, past the allocated area"));
+	do_rw(&t, 0x8a, 64 << 10, sizeof(w), w, &c);
+	assert_sense_key(&c, 0x3);
+	/* a new cluster (allocated at the end of the file) keeps what is written to it */
+	write_ok(&t, 128 << 10, sizeof(w), w);
+	read_ok(&t, 128 << 10, sizeof(buf), buf);
+	assert_memory_equal(buf, w, sizeof(w));
+	tdev_close(&t);
+	unlink(p);
+}
+
+/*
  * qemu's image locking: while a device writes an image, qemu-io cannot open it (qemu-img
  * -U still reads it), a second writer or a reader is refused; two read-only devices share
  * an image; and an image a qemu process holds open for writing is refused by us.
@@ -1378,6 +1439,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_metadata_past_allocation),
 		cmocka_unit_test(test_flush_fua_ro),
 		cmocka_unit_test(test_roundtrip_v3),
 		cmocka_unit_test(test_roundtrip_v2),
