@@ -111,6 +111,14 @@ dump_has "mapped lun 300" "acl $INIT1 mapped_lun 300 -> lun 300 write_protect=0\
 dump_has "loopback nexus" "^target loopback/naa.5001405000000a01 tpgt_1 nexus=$NEXUS\$"
 dump_has "loopback lun 0" '^target loopback/.* lun 0 -> rd_mcp/r1'
 
+step "LUN counts of one object (the kernel's ALUA group members) = from every TPG"
+if "$P" counts --root /sys/kernel/config > "$OUT/counts.txt" 2>&1; then
+	ok "$(tail -1 "$OUT/counts.txt")"
+else
+	bad "counts: $(grep -c FAIL "$OUT/counts.txt") mismatch(es)"
+	sed 's/^/     | /' "$OUT/counts.txt"
+fi
+
 step "the kernel agrees (direct configfs reads)"
 readback $CF/core/fileio_0/f1/wwn/vpd_unit_serial "T10 VPD Unit Serial Number: a1b2c3d4-0000-4000-8000-00000000f001"
 readback $CF/core/fileio_0/f1/attrib/block_size 4096

@@ -8,6 +8,9 @@
  *   librts_probe dump    --root DIR [--backend ...]    every object + attribute, stable text
  *   librts_probe pscsi   --root DIR [--backend ...] --pscsi DEV|H:C:T:L   pscsi p1 alone
  *   librts_probe clear   --root DIR [--backend ...]    rts_ctx_clear()
+ *   librts_probe counts  --root DIR [--backend ...]    each storage object's LUN count found
+ *                                                      by name (from the kernel's ALUA group
+ *                                                      members) = the one from reading every TPG
  *   librts_probe errors  --root DIR [--backend ...]    errno of operations the kernel refuses
  *   librts_probe capture --root DIR [--backend ...]    the tree under target/ in the format of
  *                                                      tests/vm/capture-configfs.py (v1)
@@ -764,6 +767,44 @@ static int cmd_capture(void)
 	return 0;
 }
 
+/*
+ * Each storage object's LUN count as a command on one object gets it (looked up by name in
+ * a fresh context: librts asks the kernel, the device's info and ALUA group members) against
+ * the count from reading every TPG (an iteration over all storage objects).
+ */
+static int cmd_counts(void)
+{
+	struct rts_ctx *all = NULL;
+	struct rts_so *so;
+	unsigned int n = 0, luns = 0;
+	int bad = 0;
+
+	if (open_ctx(&all) < 0)
+		return 1;
+	rts_for_each_storage_object(all, so) {
+		struct rts_ctx *one = NULL;
+		struct rts_so *it;
+		unsigned int want = rts_so_get_lun_count(so), got;
+
+		if (open_ctx(&one) < 0 ||
+		    rts_so_lookup(one, rts_so_get_plugin(so), rts_so_get_name(so), &it) < 0) {
+			printf("FAIL counts: lookup %s/%s\n", rts_plugin_name(rts_so_get_plugin(so)),
+			       rts_so_get_name(so));
+			bad = 1;
+		} else if ((got = rts_so_get_lun_count(it)) != want) {
+			printf("FAIL counts: %s/%s: %u LUN(s) by name, %u from every TPG\n",
+			       rts_plugin_name(rts_so_get_plugin(so)), rts_so_get_name(so), got, want);
+			bad = 1;
+		}
+		rts_ctx_unref(one);
+		n++;
+		luns += want;
+	}
+	rts_ctx_unref(all);
+	printf("counts: %u storage object(s), %u exporting LUN(s)\n", n, luns);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -779,7 +820,7 @@ int main(int argc, char **argv)
 	int c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s build|dump|clear|capture --root DIR [--backend B]\n",
+		fprintf(stderr, "usage: %s build|dump|counts|clear|capture --root DIR [--backend B]\n",
 			argv[0]);
 		return 2;
 	}
@@ -816,6 +857,8 @@ int main(int argc, char **argv)
 		return cmd_dump();
 	if (!strcmp(cmd, "pscsi"))
 		return cmd_pscsi();
+	if (!strcmp(cmd, "counts"))
+		return cmd_counts();
 	if (!strcmp(cmd, "clear"))
 		return cmd_clear();
 	if (!strcmp(cmd, "capture"))
