@@ -249,11 +249,14 @@ int objref_resolve(struct cli *c, struct objref *r)
 
 size_t so_exports(struct cli *c, struct rts_so *so, char *list, size_t size)
 {
+	/* how many first: librts asks the kernel, so an unexported object reads no TPG */
+	size_t want = rts_so_get_lun_count(so), n = 0, used = 0;
 	struct rts_fabric *f;
-	size_t n = 0, used = 0;
 
 	if (list && size)
 		list[0] = '\0';
+	if (!want)
+		return 0;
 	rts_for_each_fabric(c->ctx, f) {
 		struct rts_target *t;
 
@@ -294,6 +297,8 @@ size_t so_exports(struct cli *c, struct rts_so *so, char *list, size_t size)
 								rts_mapped_lun_get_index(m));
 						}
 					}
+					if (n == want)
+						return n;
 				}
 			}
 		}

@@ -5,6 +5,8 @@
 # it: 4N+3 objects) restored by rtsctl. Each command runs RTS_BENCH_REPS times (default 5),
 # ours and targetcli's interleaved; the table prints medians in seconds and targetcli/rtsctl.
 # Issue #17's targets: < 0.2 s for create/delete/get, < 0.5 s for a full ls at N = 1000.
+# A second table counts the system calls of one more run of each command under strace (a
+# figure host load does not move, unlike the times under software emulation).
 #
 #   bench/vm/ctl-large-tree.sh
 #   RTS_BENCH_N=100 RTS_BENCH_REPS=3 bench/vm/ctl-large-tree.sh
@@ -89,7 +91,28 @@ rtsctl_rep() {
 	run "$col" delete-so "$bin" delete /backstores/ramdisk/newso
 }
 
-rm -f "$OUT"/t-*.txt
+# calls_rep <column> <rtsctl binary>: the same commands once more, each under strace -c:
+# total system calls into $OUT/c-<column>-<label>.txt
+calls_rep() {
+	local col=$1 bin=$2 label
+	count() {
+		label=$1
+		shift
+		strace -f -qq -c -o "$OUT/strace-$col-$label.txt" "$@" > /dev/null 2>&1 ||
+			bad "$col $label under strace failed"
+		awk '$NF == "total" { print $4 }' "$OUT/strace-$col-$label.txt" > "$OUT/c-$col-$label.txt"
+	}
+	count startup "$bin" --version
+	count ls "$bin" ls
+	count get-so "$bin" get /backstores/ramdisk/bench5 attribute block_size
+	count get-tpg "$bin" get "$TPG" attribute
+	count create-so "$bin" create /backstores/ramdisk/newso size=1M
+	count create-lun "$bin" --no-auto-map create "$TPG/luns/lun$N" storage=/backstores/ramdisk/newso
+	count delete-lun "$bin" delete "$TPG/luns/lun$N"
+	count delete-so "$bin" delete /backstores/ramdisk/newso
+}
+
+rm -f "$OUT"/t-*.txt "$OUT"/c-*.txt "$OUT"/strace-*.txt
 step "$REPS interleaved repetitions"
 for rep in $(seq "$REPS"); do
 	# "exec" (/bin/true: fork, exec and this measurement) is the floor under every command
@@ -108,6 +131,14 @@ for rep in $(seq "$REPS"); do
 	run targetcli delete-so targetcli /backstores/ramdisk delete newso
 	echo "rep $rep done"
 done
+
+if command -v strace > /dev/null; then
+	step "system calls per command (strace -f -c)"
+	calls_rep rtsctl "$RTSCTL"
+	[ -z "$BASE" ] || calls_rep before "$BASE"
+else
+	skip "strace not installed: no system call counts"
+fi
 
 step "results (median of $REPS, seconds)"
 printf '%-11s | %9s %9s %8s | %11s %9s | %s\n' command rtsctl before "before/" targetcli "tcli/" \
@@ -133,6 +164,16 @@ for label in exec startup ls get-so get-tpg create-so create-lun delete-lun dele
 	printf '%-11s | %9s %9s %8s | %11s %9s | %s\n' "$label" "$o" "$b" "$bratio" "$p" "$ratio" \
 		"$met" | tee -a "$res"
 done
+if ls "$OUT"/c-rtsctl-*.txt > /dev/null 2>&1; then
+	printf '\n%-11s | %9s %9s %8s   (system calls, one run under strace -f -c)\n' command rtsctl \
+		before "before/" | tee -a "$res"
+	for label in startup ls get-so get-tpg create-so create-lun delete-lun delete-so; do
+		o=$(cat "$OUT/c-rtsctl-$label.txt" 2> /dev/null)
+		b=$(cat "$OUT/c-before-$label.txt" 2> /dev/null)
+		bratio=$(awk -v a="${o:-0}" -v b="${b:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.1fx", b / a; else print "-" }')
+		printf '%-11s | %9s %9s %8s\n' "$label" "${o:--}" "${b:--}" "$bratio" | tee -a "$res"
+	done
+fi
 echo "N=$N ($((4 * N + 3)) objects), $(nproc) vCPU, kernel $(uname -r)" | tee -a "$res"
 grep -q FAIL "$OUT"/t-rtsctl-*.txt && bad "an rtsctl command failed (see above)"
 ok "table in $res"
