@@ -109,7 +109,9 @@ static void build_so(struct node *plugin, struct rts_so *so)
 	struct rts_alua_tpg *gp;
 	struct node *n, *alua;
 
-	rts_so_get_udev_path(so, &dev);
+	/* a ramdisk has no backing device or file: targetcli shows none, nor is it read here */
+	if (rts_so_get_plugin(so) != RTS_PLUGIN_RAMDISK)
+		rts_so_get_udev_path(so, &dev);
 	rts_so_get_size(so, &size);
 	human(size, sz, sizeof(sz));
 	luns = rts_so_get_lun_count(so);
