@@ -525,6 +525,19 @@ static void test_probe_then_create(void **state)
 	free(root);
 }
 
+/* A context on the emulated in-memory backend, every call seen by @spy. */
+static struct rts_ctx *spy_emulated_ctx(struct spy *spy)
+{
+	struct rts_backend *raw, *be;
+	struct rts_ctx *ctx;
+
+	assert_int_equal(rts_backend_new_memory(&raw), 0);
+	assert_int_equal(rts_backend_new_emulated(raw, &spy->inner), 0);
+	assert_int_equal(rts_backend_new(&spy_ops, spy, &be), 0);
+	assert_int_equal(rts_ctx_new_with_backend(be, &ctx), 0);
+	return ctx;
+}
+
 /*
  * A name that is not there is probed once in each HBA of its plugin: the create that follows
  * a failed lookup (what rtsctl create does) does not probe them all again, and what it
@@ -533,16 +546,12 @@ static void test_probe_then_create(void **state)
 static void test_absent_probed_once(void **state)
 {
 	struct spy spy = { 0 };
-	struct rts_backend *raw, *be;
 	struct rts_ctx *ctx;
 	struct rts_so *so;
 	int probes;
 
 	(void)state;
-	assert_int_equal(rts_backend_new_memory(&raw), 0);
-	assert_int_equal(rts_backend_new_emulated(raw, &spy.inner), 0);
-	assert_int_equal(rts_backend_new(&spy_ops, &spy, &be), 0);
-	assert_int_equal(rts_ctx_new_with_backend(be, &ctx), 0);
+	ctx = spy_emulated_ctx(&spy);
 	for (int i = 0; i < 8; i++) {
 		char name[16];
 
@@ -580,7 +589,6 @@ static void test_absent_probed_once(void **state)
 static void test_exporters_from_kernel(void **state)
 {
 	struct spy spy = { 0 };
-	struct rts_backend *raw, *be;
 	struct rts_ctx *ctx;
 	struct rts_fabric *fab;
 	struct rts_target *t;
@@ -592,10 +600,7 @@ static void test_exporters_from_kernel(void **state)
 	char other_luns[512];
 
 	(void)state;
-	assert_int_equal(rts_backend_new_memory(&raw), 0);
-	assert_int_equal(rts_backend_new_emulated(raw, &spy.inner), 0);
-	assert_int_equal(rts_backend_new(&spy_ops, &spy, &be), 0);
-	assert_int_equal(rts_ctx_new_with_backend(be, &ctx), 0);
+	ctx = spy_emulated_ctx(&spy);
 	assert_int_equal(rts_ramdisk_create(ctx, "d", 1 << 20, 0, &so), 0);
 	assert_int_equal(rts_ramdisk_create(ctx, "keep", 1 << 20, 0, &keep), 0);
 	assert_int_equal(rts_ramdisk_create(ctx, "lone", 1 << 20, 0, &lone), 0);
