@@ -53,38 +53,40 @@ struct runner_config *runner_config_free(struct runner_config *c)
 /* 1-based line of [group] (key NULL) or of key inside [group]; 0 if not found. */
 static unsigned int locate(const char *text, const char *group, const char *key)
 {
-	gchar **lines = g_strsplit(text, "\n", -1);
+	/* walked in place: splitting the file into lines for each key made loading quadratic */
+	const char *l = text;
 	bool in_group = false;
-	unsigned int found = 0;
 
-	for (unsigned int i = 0; lines[i] && !found; i++) {
-		const char *l = lines[i];
+	for (unsigned int i = 1; *l; i++) {
+		const char *eol = strchr(l, '\n');
+		size_t len = eol ? (size_t)(eol - l) : strlen(l);
 		size_t n;
 
-		while (*l == ' ' || *l == '\t')
-			l++;
-		if (*l == '[') {
-			const char *end = strchr(l, ']');
+		while (len && (*l == ' ' || *l == '\t'))
+			l++, len--;
+		if (len && *l == '[') {
+			const char *end = memchr(l, ']', len);
+
 			n = strlen(group);
-			in_group = end && (size_t)(end - l - 1) == n &&
-				   strncmp(l + 1, group, n) == 0;
+			in_group = end && (size_t)(end - l - 1) == n && strncmp(l + 1, group, n) == 0;
 			if (in_group && !key)
-				found = i + 1;
-			continue;
+				return i;
+		} else if (in_group && key) {
+			n = strlen(key);
+			if (n <= len && strncmp(l, key, n) == 0) {
+				const char *p = l + n, *stop = l + len;
+
+				while (p < stop && (*p == ' ' || *p == '\t'))
+					p++;
+				if (p < stop && *p == '=')
+					return i;
+			}
 		}
-		if (!in_group || !key)
-			continue;
-		n = strlen(key);
-		if (strncmp(l, key, n) != 0)
-			continue;
-		l += n;
-		while (*l == ' ' || *l == '\t')
-			l++;
-		if (*l == '=')
-			found = i + 1;
+		if (!eol)
+			break;
+		l = eol + 1;
 	}
-	g_strfreev(lines);
-	return found;
+	return 0;
 }
 
 int runner_parse_log_level(const char *s)
