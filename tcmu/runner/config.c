@@ -62,8 +62,10 @@ static unsigned int locate(const char *text, const char *group, const char *key)
 		size_t len = eol ? (size_t)(eol - l) : strlen(l);
 		size_t n;
 
-		while (len && (*l == ' ' || *l == '\t'))
-			l++, len--;
+		while (len && (*l == ' ' || *l == '\t')) {
+			l++;
+			len--;
+		}
 		if (len && *l == '[') {
 			const char *end = memchr(l, ']', len);
 
