@@ -97,6 +97,50 @@ int q2_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 	return pio_full(fd, (uint8_t *)buf, len, off, true); /* only read from when writing */
 }
 
+/*
+ * The first cluster of an image, or as much of it as the file has: the header, its
+ * extensions and the backing file name all lie there. 64 KiB (qemu's default cluster size)
+ * is read first, the rest only when the header says the clusters are larger: reading the
+ * largest cluster size (2 MiB) on every open of every image of a chain cost more than the
+ * rest of the open. *@ret is NULL when this fails.
+ */
+static int read_first_cluster(int fd, uint64_t fsize, uint8_t **ret, size_t *ret_len)
+{
+	size_t len = (size_t)MIN(fsize, (uint64_t)1 << 16), want;
+	uint8_t *buf = malloc(len ? len : 1), *grown;
+	uint32_t cb;
+	int r;
+
+	*ret = NULL;
+	*ret_len = 0;
+	if (!buf)
+		return -ENOMEM;
+	r = q2_pread_full(fd, buf, len, 0);
+	if (r == 0 && len >= 24 && qcow2_be32(buf) == QCOW2_MAGIC) {
+		cb = qcow2_be32(buf + 20);
+		want = cb >= QCOW2_MIN_CLUSTER_BITS && cb <= QCOW2_MAX_CLUSTER_BITS ?
+			       (size_t)MIN(fsize, (uint64_t)1 << cb) :
+			       len; /* out of range: the header parser says so */
+		if (want > len) {
+			grown = realloc(buf, want);
+			if (!grown) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = grown;
+			r = q2_pread_full(fd, buf + len, want - len, len);
+			len = want;
+		}
+	}
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
 void q2_img_free(struct q2_img *img)
 {
 	while (img) {
@@ -307,13 +351,9 @@ int q2_img_open(struct rts_dev *dev, const char *path, const char *fmt, bool for
 	if (r < 0)
 		goto err;
 	fsize = (uint64_t)st.st_size;
-	want = (size_t)MIN(fsize, (uint64_t)1 << QCOW2_MAX_CLUSTER_BITS);
-	buf = malloc(want ? want : 1);
-	if (!buf) {
-		r = -ENOMEM;
+	r = read_first_cluster(img->fd, fsize, &buf, &want);
+	if (r == -ENOMEM)
 		goto err;
-	}
-	r = q2_pread_full(img->fd, buf, want, 0);
 	if (r == 0 && !fmt)
 		fmt = want >= 4 && qcow2_be32(buf) == QCOW2_MAGIC ? "qcow2" : "raw";
 	if (r == 0 && fmt && !strcmp(fmt, "raw")) {
