@@ -6,19 +6,14 @@
 #   FUZZ_RUNS=N scripts/fuzz.sh ...   also stop a target after N executions (e.g. 10000000)
 #   FUZZ_FORK=1 scripts/fuzz.sh ...   libFuzzer's fork mode: the same one-core campaign, run as a
 #                                     series of child jobs (up to 300 s each) that the parent
-#                                     merges. For long runs of targets whose process accumulates
-#                                     anonymous memory maps under ASan (fuzz_qcow2_image: about
-#                                     one per 150 inputs; one process reached vm.max_map_count
-#                                     after 6.3 M inputs and ASan could not map its shadow).
+#                                     merges, so nothing a process accumulates outlives a job.
 #
-# Configures <build dir> with clang and -DRTS_FUZZ=ON when it is not configured yet, builds
-# the fuzz targets, then runs each one on one core (-workers=1) for the given time, starting
-# from its committed corpus (tests/fuzz/corpus/<target>, never written to) plus a work corpus
-# in <build dir>/fuzz-out/<target>/corpus that keeps growing across runs. Prints one line per
-# target: executions, executions per second, work corpus size, findings. A finding
-# (crash-*, leak-*, timeout-*, oom-*) is left in <build dir>/fuzz-out/<target>/: fix it, then
-# copy the input into tests/fuzz/corpus/<target>/ as its regression test (ctest -L fuzz
-# replays every committed input in every build).
+# Targets that start threads per input (fuzz_qcow2_image: the device's I/O thread and the
+# thread its handler's close() runs on) grow the process by one AddressSanitizer thread
+# context per thread, never reused: about one new memory map per 150 inputs, so one process
+# reaches the kernel's default vm.max_map_count (65530) after about 6 M inputs and ASan aborts
+# with ENOMEM. For a 10 M run, raise it first (sysctl -w vm.max_map_count=1048576, as root;
+# it reverts at reboot) or use FUZZ_FORK=1 (each job is a fresh process).
 set -eu
 
 secs=${1:-60}
