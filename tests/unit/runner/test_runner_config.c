@@ -201,6 +201,13 @@ static void test_errors(void **state)
 	expect_error("[runner]\nhandler_dir = /a\\qb\n", ":2: [runner] handler_dir",
 		     "invalid escape sequence");
 	expect_error("[handler.rbd]\n\nconf = \\q\n", ":3: [handler.rbd] conf", "invalid escape");
+	/* The line named is the key's own: not a same-named key of an earlier group, not a key
+	 * it is a prefix of, not a comment; leading blanks and a last line without '\n' count. */
+	expect_error("[handler.file]\nlog_level = x\n# log_level = 1\n[runner]\n"
+		     "log_level_x = 1\n  log_level\t= loud",
+		     ":6: [runner] log_level: invalid value 'loud'", NULL);
+	expect_error("[runnerx]\nlog_level = loud\n[runner]\nlog_level = loud\n",
+		     ":4: [runner] log_level: invalid value 'loud'", NULL);
 	/* GKeyFile syntax errors: the path plus GLib's message. */
 	expect_error("log_level = debug\n", "does not start with a group", NULL);
 	expect_error("[runner]\nthis line is not a key\n", "not a key-value pair", NULL);
