@@ -167,6 +167,52 @@ static int find_alloc_next(struct q2_dev *q, uint64_t file_size)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The writable image's metadata clusters, for q2_l2_decode() to refuse data mapped onto
+ * them: the header cluster, the L1 and refcount tables, every refcount block and L2 table.
+ */
+static int build_meta(struct q2_dev *q)
+{
+	struct q2_img *img = q->top;
+	uint64_t cb = img->cb, l1c = ((uint64_t)img->h.l1_size * 8 + img->cs - 1) >> cb;
+	uint64_t rtc = img->h.refcount_table_clusters, n = 0, max = 1 + l1c + rtc;
+	uint64_t *m;
+
+	for (uint64_t b = 0; b < q->reft_entries; b++)
+		max += q->reft[b] != 0;
+	for (uint32_t i = 0; i < img->h.l1_size; i++)
+		max += (img->l1[i] & QCOW2_OFFSET_MASK) != 0;
+	m = malloc(max * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m[n++] = 0;
+	for (uint64_t k = 0; k < l1c; k++)
+		m[n++] = (img->h.l1_table_offset >> cb) + k;
+	for (uint64_t k = 0; k < rtc; k++)
+		m[n++] = (img->h.refcount_table_offset >> cb) + k;
+	for (uint64_t b = 0; b < q->reft_entries; b++)
+		if (q->reft[b])
+			m[n++] = q->reft[b] >> cb;
+	for (uint32_t i = 0; i < img->h.l1_size; i++)
+		if (img->l1[i] & QCOW2_OFFSET_MASK)
+			m[n++] = (img->l1[i] & QCOW2_OFFSET_MASK) >> cb;
+	qsort(m, n, sizeof(*m), cmp_u64);
+	img->nmeta = 0;
+	for (uint64_t i = 0; i < n; i++)
+		if (!img->nmeta || m[img->nmeta - 1] != m[i])
+			m[img->nmeta++] = m[i];
+	img->meta = m;
+	img->meta_cap = n;
+	return 0;
+}
+
 /* Where the chain below @img ends: for the log line. */
 static unsigned int chain_len(const struct q2_img *img)
 {
@@ -228,6 +274,8 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 		if (r < 0)
 			goto err_why;
 		r = find_alloc_next(q, fsize);
+		if (r == 0)
+			r = build_meta(q);
 		if (r < 0)
 			goto err;
 		q->zero = calloc(1, q->top->cs);

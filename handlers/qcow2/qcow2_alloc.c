@@ -173,6 +173,9 @@ static int grow_reftable(struct q2_dev *q)
 	img->h.refcount_table_offset = (c0 + nb) << img->cb;
 	img->h.refcount_table_clusters = (uint32_t)nc;
 	q->alloc_next = (c0 + total) << img->cb;
+	r = q2_meta_add(img, c0 << img->cb, total * cs);
+	if (r < 0)
+		return r;
 	for (uint64_t k = 0; k < old_nc && r == 0; k++)
 		r = q2_refcount_set(q, (old_off >> img->cb) + k, 0);
 	if (r < 0)
@@ -241,6 +244,9 @@ int64_t q2_alloc_clusters(struct q2_dev *q, uint32_t want, uint32_t *ret_n)
 		}
 		q->reft[b] = c << q->top->cb;
 		q->alloc_next += q->top->cs;
+		r = q2_meta_add(q->top, c << q->top->cb, q->top->cs);
+		if (r < 0)
+			return r;
 	}
 	/* Reserve a pool's worth (within this refcount block), hand out what is wanted. */
 	first = c;
@@ -340,5 +346,5 @@ int q2_ensure_l2(struct q2_dev *q, uint64_t gcl, uint64_t *ret)
 	}
 	q->top->l1[l1i] = (uint64_t)off | QCOW2_OFLAG_COPIED;
 	*ret = (uint64_t)off;
-	return 0;
+	return q2_meta_add(q->top, (uint64_t)off, q->top->cs);
 }

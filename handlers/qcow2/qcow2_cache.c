@@ -33,6 +33,57 @@ void q2_corrupt(struct q2_img *img, const char *what)
 	rts_dev_err(img->dev, "qcow: '%s' is corrupt: %s", img->path, what);
 }
 
+/* Index of the first metadata cluster >= @cl. */
+static size_t meta_lower_bound(const struct q2_img *img, uint64_t cl)
+{
+	size_t lo = 0, hi = img->nmeta;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->meta[mid] < cl)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Record the clusters of [@off, @off + @len) as metadata. */
+int q2_meta_add(struct q2_img *img, uint64_t off, uint64_t len)
+{
+	uint64_t first = off >> img->cb, last = len ? (off + len - 1) >> img->cb : first;
+
+	for (uint64_t cl = first; cl <= last; cl++) {
+		size_t i = meta_lower_bound(img, cl);
+
+		if (i < img->nmeta && img->meta[i] == cl)
+			continue;
+		if (img->nmeta == img->meta_cap) {
+			size_t cap = img->meta_cap ? 2 * img->meta_cap : 16;
+			uint64_t *m = realloc(img->meta, cap * sizeof(*m));
+
+			if (!m)
+				return -ENOMEM;
+			img->meta = m;
+			img->meta_cap = cap;
+		}
+		memmove(img->meta + i + 1, img->meta + i, (img->nmeta - i) * sizeof(*img->meta));
+		img->meta[i] = cl;
+		img->nmeta++;
+	}
+	return 0;
+}
+
+/* Whether [@off, @off + @len) touches a metadata cluster (never for an image without). */
+bool q2_meta_overlaps(const struct q2_img *img, uint64_t off, uint64_t len)
+{
+	uint64_t first = off >> img->cb, last = len ? (off + len - 1) >> img->cb : first;
+	size_t i = meta_lower_bound(img, first);
+
+	return i < img->nmeta && img->meta[i] <= last;
+}
+
 /*
  * The cached L2 table at @l2_off, loading it (evicting the LRU one) when absent. A slot's
  * table is allocated when the slot is first filled: an image opened for a few commands (or a
@@ -133,6 +184,18 @@ int q2_l2_decode(struct q2_img *img, const uint64_t *tbl, uint64_t gcl, struct q
 			 "guest cluster %" PRIu64 " is at 0x%" PRIx64
 			 ", past the allocated area (0x%" PRIx64 ")",
 			 gcl, ret->host_off, *img->alloc_next);
+		q2_corrupt(img, why);
+		return -EIO;
+	}
+	if (img->nmeta &&
+	    (ret->type == QCOW2_CL_NORMAL || ret->type == QCOW2_CL_ZERO_ALLOC ||
+	     ret->type == QCOW2_CL_COMPRESSED) &&
+	    q2_meta_overlaps(img, ret->host_off,
+			     ret->type == QCOW2_CL_COMPRESSED ? ret->csize : img->cs)) {
+		snprintf(why, sizeof(why),
+			 "guest cluster %" PRIu64 " is at 0x%" PRIx64
+			 ", a cluster that holds the image's own metadata",
+			 gcl, ret->host_off);
 		q2_corrupt(img, why);
 		return -EIO;
 	}

@@ -152,6 +152,7 @@ void q2_img_free(struct q2_img *img)
 			free(img->l2c[i].tbl);
 		free(img->l2c);
 		free(img->l1);
+		free(img->meta);
 		free(img->cbuf);
 		free(img->dbuf);
 		free(img->path);

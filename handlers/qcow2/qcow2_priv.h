@@ -105,6 +105,12 @@ struct q2_img {
 	 * backing file or a read-only device: metadata or data referenced at or past it has no
 	 * refcount, and the allocator would hand its clusters out again. */
 	const uint64_t *alloc_next;
+	/* The writable image's metadata clusters (header, L1 and refcount tables, refcount
+	 * blocks, L2 tables) as sorted host cluster numbers: an L2 entry that maps guest data
+	 * onto one of them is corruption (qemu's overlap check), and writing through it would
+	 * overwrite the image's own tables. Clusters only join: released ones are never reused. */
+	uint64_t *meta;
+	size_t nmeta, meta_cap;
 };
 
 struct q2_dev {
@@ -151,6 +157,8 @@ int q2_img_open(struct rts_dev *dev, const char *path, const char *fmt, bool for
 
 /* qcow2_cache.c */
 void q2_corrupt(struct q2_img *img, const char *what);
+int q2_meta_add(struct q2_img *img, uint64_t off, uint64_t len);
+bool q2_meta_overlaps(const struct q2_img *img, uint64_t off, uint64_t len);
 int q2_l2_get(struct q2_img *img, uint64_t l2_off, uint64_t **ret);
 uint64_t *q2_l2_peek(struct q2_img *img, uint64_t l2_off);
 int q2_l1_lookup(struct q2_img *img, uint64_t gcl, uint64_t *ret_l2, bool *ret_copied);

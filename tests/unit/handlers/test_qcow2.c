@@ -1107,6 +1107,76 @@ static void test_metadata_past_allocation(void **state)
 }
 
 /*
+ * An L2 entry that maps guest data onto the image's own metadata (found by fuzz_qcow2_image:
+ * an L2 table mapping a guest cluster onto itself): writing through it would overwrite the
+ * table, and an acknowledged write read back changed. Refused like qemu's overlap check,
+ * with MEDIUM ERROR, for the L2 table, a refcount block, the refcount and L1 tables and for an
+ * L2 table this device allocates after the entry was read; the tables on disk are left as
+ * they were.
+ */
+static void test_data_on_metadata(void **state)
+{
+	static const struct {
+		uint64_t target;
+		const char *what;
+	} cases[] = { { 0x40000, "the L2 table" }, { 0x20000, "a refcount block" },
+		      { 0x10000, "the refcount table" }, { 0x30000, "the L1 table" } };
+	static uint8_t buf[4096], w[4096], before[4096], after[4096];
+	char p[256];
+	uint8_t b8[8];
+	struct rts_sim_completion c;
+	struct tdev t;
+	int fd;
+
+	(void)state;
+	tpath(p, sizeof(p), "meta.qcow2");
+	memset(w, 0xc3, sizeof(w));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* 64 KiB clusters: header, refcount table 0x10000, refcount block 0x20000, L1
+		 * 0x30000, L2 0x40000, guest cluster 0 at 0x50000 */
+		run_ok("qemu-img create -q -f qcow2 '%s' 4M", p);
+		run_ok("qemu-io -f qcow2 -c 'write -P 0x5a 0 64k' '%s'", p);
+		put_be64(b8, cases[i].target | 1ull << 63);
+		patch(p, 0x40000 + 8, b8, 8); /* guest cluster 1 */
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, before, sizeof(before), (off_t)cases[i].target),
+				 (ssize_t)sizeof(before));
+		tdev_open(&t, p, NULL);
+		do_rw(&t, 0x8a, 64 << 10, sizeof(w), w, &c);
+		if (c.status != 0x02 || (c.sense[2] & 0xf) != 0x3)
+			fail_msg("write onto %s: status 0x%x, not MEDIUM ERROR", cases[i].what,
+				 c.status);
+		do_rw(&t, 0x88, 64 << 10, sizeof(buf), buf, &c);
+		assert_sense_key(&c, 0x3);
+		if (!strstr(logbuf, "a cluster that holds the image's own metadata"))
+			fail_msg("data on %s: log: %s", cases[i].what, logbuf);
+		read_ok(&t, 0, sizeof(buf), buf); /* the rest of the image is served */
+		assert_int_equal(buf[0], 0x5a);
+		tdev_close(&t);
+		assert_int_equal(pread(fd, after, sizeof(after), (off_t)cases[i].target),
+				 (ssize_t)sizeof(after));
+		assert_memory_equal(before, after, sizeof(before));
+		close(fd);
+	}
+
+	/* An entry past the end of the file, onto the L2 table this device then allocates
+	 * there (guest cluster 1 of the second L2 table's range: 512 MiB in). */
+	run_ok("qemu-img create -q -f qcow2 '%s' 1G", p);
+	run_ok("qemu-io -f qcow2 -c 'write -P 0x5a 0 64k' '%s'", p); /* ends at 0x60000 */
+	put_be64(b8, 0x60000ull | 1ull << 63);
+	patch(p, 0x40000 + 8, b8, 8);
+	tdev_open(&t, p, NULL);
+	write_ok(&t, 512ull << 20, sizeof(w), w); /* a new L2 table at 0x60000 */
+	do_rw(&t, 0x8a, 64 << 10, sizeof(w), w, &c);
+	assert_sense_key(&c, 0x3);
+	read_ok(&t, 512ull << 20, sizeof(buf), buf);
+	assert_memory_equal(buf, w, sizeof(w));
+	tdev_close(&t);
+	unlink(p);
+}
+
+/*
  * qemu's image locking: while a device writes an image, qemu-io cannot open it (qemu-img
  * -U still reads it), a second writer or a reader is refused; two read-only devices share
  * an image; and an image a qemu process holds open for writing is refused by us.
@@ -1440,6 +1510,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_metadata_past_allocation),
+		cmocka_unit_test(test_data_on_metadata),
 		cmocka_unit_test(test_flush_fua_ro),
 		cmocka_unit_test(test_roundtrip_v3),
 		cmocka_unit_test(test_roundtrip_v2),
