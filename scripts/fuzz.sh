@@ -7,6 +7,11 @@
 #   FUZZ_FORK=1 scripts/fuzz.sh ...   libFuzzer's fork mode: the same one-core campaign, run as a
 #                                     series of child jobs (up to 300 s each) that the parent
 #                                     merges, so nothing a process accumulates outlives a job.
+#   FUZZ_CPU=N scripts/fuzz.sh ...    pin the fuzzer (and the threads its target starts) to CPU N.
+#                                     Targets that start threads per input run ~1.5x faster so
+#                                     (fuzz_qcow2_image: 1,221 against 807 inputs/s on a 2-core
+#                                     host): with every thread on one CPU, ASan's munmap of large
+#                                     chunks needs no TLB-shootdown IPI to the other CPU.
 #
 # Targets that start threads per input (fuzz_qcow2_image: the device's I/O thread and the
 # thread its handler's close() runs on) grow the process by one AddressSanitizer thread
@@ -39,7 +44,7 @@ for t in $targets; do
 	# the target may chdir into a scratch directory: every path it gets is absolute
 	abs_out=$(cd "$out/$t" && pwd)
 	if [ "${FUZZ_FORK:-0}" = 1 ]; then mode=-fork=1; else mode=-workers=1; fi
-	"$bin" -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -print_final_stats=1 "$mode" -timeout=20 \
+	${FUZZ_CPU:+taskset -c "$FUZZ_CPU"} "$bin" -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -print_final_stats=1 "$mode" -timeout=20 \
 		-rss_limit_mb=2048 -artifact_prefix="$abs_out/" "$abs_out/corpus" \
 		"$src/tests/fuzz/corpus/$t" >"$log" 2>&1 || true
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
