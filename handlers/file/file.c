@@ -51,6 +51,7 @@
 #include <rts/handler.h>
 
 #include "macro.h"
+#include "bufwrite.h"
 #include "cfgstring.h"
 #include "iov.h"
 #include "parse.h"
@@ -109,8 +110,7 @@ struct file_dev {
 	int reg_ring_fd;
 	bool fixed;
 	bool reg_tried;
-	bool no_nowait; /* the file system refused RWF_NOWAIT buffered writes */
-	uint64_t inline_writes; /* writes completed by the inline attempt (debug log) */
+	struct bufwrite bw; /* buffered writes on the I/O thread (common/bufwrite.h) */
 	char *path;
 };
 
@@ -379,6 +379,7 @@ static int file_open(struct rts_dev *dev, bool reopen)
 		goto err;
 	}
 	fd->is_blk = S_ISBLK(st.st_mode);
+	bufwrite_init(&fd->bw, c.o_direct); /* O_DIRECT: every write through io_uring */
 	if (c.o_direct) {
 		uint64_t v = 512;
 
@@ -476,9 +477,12 @@ static void file_close(struct rts_dev *dev)
 
 	if (!fd)
 		return;
-	rts_dev_dbg(dev, "file: %s: %llu write(s) done inline%s", fd->path,
-		    (unsigned long long)fd->inline_writes,
-		    fd->no_nowait ? " (no RWF_NOWAIT support)" : "");
+	rts_dev_dbg(dev,
+		    "file: %s: writes done on the I/O thread: %llu with RWF_NOWAIT, %llu blocking "
+		    "(%llu slow)%s",
+		    fd->path, (unsigned long long)fd->bw.nowait,
+		    (unsigned long long)fd->bw.blocking, (unsigned long long)fd->bw.slow,
+		    fd->bw.no_nowait ? "; no RWF_NOWAIT buffered writes here" : "");
 	/* Registered files go away with the io_uring; the fd is ours. */
 	close(fd->fd);
 	if (fd->fd_buf >= 0)
@@ -579,36 +583,26 @@ static int submit(struct rts_dev *dev, struct file_dev *fd, struct rts_cmd *cmd)
 static void finish(struct rts_dev *dev, struct file_dev *fd, struct rts_cmd *cmd, int err);
 
 /*
- * A buffered write that the page cache can take without blocking is done inline with
- * pwritev2(RWF_NOWAIT): io_uring (Linux 6.1) punts buffered writes to an io-wq worker on
- * most file systems (no FMODE_BUF_WASYNC), which costs a context switch per write. Whatever
- * would block (-EAGAIN: page not cached, lock contention, dirty throttling) and FUA writes
- * go through io_uring as before. Returns true when @cmd is finished.
+ * A buffered write is done on the I/O thread while the page cache takes it quickly
+ * (common/bufwrite.h says when and why): io_uring would hand it to an io-wq worker on most
+ * file systems, a context switch each way per write. FUA writes (RWF_DSYNC) and what
+ * bufwrite_try() declines go through io_uring. Returns true when @cmd is finished.
  */
-static bool write_inline(struct rts_dev *dev, struct file_dev *fd, struct rts_cmd *cmd,
-			 struct file_cmd *fc)
+static bool write_inline(struct file_dev *fd, struct rts_cmd *cmd, struct file_cmd *fc)
 {
 	const struct iovec *iov;
 	unsigned int n;
 	ssize_t r;
 
-	if (fd->no_nowait || fd->fd_buf >= 0 || fc->rw_flags)
+	if (fc->rw_flags)
 		return false;
 	n = remainder_iov(fc, &iov);
-	r = pwritev2(fd->fd, iov, (int)n, (off_t)fc->off, RWF_NOWAIT);
-	if (r < 0) {
-		if (errno == EOPNOTSUPP) {
-			fd->no_nowait = true;
-			rts_dev_dbg(dev, "file: %s: no RWF_NOWAIT buffered writes; all writes "
-					 "through io_uring",
-				    fd->path);
-		}
+	r = bufwrite_try(&fd->bw, fd->fd, iov, (int)n, (off_t)fc->off);
+	if (r < 0)
 		return false; /* io_uring reports real errors with the usual mapping */
-	}
 	fc->done = (uint64_t)r;
 	if (fc->done < fc->len)
 		return false; /* the rest through io_uring */
-	fd->inline_writes++;
 	rts_cmd_complete(cmd, 0);
 	return true;
 }
@@ -637,7 +631,7 @@ static int start(struct rts_dev *dev, struct rts_cmd *cmd, enum file_op op, cons
 		fd->wait_tail = cmd;
 		return 0;
 	}
-	if (op == FOP_WRITE && write_inline(dev, fd, cmd, fc))
+	if (op == FOP_WRITE && write_inline(fd, cmd, fc))
 		return 0;
 	fd->inflight++;
 	r = submit(dev, fd, cmd);

@@ -246,6 +246,7 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 	}
 	q->dev = dev;
 	q->ro = c.ro;
+	bufwrite_init(&q->bw, false);
 	r = q2_img_open(dev, c.path, "qcow2", !c.ro, 0, NULL, &q->top, &fsize, &why);
 	if (r < 0)
 		goto err_why;
@@ -332,6 +333,11 @@ static void q2_close(struct rts_dev *dev)
 
 	if (!q)
 		return;
+	rts_dev_dbg(dev,
+		    "qcow: '%s': writes done on the I/O thread: %llu with RWF_NOWAIT, %llu "
+		    "blocking (%llu slow)",
+		    q->top->path, (unsigned long long)q->bw.nowait,
+		    (unsigned long long)q->bw.blocking, (unsigned long long)q->bw.slow);
 	if (!q->ro) {
 		q2_pool_release(q);
 		q2_sync(q);

@@ -299,6 +299,27 @@ err_release:
 }
 
 /*
+ * A write into allocated clusters (no ordering to keep: no metadata changes) is done on the
+ * I/O thread while the page cache takes it quickly (common/bufwrite.h): io_uring would hand
+ * it to an io-wq worker on most file systems. Returns true when all of @p was written and
+ * the command moved past it; otherwise p->done says how much was, and the caller submits the
+ * rest (or all of it, whatever made the inline write fail) through io_uring.
+ */
+static bool write_inline(struct q2_dev *q, struct q2_cmd *qc, struct q2_part *p)
+{
+	unsigned int n = iov_sub(qc, p);
+	ssize_t r = bufwrite_try(&q->bw, p->fd, p->sub, (int)n, (off_t)p->host_off);
+
+	if (r <= 0)
+		return false;
+	p->done = (uint64_t)r;
+	if (p->done < p->len)
+		return false;
+	qc->pos += p->len;
+	return true;
+}
+
+/*
  * Map the next extent of @cmd at qc->pos and start it in free part @idx (or finish it at
  * once: zeros, compressed). Returns 0 on progress, 1 when blocked behind an allocation,
  * -errno on failure.
@@ -326,6 +347,7 @@ static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 		}
 		p->fd = e.fd;
 		p->host_off = e.off;
+		p->done = 0;
 		n = e.len;
 		goto submit;
 	}
@@ -367,6 +389,11 @@ static int map_next(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 	}
 	p->fd = q->top->fd;
 	p->host_off = l.host_off + inoff;
+	p->cmd_off = qc->pos;
+	p->len = n;
+	p->done = 0;
+	if (write_inline(q, qc, p))
+		return 0;
 submit:
 	p->busy = true;
 	p->alloc = false;
@@ -374,7 +401,6 @@ submit:
 	p->retries = 0;
 	p->cmd_off = qc->pos;
 	p->len = n;
-	p->done = 0;
 	r = part_submit(q, cmd, idx);
 	if (r < 0) {
 		p->busy = false;

@@ -11,6 +11,7 @@
 
 #include <rts/handler.h>
 
+#include "bufwrite.h"
 #include "qcow2_format.h"
 
 #define Q2_PARTS	  4 /* extents of one command in flight at once */
@@ -126,6 +127,7 @@ struct q2_dev {
 	uint8_t *zero; /* one cluster of zeros */
 	struct q2_part *pending; /* allocations whose L2 entries are not written yet */
 	struct rts_cmd *wait_head, *wait_tail;
+	struct bufwrite bw; /* writes into allocated clusters on the I/O thread (bufwrite.h) */
 };
 
 /* Where a range of guest bytes of an image comes from. */

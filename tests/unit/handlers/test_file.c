@@ -245,6 +245,10 @@ static void test_integrity(void **state)
 	integrity_run("");
 	integrity_run(";o_direct");
 	integrity_run(";queue_depth=4;writeback=off");
+	/* every write through io_uring (common/bufwrite.h), as on a loaded page cache */
+	setenv("RTS_INLINE_WRITES", "0", 1);
+	integrity_run("");
+	unsetenv("RTS_INLINE_WRITES");
 }
 
 static void test_fua_sync(void **state)

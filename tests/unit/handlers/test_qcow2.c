@@ -381,6 +381,10 @@ static void test_roundtrip_v3(void **state)
 	roundtrip(4096, "1.1", 8 << 20, 8);
 	roundtrip(512, "1.1", 1 << 20, 6); /* many refcount blocks and L2 tables */
 	roundtrip(2 << 20, "1.1", 12 << 20, 4);
+	/* every write through io_uring (common/bufwrite.h), as on a loaded page cache */
+	setenv("RTS_INLINE_WRITES", "0", 1);
+	roundtrip(4096, "1.1", 8 << 20, 8);
+	unsetenv("RTS_INLINE_WRITES");
 }
 
 static void test_roundtrip_v2(void **state)
