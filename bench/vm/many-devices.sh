@@ -7,6 +7,8 @@
 #   tcmu-r   Debian's tcmu-runner, qcow handler (handler_qcow.so)
 #   ours     rts-runner, our qcow handler, its own copies of the same images
 #   ours-f   rts-runner, our file handler on raw images of the same size
+#   ours-u   (only when named in RTS_BENCH_CONTENDERS) "ours" with RTS_INLINE_WRITES=0: every
+#            write through io_uring (io-wq on tmpfs), the data path before common/bufwrite.h
 # Printed per N and workload: aggregate IOPS, runner CPU µs per I/O, runner context switches
 # per I/O, whole-guest CPU µs per I/O, runner threads and peak RSS, and ours/tcmu-runner ratios
 # (bench/vm/metrics.sh says how each is measured). Medians of REPS rounds.
@@ -14,6 +16,7 @@
 #   bench/vm/many-devices.sh
 #   RTS_BENCH_REPS=5 RTS_BENCH_RUNTIME=5 RTS_BENCH_DEVICES="1 8 32 64" bench/vm/many-devices.sh
 #   RTS_VM_MEM=3G ...   more guest RAM if 64 devices x RTS_BENCH_DEV_MB do not fit in tmpfs
+#   RTS_BENCH_CONTENDERS="tcmu-r ours ours-u" ...   who runs (tcmu-r always; default: tcmu-r ours ours-f)
 . "$(dirname "$0")/../../tests/vm/lib.sh"
 vm_scenario bench-many-devices --timeout 5400 "$@"
 . "$VM_REPO/bench/vm/metrics.sh"
@@ -23,6 +26,10 @@ REPS=${RTS_BENCH_REPS:-5}
 RUNTIME=${RTS_BENCH_RUNTIME:-5}
 COUNTS=${RTS_BENCH_DEVICES:-1 8 32 64}
 DEV_MB=${RTS_BENCH_DEV_MB:-16}
+OURS=
+for w in ${RTS_BENCH_CONTENDERS:-ours ours-f}; do
+	case $w in tcmu-r) ;; ours | ours-f | ours-u) OURS="$OURS $w" ;; *) die "unknown contender $w" ;; esac
+done
 [ -e "$BIN/handlers/handler_qcow2.so" ] || die "qcow2 handler not built in $BIN"
 [ -e "$BIN/handlers/handler_file.so" ] || die "file handler not built in $BIN"
 command -v tcmu-runner >/dev/null || die "tcmu-runner not installed"
@@ -47,7 +54,8 @@ serve() {
 	local who=$1 n=$2 i sub img
 	case $who in
 	tcmu-r) tcmu-runner -l "$OUT" > "$OUT/runner.log" 2>&1 & ;;
-	ours | ours-f)
+	ours | ours-f | ours-u)
+		[ $who = ours-u ] && export RTS_INLINE_WRITES=0 || unset RTS_INLINE_WRITES
 		"$BIN/tcmu/runner/rts-runner" --handler-dir "$BIN/handlers" --status-socket none \
 			> "$OUT/runner.log" 2>&1 & ;;
 	esac
@@ -59,7 +67,7 @@ serve() {
 	for i in $(seq 0 $((n - 1))); do
 		case $who in
 		tcmu-r) sub=qcow img=/tmp/img/t$i.qcow2 ;;
-		ours) sub=qcow img=/tmp/img/o$i.qcow2 ;;
+		ours | ours-u) sub=qcow img=/tmp/img/o$i.qcow2 ;;
 		ours-f) sub=file img=/tmp/img/f$i.raw ;;
 		esac
 		mkdir -p $CF/core/$HBA/d$i
@@ -106,12 +114,12 @@ agg() {
 }
 
 for n in $COUNTS; do
-	for who in tcmu-r ours ours-f; do
+	for who in tcmu-r $OURS; do
 		for rw in randread randwrite; do : > /tmp/r.$n.$who.$rw; done
 		: > /tmp/p.$n.$who
 	done
 	for rep in $(seq $REPS); do
-		for who in tcmu-r ours ours-f; do
+		for who in tcmu-r $OURS; do
 			step "N=$n round $rep/$REPS: $who"
 			serve $who $n
 			for rw in randread randwrite; do agg $rw >> /tmp/r.$n.$who.$rw; done
@@ -128,7 +136,7 @@ printf '\n%3s %-9s %-6s | %8s %8s %6s | %8s %8s %6s | %6s %6s | %8s %8s | %4s %4
 for n in $COUNTS; do
 	for rw in randread randwrite; do
 		T=/tmp/r.$n.tcmu-r.$rw
-		for who in ours ours-f; do
+		for who in $OURS; do
 			R=/tmp/r.$n.$who.$rw
 			printf '%3s %-9s %-6s | %8.0f %8.0f %5sx | %8s %8s %5sx | %6s %6s | %8s %8s | %4s %4s | %8s %8s %5sx\n' \
 				$n $rw $who "$(col $R 1)" "$(col $T 1)" "$(ratio "$(col $R 1)" "$(col $T 1)")" \
