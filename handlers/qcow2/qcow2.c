@@ -56,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,9 +98,10 @@ static void q2_free(struct q2_dev *q)
 {
 	if (!q)
 		return;
+	if (q->zero)
+		munmap((void *)q->zero, q->top->cs);
 	q2_img_free(q->top);
 	free(q->reft);
-	free(q->zero);
 	free(q);
 }
 
@@ -279,8 +281,10 @@ static int q2_open(struct rts_dev *dev, bool reopen)
 			r = build_meta(q);
 		if (r < 0)
 			goto err;
-		q->zero = calloc(1, q->top->cs);
-		if (!q->zero) {
+		/* read-only anonymous memory reads as the kernel's zero page: no RSS per device */
+		q->zero = mmap(NULL, q->top->cs, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (q->zero == MAP_FAILED) {
+			q->zero = NULL;
 			r = -ENOMEM;
 			goto err;
 		}

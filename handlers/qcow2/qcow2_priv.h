@@ -124,7 +124,7 @@ struct q2_dev {
 	/* Clusters below alloc_next whose refcount is already 1 (durable) but that nothing
 	 * uses yet: reserved in one go so that allocations need no fdatasync each. */
 	uint64_t pool_next, pool_end;
-	uint8_t *zero; /* one cluster of zeros */
+	const uint8_t *zero; /* one cluster of zeros (read-only mapping) */
 	struct q2_part *pending; /* allocations whose L2 entries are not written yet */
 	struct rts_cmd *wait_head, *wait_tail;
 	struct bufwrite bw; /* writes into allocated clusters on the I/O thread (bufwrite.h) */
