@@ -5,6 +5,7 @@
  * reopen, unblock), and answer the kernel with a status for every event it waits on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <glib.h>
 #include <libkmod.h>
@@ -315,10 +316,83 @@ static gboolean on_nl_readable(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Write @val to target_core_user's module parameter @name: 0, or -errno (-ENOENT: a kernel
+ * without it). */
+static int set_tcmu_param(struct runner *r, const char *name, const char *val)
+{
+	char path[512];
+	ssize_t n;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/module/target_core_user/parameters/%s", r->sysfs, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Whether configfs says the device is enabled; a device without the file (an older
+ * layout, a test tree) counts as enabled. */
+static bool dev_enabled(struct runner *r, const struct rts_tcmu_info *info)
+{
+	g_autofree gchar *val = NULL;
+	char path[700];
+
+	if (rts_tcmu_dev_path(r->configfs, info, "enable", path, sizeof(path)) < 0 ||
+	    !g_file_get_contents(path, &val, NULL, NULL))
+		return true;
+	return g_strstrip(val)[0] != '0';
+}
+
+/*
+ * The kernel waits for our reply to every netlink command without a timeout. A command it
+ * sent while no runner listened (rts-runner starting, or after one that died mid-command)
+ * is never answered: an `enable` of a new user backstore then sits in D state for ever
+ * and takes every later command for that device with it. Like tcmu-runner we block new
+ * commands (they fail with EAGAIN and can be retried), fail the pending ones (their
+ * writers get EINTR), subscribe and adopt, and unblock. Returns whether we blocked.
+ */
+static bool reset_pending_commands(struct runner *r)
+{
+	int ret = set_tcmu_param(r, "block_netlink", "1");
+
+	if (ret < 0) {
+		if (ret != -ENOENT)
+			runner_log(r, RTS_LOG_WARNING,
+				   "cannot block netlink commands during startup: %s",
+				   strerror(-ret));
+		return false;
+	}
+	ret = set_tcmu_param(r, "reset_netlink", "1");
+	if (ret < 0)
+		runner_log(r, RTS_LOG_WARNING,
+			   "cannot fail the netlink commands nobody answered: %s; a device "
+			   "enabled before we started may wait for ever", strerror(-ret));
+	else
+		runner_log(r, RTS_LOG_DEBUG, "failed the netlink commands nobody answered");
+	return true;
+}
+
+static void unblock_commands(struct runner *r)
+{
+	int ret = set_tcmu_param(r, "block_netlink", "0");
+
+	if (ret < 0)
+		runner_log(r, RTS_LOG_ERR,
+			   "cannot unblock netlink commands: %s; the kernel refuses new TCMU "
+			   "devices until %s/module/target_core_user/parameters/block_netlink "
+			   "is 0", strerror(-ret), r->sysfs);
+}
+
 int runner_kernel_start(struct runner *r)
 {
 	struct rts_tcmu_info *list = NULL;
 	const char *why = "";
+	bool blocked;
 	size_t n = 0;
 	int ret;
 
@@ -327,10 +401,11 @@ int runner_kernel_start(struct runner *r)
 		if (ret < 0)
 			return ret;
 	}
+	blocked = reset_pending_commands(r);
 	ret = rts_nl_open(on_event, r, &r->nl, &why);
 	if (ret < 0) {
 		runner_log(r, RTS_LOG_ERR, "netlink: %s (%s)", why, strerror(-ret));
-		return ret;
+		goto out;
 	}
 	ret = rts_nl_set_features(r->nl);
 	if (ret == -EOPNOTSUPP)
@@ -344,15 +419,26 @@ int runner_kernel_start(struct runner *r)
 	ret = rts_tcmu_scan(r->sysfs, &list, &n);
 	if (ret < 0) {
 		runner_log(r, RTS_LOG_ERR, "cannot scan %s/class/uio: %s", r->sysfs, strerror(-ret));
-		return ret;
+		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		/* Its enable is still running: either it failed just now (reset above) and
+		 * the kernel is taking it down, or its ADDED event is on its way to us. */
+		if (!dev_enabled(r, &list[i])) {
+			runner_log(r, RTS_LOG_NOTICE, "%s: not enabled yet; not adopting it",
+				   list[i].dev_name);
+			continue;
+		}
 		runner_attach(r, &list[i], true);
+	}
 	free(list);
 	r->recover_watch = g_timeout_add_seconds(1, on_recover_tick, r);
 	runner_log(r, RTS_LOG_NOTICE, "ready: %u TCMU device(s), %u handler(s)", r->ndevs,
 		   r->nhandlers);
-	return 0;
+out:
+	if (blocked)
+		unblock_commands(r);
+	return ret < 0 ? ret : 0;
 }
 
 void runner_kernel_stop(struct runner *r)

@@ -4,6 +4,8 @@
 # complete with BUSY and the initiator retries them, unblock). fio then verifies every block
 # it wrote (crc32c + offset headers): no acknowledged write may be lost or corrupted.
 # Backed by the file handler on a file in guest memory (survives the runner's death).
+# Then an enable written while no runner runs (it would wait for a netlink reply for ever)
+# must fail with EINTR when rts-runner starts, and succeed when written again.
 . "$(dirname "$0")/lib.sh"
 vm_scenario rts-runner-restart --timeout 600 "$@"
 
@@ -71,6 +73,40 @@ check "flush" sg_sync $DEV
 dd if=$DEV of=/tmp/dev.bin bs=1M count=32 iflag=direct status=none
 dd if=$IMG of=/tmp/img.bin bs=1M count=32 status=none
 check "device content equals the backing file" cmp /tmp/dev.bin /tmp/img.bin
+
+kill -TERM "$RTS_PID"
+wait "$RTS_PID"
+expect "rts-runner exit status after SIGTERM" "$?" 0
+
+# The kernel waits for a reply to ADDED_DEVICE without a timeout once a runner has announced
+# replies (SET_FEATURES), and it keeps that setting after the runner exits. An enable written
+# while no runner listens would hang in D state for ever; the next rts-runner must fail it
+# (reset_netlink) so that it can be written again.
+step "an enable written while no runner runs ends when rts-runner starts, and works again"
+D2=$CF/core/user_3/late
+mkdir -p $D2 || die "mkdir $D2"
+truncate -s 16M /tmp/late.img
+cfs_set $D2/control "dev_config=file//tmp/late.img"
+cfs_set $D2/control "dev_size=16777216"
+rm -f /tmp/late-enable.rc
+( (printf 1 > $D2/enable) 2> "$OUT/late-enable.err"; echo $? > /tmp/late-enable.rc ) &
+EN_PID=$!
+sleep 3
+check "the enable waits while no runner listens" kill -0 "$EN_PID"
+start_rts
+wait_for 15 test -s /tmp/late-enable.rc || die "the enable still hangs after rts-runner started"
+wait "$EN_PID"
+check "the enable failed" test "$(cat /tmp/late-enable.rc)" != 0
+expect_match "its error" "$(cat "$OUT/late-enable.err")" "Interrupted system call"
+expect "late is not enabled" "$(cat $D2/enable)" 0
+check "the runner did not adopt the half-made device" \
+	sh -c "! grep -q 'late: adopted' '$OUT/rts-runner.log'"
+cfs_set $D2/enable 1
+expect "late is enabled on the second write" "$(cat $D2/enable)" 1
+check "the runner serves late" grep -q "late: serving /dev/uio" "$OUT/rts-runner.log"
+expect "block_netlink is off again" \
+	"$(cat /sys/module/target_core_user/parameters/block_netlink)" unblocked
+rmdir $D2 || bad "rmdir $D2"
 
 kill -TERM "$RTS_PID"
 wait "$RTS_PID"
