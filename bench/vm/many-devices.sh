@@ -60,7 +60,9 @@ serve() {
 			> "$OUT/runner.log" 2>&1 & ;;
 	esac
 	RPID=$!
-	sleep 2
+	# tcmu-runner prints no ready line; both fail an enable that comes too early (EINTR or
+	# EAGAIN, retried below) instead of leaving it waiting for ever
+	if [ $who = tcmu-r ]; then sleep 2; else wait_for 60 grep -q "ready:" "$OUT/runner.log"; fi
 	kill -0 $RPID 2>/dev/null || { cat "$OUT/runner.log"; die "$who exited"; }
 	mkdir -p $TGT/tpgt_1
 	cfs_set $TGT/tpgt_1/nexus naa.5001405000000b02

@@ -43,7 +43,10 @@ serve() {
 	N=$((N + 1))
 	"$@" > "$OUT/runner-$N.log" 2>&1 &
 	RPID=$!
-	sleep 2
+	case $1 in
+	*rts-runner) wait_for 60 grep -q "ready:" "$OUT/runner-$N.log" ;;
+	*) sleep 2 ;; # tcmu-runner prints no ready line
+	esac
 	kill -0 $RPID 2>/dev/null || { cat "$OUT/runner-$N.log"; die "runner '$*' exited"; }
 	Q=$CF/core/user_9/q$N
 	mkdir -p $Q
