@@ -25,9 +25,10 @@
  *      of up to Q2_POOL_BYTES at once, later allocations take from the pool;
  *   2. (if the L2 table is missing) a zeroed L2 table written, then its L1 entry;
  *   3. the data cluster(s) written through io_uring: straight from the command's iovecs
- *      when it covers them whole, else from a bounce buffer holding the new data and, for
- *      the rest of the cluster, the backing file's data (copy-on-write, read
- *      synchronously) or zeros;
+ *      when it covers them whole; a partial cluster with zeros around the data (iovecs of
+ *      the device's read-only zero cluster, nothing copied) or, over a backing file or a
+ *      compressed cluster, from a bounce buffer holding the new data and the old
+ *      (copy-on-write, read synchronously);
  *   4. only when 3 completed: the L2 entries pointing at the clusters;
  *   5. when a compressed cluster was replaced (copy-on-write from its inflated data):
  *      fdatasync, then the references its data held on host clusters are dropped.

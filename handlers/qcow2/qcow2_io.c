@@ -79,6 +79,44 @@ static unsigned int iov_sub(const struct q2_cmd *qc, struct q2_part *p)
 			  Q2_SUB_IOV);
 }
 
+/*
+ * The iovecs of a padded extent from p->done on: p->pad_head zeros, the command's data
+ * (p->len less the padding, from p->cmd_off), p->pad_tail zeros. The zeros are the device's
+ * read-only zero cluster (pad_head and pad_tail are below a cluster). When the data needs
+ * more iovecs than there are, the tail waits for the rest of a short write.
+ */
+static unsigned int pad_sub(const struct q2_dev *q, const struct q2_cmd *qc, struct q2_part *p)
+{
+	uint64_t skip = p->done, data = p->len - p->pad_head - p->pad_tail;
+	unsigned int n = 0;
+
+	if (skip < p->pad_head) {
+		p->sub[n++] = (struct iovec){ .iov_base = (void *)q->zero,
+					      .iov_len = (size_t)(p->pad_head - skip) };
+		skip = 0;
+	} else {
+		skip -= p->pad_head;
+	}
+	if (skip < data) {
+		unsigned int k = iov_window(qc->iov, qc->iovcnt, p->cmd_off + skip, data - skip,
+					    p->sub + n, Q2_SUB_IOV - 1 - n);
+		uint64_t got = 0;
+
+		for (unsigned int i = 0; i < k; i++)
+			got += p->sub[n + i].iov_len;
+		n += k;
+		if (got < data - skip)
+			return n;
+		skip = 0;
+	} else {
+		skip -= data;
+	}
+	if (skip < p->pad_tail)
+		p->sub[n++] = (struct iovec){ .iov_base = (void *)q->zero,
+					      .iov_len = (size_t)(p->pad_tail - skip) };
+	return n;
+}
+
 /* ------------------------------------------------------------------- I/O */
 
 static int part_submit(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
@@ -97,6 +135,9 @@ static int part_submit(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 	} else if (p->bounce) {
 		io_uring_prep_write(sqe, p->fd, p->bounce + p->done,
 				    (unsigned int)(p->len - p->done), at);
+	} else if (p->pad_head || p->pad_tail) {
+		n = pad_sub(q, qc, p);
+		io_uring_prep_writev(sqe, p->fd, p->sub, n, at);
 	} else {
 		n = iov_sub(qc, p);
 		if (n == 1 && qc->op == Q2_READ)
@@ -239,8 +280,16 @@ static int start_alloc(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx, 
 		p->free_len = l->csize;
 	}
 	p->bounce = NULL;
+	p->pad_head = p->pad_tail = 0;
 	if (qc->op == Q2_WRITE && !inoff && !tail)
 		goto start; /* whole clusters: written straight from the command's iovecs */
+	if (qc->op == Q2_WRITE && l->type != QCOW2_CL_COMPRESSED &&
+	    !(l->type == QCOW2_CL_UNALLOCATED && q->top->backing)) {
+		/* zeros around the data (one cluster: a partial one goes alone) */
+		p->pad_head = (uint32_t)inoff;
+		p->pad_tail = (uint32_t)tail;
+		goto start;
+	}
 	p->bounce = malloc((size_t)ncl << q->top->cb);
 	if (!p->bounce) {
 		r = -ENOMEM;
@@ -293,6 +342,7 @@ start:
 err_release:
 	free(p->bounce);
 	p->bounce = NULL;
+	p->pad_head = p->pad_tail = 0;
 	if (l->type != QCOW2_CL_ZERO_ALLOC)
 		q2_release_unused(q, (uint64_t)host, ncl, "new");
 	return r;
@@ -398,6 +448,7 @@ submit:
 	p->busy = true;
 	p->alloc = false;
 	p->bounce = NULL;
+	p->pad_head = p->pad_tail = 0;
 	p->retries = 0;
 	p->cmd_off = qc->pos;
 	p->len = n;
@@ -529,9 +580,8 @@ static int map_unmap(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 			    img->path, l.host_off);
 		return -EIO;
 	}
-	p->bounce = calloc(1, n);
-	if (!p->bounce)
-		return -ENOMEM;
+	p->pad_head = (uint32_t)n; /* all zeros, from the zero cluster */
+	p->pad_tail = 0;
 	p->busy = true;
 	p->alloc = false;
 	p->retries = 0;
@@ -542,8 +592,7 @@ static int map_unmap(struct q2_dev *q, struct rts_cmd *cmd, unsigned int idx)
 	p->done = 0;
 	r = part_submit(q, cmd, idx);
 	if (r < 0) {
-		free(p->bounce);
-		p->bounce = NULL;
+		p->pad_head = 0;
 		p->busy = false;
 		return r;
 	}
@@ -635,8 +684,9 @@ static void part_end(struct q2_dev *q, struct rts_cmd *cmd, struct q2_part *p, i
 		pending_del(q, p);
 		p->alloc = false;
 	}
-	free(p->bounce); /* allocating writes, zeros written by UNMAP */
+	free(p->bounce); /* allocating writes that copy from the chain */
 	p->bounce = NULL;
+	p->pad_head = p->pad_tail = 0;
 	p->busy = false;
 	qc->inflight--;
 	if (err && !qc->err)
@@ -706,6 +756,7 @@ static int start_cmd(struct rts_dev *dev, struct rts_cmd *cmd, enum q2_op op,
 		qc->parts[i].busy = false;
 		qc->parts[i].alloc = false;
 		qc->parts[i].bounce = NULL;
+		qc->parts[i].pad_head = qc->parts[i].pad_tail = 0;
 	}
 	if (off + len < off || off + len > q->top->h.size)
 		return -ERANGE;

@@ -49,7 +49,10 @@ struct q2_part {
 	uint64_t host_off; /* file offset of the extent */
 	uint64_t len;
 	uint64_t done;
-	uint8_t *bounce; /* data assembled for the write (partial clusters, UNMAP zeros) or NULL */
+	uint8_t *bounce; /* data assembled for the write (copy-on-write from the chain) or NULL */
+	/* Zeros written before and after the command's data, from the device's zero cluster
+	 * (a partly written new cluster, zeros written by UNMAP): no bounce buffer to fill. */
+	uint32_t pad_head, pad_tail;
 	uint64_t gcl; /* alloc: first guest cluster */
 	uint32_t ncl; /* alloc: number of clusters */
 	uint64_t l2_off; /* alloc: L2 table holding their entries */

@@ -807,6 +807,61 @@ static void unmap_pattern(const char *img, uint8_t *shadow, size_t dev, bool exp
  * On plain data, over a raw backing file (v3 and v2: v2 cannot say "zero" and writes
  * zeros), and over compressed clusters. qemu-img check / compare after each.
  */
+/*
+ * A write into part of a new cluster is written with the zeros around it in one writev, the
+ * zeros from the device's zero cluster (no bounce buffer). With 512-byte data blocks, one
+ * block an iovec, a 40 KiB write is 80 iovecs: more than one SQE takes (Q2_SUB_IOV), so the
+ * head and the first iovecs go first and the rest of the data and the tail after. Also the
+ * zeros a partial UNMAP writes into an allocated cluster. Read back, then qemu-img check and
+ * compare against a raw file.
+ */
+static void test_partial_cluster_zeros(void **state)
+{
+	enum { CL = 65536, DEV = 1 << 20 };
+	struct rts_sim_params sp = { .data_size = 1 << 20, .data_blk_size = 512,
+				     .max_iov_blocks = 1 };
+	static const struct {
+		uint32_t off, len;
+	} w[] = {
+		{ 4096 + 512, 40 << 10 }, /* head and tail, 80 iovecs */
+		{ 3 * CL + 512, CL - 1024 }, /* 127 iovecs, 512-byte head and tail */
+		{ 5 * CL, 512 }, /* tail only */
+		{ 7 * CL - 512, 512 }, /* head only */
+		{ 9 * CL - 8192, 24 << 10 }, /* straddling: a tail, then a head */
+	};
+	uint8_t *shadow = calloc(1, DEV), *buf = malloc(CL), *back = malloc(CL);
+	char img[256], raw[256];
+	struct tdev t;
+
+	(void)state;
+	assert_non_null(shadow);
+	assert_non_null(buf);
+	assert_non_null(back);
+	tpath(img, sizeof(img), "pz.qcow2");
+	tpath(raw, sizeof(raw), "pz.raw");
+	unlink(img);
+	run_ok("qemu-img create -q -f qcow2 -o cluster_size=%u '%s' %u", CL, img, DEV);
+	tdev_open(&t, img, &sp);
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		fill(buf, w[i].len, (uint32_t)(77 + i));
+		memcpy(shadow + w[i].off, buf, w[i].len);
+		write_ok(&t, w[i].off, w[i].len, buf);
+		read_ok(&t, w[i].off, w[i].len, back);
+		assert_memory_equal(back, buf, w[i].len);
+	}
+	unmap_ok(&t, shadow, 3 * CL + 4096, 3072); /* zeros written into an allocated cluster */
+	verify_all(&t, shadow, DEV, "partial clusters");
+	tdev_close(&t);
+	write_file(raw, shadow, DEV);
+	assert_image_clean(img);
+	assert_same_as_raw(img, raw);
+	unlink(img);
+	unlink(raw);
+	free(back);
+	free(buf);
+	free(shadow);
+}
+
 static void test_unmap(void **state)
 {
 	enum { DEV = 4 << 20 };
@@ -1518,6 +1573,7 @@ int main(void)
 		cmocka_unit_test(test_flush_fua_ro),
 		cmocka_unit_test(test_roundtrip_v3),
 		cmocka_unit_test(test_roundtrip_v2),
+		cmocka_unit_test(test_partial_cluster_zeros),
 		cmocka_unit_test(test_read_qemu_written),
 		cmocka_unit_test(test_backing_raw),
 		cmocka_unit_test(test_backing_qcow2_chain),
