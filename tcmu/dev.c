@@ -451,7 +451,6 @@ void dev_cmd_finish(struct rts_cmd *cmd, uint8_t status, const uint8_t *sense,
 		STAT_INC(dev, completions);
 		io_account(dev, cmd, status, data_in_len);
 		dev->need_kick = true;
-		dev->id_slot[cmd->cmd_id] = 0;
 	}
 	if (had_lock)
 		dispatch_release(cmd);
@@ -1277,17 +1276,32 @@ static void abort_cmd(struct rts_dev *dev, struct rts_cmd *cmd)
 		STAT_INC(dev, aborts_cancelled);
 }
 
+/*
+ * The ring command with this id that is still ours, or NULL. A scan of the slots (a queue
+ * depth's worth): TMRs are rare, and a table indexed by the 16-bit cmd_id cost every device
+ * 128 KiB, all of it resident once the kernel's ids had cycled through.
+ */
+static struct rts_cmd *ring_cmd_by_id(struct rts_dev *dev, uint16_t id)
+{
+	for (uint32_t s = 0; s < dev->ncmds; s++) {
+		struct rts_cmd *c = &dev->cmds[s];
+
+		if (c->in_use && !c->origin && c->cmd_id == id)
+			return c;
+	}
+	return NULL;
+}
+
 static void handle_tmr(struct rts_dev *dev, const struct ring_ent *ent)
 {
 	unsigned int found = 0;
 
 	for (uint32_t i = 0; i < ent->tmr_cnt; i++) {
-		uint16_t id = ring_tmr_id(ent, i);
-		uint16_t s = dev->id_slot[id];
+		struct rts_cmd *c = ring_cmd_by_id(dev, ring_tmr_id(ent, i));
 
 		STAT_INC(dev, aborts);
-		if (s && dev->cmds[s - 1].in_use && !dev->cmds[s - 1].aborted) {
-			abort_cmd(dev, &dev->cmds[s - 1]);
+		if (c && !c->aborted) {
+			abort_cmd(dev, c);
 			found++;
 		}
 	}
@@ -1297,7 +1311,6 @@ static void handle_tmr(struct rts_dev *dev, const struct ring_ent *ent)
 
 static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 {
-	uint32_t slot = dev->free_slots[dev->nfree - 1];
 	struct rts_cmd *cmd = dev_cmd_take_slot(dev, ent->cmd_id);
 	unsigned int iovcnt = 0, bidi = 0;
 	const char *why = NULL;
@@ -1316,7 +1329,6 @@ static void take_cmd(struct rts_dev *dev, const struct ring_ent *ent)
 		}
 	}
 	ring_consume(&dev->ring, ent);
-	dev->id_slot[cmd->cmd_id] = (uint16_t)(slot + 1);
 	STAT_INC(dev, cmds);
 	if (r < 0) {
 		struct scsi_result res;

@@ -200,7 +200,6 @@ struct rts_dev {
 	uint32_t *free_slots;
 	uint32_t nfree;
 	uint32_t ncaw;            /* commands holding RLOCK_CAW */
-	uint16_t id_slot[65536];  /* cmd_id -> slot + 1 */
 	struct rts_cmd *wait_head, *wait_tail; /* commands deferred by range locks */
 	uint8_t *priv_area;
 
