@@ -10,7 +10,8 @@
 #   ours-u   (only when named in RTS_BENCH_CONTENDERS) "ours" with RTS_INLINE_WRITES=0: every
 #            write through io_uring (io-wq on tmpfs), the data path before common/bufwrite.h
 # Printed per N and workload: aggregate IOPS, runner CPU µs per I/O, runner context switches
-# per I/O, whole-guest CPU µs per I/O, runner threads and peak RSS, and ours/tcmu-runner ratios
+# per I/O, whole-guest CPU µs per I/O, runner threads, peak RSS and anonymous RSS (its own
+# memory, without mapped libraries and TCMU rings), and ours/tcmu-runner ratios
 # (bench/vm/metrics.sh says how each is measured). Medians of REPS rounds.
 #
 #   bench/vm/many-devices.sh
@@ -125,28 +126,30 @@ for n in $COUNTS; do
 			step "N=$n round $rep/$REPS: $who"
 			serve $who $n
 			for rw in randread randwrite; do agg $rw >> /tmp/r.$n.$who.$rw; done
-			echo "$(m_threads $RPID) $(m_rss_kib $RPID)" >> /tmp/p.$n.$who
+			echo "$(m_threads $RPID) $(m_rss_kib $RPID) $(m_anon_kib $RPID)" >> /tmp/p.$n.$who
 			unserve
 		done
 	done
 done
 
 col() { awk -v c=$2 '{ print $c }' "$1" | median; }
-printf '\n%3s %-9s %-6s | %8s %8s %6s | %8s %8s %6s | %6s %6s | %8s %8s | %4s %4s | %8s %8s %6s\n' \
+printf '\n%3s %-9s %-6s | %8s %8s %6s | %8s %8s %6s | %6s %6s | %8s %8s | %4s %4s | %8s %8s %6s | %7s %7s %6s\n' \
 	N workload who IOPS tcmu-r ratio "us/IO" tcmu-r ratio cs/IO tcmu-r "guest us" tcmu-r \
-	thr tcmu "RSS KiB" tcmu-r ratio | tee "$OUT/table.txt"
+	thr tcmu "RSS KiB" tcmu-r ratio "anon" tcmu-r ratio | tee "$OUT/table.txt"
 for n in $COUNTS; do
 	for rw in randread randwrite; do
 		T=/tmp/r.$n.tcmu-r.$rw
 		for who in $OURS; do
 			R=/tmp/r.$n.$who.$rw
-			printf '%3s %-9s %-6s | %8.0f %8.0f %5sx | %8s %8s %5sx | %6s %6s | %8s %8s | %4s %4s | %8s %8s %5sx\n' \
+			printf '%3s %-9s %-6s | %8.0f %8.0f %5sx | %8s %8s %5sx | %6s %6s | %8s %8s | %4s %4s | %8s %8s %5sx | %7s %7s %5sx\n' \
 				$n $rw $who "$(col $R 1)" "$(col $T 1)" "$(ratio "$(col $R 1)" "$(col $T 1)")" \
 				"$(col $R 2)" "$(col $T 2)" "$(ratio "$(col $R 2)" "$(col $T 2)")" \
 				"$(col $R 3)" "$(col $T 3)" "$(col $R 4)" "$(col $T 4)" \
 				"$(col /tmp/p.$n.$who 1)" "$(col /tmp/p.$n.tcmu-r 1)" \
 				"$(col /tmp/p.$n.$who 2)" "$(col /tmp/p.$n.tcmu-r 2)" \
-				"$(ratio "$(col /tmp/p.$n.$who 2)" "$(col /tmp/p.$n.tcmu-r 2)")" | tee -a "$OUT/table.txt"
+				"$(ratio "$(col /tmp/p.$n.$who 2)" "$(col /tmp/p.$n.tcmu-r 2)")" \
+				"$(col /tmp/p.$n.$who 3)" "$(col /tmp/p.$n.tcmu-r 3)" \
+				"$(ratio "$(col /tmp/p.$n.$who 3)" "$(col /tmp/p.$n.tcmu-r 3)")" | tee -a "$OUT/table.txt"
 			{ echo "  N=$n $rw $who raw (iops runner_us cs guest_us):"; sed 's/^/    /' $R
 			  echo "  N=$n $rw tcmu-r raw:"; sed 's/^/    /' $T; } >> "$OUT/raw.txt"
 		done
@@ -154,6 +157,7 @@ for n in $COUNTS; do
 done
 echo "(medians of $REPS alternating rounds, ${RUNTIME}s runs, 4 KiB QD16 per device; us/IO and cs/IO:" \
 	"runner CPU and context switches per I/O; guest us: whole-guest CPU per I/O;" \
-	"thr, RSS: runner threads and peak RSS after the round)" | tee -a "$OUT/table.txt"
+	"thr, RSS: runner threads and peak RSS after the round; anon: the runner's RssAnon after" \
+	"the round, its own memory without mapped libraries and TCMU rings)" | tee -a "$OUT/table.txt"
 ok "bench complete: $OUT/table.txt"
 vm_finish

@@ -10,12 +10,15 @@
 #                      steal) over the run, divided by the I/Os: the one figure that is
 #                      comparable with kernel fileio, which has no process of its own
 #   threads, peak RSS  /proc/PID/status Threads and VmHWM (KiB) after the run
+#   anon RSS           /proc/PID/status RssAnon (KiB) after the run: the runner's own memory
+#                      (heap, stacks), without the pages it maps from files and the kernel:
+#                      shared libraries and the TCMU rings (the same for every runner)
 #
 # Usage:
 #   m_fio PID DEV RW QD [BS] [extra fio args...]  runs fio on DEV while measuring PID (or '-'
 #                                                 for no process: kernel fileio) and prints
 #                                                 "iops runner_us_per_io cs_per_io guest_us_per_io"
-#   m_threads PID / m_rss_kib PID
+#   m_threads PID / m_rss_kib PID / m_anon_kib PID
 #   median < file, ratio A B
 # Globals read: RUNTIME (s), SIZE_MB (fio --size is SIZE_MB-16 MiB).
 
@@ -40,6 +43,7 @@ m_guest_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /pro
 
 m_threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 m_rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+m_anon_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # m_fio PID DEV RW QD [BS] [fio args...]
 m_fio() {
