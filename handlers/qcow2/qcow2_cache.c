@@ -229,6 +229,18 @@ int q2_decompress(struct q2_img *img, const struct qcow2_l2 *l2)
 
 	if (img->dbuf_off == l2->host_off)
 		return 0;
+	if (!img->dbuf) {
+		/* on first use: most images have no compressed cluster, and 3 clusters per image
+		 * in a chain, per device, add up on a runner with dozens of devices */
+		img->cbuf = malloc(2 * img->cs);
+		img->dbuf = malloc(img->cs);
+		if (!img->cbuf || !img->dbuf) {
+			free(img->cbuf);
+			free(img->dbuf);
+			img->cbuf = img->dbuf = NULL;
+			return -ENOMEM;
+		}
+	}
 	img->dbuf_off = UINT64_MAX;
 	r = q2_pread_full(img->fd, img->cbuf, (size_t)csize, l2->host_off);
 	if (r < 0) {

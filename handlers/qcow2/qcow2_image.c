@@ -420,9 +420,7 @@ int q2_img_open(struct rts_dev *dev, const char *path, const char *fmt, bool for
 	ntab = MAX((uint64_t)Q2_L2_CACHE_MIN, Q2_L2_CACHE_BYTES / img->cs);
 	img->l2c_n = (unsigned int)MIN((uint64_t)Q2_L2_CACHE_MAX, ntab);
 	img->l2c = calloc(img->l2c_n, sizeof(*img->l2c));
-	img->cbuf = malloc(2 * img->cs);
-	img->dbuf = malloc(img->cs);
-	if (!img->l2c || !img->cbuf || !img->dbuf) {
+	if (!img->l2c) {
 		r = -ENOMEM;
 		goto err;
 	}

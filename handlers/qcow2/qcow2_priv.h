@@ -98,8 +98,8 @@ struct q2_img {
 	unsigned int l2c_n;
 	unsigned int l2c_last; /* slot of the last hit */
 	uint64_t lru_clock;
-	uint8_t *cbuf; /* compressed input (2 clusters) */
-	uint8_t *dbuf; /* one inflated cluster */
+	uint8_t *cbuf; /* compressed input (2 clusters), allocated with dbuf on first use */
+	uint8_t *dbuf; /* one inflated cluster (NULL until q2_decompress() needs it) */
 	uint64_t dbuf_off; /* host offset of the compressed cluster in dbuf, UINT64_MAX: none */
 	struct q2_img *backing;
 	struct q2_img *child; /* the image this one backs (NULL for the device's image) */
