@@ -1279,7 +1279,7 @@ static void abort_cmd(struct rts_dev *dev, struct rts_cmd *cmd)
 /*
  * The ring command with this id that is still ours, or NULL. A scan of the slots (a queue
  * depth's worth): TMRs are rare, and a table indexed by the 16-bit cmd_id cost every device
- * 128 KiB, all of it resident once the kernel's ids had cycled through.
+ * 128 KiB, resident whenever calloc() had to clear it.
  */
 static struct rts_cmd *ring_cmd_by_id(struct rts_dev *dev, uint16_t id)
 {
